@@ -1,0 +1,3 @@
+//! The `bpfprove` command line.
+
+fn main() {}
