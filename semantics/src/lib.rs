@@ -5,8 +5,10 @@
 //! - [`alu`]: what ALU, JMP, load-extension and atomic instructions compute, once, over any
 //!   [`word::Word`].
 //! - [`program`]: a structurally valid program (functions, jump tables, labels).
+//! - [`asm`]: the two assembly syntaxes.
 
 pub mod alu;
+pub mod asm;
 pub mod isa;
 pub mod program;
 pub mod word;
