@@ -1,3 +1,66 @@
-//! The `bpfprove` command line.
+//! The `bpfprove` command line: argument parsing, file and terminal IO, exit codes. All
+//! logic lives in the library crates; each subcommand module only adapts one of them.
+//!
+//! Exit codes: 0 success, 1 the subject failed (a trap, a failing test), 2 bad input
+//! (unreadable file, malformed program, bad arguments).
 
-fn main() {}
+mod commands;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for "the subject failed" (a trap, a failing conformance file).
+const EXIT_FAILED: u8 = 1;
+/// Exit code for bad input or arguments (clap uses 2 as well).
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "bpfprove", version, about = "eBPF semantics, verification and JIT research framework")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assemble a text program into raw eBPF bytecode.
+    Asm(commands::asm::AsmArgs),
+    /// Disassemble raw eBPF bytecode.
+    Disasm(commands::asm::DisasmArgs),
+    /// Run a program in the reference interpreter and print r0 (and any trap).
+    Run(commands::run::RunArgs),
+    /// Run every bpf_conformance `.data` file in a directory.
+    Conformance(commands::conformance::ConformanceArgs),
+    /// Act as a bpf_conformance plugin: bytecode (hex) on stdin, memory (hex) as the first
+    /// argument, r0 printed in hex.
+    ConformancePlugin(commands::conformance::PluginArgs),
+}
+
+/// How a command ended when it did not fail on bad input.
+pub(crate) enum Outcome {
+    /// Everything passed.
+    Success,
+    /// The subject failed (trap, failing tests); the details were already printed.
+    Failed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm(args) => commands::asm::assemble(args),
+        Command::Disasm(args) => commands::asm::disassemble(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Conformance(args) => commands::conformance::run_directory(args),
+        Command::ConformancePlugin(args) => commands::conformance::plugin(args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(EXIT_FAILED),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

@@ -6,9 +6,15 @@
 //!   [`word::Word`].
 //! - [`program`]: a structurally valid program (functions, jump tables, labels).
 //! - [`asm`]: the two assembly syntaxes.
+//! - [`elf`]: loading eBPF ELF objects (programs, maps, global data, jump and call tables).
+//! - [`interp`]: the reference interpreter with a bounds-checked memory model.
+//! - [`conformance`]: the bpf_conformance suite's test files and plugin contract.
 
 pub mod alu;
 pub mod asm;
+pub mod elf;
+pub mod conformance;
+pub mod interp;
 pub mod isa;
 pub mod program;
 pub mod word;

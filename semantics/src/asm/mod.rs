@@ -10,6 +10,8 @@
 //!   Linux's `BPF_PSEUDO_FUNC`), which is what `callx` calls through.
 
 mod builder;
+pub mod llvm;
+pub mod ubpf;
 
 use thiserror::Error;
 

@@ -7,6 +7,8 @@
 //! identity on instructions; `encode ∘ decode` is the identity on bytes except for the
 //! pre-LLVM-19 `callx` form, which [`decode`] normalises.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 mod codec;
 mod opcode;
 

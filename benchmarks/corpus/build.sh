@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the corpus: every src/*.c with clang-22 at -mcpu=v1..v4 into OUT/<cpu>/<name>.o.
+#
+#   benchmarks/corpus/build.sh [OUT]     (OUT defaults to benchmarks/corpus/build, gitignored)
+#
+# The flags are those of a libbpf project (-target bpf -O2 -g); the objects are never
+# committed. CLANG overrides the compiler. Re-running rebuilds only what is out of date.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/build}"
+clang="${CLANG:-clang-22}"
+cpus=(v1 v2 v3 v4)
+
+if ! command -v "$clang" >/dev/null 2>&1; then
+    echo "build.sh: $clang not found; run ./scripts/setup" >&2
+    exit 1
+fi
+
+for cpu in "${cpus[@]}"; do
+    mkdir -p "$out/$cpu"
+    for src in "$here"/src/*.c; do
+        name="$(basename "$src" .c)"
+        obj="$out/$cpu/$name.o"
+        if [[ "$obj" -nt "$src" && "$obj" -nt "$here/include/bpf_corpus.h" && "$obj" -nt "$0" ]]; then
+            continue
+        fi
+        "$clang" -target bpf -O2 -g -mcpu="$cpu" -I"$here/include" -c "$src" -o "$obj.tmp"
+        mv "$obj.tmp" "$obj"
+    done
+done

@@ -1,0 +1,96 @@
+//! `bpfprove asm` and `bpfprove disasm`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use bpfprove_semantics::asm;
+use bpfprove_semantics::isa::{self, SLOT_BYTES};
+use bpfprove_semantics::program::Program;
+use clap::Args;
+
+use crate::Outcome;
+use crate::input::{self, ProgramFormat, Syntax};
+
+/// Arguments of `bpfprove asm`.
+#[derive(Args)]
+pub(crate) struct AsmArgs {
+    /// Assembly text file.
+    file: PathBuf,
+    /// Syntax of the text.
+    #[arg(long, value_enum, default_value_t = Syntax::Llvm)]
+    syntax: Syntax,
+    /// Write the bytecode here; without it, print it as hex, one slot per line.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Arguments of `bpfprove disasm`.
+#[derive(Args)]
+pub(crate) struct DisasmArgs {
+    /// Raw bytecode file (or assembly text, with --format).
+    file: PathBuf,
+    /// Syntax to print.
+    #[arg(long, value_enum, default_value_t = Syntax::Llvm)]
+    syntax: Syntax,
+    /// How to read FILE.
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Raw)]
+    format: ProgramFormat,
+    /// Print an objdump-like listing (slot, bytes, instruction) instead of re-assemblable text.
+    #[arg(long)]
+    listing: bool,
+}
+
+pub(crate) fn assemble(args: AsmArgs) -> Result<Outcome> {
+    let text = input::read_text(&args.file)?;
+    let program = input::parse_text(&text, args.syntax, &args.file)?;
+    let bytes = program.to_bytes();
+    match args.output {
+        Some(path) => fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{}", hex_slots(&bytes)),
+    }
+    Ok(Outcome::Success)
+}
+
+pub(crate) fn disassemble(args: DisasmArgs) -> Result<Outcome> {
+    let program = input::load_program(&args.file, args.format)?;
+    if args.listing {
+        print!("{}", listing(&program, args.syntax));
+    } else {
+        print!("{}", print_program(&program, args.syntax));
+    }
+    Ok(Outcome::Success)
+}
+
+fn print_program(program: &Program, syntax: Syntax) -> String {
+    match syntax {
+        Syntax::Llvm => asm::llvm::print(program),
+        Syntax::Ubpf => asm::ubpf::print(program),
+    }
+}
+
+/// `slot: bytes  instruction` lines, as `llvm-objdump -d` lays them out.
+fn listing(program: &Program, syntax: Syntax) -> String {
+    let mut out = String::new();
+    for decoded in program.insns() {
+        let mut bytes = Vec::with_capacity(2 * SLOT_BYTES);
+        isa::encode_into(&decoded.insn, &mut bytes);
+        let text = match syntax {
+            Syntax::Llvm => asm::llvm::print_insn(&decoded.insn),
+            Syntax::Ubpf => asm::ubpf::print_insn(&decoded.insn),
+        };
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let _ = writeln!(out, "{:>8}:\t{}\t{}", decoded.pc, hex.join(" "), text);
+    }
+    out
+}
+
+fn hex_slots(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for slot in bytes.chunks(SLOT_BYTES) {
+        let hex: Vec<String> = slot.iter().map(|b| format!("{b:02x}")).collect();
+        let _ = writeln!(out, "{}", hex.join(" "));
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub(crate) mod asm;
+pub(crate) mod conformance;
+pub(crate) mod run;

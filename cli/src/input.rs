@@ -1,0 +1,73 @@
+//! Reading programs and byte strings given on the command line.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use bpfprove_semantics::asm;
+use bpfprove_semantics::program::Program;
+use clap::ValueEnum;
+
+/// An assembly syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Syntax {
+    /// LLVM/kernel syntax, as `llvm-objdump -d` prints it (`r0 = 1`).
+    Llvm,
+    /// uBPF syntax, as bpf_conformance writes it (`mov %r0, 1`).
+    Ubpf,
+}
+
+/// How to read a program file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProgramFormat {
+    /// By extension: `.s`/`.asm` LLVM text, `.ubpf` uBPF text, anything else raw bytecode.
+    Auto,
+    /// Raw little-endian bytecode.
+    Raw,
+    /// LLVM-syntax text.
+    Llvm,
+    /// uBPF-syntax text.
+    Ubpf,
+}
+
+/// Reads a whole file, naming it in the error.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Reads a whole text file, naming it in the error.
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+}
+
+/// Parses assembly text in `syntax`; errors name the file and line.
+pub(crate) fn parse_text(text: &str, syntax: Syntax, origin: &Path) -> Result<Program> {
+    let parsed = match syntax {
+        Syntax::Llvm => asm::llvm::parse(text),
+        Syntax::Ubpf => asm::ubpf::parse(text),
+    };
+    parsed.with_context(|| format!("{}: cannot assemble", origin.display()))
+}
+
+/// Loads a program file in `format`.
+pub(crate) fn load_program(path: &Path, format: ProgramFormat) -> Result<Program> {
+    let format = match format {
+        ProgramFormat::Auto => match path.extension().and_then(|e| e.to_str()) {
+            Some("s" | "asm") => ProgramFormat::Llvm,
+            Some("ubpf") => ProgramFormat::Ubpf,
+            _ => ProgramFormat::Raw,
+        },
+        other => other,
+    };
+    match format {
+        ProgramFormat::Llvm => parse_text(&read_text(path)?, Syntax::Llvm, path),
+        ProgramFormat::Ubpf => parse_text(&read_text(path)?, Syntax::Ubpf, path),
+        ProgramFormat::Raw | ProgramFormat::Auto => {
+            let bytes = read_bytes(path)?;
+            if bytes.starts_with(b"\x7fELF") {
+                bail!("{}: ELF objects are not supported yet; give raw bytecode", path.display());
+            }
+            Program::from_bytes(&bytes).with_context(|| format!("{}: invalid bytecode", path.display()))
+        }
+    }
+}

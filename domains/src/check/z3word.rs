@@ -1,0 +1,1 @@
+//! Z3 words (in progress).

@@ -1,0 +1,251 @@
+//! Unit tests of the loader on small objects built by clang-22. Without clang-22 these tests
+//! fail under CI and otherwise say how to install it and pass.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use object::LittleEndian;
+use object::read::elf::{FileHeader, SectionHeader};
+
+use super::*;
+use crate::isa::{CallTarget, LddwKind};
+
+const PRELUDE: &str = r#"
+#define SEC(n) __attribute__((section(n), used))
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+typedef unsigned int u32;
+typedef unsigned long long u64;
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+struct bpf_map_def { u32 type, key_size, value_size, max_entries, map_flags; };
+char _license[] SEC("license") = "GPL";
+"#;
+
+/// Compiles `source` (after [`PRELUDE`]) at `-mcpu=v4`.
+fn compile(source: &str) -> Option<Vec<u8>> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if Command::new("clang-22").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "clang-22 missing under CI: run ./scripts/setup");
+        eprintln!("clang-22 not found: install it with ./scripts/setup to run this test");
+        return None;
+    }
+    let dir = std::env::temp_dir();
+    let stem = format!("bpfprove-elf-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let (c, o) = (dir.join(format!("{stem}.c")), dir.join(format!("{stem}.o")));
+    std::fs::write(&c, format!("{PRELUDE}\n{source}")).expect("temp dir is writable");
+    let out = Command::new("clang-22")
+        .args(["-target", "bpf", "-O2", "-g", "-mcpu=v4", "-c"])
+        .arg(&c)
+        .arg("-o")
+        .arg(&o)
+        .output()
+        .expect("clang-22 runs");
+    assert!(out.status.success(), "clang-22 failed: {}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&o).expect("clang wrote the object");
+    let _ = std::fs::remove_file(&c);
+    let _ = std::fs::remove_file(&o);
+    Some(bytes)
+}
+
+/// File offset and size of section `name`.
+fn section_range(bytes: &[u8], name: &str) -> (usize, usize) {
+    let e = LittleEndian;
+    let header = object::elf::FileHeader64::<LittleEndian>::parse(bytes).expect("valid ELF");
+    let sections = header.sections(e, bytes).expect("section table");
+    let (_, s) = sections.section_by_name(e, name.as_bytes()).unwrap_or_else(|| panic!("no section {name}"));
+    (s.sh_offset(e) as usize, s.sh_size(e) as usize)
+}
+
+const TWO_PROGRAMS: &str = r#"
+static __attribute__((noinline)) int twice(int x) { return x * 2; }
+__attribute__((noinline)) int plus_one(int x) { return twice(x) + 1; }
+SEC("xdp") int first(void *ctx) { return plus_one(*(volatile int *)ctx); }
+SEC("xdp") int second(void *ctx) { return twice(*(volatile int *)ctx); }
+"#;
+
+#[test]
+fn links_each_program_with_the_subprograms_it_reaches() {
+    let Some(bytes) = compile(TWO_PROGRAMS) else { return };
+    let object = load(&bytes).expect("loads");
+    assert_eq!(object.license.as_deref(), Some("GPL"));
+    let names: Vec<_> = object.programs.iter().map(|p| (p.section.as_str(), p.name.as_str())).collect();
+    assert_eq!(names, [("xdp", "first"), ("xdp", "second")]);
+
+    let first = object.program("first").expect("linked");
+    let functions: Vec<_> = first.program.functions().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(functions, ["first", "plus_one", "twice"]);
+    // Every local call lands on the entry of a function of the program.
+    for d in first.program.insns() {
+        if let Insn::Call(CallTarget::Local(_)) = d.insn {
+            let target = d.insn.branch_target(d.pc).expect("calls have targets") as usize;
+            assert!(first.program.function_at_entry(target).is_some(), "call at {} to {target}", d.pc);
+        }
+    }
+    let second = object.program("second").expect("linked");
+    let functions: Vec<_> = second.program.functions().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(functions, ["second", "twice"]);
+    assert_eq!(second.origins[1].name, "twice");
+    assert_eq!(object.code_sections[second.origins[1].section].name, ".text");
+}
+
+#[test]
+fn maps_and_global_data_become_indexed_loads() {
+    let source = r#"
+        struct key { u32 a, b, c; };
+        struct { __uint(type, 1); __uint(max_entries, 7); __type(key, struct key); __type(value, u64); } flows SEC(".maps");
+        struct bpf_map_def SEC("maps") legacy = { 2, 4, 16, 3, 1 };
+        const volatile u32 limit = 5;
+        u64 hits;
+        SEC("tc") int prog(void *ctx) {
+            struct key k = { 1, 2, 3 };
+            u32 zero = 0;
+            u64 *v = bpf_map_lookup_elem(&flows, &k);
+            u64 *w = bpf_map_lookup_elem(&legacy, &zero);
+            hits++;
+            return (v ? *v : 0) + (w ? *w : 0) + limit;
+        }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let flows = object.maps.iter().find(|m| m.name == "flows").expect("BTF map");
+    assert_eq!(
+        (flows.origin.clone(), flows.map_type, flows.key_size, flows.value_size, flows.max_entries),
+        (MapOrigin::Btf, 1, 12, 8, 7)
+    );
+    let legacy = object.maps.iter().find(|m| m.name == "legacy").expect("legacy map");
+    assert_eq!(
+        (legacy.map_type, legacy.key_size, legacy.value_size, legacy.max_entries, legacy.flags),
+        (2, 4, 16, 3, 1)
+    );
+    let rodata = object.maps.iter().position(|m| m.name == ".rodata").expect("rodata");
+    let MapOrigin::Data { read_only: true, bytes } = &object.maps[rodata].origin else { panic!("read-only data") };
+    assert!(bytes.chunks(4).any(|word| word == 5u32.to_le_bytes()), "{bytes:?}");
+
+    let program = object.program("prog").expect("linked");
+    let kinds: Vec<_> = program
+        .program
+        .insns()
+        .iter()
+        .filter_map(|d| match d.insn {
+            Insn::Lddw { kind, imm, next_imm, .. } => Some((kind, object.maps[imm as usize].name.as_str(), next_imm)),
+            _ => None,
+        })
+        .collect();
+    assert!(kinds.contains(&(LddwKind::MapIdx, "flows", 0)), "{kinds:?}");
+    assert!(kinds.contains(&(LddwKind::MapIdx, "legacy", 0)), "{kinds:?}");
+    assert!(kinds.iter().any(|&(kind, name, _)| (kind, name) == (LddwKind::MapIdxValue, ".rodata")), "{kinds:?}");
+    assert!(kinds.contains(&(LddwKind::MapIdxValue, ".bss", 0)), "{kinds:?}");
+}
+
+#[test]
+fn callx_sites_list_address_taken_functions_and_lines_name_the_source() {
+    let source = r#"
+        typedef int (*fn_t)(int);
+        static __attribute__((noinline)) int inc(int x) { return x + 1; }
+        static __attribute__((noinline)) int dec(int x) { return x - 1; }
+        static __attribute__((noinline)) int unused(int x) { return x; }
+        SEC("xdp") int pick(void *ctx) {
+            int v = *(volatile int *)ctx;
+            fn_t f = v & 1 ? inc : dec;
+            return f(v);
+        }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let program = object.program("pick").expect("linked");
+    let [site] = program.indirect_sites.as_slice() else { panic!("{:?}", program.indirect_sites) };
+    let IndirectKind::Callx { functions, tables, .. } = &site.kind else { panic!("{site:?}") };
+    let mut names: Vec<_> = functions.iter().map(|&f| program.program.function(f).name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["dec", "inc"]);
+    assert!(tables.is_empty());
+    let line = program.source_line(site.pc).expect("BTF line info");
+    assert!(line.text.contains("f(v)"), "{line:?}");
+    assert!(line.file.ends_with(".c"));
+}
+
+/// Loads `bytes` after `patch`, expecting an error.
+fn load_patched(bytes: &[u8], patch: impl FnOnce(&mut Vec<u8>)) -> ElfError {
+    let mut bytes = bytes.to_vec();
+    patch(&mut bytes);
+    load(&bytes).expect_err("patched object must be rejected")
+}
+
+#[test]
+fn bad_headers_are_typed_errors() {
+    let Some(bytes) = compile(TWO_PROGRAMS) else { return };
+    let e = load(&bytes[..10]).expect_err("truncated");
+    assert!(matches!(e.kind, ElfErrorKind::Truncated(_)) && e.section == FILE, "{e}");
+    let e = load_patched(&bytes, |b| b[18] = 62);
+    assert!(matches!(e.kind, ElfErrorKind::WrongMachine(_)) && e.offset == 18, "{e}");
+    let e = load_patched(&bytes, |b| b[5] = 2);
+    assert!(matches!(e.kind, ElfErrorKind::WrongMachine(_)), "{e}");
+    let e = load_patched(&bytes, |b| b[4] = 1);
+    assert!(matches!(e.kind, ElfErrorKind::WrongMachine(_)), "{e}");
+    let e = load_patched(&bytes, |b| b.truncate(b.len() - 100));
+    assert!(matches!(e.kind, ElfErrorKind::Malformed(_) | ElfErrorKind::Truncated(_)), "{e}");
+}
+
+#[test]
+fn bad_code_and_relocations_name_section_and_offset() {
+    let Some(bytes) = compile(TWO_PROGRAMS) else { return };
+    // An undefined opcode in the second instruction of `xdp`.
+    let (xdp, _) = section_range(&bytes, "xdp");
+    let e = load_patched(&bytes, |b| b[xdp + 8] = 0xff);
+    assert_eq!((e.section.as_str(), e.offset), ("xdp", 8), "{e}");
+    assert!(matches!(e.kind, ElfErrorKind::Decode(_)), "{e}");
+    // A relocation moved off its instruction boundary.
+    let (rel, _) = section_range(&bytes, ".relxdp");
+    let e = load_patched(&bytes, |b| b[rel] += 4);
+    assert!(matches!(e.kind, ElfErrorKind::BadRelocation(_)) && e.section == "xdp", "{e}");
+    // A relocation naming a symbol index past the table.
+    let e = load_patched(&bytes, |b| b[rel + 12..rel + 16].copy_from_slice(&0x7fff_u32.to_le_bytes()));
+    assert!(matches!(e.kind, ElfErrorKind::MissingSymbol(_)) && e.section == "xdp", "{e}");
+}
+
+#[test]
+fn externs_and_unknown_sections_are_rejected() {
+    let Some(bytes) = compile("extern int config; SEC(\"xdp\") int prog(void *ctx) { return config; }") else {
+        return;
+    };
+    let e = load(&bytes).expect_err("undefined extern");
+    assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(s) if s.contains("config")) && e.section == "xdp", "{e}");
+
+    let Some(bytes) = compile("int knob SEC(\".mydata\") = 3; SEC(\"xdp\") int prog(void *ctx) { return knob; }")
+    else {
+        return;
+    };
+    let e = load(&bytes).expect_err("unknown section");
+    assert!(matches!(&e.kind, ElfErrorKind::UnknownSection(s) if s.contains(".mydata")), "{e}");
+}
+
+#[test]
+fn jump_tables_attach_to_their_loads_and_bad_entries_are_rejected() {
+    let source = r#"
+        SEC("xdp") int sw(unsigned char *ctx) {
+            unsigned v = *(volatile unsigned *)ctx, r = ctx[4];
+            switch (v) {
+            case 0: r ^= 0x13; break; case 1: r += 7; break; case 2: r *= 3; break; case 3: r -= 5; break;
+            case 4: r <<= 2; break; case 5: r >>= 1; break; case 6: r |= 0x40; break; case 7: r &= 0xff; break;
+            case 8: r = r / 5; break; case 9: r = r / 3; break; case 10: r = ~r; break; case 11: r += 1000; break;
+            case 12: r ^= 0xffff; break; case 13: r = r % 7; break;
+            default: r = 0;
+            }
+            return r;
+        }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let program = object.program("sw").expect("linked");
+    let [(&load_pc, &table)] = program.program.table_loads().iter().collect::<Vec<_>>()[..] else {
+        panic!("one table load")
+    };
+    assert_eq!(program.program.jump_tables()[table.0 as usize].targets.len(), 14);
+    let [site] = program.indirect_sites.as_slice() else { panic!("one gotox") };
+    assert!(site.pc > load_pc);
+    assert!(matches!(&site.kind, IndirectKind::Gotox { tables, .. } if tables == &[table]), "{site:?}");
+
+    let (tables, _) = section_range(&bytes, ".jumptables");
+    let e = load_patched(&bytes, |b| b[tables] = 3);
+    assert!(matches!(e.kind, ElfErrorKind::BadJumpTable(_)) && e.section == ".jumptables" && e.offset == 0, "{e}");
+}

@@ -1,0 +1,83 @@
+//! Helper functions (`call imm`, and `callx` in the helper-id model) behind a trait, so a
+//! run chooses which helpers exist and what they do.
+//!
+//! After any helper call the interpreter sets `r1`–`r5` to [`CLOBBERED`]: the ABI makes
+//! them caller-saved, and a fixed poison value makes a program that reads them anyway
+//! behave the same in the interpreter and the JIT.
+
+use thiserror::Error;
+
+use super::memory::{Memory, MemoryFault};
+
+/// The value of `r1`–`r5` after a helper call (and after a legacy packet load, which
+/// Linux implements as a helper call).
+pub const CLOBBERED: u64 = 0xdead_beef_0bad_f00d;
+
+/// The suite's "unwind" helper (bpf_conformance `call 5`).
+pub const UNWIND_HELPER: i32 = 5;
+
+/// What a helper call did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HelperResult {
+    /// It returned this value in `r0`; the program continues.
+    Return(u64),
+    /// It ended the whole program at once with this `r0`.
+    Exit(u64),
+}
+
+/// Why a helper call failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum HelperError {
+    /// No helper has this number.
+    #[error("unknown helper")]
+    Unknown,
+    /// The helper touched memory it may not.
+    #[error(transparent)]
+    Memory(#[from] MemoryFault),
+    /// An argument is not acceptable.
+    #[error("argument r{register} = {value:#x} is invalid: {reason}")]
+    InvalidArgument {
+        /// Argument register, 1..=5.
+        register: u8,
+        /// Its value.
+        value: u64,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+}
+
+/// A set of helper functions.
+pub trait Helpers {
+    /// Calls helper `id` with `r1`–`r5` as `args`. Returns [`HelperError::Unknown`] for a
+    /// number this set does not provide.
+    fn call(&mut self, id: i32, args: [u64; 5], memory: &mut Memory) -> Result<HelperResult, HelperError>;
+}
+
+/// The helpers every run has: the suite's helper 5 ("unwind"), which returns `r1` and, when
+/// `r1 == 0`, ends the program at once with `r0 = 0`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultHelpers;
+
+impl Helpers for DefaultHelpers {
+    fn call(&mut self, id: i32, args: [u64; 5], _memory: &mut Memory) -> Result<HelperResult, HelperError> {
+        match id {
+            UNWIND_HELPER if args[0] == 0 => Ok(HelperResult::Exit(0)),
+            UNWIND_HELPER => Ok(HelperResult::Return(args[0])),
+            _ => Err(HelperError::Unknown),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwind_returns_r1_or_exits_on_zero() {
+        let mut memory = Memory::new();
+        let mut helpers = DefaultHelpers;
+        assert_eq!(helpers.call(5, [7, 0, 0, 0, 0], &mut memory), Ok(HelperResult::Return(7)));
+        assert_eq!(helpers.call(5, [0, 1, 0, 0, 0], &mut memory), Ok(HelperResult::Exit(0)));
+        assert_eq!(helpers.call(6, [0; 5], &mut memory), Err(HelperError::Unknown));
+    }
+}

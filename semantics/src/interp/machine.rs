@@ -1,0 +1,570 @@
+//! The execution loop: a [`Machine`] is a program pre-indexed by slot into compact
+//! operations, run against a [`Memory`].
+//!
+//! Preparation resolves everything that does not depend on run-time values (jump targets,
+//! sign-extended immediates, `lddw` constants, instructions that would write `r10`), so
+//! the loop does one dispatch per instruction and calls [`crate::alu`] for every value it
+//! computes. Registers live in a 16-entry array indexed by a masked 4-bit number, which
+//! keeps bounds checks out of the loop without `unsafe`.
+
+use super::helpers::{CLOBBERED, HelperError, HelperResult, Helpers};
+use super::memory::{MAX_FRAMES, Memory, region_base};
+use super::trap::{Trap, TrapKind};
+use super::{CallxModel, Outcome, RunConfig};
+use crate::alu;
+use crate::isa::{AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use crate::program::{JumpTableId, Program, code_address, pc_of_code_address};
+
+/// A trap decided when the program is prepared, raised only if the slot executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StaticTrap {
+    WriteToFramePointer,
+    FellOffEnd,
+    InsideLddw,
+    Kfunc { btf_id: i32, btf_obj: i16 },
+    UnsupportedLddw(LddwKind),
+}
+
+impl StaticTrap {
+    fn kind(self) -> TrapKind {
+        match self {
+            StaticTrap::WriteToFramePointer => TrapKind::WriteToFramePointer,
+            StaticTrap::FellOffEnd => TrapKind::FellOffEnd,
+            StaticTrap::InsideLddw => TrapKind::InsideLddw,
+            StaticTrap::Kfunc { btf_id, btf_obj } => TrapKind::UnsupportedKfunc { btf_id, btf_obj },
+            StaticTrap::UnsupportedLddw(kind) => TrapKind::UnsupportedLddw { kind },
+        }
+    }
+}
+
+/// One prepared slot. Register numbers are `0..=10`; targets are slots. `Const` and
+/// `TableAddress` come from an `lddw` and so advance the pc by two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Alu64Imm { op: BinOp, dst: u8, imm: u64 },
+    Alu64Reg { op: BinOp, dst: u8, src: u8 },
+    Alu32Imm { op: BinOp, dst: u8, imm: u64 },
+    Alu32Reg { op: BinOp, dst: u8, src: u8 },
+    Neg { width: Width, dst: u8 },
+    MovSx { width: Width, dst: u8, src: u8, from: Size },
+    Endian { order: ByteOrder, dst: u8, bits: u8 },
+    Const { dst: u8, value: u64 },
+    TableAddress { dst: u8, table: u32 },
+    Load { size: Size, signed: bool, dst: u8, src: u8, off: i16 },
+    StoreImm { size: Size, dst: u8, off: i16, imm: u64 },
+    StoreReg { size: Size, dst: u8, off: i16, src: u8 },
+    Atomic { size: Size, op: AtomicOp, fetch: bool, dst: u8, src: u8, off: i16 },
+    LoadPacket { size: Size, index: Option<u8>, imm: i32 },
+    Goto { target: u32 },
+    Jump64Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
+    Jump64Reg { cond: Cond, dst: u8, src: u8, target: u32 },
+    Jump32Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
+    Jump32Reg { cond: Cond, dst: u8, src: u8, target: u32 },
+    CallHelper { id: i32 },
+    CallLocal { target: u32 },
+    Callx { reg: u8 },
+    Gotox { reg: u8 },
+    Exit,
+    Trap(StaticTrap),
+}
+
+/// What the loop needs to know about a slot besides its operation.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotInfo {
+    /// Index of the function containing the slot.
+    function: u32,
+    /// A function starts here (a valid `callx` target).
+    is_entry: bool,
+    /// Some jump-table entry names this slot.
+    is_table_target: bool,
+}
+
+/// The registers saved by a bpf-to-bpf call.
+#[derive(Clone, Copy, Debug, Default)]
+struct SavedFrame {
+    return_pc: usize,
+    callee_saved: [u64; 4],
+}
+
+/// A program prepared for repeated runs under one [`RunConfig`].
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// One operation per slot, plus a final "fell off the end" sentinel.
+    code: Vec<Op>,
+    slots: Vec<SlotInfo>,
+    /// Contents of each jump table's region.
+    tables: Vec<Vec<u8>>,
+    config: RunConfig,
+}
+
+/// The register number of `reg` as the loop stores it.
+fn num(reg: Reg) -> u8 {
+    reg.number()
+}
+
+impl Machine {
+    /// Prepares `program` for runs under `config`.
+    pub fn new(program: &Program, config: RunConfig) -> Machine {
+        let slot_count = program.slots();
+        let mut code = vec![Op::Trap(StaticTrap::InsideLddw); slot_count + 1];
+        code[slot_count] = Op::Trap(StaticTrap::FellOffEnd);
+        for decoded in program.insns() {
+            code[decoded.pc] = prepare(program, decoded.pc, &decoded.insn);
+        }
+        let mut slots = vec![SlotInfo::default(); slot_count];
+        for (index, function) in program.functions().iter().enumerate() {
+            for info in &mut slots[function.entry..function.end] {
+                info.function = index as u32;
+            }
+            slots[function.entry].is_entry = true;
+        }
+        let mut tables = Vec::with_capacity(program.jump_tables().len());
+        for table in program.jump_tables() {
+            let mut bytes = Vec::with_capacity(8 * table.targets.len());
+            for &target in &table.targets {
+                slots[target].is_table_target = true;
+                bytes.extend_from_slice(&code_address(target).to_le_bytes());
+            }
+            tables.push(bytes);
+        }
+        Machine { code, slots, tables, config }
+    }
+
+    /// The configuration runs use.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// A fresh memory for this machine: stack frames and jump tables, ready for the caller
+    /// to add its context, packet and other regions.
+    pub fn new_memory(&self) -> Result<Memory, Trap> {
+        let mut memory = Memory::new();
+        memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
+        Ok(memory)
+    }
+
+    /// Runs the program from slot 0 with `r1`–`r5 = args` against `memory`.
+    ///
+    /// `memory` keeps its contents afterwards (stacks included), so a caller can inspect
+    /// every region. Jump-table regions are installed on first use; a memory serves the
+    /// runs of one machine.
+    pub fn run(&self, memory: &mut Memory, args: [u64; 5], helpers: &mut dyn Helpers) -> Result<Outcome, Trap> {
+        memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
+        memory.activate_frames(0);
+        let mut regs = [0u64; 16];
+        regs[1..6].copy_from_slice(&args);
+        regs[10] = Memory::frame_pointer(0);
+        let mut calls = CallStack { frames: [SavedFrame::default(); MAX_FRAMES], depth: 0 };
+        let budget = self.config.instruction_budget;
+        let mut executed: u64 = 0;
+        let mut pc: usize = 0;
+        let trap = |pc: usize, kind: TrapKind| Err(Trap { pc, kind });
+        loop {
+            if executed >= budget {
+                return trap(pc, TrapKind::BudgetExhausted { budget });
+            }
+            executed += 1;
+            let op = match self.code.get(pc) {
+                Some(op) => *op,
+                None => Op::Trap(StaticTrap::FellOffEnd),
+            };
+            match op {
+                Op::Alu64Imm { op, dst, imm } => {
+                    let dst = &mut regs[r(dst)];
+                    *dst = binary64(op, *dst, imm);
+                    pc += 1;
+                }
+                Op::Alu64Reg { op, dst, src } => {
+                    let value = regs[r(src)];
+                    let dst = &mut regs[r(dst)];
+                    *dst = binary64(op, *dst, value);
+                    pc += 1;
+                }
+                Op::Alu32Imm { op, dst, imm } => {
+                    let dst = &mut regs[r(dst)];
+                    *dst = binary32(op, *dst, imm);
+                    pc += 1;
+                }
+                Op::Alu32Reg { op, dst, src } => {
+                    let value = regs[r(src)];
+                    let dst = &mut regs[r(dst)];
+                    *dst = binary32(op, *dst, value);
+                    pc += 1;
+                }
+                Op::Jump64Imm { cond, dst, target, imm } => {
+                    pc = if condition64(cond, regs[r(dst)], imm) { target as usize } else { pc + 1 };
+                }
+                Op::Jump64Reg { cond, dst, src, target } => {
+                    pc = if condition64(cond, regs[r(dst)], regs[r(src)]) { target as usize } else { pc + 1 };
+                }
+                Op::Jump32Imm { cond, dst, target, imm } => {
+                    pc = if condition32(cond, regs[r(dst)], imm) { target as usize } else { pc + 1 };
+                }
+                Op::Jump32Reg { cond, dst, src, target } => {
+                    pc = if condition32(cond, regs[r(dst)], regs[r(src)]) { target as usize } else { pc + 1 };
+                }
+                Op::Goto { target } => pc = target as usize,
+                Op::Load { size, signed, dst, src, off } => {
+                    let address = regs[r(src)].wrapping_add(off as i64 as u64);
+                    match memory.load(address, size) {
+                        Ok(raw) => regs[r(dst)] = alu::extend_load(&raw, size, signed),
+                        Err(fault) => return trap(pc, fault.into()),
+                    }
+                    pc += 1;
+                }
+                Op::StoreImm { size, dst, off, imm } => {
+                    let address = regs[r(dst)].wrapping_add(off as i64 as u64);
+                    if let Err(fault) = memory.store(address, size, imm) {
+                        return trap(pc, fault.into());
+                    }
+                    pc += 1;
+                }
+                Op::StoreReg { size, dst, off, src } => {
+                    let address = regs[r(dst)].wrapping_add(off as i64 as u64);
+                    if let Err(fault) = memory.store(address, size, regs[r(src)]) {
+                        return trap(pc, fault.into());
+                    }
+                    pc += 1;
+                }
+                Op::Neg { width, dst } => {
+                    let dst = &mut regs[r(dst)];
+                    *dst = alu::negate(width, dst);
+                    pc += 1;
+                }
+                Op::MovSx { width, dst, src, from } => {
+                    regs[r(dst)] = alu::move_sign_extend(width, &regs[r(src)], from);
+                    pc += 1;
+                }
+                Op::Endian { order, dst, bits } => {
+                    let dst = &mut regs[r(dst)];
+                    *dst = alu::byte_order(order, u32::from(bits), dst);
+                    pc += 1;
+                }
+                Op::Const { dst, value } => {
+                    regs[r(dst)] = value;
+                    pc += 2;
+                }
+                Op::TableAddress { dst, table } => {
+                    let region =
+                        memory.jump_table(JumpTableId(table)).expect("run() installs a region for every jump table");
+                    regs[r(dst)] = region_base(region);
+                    pc += 2;
+                }
+                Op::Atomic { size, op, fetch, dst, src, off } => {
+                    if let Err(kind) = atomic(memory, &mut regs, size, op, fetch, dst, src, off) {
+                        return trap(pc, kind);
+                    }
+                    pc += 1;
+                }
+                Op::LoadPacket { size, index, imm } => {
+                    match load_packet(memory, &regs, size, index, imm) {
+                        Ok(Some(value)) => regs[0] = value,
+                        // Linux ends the program with r0 = 0 when a legacy load misses.
+                        Ok(None) => {
+                            regs[0] = 0;
+                            return Ok(outcome(&regs, executed));
+                        }
+                        Err(kind) => return trap(pc, kind),
+                    }
+                    regs[1..6].fill(CLOBBERED);
+                    pc += 1;
+                }
+                Op::CallHelper { id } => match call_helper(helpers, memory, &mut regs, id) {
+                    Ok(HelperResult::Return(_)) => pc += 1,
+                    Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, executed)),
+                    Err(kind) => return trap(pc, kind),
+                },
+                Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1) {
+                    Ok(()) => pc = target as usize,
+                    Err(kind) => return trap(pc, kind),
+                },
+                Op::Callx { reg } => {
+                    let value = regs[r(reg)];
+                    match self.config.callx_model {
+                        CallxModel::Address => match pc_of_code_address(value, self.slots.len()) {
+                            Some(target) if self.slots[target].is_entry => {
+                                match calls.push(memory, &mut regs, pc + 1) {
+                                    Ok(()) => pc = target,
+                                    Err(kind) => return trap(pc, kind),
+                                }
+                            }
+                            _ => return trap(pc, TrapKind::BadCallxTarget { value, model: CallxModel::Address }),
+                        },
+                        CallxModel::HelperId => {
+                            let Ok(id) = i32::try_from(value) else {
+                                return trap(pc, TrapKind::BadCallxTarget { value, model: CallxModel::HelperId });
+                            };
+                            match call_helper(helpers, memory, &mut regs, id) {
+                                Ok(HelperResult::Return(_)) => pc += 1,
+                                Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, executed)),
+                                Err(kind) => return trap(pc, kind),
+                            }
+                        }
+                    }
+                }
+                Op::Gotox { reg } => {
+                    let value = regs[r(reg)];
+                    let here = self.slots.get(pc).map(|info| info.function);
+                    match pc_of_code_address(value, self.slots.len()) {
+                        Some(target)
+                            if self.slots[target].is_table_target && Some(self.slots[target].function) == here =>
+                        {
+                            pc = target;
+                        }
+                        _ => return trap(pc, TrapKind::BadGotoxTarget { value }),
+                    }
+                }
+                Op::Exit => match calls.pop(memory, &mut regs) {
+                    Some(return_pc) => pc = return_pc,
+                    None => return Ok(outcome(&regs, executed)),
+                },
+                Op::Trap(kind) => return trap(pc, kind.kind()),
+            }
+        }
+    }
+}
+
+/// Index of register `number` in the 16-entry register array; the mask proves the bound.
+#[inline(always)]
+fn r(number: u8) -> usize {
+    usize::from(number & 15)
+}
+
+/// Expands to a `match` on a runtime operation whose every arm calls `$function` with that
+/// operation as a constant. The constant lets the compiler inline the one definition in
+/// [`crate::alu`] down to a few machine instructions per arm, instead of calling it and
+/// dispatching on the operation a second time.
+macro_rules! specialise {
+    ($function:path, $enum:ident, $value:expr, $width:expr, $a:expr, $b:expr, [$($variant:ident),*]) => {
+        match $value {
+            $($enum::$variant => $function($enum::$variant, $width, &$a, &$b),)*
+        }
+    };
+}
+
+#[inline(always)]
+fn binary64(op: BinOp, a: u64, b: u64) -> u64 {
+    specialise!(
+        alu::binary,
+        BinOp,
+        op,
+        Width::W64,
+        a,
+        b,
+        [Add, Sub, Mul, Div, SDiv, Or, And, Lsh, Rsh, Mod, SMod, Xor, Mov, Arsh]
+    )
+}
+
+#[inline(always)]
+fn binary32(op: BinOp, a: u64, b: u64) -> u64 {
+    specialise!(
+        alu::binary,
+        BinOp,
+        op,
+        Width::W32,
+        a,
+        b,
+        [Add, Sub, Mul, Div, SDiv, Or, And, Lsh, Rsh, Mod, SMod, Xor, Mov, Arsh]
+    )
+}
+
+#[inline(always)]
+fn condition64(cond: Cond, a: u64, b: u64) -> bool {
+    specialise!(alu::condition, Cond, cond, Width::W64, a, b, [Eq, Ne, Set, Gt, Ge, Lt, Le, SGt, SGe, SLt, SLe])
+}
+
+#[inline(always)]
+fn condition32(cond: Cond, a: u64, b: u64) -> bool {
+    specialise!(alu::condition, Cond, cond, Width::W32, a, b, [Eq, Ne, Set, Gt, Ge, Lt, Le, SGt, SGe, SLt, SLe])
+}
+
+/// The result of a run that ended normally.
+fn outcome(regs: &[u64; 16], instructions: u64) -> Outcome {
+    let mut registers = [0; Reg::COUNT];
+    registers.copy_from_slice(&regs[..Reg::COUNT]);
+    Outcome { r0: regs[0], instructions, registers }
+}
+
+/// The frames of the active bpf-to-bpf calls.
+struct CallStack {
+    /// `frames[i]` holds what the call from frame `i` saved.
+    frames: [SavedFrame; MAX_FRAMES],
+    /// Current frame (0 is the outermost).
+    depth: usize,
+}
+
+impl CallStack {
+    /// Enters a new frame returning to `return_pc`, saving `r6`–`r9`.
+    fn push(&mut self, memory: &mut Memory, regs: &mut [u64; 16], return_pc: usize) -> Result<(), TrapKind> {
+        if self.depth + 1 >= MAX_FRAMES {
+            return Err(TrapKind::CallDepthExceeded { max_frames: MAX_FRAMES });
+        }
+        let mut callee_saved = [0; 4];
+        callee_saved.copy_from_slice(&regs[6..10]);
+        self.frames[self.depth] = SavedFrame { return_pc, callee_saved };
+        self.depth += 1;
+        memory.set_frame_live(self.depth, true);
+        regs[10] = Memory::frame_pointer(self.depth);
+        Ok(())
+    }
+
+    /// Leaves the current frame, restoring `r6`–`r10`; `None` in the outermost frame.
+    fn pop(&mut self, memory: &mut Memory, regs: &mut [u64; 16]) -> Option<usize> {
+        if self.depth == 0 {
+            return None;
+        }
+        memory.set_frame_live(self.depth, false);
+        self.depth -= 1;
+        let saved = self.frames[self.depth];
+        regs[6..10].copy_from_slice(&saved.callee_saved);
+        regs[10] = Memory::frame_pointer(self.depth);
+        Some(saved.return_pc)
+    }
+}
+
+/// Calls helper `id`; on return sets `r0` and clobbers `r1`–`r5`, on exit sets `r0`.
+#[inline(never)]
+fn call_helper(
+    helpers: &mut dyn Helpers,
+    memory: &mut Memory,
+    regs: &mut [u64; 16],
+    id: i32,
+) -> Result<HelperResult, TrapKind> {
+    let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+    match helpers.call(id, args, memory) {
+        Ok(result) => {
+            match result {
+                HelperResult::Return(value) => {
+                    regs[0] = value;
+                    regs[1..6].fill(CLOBBERED);
+                }
+                HelperResult::Exit(value) => regs[0] = value,
+            }
+            Ok(result)
+        }
+        Err(HelperError::Unknown) => Err(TrapKind::UnknownHelper { id }),
+        Err(error) => Err(TrapKind::HelperFailed { id, error }),
+    }
+}
+
+/// An atomic read-modify-write; the fetched value goes to `src` (`r0` for `cmpxchg`).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn atomic(
+    memory: &mut Memory,
+    regs: &mut [u64; 16],
+    size: Size,
+    op: AtomicOp,
+    fetch: bool,
+    dst: u8,
+    src: u8,
+    off: i16,
+) -> Result<(), TrapKind> {
+    let address = regs[r(dst)].wrapping_add(off as i64 as u64);
+    let old = memory.atomic_load(address, size)?;
+    let effect = alu::atomic(op, fetch, size, &old, &regs[r(src)], &regs[0]);
+    memory.atomic_store(address, size, effect.memory)?;
+    if let Some(fetched) = effect.fetched {
+        let target = if op == AtomicOp::CmpXchg { 0 } else { r(src) };
+        regs[target] = fetched;
+    }
+    Ok(())
+}
+
+/// A legacy big-endian packet load: `Some(value)`, or `None` when the bytes are not all in
+/// the packet. Negative offsets (Linux's `SKF_*_OFF` ancillary areas) count as misses.
+#[inline(never)]
+fn load_packet(
+    memory: &Memory,
+    regs: &[u64; 16],
+    size: Size,
+    index: Option<u8>,
+    imm: i32,
+) -> Result<Option<u64>, TrapKind> {
+    let packet = memory.packet().ok_or(TrapKind::NoPacket)?;
+    // Linux computes `(int)(src + imm)`: a 64-bit sum truncated to a signed 32-bit offset.
+    let offset = match index {
+        None => imm,
+        Some(reg) => regs[r(reg)].wrapping_add(imm as i64 as u64) as u32 as i32,
+    };
+    let Ok(offset) = u64::try_from(offset) else { return Ok(None) };
+    let Ok(bytes) = memory.read(region_base(packet) + offset, size.bytes() as usize) else { return Ok(None) };
+    let mut buffer = [0u8; 8];
+    buffer[..bytes.len()].copy_from_slice(bytes);
+    let little_endian = u64::from_le_bytes(buffer);
+    Ok(Some(alu::byte_order(ByteOrder::ToBe, size.bits(), &little_endian)))
+}
+
+/// The operation for `insn` at slot `pc`.
+fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
+    let target = || {
+        let target = insn.branch_target(pc).expect("jumps and local calls have a target");
+        u32::try_from(target).expect("Program checked that every target is a slot")
+    };
+    let writes_frame_pointer = match *insn {
+        Insn::Alu { dst, .. }
+        | Insn::Neg { dst, .. }
+        | Insn::MovSx { dst, .. }
+        | Insn::Endian { dst, .. }
+        | Insn::Lddw { dst, .. }
+        | Insn::Load { dst, .. } => dst == Reg::R10,
+        Insn::Atomic { op, fetch, src, .. } => fetch && op != AtomicOp::CmpXchg && src == Reg::R10,
+        _ => false,
+    };
+    if writes_frame_pointer {
+        return Op::Trap(StaticTrap::WriteToFramePointer);
+    }
+    match *insn {
+        Insn::Alu { width, op, dst, src } => {
+            let dst = num(dst);
+            match (width, src) {
+                (Width::W64, Operand::Imm(imm)) => Op::Alu64Imm { op, dst, imm: imm as i64 as u64 },
+                (Width::W64, Operand::Reg(src)) => Op::Alu64Reg { op, dst, src: num(src) },
+                (Width::W32, Operand::Imm(imm)) => Op::Alu32Imm { op, dst, imm: imm as i64 as u64 },
+                (Width::W32, Operand::Reg(src)) => Op::Alu32Reg { op, dst, src: num(src) },
+            }
+        }
+        Insn::Neg { width, dst } => Op::Neg { width, dst: num(dst) },
+        Insn::MovSx { width, dst, src, from } => Op::MovSx { width, dst: num(dst), src: num(src), from },
+        Insn::Endian { order, dst, bits } => Op::Endian { order, dst: num(dst), bits: bits as u8 },
+        Insn::Lddw { dst, kind, imm, next_imm } => match (program.table_loads().get(&pc), kind) {
+            (Some(table), _) => Op::TableAddress { dst: num(dst), table: table.0 },
+            (None, LddwKind::Imm64) => Op::Const { dst: num(dst), value: Insn::lddw_value(imm, next_imm) },
+            (None, LddwKind::CodeAddr) => Op::Const { dst: num(dst), value: code_address(target() as usize) },
+            (None, kind) => Op::Trap(StaticTrap::UnsupportedLddw(kind)),
+        },
+        Insn::LoadPacket { size, addr, imm } => {
+            let index = match addr {
+                PacketAddr::Abs => None,
+                PacketAddr::Ind(reg) => Some(num(reg)),
+            };
+            Op::LoadPacket { size, index, imm }
+        }
+        Insn::Load { size, signed, dst, src, off } => Op::Load { size, signed, dst: num(dst), src: num(src), off },
+        Insn::Store { size, dst, off, src: Operand::Imm(imm) } => {
+            Op::StoreImm { size, dst: num(dst), off, imm: imm as i64 as u64 }
+        }
+        Insn::Store { size, dst, off, src: Operand::Reg(src) } => {
+            Op::StoreReg { size, dst: num(dst), off, src: num(src) }
+        }
+        Insn::Atomic { size, op, fetch, dst, off, src } => {
+            Op::Atomic { size, op, fetch, dst: num(dst), src: num(src), off }
+        }
+        Insn::Ja { .. } | Insn::Ja32 { .. } => Op::Goto { target: target() },
+        Insn::Jump { width, cond, dst, src, .. } => {
+            let (dst, target) = (num(dst), target());
+            match (width, src) {
+                (Width::W64, Operand::Imm(imm)) => Op::Jump64Imm { cond, dst, target, imm: imm as i64 as u64 },
+                (Width::W64, Operand::Reg(src)) => Op::Jump64Reg { cond, dst, src: num(src), target },
+                (Width::W32, Operand::Imm(imm)) => Op::Jump32Imm { cond, dst, target, imm: imm as i64 as u64 },
+                (Width::W32, Operand::Reg(src)) => Op::Jump32Reg { cond, dst, src: num(src), target },
+            }
+        }
+        Insn::Call(CallTarget::Helper(id)) => Op::CallHelper { id },
+        Insn::Call(CallTarget::Local(_)) => Op::CallLocal { target: target() },
+        Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Op::Trap(StaticTrap::Kfunc { btf_id, btf_obj }),
+        Insn::Callx { reg } => Op::Callx { reg: num(reg) },
+        Insn::Gotox { reg } => Op::Gotox { reg: num(reg) },
+        Insn::Exit => Op::Exit,
+    }
+}

@@ -1,0 +1,501 @@
+//! The concrete memory model: a set of disjoint regions in a 64-bit virtual address space,
+//! every access bounds-checked.
+//!
+//! Region `i` ([`RegionId`]) starts at `(i + 1) << 32` ([`region_base`]) and may be up to
+//! 2 GiB long. It owns the 4 GiB window of addresses within 2 GiB of its base, so the
+//! region of an address is found by a shift, not a search, and an access just below a
+//! region (a stack underflow) is named as a negative offset of that region rather than
+//! as a far offset of its neighbour. Address 0 (null) and the code addresses of
+//! [`crate::program::CODE_BASE`] fall in no region.
+//! Because the layout is fixed, an address is a pure function of (region, offset), which
+//! lets a differential test map the JIT's host pointers back to the same pair
+//! ([`Memory::locate`]).
+//!
+//! [`Memory::new`] creates the [`MAX_FRAMES`] stack frames first (regions `0..8`); only the
+//! frames of the active calls are accessible. Stack bytes start zeroed and are not cleared
+//! when a frame is pushed again, as on real hardware.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::isa::Size;
+use crate::program::JumpTableId;
+
+/// Bytes of stack per frame.
+pub const STACK_FRAME_BYTES: usize = 512;
+/// Maximum number of active frames (the outermost one included), as in Linux.
+pub const MAX_FRAMES: usize = 8;
+
+/// log2 of the address-space stride between regions.
+const REGION_SHIFT: u32 = 32;
+/// Half a region's address window: addresses `base - HALF_WINDOW .. base + HALF_WINDOW`
+/// belong to the region at `base`.
+const HALF_WINDOW: u64 = 1 << (REGION_SHIFT - 1);
+/// Largest region, in bytes.
+pub const MAX_REGION_BYTES: usize = HALF_WINDOW as usize;
+/// Most regions one memory can hold; keeps region addresses below
+/// [`crate::program::CODE_BASE`], so no code address is a data address.
+pub const MAX_REGIONS: usize = 0xc000;
+
+/// Index of a region in a [`Memory`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RegionId(pub u32);
+
+/// The base address of region `id`.
+pub const fn region_base(id: RegionId) -> u64 {
+    (id.0 as u64 + 1) << REGION_SHIFT
+}
+
+/// What a region holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RegionKind {
+    /// The program's context (`r1` at entry), or the one input memory of a conformance run.
+    Context,
+    /// The stack of call frame `frame` (0 is the outermost).
+    Stack {
+        /// Frame depth.
+        frame: u8,
+    },
+    /// Packet data (also the source of legacy `ld_abs`/`ld_ind` loads).
+    Packet,
+    /// A read-only jump table of 8-byte code addresses.
+    JumpTable(JumpTableId),
+    /// The value of a map element.
+    MapValue {
+        /// Map index in the program's map list.
+        map: u32,
+    },
+    /// A global data section (`.data`, `.rodata`, `.bss`).
+    GlobalData {
+        /// Section index in the program's data list.
+        section: u32,
+    },
+    /// Any other memory a run or a helper provides.
+    Other,
+}
+
+impl fmt::Display for RegionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegionKind::Context => f.write_str("context"),
+            RegionKind::Stack { frame } => write!(f, "stack frame {frame}"),
+            RegionKind::Packet => f.write_str("packet"),
+            RegionKind::JumpTable(table) => write!(f, "jump table {}", table.0),
+            RegionKind::MapValue { map } => write!(f, "value of map {map}"),
+            RegionKind::GlobalData { section } => write!(f, "global data section {section}"),
+            RegionKind::Other => f.write_str("memory"),
+        }
+    }
+}
+
+/// What accesses a region allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// None (a stack frame of no active call, a freed map element).
+    None,
+    /// Loads only.
+    ReadOnly,
+    /// Loads, stores and atomics.
+    ReadWrite,
+}
+
+/// The kind of memory access, named in faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccessKind {
+    /// A load.
+    Load,
+    /// A store.
+    Store,
+    /// An atomic read-modify-write.
+    Atomic,
+}
+
+impl fmt::Display for AccessKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccessKind::Load => "load",
+            AccessKind::Store => "store",
+            AccessKind::Atomic => "atomic access",
+        })
+    }
+}
+
+/// Why an access was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultReason {
+    /// The address falls in no region.
+    Unmapped,
+    /// The access does not fit in the region (it starts or ends past its last byte).
+    OutOfBounds,
+    /// A store or atomic on a read-only region.
+    ReadOnly,
+    /// The region allows no access now (e.g. the stack frame of a call that returned).
+    Inaccessible,
+}
+
+impl fmt::Display for FaultReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FaultReason::Unmapped => "no region",
+            FaultReason::OutOfBounds => "out of bounds",
+            FaultReason::ReadOnly => "region is read-only",
+            FaultReason::Inaccessible => "region is not accessible",
+        })
+    }
+}
+
+/// The region an address falls in, as named in a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RegionRef {
+    /// Its id.
+    pub id: RegionId,
+    /// What it holds.
+    pub kind: RegionKind,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+/// A refused memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Error)]
+pub struct MemoryFault {
+    /// Load, store or atomic.
+    pub access: AccessKind,
+    /// The address of the first byte accessed.
+    pub address: u64,
+    /// Number of bytes accessed.
+    pub size: u64,
+    /// The region the address falls in, if any.
+    pub region: Option<RegionRef>,
+    /// Offset of the address from the region's base, negative below it (the address itself,
+    /// read as signed, when there is no region).
+    pub offset: i64,
+    /// Why the access was refused.
+    pub reason: FaultReason,
+}
+
+impl fmt::Display for MemoryFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let MemoryFault { access, address, size, offset, reason, .. } = self;
+        match self.region {
+            Some(region) => write!(
+                f,
+                "{access} of {size} bytes at offset {offset} of {} (region {}, {} bytes, address {address:#x}): {reason}",
+                region.kind, region.id.0, region.len
+            ),
+            None => write!(f, "{access} of {size} bytes at address {address:#x}: {reason}"),
+        }
+    }
+}
+
+/// Why memory could not be set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Error)]
+pub enum MemoryError {
+    /// A region longer than [`MAX_REGION_BYTES`].
+    #[error("region of {len} bytes exceeds the limit of {MAX_REGION_BYTES}")]
+    RegionTooLarge {
+        /// Requested length.
+        len: usize,
+    },
+    /// More than [`MAX_REGIONS`] regions.
+    #[error("more than {MAX_REGIONS} regions")]
+    TooManyRegions,
+}
+
+/// One region: its bytes and what it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    kind: RegionKind,
+    access: Access,
+    bytes: Vec<u8>,
+}
+
+impl Region {
+    /// What it holds.
+    pub fn kind(&self) -> RegionKind {
+        self.kind
+    }
+
+    /// What accesses it allows now.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Its contents.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its contents, for a run's setup or a helper's own bookkeeping (not bounds-checked
+    /// against the region's access rights).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+}
+
+/// The machine's memory. See the module docs for the layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Memory {
+    regions: Vec<Region>,
+    packet: Option<RegionId>,
+    /// Regions holding the program's jump tables, by [`JumpTableId`].
+    jump_tables: Vec<RegionId>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory::new()
+    }
+}
+
+impl Memory {
+    /// A memory holding only the [`MAX_FRAMES`] zeroed stack frames, all inaccessible until
+    /// a run activates them.
+    pub fn new() -> Memory {
+        let regions = (0..MAX_FRAMES)
+            .map(|frame| Region {
+                kind: RegionKind::Stack { frame: frame as u8 },
+                access: Access::None,
+                bytes: vec![0; STACK_FRAME_BYTES],
+            })
+            .collect();
+        Memory { regions, packet: None, jump_tables: Vec::new() }
+    }
+
+    /// Adds a region holding `bytes` and returns its id; its base is [`region_base`]`(id)`.
+    pub fn add_region(&mut self, kind: RegionKind, bytes: Vec<u8>, access: Access) -> Result<RegionId, MemoryError> {
+        if bytes.len() > MAX_REGION_BYTES {
+            return Err(MemoryError::RegionTooLarge { len: bytes.len() });
+        }
+        if self.regions.len() >= MAX_REGIONS {
+            return Err(MemoryError::TooManyRegions);
+        }
+        let id = RegionId(self.regions.len() as u32);
+        self.regions.push(Region { kind, access, bytes });
+        Ok(id)
+    }
+
+    /// The region `id`, if it exists.
+    pub fn region(&self, id: RegionId) -> Option<&Region> {
+        self.regions.get(id.0 as usize)
+    }
+
+    /// The region `id` for changes, if it exists.
+    pub fn region_mut(&mut self, id: RegionId) -> Option<&mut Region> {
+        self.regions.get_mut(id.0 as usize)
+    }
+
+    /// Every region with its id, in id order.
+    pub fn regions(&self) -> impl Iterator<Item = (RegionId, &Region)> {
+        self.regions.iter().enumerate().map(|(i, r)| (RegionId(i as u32), r))
+    }
+
+    /// Changes what region `id` allows (e.g. to free a map element). Unknown ids are ignored.
+    pub fn set_access(&mut self, id: RegionId, access: Access) {
+        if let Some(region) = self.regions.get_mut(id.0 as usize) {
+            region.access = access;
+        }
+    }
+
+    /// The region of stack frame `frame` (`< MAX_FRAMES`).
+    pub fn stack_frame(frame: usize) -> RegionId {
+        debug_assert!(frame < MAX_FRAMES);
+        RegionId(frame as u32)
+    }
+
+    /// The address one past the last byte of stack frame `frame`: `r10` in that frame.
+    pub fn frame_pointer(frame: usize) -> u64 {
+        region_base(Memory::stack_frame(frame)) + STACK_FRAME_BYTES as u64
+    }
+
+    /// Makes `region` the source of legacy packet loads.
+    pub fn set_packet(&mut self, region: RegionId) {
+        self.packet = Some(region);
+    }
+
+    /// The source of legacy packet loads, if any.
+    pub fn packet(&self) -> Option<RegionId> {
+        self.packet
+    }
+
+    /// The region holding jump table `table`, once a run has installed the tables.
+    pub fn jump_table(&self, table: JumpTableId) -> Option<RegionId> {
+        self.jump_tables.get(table.0 as usize).copied()
+    }
+
+    /// Installs read-only jump-table regions holding `tables` (8-byte little-endian code
+    /// addresses), unless this memory already holds that many.
+    pub(crate) fn install_jump_tables(&mut self, tables: &[Vec<u8>]) -> Result<(), MemoryError> {
+        if self.jump_tables.len() == tables.len() {
+            return Ok(());
+        }
+        self.jump_tables.clear();
+        for (index, bytes) in tables.iter().enumerate() {
+            let kind = RegionKind::JumpTable(JumpTableId(index as u32));
+            let id = self.add_region(kind, bytes.clone(), Access::ReadOnly)?;
+            self.jump_tables.push(id);
+        }
+        Ok(())
+    }
+
+    /// The region whose window `address` falls in, and its offset from that region's base
+    /// (regardless of bounds and access rights).
+    pub fn locate(&self, address: u64) -> Option<(RegionId, i64)> {
+        let shifted = address.wrapping_add(HALF_WINDOW);
+        let index = usize::try_from((shifted >> REGION_SHIFT).checked_sub(1)?).ok()?;
+        let offset = (shifted & ((1 << REGION_SHIFT) - 1)) as i64 - HALF_WINDOW as i64;
+        (index < self.regions.len()).then_some((RegionId(index as u32), offset))
+    }
+
+    /// Splits `address` into a region index and an offset from that region's base, both
+    /// unchecked; a negative offset comes out as a huge `usize` that no region contains.
+    #[inline(always)]
+    fn split(address: u64) -> (usize, usize) {
+        let shifted = address.wrapping_add(HALF_WINDOW);
+        let index = ((shifted >> REGION_SHIFT) as usize).wrapping_sub(1);
+        (index, ((shifted as u32) as usize).wrapping_sub(HALF_WINDOW as usize))
+    }
+
+    /// The `len` bytes at `address`, if a load may read them all.
+    #[inline(always)]
+    fn readable(&self, address: u64, len: usize) -> Option<&[u8]> {
+        let (index, offset) = Memory::split(address);
+        let region = self.regions.get(index)?;
+        if region.access == Access::None {
+            return None;
+        }
+        region.bytes.get(offset..offset.checked_add(len)?)
+    }
+
+    /// The `len` bytes at `address`, if a store may write them all.
+    #[inline(always)]
+    fn writable(&mut self, address: u64, len: usize) -> Option<&mut [u8]> {
+        let (index, offset) = Memory::split(address);
+        let region = self.regions.get_mut(index)?;
+        if region.access != Access::ReadWrite {
+            return None;
+        }
+        region.bytes.get_mut(offset..offset.checked_add(len)?)
+    }
+
+    /// Explains why an access of `size` bytes at `address` was refused.
+    #[cold]
+    #[inline(never)]
+    fn fault(&self, access: AccessKind, address: u64, size: usize) -> MemoryFault {
+        let size = size as u64;
+        let Some((id, offset)) = self.locate(address) else {
+            let offset = address as i64;
+            return MemoryFault { access, address, size, region: None, offset, reason: FaultReason::Unmapped };
+        };
+        let region = &self.regions[id.0 as usize];
+        let reason = match (region.access, access) {
+            (Access::None, _) => FaultReason::Inaccessible,
+            (Access::ReadOnly, AccessKind::Store | AccessKind::Atomic) => FaultReason::ReadOnly,
+            _ => FaultReason::OutOfBounds,
+        };
+        let region_ref = RegionRef { id, kind: region.kind, len: region.bytes.len() as u64 };
+        MemoryFault { access, address, size, region: Some(region_ref), offset, reason }
+    }
+
+    /// Reads `len` bytes at `address`.
+    pub fn read(&self, address: u64, len: usize) -> Result<&[u8], MemoryFault> {
+        match self.readable(address, len) {
+            Some(bytes) => Ok(bytes),
+            None => Err(self.fault(AccessKind::Load, address, len)),
+        }
+    }
+
+    /// Writes `data` at `address`.
+    pub fn write(&mut self, address: u64, data: &[u8]) -> Result<(), MemoryFault> {
+        match self.writable(address, data.len()) {
+            Some(bytes) => {
+                bytes.copy_from_slice(data);
+                Ok(())
+            }
+            None => Err(self.fault(AccessKind::Store, address, data.len())),
+        }
+    }
+
+    /// Loads a little-endian value of `size` at `address`, zero-extended.
+    #[inline(always)]
+    pub fn load(&self, address: u64, size: Size) -> Result<u64, MemoryFault> {
+        // One arm per size, so each copies a constant number of bytes (no `memcpy` call).
+        let value = match size {
+            Size::B => self.readable_array::<1>(address).map(|b| u64::from(b[0])),
+            Size::H => self.readable_array::<2>(address).map(|b| u64::from(u16::from_le_bytes(*b))),
+            Size::W => self.readable_array::<4>(address).map(|b| u64::from(u32::from_le_bytes(*b))),
+            Size::DW => self.readable_array::<8>(address).map(|b| u64::from_le_bytes(*b)),
+        };
+        match value {
+            Some(value) => Ok(value),
+            None => Err(self.fault(AccessKind::Load, address, size.bytes() as usize)),
+        }
+    }
+
+    /// Stores the low `size` bytes of `value` little-endian at `address`.
+    #[inline(always)]
+    pub fn store(&mut self, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
+        self.store_as(AccessKind::Store, address, size, value)
+    }
+
+    #[inline(always)]
+    fn store_as(&mut self, access: AccessKind, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
+        let done = match size {
+            Size::B => self.writable_array::<1>(address).map(|b| *b = [value as u8]),
+            Size::H => self.writable_array::<2>(address).map(|b| *b = (value as u16).to_le_bytes()),
+            Size::W => self.writable_array::<4>(address).map(|b| *b = (value as u32).to_le_bytes()),
+            Size::DW => self.writable_array::<8>(address).map(|b| *b = value.to_le_bytes()),
+        };
+        match done {
+            Some(()) => Ok(()),
+            None => Err(self.fault(access, address, size.bytes() as usize)),
+        }
+    }
+
+    /// Reads the value of `size` at `address` for an atomic, checking that it may also be
+    /// written (so a read-only region refuses the whole read-modify-write up front).
+    pub(crate) fn atomic_load(&mut self, address: u64, size: Size) -> Result<u64, MemoryFault> {
+        let len = size.bytes() as usize;
+        match self.writable(address, len) {
+            Some(bytes) => {
+                let mut buffer = [0u8; 8];
+                buffer[..len].copy_from_slice(bytes);
+                Ok(u64::from_le_bytes(buffer))
+            }
+            None => Err(self.fault(AccessKind::Atomic, address, len)),
+        }
+    }
+
+    /// Writes back the result of an atomic.
+    pub(crate) fn atomic_store(&mut self, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
+        self.store_as(AccessKind::Atomic, address, size, value)
+    }
+
+    /// The `N` bytes at `address`, if a load may read them all.
+    #[inline(always)]
+    fn readable_array<const N: usize>(&self, address: u64) -> Option<&[u8; N]> {
+        self.readable(address, N)?.try_into().ok()
+    }
+
+    /// The `N` bytes at `address`, if a store may write them all.
+    #[inline(always)]
+    fn writable_array<const N: usize>(&mut self, address: u64) -> Option<&mut [u8; N]> {
+        self.writable(address, N)?.try_into().ok()
+    }
+
+    /// Marks which stack frames are accessible: frames `0..=depth` only.
+    pub(crate) fn activate_frames(&mut self, depth: usize) {
+        for (frame, region) in self.regions[..MAX_FRAMES].iter_mut().enumerate() {
+            region.access = if frame <= depth { Access::ReadWrite } else { Access::None };
+        }
+    }
+
+    /// Makes stack frame `frame` accessible or not (a call pushes, an exit pops).
+    #[inline(always)]
+    pub(crate) fn set_frame_live(&mut self, frame: usize, live: bool) {
+        if let Some(region) = self.regions.get_mut(frame) {
+            region.access = if live { Access::ReadWrite } else { Access::None };
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The reference interpreter: the oracle every other reading of the semantics (analyzer,
+//! JIT) is checked against.
+//!
+//! What each instruction computes comes from [`crate::alu`] over `u64`; this module adds
+//! only the machine around it:
+//!
+//! - [`memory`]: regions in a 64-bit address space, every access bounds-checked, faults
+//!   naming region, offset and size;
+//! - [`helpers`]: helper calls behind the [`Helpers`] trait;
+//! - [`Machine`]: a program prepared for repeated runs, and its execution loop;
+//! - [`Trap`]: every abnormal end, typed.
+//!
+//! Machine rules beyond the ISA, which the JIT must match:
+//! - `r10` is read-only: an instruction that would write it traps
+//!   ([`TrapKind::WriteToFramePointer`]).
+//! - Each call frame has its own 512-byte stack region; `r10` points one past its end.
+//!   `call` (local or `callx`) saves `r6`–`r9`, at most [`MAX_FRAMES`] frames are active,
+//!   and a returned frame's stack is inaccessible.
+//! - After a helper call, and after a legacy packet load, `r1`–`r5` hold
+//!   [`helpers::CLOBBERED`].
+//! - Legacy `ld_abs`/`ld_ind` read big-endian from the packet region; when the bytes are
+//!   not all inside it (or the offset is negative) the program ends with `r0 = 0`, as in
+//!   Linux.
+//! - `callx` follows the run's [`CallxModel`]; `gotox` must name a jump-table entry of the
+//!   current function. A jump table's `lddw` yields the base of a read-only region of
+//!   8-byte code addresses ([`crate::program::code_address`]).
+//! - The instruction budget bounds every run: the instruction after the last one it allows
+//!   traps ([`TrapKind::BudgetExhausted`]).
+
+pub mod helpers;
+mod machine;
+pub mod memory;
+mod trap;
+
+#[cfg(test)]
+mod tests;
+
+pub use helpers::{DefaultHelpers, HelperError, HelperResult, Helpers};
+pub use machine::Machine;
+pub use memory::{Access, MAX_FRAMES, Memory, MemoryFault, RegionId, RegionKind, STACK_FRAME_BYTES};
+pub use trap::{Trap, TrapKind};
+
+use crate::isa::Reg;
+use crate::program::Program;
+
+/// How `callx` finds its target; chosen per run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallxModel {
+    /// The register holds the code address of a local function entry (clang ≥ 19, gcc);
+    /// anything else traps.
+    Address,
+    /// The register holds a helper id, called like `call imm` (PREVAIL, bpf_conformance).
+    HelperId,
+}
+
+impl std::fmt::Display for CallxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CallxModel::Address => "address",
+            CallxModel::HelperId => "helper-id",
+        })
+    }
+}
+
+/// The knobs of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// How `callx` finds its target.
+    pub callx_model: CallxModel,
+    /// Most instructions a run may execute; the next one traps.
+    pub instruction_budget: u64,
+}
+
+impl RunConfig {
+    /// A configuration with the given `callx` model and instruction budget.
+    pub fn new(callx_model: CallxModel, instruction_budget: u64) -> RunConfig {
+        RunConfig { callx_model, instruction_budget }
+    }
+}
+
+/// How a run that did not trap ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The program's return value.
+    pub r0: u64,
+    /// Instructions executed (an `lddw` counts once).
+    pub instructions: u64,
+    /// `r0`–`r10` at the end (of the outermost frame, or of the frame that ended the
+    /// program through a helper or a missed legacy packet load).
+    pub registers: [u64; Reg::COUNT],
+}
+
+/// Runs `program` on one read-write memory region, as bpf_conformance does: `r1` holds
+/// the region's address and `r2` its length. The region is also the packet that legacy
+/// packet loads read. `memory` receives the region's final contents, even after a trap.
+pub fn run_on_memory(
+    program: &Program,
+    memory: &mut [u8],
+    config: &RunConfig,
+    helpers: &mut dyn Helpers,
+) -> Result<Outcome, Trap> {
+    let machine = Machine::new(program, config.clone());
+    let mut machine_memory = machine.new_memory()?;
+    let input = machine_memory
+        .add_region(RegionKind::Context, memory.to_vec(), Access::ReadWrite)
+        .map_err(|error| Trap { pc: 0, kind: error.into() })?;
+    machine_memory.set_packet(input);
+    let args = [memory::region_base(input), memory.len() as u64, 0, 0, 0];
+    let result = machine.run(&mut machine_memory, args, helpers);
+    if let Some(region) = machine_memory.region(input) {
+        memory.copy_from_slice(region.bytes());
+    }
+    result
+}

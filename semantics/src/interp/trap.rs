@@ -1,0 +1,101 @@
+//! Why a run stopped abnormally: [`Trap`] names the pc and a typed [`TrapKind`].
+//!
+//! A trap is the interpreter's verdict that the program did something the machine model
+//! forbids. For a program the analyzer accepted, any trap is a verifier soundness bug, so
+//! every kind carries enough data (region, offset, size, offending value) to explain it.
+
+use thiserror::Error;
+
+use super::CallxModel;
+use super::helpers::HelperError;
+use super::memory::MemoryFault;
+use crate::isa::LddwKind;
+
+/// An abnormal end of a run at slot `pc`.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("pc {pc}: {kind}")]
+pub struct Trap {
+    /// Slot of the instruction that trapped (the slot count for falling off the end).
+    pub pc: usize,
+    /// What went wrong.
+    pub kind: TrapKind,
+}
+
+/// The kinds of trap.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum TrapKind {
+    /// A load, store or atomic access outside every accessible region, or not allowed on
+    /// the region it falls in.
+    #[error(transparent)]
+    Memory(#[from] MemoryFault),
+    /// An instruction would write `r10`, the read-only frame pointer.
+    #[error("write to the read-only frame pointer r10")]
+    WriteToFramePointer,
+    /// More instructions would run than the budget allows.
+    #[error("instruction budget of {budget} exhausted")]
+    BudgetExhausted {
+        /// The budget of the run.
+        budget: u64,
+    },
+    /// Execution ran past the last slot without an `exit`.
+    #[error("execution fell off the end of the program")]
+    FellOffEnd,
+    /// Control reached the second slot of an `lddw` (the program model rules this out; the
+    /// trap exists so the interpreter never panics).
+    #[error("execution reached the second slot of an lddw")]
+    InsideLddw,
+    /// A bpf-to-bpf call would exceed the frame limit.
+    #[error("call depth exceeds {max_frames} frames")]
+    CallDepthExceeded {
+        /// The frame limit (8, as in Linux).
+        max_frames: usize,
+    },
+    /// `callx` through a value that is not a valid target under the run's model.
+    #[error("callx target {value:#x} is not a {model} call target")]
+    BadCallxTarget {
+        /// The register's value.
+        value: u64,
+        /// The model the run used.
+        model: CallxModel,
+    },
+    /// `gotox` through a value that is not a jump-table entry of the current function.
+    #[error("gotox target {value:#x} is not a jump-table entry of the current function")]
+    BadGotoxTarget {
+        /// The register's value.
+        value: u64,
+    },
+    /// A helper number the run's helper set does not provide.
+    #[error("unknown helper {id}")]
+    UnknownHelper {
+        /// The helper number.
+        id: i32,
+    },
+    /// A helper rejected its arguments or faulted.
+    #[error("helper {id} failed: {error}")]
+    HelperFailed {
+        /// The helper number.
+        id: i32,
+        /// Why.
+        error: HelperError,
+    },
+    /// A kfunc call; the interpreter has no kernel functions.
+    #[error("kfunc calls are not supported (btf id {btf_id}, object {btf_obj})")]
+    UnsupportedKfunc {
+        /// BTF id of the function.
+        btf_id: i32,
+        /// BTF object index.
+        btf_obj: i16,
+    },
+    /// An `lddw` whose kind needs objects (maps, BTF variables) the run does not provide.
+    #[error("lddw of kind {kind:?} is not supported by this run")]
+    UnsupportedLddw {
+        /// The `lddw` kind.
+        kind: LddwKind,
+    },
+    /// A legacy packet load in a run that has no packet region.
+    #[error("legacy packet load without a packet region")]
+    NoPacket,
+    /// The run's memory could not be set up.
+    #[error("memory setup failed: {0}")]
+    Setup(#[from] super::memory::MemoryError),
+}
