@@ -2,7 +2,8 @@
 //! an `Err`, never a panic.
 //!
 //! CI runs 10 000 cases over a fixed set of objects. For long offline runs set
-//! `BPFPROVE_MUTATION_CASES` (e.g. 1000000) and use `--release`.
+//! `BPFPROVE_MUTATION_CASES` (e.g. 1000000), and `BPFPROVE_MUTATION_ALL=1` to mutate every
+//! corpus object at every cpu level; use `--release`.
 
 mod common;
 
@@ -107,7 +108,7 @@ fn mutated_objects_load_or_fail_without_panicking() {
     };
     let loaded = AtomicU32::new(0);
     let rejected = AtomicU32::new(0);
-    proptest!(config, |(object in 0..OBJECTS.len(), mutations in prop::collection::vec(mutation(), 1..6))| {
+    proptest!(config, |(object in 0..corpus().len(), mutations in prop::collection::vec(mutation(), 1..6))| {
         let mut bytes = corpus()[object].clone();
         for m in &mutations {
             if bytes.len() >= 4 {

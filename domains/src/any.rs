@@ -29,7 +29,8 @@ pub enum DomainKind {
 
 impl DomainKind {
     /// Every domain.
-    pub const ALL: [DomainKind; 4] = [DomainKind::Interval, DomainKind::SignedInterval, DomainKind::Tnum, DomainKind::Product];
+    pub const ALL: [DomainKind; 4] =
+        [DomainKind::Interval, DomainKind::SignedInterval, DomainKind::Tnum, DomainKind::Product];
 
     /// The name `--domain` takes.
     pub const fn name(self) -> &'static str {
@@ -75,7 +76,10 @@ impl FromStr for DomainKind {
     type Err = UnknownDomain;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        DomainKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or_else(|| UnknownDomain { name: name.to_owned() })
+        DomainKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| UnknownDomain { name: name.to_owned() })
     }
 }
 

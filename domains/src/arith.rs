@@ -88,11 +88,7 @@ impl<W: Word, A: Choose<W>, B: Choose<W>> Choose<W> for (A, B) {
 /// `if cond { then() } else { otherwise() }`: evaluates one side when the condition is
 /// known, both sides and a word-wise select when it is symbolic.
 #[inline]
-pub fn pick<W: DomainWord, T: Choose<W>>(
-    cond: &W::Bool,
-    then: impl FnOnce() -> T,
-    otherwise: impl FnOnce() -> T,
-) -> T {
+pub fn pick<W: DomainWord, T: Choose<W>>(cond: &W::Bool, then: impl FnOnce() -> T, otherwise: impl FnOnce() -> T) -> T {
     match W::known_truth(cond) {
         Some(true) => then(),
         Some(false) => otherwise(),

@@ -76,24 +76,29 @@ pub(crate) fn shift_amounts<W: DomainWord>(amount: &Tnum<W>, bits: u32) -> Tnum<
     amount.binary_at(BinOp::And, bits, &mask)
 }
 
-/// The join of `shift(k)` over every count `k` in `amounts` (each `k < bits`).
-pub(crate) fn join_over_shifts<W: DomainWord, C: Component<W>>(
+/// `value` shifted by every count in `amounts` (counts below `bits`), joined: a barrel
+/// shifter whose stage for bit `2^i` of the count shifts by `2^i` when that bit is known 1,
+/// keeps the value when it is known 0, and joins both when it is unknown. Shifts by `p`
+/// then `q` equal a shift by `p + q` here since every count stays below `bits`, so this is
+/// the join over the counts; and it stays a small formula for the solver.
+pub(crate) fn shift_by<W: DomainWord, C: Component<W>>(
+    value: &C,
     amounts: &Tnum<W>,
     bits: u32,
-    bottom: C,
-    shift: impl Fn(u32) -> C,
+    shift: impl Fn(&C, u32) -> C,
 ) -> C {
-    let last_possible = u64::from(bits - 1);
-    // Concretely only the counts between the tnum's bounds need a look.
-    let (first, last) = match (amounts.value.known(), amounts.mask.known()) {
-        (Some(value), Some(mask)) => (value.min(last_possible), (value | mask).min(last_possible)),
-        _ => (0, last_possible),
-    };
-    let mut result = bottom;
-    for k in first..=last {
-        let possible = amounts.contains_at(&amounts.value.constant(k), bits);
-        let k = u32::try_from(k).expect("shift counts are below 64");
-        result = pick(&possible, || result.join_at(&shift(k), bits), || result.clone());
+    let mut result = value.clone();
+    let mut step = 1;
+    while step < bits {
+        let bit = amounts.value.constant(u64::from(step));
+        let known_one = arith::is_zero(&amounts.value.and(&bit)).not();
+        let unknown = arith::is_zero(&amounts.mask.and(&bit)).not();
+        result = pick(
+            &known_one,
+            || shift(&result, step),
+            || pick(&unknown, || result.join_at(&shift(&result, step), bits), || result.clone()),
+        );
+        step *= 2;
     }
     result
 }

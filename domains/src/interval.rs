@@ -63,11 +63,10 @@ impl<W: DomainWord> UInterval<W> {
                 let exact = arith::same(&a.lo.ult(&b.hi), &a.hi.ult(&b.lo));
                 pick(&exact, || UInterval { lo, hi }, top)
             }
-            BinOp::Mul => pick(
-                &arith::umul_overflows(&a.hi, &b.hi, bits),
-                top,
-                || UInterval { lo: arith::mul(&a.lo, &b.lo, bits), hi: arith::mul(&a.hi, &b.hi, bits) },
-            ),
+            BinOp::Mul => pick(&arith::umul_overflows(&a.hi, &b.hi, bits), top, || UInterval {
+                lo: arith::mul(&a.lo, &b.lo, bits),
+                hi: arith::mul(&a.hi, &b.hi, bits),
+            }),
             BinOp::Div => {
                 let one = a.lo.constant(1);
                 let zero = zero(&a.lo);
@@ -96,15 +95,12 @@ impl<W: DomainWord> UInterval<W> {
                 convert::s_to_u(&signed, bits)
             }
             BinOp::And => UInterval { lo: zero(&a.lo), hi: arith::umin(&a.hi, &b.hi) },
-            BinOp::Or => UInterval {
-                lo: arith::umax(&a.lo, &b.lo),
-                hi: arith::smear_right(&a.hi.or(&b.hi), bits),
-            },
+            BinOp::Or => UInterval { lo: arith::umax(&a.lo, &b.lo), hi: arith::smear_right(&a.hi.or(&b.hi), bits) },
             BinOp::Xor => UInterval { lo: zero(&a.lo), hi: arith::smear_right(&a.hi.or(&b.hi), bits) },
             BinOp::Lsh | BinOp::Rsh => {
                 let amounts = convert::shift_amounts(&convert::u_to_t(b, bits), bits);
-                convert::join_over_shifts(&amounts, bits, Self::bottom_at(&a.lo, bits), |k| {
-                    if op == BinOp::Lsh { a.shl_const(k, bits) } else { a.lshr_const(k) }
+                convert::shift_by(a, &amounts, bits, |value, k| {
+                    if op == BinOp::Lsh { value.shl_const(k, bits) } else { value.lshr_const(k) }
                 })
             }
             BinOp::Mov => b.clone(),

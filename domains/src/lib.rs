@@ -22,8 +22,8 @@ pub mod value;
 
 pub use any::{AnyValue, DomainKind, UnknownDomain};
 pub use interval::UInterval;
-pub use product::Product;
 pub use lattice::Lattice;
+pub use product::Product;
 pub use signed::SInterval;
 pub use tnum::Tnum;
 pub use value::{Relation, ValueDomain};

@@ -198,10 +198,7 @@ impl<W: DomainWord> Product<W> {
             let signed = self.low_signed.meet_at(&src.low_signed, h);
             ((unsigned.clone(), signed.clone()), (unsigned, signed))
         } else {
-            (
-                (self.low_unsigned.clone(), self.low_signed.clone()),
-                (src.low_unsigned.clone(), src.low_signed.clone()),
-            )
+            ((self.low_unsigned.clone(), self.low_signed.clone()), (src.low_unsigned.clone(), src.low_signed.clone()))
         };
         let build = |unsigned, signed, (low_unsigned, low_signed), tnum| {
             Product { unsigned, signed, low_unsigned, low_signed, tnum }.sync()
@@ -395,7 +392,11 @@ impl<W: DomainWord> ValueDomain<W> for Product<W> {
             let extended = if bits >= self.width() {
                 self.clone()
             } else {
-                Self::from_full(self.unsigned.sign_extend(bits), self.signed.sign_extend(bits), self.tnum.sign_extend(bits))
+                Self::from_full(
+                    self.unsigned.sign_extend(bits),
+                    self.signed.sign_extend(bits),
+                    self.tnum.sign_extend(bits),
+                )
             };
             match width {
                 Width::W64 => extended,

@@ -51,17 +51,26 @@ impl<W: DomainWord> SInterval<W> {
                 let (lo, hi, lo_overflows, hi_overflows) = if op == BinOp::Add {
                     let lo = arith::add(&a.lo, &b.lo, bits);
                     let hi = arith::add(&a.hi, &b.hi, bits);
-                    (lo.clone(), hi.clone(), add_overflows(&a.lo, &b.lo, &lo, bits), add_overflows(&a.hi, &b.hi, &hi, bits))
+                    (
+                        lo.clone(),
+                        hi.clone(),
+                        add_overflows(&a.lo, &b.lo, &lo, bits),
+                        add_overflows(&a.hi, &b.hi, &hi, bits),
+                    )
                 } else {
                     let lo = arith::sub(&a.lo, &b.hi, bits);
                     let hi = arith::sub(&a.hi, &b.lo, bits);
-                    (lo.clone(), hi.clone(), sub_overflows(&a.lo, &b.hi, &lo, bits), sub_overflows(&a.hi, &b.lo, &hi, bits))
+                    (
+                        lo.clone(),
+                        hi.clone(),
+                        sub_overflows(&a.lo, &b.hi, &lo, bits),
+                        sub_overflows(&a.hi, &b.lo, &hi, bits),
+                    )
                 };
                 // Exact when both bounds stay in range, or both wrap the same way (the
                 // direction of a wrap is the sign of the left operand).
                 let same_direction = arith::same(&is_negative(&a.lo, bits), &is_negative(&a.hi, bits));
-                let exact =
-                    arith::same(&lo_overflows, &hi_overflows).and(&lo_overflows.not().or(&same_direction));
+                let exact = arith::same(&lo_overflows, &hi_overflows).and(&lo_overflows.not().or(&same_direction));
                 pick(&exact, || SInterval { lo, hi }, top)
             }
             BinOp::Mul => {
@@ -83,9 +92,9 @@ impl<W: DomainWord> SInterval<W> {
             }
             BinOp::Arsh => {
                 let amounts = convert::shift_amounts(&convert::s_to_t(b, bits), bits);
-                convert::join_over_shifts(&amounts, bits, Self::bottom_at(&a.lo, bits), |k| SInterval {
-                    lo: arith::ashr_const(&a.lo, k, bits),
-                    hi: arith::ashr_const(&a.hi, k, bits),
+                convert::shift_by(a, &amounts, bits, |value, k| SInterval {
+                    lo: arith::ashr_const(&value.lo, k, bits),
+                    hi: arith::ashr_const(&value.hi, k, bits),
                 })
             }
             BinOp::Mov => b.clone(),
@@ -122,9 +131,8 @@ impl<W: DomainWord> SInterval<W> {
         let (negative, has_negative) = divisor.negative_part(bits);
         let (positive, has_positive) = divisor.positive_part(bits);
         // MIN / -1 wraps to MIN, far from its neighbours: give up.
-        let wraps = self.lo.eq(&signed_min(&self.lo, bits))
-            .and(&has_negative)
-            .and(&negative.hi.eq(&ones(&self.lo, bits)));
+        let wraps =
+            self.lo.eq(&signed_min(&self.lo, bits)).and(&has_negative).and(&negative.hi.eq(&ones(&self.lo, bits)));
         pick(
             &wraps,
             || Self::top_of(&self.lo, bits),

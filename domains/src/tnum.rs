@@ -145,7 +145,8 @@ impl<W: DomainWord> Tnum<W> {
     /// For `self & constant != 0`: if exactly one bit can make it so, that bit is 1.
     fn force_overlap(&self, other: &Self) -> Self {
         let possible = self.mask.and(&other.value);
-        let forced = other.is_constant().and(&is_zero(&self.value.and(&other.value))).and(&arith::is_power_of_two(&possible));
+        let forced =
+            other.is_constant().and(&is_zero(&self.value.and(&other.value))).and(&arith::is_power_of_two(&possible));
         pick(
             &forced,
             || Tnum { value: self.value.or(&possible), mask: self.mask.and(&not(&possible)) },
@@ -235,10 +236,10 @@ impl<W: DomainWord> Component<W> for Tnum<W> {
             }
             BinOp::Lsh | BinOp::Rsh | BinOp::Arsh => {
                 let amounts = convert::shift_amounts(b, bits);
-                convert::join_over_shifts(&amounts, bits, Self::bottom_at(&a.value, bits), |k| match op {
-                    BinOp::Lsh => a.shl_const(k, bits),
-                    BinOp::Rsh => a.lshr_const(k),
-                    _ => a.ashr_const(k, bits),
+                convert::shift_by(a, &amounts, bits, |value, k| match op {
+                    BinOp::Lsh => value.shl_const(k, bits),
+                    BinOp::Rsh => value.lshr_const(k),
+                    _ => value.ashr_const(k, bits),
                 })
             }
             BinOp::Mov => b.clone(),

@@ -11,7 +11,12 @@ fn run<D: Enumerable>(name: &str, width: u32, limit: usize) -> usize {
             bad += 1;
             println!("UNSOUND {name} {op}: {w}");
         } else {
-            println!("ok {name} {op} pairs {} precise {:.1}% {:?}", outcome.pairs, 100.0 * outcome.precise as f64 / outcome.pairs as f64, t.elapsed());
+            println!(
+                "ok {name} {op} pairs {} precise {:.1}% {:?}",
+                outcome.pairs,
+                100.0 * outcome.precise as f64 / outcome.pairs as f64,
+                t.elapsed()
+            );
         }
     }
     bad
@@ -22,9 +27,17 @@ fn scratch() {
     let w: u32 = std::env::var("W").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let which = std::env::var("D").unwrap_or_default();
     let mut bad = 0;
-    if which.is_empty() || which == "u" { bad += run::<UInterval<_>>("interval", w, 100000); }
-    if which.is_empty() || which == "s" { bad += run::<SInterval<_>>("signed", w, 100000); }
-    if which.is_empty() || which == "t" { bad += run::<Tnum<_>>("tnum", w, 100000); }
-    if which.is_empty() || which == "p" { bad += run::<Product<_>>("product", w, 400); }
+    if which.is_empty() || which == "u" {
+        bad += run::<UInterval<_>>("interval", w, 100000);
+    }
+    if which.is_empty() || which == "s" {
+        bad += run::<SInterval<_>>("signed", w, 100000);
+    }
+    if which.is_empty() || which == "t" {
+        bad += run::<Tnum<_>>("tnum", w, 100000);
+    }
+    if which.is_empty() || which == "p" {
+        bad += run::<Product<_>>("product", w, 400);
+    }
     assert_eq!(bad, 0);
 }

@@ -49,12 +49,12 @@ fn bench_program(c: &mut Criterion, name: &str, insns: Vec<Insn>) {
     let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, u64::MAX));
     let mut memory = machine.new_memory().expect("stack only");
     let expected = u64::from(ITERATIONS as u32) * (u64::from(ITERATIONS as u32) + 1) / 2;
-    let outcome = machine.run(&mut memory, [0; 5], &mut DefaultHelpers).expect("bench programs do not trap");
+    let outcome = machine.run(&mut memory, &[0; 5], &mut DefaultHelpers).expect("bench programs do not trap");
     assert_eq!(outcome.r0, expected, "{name} computes the wrong sum");
     let mut group = c.benchmark_group("interpreter");
     group.throughput(Throughput::Elements(outcome.instructions));
     group.bench_function(name, |b| {
-        b.iter(|| machine.run(black_box(&mut memory), black_box([0; 5]), &mut DefaultHelpers))
+        b.iter(|| machine.run(black_box(&mut memory), black_box(&[0; 5]), &mut DefaultHelpers))
     });
     group.finish();
 }

@@ -12,8 +12,8 @@
 
 pub mod alu;
 pub mod asm;
-pub mod elf;
 pub mod conformance;
+pub mod elf;
 pub mod interp;
 pub mod isa;
 pub mod program;

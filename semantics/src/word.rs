@@ -223,30 +223,36 @@ impl Bits {
     ///
     /// # Panics
     /// If `width` is 0 or more than 64: widths are chosen by the program, not read from input.
+    #[inline]
     pub fn new(width: u32, value: u64) -> Bits {
         assert!((1..=64).contains(&width), "Bits width must be 1..=64, got {width}");
         Bits { value: value & Self::mask(width), width }
     }
 
     /// The unsigned value.
+    #[inline]
     pub fn value(self) -> u64 {
         self.value
     }
 
     /// The value read as signed.
+    #[inline]
     pub fn signed(self) -> i64 {
         let unused = 64 - self.width;
         ((self.value << unused) as i64) >> unused
     }
 
+    #[inline]
     fn mask(width: u32) -> u64 {
         if width == 64 { u64::MAX } else { (1 << width) - 1 }
     }
 
+    #[inline]
     fn with(self, value: u64) -> Bits {
         Bits::new(self.width, value)
     }
 
+    #[inline]
     fn with_signed(self, value: i64) -> Bits {
         Bits::new(self.width, value as u64)
     }
@@ -255,72 +261,94 @@ impl Bits {
 impl Word for Bits {
     type Bool = bool;
 
+    #[inline]
     fn width(&self) -> u32 {
         self.width
     }
+    #[inline]
     fn constant(&self, value: u64) -> Self {
         self.with(value)
     }
+    #[inline]
     fn add(&self, rhs: &Self) -> Self {
         self.with(self.value.wrapping_add(rhs.value))
     }
+    #[inline]
     fn sub(&self, rhs: &Self) -> Self {
         self.with(self.value.wrapping_sub(rhs.value))
     }
+    #[inline]
     fn mul(&self, rhs: &Self) -> Self {
         self.with(self.value.wrapping_mul(rhs.value))
     }
+    #[inline]
     fn udiv(&self, rhs: &Self) -> Self {
         self.with(self.value.checked_div(rhs.value).unwrap_or(0))
     }
+    #[inline]
     fn urem(&self, rhs: &Self) -> Self {
         self.with(self.value.checked_rem(rhs.value).unwrap_or(self.value))
     }
+    #[inline]
     fn sdiv(&self, rhs: &Self) -> Self {
         // Computed in i64, where `MIN_w / -1` does not overflow for w < 64; truncation then
         // wraps it exactly as the machine does.
         if rhs.value == 0 { self.with(0) } else { self.with_signed(self.signed().wrapping_div(rhs.signed())) }
     }
+    #[inline]
     fn srem(&self, rhs: &Self) -> Self {
         if rhs.value == 0 { *self } else { self.with_signed(self.signed().wrapping_rem(rhs.signed())) }
     }
+    #[inline]
     fn neg(&self) -> Self {
         self.with(self.value.wrapping_neg())
     }
+    #[inline]
     fn and(&self, rhs: &Self) -> Self {
         self.with(self.value & rhs.value)
     }
+    #[inline]
     fn or(&self, rhs: &Self) -> Self {
         self.with(self.value | rhs.value)
     }
+    #[inline]
     fn xor(&self, rhs: &Self) -> Self {
         self.with(self.value ^ rhs.value)
     }
+    #[inline]
     fn shl(&self, amount: &Self) -> Self {
         if amount.value >= u64::from(self.width) { self.with(0) } else { self.with(self.value << amount.value) }
     }
+    #[inline]
     fn lshr(&self, amount: &Self) -> Self {
         if amount.value >= u64::from(self.width) { self.with(0) } else { self.with(self.value >> amount.value) }
     }
+    #[inline]
     fn ashr(&self, amount: &Self) -> Self {
         let amount = amount.value.min(u64::from(self.width) - 1);
         self.with_signed(self.signed() >> amount)
     }
+    #[inline]
     fn eq(&self, rhs: &Self) -> bool {
         self.value == rhs.value
     }
+    #[inline]
     fn ult(&self, rhs: &Self) -> bool {
         self.value < rhs.value
     }
+    #[inline]
     fn slt(&self, rhs: &Self) -> bool {
         self.signed() < rhs.signed()
     }
+    #[inline]
     fn select(cond: &bool, then: &Self, otherwise: &Self) -> Self {
         if *cond { *then } else { *otherwise }
     }
+    #[inline]
     fn zext_low(&self, bits: u32) -> Self {
         self.with(self.value & Self::mask(bits.min(self.width)))
     }
+    #[inline]
     fn sext_low(&self, bits: u32) -> Self {
         let unused = 64 - bits;
         self.with_signed(((self.value << unused) as i64) >> unused)

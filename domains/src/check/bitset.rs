@@ -82,7 +82,10 @@ impl ValueSet {
 
     /// The largest value.
     pub fn last(&self) -> Option<u64> {
-        (0..4).rev().find(|&i| self.words[i] != 0).map(|i| 64 * i as u64 + 63 - u64::from(self.words[i].leading_zeros()))
+        (0..4)
+            .rev()
+            .find(|&i| self.words[i] != 0)
+            .map(|i| 64 * i as u64 + 63 - u64::from(self.words[i].leading_zeros()))
     }
 
     /// The values in increasing order.

@@ -122,7 +122,8 @@ fn signed_best(set: &ValueSet, width: u32) -> ValueSet {
     let sign = 1u64 << (width - 1);
     let negative = set.intersection(&ValueSet::range(sign, low_mask(width)));
     let non_negative = set.intersection(&ValueSet::range(0, sign - 1));
-    let (Some(lo), Some(hi)) = (negative.first().or(non_negative.first()), non_negative.last().or(negative.last())) else {
+    let (Some(lo), Some(hi)) = (negative.first().or(non_negative.first()), non_negative.last().or(negative.last()))
+    else {
         return ValueSet::EMPTY;
     };
     signed_range(bits(width, lo).signed(), bits(width, hi).signed(), width)
@@ -217,7 +218,8 @@ impl Enumerable for Product<Bits> {
     fn population(width: u32, limit: usize) -> Population<Self> {
         let half = width / 2;
         let mut sampler = Sampler::new(u64::from(width) * 15_485_863);
-        let mut values: Vec<Product<Bits>> = (0..1u64 << width).map(|value| Product::constant(&bits(width, value))).collect();
+        let mut values: Vec<Product<Bits>> =
+            (0..1u64 << width).map(|value| Product::constant(&bits(width, value))).collect();
         let mut seen: std::collections::HashSet<Vec<u64>> =
             values.iter().map(|value| value.parts().iter().map(|word| word.value()).collect()).collect();
         let mut attempts = 0;
@@ -258,10 +260,12 @@ impl Enumerable for Product<Bits> {
         let full = self.unsigned().gamma().intersection(&self.signed().gamma()).intersection(&self.tnum().gamma());
         let low_unsigned = self.low_unsigned().gamma();
         let low_signed = self.low_signed().gamma_at(half);
-        full.iter().filter(|value| {
-            let low = value & low_mask(half);
-            low_unsigned.contains(low) && low_signed.contains(low)
-        }).collect()
+        full.iter()
+            .filter(|value| {
+                let low = value & low_mask(half);
+                low_unsigned.contains(low) && low_signed.contains(low)
+            })
+            .collect()
     }
 
     fn best(set: &ValueSet, width: u32) -> ValueSet {

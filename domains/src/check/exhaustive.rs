@@ -95,7 +95,8 @@ fn check_binary<D: Enumerable>(operation: Operation, width: u32, values: &[D], g
         }
         let mut previous: Option<(&ValueSet, ValueSet)> = None;
         for (b, gamma_b) in values.iter().zip(gammas) {
-            let (base, added) = match previous.and_then(|(gamma, results)| Some((results, extension(gamma, gamma_b)?))) {
+            let (base, added) = match previous.and_then(|(gamma, results)| Some((results, extension(gamma, gamma_b)?)))
+            {
                 Some((results, added)) => (results, added),
                 None => (ValueSet::EMPTY, *gamma_b),
             };
@@ -158,7 +159,9 @@ fn check_refinement<D: Enumerable>(operation: Operation, width: u32, values: &[D
                 let (x, y) = gamma_a
                     .iter()
                     .flat_map(|x| gamma_b.iter().map(move |y| (x, y)))
-                    .find(|&(x, y)| holds[x as usize * size + y as usize] && !(covered_a.contains(x) && covered_b.contains(y)))
+                    .find(|&(x, y)| {
+                        holds[x as usize * size + y as usize] && !(covered_a.contains(x) && covered_b.contains(y))
+                    })
                     .expect("a related pair is dropped");
                 let (dropped, refined) =
                     if covered_a.contains(x) { (y, format!("{refined_b:?}")) } else { (x, format!("{refined_a:?}")) };

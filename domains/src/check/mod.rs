@@ -23,8 +23,10 @@ use bpfprove_semantics::alu;
 use bpfprove_semantics::isa::{BinOp, ByteOrder, Size, Width};
 use bpfprove_semantics::word::Word;
 
+use crate::any::DomainKind;
 use crate::arith::DomainWord;
 use crate::value::{Relation, ValueDomain};
+use crate::{Product, SInterval, Tnum, UInterval};
 
 /// One operation whose abstract version is checked: a transfer function or a refinement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -185,6 +187,45 @@ impl fmt::Display for Witness {
             self.abstract_result
         )
     }
+}
+
+/// A domain as a family of types, one per word type, so that one check can build its
+/// values over [`Bits`](bpfprove_semantics::word::Bits) and over [`z3word::Z3Word`].
+pub trait Family {
+    /// The run-time name of the domain.
+    const KIND: DomainKind;
+    /// The domain's values over words `W`.
+    type Value<W: DomainWord>: ValueDomain<W>;
+}
+
+/// The family of [`UInterval`].
+#[derive(Clone, Copy, Debug)]
+pub struct Intervals;
+/// The family of [`SInterval`].
+#[derive(Clone, Copy, Debug)]
+pub struct SignedIntervals;
+/// The family of [`Tnum`].
+#[derive(Clone, Copy, Debug)]
+pub struct Tnums;
+/// The family of [`Product`].
+#[derive(Clone, Copy, Debug)]
+pub struct Products;
+
+impl Family for Intervals {
+    const KIND: DomainKind = DomainKind::Interval;
+    type Value<W: DomainWord> = UInterval<W>;
+}
+impl Family for SignedIntervals {
+    const KIND: DomainKind = DomainKind::SignedInterval;
+    type Value<W: DomainWord> = SInterval<W>;
+}
+impl Family for Tnums {
+    const KIND: DomainKind = DomainKind::Tnum;
+    type Value<W: DomainWord> = Tnum<W>;
+}
+impl Family for Products {
+    const KIND: DomainKind = DomainKind::Product;
+    type Value<W: DomainWord> = Product<W>;
 }
 
 #[cfg(test)]

@@ -6,20 +6,12 @@ use super::{AsmError, AsmErrorKind};
 use crate::isa::{CallTarget, Insn, LddwKind, Reg};
 use crate::program::{JumpTable, JumpTableId, Program, ProgramParts};
 
-/// Where a pc-relative instruction goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum JumpTarget {
-    /// A label, resolved when the program is finished.
-    Label(String),
-    /// An explicit slot offset relative to the next instruction.
-    Relative(i64),
-}
-
 #[derive(Debug)]
 struct Pending {
     line: usize,
     insn: Insn,
-    target: Option<JumpTarget>,
+    /// The label a pc-relative instruction goes to, resolved when the program is finished.
+    target: Option<String>,
 }
 
 #[derive(Debug)]
@@ -58,10 +50,10 @@ impl ProgramBuilder {
         self.push_pending(line, insn, None);
     }
 
-    /// Appends a jump, local call or code-address `lddw` whose offset comes from `target`.
+    /// Appends a jump, local call or code-address `lddw` whose offset is that of `label`.
     /// The offset already in `insn` is replaced.
-    pub(crate) fn push_to(&mut self, line: usize, insn: Insn, target: JumpTarget) {
-        self.push_pending(line, insn, Some(target));
+    pub(crate) fn push_to(&mut self, line: usize, insn: Insn, label: String) {
+        self.push_pending(line, insn, Some(label));
     }
 
     /// Appends a `lddw` of the address of jump table `table`.
@@ -80,7 +72,7 @@ impl ProgramBuilder {
         self.tables.iter().any(|t| t.name == name)
     }
 
-    fn push_pending(&mut self, line: usize, insn: Insn, target: Option<JumpTarget>) {
+    fn push_pending(&mut self, line: usize, insn: Insn, target: Option<String>) {
         self.next_slot += insn.slots();
         self.insns.push(Pending { line, insn, target });
     }
@@ -94,11 +86,8 @@ impl ProgramBuilder {
         let mut slot = 0usize;
         for pending in &self.insns {
             let mut insn = pending.insn;
-            if let Some(target) = &pending.target {
-                let relative = match target {
-                    JumpTarget::Label(name) => lookup(pending.line, name)? as i64 - (slot as i64 + 1),
-                    JumpTarget::Relative(rel) => *rel,
-                };
+            if let Some(label) = &pending.target {
+                let relative = lookup(pending.line, label)? as i64 - (slot as i64 + 1);
                 set_relative(&mut insn, relative)
                     .ok_or_else(|| AsmError::new(pending.line, AsmErrorKind::OffsetOutOfRange(relative.to_string())))?;
             }
@@ -154,7 +143,7 @@ mod tests {
     #[test]
     fn resolves_labels_across_lddw() {
         let mut b = ProgramBuilder::new();
-        b.push_to(1, Insn::Ja { off: 0 }, JumpTarget::Label("end".into()));
+        b.push_to(1, Insn::Ja { off: 0 }, "end".into());
         b.push(2, Insn::Lddw { dst: Reg::R0, kind: LddwKind::Imm64, imm: 5, next_imm: 0 });
         b.label(3, "end").expect("first definition");
         b.push(4, Insn::Exit);
@@ -166,7 +155,7 @@ mod tests {
     #[test]
     fn reports_undefined_and_duplicate_labels_with_lines() {
         let mut b = ProgramBuilder::new();
-        b.push_to(7, Insn::Ja { off: 0 }, JumpTarget::Label("nowhere".into()));
+        b.push_to(7, Insn::Ja { off: 0 }, "nowhere".into());
         let err = b.finish().unwrap_err();
         assert_eq!(err, AsmError::new(7, AsmErrorKind::UndefinedLabel("nowhere".into())));
 

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::program::ProgramError;
 
-pub(crate) use builder::{JumpTarget, ProgramBuilder};
+pub(crate) use builder::ProgramBuilder;
 
 /// Why assembly text was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]

@@ -3,8 +3,9 @@
 //!
 //! Preparation resolves everything that does not depend on run-time values (jump targets,
 //! sign-extended immediates, `lddw` constants, instructions that would write `r10`), so
-//! the loop does one dispatch per instruction and calls [`crate::alu`] for every value it
-//! computes. Registers live in a 16-entry array indexed by a masked 4-bit number, which
+//! the loop dispatches once on the operation (ALU and jumps, split by width and operand
+//! form, dispatch a second time on the operator) and calls [`crate::alu`] for every value
+//! it computes. Registers live in a 16-entry array indexed by a masked 4-bit number, which
 //! keeps bounds checks out of the loop without `unsafe`.
 
 use super::helpers::{CLOBBERED, HelperError, HelperResult, Helpers};
@@ -12,7 +13,9 @@ use super::memory::{MAX_FRAMES, Memory, region_base};
 use super::trap::{Trap, TrapKind};
 use super::{CallxModel, Outcome, RunConfig};
 use crate::alu;
-use crate::isa::{AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use crate::isa::{
+    AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, RegSet, Size, Width,
+};
 use crate::program::{JumpTableId, Program, code_address, pc_of_code_address};
 
 /// A trap decided when the program is prepared, raised only if the slot executes.
@@ -68,6 +71,9 @@ enum Op {
     Trap(StaticTrap),
 }
 
+// The loop copies operations around; keep them to two machine words.
+const _: () = assert!(std::mem::size_of::<Op>() <= 16);
+
 /// What the loop needs to know about a slot besides its operation.
 #[derive(Clone, Copy, Debug, Default)]
 struct SlotInfo {
@@ -79,11 +85,38 @@ struct SlotInfo {
     is_table_target: bool,
 }
 
+/// Which registers a slot reads, defines and leaves undefined, as bit masks over register
+/// numbers. Calls that enter a frame (local calls, `callx`) carry none: their arm moves the
+/// masks between frames itself.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotEffects {
+    reads: u16,
+    writes: u16,
+    clobbers: u16,
+}
+
+impl SlotEffects {
+    fn of(insn: &Insn) -> SlotEffects {
+        if matches!(insn, Insn::Call(CallTarget::Local(_)) | Insn::Callx { .. }) {
+            let reads = insn.register_effects().reads.bits();
+            return SlotEffects { reads, writes: 0, clobbers: 0 };
+        }
+        let effects = insn.register_effects();
+        SlotEffects { reads: effects.reads.bits(), writes: effects.writes.bits(), clobbers: effects.clobbers.bits() }
+    }
+}
+
+const R0: u16 = RegSet::of(Reg::R0).bits();
+const R10: u16 = RegSet::of(Reg::R10).bits();
+const CALLER_SAVED: u16 = RegSet::CALLER_SAVED.bits();
+
 /// The registers saved by a bpf-to-bpf call.
 #[derive(Clone, Copy, Debug, Default)]
 struct SavedFrame {
     return_pc: usize,
     callee_saved: [u64; 4],
+    /// The caller's initialised registers once the call returns.
+    initialised: u16,
 }
 
 /// A program prepared for repeated runs under one [`RunConfig`].
@@ -92,6 +125,8 @@ pub struct Machine {
     /// One operation per slot, plus a final "fell off the end" sentinel.
     code: Vec<Op>,
     slots: Vec<SlotInfo>,
+    /// Register effects per slot, plus the sentinel's.
+    effects: Vec<SlotEffects>,
     /// Contents of each jump table's region.
     tables: Vec<Vec<u8>>,
     config: RunConfig,
@@ -108,8 +143,10 @@ impl Machine {
         let slot_count = program.slots();
         let mut code = vec![Op::Trap(StaticTrap::InsideLddw); slot_count + 1];
         code[slot_count] = Op::Trap(StaticTrap::FellOffEnd);
+        let mut effects = vec![SlotEffects::default(); slot_count + 1];
         for decoded in program.insns() {
             code[decoded.pc] = prepare(program, decoded.pc, &decoded.insn);
+            effects[decoded.pc] = SlotEffects::of(&decoded.insn);
         }
         let mut slots = vec![SlotInfo::default(); slot_count];
         for (index, function) in program.functions().iter().enumerate() {
@@ -127,7 +164,7 @@ impl Machine {
             }
             tables.push(bytes);
         }
-        Machine { code, slots, tables, config }
+        Machine { code, slots, effects, tables, config }
     }
 
     /// The configuration runs use.
@@ -143,32 +180,44 @@ impl Machine {
         Ok(memory)
     }
 
-    /// Runs the program from slot 0 with `r1`–`r5 = args` against `memory`.
+    /// Runs the program from slot 0 with `r1`, `r2`, ... set to `args` (at most five)
+    /// against `memory`. Registers other than these and `r10` start undefined: reading one
+    /// before writing it traps, as the kernel's verifier rejects such programs.
     ///
     /// `memory` keeps its contents afterwards (stacks included), so a caller can inspect
     /// every region. Jump-table regions are installed on first use; a memory serves the
     /// runs of one machine.
-    pub fn run(&self, memory: &mut Memory, args: [u64; 5], helpers: &mut dyn Helpers) -> Result<Outcome, Trap> {
+    pub fn run(&self, memory: &mut Memory, args: &[u64], helpers: &mut dyn Helpers) -> Result<Outcome, Trap> {
+        if args.len() > 5 {
+            return Err(Trap { pc: 0, kind: TrapKind::TooManyArguments { count: args.len() } });
+        }
         memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
         memory.activate_frames(0);
         let mut regs = [0u64; 16];
-        regs[1..6].copy_from_slice(&args);
+        regs[1..1 + args.len()].copy_from_slice(args);
         regs[10] = Memory::frame_pointer(0);
+        // Bit n is set once rn holds a defined value.
+        let mut initialised: u16 = R10 | RegSet::arguments(args.len()).bits();
         let mut calls = CallStack { frames: [SavedFrame::default(); MAX_FRAMES], depth: 0 };
         let budget = self.config.instruction_budget;
-        let mut executed: u64 = 0;
+        // Counting down keeps the budget check to one decrement and one test.
+        let mut remaining = budget;
         let mut pc: usize = 0;
         let trap = |pc: usize, kind: TrapKind| Err(Trap { pc, kind });
         loop {
-            if executed >= budget {
+            if remaining == 0 {
                 return trap(pc, TrapKind::BudgetExhausted { budget });
             }
-            executed += 1;
-            let op = match self.code.get(pc) {
-                Some(op) => *op,
-                None => Op::Trap(StaticTrap::FellOffEnd),
-            };
-            match op {
+            remaining -= 1;
+            let op = self.code.get(pc).unwrap_or(&Op::Trap(StaticTrap::FellOffEnd));
+            let effects = self.effects.get(pc).copied().unwrap_or_default();
+            let undefined = effects.reads & !initialised;
+            if undefined != 0 {
+                let reg = Reg::new(undefined.trailing_zeros() as u8).expect("masks hold register numbers 0..=10");
+                return trap(pc, TrapKind::UninitialisedRegister { reg });
+            }
+            initialised = (initialised | effects.writes) & !effects.clobbers;
+            match *op {
                 Op::Alu64Imm { op, dst, imm } => {
                     let dst = &mut regs[r(dst)];
                     *dst = binary64(op, *dst, imm);
@@ -262,7 +311,7 @@ impl Machine {
                         // Linux ends the program with r0 = 0 when a legacy load misses.
                         Ok(None) => {
                             regs[0] = 0;
-                            return Ok(outcome(&regs, executed));
+                            return Ok(outcome(&regs, budget - remaining));
                         }
                         Err(kind) => return trap(pc, kind),
                     }
@@ -271,10 +320,10 @@ impl Machine {
                 }
                 Op::CallHelper { id } => match call_helper(helpers, memory, &mut regs, id) {
                     Ok(HelperResult::Return(_)) => pc += 1,
-                    Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, executed)),
+                    Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, budget - remaining)),
                     Err(kind) => return trap(pc, kind),
                 },
-                Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1) {
+                Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
                     Ok(()) => pc = target as usize,
                     Err(kind) => return trap(pc, kind),
                 },
@@ -283,7 +332,7 @@ impl Machine {
                     match self.config.callx_model {
                         CallxModel::Address => match pc_of_code_address(value, self.slots.len()) {
                             Some(target) if self.slots[target].is_entry => {
-                                match calls.push(memory, &mut regs, pc + 1) {
+                                match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
                                     Ok(()) => pc = target,
                                     Err(kind) => return trap(pc, kind),
                                 }
@@ -295,8 +344,11 @@ impl Machine {
                                 return trap(pc, TrapKind::BadCallxTarget { value, model: CallxModel::HelperId });
                             };
                             match call_helper(helpers, memory, &mut regs, id) {
-                                Ok(HelperResult::Return(_)) => pc += 1,
-                                Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, executed)),
+                                Ok(HelperResult::Return(_)) => {
+                                    initialised = (initialised | R0) & !CALLER_SAVED;
+                                    pc += 1;
+                                }
+                                Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, budget - remaining)),
                                 Err(kind) => return trap(pc, kind),
                             }
                         }
@@ -314,9 +366,9 @@ impl Machine {
                         _ => return trap(pc, TrapKind::BadGotoxTarget { value }),
                     }
                 }
-                Op::Exit => match calls.pop(memory, &mut regs) {
+                Op::Exit => match calls.pop(memory, &mut regs, &mut initialised) {
                     Some(return_pc) => pc = return_pc,
-                    None => return Ok(outcome(&regs, executed)),
+                    None => return Ok(outcome(&regs, budget - remaining)),
                 },
                 Op::Trap(kind) => return trap(pc, kind.kind()),
             }
@@ -394,14 +446,24 @@ struct CallStack {
 }
 
 impl CallStack {
-    /// Enters a new frame returning to `return_pc`, saving `r6`–`r9`.
-    fn push(&mut self, memory: &mut Memory, regs: &mut [u64; 16], return_pc: usize) -> Result<(), TrapKind> {
+    /// Enters a new frame returning to `return_pc`, saving `r6`–`r9`. The callee starts with
+    /// the caller's defined arguments and `r10`; everything else is undefined, as for the
+    /// kernel's verifier.
+    fn push(
+        &mut self,
+        memory: &mut Memory,
+        regs: &mut [u64; 16],
+        return_pc: usize,
+        initialised: &mut u16,
+    ) -> Result<(), TrapKind> {
         if self.depth + 1 >= MAX_FRAMES {
             return Err(TrapKind::CallDepthExceeded { max_frames: MAX_FRAMES });
         }
         let mut callee_saved = [0; 4];
         callee_saved.copy_from_slice(&regs[6..10]);
-        self.frames[self.depth] = SavedFrame { return_pc, callee_saved };
+        let after_return = (*initialised | R0) & !CALLER_SAVED;
+        self.frames[self.depth] = SavedFrame { return_pc, callee_saved, initialised: after_return };
+        *initialised = (*initialised & CALLER_SAVED) | R10;
         self.depth += 1;
         memory.set_frame_live(self.depth, true);
         regs[10] = Memory::frame_pointer(self.depth);
@@ -409,7 +471,7 @@ impl CallStack {
     }
 
     /// Leaves the current frame, restoring `r6`–`r10`; `None` in the outermost frame.
-    fn pop(&mut self, memory: &mut Memory, regs: &mut [u64; 16]) -> Option<usize> {
+    fn pop(&mut self, memory: &mut Memory, regs: &mut [u64; 16], initialised: &mut u16) -> Option<usize> {
         if self.depth == 0 {
             return None;
         }
@@ -417,6 +479,7 @@ impl CallStack {
         self.depth -= 1;
         let saved = self.frames[self.depth];
         regs[6..10].copy_from_slice(&saved.callee_saved);
+        *initialised = saved.initialised;
         regs[10] = Memory::frame_pointer(self.depth);
         Some(saved.return_pc)
     }

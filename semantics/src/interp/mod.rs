@@ -26,6 +26,40 @@
 //!   8-byte code addresses ([`crate::program::code_address`]).
 //! - The instruction budget bounds every run: the instruction after the last one it allows
 //!   traps ([`TrapKind::BudgetExhausted`]).
+//!
+//! [`run_on_memory`] is the bpf_conformance entry point. For anything else, prepare a
+//! [`Machine`] once and give each run a [`Memory`] with the regions it needs:
+//!
+//! ```
+//! use bpfprove_semantics::interp::{self, Access, CallxModel, Machine, RegionKind, RunConfig};
+//! use bpfprove_semantics::isa::{self, Insn, PacketAddr, Reg, Size};
+//! use bpfprove_semantics::program::{Program, ProgramParts};
+//!
+//! // r0 = *(u32 *)(ctx + 0) + packet[1] (a legacy big-endian byte load).
+//! let program = Program::new(
+//!     vec![
+//!         Insn::Load { size: Size::W, signed: false, dst: Reg::R6, src: Reg::R1, off: 0 },
+//!         Insn::LoadPacket { size: Size::B, addr: PacketAddr::Abs, imm: 1 },
+//!         Insn::Alu {
+//!             width: isa::Width::W64,
+//!             op: isa::BinOp::Add,
+//!             dst: Reg::R0,
+//!             src: isa::Operand::Reg(Reg::R6),
+//!         },
+//!         Insn::Exit,
+//!     ],
+//!     ProgramParts::default(),
+//! )?;
+//! let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, 1_000));
+//! let mut memory = machine.new_memory()?;
+//! let ctx = memory.add_region(RegionKind::Context, 40u32.to_le_bytes().to_vec(), Access::ReadOnly)?;
+//! let packet = memory.add_region(RegionKind::Packet, vec![0xaa, 2, 0xbb], Access::ReadWrite)?;
+//! memory.set_packet(packet);
+//! let args = [interp::memory::region_base(ctx)];
+//! let outcome = machine.run(&mut memory, &args, &mut interp::DefaultHelpers)?;
+//! assert_eq!(outcome.r0, 42);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod helpers;
 mod machine;
@@ -105,8 +139,8 @@ pub fn run_on_memory(
         .add_region(RegionKind::Context, memory.to_vec(), Access::ReadWrite)
         .map_err(|error| Trap { pc: 0, kind: error.into() })?;
     machine_memory.set_packet(input);
-    let args = [memory::region_base(input), memory.len() as u64, 0, 0, 0];
-    let result = machine.run(&mut machine_memory, args, helpers);
+    let args = [memory::region_base(input), memory.len() as u64];
+    let result = machine.run(&mut machine_memory, &args, helpers);
     if let Some(region) = machine_memory.region(input) {
         memory.copy_from_slice(region.bytes());
     }

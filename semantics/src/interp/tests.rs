@@ -388,7 +388,7 @@ fn switch_program() -> Program {
 fn run_switch(index: u64) -> Result<Outcome, Trap> {
     let machine = Machine::new(&switch_program(), RunConfig::new(CallxModel::Address, BUDGET));
     let mut memory = machine.new_memory().expect("small memory");
-    machine.run(&mut memory, [index, 0, 0, 0, 0], &mut DefaultHelpers)
+    machine.run(&mut memory, &[index, 0, 0, 0, 0], &mut DefaultHelpers)
 }
 
 #[test]
@@ -712,7 +712,7 @@ fn legacy_packet_loads_read_big_endian_and_miss_with_r0_zero() {
         RunConfig::new(CallxModel::Address, 10),
     );
     let mut memory = machine.new_memory().expect("small memory");
-    let trap = trap_of(machine.run(&mut memory, [0; 5], &mut DefaultHelpers));
+    let trap = trap_of(machine.run(&mut memory, &[0; 5], &mut DefaultHelpers));
     assert_eq!(trap, Trap { pc: 0, kind: TrapKind::NoPacket });
 }
 
@@ -749,7 +749,7 @@ fn a_machine_runs_repeatedly_on_its_memory() {
     let mut memory = machine.new_memory().expect("small memory");
     let counter = memory.add_region(RegionKind::Other, vec![0; 8], Access::ReadWrite).expect("small region");
     for _ in 0..3 {
-        machine.run(&mut memory, [region_base(counter), 0, 0, 0, 0], &mut DefaultHelpers).expect("no trap");
+        machine.run(&mut memory, &[region_base(counter), 0, 0, 0, 0], &mut DefaultHelpers).expect("no trap");
     }
     let bytes = memory.region(counter).expect("region exists").bytes();
     assert_eq!(u64::from_le_bytes(bytes.try_into().expect("8 bytes")), 3);
@@ -783,7 +783,7 @@ mod properties {
         let ctx = memory.add_region(RegionKind::Context, context.to_vec(), Access::ReadWrite).expect("small region");
         memory.set_packet(ctx);
         let args = [region_base(ctx), context.len() as u64, args[0], args[1], args[2]];
-        let result = machine.run(&mut memory, args, &mut DefaultHelpers);
+        let result = machine.run(&mut memory, &args, &mut DefaultHelpers);
         (result, memory)
     }
 
@@ -874,4 +874,50 @@ mod properties {
             }
         }
     }
+}
+
+fn uninitialised(result: Result<Outcome, Trap>) -> (usize, Reg) {
+    match trap_of(result) {
+        Trap { pc, kind: TrapKind::UninitialisedRegister { reg } } => (pc, reg),
+        other => panic!("expected an uninitialised-register trap, got {other}"),
+    }
+}
+
+#[test]
+fn reading_a_register_never_written_traps() {
+    // bpf_conformance's negative/error.data: `or r0, r10` reads r0 before any write.
+    let or_r10 = Insn::Alu { width: Width::W64, op: BinOp::Or, dst: Reg::R0, src: Operand::Reg(Reg::R10) };
+    assert_eq!(uninitialised(run(vec![or_r10, Insn::Exit])), (0, Reg::R0));
+    // Exit reads r0; r3-r9 are undefined at entry while r1, r2 and r10 are defined.
+    assert_eq!(uninitialised(run(vec![Insn::Exit])), (0, Reg::R0));
+    assert_eq!(uninitialised(run(vec![mov_reg(Reg::R0, Reg::R3), Insn::Exit])), (0, Reg::R3));
+    assert_eq!(r0(vec![mov_reg(Reg::R0, Reg::R2), add(Reg::R0, 1), Insn::Exit]), 17);
+    // A 32-bit move defines its destination too.
+    let mov32 = Insn::Alu { width: Width::W32, op: BinOp::Mov, dst: Reg::R6, src: Operand::Imm(5) };
+    assert_eq!(r0(vec![mov32, mov_reg(Reg::R0, Reg::R6), Insn::Exit]), 5);
+}
+
+#[test]
+fn calls_leave_argument_registers_undefined() {
+    // After a helper call, r1 is undefined even though it held a value before.
+    let after_helper = vec![mov(Reg::R1, 1), Insn::Call(CallTarget::Helper(5)), mov_reg(Reg::R0, Reg::R1), Insn::Exit];
+    assert_eq!(uninitialised(run(after_helper)), (2, Reg::R1));
+    // A callee sees the caller's arguments but not its r6-r9.
+    let callee_reads_r6 = vec![mov(Reg::R6, 1), call_local(1), Insn::Exit, mov_reg(Reg::R0, Reg::R6), Insn::Exit];
+    assert_eq!(uninitialised(run(callee_reads_r6)), (3, Reg::R6));
+    // After the callee returns, the caller's r6 is defined again, r0 holds the result and
+    // r2 (an argument register) is undefined.
+    let caller_keeps_r6 = vec![
+        mov(Reg::R6, 7),
+        call_local(3),
+        Insn::Alu { width: Width::W64, op: BinOp::Add, dst: Reg::R0, src: Operand::Reg(Reg::R6) },
+        Insn::Exit,
+        Insn::Exit,
+        mov_reg(Reg::R0, Reg::R2),
+        Insn::Exit,
+    ];
+    // r2 is the memory's length, 16.
+    assert_eq!(r0(caller_keeps_r6), 7 + 16);
+    let caller_reads_r2 = vec![call_local(2), mov_reg(Reg::R0, Reg::R2), Insn::Exit, mov(Reg::R0, 0), Insn::Exit];
+    assert_eq!(uninitialised(run(caller_reads_r2)), (1, Reg::R2));
 }

@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::CallxModel;
 use super::helpers::HelperError;
 use super::memory::MemoryFault;
-use crate::isa::LddwKind;
+use crate::isa::{LddwKind, Reg};
 
 /// An abnormal end of a run at slot `pc`.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -28,6 +28,19 @@ pub enum TrapKind {
     /// the region it falls in.
     #[error(transparent)]
     Memory(#[from] MemoryFault),
+    /// An instruction reads a register that holds no defined value: never written in this
+    /// frame, or left undefined by a call (`r1`–`r5`).
+    #[error("read of uninitialised register {reg}")]
+    UninitialisedRegister {
+        /// The register.
+        reg: Reg,
+    },
+    /// A run was given more than five argument registers.
+    #[error("{count} arguments given; a program takes at most five (r1-r5)")]
+    TooManyArguments {
+        /// How many were given.
+        count: usize,
+    },
     /// An instruction would write `r10`, the read-only frame pointer.
     #[error("write to the read-only frame pointer r10")]
     WriteToFramePointer,
@@ -51,7 +64,7 @@ pub enum TrapKind {
         max_frames: usize,
     },
     /// `callx` through a value that is not a valid target under the run's model.
-    #[error("callx target {value:#x} is not a {model} call target")]
+    #[error("callx target {value:#x} is not valid in the {model} model")]
     BadCallxTarget {
         /// The register's value.
         value: u64,

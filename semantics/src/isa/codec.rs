@@ -153,7 +153,7 @@ impl Raw {
 
 /// Decodes a whole byte string into instructions.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Decoded>, DecodeError> {
-    if bytes.len() % SLOT_BYTES != 0 {
+    if !bytes.len().is_multiple_of(SLOT_BYTES) {
         let pc = bytes.len() / SLOT_BYTES;
         return Err(DecodeError {
             pc,

@@ -10,11 +10,13 @@
 #[cfg(test)]
 pub(crate) mod arbitrary;
 mod codec;
+mod effects;
 mod opcode;
 
 use std::fmt;
 
 pub use codec::{DecodeError, DecodeErrorKind, Decoded, Field, SLOT_BYTES, decode, decode_one, encode, encode_into};
+pub use effects::{RegSet, RegisterEffects};
 
 /// One of the eleven eBPF registers, `r0`..=`r10`. The invariant (`< 11`) is kept by the
 /// constructor so that code indexing a register file never needs a bounds check to be safe.

@@ -8,7 +8,7 @@ use super::lex::is_plain_name;
 use super::parse::{Statement, statement};
 use super::print::{operand, print_insn, reg};
 use super::spelling::cond_spelling;
-use crate::asm::{AsmError, AsmErrorKind, JumpTarget, ProgramBuilder};
+use crate::asm::{AsmError, AsmErrorKind, ProgramBuilder};
 use crate::isa::{Insn, LddwKind};
 use crate::program::Program;
 
@@ -191,13 +191,13 @@ pub(super) fn parse(text: &str) -> Result<Program, AsmError> {
         match statement {
             None => {}
             Some(Statement::Insn(insn)) => builder.push(line, insn),
-            Some(Statement::ToLabel(insn, label)) => builder.push_to(line, insn, JumpTarget::Label(label)),
+            Some(Statement::ToLabel(insn, label)) => builder.push_to(line, insn, label),
             Some(Statement::LoadName(dst, name)) if builder.is_table(&name) => {
                 builder.push_table_load(line, dst, &name)
             }
             Some(Statement::LoadName(dst, name)) => {
                 let insn = Insn::Lddw { dst, kind: LddwKind::CodeAddr, imm: 0, next_imm: 0 };
-                builder.push_to(line, insn, JumpTarget::Label(name));
+                builder.push_to(line, insn, name);
             }
         }
     }

@@ -43,7 +43,7 @@ mod tests;
 
 pub use print::{print, print_insn};
 
-use super::{AsmError, AsmErrorKind, JumpTarget, ProgramBuilder};
+use super::{AsmError, AsmErrorKind, ProgramBuilder};
 use crate::isa::{Insn, LddwKind};
 use crate::program::Program;
 use parse::Statement;
@@ -82,7 +82,7 @@ pub fn parse(text: &str) -> Result<Program, AsmError> {
                     implicit_exit = false;
                 }
                 match target {
-                    Some(label) => builder.push_to(line, insn, JumpTarget::Label(label)),
+                    Some(label) => builder.push_to(line, insn, label),
                     None => builder.push(line, insn),
                 }
             }
@@ -91,7 +91,7 @@ pub fn parse(text: &str) -> Result<Program, AsmError> {
                     builder.push_table_load(line, dst, &name);
                 } else {
                     let load = Insn::Lddw { dst, kind: LddwKind::CodeAddr, imm: 0, next_imm: 0 };
-                    builder.push_to(line, load, JumpTarget::Label(name));
+                    builder.push_to(line, load, name);
                 }
             }
         }
