@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use bpfprove_semantics::asm;
+use bpfprove_semantics::elf::{self, LoadedProgram, Object};
 use bpfprove_semantics::program::Program;
 use clap::ValueEnum;
 
@@ -64,10 +65,50 @@ pub(crate) fn load_program(path: &Path, format: ProgramFormat) -> Result<Program
         ProgramFormat::Ubpf => parse_text(&read_text(path)?, Syntax::Ubpf, path),
         ProgramFormat::Raw | ProgramFormat::Auto => {
             let bytes = read_bytes(path)?;
-            if bytes.starts_with(b"\x7fELF") {
-                bail!("{}: ELF objects are not supported yet; give raw bytecode", path.display());
+            if is_elf(&bytes) {
+                bail!("{}: an ELF object; name a program with --section (and --function)", path.display());
             }
             Program::from_bytes(&bytes).with_context(|| format!("{}: invalid bytecode", path.display()))
+        }
+    }
+}
+
+/// Whether `bytes` start like an ELF file.
+fn is_elf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x7fELF")
+}
+
+/// Loads `path` as an ELF object if it is one (`None` for anything else).
+pub(crate) fn load_object_if_elf(path: &Path) -> Result<Option<Object>> {
+    let bytes = read_bytes(path)?;
+    if !is_elf(&bytes) {
+        return Ok(None);
+    }
+    let object = elf::load(&bytes).with_context(|| format!("{}: cannot load the ELF object", path.display()))?;
+    Ok(Some(object))
+}
+
+/// The program of `object` named by `--section` and/or `--function`; without them, the only
+/// program.
+pub(crate) fn select_program<'a>(
+    object: &'a Object,
+    section: Option<&str>,
+    function: Option<&str>,
+) -> Result<&'a LoadedProgram> {
+    let candidates: Vec<&LoadedProgram> = object
+        .programs
+        .iter()
+        .filter(|p| section.is_none_or(|s| p.section == s) && function.is_none_or(|f| p.name == f))
+        .collect();
+    match candidates.as_slice() {
+        [program] => Ok(program),
+        [] => {
+            let all: Vec<String> = object.programs.iter().map(|p| format!("{} ({})", p.name, p.section)).collect();
+            bail!("no program matches; the object has: {}", all.join(", "))
+        }
+        several => {
+            let names: Vec<String> = several.iter().map(|p| format!("{} ({})", p.name, p.section)).collect();
+            bail!("several programs match, choose one with --function: {}", names.join(", "))
         }
     }
 }

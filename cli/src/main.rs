@@ -36,6 +36,9 @@ enum Command {
     /// Act as a bpf_conformance plugin: bytecode (hex) on stdin, memory (hex) as the first
     /// argument, r0 printed in hex.
     ConformancePlugin(commands::conformance::PluginArgs),
+    /// Check the value domains' soundness against the semantics (exhaustively at a small
+    /// width, or with Z3), optionally with their precision.
+    ProveDomains(commands::prove_domains::ProveDomainsArgs),
 }
 
 /// How a command ended when it did not fail on bad input.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Conformance(args) => commands::conformance::run_directory(args),
         Command::ConformancePlugin(args) => commands::conformance::plugin(args),
+        Command::ProveDomains(args) => commands::prove_domains::prove_domains(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

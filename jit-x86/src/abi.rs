@@ -69,7 +69,7 @@ pub(crate) const ENTRY_WRITE_LEN: i32 = offset_of!(RegionEntry, write_len) as i3
 
 /// Everything generated code reads or writes besides registers and guest memory.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct RunContext {
     /// The region table: entry `i + 1` describes region `i`; entry 0 covers the addresses
     /// around null and allows nothing.
@@ -82,6 +82,8 @@ pub(crate) struct RunContext {
     pub guest_fp: u64,
     /// Current frame (0 is the outermost).
     pub depth: u64,
+    /// The frame whose `exit` ends this (possibly nested) run: 0, or a callback's frame.
+    pub base_depth: u64,
     /// `rsp` after the prologue, restored by every exit.
     pub saved_rsp: u64,
     /// `rsp` around calls into Rust, which realign the stack.
@@ -105,9 +107,38 @@ pub(crate) struct RunContext {
     pub gotox_targets: *const u64,
     /// Guest address of each jump table's region.
     pub table_addresses: *const u64,
+    /// Per map an `lddw` names (in `Lowered::map_indices` order), a [`MapSlot`].
+    pub map_slots: *const MapSlot,
     /// The Rust side of the run ([`crate::runtime`]'s session).
     pub session: *mut u8,
 }
+
+/// What the `lddw`s naming one map load, copied from `Memory::map_binding` at the start of
+/// a run and after every call into Rust (the only code that can rebind a map).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MapSlot {
+    /// 1 if the map is bound.
+    pub bound: u64,
+    /// Its handle (`lddw` kind `MapIdx`).
+    pub handle: u64,
+    /// 1 if it has a value region.
+    pub has_value: u64,
+    /// Guest address of its value region (kind `MapIdxValue` adds the offset).
+    pub value: u64,
+}
+
+/// log2 of the size of a [`MapSlot`].
+pub(crate) const MAP_SLOT_SHIFT: u32 = 5;
+const _: () = assert!(size_of::<MapSlot>() == 1 << MAP_SLOT_SHIFT);
+/// Offset of [`MapSlot::bound`].
+pub(crate) const MAP_SLOT_BOUND: i32 = offset_of!(MapSlot, bound) as i32;
+/// Offset of [`MapSlot::handle`].
+pub(crate) const MAP_SLOT_HANDLE: i32 = offset_of!(MapSlot, handle) as i32;
+/// Offset of [`MapSlot::has_value`].
+pub(crate) const MAP_SLOT_HAS_VALUE: i32 = offset_of!(MapSlot, has_value) as i32;
+/// Offset of [`MapSlot::value`].
+pub(crate) const MAP_SLOT_VALUE: i32 = offset_of!(MapSlot, value) as i32;
 
 /// A memory operand naming a context field at byte offset `offset`.
 pub(crate) const fn ctx_field(offset: usize) -> Mem {
@@ -128,6 +159,8 @@ pub(crate) mod field {
     pub const GUEST_FP: usize = offset_of!(RunContext, guest_fp);
     /// [`RunContext::depth`].
     pub const DEPTH: usize = offset_of!(RunContext, depth);
+    /// [`RunContext::base_depth`].
+    pub const BASE_DEPTH: usize = offset_of!(RunContext, base_depth);
     /// [`RunContext::saved_rsp`].
     pub const SAVED_RSP: usize = offset_of!(RunContext, saved_rsp);
     /// [`RunContext::scratch_rsp`].
@@ -150,6 +183,8 @@ pub(crate) mod field {
     pub const GOTOX_TARGETS: usize = offset_of!(RunContext, gotox_targets);
     /// [`RunContext::table_addresses`].
     pub const TABLE_ADDRESSES: usize = offset_of!(RunContext, table_addresses);
+    /// [`RunContext::map_slots`].
+    pub const MAP_SLOTS: usize = offset_of!(RunContext, map_slots);
 
     /// The saved slot of register `index` in [`RunContext::regs`].
     pub const fn reg(index: usize) -> usize {
@@ -162,8 +197,9 @@ pub(crate) mod field {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum TrapCode {
-    /// A load, store or atomic failed its bounds or access check. Bits 8–15 hold the
-    /// access kind ([`ACCESS_LOAD`] ...), bits 16–23 the size; the value is the address.
+    /// An atomic failed its bounds or access check (loads and stores go to the runtime,
+    /// which may complete them in a virtual context). Bits 8–15 hold the access kind
+    /// ([`ACCESS_ATOMIC`]), bits 16–23 the size; the value is the address.
     Memory = 1,
     /// An instruction whose trap is known at compile time (e.g. a write to `r10`).
     Static = 2,
@@ -198,7 +234,8 @@ pub(crate) mod status {
 }
 
 /// The signature of a call from generated code into Rust: the context, the slot of the
-/// calling instruction, and one value (a register's content, or 0).
+/// calling instruction, and one value (a register's content, or 0). `r0`–`r5` and the
+/// budget are in the context during the call.
 pub(crate) type RuntimeFn = unsafe extern "sysv64" fn(*mut RunContext, u64, u64) -> u64;
 
 /// The signature of the compiled program's entry point.

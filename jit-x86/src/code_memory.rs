@@ -60,11 +60,6 @@ impl ExecutableCode {
         self.base
     }
 
-    /// Length of the code (the mapping is rounded up to whole pages).
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     /// The code bytes, read back from the sealed mapping.
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: the mapping is readable and `len` bytes long, and never written again.

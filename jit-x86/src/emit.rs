@@ -200,16 +200,12 @@ fn reg(gpr: Gpr, size: OpSize) -> Register {
 
 fn memory(mem: Mem) -> MemoryOperand {
     let base = register(mem.base, 64);
-    match mem.index {
-        Some((index, scale)) => MemoryOperand::with_base_index_scale_displ_size(
-            base,
-            register(index, 64),
-            u32::from(scale),
-            i64::from(mem.disp),
-            1,
-        ),
-        None => MemoryOperand::with_base_displ(base, i64::from(mem.disp)),
-    }
+    let index = mem.index.map_or(Register::None, |(index, _)| register(index, 64));
+    let scale = mem.index.map_or(1, |(_, scale)| u32::from(scale));
+    // Size 1 lets the encoder pick 8 or 32 bits; size 0 omits a zero displacement where
+    // the base allows it.
+    let displ_size = if mem.disp == 0 { 0 } else { 1 };
+    MemoryOperand::with_base_index_scale_displ_size(base, index, scale, i64::from(mem.disp), displ_size)
 }
 
 fn fits_i8(value: i32) -> bool {

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use bpfprove_semantics::asm;
+use anyhow::{Context, Result, bail};
 use bpfprove_semantics::isa::{self, SLOT_BYTES};
 use bpfprove_semantics::program::Program;
+use bpfprove_semantics::{asm, elf};
 use clap::Args;
 
 use crate::Outcome;
@@ -29,8 +29,11 @@ pub(crate) struct AsmArgs {
 /// Arguments of `bpfprove disasm`.
 #[derive(Args)]
 pub(crate) struct DisasmArgs {
-    /// Raw bytecode file (or assembly text, with --format).
+    /// An ELF object (`.o`), a raw bytecode file, or assembly text (with --format).
     file: PathBuf,
+    /// For an ELF object: list only this code section and its programs.
+    #[arg(long)]
+    section: Option<String>,
     /// Syntax to print.
     #[arg(long, value_enum, default_value_t = Syntax::Llvm)]
     syntax: Syntax,
@@ -54,6 +57,15 @@ pub(crate) fn assemble(args: AsmArgs) -> Result<Outcome> {
 }
 
 pub(crate) fn disassemble(args: DisasmArgs) -> Result<Outcome> {
+    if let Some(object) = input::load_object_if_elf(&args.file)? {
+        let text = elf::listing(&object, args.section.as_deref())
+            .with_context(|| format!("{}: --section", args.file.display()))?;
+        print!("{text}");
+        return Ok(Outcome::Success);
+    }
+    if args.section.is_some() {
+        bail!("{}: --section applies to ELF objects only", args.file.display());
+    }
     let program = input::load_program(&args.file, args.format)?;
     if args.listing {
         print!("{}", listing(&program, args.syntax));

@@ -2,4 +2,5 @@
 
 pub(crate) mod asm;
 pub(crate) mod conformance;
+pub(crate) mod prove_domains;
 pub(crate) mod run;

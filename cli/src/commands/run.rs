@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use bpfprove_semantics::conformance;
+use bpfprove_semantics::elf::Object;
+use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
 use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
@@ -31,11 +33,20 @@ impl From<CallxModelArg> for CallxModel {
 /// Arguments of `bpfprove run`.
 #[derive(Args)]
 pub(crate) struct RunArgs {
-    /// Program: raw bytecode, or assembly text (`.s`/`.asm` LLVM, `.ubpf` uBPF).
+    /// Program: an ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm` LLVM,
+    /// `.ubpf` uBPF).
     file: PathBuf,
-    /// Input memory as hex bytes; r1 points to it and r2 holds its length.
+    /// Input memory as hex bytes. For raw programs r1 points to it and r2 holds its length;
+    /// for an ELF program it is the packet (XDP, tc, socket) or the context's bytes
+    /// (kprobe, tracepoint).
     #[arg(long, default_value = "")]
     mem: String,
+    /// For an ELF object: the program's section (its `SEC(...)` name).
+    #[arg(long)]
+    section: Option<String>,
+    /// For an ELF object: the program's function name (needed when a section holds several).
+    #[arg(long)]
+    function: Option<String>,
     /// How to read FILE.
     #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
     format: ProgramFormat,
@@ -54,9 +65,15 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     if args.jit {
         bail!("--jit: the x86-64 JIT does not exist yet; run without --jit to use the interpreter");
     }
+    let config = RunConfig::new(args.callx_model.into(), args.budget);
+    if let Some(object) = input::load_object_if_elf(&args.file)? {
+        return run_object(&object, &args, config);
+    }
+    if args.section.is_some() || args.function.is_some() {
+        bail!("{}: --section and --function apply to ELF objects only", args.file.display());
+    }
     let program = input::load_program(&args.file, args.format)?;
     let mut memory = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
-    let config = RunConfig::new(args.callx_model.into(), args.budget);
     match interp::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers) {
         Ok(outcome) => {
             println!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions);
@@ -64,6 +81,37 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
         }
         Err(trap) => {
             println!("trap: {trap}");
+            Ok(Outcome::Failed)
+        }
+    }
+}
+
+/// Runs one program of an ELF object with its maps and Linux's helpers.
+fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outcome> {
+    let program = input::select_program(object, args.section.as_deref(), args.function.as_deref())
+        .with_context(|| args.file.display().to_string())?;
+    let input = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
+    let mut runner = ObjectRunner::new(object, program, config)
+        .with_context(|| format!("{}: program {}", args.file.display(), program.name))?;
+    let run = runner.run(&input).with_context(|| format!("{}: program {}", args.file.display(), program.name))?;
+    println!("program {} (section {}, type {})", program.name, program.section, runner.program_type());
+    for output in &run.outputs {
+        println!("{}", elf_run::describe_output(output, runner.maps()));
+    }
+    match run.result {
+        Ok(outcome) => {
+            println!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions);
+            Ok(Outcome::Success)
+        }
+        Err(trap) => {
+            println!("trap: {trap}");
+            let pc = elf_run::innermost(&trap).pc;
+            if let Some(location) = runner.location(pc) {
+                println!("  at {location}");
+            }
+            if let Some(line) = runner.trap_line(&trap) {
+                println!("  source {line}: {}", line.text.trim());
+            }
             Ok(Outcome::Failed)
         }
     }

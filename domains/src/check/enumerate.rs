@@ -227,7 +227,7 @@ impl Enumerable for Product<Bits> {
             attempts += 1;
             let interval = |sampler: &mut Sampler, w: u32| {
                 let (x, y) = (sampler.word(w), sampler.word(w));
-                if sampler.next() % 2 == 0 { None } else { Some((x.min(y), x.max(y))) }
+                if sampler.next().is_multiple_of(2) { None } else { Some((x.min(y), x.max(y))) }
             };
             let top = Product::top(&bits(width, 0));
             let unsigned = interval(&mut sampler, width)
@@ -241,7 +241,7 @@ impl Enumerable for Product<Bits> {
             let low_signed = interval(&mut sampler, half).map_or(*top.low_signed(), |(lo, hi)| {
                 SInterval::new(bits(width, lo ^ low_sign), bits(width, hi ^ low_sign))
             });
-            let mask = if sampler.next() % 2 == 0 { low_mask(width) } else { sampler.word(width) };
+            let mask = if sampler.next().is_multiple_of(2) { low_mask(width) } else { sampler.word(width) };
             let tnum = Tnum::new(bits(width, sampler.next() & !mask & low_mask(width)), bits(width, mask));
             let value = Product::new(unsigned, signed, low_unsigned, low_signed, tnum);
             if value.is_bottom() || value.gamma().is_empty() {

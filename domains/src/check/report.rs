@@ -1,1 +1,339 @@
-//! Report (in progress).
+//! The tables of `bpfprove prove-domains`: soundness (operation × domain × verdict × time)
+//! and precision, computed by the checkers on worker threads.
+//!
+//! The CLI calls [`prove_exhaustive`], [`prove_symbolic`] or [`measure_precision`] and
+//! prints the returned table; `Display` of a [`Table`] ends with `N checks, M unsound`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bpfprove_semantics::word::Bits;
+
+use super::enumerate::{Enumerable, Population};
+use super::exhaustive::{self, Measure};
+use super::symbolic::{self, Verdict as SymbolicVerdict};
+use super::{Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness};
+use crate::any::DomainKind;
+
+/// How one check ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Sound for every input at 64 bits (Z3).
+    Proven,
+    /// Sound for every input at this width (Z3 or a complete exhaustive run).
+    ProvenAtWidth(u32),
+    /// No counterexample among a sample of abstract values at this width (every concrete
+    /// value of each sampled abstract value was checked).
+    SampledAtWidth(u32),
+    /// A counterexample.
+    Unsound(Witness),
+    /// Z3 gave up at every width tried.
+    Unknown(String),
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Proven => f.write_str("proven"),
+            Verdict::ProvenAtWidth(width) => write!(f, "proven-at-width-{width}"),
+            Verdict::SampledAtWidth(width) => write!(f, "sampled-at-width-{width}"),
+            Verdict::Unsound(witness) => write!(f, "UNSOUND({witness})"),
+            Verdict::Unknown(reason) => write!(f, "unknown({reason})"),
+        }
+    }
+}
+
+/// One line of a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The operation checked.
+    pub operation: Operation,
+    /// The domain checked.
+    pub domain: DomainKind,
+    /// The result.
+    pub verdict: Verdict,
+    /// Abstract operand pairs enumerated (0 for Z3 checks).
+    pub pairs: u64,
+    /// Of those, pairs whose result was the best the domain can represent.
+    pub precise: u64,
+    /// Time taken.
+    pub time: Duration,
+}
+
+impl Row {
+    /// The share of precise pairs, if pairs were enumerated.
+    pub fn precision(&self) -> Option<f64> {
+        (self.pairs > 0).then(|| self.precise as f64 / self.pairs as f64)
+    }
+}
+
+/// The rows of one run, in operation-then-domain order.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Table {
+    /// The rows.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// The number of unsound rows.
+    pub fn unsound(&self) -> usize {
+        self.rows.iter().filter(|row| matches!(row.verdict, Verdict::Unsound(_))).count()
+    }
+
+    /// The number of rows Z3 could not decide.
+    pub fn unknown(&self) -> usize {
+        self.rows.iter().filter(|row| matches!(row.verdict, Verdict::Unknown(_))).count()
+    }
+}
+
+/// `operation domain result time`, then `N checks, M unsound`.
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<12} {:<16} {:>10} {:>10}  result", "operation", "domain", "pairs", "time")?;
+        for row in &self.rows {
+            writeln!(
+                f,
+                "{:<12} {:<16} {:>10} {:>9.3}s  {}",
+                row.operation.to_string(),
+                row.domain.name(),
+                row.pairs,
+                row.time.as_secs_f64(),
+                row.verdict
+            )?;
+        }
+        let unknown = self.unknown();
+        if unknown > 0 {
+            writeln!(f, "{unknown} undecided by Z3")?;
+        }
+        write!(f, "{} checks, {} unsound", self.rows.len(), self.unsound())
+    }
+}
+
+/// Settings of an exhaustive run.
+#[derive(Clone, Debug)]
+pub struct ExhaustiveConfig {
+    /// Word width, 2..=8.
+    pub width: u32,
+    /// Domains to check.
+    pub domains: Vec<DomainKind>,
+    /// Operations to check.
+    pub operations: Vec<Operation>,
+    /// Largest number of abstract values per domain before sampling (intervals and tnums).
+    pub value_limit: usize,
+    /// Number of sampled product values.
+    pub product_sample: usize,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+impl ExhaustiveConfig {
+    /// Every domain and operation at `width`, all interval and tnum values up to 6 bits
+    /// (2080 intervals, 729 tnums) and 400 sampled products, on two threads.
+    pub fn standard(width: u32) -> ExhaustiveConfig {
+        ExhaustiveConfig {
+            width,
+            domains: DomainKind::ALL.to_vec(),
+            operations: Operation::all(),
+            value_limit: 2080,
+            product_sample: 400,
+            threads: 2,
+        }
+    }
+}
+
+/// Settings of a Z3 run.
+#[derive(Clone, Debug)]
+pub struct SymbolicConfig {
+    /// Widths to try, widest first; the first one that decides counts.
+    pub widths: Vec<u32>,
+    /// Domains to prove.
+    pub domains: Vec<DomainKind>,
+    /// Operations to prove.
+    pub operations: Vec<Operation>,
+    /// Time limit of each Z3 query.
+    pub timeout: Duration,
+    /// Worker threads (each with its own Z3 context).
+    pub threads: usize,
+}
+
+impl SymbolicConfig {
+    /// Every domain and operation, at 64 bits, falling back to 32, 16, 8 and 4 bits where
+    /// Z3 times out after 10 s per query, on two threads.
+    pub fn standard() -> SymbolicConfig {
+        SymbolicConfig {
+            widths: vec![64, 32, 16, 8, 4],
+            domains: DomainKind::ALL.to_vec(),
+            operations: Operation::all(),
+            timeout: Duration::from_secs(10),
+            threads: 2,
+        }
+    }
+}
+
+/// Runs `jobs` on `threads` workers, handing each finished row to `on_row` (on this
+/// thread) and returning all rows in job order.
+fn run_jobs<J: Sync>(
+    jobs: &[J],
+    threads: usize,
+    work: impl Fn(&J) -> Row + Sync,
+    on_row: &mut dyn FnMut(&Row),
+) -> Table {
+    let next = AtomicUsize::new(0);
+    let (sender, receiver) = mpsc::channel();
+    let mut rows: Vec<Option<Row>> = vec![None; jobs.len()];
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            let sender = sender.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(index) else { break };
+                    if sender.send((index, work(job))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for (index, row) in receiver {
+            on_row(&row);
+            rows[index] = Some(row);
+        }
+    });
+    Table { rows: rows.into_iter().flatten().collect() }
+}
+
+/// The populations of every domain at one width.
+struct Populations {
+    intervals: Population<<Intervals as Family>::Value<Bits>>,
+    signed: Population<<SignedIntervals as Family>::Value<Bits>>,
+    tnums: Population<<Tnums as Family>::Value<Bits>>,
+    products: Population<<Products as Family>::Value<Bits>>,
+}
+
+impl Populations {
+    fn new(width: u32, value_limit: usize, product_sample: usize) -> Populations {
+        Populations {
+            intervals: Enumerable::population(width, value_limit),
+            signed: Enumerable::population(width, value_limit),
+            tnums: Enumerable::population(width, value_limit),
+            products: Enumerable::population(width, product_sample),
+        }
+    }
+
+    fn check(&self, domain: DomainKind, operation: Operation, width: u32, measure: Measure) -> Row {
+        let start = Instant::now();
+        let (outcome, complete) = match domain {
+            DomainKind::Interval => {
+                (exhaustive::check(operation, width, &self.intervals.values, measure), self.intervals.complete)
+            }
+            DomainKind::SignedInterval => {
+                (exhaustive::check(operation, width, &self.signed.values, measure), self.signed.complete)
+            }
+            DomainKind::Tnum => (exhaustive::check(operation, width, &self.tnums.values, measure), self.tnums.complete),
+            DomainKind::Product => {
+                (exhaustive::check(operation, width, &self.products.values, measure), self.products.complete)
+            }
+        };
+        let verdict = match outcome.unsound {
+            Some(witness) => Verdict::Unsound(witness),
+            None if complete => Verdict::ProvenAtWidth(width),
+            None => Verdict::SampledAtWidth(width),
+        };
+        Row { operation, domain, verdict, pairs: outcome.pairs, precise: outcome.precise, time: start.elapsed() }
+    }
+}
+
+fn jobs(domains: &[DomainKind], operations: &[Operation]) -> Vec<(Operation, DomainKind)> {
+    operations.iter().flat_map(|&operation| domains.iter().map(move |&domain| (operation, domain))).collect()
+}
+
+/// Checks every operation of every domain exhaustively at `config.width` (see
+/// [`exhaustive`]); `on_row` sees each row as it is finished.
+///
+/// # Panics
+/// If `config.width` is outside [`exhaustive::WIDTHS`].
+pub fn prove_exhaustive(config: &ExhaustiveConfig, on_row: &mut dyn FnMut(&Row)) -> Table {
+    let populations = Populations::new(config.width, config.value_limit, config.product_sample);
+    let work = |&(operation, domain): &(Operation, DomainKind)| {
+        populations.check(domain, operation, config.width, Measure::SoundnessOnly)
+    };
+    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+}
+
+/// Measures precision (and checks soundness) of every operation of every domain at
+/// `config.width` (8 for the reported table): each row's `precise / pairs` is the share
+/// of operand pairs whose result is the best abstraction of the exact results.
+pub fn measure_precision(config: &ExhaustiveConfig, on_row: &mut dyn FnMut(&Row)) -> Table {
+    let populations = Populations::new(config.width, config.value_limit, config.product_sample);
+    let work = |&(operation, domain): &(Operation, DomainKind)| {
+        populations.check(domain, operation, config.width, Measure::SoundnessAndPrecision)
+    };
+    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+}
+
+fn prove_one<F: Family>(operation: Operation, config: &SymbolicConfig) -> Verdict {
+    let mut reasons = Vec::new();
+    for &width in &config.widths {
+        match symbolic::prove::<F>(operation, width, config.timeout) {
+            SymbolicVerdict::Proven if width == 64 => return Verdict::Proven,
+            SymbolicVerdict::Proven => return Verdict::ProvenAtWidth(width),
+            SymbolicVerdict::Unsound(witness) => return Verdict::Unsound(witness),
+            SymbolicVerdict::Unknown(reason) => reasons.push(format!("{reason} at {width}")),
+        }
+    }
+    Verdict::Unknown(reasons.join(", "))
+}
+
+/// Proves every operation of every domain with Z3 at the widest width of
+/// `config.widths` that Z3 decides within the time limit.
+pub fn prove_symbolic(config: &SymbolicConfig, on_row: &mut dyn FnMut(&Row)) -> Table {
+    let work = |&(operation, domain): &(Operation, DomainKind)| {
+        let start = Instant::now();
+        let verdict = match domain {
+            DomainKind::Interval => prove_one::<Intervals>(operation, config),
+            DomainKind::SignedInterval => prove_one::<SignedIntervals>(operation, config),
+            DomainKind::Tnum => prove_one::<Tnums>(operation, config),
+            DomainKind::Product => prove_one::<Products>(operation, config),
+        };
+        Row { operation, domain, verdict, pairs: 0, precise: 0, time: start.elapsed() }
+    };
+    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+}
+
+/// A precision table: one line per operation, one column per domain, each cell the share
+/// of precise pairs (in percent).
+#[derive(Clone, Debug)]
+pub struct PrecisionTable<'a>(pub &'a Table);
+
+impl fmt::Display for PrecisionTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut domains: Vec<DomainKind> = self.0.rows.iter().map(|row| row.domain).collect();
+        domains.sort();
+        domains.dedup();
+        write!(f, "{:<12}", "operation")?;
+        for domain in &domains {
+            write!(f, " {:>16}", domain.name())?;
+        }
+        let mut operations: Vec<Operation> = Vec::new();
+        for row in &self.0.rows {
+            if !operations.contains(&row.operation) {
+                operations.push(row.operation);
+            }
+        }
+        for operation in operations {
+            write!(f, "\n{:<12}", operation.to_string())?;
+            for domain in &domains {
+                let cell = self.0.rows.iter().find(|row| row.operation == operation && row.domain == *domain);
+                match cell.and_then(Row::precision) {
+                    Some(share) => write!(f, " {:>15.1}%", 100.0 * share)?,
+                    None => write!(f, " {:>16}", "-")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}

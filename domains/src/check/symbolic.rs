@@ -48,7 +48,7 @@ fn shift_count_cases(operation: Operation, width: u32) -> Option<Vec<Count>> {
 pub fn prove<F: Family>(operation: Operation, width: u32, timeout: Duration) -> Verdict {
     // The bit-vector logic selects Z3's bit-blasting tactics, much faster here than the
     // general solver.
-    let solver = Solver::new_for_logic("QF_BV").unwrap_or_else(Solver::new);
+    let solver = Solver::new_for_logic("QF_BV").unwrap_or_default();
     let mut params = Params::new();
     params.set_u32("timeout", u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX));
     solver.set_params(&params);

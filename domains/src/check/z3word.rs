@@ -135,6 +135,7 @@ impl DomainWord for Z3Word {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use z3::ast::Ast;
     use z3::{SatResult, Solver};
 
     #[test]

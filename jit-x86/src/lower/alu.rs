@@ -5,8 +5,8 @@
 use bpfprove_semantics::isa::{BinOp, ByteOrder, Cond, Insn, LddwKind, Operand, Reg, Size, Width};
 use bpfprove_semantics::program::code_address;
 
-use super::{Lower, load64};
-use crate::abi::field;
+use super::{Lower, Stub, load64};
+use crate::abi::{self, field};
 use crate::error::JitError;
 use crate::inst::{AluOp, CondCode, Extend, Gpr, Inst, Label, Mem, MemWidth, OpSize, ShiftCount, ShiftOp};
 
@@ -252,6 +252,9 @@ impl Lower<'_> {
             self.push(Inst::Load { width: MemWidth::D, extend: Extend::Zero, dst: d, src: Mem::at(Gpr::Rax, offset) });
             return Ok(());
         }
+        if matches!(kind, LddwKind::MapIdx | LddwKind::MapIdxValue) {
+            return self.map_load(pc, d, kind, imm as u32, next_imm as u32);
+        }
         let value = match kind {
             LddwKind::Imm64 => Insn::lddw_value(imm, next_imm),
             LddwKind::CodeAddr => {
@@ -261,6 +264,38 @@ impl Lower<'_> {
             _ => return Err(JitError::Internal("unsupported lddw reached code generation")),
         };
         self.push(Inst::MovRI { dst: d, value });
+        Ok(())
+    }
+
+    /// A map `lddw`: the map's handle, or its value's address plus `offset`, from the run's
+    /// map slots; traps when the map is not bound (or has no value).
+    fn map_load(&mut self, pc: usize, d: Gpr, kind: LddwKind, map: u32, offset: u32) -> Result<(), JitError> {
+        let index = match self.map_indices.iter().position(|&m| m == map) {
+            Some(index) => index,
+            None => {
+                self.map_indices.push(map);
+                self.map_indices.len() - 1
+            }
+        };
+        let base = i32::try_from(index << abi::MAP_SLOT_SHIFT).map_err(|_| JitError::Internal("too many maps"))?;
+        let (present, value) = match kind {
+            LddwKind::MapIdx => (abi::MAP_SLOT_BOUND, abi::MAP_SLOT_HANDLE),
+            _ => (abi::MAP_SLOT_HAS_VALUE, abi::MAP_SLOT_VALUE),
+        };
+        let unbound = self.stub(|label| Stub::Static { label, pc });
+        self.push(load64(Gpr::Rax, field::MAP_SLOTS));
+        self.push(Inst::AluMI { op: AluOp::Cmp, size: OpSize::S64, dst: Mem::at(Gpr::Rax, base + present), imm: 0 });
+        self.push(Inst::Jcc(CondCode::E, unbound));
+        self.push(Inst::Load { width: MemWidth::D, extend: Extend::Zero, dst: d, src: Mem::at(Gpr::Rax, base + value) });
+        if kind == LddwKind::MapIdxValue && offset != 0 {
+            match i32::try_from(offset) {
+                Ok(imm) => self.push(Inst::AluRI { op: AluOp::Add, size: OpSize::S64, dst: d, imm }),
+                Err(_) => {
+                    self.push(Inst::MovRI { dst: Gpr::Rcx, value: u64::from(offset) });
+                    self.push(Inst::AluRR { op: AluOp::Add, size: OpSize::S64, dst: d, src: Gpr::Rcx });
+                }
+            }
+        }
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use bpfprove_semantics::interp::{MAX_FRAMES, STACK_FRAME_BYTES};
 use bpfprove_semantics::isa::{PacketAddr, Reg};
 use bpfprove_semantics::program::CODE_BASE;
 
-use super::{Lower, Stub, load64, store64};
+use super::{Lower, RuntimeArg, Stub, load64, store64};
 use crate::abi::{
     self, BUDGET, CALLEE_SAVED, CALLER_SAVED, CTX, ENTRY_HOST, ENTRY_READ_LEN, ENTRY_SHIFT, ENTRY_WRITE_LEN,
     REGION_STRIDE, TrapCode, ctx_field, field,
@@ -19,31 +19,30 @@ use crate::error::JitError;
 use crate::inst::{AluOp, CondCode, Gpr, Inst, Label, Mem, OpSize, ShiftCount, ShiftOp};
 
 impl Lower<'_> {
-    /// Calls Rust function `function(ctx, pc, value)` with `value` from `reg` (or 0), and
-    /// leaves the program if it says so.
-    pub(super) fn call_runtime(&mut self, pc: usize, function: u64, reg: Option<Reg>) -> Result<(), JitError> {
-        match reg {
-            Some(reg) => {
+    /// Calls Rust function `function(ctx, pc, value)`, and leaves the program if it says so.
+    pub(super) fn call_runtime(&mut self, pc: usize, function: u64, arg: RuntimeArg) {
+        match arg {
+            RuntimeArg::Reg(reg) => {
                 let value = self.read(reg, Gpr::Rcx);
                 if value != Gpr::Rcx {
                     self.push(Inst::MovRR { size: OpSize::S64, dst: Gpr::Rcx, src: value });
                 }
             }
-            None => self.push(Inst::MovRI { dst: Gpr::Rcx, value: 0 }),
+            RuntimeArg::None => self.push(Inst::MovRI { dst: Gpr::Rcx, value: 0 }),
+            RuntimeArg::Imm(value) => self.push(Inst::MovRI { dst: Gpr::Rcx, value }),
         }
         self.push(Inst::MovRI { dst: Gpr::Rdx, value: pc as u64 });
         self.push(Inst::MovRI { dst: Gpr::Rax, value: function });
         self.push(Inst::Call(self.routines.call_runtime));
         self.push(Inst::AluRR { op: AluOp::Test, size: OpSize::S32, dst: Gpr::Rax, src: Gpr::Rax });
         self.push(Inst::Jcc(CondCode::Ne, self.routines.runtime_status));
-        Ok(())
     }
 
     /// A legacy packet load: the runtime reads the packet and sets `r0`.
-    pub(super) fn load_packet(&mut self, pc: usize, addr: PacketAddr) -> Result<(), JitError> {
+    pub(super) fn load_packet(&mut self, pc: usize, addr: PacketAddr) {
         let index = match addr {
-            PacketAddr::Abs => None,
-            PacketAddr::Ind(reg) => Some(reg),
+            PacketAddr::Abs => RuntimeArg::None,
+            PacketAddr::Ind(reg) => RuntimeArg::Reg(reg),
         };
         self.call_runtime(pc, self.runtime.packet_load, index)
     }
@@ -143,9 +142,11 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// `exit`: return to the caller's frame, or end the program in the outermost frame.
+    /// `exit`: return to the caller's frame, or end the run in its base frame (the
+    /// outermost, or a callback's).
     pub(super) fn exit(&mut self) {
-        self.push(Inst::AluMI { op: AluOp::Cmp, size: OpSize::S64, dst: ctx_field(field::DEPTH), imm: 0 });
+        self.push(load64(Gpr::Rax, field::DEPTH));
+        self.push(Inst::AluRM { op: AluOp::Cmp, size: OpSize::S64, dst: Gpr::Rax, src: ctx_field(field::BASE_DEPTH) });
         self.push(Inst::Jcc(CondCode::Ne, self.routines.leave_frame));
         self.push(Inst::Jmp(self.routines.normal_exit));
     }
@@ -181,6 +182,13 @@ impl Lower<'_> {
     pub(super) fn routines(&mut self) {
         let routines = self.routines;
         let frame = STACK_FRAME_BYTES as i32;
+
+        // callback_entry: a second entry point, for a function a helper calls; the runtime
+        // has set up the context (frame, registers, budget) and the target's host address.
+        self.push(Inst::Bind(routines.callback_entry));
+        self.prologue();
+        self.push(load64(Gpr::Rax, field::CALLX_TARGET));
+        self.push(Inst::JmpReg(Gpr::Rax));
 
         // enter_frame: depth += 1, the new frame becomes accessible, r10 moves to it.
         self.push(Inst::Bind(routines.enter_frame));
@@ -220,9 +228,12 @@ impl Lower<'_> {
         self.push(Inst::MovRR { size: OpSize::S64, dst: Gpr::Rsi, src: Gpr::Rdx });
         self.push(Inst::MovRR { size: OpSize::S64, dst: Gpr::Rdx, src: Gpr::Rcx });
         self.push(store64(field::SCRATCH_RSP, Gpr::Rsp));
+        // Callbacks run by helpers spend the same budget.
+        self.push(store64(field::BUDGET, BUDGET));
         self.push(Inst::AluRI { op: AluOp::And, size: OpSize::S64, dst: Gpr::Rsp, imm: -16 });
         self.push(Inst::CallReg(Gpr::Rax));
         self.push(load64(Gpr::Rsp, field::SCRATCH_RSP));
+        self.push(load64(BUDGET, field::BUDGET));
         for (index, gpr) in CALLER_SAVED.into_iter().enumerate() {
             self.push(load64(gpr, field::reg(index)));
         }

@@ -4,7 +4,7 @@
 use bpfprove_semantics::interp::STACK_FRAME_BYTES;
 use bpfprove_semantics::isa::{AtomicOp, Operand, Reg, Size};
 
-use super::{Lower, Stub, load64};
+use super::{Completion, Lower, Stub, load64};
 use crate::abi::{self, ACCESS_ATOMIC, ACCESS_LOAD, ACCESS_STORE, ENTRY_HOST, ENTRY_READ_LEN, ENTRY_SHIFT, ENTRY_WRITE_LEN, field};
 use crate::error::JitError;
 use crate::inst::{AluOp, CondCode, Extend, Gpr, Inst, Mem, MemWidth, OpSize, ShiftCount, ShiftOp};
@@ -32,7 +32,15 @@ impl Lower<'_> {
     /// The guest address goes to `rax` (where the fault stub expects it), the table index
     /// to `rcx`, the offset plus size to `rdx`; afterwards `rcx` holds the region's host
     /// base and the operand is `[rcx + rdx - size]`. `rax` is free again once this returns.
-    fn checked_address(&mut self, pc: usize, base: Reg, off: i16, size: Size, access: u64) -> Mem {
+    fn checked_address(
+        &mut self,
+        pc: usize,
+        base: Reg,
+        off: i16,
+        size: Size,
+        access: u64,
+        completion: Option<Completion>,
+    ) -> Mem {
         let bytes = size.bytes() as i32;
         match abi::host(base) {
             Some(gpr) => self.push(Inst::Lea { dst: Gpr::Rax, src: Mem::at(gpr, i32::from(off)) }),
@@ -41,7 +49,7 @@ impl Lower<'_> {
                 self.push(Inst::Lea { dst: Gpr::Rax, src: Mem::at(Gpr::Rax, i32::from(off)) });
             }
         }
-        let stub = self.stub(|label| Stub::Memory { label, pc, access, size: bytes as u8 });
+        let stub = self.stub(|label| Stub::Memory { label, pc, access, size: bytes as u8, completion });
         // Index = (address + 2^31) >> 32: subtracting i32::MIN adds 2^31.
         self.push(Inst::MovRR { size: OpSize::S64, dst: Gpr::Rcx, src: Gpr::Rax });
         self.push(Inst::AluRI { op: AluOp::Sub, size: OpSize::S64, dst: Gpr::Rcx, imm: i32::MIN });
@@ -80,20 +88,28 @@ impl Lower<'_> {
     /// `dst = *(size *)(src + off)`, sign-extended for `ldsx`.
     pub(super) fn load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, src: Reg, off: i16) -> Result<(), JitError> {
         let d = self.write(dst)?;
+        let resume = self.label();
         let operand = if src == Reg::R10 && inside_frame(off, size.bytes() as i32) {
             self.frame_address(off)
         } else {
-            self.checked_address(pc, src, off, size, ACCESS_LOAD)
+            self.checked_address(pc, src, off, size, ACCESS_LOAD, Some(Completion::Load { dst: d, resume }))
         };
         let extend = if signed { Extend::Sign } else { Extend::Zero };
         self.push(Inst::Load { width: width(size), extend, dst: d, src: operand });
+        self.push(Inst::Bind(resume));
         Ok(())
     }
 
     /// `*(size *)(dst + off) = src`.
     pub(super) fn store(&mut self, pc: usize, size: Size, dst: Reg, off: i16, src: Operand) -> Result<(), JitError> {
         let fast = dst == Reg::R10 && inside_frame(off, size.bytes() as i32);
-        let operand = if fast { self.frame_address(off) } else { self.checked_address(pc, dst, off, size, ACCESS_STORE) };
+        let resume = self.label();
+        let operand = if fast {
+            self.frame_address(off)
+        } else {
+            let completion = Completion::Store { value: src, resume };
+            self.checked_address(pc, dst, off, size, ACCESS_STORE, Some(completion))
+        };
         match src {
             Operand::Imm(imm) => self.push(Inst::StoreImm { width: width(size), dst: operand, imm }),
             Operand::Reg(src) => {
@@ -103,6 +119,7 @@ impl Lower<'_> {
                 self.push(Inst::Store { width: width(size), dst: operand, src: s });
             }
         }
+        self.push(Inst::Bind(resume));
         Ok(())
     }
 
@@ -123,7 +140,7 @@ impl Lower<'_> {
             Size::DW => OpSize::S64,
             _ => return Err(JitError::Internal("atomic of a size other than 4 or 8 bytes")),
         };
-        let operand = self.checked_address(pc, dst, off, size, ACCESS_ATOMIC);
+        let operand = self.checked_address(pc, dst, off, size, ACCESS_ATOMIC, None);
         // Free rax and rdx for the exchange loops: the address goes to rcx alone.
         self.push(Inst::Lea { dst: Gpr::Rcx, src: operand });
         let at = Mem::at(Gpr::Rcx, 0);

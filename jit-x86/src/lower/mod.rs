@@ -49,6 +49,8 @@ pub(crate) struct RuntimeFns {
     pub callx_helper: u64,
     /// Legacy packet loads.
     pub packet_load: u64,
+    /// Loads and stores that failed the region check (a virtual context may complete them).
+    pub access_fault: u64,
 }
 
 /// The lowered program.
@@ -65,8 +67,13 @@ pub(crate) struct Lowered {
     pub insn_labels: Vec<(usize, Label)>,
     /// Label bound where the out-of-line code (stubs and routines) starts.
     pub cold_label: Label,
-    /// Traps known at compile time, by slot.
+    /// Label of the entry that runs a callback (a function called by a helper).
+    pub callback_entry: Label,
+    /// The trap of every [`abi::TrapCode::Static`] site, by slot: instructions that always
+    /// trap, and map `lddw`s whose map turns out unbound.
     pub static_traps: BTreeMap<usize, TrapKind>,
+    /// The map indices `lddw`s name, in the order of [`abi::RunContext::map_slots`].
+    pub map_indices: Vec<u32>,
 }
 
 /// The trap an instruction raises whenever it executes, decided by the instruction alone
@@ -88,7 +95,8 @@ pub(crate) fn static_trap(program: &Program, pc: usize, insn: &Insn) -> Option<T
     match *insn {
         Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Some(TrapKind::UnsupportedKfunc { btf_id, btf_obj }),
         Insn::Lddw { kind, .. }
-            if !program.table_loads().contains_key(&pc) && !matches!(kind, LddwKind::Imm64 | LddwKind::CodeAddr) =>
+            if !program.table_loads().contains_key(&pc)
+                && !matches!(kind, LddwKind::Imm64 | LddwKind::CodeAddr | LddwKind::MapIdx | LddwKind::MapIdxValue) =>
         {
             Some(TrapKind::UnsupportedLddw { kind })
         }
@@ -96,10 +104,17 @@ pub(crate) fn static_trap(program: &Program, pc: usize, insn: &Insn) -> Option<T
     }
 }
 
+/// A map `lddw` (not a jump-table load): it traps when its map is unbound.
+fn is_map_load(program: &Program, pc: usize, insn: &Insn) -> bool {
+    matches!(insn, Insn::Lddw { kind: LddwKind::MapIdx | LddwKind::MapIdxValue, .. })
+        && !program.table_loads().contains_key(&pc)
+}
+
 /// Whether `insn` must be the last of its segment: it touches memory, transfers control,
-/// calls, or traps.
-fn ends_segment(insn: &Insn, traps: bool) -> bool {
+/// calls, or may trap.
+fn ends_segment(program: &Program, pc: usize, insn: &Insn, traps: bool) -> bool {
     traps
+        || is_map_load(program, pc, insn)
         || matches!(
             insn,
             Insn::Load { .. }
@@ -128,7 +143,7 @@ fn segment_starts(program: &Program, static_traps: &BTreeMap<usize, TrapKind>) -
             // Program guarantees every target is a slot of the program.
             starts[target as usize] = true;
         }
-        if ends_segment(insn, static_traps.contains_key(&pc)) {
+        if ends_segment(program, pc, insn, static_traps.contains_key(&pc)) {
             starts[pc + insn.slots()] = true;
         }
     }
@@ -146,6 +161,7 @@ fn segment_starts(program: &Program, static_traps: &BTreeMap<usize, TrapKind>) -
 /// Labels of the shared routines.
 #[derive(Clone, Copy, Debug)]
 struct Routines {
+    callback_entry: Label,
     enter_frame: Label,
     leave_frame: Label,
     call_runtime: Label,
@@ -155,11 +171,32 @@ struct Routines {
     epilogue: Label,
 }
 
+/// How the runtime may complete a load or store that failed the region check.
+#[derive(Clone, Copy, Debug)]
+enum Completion {
+    /// A load into `dst`, resuming at `resume`.
+    Load { dst: Gpr, resume: Label },
+    /// A store of `value`, resuming at `resume`.
+    Store { value: bpfprove_semantics::isa::Operand, resume: Label },
+}
+
+/// The value passed to a call into Rust besides the context and the pc.
+#[derive(Clone, Copy, Debug)]
+enum RuntimeArg {
+    /// 0.
+    None,
+    /// A register's value.
+    Reg(Reg),
+    /// A constant.
+    Imm(u64),
+}
+
 /// An out-of-line trap site.
 #[derive(Clone, Copy, Debug)]
 enum Stub {
-    /// A failed access check; the guest address is in `rax`.
-    Memory { label: Label, pc: usize, access: u64, size: u8 },
+    /// A failed access check; the guest address is in `rax`. Loads and stores go to the
+    /// runtime, which completes them in a virtual context or reports the fault.
+    Memory { label: Label, pc: usize, access: u64, size: u8, completion: Option<Completion> },
     /// A trap decided at compile time.
     Static { label: Label, pc: usize },
     /// The budget does not cover the segment starting at `pc`, of `len` instructions.
@@ -180,6 +217,7 @@ struct Lower<'p> {
     slot_labels: Vec<Option<Label>>,
     stubs: Vec<Stub>,
     routines: Routines,
+    map_indices: Vec<u32>,
 }
 
 impl Lower<'_> {
@@ -258,6 +296,7 @@ pub(crate) fn lower(program: &Program, callx_model: CallxModel, runtime: Runtime
     };
     let slot_labels: Vec<Option<Label>> = starts.iter().map(|&start| start.then(&mut fresh)).collect();
     let routines = Routines {
+        callback_entry: fresh(),
         enter_frame: fresh(),
         leave_frame: fresh(),
         call_runtime: fresh(),
@@ -275,6 +314,7 @@ pub(crate) fn lower(program: &Program, callx_model: CallxModel, runtime: Runtime
         slot_labels,
         stubs: Vec::new(),
         routines,
+        map_indices: Vec::new(),
     };
 
     lower.prologue();
@@ -312,13 +352,22 @@ pub(crate) fn lower(program: &Program, callx_model: CallxModel, runtime: Runtime
 
     let mut static_traps = static_traps;
     static_traps.insert(slots, TrapKind::FellOffEnd);
+    for decoded in insns {
+        if let Insn::Lddw { kind, .. } = decoded.insn
+            && is_map_load(program, decoded.pc, &decoded.insn)
+        {
+            static_traps.insert(decoded.pc, TrapKind::UnsupportedLddw { kind });
+        }
+    }
     Ok(Lowered {
         insts: lower.insts,
         label_count: lower.next_label as usize,
         slot_labels: lower.slot_labels,
         insn_labels,
         cold_label,
+        callback_entry: routines.callback_entry,
         static_traps,
+        map_indices: lower.map_indices,
     })
 }
 
@@ -371,7 +420,10 @@ impl Lower<'_> {
             Insn::Load { size, signed, dst, src, off } => self.load(pc, size, signed, dst, src, off),
             Insn::Store { size, dst, off, src } => self.store(pc, size, dst, off, src),
             Insn::Atomic { size, op, fetch, dst, off, src } => self.atomic(pc, size, op, fetch, dst, off, src),
-            Insn::LoadPacket { addr, .. } => self.load_packet(pc, addr),
+            Insn::LoadPacket { addr, .. } => {
+                self.load_packet(pc, addr);
+                Ok(())
+            }
             Insn::Ja { .. } | Insn::Ja32 { .. } => {
                 let target = self.target(pc, insn)?;
                 self.push(Inst::Jmp(target));
@@ -381,7 +433,10 @@ impl Lower<'_> {
                 let target = self.target(pc, insn)?;
                 self.jump(width, cond, dst, src, target)
             }
-            Insn::Call(CallTarget::Helper(_)) => self.call_runtime(pc, self.runtime.helper, None),
+            Insn::Call(CallTarget::Helper(_)) => {
+                self.call_runtime(pc, self.runtime.helper, RuntimeArg::None);
+                Ok(())
+            }
             Insn::Call(CallTarget::Local(_)) => {
                 let target = self.target(pc, insn)?;
                 self.call_local(pc, target)
@@ -389,7 +444,10 @@ impl Lower<'_> {
             Insn::Call(CallTarget::Kfunc { .. }) => Err(JitError::Internal("kfunc call reached code generation")),
             Insn::Callx { reg } => match self.callx_model {
                 CallxModel::Address => self.callx_address(pc, reg),
-                CallxModel::HelperId => self.call_runtime(pc, self.runtime.callx_helper, Some(reg)),
+                CallxModel::HelperId => {
+                    self.call_runtime(pc, self.runtime.callx_helper, RuntimeArg::Reg(reg));
+                    Ok(())
+                }
             },
             Insn::Gotox { reg } => self.gotox(pc, reg),
             Insn::Exit => {
@@ -411,10 +469,27 @@ impl Lower<'_> {
         let trap_exit = self.routines.trap_exit;
         for stub in stubs {
             let (code, pc) = match stub {
-                Stub::Memory { label, pc, access, size } => {
+                Stub::Memory { label, pc, access, size, completion } => {
                     self.push(Inst::Bind(label));
                     self.push(store64(field::TRAP_VALUE, Gpr::Rax));
-                    (abi::TrapCode::Memory as u64 | access << 8 | u64::from(size) << 16, pc)
+                    match completion {
+                        Some(Completion::Load { dst, resume }) => {
+                            self.call_runtime(pc, self.runtime.access_fault, RuntimeArg::None);
+                            self.push(load64(dst, field::TRAP_VALUE));
+                            self.push(Inst::Jmp(resume));
+                            continue;
+                        }
+                        Some(Completion::Store { value, resume }) => {
+                            let value = match value {
+                                bpfprove_semantics::isa::Operand::Reg(reg) => RuntimeArg::Reg(reg),
+                                bpfprove_semantics::isa::Operand::Imm(imm) => RuntimeArg::Imm(imm as i64 as u64),
+                            };
+                            self.call_runtime(pc, self.runtime.access_fault, value);
+                            self.push(Inst::Jmp(resume));
+                            continue;
+                        }
+                        None => (abi::TrapCode::Memory as u64 | access << 8 | u64::from(size) << 16, pc),
+                    }
                 }
                 Stub::Static { label, pc } => {
                     self.push(Inst::Bind(label));

@@ -151,21 +151,40 @@ fn asm_error_in_file(error: &AsmError, lines: &[(usize, String)]) -> String {
     }
 }
 
-fn execute(case: &TestCase, options: &RunOptions) -> Run {
+/// Something that runs a program on one memory region under the contract of
+/// [`interp::run_on_memory`] (the suite's helpers, `r1`/`r2` = the memory), returning `r0`
+/// or why the program did not complete: the reference [`interpreter`], or another engine
+/// (the JIT) judged by the same suite.
+pub type Engine<'a> = dyn Fn(&Program, &mut [u8], &RunConfig) -> Result<u64, String> + 'a;
+
+/// The reference interpreter as an [`Engine`].
+pub fn interpreter(program: &Program, memory: &mut [u8], config: &RunConfig) -> Result<u64, String> {
+    match interp::run_on_memory(program, memory, config, &mut interp::DefaultHelpers) {
+        Ok(outcome) => Ok(outcome.r0),
+        Err(trap) => Err(trap.to_string()),
+    }
+}
+
+fn execute(case: &TestCase, options: &RunOptions, engine: &Engine<'_>) -> Run {
     let program = match build(case) {
         Ok(program) => program,
         Err((stage, reason)) => return Run::Rejected(stage, reason),
     };
     let mut memory = case.memory.clone();
-    match interp::run_on_memory(&program, &mut memory, &options.run_config(), &mut interp::DefaultHelpers) {
-        Ok(outcome) => Run::Returned(outcome.r0),
-        Err(trap) => Run::Rejected(Stage::Run, trap.to_string()),
+    match engine(&program, &mut memory, &options.run_config()) {
+        Ok(r0) => Run::Returned(r0),
+        Err(reason) => Run::Rejected(Stage::Run, reason),
     }
 }
 
-/// Runs a parsed test and judges it as a file of `kind`.
+/// Runs a parsed test in the interpreter and judges it as a file of `kind`.
 pub fn run_test(case: &TestCase, kind: FileKind, options: &RunOptions) -> Verdict {
-    let run = execute(case, options);
+    run_test_with(case, kind, options, &interpreter)
+}
+
+/// Runs a parsed test in `engine` and judges it as a file of `kind`.
+pub fn run_test_with(case: &TestCase, kind: FileKind, options: &RunOptions, engine: &Engine<'_>) -> Verdict {
+    let run = execute(case, options, engine);
     let (stage, reason, met) = match (&run, &case.expectation) {
         (Run::Returned(r0), Expectation::Returns(expected)) => {
             let met = r0 == expected;
@@ -199,8 +218,13 @@ pub fn run_test(case: &TestCase, kind: FileKind, options: &RunOptions) -> Verdic
 /// Parses and runs the text of a `.data` file. A malformed file fails as a positive test
 /// and passes as a negative one, at [`Stage::TestFile`].
 pub fn run_file_text(text: &str, kind: FileKind, options: &RunOptions) -> Verdict {
+    run_file_text_with(text, kind, options, &interpreter)
+}
+
+/// [`run_file_text`] with another [`Engine`] than the interpreter.
+pub fn run_file_text_with(text: &str, kind: FileKind, options: &RunOptions, engine: &Engine<'_>) -> Verdict {
     match parse_test(text) {
-        Ok(case) => run_test(&case, kind, options),
+        Ok(case) => run_test_with(&case, kind, options, engine),
         Err(error) => Verdict { passed: kind == FileKind::Negative, stage: Stage::TestFile, reason: error.to_string() },
     }
 }

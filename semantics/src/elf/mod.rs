@@ -18,6 +18,7 @@
 
 mod btf;
 mod link;
+mod listing;
 mod read;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use crate::isa::{DecodeError, Decoded, Insn, Reg};
 use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 
 pub use btf::BtfError;
+pub use listing::{ListingError, listing};
 
 /// Loads an eBPF relocatable ELF object.
 pub fn load(bytes: &[u8]) -> Result<Object, ElfError> {

@@ -7,7 +7,8 @@
 
 use thiserror::Error;
 
-use super::memory::{Memory, MemoryFault};
+use super::memory::{Memory, MemoryError, MemoryFault};
+use super::trap::Trap;
 
 /// The value of `r1`–`r5` after a helper call (and after a legacy packet load, which
 /// Linux implements as a helper call).
@@ -44,6 +45,51 @@ pub enum HelperError {
         /// Why it is invalid.
         reason: &'static str,
     },
+    /// Program code the helper ran (a `bpf_loop` callback) trapped.
+    #[error("callback trapped at {0}")]
+    Callback(Box<Trap>),
+    /// The helper needed a new memory region and the memory has no room for it.
+    #[error(transparent)]
+    Setup(#[from] MemoryError),
+}
+
+/// Runs program code for a helper that takes a callback (`bpf_loop`): the machine that
+/// calls the helper provides it.
+pub trait CodeRunner {
+    /// Whether `address` is the code address of a function entry the runner can call.
+    fn is_function(&self, address: u64) -> bool;
+
+    /// Calls the function at code address `function` with `r1`, `r2`, ... set to `args`,
+    /// in a new stack frame above the caller's, and returns its `r0`. The callee's
+    /// instructions count against the run's budget; if it traps, the error is
+    /// [`HelperError::Callback`].
+    fn call_function(
+        &mut self,
+        helpers: &mut dyn Helpers,
+        memory: &mut Memory,
+        function: u64,
+        args: &[u64],
+    ) -> Result<u64, HelperError>;
+}
+
+/// A [`CodeRunner`] that runs nothing, for helper calls made outside a machine.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoCode;
+
+impl CodeRunner for NoCode {
+    fn is_function(&self, _address: u64) -> bool {
+        false
+    }
+
+    fn call_function(
+        &mut self,
+        _helpers: &mut dyn Helpers,
+        _memory: &mut Memory,
+        function: u64,
+        _args: &[u64],
+    ) -> Result<u64, HelperError> {
+        Err(HelperError::InvalidArgument { register: 0, value: function, reason: "no program code can run here" })
+    }
 }
 
 /// A set of helper functions.
@@ -51,6 +97,19 @@ pub trait Helpers {
     /// Calls helper `id` with `r1`–`r5` as `args`. Returns [`HelperError::Unknown`] for a
     /// number this set does not provide.
     fn call(&mut self, id: i32, args: [u64; 5], memory: &mut Memory) -> Result<HelperResult, HelperError>;
+
+    /// Calls helper `id` from a machine that can run program code for it (`code`). The
+    /// interpreter calls this; sets without callback helpers keep the default, [`Helpers::call`].
+    fn call_with_code(
+        &mut self,
+        id: i32,
+        args: [u64; 5],
+        memory: &mut Memory,
+        code: &mut dyn CodeRunner,
+    ) -> Result<HelperResult, HelperError> {
+        let _ = code;
+        self.call(id, args, memory)
+    }
 }
 
 /// The helpers every run has: the suite's helper 5 ("unwind"), which returns `r1` and, when

@@ -8,7 +8,8 @@
 //! it computes. Registers live in a 16-entry array indexed by a masked 4-bit number, which
 //! keeps bounds checks out of the loop without `unsafe`.
 
-use super::helpers::{CLOBBERED, HelperError, HelperResult, Helpers};
+use super::context;
+use super::helpers::{CLOBBERED, CodeRunner, HelperError, HelperResult, Helpers};
 use super::memory::{MAX_FRAMES, Memory, region_base};
 use super::trap::{Trap, TrapKind};
 use super::{CallxModel, Outcome, RunConfig};
@@ -40,8 +41,9 @@ impl StaticTrap {
     }
 }
 
-/// One prepared slot. Register numbers are `0..=10`; targets are slots. `Const` and
-/// `TableAddress` come from an `lddw` and so advance the pc by two.
+/// One prepared slot. Register numbers are `0..=10`; targets are slots. `Const`,
+/// `TableAddress`, `MapHandle` and `MapValue` come from an `lddw` and so advance the pc by
+/// two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
     Alu64Imm { op: BinOp, dst: u8, imm: u64 },
@@ -53,6 +55,8 @@ enum Op {
     Endian { order: ByteOrder, dst: u8, bits: u8 },
     Const { dst: u8, value: u64 },
     TableAddress { dst: u8, table: u32 },
+    MapHandle { dst: u8, map: u32 },
+    MapValue { dst: u8, map: u32, offset: u32 },
     Load { size: Size, signed: bool, dst: u8, src: u8, off: i16 },
     StoreImm { size: Size, dst: u8, off: i16, imm: u64 },
     StoreReg { size: Size, dst: u8, off: i16, src: u8 },
@@ -193,16 +197,24 @@ impl Machine {
         }
         memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
         memory.activate_frames(0);
+        let budget = self.config.instruction_budget;
+        self.execute(memory, helpers, Entry { pc: 0, depth: 0, args, remaining: budget })
+    }
+
+    /// Runs from `entry.pc` in frame `entry.depth` (whose stack the caller made live) until
+    /// that frame returns, with at most `entry.remaining` instructions.
+    fn execute(&self, memory: &mut Memory, helpers: &mut dyn Helpers, entry: Entry<'_>) -> Result<Outcome, Trap> {
+        let Entry { pc: entry_pc, depth, args, remaining: allowed } = entry;
         let mut regs = [0u64; 16];
         regs[1..1 + args.len()].copy_from_slice(args);
-        regs[10] = Memory::frame_pointer(0);
+        regs[10] = Memory::frame_pointer(depth);
         // Bit n is set once rn holds a defined value.
         let mut initialised: u16 = R10 | RegSet::arguments(args.len()).bits();
-        let mut calls = CallStack { frames: [SavedFrame::default(); MAX_FRAMES], depth: 0 };
+        let mut calls = CallStack { frames: [SavedFrame::default(); MAX_FRAMES], depth, base: depth };
         let budget = self.config.instruction_budget;
         // Counting down keeps the budget check to one decrement and one test.
-        let mut remaining = budget;
-        let mut pc: usize = 0;
+        let mut remaining = allowed;
+        let mut pc: usize = entry_pc;
         let trap = |pc: usize, kind: TrapKind| Err(Trap { pc, kind });
         loop {
             if remaining == 0 {
@@ -257,20 +269,27 @@ impl Machine {
                     let address = regs[r(src)].wrapping_add(off as i64 as u64);
                     match memory.load(address, size) {
                         Ok(raw) => regs[r(dst)] = alu::extend_load(&raw, size, signed),
-                        Err(fault) => return trap(pc, fault.into()),
+                        Err(fault) => match context::load(memory, fault, size, signed) {
+                            Ok(value) => regs[r(dst)] = value,
+                            Err(fault) => return trap(pc, fault.into()),
+                        },
                     }
                     pc += 1;
                 }
                 Op::StoreImm { size, dst, off, imm } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
-                    if let Err(fault) = memory.store(address, size, imm) {
+                    if let Err(fault) = memory.store(address, size, imm)
+                        && let Err(fault) = context::store(memory, fault, size, imm)
+                    {
                         return trap(pc, fault.into());
                     }
                     pc += 1;
                 }
                 Op::StoreReg { size, dst, off, src } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
-                    if let Err(fault) = memory.store(address, size, regs[r(src)]) {
+                    if let Err(fault) = memory.store(address, size, regs[r(src)])
+                        && let Err(fault) = context::store(memory, fault, size, regs[r(src)])
+                    {
                         return trap(pc, fault.into());
                     }
                     pc += 1;
@@ -299,6 +318,20 @@ impl Machine {
                     regs[r(dst)] = region_base(region);
                     pc += 2;
                 }
+                Op::MapHandle { dst, map } => match memory.map_binding(map) {
+                    Some(binding) => {
+                        regs[r(dst)] = binding.handle;
+                        pc += 2;
+                    }
+                    None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdx }),
+                },
+                Op::MapValue { dst, map, offset } => match memory.map_binding(map).and_then(|b| b.value) {
+                    Some(region) => {
+                        regs[r(dst)] = region_base(region).wrapping_add(u64::from(offset));
+                        pc += 2;
+                    }
+                    None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdxValue }),
+                },
                 Op::Atomic { size, op, fetch, dst, src, off } => {
                     if let Err(kind) = atomic(memory, &mut regs, size, op, fetch, dst, src, off) {
                         return trap(pc, kind);
@@ -311,18 +344,21 @@ impl Machine {
                         // Linux ends the program with r0 = 0 when a legacy load misses.
                         Ok(None) => {
                             regs[0] = 0;
-                            return Ok(outcome(&regs, budget - remaining));
+                            return Ok(outcome(&regs, allowed - remaining));
                         }
                         Err(kind) => return trap(pc, kind),
                     }
                     regs[1..6].fill(CLOBBERED);
                     pc += 1;
                 }
-                Op::CallHelper { id } => match call_helper(helpers, memory, &mut regs, id) {
-                    Ok(HelperResult::Return(_)) => pc += 1,
-                    Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, budget - remaining)),
-                    Err(kind) => return trap(pc, kind),
-                },
+                Op::CallHelper { id } => {
+                    let mut code = Callbacks { machine: self, depth: calls.depth + 1, remaining: &mut remaining };
+                    match call_helper(helpers, memory, &mut regs, id, &mut code) {
+                        Ok(HelperResult::Return(_)) => pc += 1,
+                        Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, allowed - remaining)),
+                        Err(kind) => return trap(pc, kind),
+                    }
+                }
                 Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
                     Ok(()) => pc = target as usize,
                     Err(kind) => return trap(pc, kind),
@@ -343,12 +379,14 @@ impl Machine {
                             let Ok(id) = i32::try_from(value) else {
                                 return trap(pc, TrapKind::BadCallxTarget { value, model: CallxModel::HelperId });
                             };
-                            match call_helper(helpers, memory, &mut regs, id) {
+                            let mut code =
+                                Callbacks { machine: self, depth: calls.depth + 1, remaining: &mut remaining };
+                            match call_helper(helpers, memory, &mut regs, id, &mut code) {
                                 Ok(HelperResult::Return(_)) => {
                                     initialised = (initialised | R0) & !CALLER_SAVED;
                                     pc += 1;
                                 }
-                                Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, budget - remaining)),
+                                Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, allowed - remaining)),
                                 Err(kind) => return trap(pc, kind),
                             }
                         }
@@ -368,9 +406,68 @@ impl Machine {
                 }
                 Op::Exit => match calls.pop(memory, &mut regs, &mut initialised) {
                     Some(return_pc) => pc = return_pc,
-                    None => return Ok(outcome(&regs, budget - remaining)),
+                    None => return Ok(outcome(&regs, allowed - remaining)),
                 },
                 Op::Trap(kind) => return trap(pc, kind.kind()),
+            }
+        }
+    }
+}
+
+/// Where and how [`Machine::execute`] starts.
+struct Entry<'a> {
+    pc: usize,
+    depth: usize,
+    args: &'a [u64],
+    /// Instructions it may execute.
+    remaining: u64,
+}
+
+/// The [`CodeRunner`] a helper called from frame `depth - 1` gets: it runs callbacks in
+/// frame `depth`, out of the calling run's remaining budget.
+struct Callbacks<'a> {
+    machine: &'a Machine,
+    depth: usize,
+    remaining: &'a mut u64,
+}
+
+impl CodeRunner for Callbacks<'_> {
+    fn is_function(&self, address: u64) -> bool {
+        pc_of_code_address(address, self.machine.slots.len()).is_some_and(|pc| self.machine.slots[pc].is_entry)
+    }
+
+    fn call_function(
+        &mut self,
+        helpers: &mut dyn Helpers,
+        memory: &mut Memory,
+        function: u64,
+        args: &[u64],
+    ) -> Result<u64, HelperError> {
+        let slots = &self.machine.slots;
+        let Some(pc) = pc_of_code_address(function, slots.len()).filter(|&pc| slots[pc].is_entry) else {
+            return Err(HelperError::InvalidArgument { register: 0, value: function, reason: "not a function entry" });
+        };
+        if args.len() > 5 {
+            let kind = TrapKind::TooManyArguments { count: args.len() };
+            return Err(HelperError::Callback(Box::new(Trap { pc, kind })));
+        }
+        if self.depth >= MAX_FRAMES {
+            let kind = TrapKind::CallDepthExceeded { max_frames: MAX_FRAMES };
+            return Err(HelperError::Callback(Box::new(Trap { pc, kind })));
+        }
+        memory.set_frame_live(self.depth, true);
+        let entry = Entry { pc, depth: self.depth, args, remaining: *self.remaining };
+        let result = self.machine.execute(memory, helpers, entry);
+        memory.set_frame_live(self.depth, false);
+        match result {
+            Ok(outcome) => {
+                *self.remaining -= outcome.instructions;
+                Ok(outcome.r0)
+            }
+            Err(trap) => {
+                // A trap ends the whole run, so the budget left no longer matters.
+                *self.remaining = 0;
+                Err(HelperError::Callback(Box::new(trap)))
             }
         }
     }
@@ -443,6 +540,9 @@ struct CallStack {
     frames: [SavedFrame; MAX_FRAMES],
     /// Current frame (0 is the outermost).
     depth: usize,
+    /// The frame the run started in (above 0 for a helper's callback); exiting it ends
+    /// the run.
+    base: usize,
 }
 
 impl CallStack {
@@ -470,9 +570,9 @@ impl CallStack {
         Ok(())
     }
 
-    /// Leaves the current frame, restoring `r6`–`r10`; `None` in the outermost frame.
+    /// Leaves the current frame, restoring `r6`–`r10`; `None` in the run's first frame.
     fn pop(&mut self, memory: &mut Memory, regs: &mut [u64; 16], initialised: &mut u16) -> Option<usize> {
-        if self.depth == 0 {
+        if self.depth == self.base {
             return None;
         }
         memory.set_frame_live(self.depth, false);
@@ -492,9 +592,10 @@ fn call_helper(
     memory: &mut Memory,
     regs: &mut [u64; 16],
     id: i32,
+    code: &mut Callbacks<'_>,
 ) -> Result<HelperResult, TrapKind> {
     let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
-    match helpers.call(id, args, memory) {
+    match helpers.call_with_code(id, args, memory, code) {
         Ok(result) => {
             match result {
                 HelperResult::Return(value) => {
@@ -594,6 +695,8 @@ fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
             (Some(table), _) => Op::TableAddress { dst: num(dst), table: table.0 },
             (None, LddwKind::Imm64) => Op::Const { dst: num(dst), value: Insn::lddw_value(imm, next_imm) },
             (None, LddwKind::CodeAddr) => Op::Const { dst: num(dst), value: code_address(target() as usize) },
+            (None, LddwKind::MapIdx) => Op::MapHandle { dst: num(dst), map: imm as u32 },
+            (None, LddwKind::MapIdxValue) => Op::MapValue { dst: num(dst), map: imm as u32, offset: next_imm as u32 },
             (None, kind) => Op::Trap(StaticTrap::UnsupportedLddw(kind)),
         },
         Insn::LoadPacket { size, addr, imm } => {

@@ -19,6 +19,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use super::context::ContextView;
 use crate::isa::Size;
 use crate::program::JumpTableId;
 
@@ -241,6 +242,21 @@ pub struct Memory {
     packet: Option<RegionId>,
     /// Regions holding the program's jump tables, by [`JumpTableId`].
     jump_tables: Vec<RegionId>,
+    /// What `lddw` kinds `MapIdx`/`MapIdxValue` resolve to, by map index.
+    maps: Vec<Option<MapBinding>>,
+    /// The run's virtual context, if its program type has one.
+    context: Option<ContextView>,
+}
+
+/// What the `lddw`s naming map index `i` (kinds `MapIdx` and `MapIdxValue`) load in a
+/// memory: [`Memory::bind_map`] sets it. Without a binding they trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapBinding {
+    /// The map's handle (kind `MapIdx`): an address in no region.
+    pub handle: u64,
+    /// The region holding the map's first value (kind `MapIdxValue` adds its offset to the
+    /// base), if it has one.
+    pub value: Option<RegionId>,
 }
 
 impl Default for Memory {
@@ -260,7 +276,7 @@ impl Memory {
                 bytes: vec![0; STACK_FRAME_BYTES],
             })
             .collect();
-        Memory { regions, packet: None, jump_tables: Vec::new() }
+        Memory { regions, packet: None, jump_tables: Vec::new(), maps: Vec::new(), context: None }
     }
 
     /// Adds a region holding `bytes` and returns its id; its base is [`region_base`]`(id)`.
@@ -319,14 +335,45 @@ impl Memory {
         self.packet
     }
 
+    /// Makes the `lddw`s naming map index `map` load `binding`.
+    pub fn bind_map(&mut self, map: u32, binding: MapBinding) {
+        let index = map as usize;
+        if self.maps.len() <= index {
+            self.maps.resize(index + 1, None);
+        }
+        self.maps[index] = Some(binding);
+    }
+
+    /// What the `lddw`s naming map index `map` load, if it is bound.
+    pub fn map_binding(&self, map: u32) -> Option<MapBinding> {
+        self.maps.get(map as usize).copied().flatten()
+    }
+
+    /// Makes `view` the run's virtual context: accesses the fast path refuses in its region
+    /// are completed by [`super::context::load`]/[`super::context::store`].
+    pub fn set_context_view(&mut self, view: ContextView) {
+        self.context = Some(view);
+    }
+
+    /// The run's virtual context, if any.
+    pub fn context_view(&self) -> Option<&ContextView> {
+        self.context.as_ref()
+    }
+
+    /// Forgets the virtual context (its region stays as it is).
+    pub fn clear_context_view(&mut self) {
+        self.context = None;
+    }
+
     /// The region holding jump table `table`, once a run has installed the tables.
     pub fn jump_table(&self, table: JumpTableId) -> Option<RegionId> {
         self.jump_tables.get(table.0 as usize).copied()
     }
 
     /// Installs read-only jump-table regions holding `tables` (8-byte little-endian code
-    /// addresses), unless this memory already holds that many.
-    pub(crate) fn install_jump_tables(&mut self, tables: &[Vec<u8>]) -> Result<(), MemoryError> {
+    /// addresses), unless this memory already holds that many. Public for other engines
+    /// (the JIT) that must lay out memory exactly as the interpreter does.
+    pub fn install_jump_tables(&mut self, tables: &[Vec<u8>]) -> Result<(), MemoryError> {
         if self.jump_tables.len() == tables.len() {
             return Ok(());
         }
@@ -379,10 +426,11 @@ impl Memory {
         region.bytes.get_mut(offset..offset.checked_add(len)?)
     }
 
-    /// Explains why an access of `size` bytes at `address` was refused.
+    /// Explains why an access of `size` bytes at `address` was refused. Public for other
+    /// engines (the JIT) that check accesses themselves and must report the same fault.
     #[cold]
     #[inline(never)]
-    fn fault(&self, access: AccessKind, address: u64, size: usize) -> MemoryFault {
+    pub fn fault(&self, access: AccessKind, address: u64, size: usize) -> MemoryFault {
         let size = size as u64;
         let Some((id, offset)) = self.locate(address) else {
             let offset = address as i64;
@@ -415,6 +463,15 @@ impl Memory {
             }
             None => Err(self.fault(AccessKind::Store, address, data.len())),
         }
+    }
+
+    /// The `len` bytes at `address`, for a helper to fill in place, if a store may write
+    /// them all.
+    pub fn write_in_place(&mut self, address: u64, len: usize) -> Result<&mut [u8], MemoryFault> {
+        if self.writable(address, len).is_none() {
+            return Err(self.fault(AccessKind::Store, address, len));
+        }
+        Ok(self.writable(address, len).expect("checked just above"))
     }
 
     /// Loads a little-endian value of `size` at `address`, zero-extended.

@@ -61,15 +61,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod context;
+pub mod elf_run;
 pub mod helpers;
+pub mod kernel_helpers;
 mod machine;
+pub mod maps;
 pub mod memory;
+mod printk;
 mod trap;
 
 #[cfg(test)]
 mod tests;
 
-pub use helpers::{DefaultHelpers, HelperError, HelperResult, Helpers};
+pub use helpers::{CodeRunner, DefaultHelpers, HelperError, HelperResult, Helpers};
+pub use kernel_helpers::KernelHelpers;
 pub use machine::Machine;
 pub use memory::{Access, MAX_FRAMES, Memory, MemoryFault, RegionId, RegionKind, STACK_FRAME_BYTES};
 pub use trap::{Trap, TrapKind};

@@ -1,0 +1,91 @@
+//! `bpfprove prove-domains`: the domains' soundness (and precision) tables.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use bpfprove_domains::DomainKind;
+use bpfprove_domains::check::exhaustive::WIDTHS;
+use bpfprove_domains::check::report::{self, ExhaustiveConfig, PrecisionTable, Row, SymbolicConfig};
+use clap::Args;
+
+use crate::Outcome;
+
+/// Arguments of `bpfprove prove-domains`.
+#[derive(Args)]
+pub(crate) struct ProveDomainsArgs {
+    /// Word width of the exhaustive check (2..=8); the precision table defaults to 8.
+    #[arg(long)]
+    width: Option<u32>,
+    /// Prove with Z3 at 64 bits (falling back to 32, 16, 8, 4 bits on time-outs) instead.
+    #[arg(long)]
+    z3: bool,
+    /// Also measure precision: the share of operand pairs whose result is the best
+    /// abstraction of the exact results (at 8 bits unless --width says otherwise).
+    #[arg(long)]
+    precision: bool,
+    /// Check only this domain (repeatable): interval, signed-interval, tnum, product.
+    #[arg(long = "domain")]
+    domains: Vec<DomainKind>,
+    /// Time limit of each Z3 query, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Abstract values per domain before the exhaustive check samples (intervals, tnums).
+    #[arg(long, default_value_t = 2080)]
+    values: usize,
+    /// Sampled product values in the exhaustive check.
+    #[arg(long, default_value_t = 400)]
+    products: usize,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
+    let domains = if args.domains.is_empty() { DomainKind::ALL.to_vec() } else { args.domains.clone() };
+    let mut done = 0;
+    let mut progress = |row: &Row| {
+        done += 1;
+        let mut stderr = std::io::stderr().lock();
+        // Progress is best effort: a closed stderr must not stop the run.
+        let _ = writeln!(
+            stderr,
+            "[{done}] {} {} {} ({:.2}s)",
+            row.operation,
+            row.domain,
+            row.verdict,
+            row.time.as_secs_f64()
+        );
+    };
+    let table = if args.z3 {
+        let config = SymbolicConfig {
+            domains,
+            timeout: Duration::from_secs(args.timeout),
+            threads: args.threads,
+            ..SymbolicConfig::standard()
+        };
+        report::prove_symbolic(&config, &mut progress)
+    } else {
+        let width = args.width.unwrap_or(if args.precision { 8 } else { 6 });
+        if !WIDTHS.contains(&width) {
+            bail!("--width must be between {} and {}, not {width}", WIDTHS.start(), WIDTHS.end());
+        }
+        let config = ExhaustiveConfig {
+            domains,
+            value_limit: args.values,
+            product_sample: args.products,
+            threads: args.threads,
+            ..ExhaustiveConfig::standard(width)
+        };
+        if args.precision {
+            let table = report::measure_precision(&config, &mut progress);
+            println!("precision at {width} bits (share of operand pairs with the best result):");
+            println!("{}\n", PrecisionTable(&table));
+            table
+        } else {
+            report::prove_exhaustive(&config, &mut progress)
+        }
+    };
+    println!("{table}");
+    Ok(if table.unsound() == 0 { Outcome::Success } else { Outcome::Failed })
+}

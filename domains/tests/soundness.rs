@@ -1,0 +1,58 @@
+//! The CI soundness gate: every operation of every domain, exhaustively at 6 bits, and the
+//! Z3 proofs that are quick at 64 bits (the rest run offline through `bpfprove
+//! prove-domains --z3`).
+
+use std::time::Duration;
+
+use bpfprove_domains::DomainKind;
+use bpfprove_domains::Relation;
+use bpfprove_domains::check::Operation;
+use bpfprove_domains::check::report::{self, ExhaustiveConfig, SymbolicConfig, Verdict};
+use bpfprove_semantics::isa::{BinOp, Cond, Width};
+
+#[test]
+fn every_operation_is_sound_exhaustively_at_6_bits() {
+    let table = report::prove_exhaustive(&ExhaustiveConfig::standard(6), &mut |_| {});
+    assert_eq!(table.rows.len(), Operation::all().len() * DomainKind::ALL.len());
+    assert_eq!(table.unsound(), 0, "{table}");
+    // Intervals and tnums are enumerated completely at 6 bits; products are sampled.
+    for row in &table.rows {
+        let expected =
+            if row.domain == DomainKind::Product { Verdict::SampledAtWidth(6) } else { Verdict::ProvenAtWidth(6) };
+        assert_eq!(row.verdict, expected, "{row:?}");
+    }
+    assert!(table.to_string().ends_with(&format!("{} checks, 0 unsound", table.rows.len())));
+}
+
+fn prove_at_64(domains: &[DomainKind], operations: Vec<Operation>) {
+    let config = SymbolicConfig {
+        widths: vec![64],
+        domains: domains.to_vec(),
+        operations,
+        timeout: Duration::from_secs(120),
+        ..SymbolicConfig::standard()
+    };
+    let table = report::prove_symbolic(&config, &mut |_| {});
+    for row in &table.rows {
+        assert_eq!(row.verdict, Verdict::Proven, "{} {}: {}", row.operation, row.domain, row.verdict);
+    }
+}
+
+#[test]
+fn tnum_arithmetic_bitwise_and_shifts_are_proven_at_64_bits() {
+    let ops = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Lsh];
+    prove_at_64(&[DomainKind::Tnum], ops.map(|op| Operation::Binary(op, Width::W64)).to_vec());
+}
+
+#[test]
+fn interval_arithmetic_and_refinements_are_proven_at_64_bits() {
+    let mut operations = vec![
+        Operation::Binary(BinOp::Add, Width::W64),
+        Operation::Binary(BinOp::Sub, Width::W32),
+        Operation::Negate(Width::W64),
+    ];
+    operations.extend(
+        [Cond::Lt, Cond::SLe, Cond::Eq, Cond::Ne].map(|cond| Operation::Refine(Relation::taken(cond), Width::W64)),
+    );
+    prove_at_64(&[DomainKind::Interval, DomainKind::SignedInterval], operations);
+}

@@ -1,0 +1,588 @@
+//! Program types and their contexts: which context a program gets (chosen from its ELF
+//! section name, as libbpf does) and how its loads and stores of context fields behave.
+//!
+//! Three kinds of context:
+//! - **Packet contexts** (`xdp_md` for XDP, `__sk_buff` for tc and socket filters) are
+//!   *virtual*, as in Linux, where the verifier rewrites every context access into a load of
+//!   the kernel's own structure. Their region holds the UAPI structure's bytes but allows no
+//!   direct access; the interpreter's cold fault path hands every refused access of it to
+//!   [`load`]/[`store`], which apply the field table of its [`ContextLayout`]. A load of a
+//!   packet-pointer field (`data`, `data_end`, `data_meta`) must read the whole 32-bit field
+//!   and yields the full 64-bit address of the packet byte at the offset the field stores
+//!   (so `r2 = *(u32 *)(r1 + 0)` gives a usable packet pointer). Other fields may be read
+//!   whole or, where the layout allows it, narrowly (naturally aligned, inside one field);
+//!   stores need a field the program type may write. Anything else faults, naming the
+//!   context region and the offset.
+//! - **Raw contexts** (kprobe `pt_regs`, tracepoint records) are plain read-only regions.
+//!
+//! The fast path of loads and stores never looks at any of this: it refuses the virtual
+//! region like any inaccessible one, and only then does the machine ask [`load`]/[`store`].
+
+use super::memory::{Access, FaultReason, Memory, MemoryError, MemoryFault, RegionId, RegionKind, region_base};
+use crate::alu;
+use crate::isa::Size;
+
+/// The kinds of program the interpreter can give a context to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProgramType {
+    /// `BPF_PROG_TYPE_SOCKET_FILTER`: `__sk_buff`, no direct packet access.
+    SocketFilter,
+    /// `BPF_PROG_TYPE_XDP`: `xdp_md`.
+    Xdp,
+    /// `BPF_PROG_TYPE_SCHED_CLS` (tc classifier): `__sk_buff` with direct packet access.
+    SchedCls,
+    /// `BPF_PROG_TYPE_SCHED_ACT` (tc action): as [`ProgramType::SchedCls`].
+    SchedAct,
+    /// `BPF_PROG_TYPE_KPROBE` (kprobes, uprobes): x86-64 `pt_regs`.
+    Kprobe,
+    /// `BPF_PROG_TYPE_TRACEPOINT`: the tracepoint's raw record.
+    Tracepoint,
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: the tracepoint's arguments as u64s.
+    RawTracepoint,
+}
+
+/// Section-name prefixes and the program type they select, in libbpf's order: a section
+/// matches a prefix when it equals it or continues it with `/`.
+const SECTION_PREFIXES: &[(&str, ProgramType)] = &[
+    ("socket", ProgramType::SocketFilter),
+    ("kprobe", ProgramType::Kprobe),
+    ("kretprobe", ProgramType::Kprobe),
+    ("uprobe", ProgramType::Kprobe),
+    ("uretprobe", ProgramType::Kprobe),
+    ("ksyscall", ProgramType::Kprobe),
+    ("kretsyscall", ProgramType::Kprobe),
+    ("tc", ProgramType::SchedCls),
+    ("tcx/ingress", ProgramType::SchedCls),
+    ("tcx/egress", ProgramType::SchedCls),
+    ("classifier", ProgramType::SchedCls),
+    ("action", ProgramType::SchedAct),
+    ("tracepoint", ProgramType::Tracepoint),
+    ("tp", ProgramType::Tracepoint),
+    ("raw_tracepoint", ProgramType::RawTracepoint),
+    ("raw_tp", ProgramType::RawTracepoint),
+    ("xdp", ProgramType::Xdp),
+    ("xdp.frags", ProgramType::Xdp),
+];
+
+impl ProgramType {
+    /// The program type of ELF section `section` (a `SEC(...)` name), as libbpf decides it.
+    pub fn of_section(section: &str) -> Option<ProgramType> {
+        SECTION_PREFIXES.iter().find_map(|&(prefix, program_type)| {
+            let rest = section.strip_prefix(prefix)?;
+            (rest.is_empty() || rest.starts_with('/')).then_some(program_type)
+        })
+    }
+
+    /// The kernel's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProgramType::SocketFilter => "socket_filter",
+            ProgramType::Xdp => "xdp",
+            ProgramType::SchedCls => "sched_cls",
+            ProgramType::SchedAct => "sched_act",
+            ProgramType::Kprobe => "kprobe",
+            ProgramType::Tracepoint => "tracepoint",
+            ProgramType::RawTracepoint => "raw_tracepoint",
+        }
+    }
+
+    /// What the program's context is.
+    pub fn context(self) -> ContextKind {
+        match self {
+            ProgramType::Xdp => ContextKind::Packet(&XDP_MD),
+            ProgramType::SocketFilter | ProgramType::SchedCls | ProgramType::SchedAct => ContextKind::Packet(&SK_BUFF),
+            ProgramType::Kprobe => ContextKind::Raw { size: Some(PT_REGS_BYTES) },
+            ProgramType::Tracepoint | ProgramType::RawTracepoint => ContextKind::Raw { size: None },
+        }
+    }
+
+    /// Whether it may read and write the packet directly (`data`..`data_end`).
+    fn direct_packet_access(self) -> bool {
+        matches!(self, ProgramType::Xdp | ProgramType::SchedCls | ProgramType::SchedAct)
+    }
+
+    /// Whether it may write the `__sk_buff` fields tc programs may write.
+    fn tc(self) -> bool {
+        matches!(self, ProgramType::SchedCls | ProgramType::SchedAct)
+    }
+}
+
+impl std::fmt::Display for ProgramType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a program type's context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextKind {
+    /// A virtual structure describing a packet; the run's input is the packet.
+    Packet(&'static ContextLayout),
+    /// Plain bytes; the run's input is the context itself, zero-padded to `size` when the
+    /// structure has a fixed size.
+    Raw {
+        /// Size of the structure, if fixed.
+        size: Option<usize>,
+    },
+}
+
+/// Size of x86-64 `struct pt_regs` (21 registers).
+pub const PT_REGS_BYTES: usize = 21 * 8;
+
+/// The layout of a virtual packet context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContextLayout {
+    /// The UAPI structure's name.
+    pub name: &'static str,
+    /// Its size in bytes.
+    pub size: u32,
+    /// Whether plain fields may be read narrowly (as `__sk_buff`'s may, `xdp_md`'s not).
+    pub narrow_loads: bool,
+    /// Its fields, by offset.
+    pub fields: &'static [ContextField],
+}
+
+/// One field of a [`ContextLayout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContextField {
+    /// The UAPI name.
+    pub name: &'static str,
+    /// Byte offset.
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// What a load yields.
+    pub kind: FieldKind,
+    /// Who may access it.
+    pub access: FieldAccess,
+    /// Its value at the start of a run.
+    pub init: FieldInit,
+}
+
+/// What a load of a context field yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// The stored bytes.
+    Value,
+    /// The 64-bit address of the packet byte at the stored offset.
+    PacketPointer,
+}
+
+/// Which program types may access a context field, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldAccess {
+    /// Loads only.
+    Read,
+    /// Loads, and stores by tc programs.
+    ReadTcWrite,
+    /// Loads and stores.
+    ReadWrite,
+    /// Loads only, by program types with direct packet access.
+    PacketRead,
+}
+
+/// How a context field starts out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldInit {
+    /// A constant.
+    Const(u32),
+    /// The packet's length (also `data_end`'s offset).
+    PacketLen,
+    /// The Ethernet type as the kernel stores it (network byte order).
+    EthProtocol,
+    /// A deterministic hash of the packet's bytes (FNV-1a).
+    PacketHash,
+}
+
+/// Shorthand for the tables below.
+const fn field(name: &'static str, offset: u32, size: u32, access: FieldAccess, init: FieldInit) -> ContextField {
+    ContextField { name, offset, size, kind: FieldKind::Value, access, init }
+}
+
+/// Shorthand for a packet-pointer field.
+const fn pointer(name: &'static str, offset: u32, init: FieldInit) -> ContextField {
+    ContextField { name, offset, size: 4, kind: FieldKind::PacketPointer, access: FieldAccess::PacketRead, init }
+}
+
+use FieldAccess::{Read, ReadTcWrite, ReadWrite};
+use FieldInit::{Const, EthProtocol, PacketHash, PacketLen};
+
+/// `struct xdp_md`. The packet has no metadata (`data_meta == data`) and arrived on
+/// interface 1, queue 0.
+pub static XDP_MD: ContextLayout = ContextLayout {
+    name: "xdp_md",
+    size: 24,
+    narrow_loads: false,
+    fields: &[
+        pointer("data", 0, Const(0)),
+        pointer("data_end", 4, PacketLen),
+        pointer("data_meta", 8, Const(0)),
+        field("ingress_ifindex", 12, 4, Read, Const(1)),
+        field("rx_queue_index", 16, 4, Read, Const(0)),
+        field("egress_ifindex", 20, 4, Read, Const(0)),
+    ],
+};
+
+/// `struct __sk_buff` up to `data_meta` (the fields after it, kernel pointers and
+/// timestamps, are not modelled: accessing them faults). Interface 1, no VLAN, mark 0.
+pub static SK_BUFF: ContextLayout = ContextLayout {
+    name: "__sk_buff",
+    size: 144,
+    narrow_loads: true,
+    fields: &[
+        field("len", 0, 4, Read, PacketLen),
+        field("pkt_type", 4, 4, Read, Const(0)),
+        field("mark", 8, 4, ReadTcWrite, Const(0)),
+        field("queue_mapping", 12, 4, ReadTcWrite, Const(0)),
+        field("protocol", 16, 4, Read, EthProtocol),
+        field("vlan_present", 20, 4, Read, Const(0)),
+        field("vlan_tci", 24, 4, Read, Const(0)),
+        field("vlan_proto", 28, 4, Read, Const(0)),
+        field("priority", 32, 4, ReadTcWrite, Const(0)),
+        field("ingress_ifindex", 36, 4, Read, Const(1)),
+        field("ifindex", 40, 4, Read, Const(1)),
+        field("tc_index", 44, 4, ReadTcWrite, Const(0)),
+        field("cb[0]", 48, 4, ReadWrite, Const(0)),
+        field("cb[1]", 52, 4, ReadWrite, Const(0)),
+        field("cb[2]", 56, 4, ReadWrite, Const(0)),
+        field("cb[3]", 60, 4, ReadWrite, Const(0)),
+        field("cb[4]", 64, 4, ReadWrite, Const(0)),
+        field("hash", 68, 4, Read, PacketHash),
+        field("tc_classid", 72, 4, ReadTcWrite, Const(0)),
+        pointer("data", 76, Const(0)),
+        pointer("data_end", 80, PacketLen),
+        field("napi_id", 84, 4, Read, Const(0)),
+        field("family", 88, 4, Read, Const(0)),
+        field("remote_ip4", 92, 4, Read, Const(0)),
+        field("local_ip4", 96, 4, Read, Const(0)),
+        field("remote_ip6", 100, 16, Read, Const(0)),
+        field("local_ip6", 116, 16, Read, Const(0)),
+        field("remote_port", 132, 4, Read, Const(0)),
+        field("local_port", 136, 4, Read, Const(0)),
+        pointer("data_meta", 140, Const(0)),
+    ],
+};
+
+impl ContextLayout {
+    /// The field holding byte `offset`.
+    pub fn field_at(&self, offset: u64) -> Option<&'static ContextField> {
+        self.fields.iter().find(|f| u64::from(f.offset) <= offset && offset < u64::from(f.offset + f.size))
+    }
+
+    /// The structure's initial bytes for `packet`.
+    pub fn initial_bytes(&self, packet: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0; self.size as usize];
+        for field in self.fields {
+            let value = match field.init {
+                Const(value) => value,
+                PacketLen => packet.len() as u32,
+                EthProtocol => packet.get(12..14).map_or(0, |b| u32::from(u16::from_le_bytes([b[0], b[1]]))),
+                PacketHash => fnv1a(packet),
+            };
+            let start = field.offset as usize;
+            bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        bytes
+    }
+}
+
+/// The 32-bit FNV-1a hash.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |hash, &b| (hash ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// A virtual context region of a memory: where it is, which packet its pointers point
+/// into, and whose rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContextView {
+    /// The context region (inaccessible to the fast path).
+    pub region: RegionId,
+    /// The packet region.
+    pub packet: RegionId,
+    /// Its layout.
+    pub layout: &'static ContextLayout,
+    /// The program type whose access rules apply.
+    pub program_type: ProgramType,
+}
+
+/// The regions a run's input became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstalledContext {
+    /// The context region; `r1` holds its base.
+    pub context: RegionId,
+    /// The packet region, for packet program types.
+    pub packet: Option<RegionId>,
+}
+
+/// Why a run's input cannot become a context.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    /// The input is larger than the program type's fixed context.
+    #[error("{program_type} context is {size} bytes; the input has {len}")]
+    TooLong {
+        /// The program type.
+        program_type: ProgramType,
+        /// Its context size.
+        size: usize,
+        /// The input's length.
+        len: usize,
+    },
+    /// The regions could not be added.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+}
+
+/// Adds the context (and packet) regions for a run of a `program_type` program on `input`
+/// to `memory`: for packet types `input` is the packet, otherwise the context's bytes. Any
+/// earlier context and packet of `memory` become inaccessible.
+pub fn install(memory: &mut Memory, program_type: ProgramType, input: &[u8]) -> Result<InstalledContext, ContextError> {
+    if let Some(old) = memory.context_view() {
+        let (region, packet) = (old.region, old.packet);
+        memory.set_access(region, Access::None);
+        memory.set_access(packet, Access::None);
+    }
+    memory.clear_context_view();
+    match program_type.context() {
+        ContextKind::Packet(layout) => {
+            let packet_access = if program_type.direct_packet_access() { Access::ReadWrite } else { Access::ReadOnly };
+            let packet = memory.add_region(RegionKind::Packet, input.to_vec(), packet_access)?;
+            let context = memory.add_region(RegionKind::Context, layout.initial_bytes(input), Access::None)?;
+            memory.set_packet(packet);
+            memory.set_context_view(ContextView { region: context, packet, layout, program_type });
+            Ok(InstalledContext { context, packet: Some(packet) })
+        }
+        ContextKind::Raw { size } => {
+            let mut bytes = input.to_vec();
+            if let Some(size) = size {
+                if bytes.len() > size {
+                    return Err(ContextError::TooLong { program_type, size, len: bytes.len() });
+                }
+                bytes.resize(size, 0);
+            }
+            let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
+            Ok(InstalledContext { context, packet: None })
+        }
+    }
+}
+
+/// The field an access of `len` bytes at `offset` of a virtual context touches, if the
+/// access stays inside it and is naturally aligned; otherwise why it is refused (outside
+/// the structure, or not within one field).
+fn accessed_field(view: &ContextView, offset: i64, len: u32) -> Result<&'static ContextField, FaultReason> {
+    let offset = u64::try_from(offset).map_err(|_| FaultReason::OutOfBounds)?;
+    if offset + u64::from(len) > u64::from(view.layout.size) {
+        return Err(FaultReason::OutOfBounds);
+    }
+    let field = view.layout.field_at(offset).ok_or(FaultReason::Inaccessible)?;
+    let inside = offset + u64::from(len) <= u64::from(field.offset + field.size);
+    if inside && offset % u64::from(len) == 0 { Ok(field) } else { Err(FaultReason::Inaccessible) }
+}
+
+/// The view `fault` is about, if it was refused only for being in a virtual context.
+fn view_of(memory: &Memory, fault: &MemoryFault) -> Option<ContextView> {
+    let view = *memory.context_view()?;
+    (fault.region.map(|r| r.id) == Some(view.region)).then_some(view)
+}
+
+/// `fault` with a new reason.
+fn refused(mut fault: MemoryFault, reason: FaultReason) -> MemoryFault {
+    fault.reason = reason;
+    fault
+}
+
+/// Completes a load the fast path refused with `fault`: the register value of a load of
+/// `size` (sign-extended if `signed`) from a virtual context, or the fault to raise.
+#[cold]
+#[inline(never)]
+pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Result<u64, MemoryFault> {
+    let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    let len = size.bytes();
+    let field = match accessed_field(&view, fault.offset, len) {
+        Ok(field) => field,
+        Err(reason) => return Err(refused(fault, reason)),
+    };
+    let allowed = match field.access {
+        FieldAccess::PacketRead => view.program_type.direct_packet_access(),
+        _ => true,
+    };
+    let whole = fault.offset == i64::from(field.offset) && len == 4;
+    let shape_ok = match field.kind {
+        FieldKind::PacketPointer => whole && !signed,
+        FieldKind::Value => whole || view.layout.narrow_loads,
+    };
+    if !allowed || !shape_ok {
+        return Err(refused(fault, FaultReason::Inaccessible));
+    }
+    let region = memory.region(view.region).expect("a context view names a region of its memory");
+    let start = fault.offset as usize;
+    let mut buffer = [0u8; 8];
+    buffer[..len as usize].copy_from_slice(&region.bytes()[start..start + len as usize]);
+    let raw = u64::from_le_bytes(buffer);
+    Ok(match field.kind {
+        FieldKind::PacketPointer => region_base(view.packet).wrapping_add(raw),
+        FieldKind::Value => alu::extend_load(&raw, size, signed),
+    })
+}
+
+/// Completes a store the fast path refused with `fault`: writes the low `size` bytes of
+/// `value` to a writable field of a virtual context, or returns the fault to raise.
+#[cold]
+#[inline(never)]
+pub fn store(memory: &mut Memory, fault: MemoryFault, size: Size, value: u64) -> Result<(), MemoryFault> {
+    let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    let len = size.bytes();
+    let field = match accessed_field(&view, fault.offset, len) {
+        Ok(field) => field,
+        Err(reason) => return Err(refused(fault, reason)),
+    };
+    let writable = match field.access {
+        FieldAccess::ReadWrite => true,
+        FieldAccess::ReadTcWrite => view.program_type.tc(),
+        FieldAccess::Read | FieldAccess::PacketRead => false,
+    };
+    if !writable {
+        return Err(refused(fault, FaultReason::ReadOnly));
+    }
+    let region = memory.region_mut(view.region).expect("a context view names a region of its memory");
+    let start = fault.offset as usize;
+    region.bytes_mut()[start..start + len as usize].copy_from_slice(&value.to_le_bytes()[..len as usize]);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::memory::AccessKind;
+
+    #[test]
+    fn sections_select_program_types_like_libbpf() {
+        let cases = [
+            ("xdp", Some(ProgramType::Xdp)),
+            ("xdp/devmap", Some(ProgramType::Xdp)),
+            ("xdp.frags", Some(ProgramType::Xdp)),
+            ("xdpfoo", None),
+            ("tc", Some(ProgramType::SchedCls)),
+            ("tc/ingress", Some(ProgramType::SchedCls)),
+            ("classifier", Some(ProgramType::SchedCls)),
+            ("action", Some(ProgramType::SchedAct)),
+            ("socket", Some(ProgramType::SocketFilter)),
+            ("socket/1", Some(ProgramType::SocketFilter)),
+            ("kprobe/do_sys_openat2", Some(ProgramType::Kprobe)),
+            ("kretprobe/tcp_sendmsg", Some(ProgramType::Kprobe)),
+            ("tracepoint/syscalls/sys_enter_execve", Some(ProgramType::Tracepoint)),
+            ("tp/sched/sched_switch", Some(ProgramType::Tracepoint)),
+            ("raw_tp/sys_enter", Some(ProgramType::RawTracepoint)),
+            (".text", None),
+            ("license", None),
+        ];
+        for (section, expected) in cases {
+            assert_eq!(ProgramType::of_section(section), expected, "{section}");
+        }
+    }
+
+    #[test]
+    fn layouts_are_sorted_disjoint_and_inside_the_structure() {
+        for layout in [&XDP_MD, &SK_BUFF] {
+            let mut end = 0;
+            for field in layout.fields {
+                assert!(field.offset >= end, "{}.{} overlaps", layout.name, field.name);
+                end = field.offset + field.size;
+            }
+            assert!(end <= layout.size, "{}", layout.name);
+        }
+    }
+
+    fn installed(program_type: ProgramType, packet: &[u8]) -> (Memory, InstalledContext) {
+        let mut memory = Memory::new();
+        let installed = install(&mut memory, program_type, packet).expect("small regions");
+        (memory, installed)
+    }
+
+    /// A load through the cold path, as the machine does it.
+    fn ctx_load(memory: &Memory, address: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
+        match memory.load(address, size) {
+            Ok(raw) => Ok(alu::extend_load(&raw, size, signed)),
+            Err(fault) => load(memory, fault, size, signed),
+        }
+    }
+
+    fn ctx_store(memory: &mut Memory, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
+        match memory.store(address, size, value) {
+            Ok(()) => Ok(()),
+            Err(fault) => store(memory, fault, size, value),
+        }
+    }
+
+    #[test]
+    fn xdp_pointer_fields_load_as_packet_addresses() {
+        let (memory, ctx) = installed(ProgramType::Xdp, &[1, 2, 3, 4, 5]);
+        let base = region_base(ctx.context);
+        let packet = region_base(ctx.packet.expect("xdp has a packet"));
+        assert_eq!(ctx_load(&memory, base, Size::W, false), Ok(packet));
+        assert_eq!(ctx_load(&memory, base + 4, Size::W, false), Ok(packet + 5));
+        assert_eq!(ctx_load(&memory, base + 8, Size::W, false), Ok(packet));
+        assert_eq!(ctx_load(&memory, base + 12, Size::W, false), Ok(1));
+        // Narrow, wide, signed and misplaced loads of xdp_md fields fault.
+        for (offset, size, signed) in
+            [(0, Size::H, false), (0, Size::DW, false), (0, Size::W, true), (12, Size::B, false)]
+        {
+            let fault = ctx_load(&memory, base + offset, size, signed).expect_err("refused");
+            assert_eq!(fault.reason, FaultReason::Inaccessible, "offset {offset} {size:?}");
+            assert_eq!(fault.offset, offset as i64);
+        }
+        assert_eq!(ctx_load(&memory, base + 24, Size::W, false).map_err(|f| f.reason), Err(FaultReason::OutOfBounds));
+        // Packet bytes are ordinary memory.
+        assert_eq!(memory.load(packet + 4, Size::B), Ok(5));
+    }
+
+    #[test]
+    fn xdp_md_is_read_only() {
+        let (mut memory, ctx) = installed(ProgramType::Xdp, &[0; 4]);
+        let fault = ctx_store(&mut memory, region_base(ctx.context) + 12, Size::W, 7).expect_err("read-only");
+        assert_eq!((fault.access, fault.reason), (AccessKind::Store, FaultReason::ReadOnly));
+    }
+
+    #[test]
+    fn sk_buff_fields_follow_the_program_type() {
+        let mut packet = vec![0u8; 20];
+        packet[12] = 0x08; // ETH_P_IP, big-endian on the wire
+        let (mut memory, ctx) = installed(ProgramType::SchedCls, &packet);
+        let base = region_base(ctx.context);
+        assert_eq!(ctx_load(&memory, base, Size::W, false), Ok(20)); // len
+        assert_eq!(ctx_load(&memory, base + 16, Size::W, false), Ok(0x0008)); // protocol
+        assert_eq!(ctx_load(&memory, base + 16, Size::B, false), Ok(0x08)); // narrow
+        ctx_store(&mut memory, base + 8, Size::W, 0xabcd).expect("tc writes mark");
+        assert_eq!(ctx_load(&memory, base + 8, Size::H, false), Ok(0xabcd));
+        assert!(ctx_store(&mut memory, base, Size::W, 1).is_err(), "len is read-only");
+        let packet_base = region_base(ctx.packet.expect("tc has a packet"));
+        assert_eq!(ctx_load(&memory, base + 80, Size::W, false), Ok(packet_base + 20));
+
+        let (mut memory, ctx) = installed(ProgramType::SocketFilter, &packet);
+        let base = region_base(ctx.context);
+        assert!(ctx_store(&mut memory, base + 8, Size::W, 1).is_err(), "socket filters cannot write mark");
+        ctx_store(&mut memory, base + 48, Size::W, 1).expect("cb is writable");
+        let fault = ctx_load(&memory, base + 76, Size::W, false).expect_err("no direct packet access");
+        assert_eq!(fault.reason, FaultReason::Inaccessible);
+    }
+
+    #[test]
+    fn a_new_context_retires_the_old_one() {
+        let (mut memory, first) = installed(ProgramType::Xdp, &[1]);
+        let second = install(&mut memory, ProgramType::Xdp, &[2, 3]).expect("small");
+        let old_packet = region_base(first.packet.expect("packet"));
+        assert!(memory.load(old_packet, Size::B).is_err());
+        assert!(ctx_load(&memory, region_base(first.context), Size::W, false).is_err());
+        assert_eq!(ctx_load(&memory, region_base(second.context) + 4, Size::W, false).map(|a| a & 0xff), Ok(2));
+    }
+
+    #[test]
+    fn raw_contexts_are_padded_plain_regions() {
+        let (memory, ctx) = installed(ProgramType::Kprobe, &[7; 8]);
+        assert_eq!(memory.region(ctx.context).map(|r| r.bytes().len()), Some(PT_REGS_BYTES));
+        assert_eq!(memory.load(region_base(ctx.context) + 8 * 20, Size::DW), Ok(0));
+        let too_long = install(&mut Memory::new(), ProgramType::Kprobe, &[0; PT_REGS_BYTES + 1]);
+        assert!(matches!(too_long, Err(ContextError::TooLong { .. })));
+        let (memory, ctx) = installed(ProgramType::Tracepoint, &[1, 2, 3]);
+        assert_eq!(memory.region(ctx.context).map(|r| r.bytes().to_vec()), Some(vec![1, 2, 3]));
+    }
+}

@@ -1,0 +1,520 @@
+//! Linux's helper functions, by their stable numbers (`enum bpf_func_id`), for running
+//! programs loaded from ELF objects: [`KernelHelpers`].
+//!
+//! This set is separate from [`super::DefaultHelpers`] because the numbers clash: helper 5
+//! is `ktime_get_ns` in Linux and "unwind" in bpf_conformance. A run chooses one set.
+//!
+//! The environment is fixed so that runs are reproducible: the current task is
+//! [`TASK_PID`]/[`TASK_UID`] named [`TASK_COMM`] on CPU 0, the clock starts at
+//! [`CLOCK_START_NS`] and advances [`CLOCK_STEP_NS`] per reading, and `get_prandom_u32` is a
+//! seeded xorshift generator.
+//!
+//! Pointer arguments that the kernel's verifier checks (map keys and values, buffers the
+//! helper writes, data it sends) must be accessible: otherwise the helper faults and the
+//! run traps. The pointer a `probe_read*` helper reads from is not checked by the verifier:
+//! when it is not readable the helper zeroes its buffer and returns `-EFAULT`, as in Linux.
+//! What programs send to ring buffers, perf event arrays and `trace_printk` is recorded as
+//! [`Output`]s.
+
+use super::context::ProgramType;
+use super::helpers::{CodeRunner, HelperError, HelperResult, Helpers, NoCode};
+use super::maps::{MapKind, MapTable, errno};
+use super::memory::{Memory, region_base};
+use super::printk;
+use crate::elf::MapId;
+
+/// The current task's process id (and thread-group id).
+pub const TASK_PID: u32 = 4242;
+/// The current task's user id (and group id).
+pub const TASK_UID: u32 = 1000;
+/// The current task's name.
+pub const TASK_COMM: &[u8] = b"bpfprove";
+/// The first clock reading, in nanoseconds.
+pub const CLOCK_START_NS: u64 = 1_000_000_000;
+/// How far the clock advances per reading.
+pub const CLOCK_STEP_NS: u64 = 1_000_000;
+/// The first state of `get_prandom_u32`'s generator.
+const PRANDOM_SEED: u32 = 0x2545_f491;
+/// Most iterations `bpf_loop` accepts (Linux's `BPF_MAX_LOOPS`).
+const MAX_LOOPS: u64 = 1 << 23;
+
+/// Something a program sent out of the machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A ring-buffer record (`ringbuf_output`, or `ringbuf_reserve` + `ringbuf_submit`).
+    RingBuffer {
+        /// The ring buffer.
+        map: MapId,
+        /// The record.
+        bytes: Vec<u8>,
+    },
+    /// A `perf_event_output` sample.
+    PerfEvent {
+        /// The perf event array.
+        map: MapId,
+        /// The sample.
+        bytes: Vec<u8>,
+    },
+    /// A `trace_printk` line.
+    TracePrintk(String),
+}
+
+/// A helper's body: the helper set, `r1`–`r5`, the memory, and a way to run callbacks.
+type HelperFn = fn(&mut KernelHelpers, [u64; 5], &mut Memory, &mut dyn CodeRunner) -> Result<u64, HelperError>;
+
+/// The helpers a run provides: number, name, body. One per line.
+const HELPERS: &[(i32, &str, HelperFn)] = &[
+    (1, "map_lookup_elem", |h, a, m, _| h.maps.lookup(m, a[0], a[1])),
+    (2, "map_update_elem", |h, a, m, _| h.maps.update(m, a[0], a[1], a[2], a[3])),
+    (3, "map_delete_elem", |h, a, m, _| h.maps.delete(m, a[0], a[1])),
+    (4, "probe_read", |_, a, m, _| probe_read(m, a)),
+    (5, "ktime_get_ns", |h, _, _, _| Ok(h.clock())),
+    (6, "trace_printk", |h, a, m, _| h.trace_printk(m, a)),
+    (7, "get_prandom_u32", |h, _, _, _| Ok(u64::from(h.prandom()))),
+    (8, "get_smp_processor_id", |_, _, _, _| Ok(0)),
+    (14, "get_current_pid_tgid", |_, _, _, _| Ok(u64::from(TASK_PID) << 32 | u64::from(TASK_PID))),
+    (15, "get_current_uid_gid", |_, _, _, _| Ok(u64::from(TASK_UID) << 32 | u64::from(TASK_UID))),
+    (16, "get_current_comm", |_, a, m, _| get_current_comm(m, a)),
+    (23, "redirect", |h, _, _, _| h.redirect()),
+    (25, "perf_event_output", |h, a, m, _| h.perf_event_output(m, a)),
+    (26, "skb_load_bytes", |_, a, m, _| skb_load_bytes(m, a)),
+    (45, "probe_read_str", |_, a, m, _| probe_read_str(m, a)),
+    (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
+    (113, "probe_read_kernel", |_, a, m, _| probe_read(m, a)),
+    (114, "probe_read_user_str", |_, a, m, _| probe_read_str(m, a)),
+    (115, "probe_read_kernel_str", |_, a, m, _| probe_read_str(m, a)),
+    (125, "ktime_get_boot_ns", |h, _, _, _| Ok(h.clock())),
+    (130, "ringbuf_output", |h, a, m, _| h.ringbuf_output(m, a)),
+    (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
+    (132, "ringbuf_submit", |h, a, m, _| h.ringbuf_commit(m, a[0], true)),
+    (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
+    (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
+    (181, "loop", bpf_loop),
+];
+
+/// The name of helper `id` (without the `bpf_` prefix), if a run provides it.
+pub fn helper_name(id: i32) -> Option<&'static str> {
+    HELPERS.iter().find(|h| h.0 == id).map(|h| h.1)
+}
+
+/// Linux's helpers over the maps of one object (see the module docs).
+#[derive(Clone, Debug)]
+pub struct KernelHelpers {
+    maps: MapTable,
+    program_type: ProgramType,
+    clock_ns: u64,
+    prandom_state: u32,
+    outputs: Vec<Output>,
+}
+
+impl KernelHelpers {
+    /// Helpers for a `program_type` program over `maps`.
+    pub fn new(maps: MapTable, program_type: ProgramType) -> KernelHelpers {
+        KernelHelpers { maps, program_type, clock_ns: CLOCK_START_NS, prandom_state: PRANDOM_SEED, outputs: Vec::new() }
+    }
+
+    /// The maps.
+    pub fn maps(&self) -> &MapTable {
+        &self.maps
+    }
+
+    /// Everything sent out so far, in order.
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
+    }
+
+    /// Takes the outputs recorded so far.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.outputs)
+    }
+
+    fn clock(&mut self) -> u64 {
+        let now = self.clock_ns;
+        self.clock_ns += CLOCK_STEP_NS;
+        now
+    }
+
+    fn prandom(&mut self) -> u32 {
+        let mut x = self.prandom_state;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.prandom_state = x;
+        x
+    }
+
+    fn trace_printk(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        let format = memory.read(args[0], args[1] as u32 as usize)?;
+        let Some(end) = format.iter().position(|&b| b == 0) else { return Ok(errno::negative(errno::EINVAL)) };
+        match printk::format(&format[..end], &[args[2], args[3], args[4]], memory) {
+            Ok(text) => {
+                let len = text.len() as u64;
+                self.outputs.push(Output::TracePrintk(text));
+                Ok(len)
+            }
+            Err(printk::BadFormat) => Ok(errno::negative(errno::EINVAL)),
+        }
+    }
+
+    fn redirect(&self) -> Result<u64, HelperError> {
+        match self.program_type {
+            ProgramType::Xdp => Ok(4),                              // XDP_REDIRECT
+            ProgramType::SchedCls | ProgramType::SchedAct => Ok(7), // TC_ACT_REDIRECT
+            _ => Err(HelperError::Unknown),
+        }
+    }
+
+    fn perf_event_output(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        let map = self.maps.sink(args[1], 2, MapKind::PerfEventArray)?;
+        let bytes = memory.read(args[3], args[4] as usize)?.to_vec();
+        // Only the CPU index (low 32 bits) may be set.
+        if args[2] >> 32 != 0 {
+            return Ok(errno::negative(errno::EINVAL));
+        }
+        self.outputs.push(Output::PerfEvent { map, bytes });
+        Ok(0)
+    }
+
+    fn ringbuf_output(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        let map = self.maps.sink(args[0], 1, MapKind::RingBuffer)?;
+        let bytes = memory.read(args[1], args[2] as usize)?.to_vec();
+        // BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP.
+        if args[3] & !3 != 0 {
+            return Ok(errno::negative(errno::EINVAL));
+        }
+        self.outputs.push(Output::RingBuffer { map, bytes });
+        Ok(0)
+    }
+
+    fn ringbuf_commit(&mut self, memory: &mut Memory, record: u64, submit: bool) -> Result<u64, HelperError> {
+        let (map, bytes) = self.maps.take_record(memory, record, 1)?;
+        if submit {
+            self.outputs.push(Output::RingBuffer { map, bytes });
+        }
+        Ok(0)
+    }
+}
+
+impl Helpers for KernelHelpers {
+    fn call(&mut self, id: i32, args: [u64; 5], memory: &mut Memory) -> Result<HelperResult, HelperError> {
+        self.call_with_code(id, args, memory, &mut NoCode)
+    }
+
+    fn call_with_code(
+        &mut self,
+        id: i32,
+        args: [u64; 5],
+        memory: &mut Memory,
+        code: &mut dyn CodeRunner,
+    ) -> Result<HelperResult, HelperError> {
+        let Some(&(_, _, body)) = HELPERS.iter().find(|h| h.0 == id) else { return Err(HelperError::Unknown) };
+        body(self, args, memory, code).map(HelperResult::Return)
+    }
+}
+
+/// `probe_read*(dst, size, unsafe_ptr)`: copies `size` bytes, or zeroes `dst` and returns
+/// `-EFAULT` when they are not all readable.
+fn probe_read(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+    let (dst, size, src) = (args[0], args[1] as u32 as usize, args[2]);
+    memory.write_in_place(dst, size)?;
+    let source = memory.read(src, size).map(<[u8]>::to_vec);
+    let buffer = memory.write_in_place(dst, size)?;
+    match source {
+        Ok(bytes) => {
+            buffer.copy_from_slice(&bytes);
+            Ok(0)
+        }
+        Err(_) => {
+            buffer.fill(0);
+            Ok(errno::negative(errno::EFAULT))
+        }
+    }
+}
+
+/// `probe_read*_str(dst, size, unsafe_ptr)`: copies a NUL-terminated string of at most
+/// `size` bytes (NUL included, truncating) and returns its length with the NUL; zeroes
+/// `dst` and returns `-EFAULT` when a byte before the end is not readable.
+fn probe_read_str(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+    let (dst, size, src) = (args[0], args[1] as u32 as usize, args[2]);
+    memory.write_in_place(dst, size)?;
+    if size == 0 {
+        return Ok(0);
+    }
+    let mut bytes = Vec::with_capacity(size.min(256));
+    let mut readable = true;
+    while bytes.len() + 1 < size {
+        match memory.read(src.wrapping_add(bytes.len() as u64), 1) {
+            Ok([0]) => break,
+            Ok(&[byte]) => bytes.push(byte),
+            _ => {
+                readable = false;
+                break;
+            }
+        }
+    }
+    let buffer = memory.write_in_place(dst, size)?;
+    if !readable {
+        buffer.fill(0);
+        return Ok(errno::negative(errno::EFAULT));
+    }
+    buffer[..bytes.len()].copy_from_slice(&bytes);
+    buffer[bytes.len()] = 0;
+    Ok(bytes.len() as u64 + 1)
+}
+
+/// `get_current_comm(buf, size)`: the task name, NUL-padded to `size` (truncated to keep a
+/// NUL).
+fn get_current_comm(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+    let buffer = memory.write_in_place(args[0], args[1] as u32 as usize)?;
+    buffer.fill(0);
+    let len = TASK_COMM.len().min(buffer.len().saturating_sub(1));
+    buffer[..len].copy_from_slice(&TASK_COMM[..len]);
+    Ok(0)
+}
+
+/// `skb_load_bytes(skb, offset, to, len)`: copies packet bytes, or zeroes `to` and returns
+/// `-EFAULT` when they are not all in the packet.
+fn skb_load_bytes(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+    let (skb, offset, to, len) = (args[0], args[1] as u32, args[2], args[3] as u32 as usize);
+    let view = memory.context_view().copied();
+    let Some(view) = view.filter(|v| region_base(v.region) == skb) else {
+        return Err(HelperError::InvalidArgument { register: 1, value: skb, reason: "not the packet context" });
+    };
+    memory.write_in_place(to, len)?;
+    let packet = memory.region(view.packet).map(|r| r.bytes());
+    let bytes = packet.and_then(|p| p.get(offset as usize..(offset as usize).checked_add(len)?)).map(<[u8]>::to_vec);
+    let buffer = memory.write_in_place(to, len)?;
+    match bytes {
+        Some(bytes) if offset <= i32::MAX as u32 => {
+            buffer.copy_from_slice(&bytes);
+            Ok(0)
+        }
+        _ => {
+            buffer.fill(0);
+            Ok(errno::negative(errno::EFAULT))
+        }
+    }
+}
+
+/// `bpf_loop(nr_loops, callback, ctx, flags)`: calls `callback(i, ctx)` for `i` in
+/// `0..nr_loops` until it returns non-zero; returns the number of calls made.
+fn bpf_loop(
+    helpers: &mut KernelHelpers,
+    args: [u64; 5],
+    memory: &mut Memory,
+    code: &mut dyn CodeRunner,
+) -> Result<u64, HelperError> {
+    let (count, callback, context, flags) = (u64::from(args[0] as u32), args[1], args[2], args[3]);
+    if flags != 0 {
+        return Ok(errno::negative(errno::EINVAL));
+    }
+    if count > MAX_LOOPS {
+        return Ok(errno::negative(errno::E2BIG));
+    }
+    if !code.is_function(callback) {
+        return Err(HelperError::InvalidArgument { register: 2, value: callback, reason: "not a function entry" });
+    }
+    for index in 0..count {
+        if code.call_function(helpers, memory, callback, &[index, context])? != 0 {
+            return Ok(index + 1);
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asm;
+    use crate::interp::maps::map_handle;
+    use crate::interp::maps::tests::{map, object};
+    use crate::interp::memory::{Access, RegionKind};
+    use crate::interp::{CallxModel, Machine, RunConfig, Trap, TrapKind};
+    use crate::isa::{Insn, Size};
+    use crate::program::{Program, ProgramParts};
+
+    /// Helpers over `maps` for an XDP program, a memory, and a 64-byte scratch region.
+    fn setup(maps: Vec<crate::elf::MapDef>) -> (KernelHelpers, Memory, u64) {
+        let program = Program::new(vec![Insn::Exit], ProgramParts::default()).expect("valid");
+        let object = object("xdp", maps, program);
+        let mut memory = Memory::new();
+        let table = MapTable::install(&object, &object.programs[0], &mut memory).expect("small maps");
+        let scratch = memory.add_region(RegionKind::Other, vec![0; 64], Access::ReadWrite).expect("small");
+        (KernelHelpers::new(table, ProgramType::Xdp), memory, region_base(scratch))
+    }
+
+    fn call(helpers: &mut KernelHelpers, memory: &mut Memory, id: i32, args: [u64; 5]) -> Result<u64, HelperError> {
+        match helpers.call(id, args, memory)? {
+            HelperResult::Return(value) => Ok(value),
+            HelperResult::Exit(value) => panic!("kernel helpers never exit (r0 = {value})"),
+        }
+    }
+
+    #[test]
+    fn the_table_has_one_entry_per_number() {
+        for (i, (id, name, _)) in HELPERS.iter().enumerate() {
+            assert!(HELPERS[..i].iter().all(|h| h.0 != *id && h.1 != *name), "helper {id} {name} listed twice");
+        }
+        assert_eq!(helper_name(1), Some("map_lookup_elem"));
+        assert_eq!(helper_name(181), Some("loop"));
+        let (mut helpers, mut memory, _) = setup(vec![]);
+        assert_eq!(call(&mut helpers, &mut memory, 9999, [0; 5]), Err(HelperError::Unknown));
+    }
+
+    #[test]
+    fn the_environment_is_fixed_and_the_clock_advances() {
+        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        let mut call = |id, args| call(&mut helpers, &mut memory, id, args);
+        assert_eq!(call(14, [0; 5]), Ok(4242 << 32 | 4242));
+        assert_eq!(call(15, [0; 5]), Ok(1000 << 32 | 1000));
+        assert_eq!(call(8, [0; 5]), Ok(0));
+        assert_eq!(call(5, [0; 5]), Ok(CLOCK_START_NS));
+        assert_eq!(call(125, [0; 5]), Ok(CLOCK_START_NS + CLOCK_STEP_NS));
+        let first = call(7, [0; 5]).expect("prandom");
+        assert_ne!(call(7, [0; 5]), Ok(first));
+        assert_eq!(call(16, [scratch, 16, 0, 0, 0]), Ok(0));
+        assert_eq!(call(16, [scratch + 60, 16, 0, 0, 0]).map_err(|e| matches!(e, HelperError::Memory(_))), Err(true));
+        let (_, memory, _) = (0, &memory, 0);
+        assert_eq!(memory.read(scratch, 16), Ok(&b"bpfprove\0\0\0\0\0\0\0\0"[..]));
+        // The generator is deterministic across helper sets.
+        let (mut again, mut other_memory, _) = setup(vec![]);
+        assert_eq!(super::tests::call(&mut again, &mut other_memory, 7, [0; 5]), Ok(first));
+    }
+
+    #[test]
+    fn probe_reads_copy_or_zero_with_efault() {
+        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        memory.write(scratch, b"hello\0world").expect("scratch");
+        let dst = scratch + 32;
+        assert_eq!(call(&mut helpers, &mut memory, 113, [dst, 8, scratch, 0, 0]), Ok(0));
+        assert_eq!(memory.read(dst, 8), Ok(&b"hello\0wo"[..]));
+        assert_eq!(call(&mut helpers, &mut memory, 4, [dst, 8, 0x1234, 0, 0]), Ok(errno::negative(errno::EFAULT)));
+        assert_eq!(memory.read(dst, 8), Ok(&[0u8; 8][..]));
+        let unwritable = call(&mut helpers, &mut memory, 112, [0x10, 8, scratch, 0, 0]);
+        assert!(matches!(unwritable, Err(HelperError::Memory(_))), "{unwritable:?}");
+        // Strings: length with the NUL, truncated to the buffer.
+        assert_eq!(call(&mut helpers, &mut memory, 114, [dst, 16, scratch, 0, 0]), Ok(6));
+        assert_eq!(memory.read(dst, 6), Ok(&b"hello\0"[..]));
+        assert_eq!(call(&mut helpers, &mut memory, 115, [dst, 3, scratch, 0, 0]), Ok(3));
+        assert_eq!(memory.read(dst, 3), Ok(&b"he\0"[..]));
+        assert_eq!(call(&mut helpers, &mut memory, 45, [dst, 16, 0x77, 0, 0]), Ok(errno::negative(errno::EFAULT)));
+        assert_eq!(memory.read(dst, 16), Ok(&[0u8; 16][..]));
+    }
+
+    #[test]
+    fn outputs_are_recorded_in_order() {
+        let maps = vec![map("events", 27, 0, 0, 4096), map("perf", 4, 4, 4, 0), map("array", 2, 4, 4, 1)];
+        let (mut helpers, mut memory, scratch) = setup(maps);
+        memory.write(scratch, b"n=%u\0").expect("scratch");
+        assert_eq!(call(&mut helpers, &mut memory, 6, [scratch, 5, 7, 0, 0]), Ok(3));
+        assert_eq!(call(&mut helpers, &mut memory, 6, [scratch, 4, 7, 0, 0]), Ok(errno::negative(errno::EINVAL)));
+        assert_eq!(call(&mut helpers, &mut memory, 130, [map_handle(MapId(0)), scratch, 2, 0, 0]), Ok(0));
+        assert_eq!(call(&mut helpers, &mut memory, 25, [0, map_handle(MapId(1)), 0xffff_ffff, scratch, 1]), Ok(0));
+        let wrong_map = call(&mut helpers, &mut memory, 25, [0, map_handle(MapId(2)), 0, scratch, 1]);
+        assert!(matches!(wrong_map, Err(HelperError::InvalidArgument { register: 2, .. })));
+        let record = call(&mut helpers, &mut memory, 131, [map_handle(MapId(0)), 4, 0, 0, 0]).expect("reserve");
+        memory.store(record, Size::W, 0xaabbccdd).expect("record");
+        assert_eq!(call(&mut helpers, &mut memory, 132, [record, 0, 0, 0, 0]), Ok(0));
+        let discarded = call(&mut helpers, &mut memory, 131, [map_handle(MapId(0)), 4, 0, 0, 0]).expect("reserve");
+        assert_eq!(call(&mut helpers, &mut memory, 133, [discarded, 0, 0, 0, 0]), Ok(0));
+        assert!(call(&mut helpers, &mut memory, 132, [discarded, 0, 0, 0, 0]).is_err(), "already discarded");
+        assert_eq!(
+            helpers.take_outputs(),
+            [
+                Output::TracePrintk("n=7".into()),
+                Output::RingBuffer { map: MapId(0), bytes: b"n=".to_vec() },
+                Output::PerfEvent { map: MapId(1), bytes: b"n".to_vec() },
+                Output::RingBuffer { map: MapId(0), bytes: vec![0xdd, 0xcc, 0xbb, 0xaa] },
+            ]
+        );
+        assert!(helpers.outputs().is_empty());
+    }
+
+    #[test]
+    fn skb_load_bytes_copies_packet_bytes() {
+        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[1, 2, 3, 4]).expect("small");
+        let skb = region_base(ctx.context);
+        assert_eq!(call(&mut helpers, &mut memory, 26, [skb, 1, scratch, 2, 0]), Ok(0));
+        assert_eq!(memory.read(scratch, 2), Ok(&[2u8, 3][..]));
+        assert_eq!(call(&mut helpers, &mut memory, 26, [skb, 3, scratch, 2, 0]), Ok(errno::negative(errno::EFAULT)));
+        assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
+        assert!(matches!(call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]), Err(_)), "not the skb");
+    }
+
+    /// `bpf_loop(5, callback, &acc, 0)` where the callback adds its index to `acc` and
+    /// stops after index `stop`; returns `acc << 8 | loop's result`.
+    fn loop_program(stop: i32) -> Program {
+        let text = format!(
+            "
+            r6 = 0
+            *(u64 *)(r10 - 8) = r6
+            r1 = 5
+            r2 = callback ll
+            r3 = r10
+            r3 += -8
+            r4 = 0
+            call 181
+            r7 = r0
+            r0 = *(u64 *)(r10 - 8)
+            r0 <<= 8
+            r0 |= r7
+            exit
+        callback:
+            r3 = *(u64 *)(r2 + 0)
+            r3 += r1
+            *(u64 *)(r2 + 0) = r3
+            r0 = 0
+            if r1 != {stop} goto out
+            r0 = 1
+        out:
+            exit
+            "
+        );
+        asm::llvm::parse(&text).expect("valid program")
+    }
+
+    fn run_loop(program: &Program) -> Result<u64, Trap> {
+        let machine = Machine::new(program, RunConfig::new(CallxModel::Address, 1000));
+        let mut memory = machine.new_memory()?;
+        let (mut helpers, _, _) = setup(vec![]);
+        machine.run(&mut memory, &[], &mut helpers).map(|o| o.r0)
+    }
+
+    #[test]
+    fn bpf_loop_calls_back_into_the_program() {
+        assert_eq!(run_loop(&loop_program(-1)), Ok((1 + 2 + 3 + 4) << 8 | 5));
+        assert_eq!(run_loop(&loop_program(2)), Ok((1 + 2) << 8 | 3));
+    }
+
+    #[test]
+    fn a_trap_in_a_callback_names_the_callback_pc() {
+        // The callback reads r5, which a callback does not receive.
+        let text = "r1 = 2\n r2 = callback ll\n r3 = 0\n r4 = 0\n call 181\n exit\ncallback:\n r0 = r5\n exit\n";
+        let program = asm::llvm::parse(text).expect("valid");
+        let trap = run_loop(&program).expect_err("traps");
+        let TrapKind::HelperFailed { id: 181, error: HelperError::Callback(inner) } = &trap.kind else {
+            panic!("{trap}")
+        };
+        assert_eq!(trap.pc, 5);
+        assert_eq!(**inner, Trap { pc: 7, kind: TrapKind::UninitialisedRegister { reg: crate::isa::Reg::R5 } });
+        assert_eq!(crate::interp::elf_run::innermost(&trap), &**inner);
+        // A callback that is not a function entry is refused.
+        let text = "r1 = 2\n r2 = 0\n r3 = 0\n r4 = 0\n call 181\n exit\n";
+        let trap = run_loop(&asm::llvm::parse(text).expect("valid")).expect_err("traps");
+        assert!(matches!(
+            trap.kind,
+            TrapKind::HelperFailed { error: HelperError::InvalidArgument { register: 2, .. }, .. }
+        ));
+    }
+
+    #[test]
+    fn callbacks_spend_the_runs_budget() {
+        let machine = Machine::new(&loop_program(-1), RunConfig::new(CallxModel::Address, 40));
+        let mut memory = machine.new_memory().expect("memory");
+        let (mut helpers, _, _) = setup(vec![]);
+        let trap = machine.run(&mut memory, &[], &mut helpers).expect_err("5 callbacks of 6-7 insns exceed 40");
+        let inner = crate::interp::elf_run::innermost(&trap);
+        assert_eq!(inner.kind, TrapKind::BudgetExhausted { budget: 40 });
+    }
+}

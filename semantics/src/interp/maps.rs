@@ -1,0 +1,633 @@
+//! The maps of an ELF object during a run: their state, and the map operations the kernel
+//! helpers perform on it.
+//!
+//! Model (one CPU, no concurrency):
+//! - A map's **handle** (what `lddw` kind `MapIdx` loads, and what helpers take) is
+//!   [`map_handle`]`(id)`, an address in no region: dereferencing it faults.
+//! - Every **value** is a region of its own, so every access to it is bounds-checked: each
+//!   array element (created zeroed on first use), each hash entry (created by an update,
+//!   made inaccessible by a delete, so a stale pointer faults), each global data section
+//!   (from [`LoadedProgram::data_image`], read-only for `.rodata*`) and each reserved
+//!   ring-buffer record (inaccessible once submitted or discarded).
+//! - Per-CPU arrays and hashes behave as plain ones (one CPU); LRU hashes behave as hashes
+//!   (no eviction: a full map refuses new keys with `-E2BIG`).
+//! - Ring buffers and perf event arrays are sinks: what a program sends them is returned to
+//!   the caller of [`MapTable::take_record`] / the output helpers, which record it.
+//! - Other map types (program arrays, map-in-map, ...) exist as handles; operations on them
+//!   fail with [`HelperError::InvalidArgument`].
+//!
+//! Errors a program may see at run time come back as negative errno values, as in Linux;
+//! pointer arguments the verifier must have checked (keys, values) fault as traps.
+
+use std::collections::BTreeMap;
+
+use super::helpers::HelperError;
+use super::memory::{Access, MapBinding, Memory, MemoryError, RegionId, RegionKind, region_base};
+use crate::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object};
+
+/// Base of the map-handle address range: above every region window and the code
+/// addresses, so a handle is never a readable address.
+pub const MAP_HANDLE_BASE: u64 = 0x0000_e000_0000_0000;
+/// log2 of the distance between two maps' handles.
+const MAP_HANDLE_SHIFT: u32 = 16;
+
+/// The handle of map `map`.
+pub const fn map_handle(map: MapId) -> u64 {
+    MAP_HANDLE_BASE + ((map.0 as u64) << MAP_HANDLE_SHIFT)
+}
+
+/// The map whose handle is `handle`, if it is one.
+pub fn map_of_handle(handle: u64) -> Option<MapId> {
+    let offset = handle.checked_sub(MAP_HANDLE_BASE)?;
+    if offset & ((1 << MAP_HANDLE_SHIFT) - 1) != 0 {
+        return None;
+    }
+    u32::try_from(offset >> MAP_HANDLE_SHIFT).ok().map(MapId)
+}
+
+/// How a run models a map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapKind {
+    /// An array: `max_entries` values indexed by a u32 key.
+    Array,
+    /// A hash table.
+    Hash,
+    /// A perf event array (a sink for `perf_event_output`).
+    PerfEventArray,
+    /// A ring buffer (a sink for `ringbuf_output` / `ringbuf_reserve`).
+    RingBuffer,
+    /// A global data section: a one-element array.
+    GlobalData,
+    /// A type the run does not model.
+    Unsupported,
+}
+
+/// `BPF_MAP_TYPE_*` numbers, their names and how a run models them, one per line.
+const MAP_TYPES: &[(u32, &str, MapKind)] = &[
+    (1, "hash", MapKind::Hash),
+    (2, "array", MapKind::Array),
+    (3, "prog_array", MapKind::Unsupported),
+    (4, "perf_event_array", MapKind::PerfEventArray),
+    (5, "percpu_hash", MapKind::Hash),
+    (6, "percpu_array", MapKind::Array),
+    (7, "stack_trace", MapKind::Unsupported),
+    (8, "cgroup_array", MapKind::Unsupported),
+    (9, "lru_hash", MapKind::Hash),
+    (10, "lru_percpu_hash", MapKind::Hash),
+    (11, "lpm_trie", MapKind::Unsupported),
+    (12, "array_of_maps", MapKind::Unsupported),
+    (13, "hash_of_maps", MapKind::Unsupported),
+    (14, "devmap", MapKind::Unsupported),
+    (15, "sockmap", MapKind::Unsupported),
+    (16, "cpumap", MapKind::Unsupported),
+    (17, "xskmap", MapKind::Unsupported),
+    (18, "sockhash", MapKind::Unsupported),
+    (27, "ringbuf", MapKind::RingBuffer),
+];
+
+/// The name of map type `map_type` (`hash`, `array`, ...), if known.
+pub fn map_type_name(map_type: u32) -> Option<&'static str> {
+    MAP_TYPES.iter().find(|t| t.0 == map_type).map(|t| t.1)
+}
+
+impl MapKind {
+    /// How a run models `def`.
+    pub fn of(def: &MapDef) -> MapKind {
+        if matches!(def.origin, MapOrigin::Data { .. }) {
+            return MapKind::GlobalData;
+        }
+        MAP_TYPES.iter().find(|t| t.0 == def.map_type).map_or(MapKind::Unsupported, |t| t.2)
+    }
+}
+
+/// `BPF_NOEXIST` and `BPF_EXIST`; with `BPF_ANY` (0) the update flags a run accepts.
+const BPF_NOEXIST: u64 = 1;
+const BPF_EXIST: u64 = 2;
+
+/// Linux errno values helpers return (negated).
+pub mod errno {
+    /// No such entry.
+    pub const ENOENT: u64 = 2;
+    /// Argument list too long (a full map, an index past the end).
+    pub const E2BIG: u64 = 7;
+    /// Bad address.
+    pub const EFAULT: u64 = 14;
+    /// The entry exists.
+    pub const EEXIST: u64 = 17;
+    /// Invalid argument.
+    pub const EINVAL: u64 = 22;
+    /// Out of memory.
+    pub const ENOMEM: u64 = 12;
+
+    /// `-error` as a register value.
+    pub const fn negative(error: u64) -> u64 {
+        0u64.wrapping_sub(error)
+    }
+}
+
+/// Where a map's values live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Storage {
+    /// Array elements created so far, by index.
+    Elements(BTreeMap<u32, RegionId>),
+    /// Live hash entries, by key bytes.
+    Entries(BTreeMap<Vec<u8>, RegionId>),
+    /// A global data section's region.
+    Data(RegionId),
+    /// Nothing (sinks, unsupported types).
+    None,
+}
+
+/// One map's definition and state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MapState {
+    name: String,
+    kind: MapKind,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    storage: Storage,
+}
+
+/// Why a run's maps could not be set up.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("map `{map}`: {error}")]
+pub struct MapSetupError {
+    /// The map's name.
+    pub map: String,
+    /// What went wrong.
+    pub error: MemoryError,
+}
+
+/// The maps of one object in one memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapTable {
+    maps: Vec<MapState>,
+    /// Ring-buffer records reserved and not yet submitted or discarded.
+    reserved: BTreeMap<RegionId, MapId>,
+}
+
+impl MapTable {
+    /// Creates the maps of `object` as `program` sees them in `memory`, and binds every
+    /// map index there (so `lddw` kinds `MapIdx`/`MapIdxValue` resolve).
+    pub fn install(object: &Object, program: &LoadedProgram, memory: &mut Memory) -> Result<MapTable, MapSetupError> {
+        let mut maps = Vec::with_capacity(object.maps.len());
+        for (index, def) in object.maps.iter().enumerate() {
+            let id = MapId(index as u32);
+            let kind = MapKind::of(def);
+            let setup_error = |error| MapSetupError { map: def.name.clone(), error };
+            let (storage, value) = match (kind, &def.origin) {
+                (MapKind::GlobalData, MapOrigin::Data { read_only, bytes }) => {
+                    let image = program.data_image(object, id).unwrap_or_else(|| bytes.clone());
+                    let access = if *read_only { Access::ReadOnly } else { Access::ReadWrite };
+                    let region = memory
+                        .add_region(RegionKind::GlobalData { section: id.0 }, image, access)
+                        .map_err(setup_error)?;
+                    (Storage::Data(region), Some(region))
+                }
+                (MapKind::Array, _) => {
+                    // `MapIdxValue` of an array names its first element, which exists from
+                    // the start when the array has one.
+                    let mut elements = BTreeMap::new();
+                    if def.max_entries > 0 {
+                        let region = new_value(memory, id, def.value_size).map_err(setup_error)?;
+                        elements.insert(0, region);
+                    }
+                    let first = elements.get(&0).copied();
+                    (Storage::Elements(elements), first)
+                }
+                (MapKind::Hash, _) => (Storage::Entries(BTreeMap::new()), None),
+                _ => (Storage::None, None),
+            };
+            memory.bind_map(id.0, MapBinding { handle: map_handle(id), value });
+            maps.push(MapState {
+                name: def.name.clone(),
+                kind,
+                key_size: def.key_size,
+                value_size: def.value_size,
+                max_entries: def.max_entries,
+                storage,
+            });
+        }
+        Ok(MapTable { maps, reserved: BTreeMap::new() })
+    }
+
+    /// Number of maps.
+    pub fn len(&self) -> usize {
+        self.maps.len()
+    }
+
+    /// Whether the object has no maps.
+    pub fn is_empty(&self) -> bool {
+        self.maps.is_empty()
+    }
+
+    /// The name of map `map`.
+    pub fn name(&self, map: MapId) -> Option<&str> {
+        self.maps.get(map.0 as usize).map(|m| m.name.as_str())
+    }
+
+    /// How map `map` is modelled.
+    pub fn kind(&self, map: MapId) -> Option<MapKind> {
+        self.maps.get(map.0 as usize).map(|m| m.kind)
+    }
+
+    /// The live entries of map `map` as (key bytes, value bytes), in key order: array
+    /// elements created so far (keys are little-endian u32 indices), hash entries, or a
+    /// data section's whole contents under key 0.
+    pub fn entries(&self, memory: &Memory, map: MapId) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let value = |region: &RegionId| memory.region(*region).map_or_else(Vec::new, |r| r.bytes().to_vec());
+        match self.maps.get(map.0 as usize).map(|m| &m.storage) {
+            Some(Storage::Elements(elements)) => {
+                elements.iter().map(|(index, region)| (index.to_le_bytes().to_vec(), value(region))).collect()
+            }
+            Some(Storage::Entries(entries)) => {
+                entries.iter().map(|(key, region)| (key.clone(), value(region))).collect()
+            }
+            Some(Storage::Data(region)) => vec![(0u32.to_le_bytes().to_vec(), value(region))],
+            Some(Storage::None) | None => Vec::new(),
+        }
+    }
+
+    /// The map a handle in argument register `register` names.
+    fn resolve(&self, handle: u64, register: u8) -> Result<MapId, HelperError> {
+        map_of_handle(handle).filter(|id| (id.0 as usize) < self.maps.len()).ok_or(HelperError::InvalidArgument {
+            register,
+            value: handle,
+            reason: "not a map handle",
+        })
+    }
+
+    /// The key of map `map` at address `key`.
+    fn read_key(&self, memory: &Memory, map: MapId, key: u64) -> Result<Vec<u8>, HelperError> {
+        let size = self.maps[map.0 as usize].key_size as usize;
+        Ok(memory.read(key, size)?.to_vec())
+    }
+
+    /// `bpf_map_lookup_elem(handle, key)`: the address of the value, or 0.
+    pub fn lookup(&mut self, memory: &mut Memory, handle: u64, key: u64) -> Result<u64, HelperError> {
+        let id = self.resolve(handle, 1)?;
+        let state = &self.maps[id.0 as usize];
+        match state.kind {
+            MapKind::Array => {
+                let index = array_index(memory, key)?;
+                if index >= state.max_entries {
+                    return Ok(0);
+                }
+                Ok(region_base(self.element(memory, id, index)?))
+            }
+            MapKind::GlobalData => {
+                let Storage::Data(region) = state.storage else { unreachable!("data maps have a region") };
+                Ok(if array_index(memory, key)? == 0 { region_base(region) } else { 0 })
+            }
+            MapKind::Hash => {
+                let key = self.read_key(memory, id, key)?;
+                let Storage::Entries(entries) = &self.maps[id.0 as usize].storage else {
+                    unreachable!("hash maps have entries")
+                };
+                Ok(entries.get(&key).map_or(0, |region| region_base(*region)))
+            }
+            MapKind::PerfEventArray | MapKind::RingBuffer | MapKind::Unsupported => {
+                Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })
+            }
+        }
+    }
+
+    /// `bpf_map_update_elem(handle, key, value, flags)`: 0 or a negative errno.
+    pub fn update(
+        &mut self,
+        memory: &mut Memory,
+        handle: u64,
+        key: u64,
+        value: u64,
+        flags: u64,
+    ) -> Result<u64, HelperError> {
+        let id = self.resolve(handle, 1)?;
+        let state = &self.maps[id.0 as usize];
+        let (kind, value_size, max_entries) = (state.kind, state.value_size as usize, state.max_entries);
+        if !matches!(kind, MapKind::Array | MapKind::Hash | MapKind::GlobalData) {
+            return Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no update" });
+        }
+        let key_bytes = self.read_key(memory, id, key)?;
+        let bytes = memory.read(value, value_size)?.to_vec();
+        if flags > BPF_EXIST {
+            return Ok(errno::negative(errno::EINVAL));
+        }
+        let region = match kind {
+            MapKind::Array | MapKind::GlobalData => {
+                let index = array_index(memory, key)?;
+                if index >= max_entries {
+                    return Ok(errno::negative(errno::E2BIG));
+                }
+                if flags == BPF_NOEXIST {
+                    return Ok(errno::negative(errno::EEXIST));
+                }
+                match self.maps[id.0 as usize].storage {
+                    Storage::Data(region) if memory.region(region).map(|r| r.access()) == Some(Access::ReadOnly) => {
+                        return Err(HelperError::InvalidArgument {
+                            register: 1,
+                            value: handle,
+                            reason: "read-only data section",
+                        });
+                    }
+                    Storage::Data(region) => region,
+                    _ => self.element(memory, id, index)?,
+                }
+            }
+            _ => {
+                let Storage::Entries(entries) = &self.maps[id.0 as usize].storage else {
+                    unreachable!("hash maps have entries")
+                };
+                match (entries.get(&key_bytes).copied(), flags) {
+                    (Some(_), BPF_NOEXIST) => return Ok(errno::negative(errno::EEXIST)),
+                    (None, BPF_EXIST) => return Ok(errno::negative(errno::ENOENT)),
+                    (Some(region), _) => region,
+                    (None, _) if entries.len() >= max_entries as usize => return Ok(errno::negative(errno::E2BIG)),
+                    (None, _) => {
+                        let Ok(region) = new_value(memory, id, value_size as u32) else {
+                            return Ok(errno::negative(errno::ENOMEM));
+                        };
+                        let Storage::Entries(entries) = &mut self.maps[id.0 as usize].storage else {
+                            unreachable!("hash maps have entries")
+                        };
+                        entries.insert(key_bytes, region);
+                        region
+                    }
+                }
+            }
+        };
+        let target = memory.region_mut(region).expect("map values are regions of this memory");
+        target.bytes_mut().copy_from_slice(&bytes);
+        Ok(0)
+    }
+
+    /// `bpf_map_delete_elem(handle, key)`: 0 or a negative errno. A deleted hash value's
+    /// region becomes inaccessible.
+    pub fn delete(&mut self, memory: &mut Memory, handle: u64, key: u64) -> Result<u64, HelperError> {
+        let id = self.resolve(handle, 1)?;
+        match self.maps[id.0 as usize].kind {
+            MapKind::Hash => {
+                let key = self.read_key(memory, id, key)?;
+                let Storage::Entries(entries) = &mut self.maps[id.0 as usize].storage else {
+                    unreachable!("hash maps have entries")
+                };
+                match entries.remove(&key) {
+                    Some(region) => {
+                        memory.set_access(region, Access::None);
+                        Ok(0)
+                    }
+                    None => Ok(errno::negative(errno::ENOENT)),
+                }
+            }
+            MapKind::Array | MapKind::GlobalData => {
+                self.read_key(memory, id, key)?;
+                Ok(errno::negative(errno::EINVAL))
+            }
+            _ => Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no delete" }),
+        }
+    }
+
+    /// The map of kind `kind` a handle in register `register` names (for the sink helpers).
+    pub fn sink(&self, handle: u64, register: u8, kind: MapKind) -> Result<MapId, HelperError> {
+        let id = self.resolve(handle, register)?;
+        if self.maps[id.0 as usize].kind != kind {
+            return Err(HelperError::InvalidArgument { register, value: handle, reason: "wrong map type" });
+        }
+        Ok(id)
+    }
+
+    /// `bpf_ringbuf_reserve(handle, size, flags)`: the address of a new record of `size`
+    /// bytes, or 0 when it cannot fit (or `flags` is not 0).
+    pub fn reserve(&mut self, memory: &mut Memory, handle: u64, size: u64, flags: u64) -> Result<u64, HelperError> {
+        let id = self.sink(handle, 1, MapKind::RingBuffer)?;
+        let capacity = u64::from(self.maps[id.0 as usize].max_entries);
+        if flags != 0 || size > capacity {
+            return Ok(0);
+        }
+        let Ok(region) = new_value(memory, id, size as u32) else { return Ok(0) };
+        self.reserved.insert(region, id);
+        Ok(region_base(region))
+    }
+
+    /// Ends the reservation of the record at `record` (register `register`): returns its
+    /// ring buffer and bytes, and makes it inaccessible.
+    pub fn take_record(
+        &mut self,
+        memory: &mut Memory,
+        record: u64,
+        register: u8,
+    ) -> Result<(MapId, Vec<u8>), HelperError> {
+        let invalid = HelperError::InvalidArgument { register, value: record, reason: "not a reserved record" };
+        let Some((region, 0)) = memory.locate(record) else { return Err(invalid) };
+        let Some(map) = self.reserved.remove(&region) else { return Err(invalid) };
+        let bytes = memory.region(region).map_or_else(Vec::new, |r| r.bytes().to_vec());
+        memory.set_access(region, Access::None);
+        Ok((map, bytes))
+    }
+
+    /// The region of element `index` of array `map`, created zeroed on first use.
+    fn element(&mut self, memory: &mut Memory, map: MapId, index: u32) -> Result<RegionId, HelperError> {
+        let state = &mut self.maps[map.0 as usize];
+        let Storage::Elements(elements) = &mut state.storage else { unreachable!("arrays have elements") };
+        if let Some(region) = elements.get(&index) {
+            return Ok(*region);
+        }
+        let region = new_value(memory, map, state.value_size)?;
+        elements.insert(index, region);
+        Ok(region)
+    }
+}
+
+/// A zeroed value region of `size` bytes for map `map`.
+fn new_value(memory: &mut Memory, map: MapId, size: u32) -> Result<RegionId, MemoryError> {
+    memory.add_region(RegionKind::MapValue { map: map.0 }, vec![0; size as usize], Access::ReadWrite)
+}
+
+/// The u32 array index at address `key`.
+fn array_index(memory: &Memory, key: u64) -> Result<u32, HelperError> {
+    let bytes = memory.read(key, 4)?;
+    Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::elf::{MAP_TYPE_ARRAY, Object};
+    use crate::interp::memory::{FaultReason, MemoryFault};
+    use crate::isa::{Insn, Size};
+    use crate::program::{Program, ProgramParts};
+
+    /// A BTF map definition.
+    pub(crate) fn map(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
+        MapDef {
+            name: name.into(),
+            section: ".maps".into(),
+            origin: MapOrigin::Btf,
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+        }
+    }
+
+    /// A global data section.
+    pub(crate) fn data(name: &str, bytes: &[u8], read_only: bool) -> MapDef {
+        MapDef {
+            name: name.into(),
+            section: name.into(),
+            origin: MapOrigin::Data { read_only, bytes: bytes.to_vec() },
+            map_type: MAP_TYPE_ARRAY,
+            key_size: 4,
+            value_size: bytes.len() as u32,
+            max_entries: 1,
+            flags: 0,
+        }
+    }
+
+    /// An object holding `maps` and one program `insns` in section `section`.
+    pub(crate) fn object(section: &str, maps: Vec<MapDef>, program: Program) -> Object {
+        let loaded = LoadedProgram {
+            section: section.into(),
+            name: "prog".into(),
+            program,
+            origins: Vec::new(),
+            function_pointers: Vec::new(),
+            call_tables: Vec::new(),
+            indirect_sites: Vec::new(),
+            lines: Default::default(),
+        };
+        Object { license: None, code_sections: Vec::new(), maps, programs: vec![loaded], line_records: Vec::new() }
+    }
+
+    /// A memory with `maps` installed, and a scratch region at the returned address.
+    fn setup(maps: Vec<MapDef>) -> (Memory, MapTable, u64) {
+        let program = Program::new(vec![Insn::Exit], ProgramParts::default()).expect("valid");
+        let object = object("xdp", maps, program);
+        let mut memory = Memory::new();
+        let table = MapTable::install(&object, &object.programs[0], &mut memory).expect("small maps");
+        let scratch = memory.add_region(RegionKind::Other, vec![0; 64], Access::ReadWrite).expect("small");
+        (memory, table, region_base(scratch))
+    }
+
+    fn handle(index: u32) -> u64 {
+        map_handle(MapId(index))
+    }
+
+    fn reason(result: Result<u64, MemoryFault>) -> Option<FaultReason> {
+        result.err().map(|f| f.reason)
+    }
+
+    #[test]
+    fn handles_round_trip_and_are_not_addresses() {
+        for id in [0, 1, 77, u32::MAX >> 16] {
+            assert_eq!(map_of_handle(map_handle(MapId(id))), Some(MapId(id)));
+        }
+        assert_eq!(map_of_handle(map_handle(MapId(3)) + 8), None);
+        assert_eq!(map_of_handle(0), None);
+        let (memory, _, _) = setup(vec![map("a", 2, 4, 8, 4)]);
+        assert_eq!(reason(memory.load(handle(0), Size::DW)), Some(FaultReason::Unmapped));
+        assert_eq!(memory.map_binding(0).map(|b| b.handle), Some(handle(0)));
+    }
+
+    #[test]
+    fn arrays_have_one_bounds_checked_region_per_element() {
+        let (mut memory, mut maps, scratch) = setup(vec![map("counts", 6, 4, 8, 4)]);
+        memory.store(scratch, Size::W, 3).expect("scratch");
+        let value = maps.lookup(&mut memory, handle(0), scratch).expect("lookup");
+        assert_ne!(value, 0);
+        assert_eq!(memory.load(value, Size::DW), Ok(0));
+        memory.store(value, Size::DW, 99).expect("values are writable");
+        assert_eq!(reason(memory.load(value + 8, Size::B)), Some(FaultReason::OutOfBounds));
+        assert_eq!(maps.lookup(&mut memory, handle(0), scratch), Ok(value), "the same element again");
+        memory.store(scratch, Size::W, 4).expect("scratch");
+        assert_eq!(maps.lookup(&mut memory, handle(0), scratch), Ok(0), "index past the end");
+        // Update: key at scratch (index 1), value at scratch + 8.
+        memory.store(scratch, Size::W, 1).expect("scratch");
+        memory.store(scratch + 8, Size::DW, 0x55).expect("scratch");
+        assert_eq!(maps.update(&mut memory, handle(0), scratch, scratch + 8, 0), Ok(0));
+        let one = maps.lookup(&mut memory, handle(0), scratch).expect("lookup");
+        assert_eq!(memory.load(one, Size::DW), Ok(0x55));
+        assert_eq!(maps.update(&mut memory, handle(0), scratch, scratch + 8, 1), Ok(errno::negative(errno::EEXIST)));
+        assert_eq!(maps.delete(&mut memory, handle(0), scratch), Ok(errno::negative(errno::EINVAL)));
+        memory.store(scratch, Size::W, 9).expect("scratch");
+        assert_eq!(maps.update(&mut memory, handle(0), scratch, scratch + 8, 0), Ok(errno::negative(errno::E2BIG)));
+        let entries = maps.entries(&memory, MapId(0));
+        let indices: Vec<_> = entries.iter().map(|(k, _)| k[0]).collect();
+        assert_eq!(indices, [0, 1, 3]);
+        assert_eq!(entries[2].1, 99u64.to_le_bytes());
+    }
+
+    #[test]
+    fn hash_entries_come_and_go() {
+        let (mut memory, mut maps, scratch) = setup(vec![map("flows", 1, 2, 4, 2)]);
+        let (key, value) = (scratch, scratch + 8);
+        memory.store(key, Size::H, 0x1234).expect("scratch");
+        memory.store(value, Size::W, 7).expect("scratch");
+        assert_eq!(maps.lookup(&mut memory, handle(0), key), Ok(0));
+        assert_eq!(maps.update(&mut memory, handle(0), key, value, BPF_EXIST), Ok(errno::negative(errno::ENOENT)));
+        assert_eq!(maps.update(&mut memory, handle(0), key, value, BPF_NOEXIST), Ok(0));
+        assert_eq!(maps.update(&mut memory, handle(0), key, value, BPF_NOEXIST), Ok(errno::negative(errno::EEXIST)));
+        assert_eq!(maps.update(&mut memory, handle(0), key, value, 4), Ok(errno::negative(errno::EINVAL)));
+        let found = maps.lookup(&mut memory, handle(0), key).expect("lookup");
+        assert_eq!(memory.load(found, Size::W), Ok(7));
+        // An update of an existing key changes the value in place.
+        memory.store(value, Size::W, 8).expect("scratch");
+        assert_eq!(maps.update(&mut memory, handle(0), key, value, BPF_EXIST), Ok(0));
+        assert_eq!(memory.load(found, Size::W), Ok(8));
+        // Full: a third key is refused.
+        for (k, expected) in [(1u64, 0), (2, errno::negative(errno::E2BIG))] {
+            memory.store(key, Size::H, k).expect("scratch");
+            assert_eq!(maps.update(&mut memory, handle(0), key, value, 0), Ok(expected));
+        }
+        // Delete: the stale pointer faults.
+        memory.store(key, Size::H, 0x1234).expect("scratch");
+        assert_eq!(maps.delete(&mut memory, handle(0), key), Ok(0));
+        assert_eq!(reason(memory.load(found, Size::W)), Some(FaultReason::Inaccessible));
+        assert_eq!(maps.delete(&mut memory, handle(0), key), Ok(errno::negative(errno::ENOENT)));
+        assert_eq!(maps.entries(&memory, MapId(0)), [(1u16.to_le_bytes().to_vec(), 8u32.to_le_bytes().to_vec())]);
+    }
+
+    #[test]
+    fn bad_arguments_fault_or_are_refused() {
+        let (mut memory, mut maps, scratch) = setup(vec![map("flows", 1, 8, 4, 2), map("rb", 27, 0, 0, 4096)]);
+        assert!(matches!(maps.lookup(&mut memory, handle(0), 0), Err(HelperError::Memory(_))), "NULL key");
+        assert!(matches!(maps.lookup(&mut memory, handle(0), scratch + 60), Err(HelperError::Memory(_))), "short key");
+        let not_a_map = maps.lookup(&mut memory, scratch, scratch);
+        assert!(matches!(not_a_map, Err(HelperError::InvalidArgument { register: 1, .. })));
+        assert!(matches!(maps.lookup(&mut memory, handle(2), scratch), Err(HelperError::InvalidArgument { .. })));
+        assert!(matches!(maps.lookup(&mut memory, handle(1), scratch), Err(HelperError::InvalidArgument { .. })));
+        assert!(matches!(maps.sink(handle(0), 2, MapKind::RingBuffer), Err(HelperError::InvalidArgument { .. })));
+    }
+
+    #[test]
+    fn global_data_is_bound_for_value_loads() {
+        let (mut memory, mut maps, scratch) = setup(vec![data(".rodata", b"abc", true), data(".bss", &[0; 8], false)]);
+        let rodata = memory.map_binding(0).and_then(|b| b.value).expect("data has a value region");
+        assert_eq!(memory.read(region_base(rodata), 3), Ok(&b"abc"[..]));
+        assert_eq!(reason(memory.store(region_base(rodata), Size::B, 0).map(|()| 0)), Some(FaultReason::ReadOnly));
+        let bss = memory.map_binding(1).and_then(|b| b.value).expect("data has a value region");
+        memory.store(region_base(bss) + 4, Size::W, 5).expect(".bss is writable");
+        assert_eq!(maps.lookup(&mut memory, handle(1), scratch), Ok(region_base(bss)), "key 0");
+        memory.store(scratch + 8, Size::DW, 0x0102).expect("scratch");
+        assert_eq!(maps.update(&mut memory, handle(1), scratch, scratch + 8, 0), Ok(0));
+        assert_eq!(memory.load(region_base(bss), Size::DW), Ok(0x0102));
+        let refused = maps.update(&mut memory, handle(0), scratch, scratch + 8, 0);
+        assert!(matches!(refused, Err(HelperError::InvalidArgument { .. })), "{refused:?}");
+    }
+
+    #[test]
+    fn ring_buffer_records_are_reserved_then_taken_once() {
+        let (mut memory, mut maps, _) = setup(vec![map("events", 27, 0, 0, 64)]);
+        assert_eq!(maps.reserve(&mut memory, handle(0), 65, 0), Ok(0), "larger than the ring");
+        assert_eq!(maps.reserve(&mut memory, handle(0), 8, 1), Ok(0), "flags must be 0");
+        let record = maps.reserve(&mut memory, handle(0), 16, 0).expect("fits");
+        memory.store(record + 8, Size::DW, 0xfeed).expect("records are writable");
+        assert_eq!(reason(memory.load(record + 16, Size::B)), Some(FaultReason::OutOfBounds));
+        assert!(maps.take_record(&mut memory, record + 8, 1).is_err(), "not the record's start");
+        let (map, bytes) = maps.take_record(&mut memory, record, 1).expect("reserved");
+        assert_eq!((map, &bytes[8..10]), (MapId(0), &[0xed, 0xfe][..]));
+        assert!(maps.take_record(&mut memory, record, 1).is_err(), "taken twice");
+        assert_eq!(reason(memory.load(record, Size::B)), Some(FaultReason::Inaccessible));
+    }
+}
