@@ -29,13 +29,19 @@ enum Command {
     Asm(commands::asm::AsmArgs),
     /// Disassemble raw eBPF bytecode.
     Disasm(commands::asm::DisasmArgs),
-    /// Run a program in the reference interpreter and print r0 (and any trap).
+    /// Run a program in the reference interpreter (or with `--jit` the JIT) and print r0
+    /// (and any trap).
     Run(commands::run::RunArgs),
     /// Run every bpf_conformance `.data` file in a directory.
     Conformance(commands::conformance::ConformanceArgs),
     /// Act as a bpf_conformance plugin: bytecode (hex) on stdin, memory (hex) as the first
     /// argument, r0 printed in hex.
     ConformancePlugin(commands::conformance::PluginArgs),
+    /// Compile a program with the x86-64 JIT; `--disasm` shows the code beside the eBPF.
+    Jit(commands::jit::JitArgs),
+    /// Run random programs in the interpreter and the JIT and compare every result; ends
+    /// with `N cases, D divergences`.
+    Difftest(commands::difftest::DifftestArgs),
     /// Check the value domains' soundness against the semantics (exhaustively at a small
     /// width, or with Z3), optionally with their precision.
     ProveDomains(commands::prove_domains::ProveDomainsArgs),
@@ -58,6 +64,8 @@ fn main() -> ExitCode {
         Command::Conformance(args) => commands::conformance::run_directory(args),
         Command::ConformancePlugin(args) => commands::conformance::plugin(args),
         Command::ProveDomains(args) => commands::prove_domains::prove_domains(args),
+        Command::Jit(args) => commands::jit::jit(args),
+        Command::Difftest(args) => commands::difftest::difftest(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_domains::Relation;
 use bpfprove_domains::check::Operation;
 use bpfprove_domains::check::report::{self, ExhaustiveConfig, SymbolicConfig, Verdict};
+use bpfprove_domains::check::symbolic;
 use bpfprove_semantics::isa::{BinOp, Cond, Width};
 
 #[test]
@@ -55,4 +56,9 @@ fn interval_arithmetic_and_refinements_are_proven_at_64_bits() {
         [Cond::Lt, Cond::SLe, Cond::Eq, Cond::Ne].map(|cond| Operation::Refine(Relation::taken(cond), Width::W64)),
     );
     prove_at_64(&[DomainKind::Interval, DomainKind::SignedInterval], operations);
+}
+
+#[test]
+fn the_product_synchronisation_is_proven_at_6_bits() {
+    assert_eq!(symbolic::prove_sync(6, Duration::from_secs(120)), symbolic::Verdict::Proven);
 }

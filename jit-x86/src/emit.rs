@@ -53,7 +53,8 @@ impl Emitter {
         let ip = u64::from(self.offset());
         let (instruction, branch_target) = match *inst {
             Inst::Bind(label) => {
-                let slot = self.label_offsets.get_mut(label.0 as usize).ok_or(JitError::Internal("label out of range"))?;
+                let slot =
+                    self.label_offsets.get_mut(label.0 as usize).ok_or(JitError::Internal("label out of range"))?;
                 if *slot != UNBOUND {
                     return Err(JitError::Internal("label bound twice"));
                 }
@@ -65,7 +66,8 @@ impl Emitter {
             Inst::Jcc(cc, label) => (Instruction::with_branch(jcc_code(cc), ip), Some(label)),
             _ => (build(inst), None),
         };
-        let instruction = instruction.map_err(|e| JitError::Encode { inst: format!("{inst:?}"), message: e.to_string() })?;
+        let instruction =
+            instruction.map_err(|e| JitError::Encode { inst: format!("{inst:?}"), message: e.to_string() })?;
         let length = self
             .encoder
             .encode(&instruction, ip)
@@ -302,7 +304,9 @@ fn shift_code(op: ShiftOp, size: OpSize, count: ShiftCount) -> Code {
 fn build(inst: &Inst) -> Result<Instruction, iced_x86::IcedError> {
     use Code::*;
     match *inst {
-        Inst::AluRR { op, size, dst, src } => Instruction::with2(alu_codes(op, size).rm_r, reg(dst, size), reg(src, size)),
+        Inst::AluRR { op, size, dst, src } => {
+            Instruction::with2(alu_codes(op, size).rm_r, reg(dst, size), reg(src, size))
+        }
         Inst::AluRI { op, size, dst, imm } => Instruction::with2(alu_imm_code(op, size, imm), reg(dst, size), imm),
         Inst::AluRM { op, size, dst, src } => Instruction::with2(alu_codes(op, size).r_rm, reg(dst, size), memory(src)),
         Inst::AluMR { op, size, dst, src } => Instruction::with2(alu_codes(op, size).rm_r, memory(dst), reg(src, size)),

@@ -21,6 +21,7 @@
 //!   generated code makes into Rust (helpers, packet loads).
 //! - `code_memory`: executable memory that is never writable and executable at once.
 //! - [`JitMachine`], [`run_on_memory`]: compiling and running, with the interpreter's API.
+//! - [`object_run`]: programs of ELF objects, set up as the interpreter sets them up.
 //! - [`listing`]: the x86 listing interleaved with the eBPF instructions.
 //! - [`difftest`]: random programs run in both engines and compared.
 //!
@@ -37,6 +38,7 @@ pub mod inst;
 pub mod listing;
 mod lower;
 mod machine;
+pub mod object_run;
 mod runtime;
 mod validated;
 

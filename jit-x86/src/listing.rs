@@ -51,8 +51,8 @@ pub fn listing(machine: &JitMachine) -> String {
 
 #[cfg(test)]
 mod tests {
-    use bpfprove_semantics::interp::{CallxModel, RunConfig};
     use bpfprove_semantics::asm::llvm;
+    use bpfprove_semantics::interp::{CallxModel, RunConfig};
 
     use super::*;
     use crate::validated::Validated;

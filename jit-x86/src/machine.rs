@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use bpfprove_semantics::interp::memory::region_base;
-use bpfprove_semantics::interp::{
-    Access, Helpers, MAX_FRAMES, Memory, Outcome, RegionKind, RunConfig, Trap, TrapKind,
-};
+use bpfprove_semantics::interp::{Access, Helpers, MAX_FRAMES, Memory, Outcome, RegionKind, RunConfig, Trap, TrapKind};
 use bpfprove_semantics::isa::Reg;
 use bpfprove_semantics::program::{JumpTableId, Program, code_address, pc_of_code_address};
 

@@ -57,9 +57,9 @@ impl Session<'_> {
         self.table.clear();
         // Entry 0 covers the addresses around null and allows nothing.
         self.table.push(RegionEntry::default());
-        let count = self.memory.regions().count();
-        for index in 0..count {
-            let Some(region) = self.memory.region_mut(RegionId(index as u32)) else { break };
+        let mut index = 0;
+        while let Some(region) = self.memory.region_mut(RegionId(index)) {
+            index += 1;
             let len = region.bytes().len() as u64;
             let access = region.access();
             let host = region.bytes_mut().as_mut_ptr() as u64;

@@ -54,5 +54,11 @@ fn conformance_suite_through_the_jit() {
         }
     }
     println!("{} passed, {} failed", files.len() - failures.len(), failures.len());
-    assert!(failures.is_empty(), "{} of {} files failed through the JIT:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files failed through the JIT:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use bpfprove_semantics::conformance::{self, FileKind, RunOptions};
-use bpfprove_semantics::interp::CallxModel;
+use bpfprove_semantics::interp::{CallxModel, RunConfig};
+use bpfprove_semantics::program::Program;
 use clap::Args;
 
 use crate::Outcome;
@@ -35,9 +36,8 @@ pub(crate) struct PluginArgs {
 }
 
 pub(crate) fn run_directory(args: ConformanceArgs) -> Result<Outcome> {
-    if args.jit {
-        bail!("--jit: the x86-64 JIT does not exist yet; run without --jit to use the interpreter");
-    }
+    let engine: &conformance::Engine<'_> =
+        if args.jit { &bpfprove_jit_x86::conformance_engine } else { &conformance::interpreter };
     let files = data_files(&args.dir)?;
     if files.is_empty() {
         bail!("{}: no .data files found", args.dir.display());
@@ -46,7 +46,7 @@ pub(crate) fn run_directory(args: ConformanceArgs) -> Result<Outcome> {
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
         let text = input::read_text(path)?;
-        let verdict = conformance::run_file_text(&text, FileKind::of_path(path), &options);
+        let verdict = conformance::run_file_text_with(&text, FileKind::of_path(path), &options, engine);
         if verdict.passed {
             passed += 1;
         } else {
@@ -76,11 +76,12 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// prints r0 in hex and exits 0, or prints the error and exits non-zero.
 pub(crate) fn plugin(args: PluginArgs) -> Result<Outcome> {
     let mut callx_model = CallxModel::HelperId;
+    let mut jit = false;
     for option in args.options.iter().flat_map(|o| o.split_whitespace()) {
         match option {
             "--callx-model=address" => callx_model = CallxModel::Address,
             "--callx-model=helper-id" => callx_model = CallxModel::HelperId,
-            "--jit" => bail!("--jit: the x86-64 JIT does not exist yet"),
+            "--jit" => jit = true,
             other => bail!("unknown plugin option `{other}`"),
         }
     }
@@ -89,7 +90,15 @@ pub(crate) fn plugin(args: PluginArgs) -> Result<Outcome> {
     let bytecode = conformance::parse_hex(&stdin).context("program on stdin")?;
     let mut memory = conformance::parse_hex(&args.memory).context("memory argument")?;
     let options = RunOptions::new(callx_model, conformance::SUITE_INSTRUCTION_BUDGET);
-    match conformance::run_plugin(&bytecode, &mut memory, &options) {
+    let result = if jit {
+        let config = RunConfig::new(callx_model, conformance::SUITE_INSTRUCTION_BUDGET);
+        Program::from_bytes(&bytecode)
+            .map_err(|error| error.to_string())
+            .and_then(|program| bpfprove_jit_x86::conformance_engine(&program, &mut memory, &config))
+    } else {
+        conformance::run_plugin(&bytecode, &mut memory, &options).map_err(|error| error.to_string())
+    };
+    match result {
         Ok(r0) => {
             println!("{r0:x}");
             Ok(Outcome::Success)

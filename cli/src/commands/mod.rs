@@ -2,5 +2,7 @@
 
 pub(crate) mod asm;
 pub(crate) mod conformance;
+pub(crate) mod difftest;
+pub(crate) mod jit;
 pub(crate) mod prove_domains;
 pub(crate) mod run;

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use bpfprove_jit_x86 as jit_x86;
+use bpfprove_jit_x86::object_run::JitObjectRunner;
 use bpfprove_semantics::conformance;
 use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
@@ -62,9 +64,6 @@ pub(crate) struct RunArgs {
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
-    if args.jit {
-        bail!("--jit: the x86-64 JIT does not exist yet; run without --jit to use the interpreter");
-    }
     let config = RunConfig::new(args.callx_model.into(), args.budget);
     if let Some(object) = input::load_object_if_elf(&args.file)? {
         return run_object(&object, &args, config);
@@ -74,7 +73,13 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     }
     let program = input::load_program(&args.file, args.format)?;
     let mut memory = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
-    match interp::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers) {
+    let result = if args.jit {
+        jit_x86::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers)
+            .with_context(|| format!("{}: the JIT cannot compile it", args.file.display()))?
+    } else {
+        interp::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers)
+    };
+    match result {
         Ok(outcome) => {
             println!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions);
             Ok(Outcome::Success)
@@ -91,12 +96,17 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     let program = input::select_program(object, args.section.as_deref(), args.function.as_deref())
         .with_context(|| args.file.display().to_string())?;
     let input = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
-    let mut runner = ObjectRunner::new(object, program, config)
-        .with_context(|| format!("{}: program {}", args.file.display(), program.name))?;
-    let run = runner.run(&input).with_context(|| format!("{}: program {}", args.file.display(), program.name))?;
+    let name = || format!("{}: program {}", args.file.display(), program.name);
+    let mut runner = ObjectRunner::new(object, program, config.clone()).with_context(name)?;
+    let (run, maps) = if args.jit {
+        let mut jit = JitObjectRunner::new(object, program, config).with_context(name)?;
+        (jit.run(&input).with_context(name)?, jit.maps().clone())
+    } else {
+        (runner.run(&input).with_context(name)?, runner.maps().clone())
+    };
     println!("program {} (section {}, type {})", program.name, program.section, runner.program_type());
     for output in &run.outputs {
-        println!("{}", elf_run::describe_output(output, runner.maps()));
+        println!("{}", elf_run::describe_output(output, &maps));
     }
     match run.result {
         Ok(outcome) => {

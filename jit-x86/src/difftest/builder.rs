@@ -91,7 +91,10 @@ impl Builder {
             .tables
             .iter()
             .enumerate()
-            .map(|(i, targets)| JumpTable { name: format!("JT{i}"), targets: targets.iter().map(|&l| slot(l)).collect() })
+            .map(|(i, targets)| JumpTable {
+                name: format!("JT{i}"),
+                targets: targets.iter().map(|&l| slot(l)).collect(),
+            })
             .collect();
         let parts = ProgramParts {
             labels: BTreeMap::new(),

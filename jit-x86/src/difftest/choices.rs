@@ -19,7 +19,7 @@ impl<'a> Choices<'a> {
     }
 
     /// The next raw decision.
-    pub fn next(&mut self) -> u64 {
+    pub fn raw(&mut self) -> u64 {
         let value = self.data.get(self.position).copied().unwrap_or(0);
         self.position += 1;
         value
@@ -27,7 +27,7 @@ impl<'a> Choices<'a> {
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.raw() % n.max(1)
     }
 
     /// An index into a slice of `len` elements (`len > 0`).
@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(choices.below(5), 2);
         assert!(choices.chance(50));
         assert!(choices.exhausted());
-        assert_eq!(choices.next(), 0);
+        assert_eq!(choices.raw(), 0);
         assert!(!choices.chance(99));
         assert_eq!(choices.pick(&['a', 'b']), 'a');
     }

@@ -14,6 +14,7 @@
 //! and through a call table in the context), `gotox` switches through jump tables, legacy
 //! packet loads, early exits, and rarely an instruction that traps outright.
 
+use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 use bpfprove_semantics::isa::{
     AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, RegSet, Size, Width,
@@ -95,8 +96,10 @@ struct Gen<'c, 'd> {
     /// Entry label of each function; 0 is main.
     entries: Vec<LabelId>,
     callx_model: CallxModel,
-    /// Whether any jump table exists (for wild loads from one).
+    /// The jump tables declared so far (for loads from one).
     tables: Vec<bpfprove_semantics::program::JumpTableId>,
+    /// The virtual context's program type.
+    program_type: ProgramType,
 }
 
 /// Generates a case from `choices`.
@@ -105,7 +108,9 @@ pub fn generate(choices: &mut Choices<'_>) -> Case {
     let callx_model = if choices.chance(15) { CallxModel::HelperId } else { CallxModel::Address };
     let budget = if choices.chance(25) { 1 + choices.below(300) } else { 100_000 };
     let world_bytes = World::random(choices);
-    let mut g = Gen { c: choices, b: Builder::default(), entries: Vec::new(), callx_model, tables: Vec::new() };
+    let program_type = world_bytes.program_type;
+    let mut g =
+        Gen { c: choices, b: Builder::default(), entries: Vec::new(), callx_model, tables: Vec::new(), program_type };
     g.entries = (0..function_count).map(|_| g.b.label()).collect();
     for function in 0..function_count {
         g.function(function);
@@ -168,11 +173,11 @@ impl Gen<'_, '_> {
     }
 
     fn imm(&mut self) -> i32 {
-        if self.c.chance(70) { self.c.pick(&EDGE_IMMS) } else { self.c.next() as i32 }
+        if self.c.chance(70) { self.c.pick(&EDGE_IMMS) } else { self.c.raw() as i32 }
     }
 
     fn value64(&mut self) -> u64 {
-        if self.c.chance(70) { self.c.pick(&EDGE_U64S) } else { self.c.next() }
+        if self.c.chance(70) { self.c.pick(&EDGE_U64S) } else { self.c.raw() }
     }
 
     fn width(&mut self) -> Width {
@@ -231,7 +236,7 @@ impl Gen<'_, '_> {
             55..63 if nested => self.branch(st, function, depth),
             63..69 if nested => self.counted_loop(st, function, depth),
             69..75 => self.local_call(st, function),
-            75..80 => self.helper_call(st),
+            75..80 => self.helper_call(st, function),
             80..85 => self.callx(st, function),
             85..89 if nested => self.switch(st, function, depth),
             89..92 => self.early_exit(st),
@@ -272,6 +277,12 @@ impl Gen<'_, '_> {
                 dst: defined,
                 bits: self.c.pick(&[16, 32, 64]),
             },
+            3 if self.c.chance(30) => {
+                let kind = self.c.pick(&[LddwKind::MapIdx, LddwKind::MapIdxValue]);
+                let imm = self.c.pick(&[0, 1, 0, 0, 2, -1]);
+                let next_imm = if self.c.chance(80) { 8 * self.c.below(4) as i32 } else { self.c.raw() as i32 };
+                Insn::Lddw { dst: self.writable(*st), kind, imm, next_imm }
+            }
             _ => {
                 let (imm, next_imm) = Insn::lddw_split(self.value64());
                 Insn::Lddw { dst: self.writable(*st), kind: LddwKind::Imm64, imm, next_imm }
@@ -288,7 +299,10 @@ impl Gen<'_, '_> {
             0..30 => {
                 self.emit(st, Self::mov(reg, Operand::Reg(Reg::R10)));
                 let shift = -8 * self.c.below(64) as i16;
-                self.emit(st, Insn::Alu { width: Width::W64, op: BinOp::Add, dst: reg, src: Operand::Imm(shift.into()) });
+                self.emit(
+                    st,
+                    Insn::Alu { width: Width::W64, op: BinOp::Add, dst: reg, src: Operand::Imm(shift.into()) },
+                );
                 ((-512 - shift, -shift), false)
             }
             30..48 => {
@@ -320,11 +334,33 @@ impl Gen<'_, '_> {
                 let scratch = if reg == Reg::R0 { Reg::R1 } else { Reg::R0 };
                 if st.reserved & bit(scratch) == 0 {
                     self.emit(st, Insn::Lddw { dst: scratch, kind: LddwKind::Imm64, imm, next_imm });
-                    self.emit(st, Insn::Alu { width: Width::W64, op: BinOp::Add, dst: reg, src: Operand::Reg(scratch) });
+                    self.emit(
+                        st,
+                        Insn::Alu { width: Width::W64, op: BinOp::Add, dst: reg, src: Operand::Reg(scratch) },
+                    );
                 }
                 ((-512, 0), false)
             }
-            90..95 => {
+            90..93 => {
+                // The virtual context: its fields, read through the runtime.
+                self.emit(st, load_from_ctx(world::CTX_VIRTUAL));
+                ((0, self.virtual_context_len()), false)
+            }
+            93..96 => {
+                // The virtual context's packet, through its `data` field.
+                self.emit(st, load_from_ctx(world::CTX_VIRTUAL));
+                let data = self.virtual_data_offset();
+                self.emit(st, Insn::Load { size: Size::W, signed: false, dst: reg, src: reg, off: data });
+                ((0, world::VIRTUAL_PACKET_LEN as i16), false)
+            }
+            96..98 => {
+                // A map value through a map lddw.
+                let offset = 8 * self.c.below(3) as i32;
+                let map = self.c.pick(&[0, 0, 0, 0, 1, 2]);
+                self.emit(st, Insn::Lddw { dst: reg, kind: LddwKind::MapIdxValue, imm: map, next_imm: offset });
+                ((-offset as i16, world::MAP_LEN as i16 - offset as i16), false)
+            }
+            98 => {
                 // The base of region k, which may or may not exist.
                 let address = (1 + self.c.below(20)) << 32;
                 let (imm, next_imm) = Insn::lddw_split(address);
@@ -336,6 +372,22 @@ impl Gen<'_, '_> {
                 self.emit(st, Self::mov(reg, Operand::Reg(value)));
                 ((0, 8), false)
             }
+        }
+    }
+
+    /// Bytes of the virtual context's structure that fields may be read from.
+    fn virtual_context_len(&self) -> i16 {
+        match self.program_type {
+            ProgramType::Xdp => 24,
+            _ => 96,
+        }
+    }
+
+    /// Offset of the virtual context's `data` field.
+    fn virtual_data_offset(&self) -> i16 {
+        match self.program_type {
+            ProgramType::Xdp => 0,
+            _ => 76,
         }
     }
 
@@ -359,9 +411,10 @@ impl Gen<'_, '_> {
             (reg, range, read_only)
         };
         let kind = if read_only && self.c.chance(85) { 0 } else { self.c.below(5) };
+        let word = self.c.chance(30);
         match kind {
             0 | 1 => {
-                let size = self.c.pick(&[Size::DW, Size::W, Size::H, Size::B]);
+                let size = if word { Size::W } else { self.c.pick(&[Size::DW, Size::W, Size::H, Size::B]) };
                 let signed = size != Size::DW && self.c.chance(30);
                 let off = self.offset(range, size.bytes() as i16);
                 let dst = self.writable(*st);
@@ -380,7 +433,14 @@ impl Gen<'_, '_> {
     fn atomic(&mut self, st: &mut State, base: Reg, range: (i16, i16)) {
         let size = self.c.pick(&[Size::DW, Size::W]);
         let off = self.offset(range, size.bytes() as i16);
-        let op = self.c.pick(&[AtomicOp::Add, AtomicOp::Or, AtomicOp::And, AtomicOp::Xor, AtomicOp::Xchg, AtomicOp::CmpXchg]);
+        let op = self.c.pick(&[
+            AtomicOp::Add,
+            AtomicOp::Or,
+            AtomicOp::And,
+            AtomicOp::Xor,
+            AtomicOp::Xchg,
+            AtomicOp::CmpXchg,
+        ]);
         let fetch = matches!(op, AtomicOp::Xchg | AtomicOp::CmpXchg) || self.c.chance(50);
         let src = if fetch && op != AtomicOp::CmpXchg {
             // The old value lands in src, so it must be writable (and defined first).
@@ -465,10 +525,22 @@ impl Gen<'_, '_> {
         self.emit_to(st, Insn::Call(CallTarget::Local(0)), self.entries[callee]);
     }
 
-    fn helper_call(&mut self, st: &mut State) {
-        let id = self.c.pick(&[1, 2, 3, 5, 6, 7, 1, 3, 99]);
+    fn helper_call(&mut self, st: &mut State, function: usize) {
+        let id = self.c.pick(&[1, 2, 3, 5, 6, 7, 8, 1, 3, 8, 99]);
         self.arguments(st);
         match id {
+            // Run a later function as a callback, with the context as its r1.
+            8 => {
+                let callees = self.entries.len() - function - 1;
+                if callees > 0 && !self.c.chance(5) {
+                    let callee = self.entries[function + 1 + self.c.index(callees)];
+                    let insn = Insn::Lddw { dst: Reg::R1, kind: LddwKind::CodeAddr, imm: 0, next_imm: 0 };
+                    self.emit_to(st, insn, callee);
+                }
+                let count = self.c.below(5) as i32;
+                self.emit(st, Self::mov(Reg::R2, Operand::Imm(count)));
+                self.emit(st, Self::mov(Reg::R3, Operand::Reg(Reg::R9)));
+            }
             // Read or write through r1: point it into the context's data, or anywhere.
             2 | 3 | 7 if self.c.chance(70) => {
                 let off = world::CTX_DATA as i32 + 8 * self.c.below(4) as i32;

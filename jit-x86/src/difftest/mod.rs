@@ -39,10 +39,10 @@ pub struct Run {
 pub fn run_interpreter(case: &Case) -> Run {
     let machine = Machine::new(&case.program, case.config.clone());
     let (result, memory) = match machine.new_memory() {
-        Ok(mut memory) => match case.world.install(&mut memory) {
-            Ok(args) => (machine.run(&mut memory, &args, &mut TestHelpers), memory),
-            Err(error) => (Err(Trap { pc: 0, kind: error.into() }), memory),
-        },
+        Ok(mut memory) => {
+            let args = case.world.install(&mut memory).expect("a generated world fits in memory");
+            (machine.run(&mut memory, &args, &mut TestHelpers), memory)
+        }
         Err(trap) => (Err(trap), Memory::new()),
     };
     Run { result, memory }
@@ -52,10 +52,10 @@ pub fn run_interpreter(case: &Case) -> Run {
 pub fn run_jit(case: &Case) -> Result<Run, JitError> {
     let machine = JitMachine::new(Validated::structural(&case.program), case.config.clone())?;
     let (result, memory) = match machine.new_memory() {
-        Ok(mut memory) => match case.world.install(&mut memory) {
-            Ok(args) => (machine.run(&mut memory, &args, &mut TestHelpers), memory),
-            Err(error) => (Err(Trap { pc: 0, kind: error.into() }), memory),
-        },
+        Ok(mut memory) => {
+            let args = case.world.install(&mut memory).expect("a generated world fits in memory");
+            (machine.run(&mut memory, &args, &mut TestHelpers), memory)
+        }
         Err(trap) => (Err(trap), Memory::new()),
     };
     Ok(Run { result, memory })
@@ -113,7 +113,13 @@ fn memory_difference(interpreter: &Memory, jit: &Memory) -> String {
             return format!("region {} ({}): access {:?} vs {:?}", id.0, a.kind(), a.access(), b.access());
         }
         if let Some(at) = a.bytes().iter().zip(b.bytes()).position(|(x, y)| x != y) {
-            return format!("region {} ({}): byte {at} is {:#x} vs {:#x}", id.0, a.kind(), a.bytes()[at], b.bytes()[at]);
+            return format!(
+                "region {} ({}): byte {at} is {:#x} vs {:#x}",
+                id.0,
+                a.kind(),
+                a.bytes()[at],
+                b.bytes()[at]
+            );
         }
     }
     "packet or jump-table bookkeeping differs".to_string()

@@ -219,7 +219,8 @@ impl Lower<'_> {
     /// Byte-order conversion of the low `bits` of `dst`.
     pub(super) fn endian(&mut self, order: ByteOrder, dst: Reg, bits: u32) -> Result<(), JitError> {
         let d = self.write(dst)?;
-        let zero_extend_16 = Inst::ExtendReg { extend: Extend::Zero, from: MemWidth::H, size: OpSize::S32, dst: d, src: d };
+        let zero_extend_16 =
+            Inst::ExtendReg { extend: Extend::Zero, from: MemWidth::H, size: OpSize::S32, dst: d, src: d };
         match (order, bits) {
             (ByteOrder::ToLe, 16) => self.push(zero_extend_16),
             (ByteOrder::ToLe, 32) => self.push(Inst::MovRR { size: OpSize::S32, dst: d, src: d }),
@@ -248,7 +249,8 @@ impl Lower<'_> {
         let d = self.write(dst)?;
         if let Some(table) = self.program.table_loads().get(&pc) {
             self.push(load64(Gpr::Rax, field::TABLE_ADDRESSES));
-            let offset = i32::try_from(8 * u64::from(table.0)).map_err(|_| JitError::Internal("too many jump tables"))?;
+            let offset =
+                i32::try_from(8 * u64::from(table.0)).map_err(|_| JitError::Internal("too many jump tables"))?;
             self.push(Inst::Load { width: MemWidth::D, extend: Extend::Zero, dst: d, src: Mem::at(Gpr::Rax, offset) });
             return Ok(());
         }
@@ -286,7 +288,12 @@ impl Lower<'_> {
         self.push(load64(Gpr::Rax, field::MAP_SLOTS));
         self.push(Inst::AluMI { op: AluOp::Cmp, size: OpSize::S64, dst: Mem::at(Gpr::Rax, base + present), imm: 0 });
         self.push(Inst::Jcc(CondCode::E, unbound));
-        self.push(Inst::Load { width: MemWidth::D, extend: Extend::Zero, dst: d, src: Mem::at(Gpr::Rax, base + value) });
+        self.push(Inst::Load {
+            width: MemWidth::D,
+            extend: Extend::Zero,
+            dst: d,
+            src: Mem::at(Gpr::Rax, base + value),
+        });
         if kind == LddwKind::MapIdxValue && offset != 0 {
             match i32::try_from(offset) {
                 Ok(imm) => self.push(Inst::AluRI { op: AluOp::Add, size: OpSize::S64, dst: d, imm }),

@@ -151,10 +151,15 @@ impl Lower<'_> {
         self.push(Inst::Jmp(self.routines.normal_exit));
     }
 
-    /// Points `rax` at the region-table entry of stack frame `rax`.
+    /// Turns frame number `register` into the address of its region-table entry.
     fn frame_entry(&mut self, register: Gpr) {
         // Frame f is region f, whose entry is f + 1.
-        self.push(Inst::Shift { op: ShiftOp::Shl, size: OpSize::S64, dst: register, count: ShiftCount::Imm(ENTRY_SHIFT) });
+        self.push(Inst::Shift {
+            op: ShiftOp::Shl,
+            size: OpSize::S64,
+            dst: register,
+            count: ShiftCount::Imm(ENTRY_SHIFT),
+        });
         self.push(Inst::AluRM { op: AluOp::Add, size: OpSize::S64, dst: register, src: ctx_field(field::TABLE) });
         self.push(Inst::AluRI { op: AluOp::Add, size: OpSize::S64, dst: register, imm: 1 << ENTRY_SHIFT });
     }

@@ -5,7 +5,9 @@ use bpfprove_semantics::interp::STACK_FRAME_BYTES;
 use bpfprove_semantics::isa::{AtomicOp, Operand, Reg, Size};
 
 use super::{Completion, Lower, Stub, load64};
-use crate::abi::{self, ACCESS_ATOMIC, ACCESS_LOAD, ACCESS_STORE, ENTRY_HOST, ENTRY_READ_LEN, ENTRY_SHIFT, ENTRY_WRITE_LEN, field};
+use crate::abi::{
+    self, ACCESS_ATOMIC, ACCESS_LOAD, ACCESS_STORE, ENTRY_HOST, ENTRY_READ_LEN, ENTRY_SHIFT, ENTRY_WRITE_LEN, field,
+};
 use crate::error::JitError;
 use crate::inst::{AluOp, CondCode, Extend, Gpr, Inst, Mem, MemWidth, OpSize, ShiftCount, ShiftOp};
 
@@ -75,7 +77,12 @@ impl Lower<'_> {
         let limit = if access == ACCESS_LOAD { ENTRY_READ_LEN } else { ENTRY_WRITE_LEN };
         self.push(Inst::AluRM { op: AluOp::Cmp, size: OpSize::S64, dst: Gpr::Rdx, src: Mem::at(Gpr::Rcx, limit) });
         self.push(Inst::Jcc(CondCode::A, stub));
-        self.push(Inst::Load { width: MemWidth::D, extend: Extend::Zero, dst: Gpr::Rcx, src: Mem::at(Gpr::Rcx, ENTRY_HOST) });
+        self.push(Inst::Load {
+            width: MemWidth::D,
+            extend: Extend::Zero,
+            dst: Gpr::Rcx,
+            src: Mem::at(Gpr::Rcx, ENTRY_HOST),
+        });
         Mem::indexed(Gpr::Rcx, Gpr::Rdx, 1, -bytes)
     }
 
@@ -86,7 +93,15 @@ impl Lower<'_> {
     }
 
     /// `dst = *(size *)(src + off)`, sign-extended for `ldsx`.
-    pub(super) fn load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, src: Reg, off: i16) -> Result<(), JitError> {
+    pub(super) fn load(
+        &mut self,
+        pc: usize,
+        size: Size,
+        signed: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) -> Result<(), JitError> {
         let d = self.write(dst)?;
         let resume = self.label();
         let operand = if src == Reg::R10 && inside_frame(off, size.bytes() as i32) {

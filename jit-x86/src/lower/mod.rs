@@ -26,6 +26,7 @@
 mod alu;
 mod control;
 mod memory;
+mod uninit;
 
 use std::collections::BTreeMap;
 
@@ -281,10 +282,20 @@ pub(crate) fn lower(program: &Program, callx_model: CallxModel, runtime: Runtime
     if slots >= MAX_SLOTS {
         return Err(JitError::ProgramTooLarge { slots, limit: MAX_SLOTS });
     }
+    let undefined = uninit::surely_undefined(program);
     let static_traps: BTreeMap<usize, TrapKind> = program
         .insns()
         .iter()
-        .filter_map(|d| static_trap(program, d.pc, &d.insn).map(|kind| (d.pc, kind)))
+        .filter_map(|d| {
+            // The interpreter checks reads before it executes anything.
+            let undefined_reads = d.insn.register_effects().reads.bits() & undefined[d.pc];
+            let first_undefined = (undefined_reads != 0).then(|| Reg::new(undefined_reads.trailing_zeros() as u8));
+            let kind = match first_undefined.flatten() {
+                Some(reg) => Some(TrapKind::UninitialisedRegister { reg }),
+                None => static_trap(program, d.pc, &d.insn),
+            };
+            kind.map(|kind| (d.pc, kind))
+        })
         .collect();
     let starts = segment_starts(program, &static_traps);
 

@@ -105,12 +105,14 @@ fn write_section(out: &mut String, object: &Object, index: usize, code: &CodeSec
     for function in &code.functions {
         let scope = if function.global { "global" } else { "local" };
         let _ = writeln!(out, "\n<{}>: {scope}, slots {}..{}", function.name, function.start, function.end);
+        // Columns change within a line; print each source line once per run of slots.
         let mut last_line = None;
         for decoded in code.insns.iter().filter(|d| (function.start..function.end).contains(&d.pc)) {
-            if let Some(line) = lines.get(&decoded.pc).filter(|l| Some(**l) != last_line) {
+            let line = lines.get(&decoded.pc).filter(|l| Some((&l.file, l.line)) != last_line);
+            if let Some(line) = line {
                 let file = line.file.rsplit('/').next().unwrap_or(&line.file);
                 let _ = writeln!(out, "; {file}:{}: {}", line.line, line.text.trim());
-                last_line = Some(*line);
+                last_line = Some((&line.file, line.line));
             }
             let text = code.objdump_text(decoded);
             let note = annotation(object, code, decoded.pc, &decoded.insn)

@@ -41,8 +41,9 @@ pub enum ProgramType {
     RawTracepoint,
 }
 
-/// Section-name prefixes and the program type they select, in libbpf's order: a section
-/// matches a prefix when it equals it or continues it with `/`.
+/// Section-name prefixes and the program type they select. A section matches a prefix when
+/// it equals it or continues it with `/`: libbpf's rule for `kprobe+`-style names, applied
+/// to all (libbpf takes only some names, like `xdp/devmap`, after a bare `xdp`).
 const SECTION_PREFIXES: &[(&str, ProgramType)] = &[
     ("socket", ProgramType::SocketFilter),
     ("kprobe", ProgramType::Kprobe),
@@ -333,14 +334,10 @@ pub enum ContextError {
 }
 
 /// Adds the context (and packet) regions for a run of a `program_type` program on `input`
-/// to `memory`: for packet types `input` is the packet, otherwise the context's bytes. Any
-/// earlier context and packet of `memory` become inaccessible.
+/// to `memory`: for packet types `input` is the packet, otherwise the context's bytes. The
+/// new context replaces any earlier virtual context; [`retire`] the earlier regions to make
+/// them inaccessible.
 pub fn install(memory: &mut Memory, program_type: ProgramType, input: &[u8]) -> Result<InstalledContext, ContextError> {
-    if let Some(old) = memory.context_view() {
-        let (region, packet) = (old.region, old.packet);
-        memory.set_access(region, Access::None);
-        memory.set_access(packet, Access::None);
-    }
     memory.clear_context_view();
     match program_type.context() {
         ContextKind::Packet(layout) => {
@@ -362,6 +359,14 @@ pub fn install(memory: &mut Memory, program_type: ProgramType, input: &[u8]) -> 
             let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
             Ok(InstalledContext { context, packet: None })
         }
+    }
+}
+
+/// Makes the regions of an earlier run's context inaccessible.
+pub fn retire(memory: &mut Memory, installed: InstalledContext) {
+    memory.set_access(installed.context, Access::None);
+    if let Some(packet) = installed.packet {
+        memory.set_access(packet, Access::None);
     }
 }
 
@@ -566,8 +571,9 @@ mod tests {
     }
 
     #[test]
-    fn a_new_context_retires_the_old_one() {
+    fn a_new_context_replaces_the_old_one() {
         let (mut memory, first) = installed(ProgramType::Xdp, &[1]);
+        retire(&mut memory, first);
         let second = install(&mut memory, ProgramType::Xdp, &[2, 3]).expect("small");
         let old_packet = region_base(first.packet.expect("packet"));
         assert!(memory.load(old_packet, Size::B).is_err());

@@ -22,7 +22,7 @@
 
 use thiserror::Error;
 
-use super::context::{self, ContextError, ProgramType};
+use super::context::{self, ContextError, InstalledContext, ProgramType};
 use super::kernel_helpers::{KernelHelpers, Output};
 use super::maps::{MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
@@ -69,6 +69,8 @@ pub struct ObjectRunner<'a> {
     machine: Machine,
     memory: Memory,
     helpers: KernelHelpers,
+    /// The context of the last run, retired when the next one starts.
+    last_context: Option<InstalledContext>,
 }
 
 impl<'a> ObjectRunner<'a> {
@@ -81,7 +83,7 @@ impl<'a> ObjectRunner<'a> {
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory)?;
         let helpers = KernelHelpers::new(maps, program_type);
-        Ok(ObjectRunner { object, program, program_type, machine, memory, helpers })
+        Ok(ObjectRunner { object, program, program_type, machine, memory, helpers, last_context: None })
     }
 
     /// The program's type.
@@ -92,7 +94,11 @@ impl<'a> ObjectRunner<'a> {
     /// Runs the program once on `input`: the packet for packet program types (XDP, tc,
     /// socket filters), the context's bytes otherwise.
     pub fn run(&mut self, input: &[u8]) -> Result<ProgramRun, ObjectRunError> {
+        if let Some(last) = self.last_context.take() {
+            context::retire(&mut self.memory, last);
+        }
         let installed = context::install(&mut self.memory, self.program_type, input)?;
+        self.last_context = Some(installed);
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
@@ -165,5 +171,107 @@ pub fn describe_output(output: &Output, maps: &MapTable) -> String {
         Output::RingBuffer { map, bytes } => format!("ringbuf {}: {} bytes: {}", name(*map), bytes.len(), hex(bytes)),
         Output::PerfEvent { map, bytes } => format!("perf_event {}: {} bytes: {}", name(*map), bytes.len(), hex(bytes)),
         Output::TracePrintk(text) => format!("trace_printk: {}", text.trim_end_matches('\n')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asm;
+    use crate::elf::MapId;
+    use crate::interp::CallxModel;
+    use crate::interp::maps::tests::{data, map, object};
+    use crate::interp::memory::FaultReason;
+
+    fn config() -> RunConfig {
+        RunConfig::new(CallxModel::Address, 10_000)
+    }
+
+    #[test]
+    fn xdp_programs_read_their_packet_through_the_context() {
+        // r0 = data_end - data, plus packet[0] when the packet is not empty.
+        let text = "
+            r2 = *(u32 *)(r1 + 0)
+            r3 = *(u32 *)(r1 + 4)
+            r0 = r3
+            r0 -= r2
+            r4 = r2
+            r4 += 1
+            if r4 > r3 goto out
+            r5 = *(u8 *)(r2 + 0)
+            r0 += r5
+        out:
+            exit";
+        let object = object("xdp", vec![], asm::llvm::parse(text).expect("valid"));
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("xdp");
+        assert_eq!(runner.program_type(), ProgramType::Xdp);
+        assert_eq!(runner.run(&[40, 0, 0]).expect("packet").result.map(|o| o.r0), Ok(43));
+        assert_eq!(runner.run(&[]).expect("packet").result.map(|o| o.r0), Ok(0));
+    }
+
+    #[test]
+    fn maps_and_global_data_persist_across_runs() {
+        // counter = lookup(counts, &0); *counter += 1; r0 = *counter + .rodata[2].
+        let text = "
+            r6 = 0
+            *(u32 *)(r10 - 4) = r6
+            r1 = 0 ll
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto out
+            r1 = *(u64 *)(r0 + 0)
+            r1 += 1
+            *(u64 *)(r0 + 0) = r1
+            r6 = r1
+        out:
+            r7 = 0x200000001 ll
+            r0 = *(u8 *)(r7 + 0)
+            r0 += r6
+            exit";
+        let mut program = asm::llvm::parse(text).expect("valid").to_bytes();
+        // The `lddw` at slot 2 loads map 0's handle (src_reg 5 = MapIdx), the one at slot 12
+        // the address of byte 2 of map 1 (src_reg 6 = MapIdxValue, imm = map, next_imm = offset).
+        program[2 * 8 + 1] |= 5 << 4;
+        program[12 * 8 + 1] |= 6 << 4;
+        let program = crate::program::Program::from_bytes(&program).expect("valid");
+        let maps = vec![map("counts", 2, 4, 8, 1), data(".rodata", &[0, 0, 40], true)];
+        let object = object("socket", maps, program);
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("socket");
+        for count in 1..=3 {
+            assert_eq!(runner.run(&[0; 20]).expect("packet").result.map(|o| o.r0), Ok(40 + count));
+        }
+        let entries = runner.maps().entries(runner.memory(), MapId(0));
+        assert_eq!(entries, [(0u32.to_le_bytes().to_vec(), 3u64.to_le_bytes().to_vec())]);
+    }
+
+    #[test]
+    fn traps_name_the_packet_and_old_inputs_are_retired() {
+        let text = "r2 = *(u32 *)(r1 + 76)\n r0 = *(u8 *)(r2 + 0)\n exit";
+        let object = object("tc", vec![], asm::llvm::parse(text).expect("valid"));
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("tc");
+        assert_eq!(runner.run(&[9]).expect("packet").result.map(|o| o.r0), Ok(9));
+        let trap = runner.run(&[]).expect("packet").result.expect_err("empty packet");
+        let TrapKind::Memory(fault) = trap.kind else { panic!("{trap}") };
+        assert_eq!((trap.pc, fault.reason), (1, FaultReason::OutOfBounds));
+        let packets = runner.memory().regions().filter(|(_, r)| r.kind() == super::super::RegionKind::Packet);
+        let live: Vec<_> = packets.filter(|(_, r)| r.access() != super::super::Access::None).collect();
+        assert_eq!(live.len(), 1, "only the last run's packet is accessible");
+    }
+
+    #[test]
+    fn unknown_sections_and_oversized_contexts_are_errors() {
+        let program = asm::llvm::parse("r0 = 0\n exit").expect("valid");
+        let object = object("fentry/foo", vec![], program.clone());
+        let error = ObjectRunner::new(&object, &object.programs[0], config()).expect_err("unknown type");
+        assert!(matches!(error, ObjectRunError::UnknownProgramType { .. }), "{error}");
+        let object = object_kprobe(program);
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("kprobe");
+        assert!(matches!(runner.run(&[0; 200]), Err(ObjectRunError::Context(ContextError::TooLong { .. }))));
+        assert_eq!(runner.run(&[0; 8]).expect("padded").result.map(|o| o.r0), Ok(0));
+    }
+
+    fn object_kprobe(program: crate::program::Program) -> Object {
+        object("kprobe/do_sys_open", vec![], program)
     }
 }

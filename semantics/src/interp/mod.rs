@@ -8,7 +8,10 @@
 //!   naming region, offset and size;
 //! - [`helpers`]: helper calls behind the [`Helpers`] trait;
 //! - [`Machine`]: a program prepared for repeated runs, and its execution loop;
-//! - [`Trap`]: every abnormal end, typed.
+//! - [`Trap`]: every abnormal end, typed;
+//! - for programs of ELF objects: [`context`] (program types chosen from section names, and
+//!   their contexts), [`maps`] (map handles and values), [`kernel_helpers`] (Linux's helpers,
+//!   deterministic) and [`elf_run`], which puts them together.
 //!
 //! Machine rules beyond the ISA, which the JIT must match:
 //! - `r10` is read-only: an instruction that would write it traps
@@ -26,6 +29,17 @@
 //!   8-byte code addresses ([`crate::program::code_address`]).
 //! - The instruction budget bounds every run: the instruction after the last one it allows
 //!   traps ([`TrapKind::BudgetExhausted`]).
+//! - `lddw` kinds `MapIdx`/`MapIdxValue` load what the memory binds to the map index
+//!   ([`memory::MapBinding`]: a map handle, which is an address in no region, or the address
+//!   of the map's first value plus the offset); an unbound index traps
+//!   ([`TrapKind::UnsupportedLddw`]).
+//! - A load or store the memory refuses is offered to the run's virtual context
+//!   ([`context::load`]/[`context::store`]) before it traps: packet contexts (`xdp_md`,
+//!   `__sk_buff`) are inaccessible regions whose fields only that cold path reads, so a
+//!   32-bit load of `data`/`data_end` yields a 64-bit packet address.
+//! - A helper may run program code ([`CodeRunner`], for `bpf_loop`): the callee runs in the
+//!   frame above the caller's, out of the same instruction budget; a trap inside it ends the
+//!   run as [`HelperError::Callback`] of the calling helper.
 //!
 //! [`run_on_memory`] is the bpf_conformance entry point. For anything else, prepare a
 //! [`Machine`] once and give each run a [`Memory`] with the regions it needs:

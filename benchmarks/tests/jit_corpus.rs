@@ -1,0 +1,114 @@
+//! Every corpus program, at every cpu level, gives identical results in the JIT and in the
+//! interpreter: the same outcome or trap, the same outputs (ring buffers, perf events,
+//! `trace_printk`), and the same memory afterwards (context, packet, stacks, maps, global
+//! data), run after run on one runner each, so map state carries over alike.
+
+mod common;
+
+use bpfprove_jit_x86::object_run::JitObjectRunner;
+use bpfprove_semantics::elf;
+use bpfprove_semantics::interp::context::ContextKind;
+use bpfprove_semantics::interp::elf_run::ObjectRunner;
+use bpfprove_semantics::interp::{CallxModel, RunConfig};
+
+/// Random inputs per program and cpu, besides the fixed packets.
+const RANDOM_INPUTS: usize = 16;
+
+/// A seeded xorshift64* generator: the same inputs on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// Ethernet + IPv4 + a TCP header to port 80, and Ethernet + IPv6: deeper parser paths.
+fn packets() -> Vec<Vec<u8>> {
+    let mut ipv4 = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00];
+    ipv4.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    ipv4.extend_from_slice(&[0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0]);
+    let mut ipv6 = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x86, 0xdd, 0x60, 0, 0, 0, 0, 8, 17, 64];
+    ipv6.extend_from_slice(&[0x20; 40]);
+    vec![Vec::new(), vec![0; 14], ipv4, ipv6, vec![0xff; 1600]]
+}
+
+fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut inputs = match context {
+        ContextKind::Packet(_) => packets(),
+        ContextKind::Raw { .. } => Vec::new(),
+    };
+    for _ in 0..RANDOM_INPUTS {
+        inputs.push(match context {
+            ContextKind::Packet(_) => {
+                let len = (rng.next() % 129) as usize;
+                rng.bytes(len)
+            }
+            ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
+        });
+    }
+    inputs
+}
+
+/// The first difference between the two runners' memories, in words.
+fn difference(interpreter: &ObjectRunner<'_>, jit: &JitObjectRunner) -> String {
+    let (a, b) = (interpreter.memory(), jit.memory());
+    let (ours, theirs): (Vec<_>, Vec<_>) = (a.regions().collect(), b.regions().collect());
+    if ours.len() != theirs.len() {
+        return format!("{} regions vs {}", ours.len(), theirs.len());
+    }
+    for ((id, x), (_, y)) in ours.iter().zip(&theirs) {
+        if x != y {
+            let at = x.bytes().iter().zip(y.bytes()).position(|(p, q)| p != q);
+            return format!(
+                "region {} ({}): access {:?} vs {:?}, first differing byte {at:?}",
+                id.0,
+                x.kind(),
+                x.access(),
+                y.access()
+            );
+        }
+    }
+    "bookkeeping (packet, jump tables, maps or context view)".to_string()
+}
+
+#[test]
+fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
+    if !common::tools_present() {
+        return;
+    }
+    let (mut runs, mut programs) = (0, 0);
+    let mut failures = Vec::new();
+    for (cpu, stem, path) in common::objects() {
+        let object = elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for program in &object.programs {
+            let config = RunConfig::new(CallxModel::Address, 1_000_000);
+            let Ok(mut interpreter) = ObjectRunner::new(&object, program, config.clone()) else { continue };
+            let mut jit = JitObjectRunner::new(&object, program, config)
+                .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the JIT cannot compile it: {e}", program.name));
+            programs += 1;
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ programs as u64);
+            for input in inputs(interpreter.program_type().context(), &mut rng) {
+                let expected = interpreter.run(&input);
+                let actual = jit.run(&input);
+                runs += 1;
+                let name = format!("{cpu} {stem} {} on {} input bytes", program.name, input.len());
+                if actual != expected {
+                    failures.push(format!("{name}: interpreter {expected:?}, JIT {actual:?}"));
+                } else if jit.memory() != interpreter.memory() {
+                    failures.push(format!("{name}: memory differs after the run: {}", difference(&interpreter, &jit)));
+                }
+            }
+        }
+    }
+    println!("{programs} programs, {runs} runs, {} differ", failures.len());
+    assert!(failures.is_empty(), "{} of {runs} runs differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(programs >= 100 && runs > 1000, "only {programs} programs, {runs} runs");
+}

@@ -1,0 +1,85 @@
+//! Running a program of a loaded ELF object through the JIT, set up exactly as the
+//! interpreter's `interp::elf_run::ObjectRunner` sets it up (program type from the section,
+//! maps and global data, Linux's helpers, a fresh context per run), so the two can be
+//! compared run for run.
+
+use bpfprove_semantics::elf::{LoadedProgram, Object};
+use bpfprove_semantics::interp::context::{self, InstalledContext, ProgramType};
+use bpfprove_semantics::interp::elf_run::{ObjectRunError, ProgramRun};
+use bpfprove_semantics::interp::maps::MapTable;
+use bpfprove_semantics::interp::memory::region_base;
+use bpfprove_semantics::interp::{KernelHelpers, Memory, RunConfig};
+use thiserror::Error;
+
+use crate::error::JitError;
+use crate::machine::JitMachine;
+use crate::validated::Validated;
+
+/// Why an object's program could not be prepared for the JIT.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum JitObjectError {
+    /// Setting up the run failed as it would in the interpreter.
+    #[error(transparent)]
+    Run(#[from] ObjectRunError),
+    /// The program did not compile.
+    #[error(transparent)]
+    Jit(#[from] JitError),
+}
+
+/// One program of an object, compiled and ready for runs; keeps memory, maps and helper
+/// state between runs, as the interpreter's runner does.
+#[derive(Debug)]
+pub struct JitObjectRunner {
+    program_type: ProgramType,
+    machine: JitMachine,
+    memory: Memory,
+    helpers: KernelHelpers,
+    /// The previous run's context, retired before the next run installs its own.
+    last_context: Option<InstalledContext>,
+}
+
+impl JitObjectRunner {
+    /// Compiles `program` of `object` for runs under `config`.
+    pub fn new(object: &Object, program: &LoadedProgram, config: RunConfig) -> Result<JitObjectRunner, JitObjectError> {
+        let program_type = ProgramType::of_section(&program.section)
+            .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
+        let machine = JitMachine::new(Validated::structural(&program.program), config)?;
+        let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
+        let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;
+        let helpers = KernelHelpers::new(maps, program_type);
+        Ok(JitObjectRunner { program_type, machine, memory, helpers, last_context: None })
+    }
+
+    /// The program's type.
+    pub fn program_type(&self) -> ProgramType {
+        self.program_type
+    }
+
+    /// Runs the program once on `input`: the packet for packet program types, the
+    /// context's bytes otherwise.
+    pub fn run(&mut self, input: &[u8]) -> Result<ProgramRun, ObjectRunError> {
+        if let Some(last) = self.last_context.take() {
+            context::retire(&mut self.memory, last);
+        }
+        let installed = context::install(&mut self.memory, self.program_type, input)?;
+        self.last_context = Some(installed);
+        let args = [region_base(installed.context)];
+        let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
+        Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
+    }
+
+    /// The compiled program.
+    pub fn machine(&self) -> &JitMachine {
+        &self.machine
+    }
+
+    /// The memory as the last run left it.
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// The maps.
+    pub fn maps(&self) -> &MapTable {
+        self.helpers.maps()
+    }
+}
