@@ -26,9 +26,19 @@ const OBJECTS: [(&str, &str); 7] = [
     ("v1", "tc_classifier"),
 ];
 
+/// Whether `BPFPROVE_MUTATION_ALL` asks for every corpus object at every cpu level.
+fn all_objects() -> bool {
+    std::env::var_os("BPFPROVE_MUTATION_ALL").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The bytes of the objects mutated: [`OBJECTS`], or every built object under
+/// `BPFPROVE_MUTATION_ALL`.
 fn corpus() -> &'static [Vec<u8>] {
     static BYTES: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     BYTES.get_or_init(|| {
+        if all_objects() {
+            return common::objects().iter().map(|(_, _, path)| common::read(path)).collect();
+        }
         OBJECTS
             .iter()
             .map(|(cpu, stem)| common::read(&common::corpus_dir().join(cpu).join(format!("{stem}.o"))))
@@ -125,7 +135,11 @@ fn mutated_objects_load_or_fail_without_panicking() {
         }
     });
     let (loaded, rejected) = (loaded.into_inner(), rejected.into_inner());
-    eprintln!("mutation cases: {loaded} loaded, {rejected} rejected");
+    eprintln!(
+        "mutation cases over {} objects: {} run, {loaded} loaded, {rejected} rejected, 0 panics",
+        corpus().len(),
+        loaded + rejected
+    );
     // Both outcomes occur, so the mutations neither always break the file nor miss it.
     assert!(loaded > 0 && rejected > 0, "{loaded} loaded, {rejected} rejected");
 }

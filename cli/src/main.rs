@@ -42,6 +42,9 @@ enum Command {
     /// Run random programs in the interpreter and the JIT and compare every result; ends
     /// with `N cases, D divergences`.
     Difftest(commands::difftest::DifftestArgs),
+    /// Verify programs with the abstract interpreter: one line per program, `PASS` or `FAIL`
+    /// with the first failed obligations.
+    Verify(commands::verify::VerifyArgs),
     /// Check the value domains' soundness against the semantics (exhaustively at a small
     /// width, or with Z3), optionally with their precision.
     ProveDomains(commands::prove_domains::ProveDomainsArgs),
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::ConformancePlugin(args) => commands::conformance::plugin(args),
         Command::ProveDomains(args) => commands::prove_domains::prove_domains(args),
         Command::Jit(args) => commands::jit::jit(args),
+        Command::Verify(args) => commands::verify::verify(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
     };
     match result {

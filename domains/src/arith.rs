@@ -96,6 +96,21 @@ pub fn pick<W: DomainWord, T: Choose<W>>(cond: &W::Bool, then: impl FnOnce() -> 
     }
 }
 
+/// [`pick`] for truth values: `if cond { then() } else { otherwise() }`, evaluating one
+/// side when the condition is known and both sides otherwise.
+#[inline]
+pub fn pick_truth<W: DomainWord>(
+    cond: &W::Bool,
+    then: impl FnOnce() -> W::Bool,
+    otherwise: impl FnOnce() -> W::Bool,
+) -> W::Bool {
+    match W::known_truth(cond) {
+        Some(true) => then(),
+        Some(false) => otherwise(),
+        None => cond.and(&then()).or(&cond.not().and(&otherwise())),
+    }
+}
+
 /// The truth value `a == b` of two truth values.
 #[inline]
 pub fn same<B: Boolean>(a: &B, b: &B) -> B {

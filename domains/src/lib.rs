@@ -8,6 +8,7 @@
 //!   [`UInterval`] (`interval`), [`SInterval`] (`signed-interval`), [`Tnum`] (`tnum`) and
 //!   their reduced [`Product`] (`product`).
 //! - [`any`]: the run-time choice of a domain ([`DomainKind`], [`AnyValue`]).
+//! - [`query`]: bounds and known bits of any 64-bit value, and values built from them.
 
 pub mod any;
 pub mod arith;
@@ -16,6 +17,7 @@ mod convert;
 pub mod interval;
 pub mod lattice;
 pub mod product;
+pub mod query;
 pub mod signed;
 pub mod tnum;
 pub mod value;
@@ -24,6 +26,7 @@ pub use any::{AnyValue, DomainKind, UnknownDomain};
 pub use interval::UInterval;
 pub use lattice::Lattice;
 pub use product::Product;
+pub use query::KnownBits;
 pub use signed::SInterval;
 pub use tnum::Tnum;
 pub use value::{Relation, ValueDomain};

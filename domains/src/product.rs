@@ -150,35 +150,24 @@ impl<W: DomainWord> Product<W> {
     }
 
     fn binary_full(&self, op: BinOp, src: &Self) -> Self {
-        let (n, h) = (self.width(), self.half());
+        let h = self.half();
         // The low half of these results depends only on the operands' low halves.
         let low_determined = matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mov);
         let (low_unsigned, low_signed) = if low_determined {
-            (
-                self.low_unsigned.bounds_binary(op, h, &src.low_unsigned),
-                self.low_signed.bounds_binary(op, h, &src.low_signed),
-            )
+            bounds_binary((&self.low_unsigned, &self.low_signed), op, h, (&src.low_unsigned, &src.low_signed))
         } else {
             (UInterval::top_at(self.tnum.template(), h), SInterval::top_at(self.tnum.template(), h))
         };
-        Product {
-            unsigned: self.unsigned.bounds_binary(op, n, &src.unsigned),
-            signed: self.signed.bounds_binary(op, n, &src.signed),
-            low_unsigned,
-            low_signed,
-            tnum: self.tnum.binary_at(op, n, &src.tnum),
-        }
-        .sync()
+        let n = self.width();
+        let (unsigned, signed) = bounds_binary((&self.unsigned, &self.signed), op, n, (&src.unsigned, &src.signed));
+        Product { unsigned, signed, low_unsigned, low_signed, tnum: self.tnum.binary_at(op, n, &src.tnum) }.sync()
     }
 
     fn binary_low(&self, op: BinOp, src: &Self) -> Self {
         let h = self.half();
-        Self::from_low(
-            self.low_unsigned.bounds_binary(op, h, &src.low_unsigned),
-            self.low_signed.bounds_binary(op, h, &src.low_signed),
-            self.tnum.truncate(h).binary_at(op, h, &src.tnum.truncate(h)),
-            h,
-        )
+        let (low_unsigned, low_signed) =
+            bounds_binary((&self.low_unsigned, &self.low_signed), op, h, (&src.low_unsigned, &src.low_signed));
+        Self::from_low(low_unsigned, low_signed, self.tnum.truncate(h).binary_at(op, h, &src.tnum.truncate(h)), h)
     }
 
     /// The 32-bit result holding the low half of `self`, zero-extended.
@@ -222,6 +211,47 @@ impl<W: DomainWord> Product<W> {
             .sync()
         };
         (build(self, unsigned_a, signed_a, tnum_a), build(src, unsigned_b, signed_b, tnum_b))
+    }
+}
+
+/// The unsigned and signed bounds of `a op b` at `bits`, from the operands' (unsigned,
+/// signed) views at `bits`: each view's `bounds_binary`, computed once where one view's rule
+/// goes through the other view.
+///
+/// `SInterval::bounds_binary` computes division, remainder, shifts and bitwise operations on
+/// the unsigned views of its operands, and `UInterval::bounds_binary` computes the signed
+/// ones on the signed views. When those converted views of both operands equal the
+/// product's own other views (as they mostly do once synchronised), the other view's
+/// result is reused: the same bounds for half the work.
+fn bounds_binary<W: DomainWord>(
+    (a_unsigned, a_signed): (&UInterval<W>, &SInterval<W>),
+    op: BinOp,
+    bits: u32,
+    (b_unsigned, b_signed): (&UInterval<W>, &SInterval<W>),
+) -> (UInterval<W>, SInterval<W>) {
+    let same_u = |x: &UInterval<W>, y: &UInterval<W>| x.lo.eq(&y.lo).and(&x.hi.eq(&y.hi));
+    let same_s = |x: &SInterval<W>, y: &SInterval<W>| x.lo.eq(&y.lo).and(&x.hi.eq(&y.hi));
+    match op {
+        BinOp::Div | BinOp::Mod | BinOp::Lsh | BinOp::Rsh | BinOp::And | BinOp::Or | BinOp::Xor => {
+            let unsigned = a_unsigned.bounds_binary(op, bits, b_unsigned);
+            let views_agree = same_u(&convert::s_to_u(a_signed, bits), a_unsigned)
+                .and(&same_u(&convert::s_to_u(b_signed, bits), b_unsigned));
+            let signed =
+                pick(&views_agree, || convert::u_to_s(&unsigned, bits), || a_signed.bounds_binary(op, bits, b_signed));
+            (unsigned, signed)
+        }
+        BinOp::SDiv | BinOp::SMod | BinOp::Arsh => {
+            let signed = a_signed.bounds_binary(op, bits, b_signed);
+            let views_agree = same_s(&convert::u_to_s(a_unsigned, bits), a_signed)
+                .and(&same_s(&convert::u_to_s(b_unsigned, bits), b_signed));
+            let unsigned = pick(
+                &views_agree,
+                || convert::s_to_u(&signed, bits),
+                || a_unsigned.bounds_binary(op, bits, b_unsigned),
+            );
+            (unsigned, signed)
+        }
+        _ => (a_unsigned.bounds_binary(op, bits, b_unsigned), a_signed.bounds_binary(op, bits, b_signed)),
     }
 }
 

@@ -75,10 +75,21 @@ impl<W: DomainWord> SInterval<W> {
             }
             BinOp::Mul => {
                 let corners = [(&a.lo, &b.lo), (&a.lo, &b.hi), (&a.hi, &b.lo), (&a.hi, &b.hi)];
-                let mut overflow = a.lo.truth(false);
-                for (x, y) in corners {
-                    overflow = overflow.or(&arith::smul_overflows(x, y, bits));
-                }
+                // When `0 <= lo <= hi` in both operands, `hi * hi` is the largest corner
+                // product: every corner fits exactly when that one does. One overflow test
+                // (a division) then does the work of four.
+                let ordered_non_negative = |x: &Self| is_negative(&x.lo, bits).not().and(&sle(&x.lo, &x.hi, bits));
+                let overflow = arith::pick_truth::<W>(
+                    &ordered_non_negative(a).and(&ordered_non_negative(b)),
+                    || arith::smul_overflows(&a.hi, &b.hi, bits),
+                    || {
+                        let mut overflow = a.lo.truth(false);
+                        for (x, y) in corners {
+                            overflow = overflow.or(&arith::smul_overflows(x, y, bits));
+                        }
+                        overflow
+                    },
+                );
                 pick(&overflow, top, || {
                     let products = corners.map(|(x, y)| arith::mul(x, y, bits));
                     hull(&products, bits)

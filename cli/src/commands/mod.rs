@@ -6,3 +6,4 @@ pub(crate) mod difftest;
 pub(crate) mod jit;
 pub(crate) mod prove_domains;
 pub(crate) mod run;
+pub(crate) mod verify;

@@ -98,12 +98,12 @@ impl ProgramType {
     }
 
     /// Whether it may read and write the packet directly (`data`..`data_end`).
-    fn direct_packet_access(self) -> bool {
+    pub fn direct_packet_access(self) -> bool {
         matches!(self, ProgramType::Xdp | ProgramType::SchedCls | ProgramType::SchedAct)
     }
 
     /// Whether it may write the `__sk_buff` fields tc programs may write.
-    fn tc(self) -> bool {
+    pub fn tc(self) -> bool {
         matches!(self, ProgramType::SchedCls | ProgramType::SchedAct)
     }
 }
@@ -287,6 +287,110 @@ impl ContextLayout {
     }
 }
 
+impl ContextLayout {
+    /// The fields a run may choose the value of ([`RunInput::fields`]): every plain field
+    /// except `len`, which is always the packet's length. Packet pointers are derived from
+    /// the packet and cannot be chosen either.
+    pub fn choosable_fields(&self) -> impl Iterator<Item = &'static ContextField> + use<> {
+        let fields: &'static [ContextField] = self.fields;
+        fields.iter().filter(|f| f.kind == FieldKind::Value && f.init != PacketLen)
+    }
+
+    /// The byte offset of the 4-byte word `selector` names, if a run may choose its value:
+    /// a name selects a whole 4-byte field, an offset any aligned word of a choosable field
+    /// (so the words of `remote_ip6` are chosen by offset).
+    pub fn choosable_word(&self, selector: &FieldSelector) -> Result<u32, ContextError> {
+        let context = self.name;
+        let field = match selector {
+            FieldSelector::Name(name) => self.fields.iter().find(|f| f.name == name.as_str()),
+            FieldSelector::Offset(offset) => self.field_at(u64::from(*offset)),
+        };
+        let Some(field) = field else {
+            return Err(ContextError::UnknownField { context, field: selector.to_string() });
+        };
+        let fixed = |why| Err(ContextError::FixedField { context, field: field.name, why });
+        if field.kind == FieldKind::PacketPointer {
+            return fixed("it points into the packet");
+        }
+        if field.init == PacketLen {
+            return fixed("it is the packet's length");
+        }
+        match selector {
+            FieldSelector::Name(_) if field.size != 4 => fixed("it is wider than 4 bytes; choose its words by offset"),
+            FieldSelector::Name(_) => Ok(field.offset),
+            FieldSelector::Offset(offset) if (offset - field.offset) % 4 != 0 => {
+                fixed("the offset is not that of one of its 4-byte words")
+            }
+            FieldSelector::Offset(offset) => Ok(*offset),
+        }
+    }
+
+    /// The structure's initial bytes for `packet`, with the words `fields` names set to
+    /// their values (later settings of a word win).
+    pub fn initial_bytes_with(&self, packet: &[u8], fields: &[(FieldSelector, u32)]) -> Result<Vec<u8>, ContextError> {
+        let mut bytes = self.initial_bytes(packet);
+        for (selector, value) in fields {
+            let start = self.choosable_word(selector)? as usize;
+            bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        Ok(bytes)
+    }
+}
+
+/// A field of a virtual context, by UAPI name (`mark`) or by byte offset (`8`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FieldSelector {
+    /// The field with this name.
+    Name(String),
+    /// The 4-byte word at this byte offset.
+    Offset(u32),
+}
+
+impl From<&str> for FieldSelector {
+    fn from(name: &str) -> FieldSelector {
+        FieldSelector::Name(name.to_owned())
+    }
+}
+
+impl From<u32> for FieldSelector {
+    fn from(offset: u32) -> FieldSelector {
+        FieldSelector::Offset(offset)
+    }
+}
+
+impl std::fmt::Display for FieldSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldSelector::Name(name) => f.write_str(name),
+            FieldSelector::Offset(offset) => write!(f, "+{offset}"),
+        }
+    }
+}
+
+/// What one run starts from: the packet (packet program types) or the context's bytes
+/// (the others), and, for packet contexts, the values of context fields a run chooses
+/// instead of the defaults of [`FieldInit`] (`mark`, `rx_queue_index`, `hash`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RunInput {
+    /// The packet, or the raw context's bytes.
+    pub bytes: Vec<u8>,
+    /// Chosen context words, applied in order (see [`ContextLayout::choosable_word`]).
+    pub fields: Vec<(FieldSelector, u32)>,
+}
+
+impl RunInput {
+    /// An input of `bytes` with every field at its default.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> RunInput {
+        RunInput { bytes: bytes.into(), fields: Vec::new() }
+    }
+
+    /// The same input with `field` set to `value`.
+    pub fn with_field(mut self, field: impl Into<FieldSelector>, value: u32) -> RunInput {
+        self.fields.push((field.into(), value));
+        self
+    }
+}
+
 /// The 32-bit FNV-1a hash.
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |hash, &b| (hash ^ u32::from(b)).wrapping_mul(0x0100_0193))
@@ -331,6 +435,30 @@ pub enum ContextError {
     /// The regions could not be added.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// A chosen field that the context does not have.
+    #[error("{context} has no field {field}")]
+    UnknownField {
+        /// The context structure.
+        context: &'static str,
+        /// The selector, as given.
+        field: String,
+    },
+    /// A chosen field whose value a run cannot choose.
+    #[error("{context}.{field} cannot be chosen: {why}")]
+    FixedField {
+        /// The context structure.
+        context: &'static str,
+        /// The field.
+        field: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
+    /// Chosen fields for a raw context, whose input is its bytes.
+    #[error("{program_type} contexts are plain bytes: put the values in the input, not in fields")]
+    RawContextFields {
+        /// The program type.
+        program_type: ProgramType,
+    },
 }
 
 /// Adds the context (and packet) regions for a run of a `program_type` program on `input`
@@ -338,17 +466,34 @@ pub enum ContextError {
 /// new context replaces any earlier virtual context; [`retire`] the earlier regions to make
 /// them inaccessible.
 pub fn install(memory: &mut Memory, program_type: ProgramType, input: &[u8]) -> Result<InstalledContext, ContextError> {
-    memory.clear_context_view();
+    install_with(memory, program_type, input, &[])
+}
+
+/// As [`install`], with the context words `fields` names set to their values (see
+/// [`ContextLayout::choosable_word`]); only packet contexts have fields. Nothing is added
+/// to `memory` when a field cannot be set.
+pub fn install_with(
+    memory: &mut Memory,
+    program_type: ProgramType,
+    input: &[u8],
+    fields: &[(FieldSelector, u32)],
+) -> Result<InstalledContext, ContextError> {
     match program_type.context() {
         ContextKind::Packet(layout) => {
+            let context_bytes = layout.initial_bytes_with(input, fields)?;
+            memory.clear_context_view();
             let packet_access = if program_type.direct_packet_access() { Access::ReadWrite } else { Access::ReadOnly };
             let packet = memory.add_region(RegionKind::Packet, input.to_vec(), packet_access)?;
-            let context = memory.add_region(RegionKind::Context, layout.initial_bytes(input), Access::None)?;
+            let context = memory.add_region(RegionKind::Context, context_bytes, Access::None)?;
             memory.set_packet(packet);
             memory.set_context_view(ContextView { region: context, packet, layout, program_type });
             Ok(InstalledContext { context, packet: Some(packet) })
         }
         ContextKind::Raw { size } => {
+            if !fields.is_empty() {
+                return Err(ContextError::RawContextFields { program_type });
+            }
+            memory.clear_context_view();
             let mut bytes = input.to_vec();
             if let Some(size) = size {
                 if bytes.len() > size {
@@ -373,12 +518,12 @@ pub fn retire(memory: &mut Memory, installed: InstalledContext) {
 /// The field an access of `len` bytes at `offset` of a virtual context touches, if the
 /// access stays inside it and is naturally aligned; otherwise why it is refused (outside
 /// the structure, or not within one field).
-fn accessed_field(view: &ContextView, offset: i64, len: u32) -> Result<&'static ContextField, FaultReason> {
+fn accessed_field(layout: &ContextLayout, offset: i64, len: u32) -> Result<&'static ContextField, FaultReason> {
     let offset = u64::try_from(offset).map_err(|_| FaultReason::OutOfBounds)?;
-    if offset + u64::from(len) > u64::from(view.layout.size) {
+    if offset + u64::from(len) > u64::from(layout.size) {
         return Err(FaultReason::OutOfBounds);
     }
-    let field = view.layout.field_at(offset).ok_or(FaultReason::Inaccessible)?;
+    let field = layout.field_at(offset).ok_or(FaultReason::Inaccessible)?;
     let inside = offset + u64::from(len) <= u64::from(field.offset + field.size);
     if inside && offset % u64::from(len) == 0 { Ok(field) } else { Err(FaultReason::Inaccessible) }
 }
@@ -395,29 +540,59 @@ fn refused(mut fault: MemoryFault, reason: FaultReason) -> MemoryFault {
     fault
 }
 
+/// The field a load of `size` at `offset` of a `program_type` context with `layout` reads
+/// (sign-extending if `signed`), or why the load is refused. This is the one statement of
+/// the context's load rules: the interpreter applies it to concrete offsets, the analyzer
+/// to every offset an abstract pointer may hold.
+pub fn loadable_field(
+    layout: &'static ContextLayout,
+    program_type: ProgramType,
+    offset: i64,
+    size: Size,
+    signed: bool,
+) -> Result<&'static ContextField, FaultReason> {
+    let len = size.bytes();
+    let field = accessed_field(layout, offset, len)?;
+    let allowed = match field.access {
+        FieldAccess::PacketRead => program_type.direct_packet_access(),
+        _ => true,
+    };
+    let whole = offset == i64::from(field.offset) && len == 4;
+    let shape_ok = match field.kind {
+        FieldKind::PacketPointer => whole && !signed,
+        FieldKind::Value => whole || layout.narrow_loads,
+    };
+    if allowed && shape_ok { Ok(field) } else { Err(FaultReason::Inaccessible) }
+}
+
+/// The field a store of `size` at `offset` of a `program_type` context with `layout`
+/// writes, or why the store is refused (the store-side twin of [`loadable_field`]).
+pub fn storable_field(
+    layout: &'static ContextLayout,
+    program_type: ProgramType,
+    offset: i64,
+    size: Size,
+) -> Result<&'static ContextField, FaultReason> {
+    let field = accessed_field(layout, offset, size.bytes())?;
+    let writable = match field.access {
+        FieldAccess::ReadWrite => true,
+        FieldAccess::ReadTcWrite => program_type.tc(),
+        FieldAccess::Read | FieldAccess::PacketRead => false,
+    };
+    if writable { Ok(field) } else { Err(FaultReason::ReadOnly) }
+}
+
 /// Completes a load the fast path refused with `fault`: the register value of a load of
 /// `size` (sign-extended if `signed`) from a virtual context, or the fault to raise.
 #[cold]
 #[inline(never)]
 pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Result<u64, MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
-    let len = size.bytes();
-    let field = match accessed_field(&view, fault.offset, len) {
+    let field = match loadable_field(view.layout, view.program_type, fault.offset, size, signed) {
         Ok(field) => field,
         Err(reason) => return Err(refused(fault, reason)),
     };
-    let allowed = match field.access {
-        FieldAccess::PacketRead => view.program_type.direct_packet_access(),
-        _ => true,
-    };
-    let whole = fault.offset == i64::from(field.offset) && len == 4;
-    let shape_ok = match field.kind {
-        FieldKind::PacketPointer => whole && !signed,
-        FieldKind::Value => whole || view.layout.narrow_loads,
-    };
-    if !allowed || !shape_ok {
-        return Err(refused(fault, FaultReason::Inaccessible));
-    }
+    let len = size.bytes();
     let region = memory.region(view.region).expect("a context view names a region of its memory");
     let start = fault.offset as usize;
     let mut buffer = [0u8; 8];
@@ -435,19 +610,10 @@ pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Re
 #[inline(never)]
 pub fn store(memory: &mut Memory, fault: MemoryFault, size: Size, value: u64) -> Result<(), MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
-    let len = size.bytes();
-    let field = match accessed_field(&view, fault.offset, len) {
-        Ok(field) => field,
-        Err(reason) => return Err(refused(fault, reason)),
-    };
-    let writable = match field.access {
-        FieldAccess::ReadWrite => true,
-        FieldAccess::ReadTcWrite => view.program_type.tc(),
-        FieldAccess::Read | FieldAccess::PacketRead => false,
-    };
-    if !writable {
-        return Err(refused(fault, FaultReason::ReadOnly));
+    if let Err(reason) = storable_field(view.layout, view.program_type, fault.offset, size) {
+        return Err(refused(fault, reason));
     }
+    let len = size.bytes();
     let region = memory.region_mut(view.region).expect("a context view names a region of its memory");
     let start = fault.offset as usize;
     region.bytes_mut()[start..start + len as usize].copy_from_slice(&value.to_le_bytes()[..len as usize]);
@@ -579,6 +745,70 @@ mod tests {
         assert!(memory.load(old_packet, Size::B).is_err());
         assert!(ctx_load(&memory, region_base(first.context), Size::W, false).is_err());
         assert_eq!(ctx_load(&memory, region_base(second.context) + 4, Size::W, false).map(|a| a & 0xff), Ok(2));
+    }
+
+    #[test]
+    fn runs_choose_plain_field_values() {
+        let fields = [
+            (FieldSelector::from("mark"), 0xdead_beef),
+            (FieldSelector::from("hash"), 7),
+            (FieldSelector::from("protocol"), 0xdd86),
+            (FieldSelector::Offset(104), 0x0102_0304), // remote_ip6, second word
+            (FieldSelector::from("priority"), 1),
+            (FieldSelector::from("priority"), 2), // the last setting wins
+        ];
+        let mut memory = Memory::new();
+        let ctx = install_with(&mut memory, ProgramType::SocketFilter, &[0; 20], &fields).expect("choosable");
+        let base = region_base(ctx.context);
+        assert_eq!(ctx_load(&memory, base, Size::W, false), Ok(20), "len stays the packet's length");
+        assert_eq!(ctx_load(&memory, base + 8, Size::W, false), Ok(0xdead_beef));
+        assert_eq!(ctx_load(&memory, base + 8, Size::B, false), Ok(0xef), "narrow loads see it");
+        assert_eq!(ctx_load(&memory, base + 68, Size::W, false), Ok(7));
+        assert_eq!(ctx_load(&memory, base + 16, Size::W, false), Ok(0xdd86));
+        assert_eq!(ctx_load(&memory, base + 100, Size::W, false), Ok(0));
+        assert_eq!(ctx_load(&memory, base + 104, Size::W, false), Ok(0x0102_0304));
+        assert_eq!(ctx_load(&memory, base + 32, Size::W, false), Ok(2));
+        let mut memory = Memory::new();
+        let ctx = install_with(&mut memory, ProgramType::Xdp, &[1, 2], &[("rx_queue_index".into(), 9)]).expect("xdp");
+        let base = region_base(ctx.context);
+        assert_eq!(ctx_load(&memory, base + 16, Size::W, false), Ok(9));
+        assert_eq!(ctx_load(&memory, base + 12, Size::W, false), Ok(1), "the others keep their defaults");
+        let packet = region_base(ctx.packet.expect("xdp has a packet"));
+        assert_eq!(ctx_load(&memory, base + 4, Size::W, false), Ok(packet + 2));
+        assert_eq!(
+            XDP_MD.choosable_fields().map(|f| f.name).collect::<Vec<_>>(),
+            ["ingress_ifindex", "rx_queue_index", "egress_ifindex"]
+        );
+        assert!(SK_BUFF.choosable_fields().all(|f| f.name != "len" && f.kind == FieldKind::Value));
+    }
+
+    #[test]
+    fn fixed_and_unknown_fields_are_refused_without_installing() {
+        let refused = |program_type, selector: FieldSelector| {
+            let mut memory = Memory::new();
+            let regions = memory.regions().count();
+            let error = install_with(&mut memory, program_type, &[0; 4], &[(selector, 1)]).expect_err("refused");
+            assert_eq!(memory.regions().count(), regions, "{error}");
+            error
+        };
+        let fixed = |error: ContextError| match error {
+            ContextError::FixedField { field, .. } => field,
+            other => panic!("{other}"),
+        };
+        assert_eq!(fixed(refused(ProgramType::SchedCls, "len".into())), "len");
+        assert_eq!(fixed(refused(ProgramType::SchedCls, "data_end".into())), "data_end");
+        assert_eq!(fixed(refused(ProgramType::Xdp, FieldSelector::Offset(0))), "data");
+        assert_eq!(fixed(refused(ProgramType::SchedCls, "remote_ip6".into())), "remote_ip6");
+        assert_eq!(fixed(refused(ProgramType::SchedCls, FieldSelector::Offset(9))), "mark");
+        let unknown = refused(ProgramType::Xdp, "mark".into());
+        assert!(matches!(unknown, ContextError::UnknownField { context: "xdp_md", .. }), "{unknown}");
+        assert!(matches!(
+            refused(ProgramType::SchedCls, FieldSelector::Offset(200)),
+            ContextError::UnknownField { .. }
+        ));
+        let raw = refused(ProgramType::Kprobe, "mark".into());
+        assert_eq!(raw, ContextError::RawContextFields { program_type: ProgramType::Kprobe });
+        assert_eq!(raw.to_string(), "kprobe contexts are plain bytes: put the values in the input, not in fields");
     }
 
     #[test]

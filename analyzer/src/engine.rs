@@ -1,0 +1,628 @@
+//! The fixpoint engine: per function and entry state (a *context*), iterate the function's
+//! weak topological order with widening after a delay and with thresholds, narrow, then make
+//! sure the result is a post-fixpoint and record every check under it.
+//!
+//! Calls are analysed context-sensitively: each call site analyses its callee from the
+//! caller's actual state (memoised on the callee and that state), so a callee sees the real
+//! arguments, function pointers and caller frames. The price is analysis time proportional
+//! to the number of distinct calling states; recursion is refused (Linux refuses it too).
+//!
+//! Loops are first tried by abstract unrolling: from the state entering the loop, run its
+//! body one iteration at a time without joining iterations. If after `k` rounds no state
+//! reaches the back edges, every execution leaves the loop within `k` iterations: the loop
+//! terminates, and the rounds' states (an [`Unrolled`] certificate) are as precise as
+//! path-by-path exploration for counters and walking pointers that no non-relational domain
+//! relates. Loops that do not end within the limit (or whose rounds repeat) are iterated
+//! with widening instead, and their termination stays unknown.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+use bpfprove_semantics::program::FunctionId;
+
+use crate::cfg::{CallGraph, FunctionCfg};
+use crate::obligation::{Check, ObligationKind, Status};
+use crate::state::{Reach, State, join_reach};
+use crate::transfer::{CallKind, CallOutcome, Calls, Env, GlobalStore, Resolved, Stop};
+use crate::wto::{Component, Wto};
+
+/// Index of an analysed context.
+pub type ContextId = usize;
+
+/// Knobs of the fixpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Visits of a loop head that join before widening starts.
+    pub widening_delay: u32,
+    /// Descending passes after the ascending iteration.
+    pub narrowing_passes: u32,
+    /// Most rounds of abstract unrolling per loop.
+    pub loop_unroll: u32,
+    /// Most instruction visits in all.
+    pub max_visits: u64,
+    /// Most contexts (function × entry state).
+    pub max_contexts: usize,
+    /// When to give up.
+    pub deadline: Option<Instant>,
+}
+
+/// Counters of one analysis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Instruction visits (transfer-function applications).
+    pub visits: u64,
+    /// Widenings applied.
+    pub widenings: u64,
+    /// Contexts analysed.
+    pub contexts: usize,
+    /// Restarts after new `gotox` edges were found.
+    pub restarts: u64,
+    /// Most states held at once by one context's fixpoint.
+    pub peak_states: usize,
+}
+
+/// The analysis of one function from one entry state.
+#[derive(Clone, Debug)]
+pub struct ContextResult {
+    /// The function.
+    pub function: FunctionId,
+    /// Its entry state.
+    pub entry: State,
+    /// The invariant at each reachable pc (for pcs of unrolled loops: the join of the
+    /// rounds).
+    pub invariants: BTreeMap<usize, State>,
+    /// The loops analysed by unrolling, outside any other unrolled loop, by head.
+    pub unrolled: BTreeMap<usize, Unrolled>,
+    /// The join of its exit states.
+    pub exit: Reach,
+    /// Every check, by pc.
+    pub checks: Vec<(usize, Check)>,
+    /// `callx`/`gotox` targets by pc.
+    pub resolved: BTreeMap<usize, Resolved>,
+    /// The context each call site calls, by (pc, callee).
+    pub callees: BTreeMap<(usize, FunctionId), ContextId>,
+    /// Stores to global data.
+    pub global_stores: Vec<GlobalStore>,
+}
+
+/// A loop analysed by unrolling: its states iteration by iteration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unrolled {
+    /// The loop's head.
+    pub head: usize,
+    /// The loop's instructions.
+    pub members: BTreeSet<usize>,
+    /// One entry per iteration; the last one reaches no back edge.
+    pub rounds: Vec<Round>,
+}
+
+/// One iteration of an unrolled loop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Round {
+    /// The states of the loop's instructions reached in this iteration, except those inside
+    /// nested unrolled loops.
+    pub states: BTreeMap<usize, State>,
+    /// Nested loops unrolled in this iteration, by head.
+    pub unrolled: BTreeMap<usize, Unrolled>,
+    /// Nested loops iterated with widening instead, with the reason.
+    pub widened: BTreeMap<usize, String>,
+}
+
+/// Most nested loops unrolled inside one another (deeper ones are widened). Unrolling
+/// recurses once per level, so this also bounds the engine's stack depth.
+const MAX_UNROLL_DEPTH: u32 = 4;
+
+/// States flowing through one function's graph.
+struct Flow {
+    seed_pc: usize,
+    seed: State,
+    /// Ignore edges into `seed_pc` (loop unrolling starts a loop's head afresh).
+    cut_seed: bool,
+    states: HashMap<usize, State>,
+    edges: HashMap<(usize, usize), State>,
+    exits: BTreeMap<usize, State>,
+    new_edges: bool,
+    /// Loops last processed by unrolling, by head.
+    unrolled: BTreeMap<usize, Unrolled>,
+    /// Loops last processed by widening, with why they were not unrolled.
+    widened: BTreeMap<usize, String>,
+}
+
+impl Flow {
+    fn new(seed_pc: usize, seed: State, cut_seed: bool) -> Flow {
+        Flow {
+            seed_pc,
+            seed,
+            cut_seed,
+            states: HashMap::new(),
+            edges: HashMap::new(),
+            exits: BTreeMap::new(),
+            new_edges: false,
+            unrolled: BTreeMap::new(),
+            widened: BTreeMap::new(),
+        }
+    }
+}
+
+/// What a recording pass collects.
+#[derive(Default)]
+struct Record {
+    checks: Vec<(usize, Check)>,
+    resolved: BTreeMap<usize, Resolved>,
+    global_stores: Vec<GlobalStore>,
+}
+
+/// A function being analysed, for calls made from it.
+struct Active {
+    function: FunctionId,
+    recording: bool,
+    callees: BTreeMap<(usize, FunctionId), ContextId>,
+}
+
+/// The engine (see the module docs).
+pub struct Engine<'a> {
+    env: Env<'a>,
+    config: &'a EngineConfig,
+    contexts: Vec<ContextResult>,
+    memo: HashMap<(FunctionId, State), ContextId>,
+    active: Vec<Active>,
+    indirect: BTreeMap<FunctionId, BTreeMap<usize, BTreeSet<usize>>>,
+    call_graph: CallGraph,
+    stats: Stats,
+    /// Loops whose unrolling failed once, by function and head, with the reason: they are
+    /// widened from then on.
+    not_unrollable: HashMap<(FunctionId, usize), String>,
+}
+
+/// Everything one program's analysis produced.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// All contexts (some only served the iteration; see [`Analysis::live`]).
+    pub contexts: Vec<ContextResult>,
+    /// The program's own context.
+    pub root: ContextId,
+    /// Who calls whom.
+    pub call_graph: CallGraph,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Analysis {
+    /// The contexts reachable from the root through the call sites of the final invariants,
+    /// in discovery order.
+    pub fn live(&self) -> Vec<ContextId> {
+        let mut seen = BTreeSet::from([self.root]);
+        let mut order = vec![self.root];
+        let mut next = 0;
+        while next < order.len() {
+            let id = order[next];
+            next += 1;
+            for &callee in self.contexts[id].callees.values() {
+                if seen.insert(callee) {
+                    order.push(callee);
+                }
+            }
+        }
+        order
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// An engine for `env`.
+    pub fn new(env: Env<'a>, config: &'a EngineConfig) -> Engine<'a> {
+        Engine {
+            env,
+            config,
+            contexts: Vec::new(),
+            memo: HashMap::new(),
+            active: Vec::new(),
+            indirect: BTreeMap::new(),
+            call_graph: CallGraph::default(),
+            stats: Stats::default(),
+            not_unrollable: HashMap::new(),
+        }
+    }
+
+    /// Analyses the program from its entry state.
+    pub fn run(mut self, entry: State) -> Result<Analysis, Stop> {
+        let root = self.analyze(FunctionId(0), entry)?;
+        Ok(Analysis { contexts: self.contexts, root, call_graph: self.call_graph, stats: self.stats })
+    }
+
+    fn spend(&mut self) -> Result<(), Stop> {
+        self.stats.visits += 1;
+        if self.stats.visits > self.config.max_visits {
+            return Err(Stop::Budget(format!("more than {} instruction visits", self.config.max_visits)));
+        }
+        if self.stats.visits.is_multiple_of(1024)
+            && let Some(deadline) = self.config.deadline
+            && Instant::now() > deadline
+        {
+            return Err(Stop::Budget("time limit".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The context of `function` entered with `entry`.
+    fn analyze(&mut self, function: FunctionId, entry: State) -> Result<ContextId, Stop> {
+        if let Some(&id) = self.memo.get(&(function, entry.clone())) {
+            return Ok(id);
+        }
+        if self.contexts.len() >= self.config.max_contexts {
+            return Err(Stop::Budget(format!("more than {} contexts", self.config.max_contexts)));
+        }
+        self.active.push(Active { function, recording: false, callees: BTreeMap::new() });
+        let result = self.fixpoint(function, &entry);
+        let active = self.active.pop().expect("pushed above");
+        let mut result = result?;
+        result.callees = active.callees;
+        let id = self.contexts.len();
+        self.contexts.push(result);
+        self.stats.contexts = self.contexts.len();
+        self.memo.insert((function, entry), id);
+        Ok(id)
+    }
+
+    fn fixpoint(&mut self, function: FunctionId, entry: &State) -> Result<ContextResult, Stop> {
+        loop {
+            let indirect = self.indirect.get(&function).cloned().unwrap_or_default();
+            let cfg = FunctionCfg::build(self.env.subject.program, function, &indirect);
+            let wto = Wto::of(&cfg);
+            let mut flow = Flow::new(cfg.entry, entry.clone(), false);
+            self.ascend(&cfg, &wto.elements, &mut flow, 0)?;
+            for _ in 0..self.config.narrowing_passes {
+                self.narrow(&cfg, &wto, &mut flow)?;
+            }
+            self.ascend(&cfg, &wto.elements, &mut flow, 0)?;
+            if flow.new_edges {
+                self.stats.restarts += 1;
+                continue;
+            }
+            self.stats.peak_states = self.stats.peak_states.max(flow.states.len() + flow.edges.len());
+            return self.record(&cfg, &wto, flow, function, entry);
+        }
+    }
+
+    /// The join of what flows into `pc`.
+    fn incoming(&self, cfg: &FunctionCfg, flow: &Flow, pc: usize) -> Reach {
+        let mut state = (pc == flow.seed_pc).then(|| flow.seed.clone());
+        if !(flow.cut_seed && pc == flow.seed_pc) {
+            for pred in cfg.predecessors(pc) {
+                if let Some(edge) = flow.edges.get(&(pred, pc)) {
+                    state = join_reach(&state, &Some(edge.clone()), self.env.domain);
+                }
+            }
+        }
+        state
+    }
+
+    /// Applies the transfer function at `pc` from `pre` and stores its out-edges.
+    fn visit(&mut self, cfg: &FunctionCfg, flow: &mut Flow, pc: usize, pre: Reach) -> Result<(), Stop> {
+        for succ in cfg.successors(pc) {
+            flow.edges.remove(&(pc, succ));
+        }
+        flow.exits.remove(&pc);
+        let Some(pre) = pre else {
+            flow.states.remove(&pc);
+            return Ok(());
+        };
+        self.spend()?;
+        flow.states.insert(pc, pre.clone());
+        let insn = *self.env.subject.program.insn_at(pc).expect("CFG nodes are instructions");
+        let env = self.env;
+        if let Some(top) = self.active.last_mut() {
+            top.recording = false;
+        }
+        let post = env.post(self, pc, &insn, &pre)?;
+        for (target, state) in post.edges {
+            if cfg.node(target).is_none() {
+                continue; // leaves the function: reported by the recording pass
+            }
+            if !cfg.has_edge(pc, target) {
+                let function = cfg.function;
+                self.indirect.entry(function).or_default().entry(pc).or_default().insert(target);
+                flow.new_edges = true;
+            }
+            let merged = match flow.edges.remove(&(pc, target)) {
+                Some(other) => other.join(&state, env.domain),
+                None => state,
+            };
+            flow.edges.insert((pc, target), merged);
+        }
+        if let Some(exit) = post.exit {
+            flow.exits.insert(pc, exit);
+        }
+        Ok(())
+    }
+
+    /// Ascending iteration over `elements` (Bourdoncle's recursive strategy, run with an
+    /// explicit stack): vertices take the join of their inputs; a loop is unrolled if it can
+    /// be (see the module docs), otherwise its body is iterated until its head is stable,
+    /// widening the head after the delay. `depth` counts the unrolled loops around.
+    fn ascend(&mut self, cfg: &FunctionCfg, elements: &[Component], flow: &mut Flow, depth: u32) -> Result<(), Stop> {
+        struct Frame<'c> {
+            elements: &'c [Component],
+            next: usize,
+            head: Option<(usize, u32)>,
+        }
+        let mut stack = vec![Frame { elements, next: 0, head: None }];
+        while let Some(frame) = stack.last_mut() {
+            if let Some(element) = frame.elements.get(frame.next) {
+                frame.next += 1;
+                match element {
+                    Component::Vertex(pc) => {
+                        let pre = self.incoming(cfg, flow, *pc);
+                        self.visit(cfg, flow, *pc, pre)?;
+                    }
+                    Component::Cycle { head, body, .. } => {
+                        if self.try_unroll(cfg, flow, element, depth)? {
+                            continue;
+                        }
+                        let pre = self.incoming(cfg, flow, *head);
+                        self.visit(cfg, flow, *head, pre)?;
+                        stack.push(Frame { elements: body, next: 0, head: Some((*head, 0)) });
+                    }
+                }
+                continue;
+            }
+            let Some((head, iteration)) = frame.head else {
+                stack.pop();
+                continue;
+            };
+            let incoming = self.incoming(cfg, flow, head);
+            let old = flow.states.get(&head).cloned();
+            if crate::state::leq_reach(&incoming, &old, self.env.domain) {
+                stack.pop();
+                continue;
+            }
+            let new = match (&old, incoming) {
+                (Some(old), Some(new)) if iteration + 1 >= self.config.widening_delay => {
+                    self.stats.widenings += 1;
+                    Some(old.widen(&new, self.env.domain, self.env.thresholds))
+                }
+                (old, new) => join_reach(old, &new, self.env.domain),
+            };
+            self.visit(cfg, flow, head, new)?;
+            let frame = stack.last_mut().expect("the frame is still on the stack");
+            frame.next = 0;
+            frame.head = Some((head, iteration + 1));
+        }
+        Ok(())
+    }
+
+    /// Processes the loop `cycle` by unrolling when it can; `false` when it is to be widened
+    /// (the reason is kept in `flow.widened`).
+    fn try_unroll(&mut self, cfg: &FunctionCfg, flow: &mut Flow, cycle: &Component, depth: u32) -> Result<bool, Stop> {
+        let Component::Cycle { head, body, reducible } = cycle else { return Ok(false) };
+        let key = (cfg.function, *head);
+        let refusal = if !reducible {
+            Some("the loop can be entered other than through its head".to_owned())
+        } else if depth >= MAX_UNROLL_DEPTH {
+            Some(format!("nested more than {MAX_UNROLL_DEPTH} unrolled loops deep"))
+        } else {
+            self.not_unrollable.get(&key).cloned()
+        };
+        if let Some(reason) = refusal {
+            flow.unrolled.remove(head);
+            flow.widened.insert(*head, reason);
+            return Ok(false);
+        }
+        let members: BTreeSet<usize> = cycle.pcs().into_iter().collect();
+        let preds = cfg.predecessors(*head);
+        let mut entering = (*head == flow.seed_pc && !flow.cut_seed).then(|| flow.seed.clone());
+        for pred in preds.iter().filter(|p| !members.contains(p)) {
+            if let Some(edge) = flow.edges.get(&(*pred, *head)) {
+                entering = join_reach(&entering, &Some(edge.clone()), self.env.domain);
+            }
+        }
+        let mut rounds: Vec<Flow> = Vec::new();
+        let mut current = entering;
+        let mut outcome = Err(format!("no bound found within {} iterations", self.config.loop_unroll));
+        for round in 1..=self.config.loop_unroll {
+            let Some(state) = current.take() else {
+                outcome = Ok(());
+                break;
+            };
+            let mut local = Flow::new(*head, state.clone(), true);
+            self.visit(cfg, &mut local, *head, Some(state.clone()))?;
+            self.ascend(cfg, body, &mut local, depth + 1)?;
+            flow.new_edges |= local.new_edges;
+            let mut again: Reach = None;
+            for pred in preds.iter().filter(|p| members.contains(p)) {
+                if let Some(edge) = local.edges.get(&(*pred, *head)) {
+                    again = join_reach(&again, &Some(edge.clone()), self.env.domain);
+                }
+            }
+            rounds.push(local);
+            if let Some(next) = &again
+                && next.leq(&state, self.env.domain)
+                && state.leq(next, self.env.domain)
+            {
+                outcome = Err(format!("no bound found: the loop's state repeats after {round} iterations"));
+                break;
+            }
+            current = again;
+        }
+        if let Err(reason) = outcome {
+            self.not_unrollable.insert(key, reason.clone());
+            flow.unrolled.remove(head);
+            flow.widened.insert(*head, reason);
+            return Ok(false);
+        }
+        // The loop's states are the joins of its rounds.
+        for pc in &members {
+            flow.states.remove(pc);
+            flow.exits.remove(pc);
+            for succ in cfg.successors(*pc) {
+                flow.edges.remove(&(*pc, succ));
+            }
+        }
+        let domain = self.env.domain;
+        let mut certificate = Unrolled { head: *head, members: members.clone(), rounds: Vec::new() };
+        for local in rounds {
+            for (pc, state) in &local.states {
+                let joined = join_reach(&flow.states.get(pc).cloned(), &Some(state.clone()), domain);
+                flow.states.insert(*pc, joined.expect("a join with a state is a state"));
+            }
+            for (edge, state) in &local.edges {
+                if members.contains(&edge.0) {
+                    let joined = join_reach(&flow.edges.get(edge).cloned(), &Some(state.clone()), domain);
+                    flow.edges.insert(*edge, joined.expect("a join with a state is a state"));
+                }
+            }
+            for (pc, state) in &local.exits {
+                let joined = join_reach(&flow.exits.get(pc).cloned(), &Some(state.clone()), domain);
+                flow.exits.insert(*pc, joined.expect("a join with a state is a state"));
+            }
+            let nested: BTreeSet<usize> = local.unrolled.values().flat_map(|u| u.members.iter().copied()).collect();
+            let states = local.states.into_iter().filter(|(pc, _)| !nested.contains(pc)).collect();
+            certificate.rounds.push(Round { states, unrolled: local.unrolled, widened: local.widened });
+        }
+        flow.widened.remove(head);
+        flow.unrolled.insert(*head, certificate);
+        Ok(true)
+    }
+
+    /// One descending pass: loop heads narrow towards the join of their inputs. Unrolled
+    /// loops are processed again as they are (unrolling has nothing to narrow).
+    fn narrow(&mut self, cfg: &FunctionCfg, wto: &Wto, flow: &mut Flow) -> Result<(), Stop> {
+        for element in &wto.elements {
+            if let Component::Cycle { .. } = element
+                && self.try_unroll(cfg, flow, element, 0)?
+            {
+                continue;
+            }
+            let heads: BTreeSet<usize> = element.cycles_within().into_iter().collect();
+            for pc in element.pcs() {
+                let incoming = self.incoming(cfg, flow, pc);
+                let pre = match (heads.contains(&pc), flow.states.get(&pc), incoming) {
+                    (true, Some(old), Some(new)) if new.leq(old, self.env.domain) => Some(old.narrow(&new)),
+                    (true, Some(old), Some(new)) => Some(old.join(&new, self.env.domain)),
+                    (_, _, incoming) => incoming,
+                };
+                self.visit(cfg, flow, pc, pre)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The recording pass over the stable states: every instruction's checks under its
+    /// invariant (under each round's state inside unrolled loops), and the termination of
+    /// every loop.
+    fn record(
+        &mut self,
+        cfg: &FunctionCfg,
+        wto: &Wto,
+        flow: Flow,
+        function: FunctionId,
+        entry: &State,
+    ) -> Result<ContextResult, Stop> {
+        let mut record = Record::default();
+        let unrolled_pcs: BTreeSet<usize> = flow.unrolled.values().flat_map(|u| u.members.iter().copied()).collect();
+        for element in &wto.elements {
+            for pc in element.pcs() {
+                if unrolled_pcs.contains(&pc) {
+                    continue;
+                }
+                if let Some(state) = flow.states.get(&pc).cloned() {
+                    self.record_visit(cfg, pc, &state, &mut record)?;
+                }
+            }
+        }
+        // Unrolled loops, round by round (nesting is at most MAX_UNROLL_DEPTH deep).
+        let mut pending: Vec<&Unrolled> = flow.unrolled.values().collect();
+        let mut widened: Vec<(usize, String)> = flow.widened.iter().map(|(h, r)| (*h, r.clone())).collect();
+        while let Some(loop_) = pending.pop() {
+            let latch = latch_of(cfg, loop_.head, &loop_.members);
+            let check = Check::new(
+                ObligationKind::Termination,
+                Status::Proven,
+                format!("leaves the loop within {} iterations", loop_.rounds.len()),
+            );
+            record.checks.push((latch, check));
+            for round in &loop_.rounds {
+                for (pc, state) in &round.states {
+                    self.record_visit(cfg, *pc, state, &mut record)?;
+                }
+                pending.extend(round.unrolled.values());
+                widened.extend(round.widened.iter().map(|(h, r)| (*h, r.clone())));
+            }
+        }
+        if let Some(top) = self.active.last_mut() {
+            top.recording = false;
+        }
+        widened.sort();
+        widened.dedup();
+        for (head, reason) in widened {
+            let members: BTreeSet<usize> = wto
+                .cycles()
+                .into_iter()
+                .find(|c| matches!(c, Component::Cycle { head: h, .. } if *h == head))
+                .map(|c| c.pcs().into_iter().collect())
+                .unwrap_or_default();
+            let check = Check::new(ObligationKind::Termination, Status::Unknown, reason);
+            record.checks.push((latch_of(cfg, head, &members), check));
+        }
+        let exit = flow.exits.values().fold(None, |acc, s| join_reach(&acc, &Some(s.clone()), self.env.domain));
+        Ok(ContextResult {
+            function,
+            entry: entry.clone(),
+            invariants: flow.states.into_iter().collect(),
+            unrolled: flow.unrolled,
+            exit,
+            checks: record.checks,
+            resolved: record.resolved,
+            callees: BTreeMap::new(),
+            global_stores: record.global_stores,
+        })
+    }
+
+    /// Applies the transfer function at `pc` to `state` only to record its checks, targets,
+    /// stores and calls.
+    fn record_visit(&mut self, cfg: &FunctionCfg, pc: usize, state: &State, record: &mut Record) -> Result<(), Stop> {
+        let insn = *self.env.subject.program.insn_at(pc).expect("CFG nodes are instructions");
+        let env = self.env;
+        if let Some(top) = self.active.last_mut() {
+            top.recording = true;
+        }
+        let post = env.post(self, pc, &insn, state)?;
+        record.checks.extend(post.checks.into_iter().map(|c| (pc, c)));
+        if let Some(resolved) = post.resolved {
+            record.resolved.insert(pc, resolved);
+        }
+        record.global_stores.extend(post.global_stores);
+        for &(from, target) in cfg.escapes.iter().filter(|(from, _)| *from == pc) {
+            let check = Check::new(
+                ObligationKind::Call,
+                Status::Refuted,
+                format!("control flow leaves the function to {target}"),
+            );
+            record.checks.push((from, check));
+        }
+        Ok(())
+    }
+}
+
+/// The loop's last back edge's source: where its termination check is reported.
+fn latch_of(cfg: &FunctionCfg, head: usize, members: &BTreeSet<usize>) -> usize {
+    cfg.predecessors(head).into_iter().filter(|p| members.contains(p)).max().unwrap_or(head)
+}
+
+impl Calls for Engine<'_> {
+    fn call(&mut self, pc: usize, _kind: CallKind, function: FunctionId, entry: State) -> Result<CallOutcome, Stop> {
+        if self.active.iter().any(|a| a.function == function) {
+            let name = &self.env.subject.program.function(function).name;
+            let check = Check::new(ObligationKind::Call, Status::Refuted, format!("recursive call of {name}"));
+            return Ok(CallOutcome { exit: None, problem: Some(check) });
+        }
+        let caller = self.active.last().map(|a| a.function).unwrap_or(FunctionId(0));
+        let id = self.analyze(function, entry)?;
+        self.call_graph.add_call(caller, pc, function);
+        if let Some(top) = self.active.last_mut()
+            && top.recording
+        {
+            top.callees.insert((pc, function), id);
+        }
+        Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None })
+    }
+}

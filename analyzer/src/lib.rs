@@ -1,0 +1,41 @@
+//! `bpfprove-analyzer`: abstract interpretation of eBPF programs.
+//!
+//! It proves that a program is memory-safe and that every `callx` and `gotox` goes only
+//! where it may, with any value domain of `bpfprove-domains`, and records the proof as
+//! obligations and per-pc invariants that [`proof`] writes as a JSON log and checks again
+//! without the fixpoint engine.
+//!
+//! ```text
+//! Subject (program + maps + data) ─► Verifier ─► Engine (per function × entry state)
+//!                                                  │  cfg + wto: iteration order, widening points
+//!                                                  │  transfer::Env::post: one instruction
+//!                                                  ▼
+//!                              Analysis (invariants, checks) ─► Report (verdict, obligations)
+//!                                                                  └─► proof::log ─► proof::check
+//! ```
+//!
+//! - [`value`], [`stack`], [`state`]: the abstract state (registers, byte-precise stack
+//!   frames, packet-size facts), [`globals`]: global data.
+//! - [`transfer`]: the abstract meaning of each instruction and the checks it must pass.
+//! - [`cfg`], [`wto`], [`engine`]: graphs, iteration order and the fixpoint.
+//! - [`spec`]: program types and helper/kfunc prototypes, as data.
+//! - [`verify`]: configuration, budgets, verdicts.
+
+pub mod cfg;
+pub mod display;
+pub mod engine;
+pub mod globals;
+pub mod obligation;
+pub mod spec;
+pub mod stack;
+pub mod state;
+pub mod subject;
+pub mod transfer;
+pub mod value;
+pub mod verify;
+pub mod widening;
+pub mod wto;
+
+pub use obligation::{ObligationKind, Status};
+pub use subject::Subject;
+pub use verify::{Config, Obligation, Report, Verdict, Verifier};

@@ -1,0 +1,215 @@
+//! The abstract machine state at a program point: registers, the stack frames of the
+//! active calls, and what is known about the packet's size.
+
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::isa::Reg;
+use imbl::{OrdMap, Vector};
+
+use crate::stack::Frame;
+use crate::value::{Pointer, Region, Value};
+use crate::widening::Thresholds;
+
+/// What bounds checks against `data_end` established about the packet's size `len`.
+///
+/// `min_len`: `len >= min_len`. `ranges[id] = r`: `len >= base(id) + r` for the variable
+/// packet offset introduced at pc `id` (see [`crate::value::PacketVar`]), so a pointer with
+/// that variable and fixed part `f` may access `r - f` bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PacketFacts {
+    /// A lower bound on the packet's length.
+    pub min_len: u64,
+    /// Per packet variable, a lower bound on `len - base(id)`.
+    pub ranges: OrdMap<u32, i64>,
+    /// Whether a helper may have moved or resized the packet since the running function was
+    /// entered (its caller's saved packet pointers are then stale when it returns).
+    pub moved: bool,
+}
+
+impl PacketFacts {
+    fn join(&self, other: &PacketFacts) -> PacketFacts {
+        let ranges = self.ranges.iter().filter_map(|(id, &r)| other.ranges.get(id).map(|&o| (*id, r.min(o)))).collect();
+        PacketFacts { min_len: self.min_len.min(other.min_len), ranges, moved: self.moved || other.moved }
+    }
+
+    fn leq(&self, other: &PacketFacts) -> bool {
+        (!self.moved || other.moved)
+            && self.min_len >= other.min_len
+            && other.ranges.iter().all(|(id, &r)| self.ranges.get(id).is_some_and(|&mine| mine >= r))
+    }
+
+    /// Records `len >= base(id) + range`.
+    pub fn learn_range(&mut self, id: u32, range: i64) {
+        let best = self.ranges.get(&id).map_or(range, |&known| known.max(range));
+        self.ranges.insert(id, best);
+    }
+
+    /// Records `len >= min_len`.
+    pub fn learn_min_len(&mut self, min_len: u64) {
+        self.min_len = self.min_len.max(min_len);
+    }
+}
+
+/// The state at a program point (when reachable).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// `r0`..=`r10`.
+    pub regs: [Value; Reg::COUNT],
+    /// The stack frames, outermost first; the last is the running function's.
+    pub frames: Vector<Frame>,
+    /// Packet size facts.
+    pub packet: PacketFacts,
+}
+
+impl State {
+    /// The state at a program's entry: `r1` is the context, `r10` the frame pointer, the
+    /// others undefined.
+    pub fn entry(domain: DomainKind) -> State {
+        let mut regs: [Value; Reg::COUNT] = std::array::from_fn(|_| Value::Uninit);
+        regs[Reg::R1.index()] = Value::Pointer(Pointer::at(Region::Context, domain, 0));
+        regs[Reg::R10.index()] = Value::Pointer(Pointer::at(Region::Stack { frame: 0 }, domain, 0));
+        State { regs, frames: Vector::unit(Frame::new()), packet: PacketFacts::default() }
+    }
+
+    /// The register's value.
+    pub fn reg(&self, reg: Reg) -> &Value {
+        &self.regs[reg.index()]
+    }
+
+    /// Sets a register.
+    pub fn set(&mut self, reg: Reg, value: Value) {
+        self.regs[reg.index()] = value;
+    }
+
+    /// Depth of the running function's frame (0 for the program itself).
+    pub fn depth(&self) -> u8 {
+        (self.frames.len() - 1) as u8
+    }
+
+    /// Frame `frame`, if active.
+    pub fn frame(&self, frame: u8) -> Option<&Frame> {
+        self.frames.get(usize::from(frame))
+    }
+
+    /// Frame `frame` for writing, if active.
+    pub fn frame_mut(&mut self, frame: u8) -> Option<&mut Frame> {
+        self.frames.get_mut(usize::from(frame))
+    }
+
+    /// Applies `f` to every value held in registers and stack slots.
+    pub fn map_values(&mut self, f: &dyn Fn(&Value) -> Option<Value>) {
+        for reg in self.regs.iter_mut() {
+            if let Some(new) = f(reg) {
+                *reg = new;
+            }
+        }
+        for frame in self.frames.iter_mut() {
+            let updated: Vec<_> = frame
+                .slots()
+                .filter_map(|(start, slot)| f(&slot.value).map(|value| (start, slot.size, value)))
+                .collect();
+            if updated.is_empty() {
+                continue;
+            }
+            let mut slots: Vec<_> = frame.slots().map(|(s, slot)| (s, slot.clone())).collect();
+            for (start, size, value) in updated {
+                if let Some(entry) = slots.iter_mut().find(|(s, _)| *s == start) {
+                    entry.1 = crate::stack::Slot { size, value };
+                }
+            }
+            *frame = Frame::from_slots(slots);
+        }
+    }
+
+    /// The join of two states at the same depth.
+    pub fn join(&self, other: &State, domain: DomainKind) -> State {
+        if self == other {
+            return self.clone();
+        }
+        State {
+            regs: std::array::from_fn(|i| self.regs[i].join(&other.regs[i], domain)),
+            frames: self.frames.iter().zip(other.frames.iter()).map(|(a, b)| a.join(b, domain)).collect(),
+            packet: self.packet.join(&other.packet),
+        }
+    }
+
+    /// Widening of `self` by `newer`.
+    pub fn widen(&self, newer: &State, domain: DomainKind, thresholds: &Thresholds) -> State {
+        if self == newer {
+            return self.clone();
+        }
+        State {
+            regs: std::array::from_fn(|i| self.regs[i].widen(&newer.regs[i], domain, thresholds)),
+            frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.widen(b, domain, thresholds)).collect(),
+            packet: self.packet.join(&newer.packet),
+        }
+    }
+
+    /// Narrowing of `self` by `newer` (`newer ⊑ self`).
+    pub fn narrow(&self, newer: &State) -> State {
+        State {
+            regs: std::array::from_fn(|i| self.regs[i].narrow(&newer.regs[i])),
+            frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.narrow(b)).collect(),
+            packet: newer.packet.clone(),
+        }
+    }
+
+    /// `self ⊑ other`.
+    pub fn leq(&self, other: &State, domain: DomainKind) -> bool {
+        self == other
+            || (self.frames.len() == other.frames.len()
+                && self.regs.iter().zip(other.regs.iter()).all(|(a, b)| a.leq(b))
+                && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| a.leq(b, domain))
+                && self.packet.leq(&other.packet))
+    }
+}
+
+/// A state or unreachability.
+pub type Reach = Option<State>;
+
+/// The join of two possibly unreachable states.
+pub fn join_reach(a: &Reach, b: &Reach, domain: DomainKind) -> Reach {
+    match (a, b) {
+        (None, x) | (x, None) => x.clone(),
+        (Some(a), Some(b)) => Some(a.join(b, domain)),
+    }
+}
+
+/// `a ⊑ b` for possibly unreachable states.
+pub fn leq_reach(a: &Reach, b: &Reach, domain: DomainKind) -> bool {
+    match (a, b) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(a), Some(b)) => a.leq(b, domain),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: DomainKind = DomainKind::Interval;
+
+    #[test]
+    fn packet_facts_join_keeps_what_both_know() {
+        let mut a = State::entry(D);
+        a.packet.learn_min_len(14);
+        a.packet.learn_range(7, 20);
+        let mut b = State::entry(D);
+        b.packet.learn_min_len(34);
+        b.packet.learn_range(7, 8);
+        b.packet.learn_range(9, 4);
+        let joined = a.join(&b, D);
+        assert_eq!(joined.packet.min_len, 14);
+        assert_eq!(joined.packet.ranges.get(&7), Some(&8));
+        assert_eq!(joined.packet.ranges.get(&9), None);
+        assert!(a.leq(&joined, D) && b.leq(&joined, D) && !joined.leq(&a, D));
+    }
+
+    #[test]
+    fn entry_state_has_context_and_frame_pointer() {
+        let state = State::entry(D);
+        assert!(matches!(state.reg(Reg::R1), Value::Pointer(p) if p.region == Region::Context));
+        assert!(matches!(state.reg(Reg::R0), Value::Uninit));
+        assert_eq!(state.depth(), 0);
+    }
+}

@@ -1,0 +1,143 @@
+//! What is analysed: a program and what its instructions refer to (maps, global data and
+//! the function addresses stored in it, source lines, kfunc names), independent of where
+//! it came from (an ELF object or assembly text).
+
+use std::collections::BTreeMap;
+
+use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, SourceLine};
+use bpfprove_semantics::interp::context::ProgramType;
+use bpfprove_semantics::interp::maps::MapKind;
+use bpfprove_semantics::isa::{Insn, LddwKind};
+use bpfprove_semantics::program::{FunctionId, Program};
+
+use crate::spec::ProgramSpec;
+
+/// A global data section as a program sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSection {
+    /// `.rodata*`: never written.
+    pub read_only: bool,
+    /// Its initial bytes, with function addresses filled in.
+    pub image: Vec<u8>,
+    /// The 8-byte slots that hold function addresses, by byte offset.
+    pub function_slots: BTreeMap<u32, FunctionId>,
+    /// Whether another program of the object loads its address (and so may write it).
+    pub shared: bool,
+}
+
+/// A map the program refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInfo {
+    /// Its name.
+    pub name: String,
+    /// How the kernel (and the interpreter) treats it.
+    pub kind: MapKind,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// For global data sections, their contents.
+    pub data: Option<DataSection>,
+}
+
+/// A program with everything the analysis needs to know about its surroundings.
+#[derive(Clone, Debug)]
+pub struct Subject<'a> {
+    /// Its section (the `SEC` name), or a name for text programs.
+    pub section: String,
+    /// Its function.
+    pub function: String,
+    /// The instructions.
+    pub program: &'a Program,
+    /// The rules of its program type.
+    pub spec: ProgramSpec,
+    /// Maps by [`MapId`].
+    pub maps: Vec<MapInfo>,
+    /// Kfunc names by the BTF id in `call` instructions.
+    pub kfuncs: BTreeMap<i32, String>,
+    /// Source lines by pc.
+    pub lines: BTreeMap<usize, SourceLine>,
+}
+
+impl<'a> Subject<'a> {
+    /// Program `loaded` of `object`, whose type comes from its section. `None` when the
+    /// section names no known program type.
+    pub fn from_object(object: &Object, loaded: &'a LoadedProgram) -> Option<Subject<'a>> {
+        let spec = ProgramSpec::of_section(&loaded.section)?;
+        let referenced = |program: &Program, map: MapId| {
+            program
+                .insns()
+                .iter()
+                .any(|d| matches!(d.insn, Insn::Lddw { kind: LddwKind::MapIdxValue, imm, .. } if imm as u32 == map.0))
+        };
+        let maps = object
+            .maps
+            .iter()
+            .enumerate()
+            .map(|(index, def)| {
+                let id = MapId(index as u32);
+                let data = match &def.origin {
+                    MapOrigin::Data { read_only, .. } => Some(DataSection {
+                        read_only: *read_only,
+                        image: loaded.data_image(object, id).unwrap_or_default(),
+                        function_slots: loaded
+                            .function_pointers
+                            .iter()
+                            .filter(|p| p.map == id)
+                            .map(|p| (p.offset, p.function))
+                            .collect(),
+                        shared: object
+                            .programs
+                            .iter()
+                            .any(|other| other.name != loaded.name && referenced(&other.program, id)),
+                    }),
+                    _ => None,
+                };
+                map_info(def, data)
+            })
+            .collect();
+        Some(Subject {
+            section: loaded.section.clone(),
+            function: loaded.name.clone(),
+            program: &loaded.program,
+            spec,
+            maps,
+            kfuncs: BTreeMap::new(),
+            lines: loaded.lines.clone(),
+        })
+    }
+
+    /// A program without maps (from bytecode or assembly text) of type `program_type`.
+    pub fn bare(name: &str, program: &'a Program, program_type: ProgramType) -> Subject<'a> {
+        Subject {
+            section: program_type.name().to_owned(),
+            function: name.to_owned(),
+            program,
+            spec: ProgramSpec::of(program_type),
+            maps: Vec::new(),
+            kfuncs: BTreeMap::new(),
+            lines: BTreeMap::new(),
+        }
+    }
+
+    /// Map `id`.
+    pub fn map(&self, id: MapId) -> Option<&MapInfo> {
+        self.maps.get(id.0 as usize)
+    }
+
+    /// `SECTION/FUNCTION`.
+    pub fn title(&self) -> String {
+        format!("{}/{}", self.section, self.function)
+    }
+
+    /// The source line of `pc`: the nearest line record at or before it in its function.
+    pub fn source_line(&self, pc: usize) -> Option<&SourceLine> {
+        let function = self.program.function_containing(pc)?;
+        let entry = self.program.function(function).entry;
+        self.lines.range(entry..=pc).next_back().map(|(_, line)| line)
+    }
+}
+
+fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {
+    MapInfo { name: def.name.clone(), kind: MapKind::of(def), key_size: def.key_size, value_size: def.value_size, data }
+}

@@ -1,0 +1,190 @@
+//! Conditional jumps: each edge refines the state with what its condition tells.
+//!
+//! - Two numbers: the domain's refinement of both operands.
+//! - A possibly-NULL pointer (or function address) against 0: NULL on one edge, non-NULL on
+//!   the other, for every copy of the same helper result.
+//! - A packet pointer against `data_end`: the edge where it is at most `data_end` learns a
+//!   lower bound on the packet's length (see [`crate::state::PacketFacts`]).
+//! - Two pointers into one region: their offsets are compared (64-bit only).
+
+use bpfprove_domains::Lattice;
+use bpfprove_domains::Relation;
+use bpfprove_semantics::isa::{Cond, Operand, Reg, Width};
+
+use super::Env;
+use crate::state::{Reach, State};
+use crate::value::{Functions, Nullness, Pointer, Region, Value};
+
+impl Env<'_> {
+    /// The states on the taken and fall-through edges of `if dst cond src`.
+    pub(super) fn branch(
+        &self,
+        state: &State,
+        _pc: usize,
+        width: Width,
+        cond: Cond,
+        dst: Reg,
+        src: Operand,
+    ) -> (Reach, Reach) {
+        let a = state.reg(dst).clone();
+        let (b, src_reg) = match src {
+            Operand::Reg(r) => (state.reg(r).clone(), Some(r)),
+            Operand::Imm(imm) => (Value::constant(self.domain, imm as i64 as u64), None),
+        };
+        match (&a, &b) {
+            (Value::Scalar(x), Value::Scalar(y)) => {
+                let edge = |relation: Relation| {
+                    let (x2, y2) = x.refine(relation, width, y);
+                    if x2.is_bottom() || y2.is_bottom() {
+                        return None;
+                    }
+                    let mut s = state.clone();
+                    match src_reg {
+                        Some(r) if r == dst => s.set(dst, Value::Scalar(x2.meet(&y2))),
+                        Some(r) => {
+                            s.set(dst, Value::Scalar(x2));
+                            s.set(r, Value::Scalar(y2));
+                        }
+                        None => s.set(dst, Value::Scalar(x2)),
+                    }
+                    Some(s)
+                };
+                (edge(Relation::taken(cond)), edge(Relation::not_taken(cond)))
+            }
+            (nullable, zero) | (zero, nullable)
+                if zero.is_null_constant()
+                    && matches!(cond, Cond::Eq | Cond::Ne)
+                    && width == Width::W64
+                    && matches!(nullable, Value::Pointer(_) | Value::Func(_)) =>
+            {
+                let (null, non_null) = null_split(state, nullable, if zero == &a { src_reg } else { Some(dst) }, self);
+                if cond == Cond::Eq { (null, non_null) } else { (non_null, null) }
+            }
+            (Value::Pointer(p), Value::Pointer(q)) if width == Width::W64 => {
+                if let Some(split) = self.packet_check(state, p, q, cond) {
+                    return split;
+                }
+                if p.region == q.region && !p.null.may_be_null() && !q.null.may_be_null() {
+                    return self.compare_offsets(state, p, q, cond, dst, src_reg);
+                }
+                (Some(state.clone()), Some(state.clone()))
+            }
+            _ => (Some(state.clone()), Some(state.clone())),
+        }
+    }
+
+    /// `data + x <cond> data_end` (either way round): the edge where the packet pointer is at
+    /// most `data_end` (by `extra` bytes for strict comparisons) learns the packet's length.
+    fn packet_check(&self, state: &State, p: &Pointer, q: &Pointer, cond: Cond) -> Option<(Reach, Reach)> {
+        // (packet pointer, its margin below data_end on the taken edge, on the fall-through edge)
+        let (packet, taken, fallthrough) = match (p.region, q.region, cond) {
+            (Region::Packet, Region::PacketEnd, Cond::Gt) => (p, None, Some(0)),
+            (Region::Packet, Region::PacketEnd, Cond::Ge) => (p, None, Some(1)),
+            (Region::Packet, Region::PacketEnd, Cond::Lt) => (p, Some(1), None),
+            (Region::Packet, Region::PacketEnd, Cond::Le) => (p, Some(0), None),
+            (Region::PacketEnd, Region::Packet, Cond::Gt) => (q, Some(1), None),
+            (Region::PacketEnd, Region::Packet, Cond::Ge) => (q, Some(0), None),
+            (Region::PacketEnd, Region::Packet, Cond::Lt) => (q, None, Some(0)),
+            (Region::PacketEnd, Region::Packet, Cond::Le) => (q, None, Some(1)),
+            _ => return None,
+        };
+        let learn = |margin: Option<i64>| {
+            let mut s = state.clone();
+            if let Some(extra) = margin {
+                if let Some((lo, _)) = packet.offset.signed_bounds()
+                    && lo >= 0
+                {
+                    s.packet.learn_min_len((lo + extra) as u64);
+                }
+                if let Some(var) = packet.var {
+                    s.packet.learn_range(var.id, var.fixed + extra);
+                }
+            }
+            Some(s)
+        };
+        Some((learn(taken), learn(fallthrough)))
+    }
+
+    /// Two pointers into one region compare as their offsets (stack offsets are signed: they
+    /// are below the frame pointer).
+    fn compare_offsets(
+        &self,
+        state: &State,
+        p: &Pointer,
+        q: &Pointer,
+        cond: Cond,
+        dst: Reg,
+        src: Option<Reg>,
+    ) -> (Reach, Reach) {
+        let signed_offsets = matches!(p.region, Region::Stack { .. });
+        let cond = if signed_offsets { as_signed(cond) } else { cond };
+        let edge = |relation: Relation| {
+            let (x, y) = p.offset.refine(relation, Width::W64, &q.offset);
+            if x.is_bottom() || y.is_bottom() {
+                return None;
+            }
+            let mut s = state.clone();
+            s.set(dst, Value::Pointer(Pointer { offset: x, ..p.clone() }));
+            if let Some(r) = src
+                && r != dst
+            {
+                s.set(r, Value::Pointer(Pointer { offset: y, ..q.clone() }));
+            }
+            Some(s)
+        };
+        (edge(Relation::taken(cond)), edge(Relation::not_taken(cond)))
+    }
+}
+
+/// The signed form of an unsigned comparison.
+fn as_signed(cond: Cond) -> Cond {
+    match cond {
+        Cond::Gt => Cond::SGt,
+        Cond::Ge => Cond::SGe,
+        Cond::Lt => Cond::SLt,
+        Cond::Le => Cond::SLe,
+        other => other,
+    }
+}
+
+/// The states where `value` (in register `reg`) is NULL and where it is not.
+fn null_split(state: &State, value: &Value, reg: Option<Reg>, env: &Env) -> (Reach, Reach) {
+    let may_be_null = match value {
+        Value::Pointer(p) => p.null.may_be_null(),
+        Value::Func(f) => f.nullable,
+        _ => false,
+    };
+    let shared = match value {
+        Value::Pointer(Pointer { null: Nullness::MaybeNull { id: Some(id) }, .. }) => Some(*id),
+        _ => None,
+    };
+    let refine = |to_null: bool| {
+        let mut s = state.clone();
+        let refined = |v: &Value| -> Value {
+            match v {
+                _ if to_null => Value::constant(env.domain, 0),
+                Value::Pointer(p) => Value::Pointer(Pointer { null: Nullness::NonNull, ..p.clone() }),
+                Value::Func(f) => Value::Func(Functions { set: f.set.clone(), nullable: false }),
+                other => other.clone(),
+            }
+        };
+        match shared {
+            Some(id) => s.map_values(&|v| match v {
+                Value::Pointer(Pointer { null: Nullness::MaybeNull { id: Some(i) }, .. }) if *i == id => {
+                    Some(refined(v))
+                }
+                _ => None,
+            }),
+            None => {
+                if let Some(r) = reg {
+                    s.set(r, refined(value));
+                }
+            }
+        }
+        s
+    };
+    let null = may_be_null.then(|| refine(true));
+    let is_null_only = matches!(value, Value::Func(f) if f.set.is_empty());
+    let non_null = (!is_null_only).then(|| refine(false));
+    (null, non_null)
+}

@@ -1,0 +1,650 @@
+//! Calls: helpers and kfuncs by their prototypes, bpf-to-bpf calls, `callx` in both
+//! models, `bpf_loop`-style callbacks, and `gotox`.
+
+use std::collections::BTreeSet;
+
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::interp::{CallxModel, MAX_FRAMES};
+use bpfprove_semantics::isa::{CallTarget, Reg};
+use bpfprove_semantics::program::{FunctionId, code_address};
+
+use super::memory::{Mode, candidates};
+use super::{Env, Post, Resolved, Stop};
+use crate::obligation::{Check, ObligationKind, Status};
+use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
+use crate::stack::Frame;
+use crate::state::{Reach, State, join_reach};
+use crate::value::{Functions, Nullness, Pointer, Region, Value};
+
+/// Largest size a memory argument may have (Linux's limit for helper buffers).
+const MAX_MEMORY_ARGUMENT: u64 = 1 << 29;
+/// Most rounds of a callback loop before giving up on its fixpoint.
+const MAX_CALLBACK_ROUNDS: u32 = 64;
+
+/// How a subprogram is entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallKind {
+    /// `call` of a local function.
+    Local,
+    /// `callx`.
+    Callx,
+    /// A helper calling a callback.
+    Callback,
+}
+
+/// What analysing a call found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// The join of the callee's states at its exits (`None`: it never returns).
+    pub exit: Reach,
+    /// A problem with the call itself (recursion).
+    pub problem: Option<Check>,
+}
+
+/// How calls into subprograms are analysed: the fixpoint engine analyses the callee from
+/// `entry`; the proof checker reads the callee's logged invariants.
+pub trait Calls {
+    /// The effect of calling `function` (whose frame `entry` already has) from `pc`.
+    fn call(&mut self, pc: usize, kind: CallKind, function: FunctionId, entry: State) -> Result<CallOutcome, Stop>;
+}
+
+/// The state at a callee's entry: the caller's state with a new frame, `r1`–`r5` passed,
+/// the other registers undefined. `None` when the frames would exceed eight.
+pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
+    let depth = caller.depth() + 1;
+    if usize::from(depth) >= MAX_FRAMES {
+        return None;
+    }
+    let mut entry = caller.clone();
+    for reg in [Reg::R0, Reg::R6, Reg::R7, Reg::R8, Reg::R9] {
+        entry.set(reg, Value::Uninit);
+    }
+    entry.set(Reg::R10, Value::Pointer(Pointer::at(Region::Stack { frame: depth }, domain, 0)));
+    entry.frames.push_back(Frame::new());
+    entry.packet.moved = false;
+    Some(entry)
+}
+
+/// The caller's state after the callee returns with `exit`: `r0` from the callee, `r1`–`r5`
+/// undefined, `r6`–`r10` the caller's, the caller's frames as the callee left them. Pointers
+/// into the callee's frame, and packet pointers if the callee may have moved the packet,
+/// are no longer usable.
+pub fn merge_return(caller: &State, exit: &State, domain: DomainKind) -> State {
+    let depth = caller.depth();
+    let mut state = exit.clone();
+    state.frames.truncate(usize::from(depth) + 1);
+    for reg in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
+        state.set(reg, Value::Uninit);
+    }
+    for reg in [Reg::R6, Reg::R7, Reg::R8, Reg::R9, Reg::R10] {
+        state.set(reg, caller.reg(reg).clone());
+    }
+    let moved = exit.packet.moved;
+    state.packet.moved = caller.packet.moved || moved;
+    state.map_values(&|value| match value {
+        Value::Pointer(p) if matches!(p.region, Region::Stack { frame } if frame > depth) => Some(Value::top(domain)),
+        Value::Pointer(p) if moved && is_packet(p.region) => Some(Value::top(domain)),
+        _ => None,
+    });
+    state
+}
+
+fn is_packet(region: Region) -> bool {
+    matches!(region, Region::Packet | Region::PacketEnd | Region::PacketMeta)
+}
+
+/// What the argument checks captured for the call's effects.
+#[derive(Default)]
+struct Captured {
+    map: Option<bpfprove_semantics::elf::MapId>,
+    const_size: Option<u64>,
+    callbacks: Option<BTreeSet<FunctionId>>,
+    callback_context: Option<Value>,
+    /// Memory the helper fills: (frame, start, bytes surely written, bytes maybe written).
+    filled: Vec<(u8, i64, u64, u64)>,
+    released: Option<Region>,
+    loop_count: Option<(u64, u64)>,
+}
+
+impl Env<'_> {
+    /// `call`.
+    pub(super) fn call(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: State,
+        pc: usize,
+        target: CallTarget,
+    ) -> Result<Reach, Stop> {
+        match target {
+            CallTarget::Helper(id) => self.helper_call(calls, post, state, pc, id),
+            CallTarget::Local(imm) => {
+                let entry = pc as i64 + 1 + i64::from(imm);
+                match usize::try_from(entry).ok().and_then(|e| self.subject.program.function_at_entry(e)) {
+                    Some(function) => self.local_call(calls, post, state, pc, CallKind::Local, function),
+                    None => {
+                        post.check(ObligationKind::Call, Status::Refuted, format!("no function starts at {entry}"));
+                        Ok(None)
+                    }
+                }
+            }
+            CallTarget::Kfunc { btf_id, .. } => {
+                let name = self.subject.kfuncs.get(&btf_id);
+                match name.and_then(|n| self.prototypes.kfunc(n)) {
+                    Some(proto) => {
+                        post.check(ObligationKind::Call, Status::Proven, format!("kfunc {}", proto.name));
+                        self.apply_prototype(calls, post, state, pc, proto)
+                    }
+                    None => {
+                        let what = name.map_or_else(|| format!("BTF id {btf_id}"), |n| format!("`{n}`"));
+                        post.check(ObligationKind::Call, Status::Refuted, format!("unknown kfunc {what}"));
+                        Ok(Some(self.clobbered(state, Value::top(self.domain))))
+                    }
+                }
+            }
+        }
+    }
+
+    fn helper_call(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: State,
+        pc: usize,
+        id: i32,
+    ) -> Result<Reach, Stop> {
+        match self.prototypes.helper(id) {
+            Some(proto) => {
+                post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
+                self.apply_prototype(calls, post, state, pc, proto)
+            }
+            None => {
+                post.check(ObligationKind::Call, Status::Refuted, format!("unknown helper {id}"));
+                Ok(Some(self.clobbered(state, Value::top(self.domain))))
+            }
+        }
+    }
+
+    /// `r1`–`r5` undefined and `r0 = ret`.
+    fn clobbered(&self, mut state: State, ret: Value) -> State {
+        for reg in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
+            state.set(reg, Value::Uninit);
+        }
+        state.set(Reg::R0, ret);
+        state
+    }
+
+    /// Checks the arguments against `proto`, runs callbacks, applies the effects.
+    fn apply_prototype(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: State,
+        pc: usize,
+        proto: &Prototype,
+    ) -> Result<Reach, Stop> {
+        let captured = self.check_arguments(post, &state, proto);
+        let mut state = state;
+        if let (Some(functions), Some(allowed)) = (&captured.callbacks, proto.callback_return) {
+            let Some(after) = self.callback_loop(calls, post, &state, pc, functions, &captured, allowed)? else {
+                return Ok(None);
+            };
+            state = after;
+        }
+        for &(frame, start, surely, maybe) in &captured.filled {
+            if let Some(f) = state.frame_mut(frame) {
+                if surely > 0 {
+                    f.fill_unknown(start as i16, surely as u32, self.domain);
+                }
+                if maybe > surely {
+                    f.smear((start + surely as i64) as i16, (maybe - surely) as u32, self.domain);
+                }
+            }
+        }
+        if let Some(record) = captured.released {
+            let domain = self.domain;
+            state.map_values(&|v| match v {
+                Value::Pointer(p) if p.region == record => Some(Value::top(domain)),
+                _ => None,
+            });
+        }
+        if proto.changes_packet {
+            let domain = self.domain;
+            state.map_values(&|v| match v {
+                Value::Pointer(p) if is_packet(p.region) => Some(Value::top(domain)),
+                _ => None,
+            });
+            state.packet = crate::state::PacketFacts { moved: true, ..Default::default() };
+        }
+        let ret = match proto.ret {
+            RetKind::Range([lo, hi]) => Value::Scalar(self.domain.signed_range(lo, hi)),
+            RetKind::Named(NamedRet::Scalar) => Value::top(self.domain),
+            RetKind::Named(NamedRet::Void) => Value::Uninit,
+            RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
+                Some(map) => Value::Pointer(Pointer {
+                    null: Nullness::MaybeNull { id: Some(pc as u32) },
+                    ..Pointer::at(Region::MapValue(map), self.domain, 0)
+                }),
+                None => Value::top(self.domain),
+            },
+            RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
+                Some(size) => Value::Pointer(Pointer {
+                    null: Nullness::MaybeNull { id: Some(pc as u32) },
+                    ..Pointer::at(Region::Record { pc: pc as u32, size: size as u32 }, self.domain, 0)
+                }),
+                None => Value::top(self.domain),
+            },
+        };
+        Ok(Some(self.clobbered(state, ret)))
+    }
+
+    fn check_arguments(&self, post: &mut Post, state: &State, proto: &Prototype) -> Captured {
+        let mut captured = Captured::default();
+        let optional_from = proto.args.len() - proto.optional_args;
+        let argument = |i: usize| Reg::new(i as u8 + 1).expect("at most five arguments");
+        let bad = |post: &mut Post, i: usize, status: Status, why: String| {
+            post.check(
+                ObligationKind::HelperArgument,
+                status,
+                format!("{} argument {} (r{}): {why}", proto.name, i + 1, i + 1),
+            );
+        };
+        for (i, &kind) in proto.args.iter().enumerate() {
+            let reg = argument(i);
+            let value = state.reg(reg);
+            if matches!(value, Value::Uninit) {
+                if i >= optional_from {
+                    continue;
+                }
+                post.check(ObligationKind::UninitRegister, Status::Unknown, format!("{reg} may be uninitialised"));
+                continue;
+            }
+            let scalar_bounds = match value {
+                Value::Scalar(n) => n.unsigned_bounds(),
+                _ => None,
+            };
+            match kind {
+                ArgKind::Anything => {}
+                ArgKind::Scalar | ArgKind::Size | ArgKind::SizeOrZero => {
+                    if !matches!(value, Value::Scalar(_)) {
+                        bad(post, i, Status::Refuted, "not a number".into());
+                    }
+                }
+                ArgKind::Zero => {
+                    if !value.is_null_constant() {
+                        bad(post, i, Status::Unknown, "must be 0".into());
+                    }
+                }
+                ArgKind::ConstSize => match value {
+                    Value::Scalar(n) => match n.as_constant() {
+                        Some(size) if (1..MAX_MEMORY_ARGUMENT).contains(&size) => captured.const_size = Some(size),
+                        _ => bad(post, i, Status::Unknown, "must be a constant size".into()),
+                    },
+                    _ => bad(post, i, Status::Refuted, "not a number".into()),
+                },
+                ArgKind::Map => match value {
+                    Value::Pointer(Pointer { region: Region::MapHandle(map), .. }) => {
+                        captured.map = Some(*map);
+                        let kind = self.subject.map(*map).map(|m| m.kind);
+                        let accepted = proto.map_kinds.is_empty()
+                            || kind.is_some_and(|k| proto.map_kinds.iter().any(|n: &MapKindName| n.matches(k)));
+                        if !accepted {
+                            bad(post, i, Status::Refuted, format!("map kind {kind:?} is not accepted"));
+                        }
+                    }
+                    other => bad(post, i, Status::Refuted, format!("{} is not a map", crate::display::value(other))),
+                },
+                ArgKind::MapKey | ArgKind::MapValue => {
+                    let size = captured
+                        .map
+                        .and_then(|m| self.subject.map(m))
+                        .map(|m| if kind == ArgKind::MapKey { m.key_size } else { m.value_size });
+                    match size {
+                        Some(size) => self.memory_argument(
+                            post,
+                            state,
+                            proto,
+                            i,
+                            value,
+                            u64::from(size),
+                            u64::from(size),
+                            false,
+                            &mut captured,
+                        ),
+                        None => bad(post, i, Status::Unknown, "no map argument before it".into()),
+                    }
+                }
+                ArgKind::Mem | ArgKind::MemUninit => {
+                    let size_kind = proto.args[i + 1];
+                    let (min, max) = match state.reg(argument(i + 1)) {
+                        Value::Scalar(n) => n.unsigned_bounds().unwrap_or((0, 0)),
+                        _ => (0, u64::MAX),
+                    };
+                    let min_allowed = if size_kind == ArgKind::SizeOrZero { 0 } else { 1 };
+                    if min < min_allowed || max >= MAX_MEMORY_ARGUMENT {
+                        let status = Status::decide(false, max < min_allowed || min >= MAX_MEMORY_ARGUMENT);
+                        bad(post, i + 1, status, format!("size in [{min}, {max}], allowed [{min_allowed}, 2^29)"));
+                    }
+                    let max = max.min(MAX_MEMORY_ARGUMENT);
+                    if max == 0 {
+                        continue;
+                    }
+                    self.memory_argument(
+                        post,
+                        state,
+                        proto,
+                        i,
+                        value,
+                        min.max(1),
+                        max,
+                        kind == ArgKind::MemUninit,
+                        &mut captured,
+                    );
+                }
+                ArgKind::Ctx => match value {
+                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {}
+                    other => {
+                        bad(post, i, Status::Refuted, format!("{} is not the context", crate::display::value(other)))
+                    }
+                },
+                ArgKind::Callback => match value {
+                    Value::Func(Functions { set, nullable: false }) if !set.is_empty() => {
+                        captured.callbacks = Some(set.clone());
+                    }
+                    other => {
+                        bad(post, i, Status::Refuted, format!("{} is not a function", crate::display::value(other)))
+                    }
+                },
+                ArgKind::PtrOrNull => match value {
+                    Value::Pointer(_) => captured.callback_context = Some(value.clone()),
+                    v if v.is_null_constant() => captured.callback_context = Some(value.clone()),
+                    other => {
+                        bad(post, i, Status::Refuted, format!("{} is not a pointer", crate::display::value(other)))
+                    }
+                },
+                ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
+                ArgKind::RingbufMem => match value {
+                    Value::Pointer(p)
+                        if matches!(p.region, Region::Record { .. })
+                            && !p.null.may_be_null()
+                            && p.offset.as_constant() == Some(0) =>
+                    {
+                        captured.released = Some(p.region);
+                    }
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a reserved record", crate::display::value(other)),
+                    ),
+                },
+            }
+            if i == 0
+                && matches!(kind, ArgKind::Scalar)
+                && let Some(bounds) = scalar_bounds
+            {
+                captured.loop_count = Some(bounds);
+            }
+        }
+        captured
+    }
+
+    /// Checks that `value` points to `min..=max` accessible bytes (initialised unless the
+    /// helper fills them) and records what a filling helper writes.
+    #[allow(clippy::too_many_arguments)]
+    fn memory_argument(
+        &self,
+        post: &mut Post,
+        state: &State,
+        proto: &Prototype,
+        i: usize,
+        value: &Value,
+        min: u64,
+        max: u64,
+        fills: bool,
+        captured: &mut Captured,
+    ) {
+        let label = |detail: &str| format!("{} argument {} (r{}): {detail}", proto.name, i + 1, i + 1);
+        let Value::Pointer(pointer) = value else {
+            let status = Status::Refuted;
+            post.check(
+                ObligationKind::HelperArgument,
+                status,
+                label(&format!("{} is not a pointer", crate::display::value(value))),
+            );
+            return;
+        };
+        if pointer.null.may_be_null() {
+            post.check(ObligationKind::HelperArgument, Status::Unknown, label("may be NULL"));
+        }
+        if matches!(pointer.region, Region::Context | Region::MapHandle(_) | Region::JumpTable(_)) {
+            post.check(
+                ObligationKind::HelperArgument,
+                Status::Refuted,
+                label(&format!("memory in {} is not allowed", pointer.region)),
+            );
+            return;
+        }
+        let mode = if fills { Mode::Write } else { Mode::Read };
+        let mut inner = Post::default();
+        let access = self.access_pointer(&mut inner, state, pointer.clone(), 0, max, mode, false);
+        for check in inner.checks {
+            post.check(
+                ObligationKind::HelperArgument,
+                check.status,
+                label(&format!("{}: {}", check.kind, check.detail)),
+            );
+        }
+        let Some(access) = access else { return };
+        if let Region::Stack { frame } = access.pointer.region {
+            let offsets = candidates(&access.starts).unwrap_or_default();
+            if fills {
+                if let [start] = offsets[..] {
+                    captured.filled.push((frame, start, min, max));
+                }
+            } else {
+                let frame_state = state.frame(frame);
+                let initialised = offsets
+                    .iter()
+                    .filter(|&&o| o >= -512 && o + max as i64 <= 0)
+                    .all(|&o| frame_state.is_some_and(|f| f.is_initialised(o as i16, max as u32)));
+                let status = Status::decide(initialised && !offsets.is_empty(), false);
+                post.check(
+                    ObligationKind::UninitStack,
+                    status,
+                    label(&format!("{max} stack bytes must be initialised")),
+                );
+            }
+        }
+    }
+
+    /// A helper that calls `functions` repeatedly (`bpf_loop`): the join of the states after
+    /// 0, 1, 2, ... calls, each callback's `r0` checked against `allowed`.
+    #[allow(clippy::too_many_arguments)]
+    fn callback_loop(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: &State,
+        pc: usize,
+        functions: &BTreeSet<FunctionId>,
+        captured: &Captured,
+        allowed: [i64; 2],
+    ) -> Result<Reach, Stop> {
+        let (_, count_hi) = captured.loop_count.unwrap_or((0, u64::from(u32::MAX)));
+        let index = self.domain.unsigned_range(0, count_hi.clamp(1, u64::from(u32::MAX)) - 1);
+        let context = captured.callback_context.clone().unwrap_or_else(|| Value::constant(self.domain, 0));
+        let mut current = state.clone();
+        for round in 0..MAX_CALLBACK_ROUNDS {
+            let mut args = current.clone();
+            args.set(Reg::R1, Value::Scalar(index.clone()));
+            args.set(Reg::R2, context.clone());
+            for reg in [Reg::R3, Reg::R4, Reg::R5] {
+                args.set(reg, Value::Uninit);
+            }
+            let Some(entry) = callee_entry(&args, self.domain) else {
+                post.check(ObligationKind::Call, Status::Refuted, "callback would exceed eight frames");
+                return Ok(Some(current));
+            };
+            let mut after: Reach = None;
+            for &function in functions {
+                let outcome = calls.call(pc, CallKind::Callback, function, entry.clone())?;
+                if let Some(problem) = outcome.problem {
+                    post.checks.push(problem);
+                }
+                if let Some(exit) = &outcome.exit {
+                    self.check_callback_return(post, exit, allowed);
+                    after = join_reach(&after, &Some(merge_return(&current, exit, self.domain)), self.domain);
+                }
+            }
+            let Some(after) = after else { return Ok(Some(current)) };
+            if after.leq(&current, self.domain) {
+                return Ok(Some(current));
+            }
+            current = if round >= self.widening_delay {
+                current.widen(&after, self.domain, self.thresholds)
+            } else {
+                current.join(&after, self.domain)
+            };
+        }
+        Err(Stop::Budget(format!("callback loop at pc {pc} did not stabilise in {MAX_CALLBACK_ROUNDS} rounds")))
+    }
+
+    fn check_callback_return(&self, post: &mut Post, exit: &State, [lo, hi]: [i64; 2]) {
+        let (status, detail) = match exit.reg(Reg::R0) {
+            Value::Scalar(n) => match n.signed_bounds() {
+                Some((a, b)) => (
+                    Status::decide(lo <= a && b <= hi, b < lo || a > hi),
+                    format!("callback returns [{a}, {b}], allowed [{lo}, {hi}]"),
+                ),
+                None => (Status::Proven, "unreachable".into()),
+            },
+            other => (Status::Refuted, format!("callback returns {}", crate::display::value(other))),
+        };
+        post.check(ObligationKind::ReturnRange, status, detail);
+    }
+
+    /// A call of `function`.
+    pub(super) fn local_call(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: State,
+        pc: usize,
+        kind: CallKind,
+        function: FunctionId,
+    ) -> Result<Reach, Stop> {
+        let Some(entry) = callee_entry(&state, self.domain) else {
+            post.check(ObligationKind::Call, Status::Refuted, "the call would exceed eight frames");
+            return Ok(None);
+        };
+        let outcome = calls.call(pc, kind, function, entry)?;
+        if let Some(problem) = outcome.problem {
+            post.checks.push(problem);
+        }
+        Ok(outcome.exit.map(|exit| merge_return(&state, &exit, self.domain)))
+    }
+
+    /// `callx reg`.
+    pub(super) fn callx(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: State,
+        pc: usize,
+        reg: Reg,
+    ) -> Result<Reach, Stop> {
+        let value = state.reg(reg).clone();
+        if self.callx_model == CallxModel::HelperId {
+            return match &value {
+                Value::Scalar(n) if n.as_constant().is_some() => {
+                    let id = n.as_constant().unwrap_or_default() as i32;
+                    post.check(ObligationKind::CallxTarget, Status::Proven, format!("helper {id}"));
+                    post.resolved = Some(Resolved::Callx { functions: Vec::new(), helpers: vec![id] });
+                    self.helper_call(calls, post, state, pc, id)
+                }
+                other => {
+                    let status = if matches!(other, Value::Scalar(_)) { Status::Unknown } else { Status::Refuted };
+                    post.check(
+                        ObligationKind::CallxTarget,
+                        status,
+                        format!("{reg} holds {}, not one helper number", crate::display::value(other)),
+                    );
+                    Ok(None)
+                }
+            };
+        }
+        let entries =
+            || self.subject.program.functions().iter().enumerate().map(|(i, f)| (FunctionId(i as u32), f.entry));
+        let (targets, status, detail) = match &value {
+            Value::Func(f) => {
+                let status = if f.nullable { Status::Unknown } else { Status::Proven };
+                let names: Vec<&str> =
+                    f.set.iter().map(|&id| self.subject.program.function(id).name.as_str()).collect();
+                let null = if f.nullable { " or NULL" } else { "" };
+                (f.set.iter().copied().collect::<Vec<_>>(), status, format!("{reg} is {}{null}", names.join(" or ")))
+            }
+            Value::Scalar(n) => {
+                // A number is a valid target only when it is exactly one function's address;
+                // otherwise nothing after the call is analysed (the obligation already fails).
+                let hits: Vec<FunctionId> =
+                    entries().filter(|&(_, e)| n.contains(&code_address(e))).map(|(id, _)| id).collect();
+                let exact = n.as_constant().is_some() && hits.len() == 1;
+                let status = Status::decide(exact, hits.is_empty());
+                let targets = if exact { hits } else { Vec::new() };
+                (targets, status, format!("{reg} is the number {}", crate::display::value(&value)))
+            }
+            other => (Vec::new(), Status::Refuted, format!("{reg} holds {}", crate::display::value(other))),
+        };
+        post.check(ObligationKind::CallxTarget, status, detail);
+        post.resolved = Some(Resolved::Callx { functions: targets.clone(), helpers: Vec::new() });
+        let mut result: Reach = None;
+        for function in targets {
+            let after = self.local_call(calls, post, state.clone(), pc, CallKind::Callx, function)?;
+            result = join_reach(&result, &after, self.domain);
+        }
+        Ok(result)
+    }
+
+    /// `gotox reg`: an edge to every jump-table entry the register may hold.
+    pub(super) fn gotox(&self, post: &mut Post, state: State, pc: usize, reg: Reg) {
+        let Value::Code(code) = state.reg(reg).clone() else {
+            post.check(
+                ObligationKind::GotoxTarget,
+                Status::Refuted,
+                format!("{reg} holds {}, not an entry of a jump table", crate::display::value(state.reg(reg))),
+            );
+            return;
+        };
+        let program = self.subject.program;
+        let Some(table) = program.jump_tables().get(code.table.0 as usize) else {
+            post.check(ObligationKind::GotoxTarget, Status::Refuted, "no such jump table");
+            return;
+        };
+        let len = table.targets.len() as u64;
+        let (lo, hi) = code.index.unsigned_bounds().unwrap_or((1, 0));
+        let inside: Vec<u64> = if lo > hi {
+            Vec::new()
+        } else {
+            (lo..=hi.min(len.saturating_sub(1))).filter(|i| code.index.contains(i)).collect()
+        };
+        let function = program.function_containing(pc);
+        let mut targets: Vec<usize> = inside.iter().map(|&i| table.targets[i as usize]).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let foreign = targets.iter().filter(|&&t| program.function_containing(t) != function).count();
+        let all_inside = hi < len;
+        let status = Status::decide(all_inside && foreign == 0, inside.is_empty() || foreign == targets.len());
+        post.check(
+            ObligationKind::GotoxTarget,
+            status,
+            format!("index [{lo}, {hi}] of {} ({len} entries); {foreign} targets outside the function", table.name),
+        );
+        post.resolved = Some(Resolved::Gotox { targets: targets.clone() });
+        for target in targets {
+            if program.function_containing(target) == function {
+                post.edges.push((target, state.clone()));
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Loads, stores and atomics: the region's bounds, NULL, initialisation and access rules,
+//! and the value a load gives.
+//!
+//! An access at `base + off` of `len` bytes is checked for every start offset the base's
+//! offset may hold: proven when all are valid, refuted when none is, unknown otherwise. The
+//! valid starts per region: the stack frame's `-512..=-len`; a map value's or global data
+//! section's `0..=size-len`; a packet's `0..=len(packet)-len` as the bounds facts show it;
+//! a context's permitted field accesses (the semantics' own rules).
+
+use bpfprove_semantics::interp::context::{FieldKind, loadable_field, storable_field};
+use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
+
+use super::{Env, GlobalStore, Post};
+use crate::obligation::{ObligationKind, Status};
+use crate::spec::ContextSpec;
+use crate::stack::{FRAME_BYTES, any_bytes};
+use crate::state::State;
+use crate::value::{CodeAddress, Num, Pointer, Region, Value};
+
+/// Most start offsets enumerated one by one (for context fields, global data slots,
+/// initialisation of stack bytes); beyond it the analysis summarises.
+const MAX_CANDIDATES: i128 = 512;
+
+/// Whether an access reads, writes, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl Mode {
+    fn writes(self) -> bool {
+        matches!(self, Mode::Write | Mode::ReadWrite)
+    }
+}
+
+/// A checked access: the pointer and the start offsets it may touch.
+pub(super) struct Access {
+    pub(super) pointer: Pointer,
+    /// `pointer.offset + off`.
+    pub(super) starts: Num,
+}
+
+/// The start offsets `starts` may hold, if there are few.
+pub(super) fn candidates(starts: &Num) -> Option<Vec<i64>> {
+    let (lo, hi) = starts.signed_bounds()?;
+    if i128::from(hi) - i128::from(lo) >= MAX_CANDIDATES {
+        return None;
+    }
+    Some((lo..=hi).filter(|v| starts.contains(&(*v as u64))).collect())
+}
+
+/// Status of "every start in `lo..=hi` is in `min..=max`".
+fn bounds_status(lo: i128, hi: i128, min: i128, max: i128) -> Status {
+    Status::decide(min <= lo && hi <= max, hi < min || lo > max || min > max)
+}
+
+/// A number of `len` bytes as a load of it gives it (sign-extended for `ldsx`).
+fn loaded(value: Value, size: Size, signed: bool) -> Value {
+    match value {
+        Value::Scalar(n) if signed && size != Size::DW => Value::Scalar(n.move_sign_extend(Width::W64, size)),
+        other => other,
+    }
+}
+
+impl Env<'_> {
+    /// Checks an access of `len` bytes at `base + off`; `None` when `base` is no usable
+    /// pointer.
+    #[allow(clippy::too_many_arguments)]
+    fn access(
+        &self,
+        post: &mut Post,
+        state: &State,
+        base: Reg,
+        off: i16,
+        len: u32,
+        mode: Mode,
+        signed: bool,
+    ) -> Option<Access> {
+        let pointer = match state.reg(base) {
+            Value::Pointer(p) => p.clone(),
+            value if value.is_null_constant() => {
+                post.check(ObligationKind::NullDeref, Status::Refuted, format!("{base} is NULL"));
+                return None;
+            }
+            other => {
+                post.check(
+                    ObligationKind::Dereference,
+                    Status::Refuted,
+                    format!("{base} holds {}, not a pointer", crate::display::value(other)),
+                );
+                return None;
+            }
+        };
+        self.access_pointer(post, state, pointer, i64::from(off), u64::from(len), mode, signed)
+    }
+
+    /// Checks an access of `len` bytes at `pointer + off`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn access_pointer(
+        &self,
+        post: &mut Post,
+        state: &State,
+        pointer: Pointer,
+        off: i64,
+        len: u64,
+        mode: Mode,
+        signed: bool,
+    ) -> Option<Access> {
+        if matches!(pointer.region, Region::MapValue(_) | Region::Record { .. }) {
+            let status = if pointer.null.may_be_null() { Status::Unknown } else { Status::Proven };
+            post.check(ObligationKind::NullDeref, status, format!("pointer to {}", pointer.region));
+        }
+        let starts = pointer.offset.binary(BinOp::Add, Width::W64, &self.domain.constant(&(off as u64)));
+        let (lo, hi) = starts.signed_bounds()?;
+        let (lo, hi) = (i128::from(lo), i128::from(hi));
+        let len_i = i128::from(len);
+        let (kind, status, detail) = match pointer.region {
+            Region::Stack { .. } => {
+                let status = bounds_status(lo, hi, -i128::from(FRAME_BYTES), -len_i);
+                (ObligationKind::StackBounds, status, format!("stack offsets [{lo}, {hi}] + {len}"))
+            }
+            Region::MapValue(map) => {
+                let size = self.subject.map(map).map_or(0, |m| i128::from(m.value_size));
+                let status = bounds_status(lo, hi, 0, size - len_i);
+                (ObligationKind::MapBounds, status, format!("offsets [{lo}, {hi}] + {len} of a {size}-byte value"))
+            }
+            Region::GlobalData(map) => {
+                let data = self.subject.map(map).and_then(|m| m.data.as_ref());
+                let size = data.map_or(0, |d| d.image.len() as i128);
+                if mode.writes() && data.is_some_and(|d| d.read_only) {
+                    (ObligationKind::MapBounds, Status::Refuted, "write to read-only global data".to_owned())
+                } else {
+                    let status = bounds_status(lo, hi, 0, size - len_i);
+                    (
+                        ObligationKind::MapBounds,
+                        status,
+                        format!("offsets [{lo}, {hi}] + {len} of {size} bytes of global data"),
+                    )
+                }
+            }
+            Region::Record { size, .. } => {
+                let size = i128::from(size);
+                let status = bounds_status(lo, hi, 0, size - len_i);
+                (ObligationKind::MemoryBounds, status, format!("offsets [{lo}, {hi}] + {len} of a {size}-byte record"))
+            }
+            Region::JumpTable(table) => {
+                let entries = self.subject.program.jump_tables().get(table.0 as usize).map_or(0, |t| t.targets.len());
+                let size = 8 * entries as i128;
+                let status = if mode.writes() { Status::Refuted } else { bounds_status(lo, hi, 0, size - len_i) };
+                (
+                    ObligationKind::GotoxTarget,
+                    status,
+                    format!("jump-table offsets [{lo}, {hi}] + {len} of {size} bytes"),
+                )
+            }
+            Region::Packet => self.packet_bounds(state, &pointer, off, lo, hi, len_i, mode),
+            Region::PacketEnd | Region::PacketMeta => {
+                (ObligationKind::PacketBounds, Status::Refuted, format!("{} is not dereferenceable", pointer.region))
+            }
+            Region::MapHandle(_) => {
+                (ObligationKind::Dereference, Status::Refuted, "a map handle is not dereferenceable".to_owned())
+            }
+            Region::Context => self.context_access(&starts, lo, hi, len, mode, signed),
+        };
+        post.check(kind, status, detail);
+        Some(Access { pointer, starts })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn packet_bounds(
+        &self,
+        state: &State,
+        p: &Pointer,
+        off: i64,
+        lo: i128,
+        hi: i128,
+        len: i128,
+        mode: Mode,
+    ) -> (ObligationKind, Status, String) {
+        if mode.writes() && !self.subject.spec.program_type.direct_packet_access() {
+            return (ObligationKind::PacketBounds, Status::Refuted, "the program type may not write the packet".into());
+        }
+        let below = lo < 0;
+        let proven_by_len = hi + len <= i128::from(state.packet.min_len);
+        let proven_by_var = p.var.is_some_and(|v| {
+            state
+                .packet
+                .ranges
+                .get(&v.id)
+                .is_some_and(|&range| i128::from(v.fixed) + i128::from(off) + len <= i128::from(range))
+        });
+        let status = Status::decide(!below && (proven_by_len || proven_by_var), hi < 0);
+        let known = match p.var.and_then(|v| state.packet.ranges.get(&v.id).map(|r| (v, r))) {
+            Some((v, r)) => format!("; len >= base{} + {r}, pointer at base{} + {}", v.id, v.id, v.fixed),
+            None => String::new(),
+        };
+        (
+            ObligationKind::PacketBounds,
+            status,
+            format!("packet offsets [{lo}, {hi}] + {len}, len >= {}{known}", state.packet.min_len),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn context_access(
+        &self,
+        starts: &Num,
+        lo: i128,
+        hi: i128,
+        len: u64,
+        mode: Mode,
+        signed: bool,
+    ) -> (ObligationKind, Status, String) {
+        let size = u32::try_from(len).ok().and_then(Size::from_bytes);
+        match self.subject.spec.context {
+            ContextSpec::Raw { size: ctx_size } => {
+                if mode.writes() {
+                    return (ObligationKind::CtxAccess, Status::Refuted, "the context is read-only".into());
+                }
+                let status = bounds_status(lo, hi, 0, i128::from(ctx_size) - i128::from(len));
+                (ObligationKind::CtxAccess, status, format!("context offsets [{lo}, {hi}] + {len} of {ctx_size}"))
+            }
+            ContextSpec::Packet(layout) => {
+                let Some(offsets) = candidates(starts) else {
+                    return (ObligationKind::CtxAccess, Status::Unknown, format!("context offset in [{lo}, {hi}]"));
+                };
+                let program_type = self.subject.spec.program_type;
+                let ok = |offset: i64| match (size, mode) {
+                    (None, _) => false,
+                    (Some(size), Mode::Read) => loadable_field(layout, program_type, offset, size, signed).is_ok(),
+                    (Some(size), _) => storable_field(layout, program_type, offset, size).is_ok(),
+                };
+                let good = offsets.iter().filter(|&&o| ok(o)).count();
+                let status = Status::decide(good == offsets.len(), good == 0);
+                (
+                    ObligationKind::CtxAccess,
+                    status,
+                    format!(
+                        "{} of {} offsets in [{lo}, {hi}] are permitted {len}-byte accesses of {}",
+                        good,
+                        offsets.len(),
+                        layout.name
+                    ),
+                )
+            }
+        }
+    }
+
+    /// `dst = *(size *)(src + off)`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn load(
+        &self,
+        post: &mut Post,
+        state: &State,
+        _pc: usize,
+        src: Reg,
+        off: i16,
+        size: Size,
+        signed: bool,
+    ) -> Value {
+        let len = size.bytes();
+        let Some(access) = self.access(post, state, src, off, len, Mode::Read, signed) else {
+            return any_bytes(self.domain, len);
+        };
+        let value = match access.pointer.region {
+            Region::Stack { frame } => self.stack_load(post, state, frame, &access.starts, len),
+            Region::Context => self.context_load(&access.starts, len, size, signed),
+            Region::GlobalData(map) => match candidates(&access.starts) {
+                Some(offsets) if !offsets.is_empty() => offsets
+                    .iter()
+                    .filter(|&&o| o >= 0)
+                    .map(|&o| self.globals.load(map, o as u64, len, self.domain))
+                    .reduce(|a, b| a.join(&b, self.domain))
+                    .unwrap_or_else(|| any_bytes(self.domain, len)),
+                _ => any_bytes(self.domain, len),
+            },
+            Region::JumpTable(table) => {
+                let aligned = access.starts.known_bits().is_some_and(|k| k.low_bits_zero(3));
+                if len == 8 && aligned {
+                    let index = access.starts.binary(BinOp::Rsh, Width::W64, &self.domain.constant(&3));
+                    Value::Code(CodeAddress { table, index })
+                } else {
+                    any_bytes(self.domain, len)
+                }
+            }
+            _ => any_bytes(self.domain, len),
+        };
+        loaded(value, size, signed)
+    }
+
+    fn stack_load(&self, post: &mut Post, state: &State, frame: u8, starts: &Num, len: u32) -> Value {
+        let Some(frame_state) = state.frame(frame) else { return any_bytes(self.domain, len) };
+        let offsets = candidates(starts).unwrap_or_default();
+        let in_frame: Vec<i64> =
+            offsets.into_iter().filter(|&o| o >= -FRAME_BYTES && o + i64::from(len) <= 0).collect();
+        if in_frame.is_empty() {
+            return any_bytes(self.domain, len);
+        }
+        let reads: Vec<Option<Value>> =
+            in_frame.iter().map(|&o| frame_state.read(o as i16, len, self.domain)).collect();
+        let initialised = reads.iter().filter(|r| r.is_some()).count();
+        let status = Status::decide(initialised == reads.len(), false);
+        post.check(
+            ObligationKind::UninitStack,
+            status,
+            format!("{initialised} of {} possible {len}-byte reads of stack{frame} are initialised", reads.len()),
+        );
+        reads
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| any_bytes(self.domain, len)))
+            .reduce(|a, b| a.join(&b, self.domain))
+            .unwrap_or_else(|| any_bytes(self.domain, len))
+    }
+
+    fn context_load(&self, starts: &Num, len: u32, size: Size, signed: bool) -> Value {
+        let ContextSpec::Packet(layout) = self.subject.spec.context else { return any_bytes(self.domain, len) };
+        let program_type = self.subject.spec.program_type;
+        let values = candidates(starts).unwrap_or_default().into_iter().filter_map(|o| {
+            let field = loadable_field(layout, program_type, o, size, signed).ok()?;
+            Some(match field.kind {
+                FieldKind::PacketPointer => {
+                    let region = match field.name {
+                        "data_end" => Region::PacketEnd,
+                        "data_meta" => Region::PacketMeta,
+                        _ => Region::Packet,
+                    };
+                    Value::Pointer(Pointer::at(region, self.domain, 0))
+                }
+                FieldKind::Value => any_bytes(self.domain, len),
+            })
+        });
+        values.reduce(|a, b| a.join(&b, self.domain)).unwrap_or_else(|| any_bytes(self.domain, len))
+    }
+
+    /// `*(size *)(dst + off) = value`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn store(
+        &self,
+        post: &mut Post,
+        state: &mut State,
+        _pc: usize,
+        dst: Reg,
+        off: i16,
+        size: Size,
+        value: Value,
+    ) {
+        let len = size.bytes();
+        let Some(access) = self.access(post, state, dst, off, len, Mode::Write, false) else { return };
+        self.write_memory(post, state, &access, len, value);
+    }
+
+    /// The effect of writing `value` through a checked access.
+    fn write_memory(&self, post: &mut Post, state: &mut State, access: &Access, len: u32, value: Value) {
+        match access.pointer.region {
+            Region::Stack { frame } => {
+                let Some((lo, hi)) = access.starts.signed_bounds() else { return };
+                let lo = lo.max(-FRAME_BYTES);
+                let hi = hi.min(-i64::from(len));
+                if lo > hi {
+                    return;
+                }
+                let domain = self.domain;
+                if let Some(frame_state) = state.frame_mut(frame) {
+                    if lo == hi {
+                        frame_state.write(lo as i16, len, value, domain);
+                    } else {
+                        frame_state.smear(lo as i16, (hi - lo) as u32 + len, domain);
+                    }
+                }
+            }
+            Region::GlobalData(map) => {
+                let offsets: Vec<u64> = match candidates(&access.starts) {
+                    Some(offsets) => offsets.into_iter().filter(|&o| o >= 0).map(|o| o as u64).collect(),
+                    None => {
+                        let size =
+                            self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
+                        (0..size).step_by(8).collect()
+                    }
+                };
+                let single = matches!(&offsets[..], [_]);
+                let value = if single { value } else { Value::top(self.domain) };
+                post.global_stores.push(GlobalStore { map, offsets, len, value });
+            }
+            _ => {}
+        }
+    }
+
+    /// Atomic read-modify-write.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn atomic(
+        &self,
+        post: &mut Post,
+        state: &mut State,
+        _pc: usize,
+        size: Size,
+        op: AtomicOp,
+        fetch: bool,
+        dst: Reg,
+        off: i16,
+        src: Reg,
+    ) {
+        let len = size.bytes();
+        let operand = state.reg(src).clone();
+        let Some(access) = self.access(post, state, dst, off, len, Mode::ReadWrite, false) else {
+            self.atomic_results(state, op, fetch, src, any_bytes(self.domain, len));
+            return;
+        };
+        let old = match access.pointer.region {
+            Region::Stack { frame } => self.stack_load(post, state, frame, &access.starts, len),
+            _ => any_bytes(self.domain, len),
+        };
+        let width = if size == Size::DW { Width::W64 } else { Width::W32 };
+        let new = match (&old, &operand, op) {
+            (_, _, AtomicOp::Xchg) => operand.clone(),
+            (_, _, AtomicOp::CmpXchg) => old.join(&operand, self.domain),
+            (Value::Scalar(a), Value::Scalar(b), _) => {
+                let binop = match op {
+                    AtomicOp::Add => BinOp::Add,
+                    AtomicOp::Or => BinOp::Or,
+                    AtomicOp::And => BinOp::And,
+                    _ => BinOp::Xor,
+                };
+                Value::Scalar(a.binary(binop, width, b))
+            }
+            _ => any_bytes(self.domain, len),
+        };
+        self.write_memory(post, state, &access, len, new);
+        self.atomic_results(state, op, fetch, src, old);
+    }
+
+    /// The registers an atomic writes: the old value into `src` (fetching forms) or `r0`
+    /// (compare-and-exchange).
+    fn atomic_results(&self, state: &mut State, op: AtomicOp, fetch: bool, src: Reg, old: Value) {
+        match op {
+            AtomicOp::CmpXchg => state.set(Reg::R0, old),
+            _ if fetch || op == AtomicOp::Xchg => state.set(src, old),
+            _ => {}
+        }
+    }
+
+    /// Legacy packet loads into `r0` (the kernel checks them at run time).
+    pub(super) fn load_packet(&self, post: &mut Post, state: &mut State, size: Size, addr: PacketAddr, _imm: i32) {
+        let has_packet = matches!(self.subject.spec.context, ContextSpec::Packet(_));
+        let status = if has_packet { Status::Proven } else { Status::Refuted };
+        post.check(ObligationKind::PacketBounds, status, "legacy packet load, bounds-checked at run time");
+        if let PacketAddr::Ind(reg) = addr
+            && !matches!(state.reg(reg), Value::Scalar(_))
+        {
+            post.check(ObligationKind::Dereference, Status::Refuted, format!("ldind offset {reg} is not a number"));
+        }
+        for reg in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
+            state.set(reg, Value::Uninit);
+        }
+        state.set(Reg::R0, any_bytes(self.domain, size.bytes()));
+    }
+}
+
+/// `Size` of an access of `len` bytes.
+trait FromBytes: Sized {
+    fn from_bytes(len: u32) -> Option<Self>;
+}
+
+impl FromBytes for Size {
+    fn from_bytes(len: u32) -> Option<Size> {
+        match len {
+            1 => Some(Size::B),
+            2 => Some(Size::H),
+            4 => Some(Size::W),
+            8 => Some(Size::DW),
+            _ => None,
+        }
+    }
+}

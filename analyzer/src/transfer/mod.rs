@@ -1,0 +1,233 @@
+//! The abstract transfer function: what one instruction does to a [`State`], and the
+//! checks it must pass.
+//!
+//! [`Transfer::post`] is the only entry point. It is used by the fixpoint engine and by the
+//! independent proof checker alike, so both read every instruction the same way. Calls into
+//! subprograms are delegated to a [`Calls`] implementation (the engine analyses the callee;
+//! the checker looks up the callee's logged invariants).
+//!
+//! One module per instruction family: `alu`, `branch`, `memory`, `call`.
+
+mod alu;
+mod branch;
+mod call;
+mod memory;
+
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::interp::CallxModel;
+use bpfprove_semantics::isa::{Insn, Reg};
+use bpfprove_semantics::program::FunctionId;
+
+use crate::globals::GlobalSummary;
+use crate::obligation::{Check, ObligationKind, Status};
+use crate::spec::Prototypes;
+use crate::state::State;
+use crate::subject::Subject;
+use crate::value::Value;
+use crate::widening::Thresholds;
+
+pub use call::{CallKind, CallOutcome, Calls, callee_entry, merge_return};
+
+/// Why an analysis stopped early.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Stop {
+    /// A budget ran out.
+    #[error("budget exhausted: {0}")]
+    Budget(String),
+}
+
+/// Everything the transfer function reads besides the state.
+#[derive(Clone, Copy, Debug)]
+pub struct Env<'a> {
+    /// The value domain.
+    pub domain: DomainKind,
+    /// The program and its surroundings.
+    pub subject: &'a Subject<'a>,
+    /// Helper and kfunc prototypes.
+    pub prototypes: &'a Prototypes,
+    /// How `callx` is read.
+    pub callx_model: CallxModel,
+    /// Global data contents.
+    pub globals: &'a GlobalSummary,
+    /// Widening thresholds (for callback loops).
+    pub thresholds: &'a Thresholds,
+    /// Iterations of a callback loop before widening.
+    pub widening_delay: u32,
+}
+
+/// Where a `callx` or `gotox` may go, as resolved at one pc.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// `callx` targets: subprograms (address model) or helper numbers (helper-id model).
+    Callx {
+        /// Subprograms.
+        functions: Vec<FunctionId>,
+        /// Helper numbers.
+        helpers: Vec<i32>,
+    },
+    /// `gotox` targets (pcs).
+    Gotox {
+        /// Target pcs.
+        targets: Vec<usize>,
+    },
+}
+
+/// What an instruction leads to.
+#[derive(Clone, Debug, Default)]
+pub struct Post {
+    /// Successor pcs with their states (infeasible edges left out).
+    pub edges: Vec<(usize, State)>,
+    /// The state at an `exit`, when the instruction is one (and is reached).
+    pub exit: Option<State>,
+    /// The checks the instruction had to pass.
+    pub checks: Vec<Check>,
+    /// Indirect targets resolved here.
+    pub resolved: Option<Resolved>,
+    /// Stores to global data: (section, offset, length, value).
+    pub global_stores: Vec<GlobalStore>,
+}
+
+/// A store to global data seen by the transfer function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalStore {
+    /// The section.
+    pub map: bpfprove_semantics::elf::MapId,
+    /// Byte offsets it may start at (every one of them is recorded).
+    pub offsets: Vec<u64>,
+    /// Its length.
+    pub len: u32,
+    /// What is stored (any number for atomics and smeared stores).
+    pub value: Value,
+}
+
+impl Post {
+    fn check(&mut self, kind: ObligationKind, status: Status, detail: impl Into<String>) {
+        self.checks.push(Check::new(kind, status, detail));
+    }
+}
+
+impl Env<'_> {
+    /// The post-state(s) of the instruction `insn` at `pc` from `state`.
+    pub fn post(&self, calls: &mut dyn Calls, pc: usize, insn: &Insn, state: &State) -> Result<Post, Stop> {
+        let mut post = Post::default();
+        let mut state = state.clone();
+        self.check_reads(&mut post, insn, &mut state);
+        let next = pc + insn.slots();
+        match *insn {
+            Insn::Alu { width, op, dst, src } => {
+                self.alu(&mut post, &mut state, pc, width, op, dst, src);
+                post.edges.push((next, state));
+            }
+            Insn::Neg { width, dst } => {
+                self.unary(&mut post, &mut state, dst, |n| n.negate(width));
+                post.edges.push((next, state));
+            }
+            Insn::MovSx { width, dst, src, from } => {
+                let value = state.reg(src).clone();
+                state.set(dst, value);
+                self.unary(&mut post, &mut state, dst, |n| n.move_sign_extend(width, from));
+                post.edges.push((next, state));
+            }
+            Insn::Endian { order, dst, bits } => {
+                self.unary(&mut post, &mut state, dst, |n| n.byte_order(order, bits));
+                post.edges.push((next, state));
+            }
+            Insn::Lddw { dst, kind, imm, next_imm } => {
+                let value = self.lddw(&mut post, pc, kind, imm, next_imm);
+                state.set(dst, value);
+                post.edges.push((next, state));
+            }
+            Insn::Load { size, signed, dst, src, off } => {
+                let value = self.load(&mut post, &state, pc, src, off, size, signed);
+                state.set(dst, value);
+                post.edges.push((next, state));
+            }
+            Insn::Store { size, dst, off, src } => {
+                let value = match src {
+                    bpfprove_semantics::isa::Operand::Reg(r) => state.reg(r).clone(),
+                    bpfprove_semantics::isa::Operand::Imm(imm) => Value::constant(self.domain, imm as i64 as u64),
+                };
+                self.store(&mut post, &mut state, pc, dst, off, size, value);
+                post.edges.push((next, state));
+            }
+            Insn::Atomic { size, op, fetch, dst, off, src } => {
+                self.atomic(&mut post, &mut state, pc, size, op, fetch, dst, off, src);
+                post.edges.push((next, state));
+            }
+            Insn::LoadPacket { size, addr, imm } => {
+                self.load_packet(&mut post, &mut state, size, addr, imm);
+                // An access outside the packet ends the program, returning 0.
+                let mut ended = state.clone();
+                ended.set(Reg::R0, Value::constant(self.domain, 0));
+                self.check_program_exit(&mut post, &ended, pc);
+                post.edges.push((next, state));
+            }
+            Insn::Ja { .. } | Insn::Ja32 { .. } => {
+                let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                post.edges.push((target, state));
+            }
+            Insn::Jump { width, cond, dst, src, off: _ } => {
+                let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
+                if let Some(s) = fallthrough {
+                    post.edges.push((next, s));
+                }
+                if let Some(s) = taken {
+                    post.edges.push((target, s));
+                }
+            }
+            Insn::Call(target) => {
+                if let Some(s) = self.call(calls, &mut post, state, pc, target)? {
+                    post.edges.push((next, s));
+                }
+            }
+            Insn::Callx { reg } => {
+                if let Some(s) = self.callx(calls, &mut post, state, pc, reg)? {
+                    post.edges.push((next, s));
+                }
+            }
+            Insn::Gotox { reg } => self.gotox(&mut post, state, pc, reg),
+            Insn::Exit => {
+                if state.depth() == 0 {
+                    self.check_program_exit(&mut post, &state, pc);
+                }
+                post.exit = Some(state);
+            }
+        }
+        Ok(post)
+    }
+
+    /// Every register the instruction reads must be initialised; reads of undefined ones are
+    /// reported, then treated as any number so one mistake is reported once.
+    fn check_reads(&self, post: &mut Post, insn: &Insn, state: &mut State) {
+        let reads = insn.register_effects().reads;
+        for reg in Reg::all().filter(|r| reads.contains(*r)) {
+            let status = match state.reg(reg) {
+                Value::Uninit => Status::Unknown,
+                _ => Status::Proven,
+            };
+            if status != Status::Proven {
+                post.check(ObligationKind::UninitRegister, status, format!("{reg} may be uninitialised"));
+                state.set(reg, Value::top(self.domain));
+            }
+        }
+    }
+
+    /// `r0` at the program's exit must be a number in the program type's range.
+    fn check_program_exit(&self, post: &mut Post, state: &State, _pc: usize) {
+        let range = self.subject.spec.return_range;
+        let (status, detail) = match (state.reg(Reg::R0), range) {
+            (Value::Scalar(n), Some((lo, hi))) => match n.signed_bounds() {
+                Some((a, b)) => (
+                    Status::decide(lo <= a && b <= hi, b < lo || a > hi),
+                    format!("r0 in [{a}, {b}], allowed [{lo}, {hi}]"),
+                ),
+                None => (Status::Proven, "unreachable".to_owned()),
+            },
+            (Value::Scalar(_), None) => (Status::Proven, "r0 is a number".to_owned()),
+            (Value::Uninit, _) => (Status::Unknown, "r0 may be uninitialised".to_owned()),
+            (other, _) => (Status::Refuted, format!("r0 returns an address ({})", crate::display::value(other))),
+        };
+        post.check(ObligationKind::ReturnRange, status, detail);
+    }
+}

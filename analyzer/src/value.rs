@@ -1,0 +1,312 @@
+//! Abstract register values: uninitialised, a number (a value of the chosen domain), a
+//! pointer into a region, a set of functions, or a code address from a jump table.
+//!
+//! The order: every initialised value is below `Scalar(top)` (a pointer, a function address
+//! and a code address are all machine words), and `Uninit` is above everything ("may be
+//! uninitialised": reading it is an error). Joins of values of different kinds go to
+//! `Scalar(top)`, except that a NULL constant joins a pointer or a function set by making it
+//! nullable.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use bpfprove_domains::{AnyValue, DomainKind, Lattice};
+use bpfprove_semantics::elf::MapId;
+use bpfprove_semantics::program::{FunctionId, JumpTableId};
+
+use crate::widening::Thresholds;
+
+/// A 64-bit number of the chosen domain.
+pub type Num = AnyValue<u64>;
+
+/// Where a pointer points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Region {
+    /// The program's context.
+    Context,
+    /// The stack of call frame `frame` (0 is the program's own); offsets are relative to
+    /// that frame's `r10`, so valid ones are `-512..0`.
+    Stack {
+        /// Frame depth.
+        frame: u8,
+    },
+    /// Packet data, from `data`.
+    Packet,
+    /// The end of the packet (`data_end`); never dereferenced.
+    PacketEnd,
+    /// Packet metadata (`data_meta`); the analyzer proves no bytes of it accessible.
+    PacketMeta,
+    /// The value of an element of a map.
+    MapValue(MapId),
+    /// A global data section (a one-element array map).
+    GlobalData(MapId),
+    /// A map itself (`r1 = map ll`); only helpers take it.
+    MapHandle(MapId),
+    /// A jump table, loaded by its `lddw`.
+    JumpTable(JumpTableId),
+    /// A ring-buffer record reserved at `pc`, of `size` bytes.
+    Record {
+        /// The reserving call.
+        pc: u32,
+        /// Its size.
+        size: u32,
+    },
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Region::Context => f.write_str("ctx"),
+            Region::Stack { frame } => write!(f, "stack{frame}"),
+            Region::Packet => f.write_str("packet"),
+            Region::PacketEnd => f.write_str("packet_end"),
+            Region::PacketMeta => f.write_str("packet_meta"),
+            Region::MapValue(map) => write!(f, "map_value({})", map.0),
+            Region::GlobalData(map) => write!(f, "global({})", map.0),
+            Region::MapHandle(map) => write!(f, "map({})", map.0),
+            Region::JumpTable(table) => write!(f, "jump_table({})", table.0),
+            Region::Record { pc, size } => write!(f, "record({pc}, {size})"),
+        }
+    }
+}
+
+/// Whether a pointer may be NULL, and which check refines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Nullness {
+    /// Never NULL.
+    NonNull,
+    /// Possibly NULL. Copies of one helper result share `id` (the pc of the call), so
+    /// checking one copy refines them all; `None` after a join of different results.
+    MaybeNull {
+        /// The helper call it came from.
+        id: Option<u32>,
+    },
+}
+
+impl Nullness {
+    fn join(self, other: Nullness) -> Nullness {
+        match (self, other) {
+            (Nullness::NonNull, n) | (n, Nullness::NonNull) => n,
+            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => {
+                Nullness::MaybeNull { id: if a == b { a } else { None } }
+            }
+        }
+    }
+
+    fn leq(self, other: Nullness) -> bool {
+        match (self, other) {
+            (Nullness::NonNull, _) => true,
+            (Nullness::MaybeNull { .. }, Nullness::NonNull) => false,
+            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => b.is_none() || a == b,
+        }
+    }
+
+    /// Whether NULL is possible.
+    pub fn may_be_null(self) -> bool {
+        matches!(self, Nullness::MaybeNull { .. })
+    }
+}
+
+/// The variable part of a packet pointer's offset, shared by the pointers derived from it:
+/// the offset is `base(id) + fixed`, where `base(id)` is the (unknown) value the pointer
+/// had when the variable was added at pc `id`. A bounds check of one such pointer against
+/// `data_end` covers all of them (see [`crate::state::PacketFacts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PacketVar {
+    /// The pc that added the variable part.
+    pub id: u32,
+    /// The constant added since.
+    pub fixed: i64,
+}
+
+/// A pointer: a region, an offset in it, and whether it may be NULL.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Pointer {
+    /// The region.
+    pub region: Region,
+    /// The byte offset from the region's start (from `r10` for stack frames).
+    pub offset: Num,
+    /// NULL or not.
+    pub null: Nullness,
+    /// For packet pointers with a variable offset: its shared base.
+    pub var: Option<PacketVar>,
+}
+
+impl Pointer {
+    /// A non-NULL pointer to `region` at constant `offset`.
+    pub fn at(region: Region, domain: DomainKind, offset: i64) -> Pointer {
+        Pointer { region, offset: domain.constant(&(offset as u64)), null: Nullness::NonNull, var: None }
+    }
+}
+
+/// A set of functions a register may point to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Functions {
+    /// The functions.
+    pub set: BTreeSet<FunctionId>,
+    /// Whether the register may also be NULL.
+    pub nullable: bool,
+}
+
+/// A code address read from a jump table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CodeAddress {
+    /// The table.
+    pub table: JumpTableId,
+    /// The entries it may have been read from.
+    pub index: Num,
+}
+
+/// An abstract register (or spilled stack) value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// Possibly never written.
+    Uninit,
+    /// A number.
+    Scalar(Num),
+    /// A pointer.
+    Pointer(Pointer),
+    /// The address of one of some functions (or NULL if `nullable`).
+    Func(Functions),
+    /// A code address from a jump table.
+    Code(CodeAddress),
+}
+
+impl Value {
+    /// Any number.
+    pub fn top(domain: DomainKind) -> Value {
+        Value::Scalar(domain.top(&0))
+    }
+
+    /// The number `value`.
+    pub fn constant(domain: DomainKind, value: u64) -> Value {
+        Value::Scalar(domain.constant(&value))
+    }
+
+    /// Whether this is the number 0 and nothing else.
+    pub fn is_null_constant(&self) -> bool {
+        matches!(self, Value::Scalar(n) if n.as_constant() == Some(0))
+    }
+
+    /// Whether this is a number that may be anything.
+    pub fn is_scalar_top(&self) -> bool {
+        matches!(self, Value::Scalar(n) if n.kind().top(&0).leq(n))
+    }
+
+    /// The least upper bound (or, across kinds, an upper bound).
+    pub fn join(&self, other: &Value, domain: DomainKind) -> Value {
+        self.combine(other, domain, &|a: &Num, b: &Num| a.join(b))
+    }
+
+    /// Widening: as [`Value::join`], with numbers widened (against `thresholds`).
+    pub fn widen(&self, newer: &Value, domain: DomainKind, thresholds: &Thresholds) -> Value {
+        self.combine(newer, domain, &|a: &Num, b: &Num| thresholds.widen(a, b))
+    }
+
+    /// Narrowing: numbers narrowed where the shapes agree, otherwise the newer value (which
+    /// narrowing only applies when `newer ⊑ self`).
+    pub fn narrow(&self, newer: &Value) -> Value {
+        match (self, newer) {
+            (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(a.narrow(b)),
+            (Value::Pointer(a), Value::Pointer(b)) if a.region == b.region => {
+                Value::Pointer(Pointer { offset: a.offset.narrow(&b.offset), ..b.clone() })
+            }
+            (Value::Code(a), Value::Code(b)) if a.table == b.table => {
+                Value::Code(CodeAddress { table: a.table, index: a.index.narrow(&b.index) })
+            }
+            _ => newer.clone(),
+        }
+    }
+
+    fn combine(&self, other: &Value, domain: DomainKind, num: &dyn Fn(&Num, &Num) -> Num) -> Value {
+        match (self, other) {
+            (Value::Uninit, _) | (_, Value::Uninit) => Value::Uninit,
+            (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(num(a, b)),
+            (Value::Pointer(a), Value::Pointer(b)) if a.region == b.region => Value::Pointer(Pointer {
+                region: a.region,
+                offset: num(&a.offset, &b.offset),
+                null: a.null.join(b.null),
+                var: if a.var == b.var { a.var } else { None },
+            }),
+            (Value::Pointer(p), scalar) | (scalar, Value::Pointer(p)) if scalar.is_null_constant() => {
+                let null = p.null.join(Nullness::MaybeNull { id: None });
+                Value::Pointer(Pointer { null, ..p.clone() })
+            }
+            (Value::Func(a), Value::Func(b)) => Value::Func(Functions {
+                set: a.set.union(&b.set).copied().collect(),
+                nullable: a.nullable || b.nullable,
+            }),
+            (Value::Func(f), scalar) | (scalar, Value::Func(f)) if scalar.is_null_constant() => {
+                Value::Func(Functions { set: f.set.clone(), nullable: true })
+            }
+            (Value::Code(a), Value::Code(b)) if a.table == b.table => {
+                Value::Code(CodeAddress { table: a.table, index: num(&a.index, &b.index) })
+            }
+            _ => Value::top(domain),
+        }
+    }
+
+    /// `self ⊑ other`: every machine value `self` stands for, `other` stands for too.
+    pub fn leq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (_, Value::Uninit) => true,
+            (Value::Uninit, _) => false,
+            (_, scalar) if scalar.is_scalar_top() => true,
+            (Value::Scalar(a), Value::Scalar(b)) => a.leq(b),
+            (Value::Pointer(a), Value::Pointer(b)) => {
+                a.region == b.region
+                    && a.offset.leq(&b.offset)
+                    && a.null.leq(b.null)
+                    && (b.var.is_none() || a.var == b.var)
+            }
+            (scalar, Value::Pointer(p)) => scalar.is_null_constant() && p.null.may_be_null(),
+            (Value::Func(a), Value::Func(b)) => a.set.is_subset(&b.set) && (!a.nullable || b.nullable),
+            (scalar, Value::Func(f)) => scalar.is_null_constant() && f.nullable,
+            (Value::Code(a), Value::Code(b)) => a.table == b.table && a.index.leq(&b.index),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: DomainKind = DomainKind::Product;
+
+    fn map_value(null: Nullness) -> Value {
+        Value::Pointer(Pointer { null, ..Pointer::at(Region::MapValue(MapId(0)), D, 0) })
+    }
+
+    #[test]
+    fn null_joins_pointers_and_functions_into_nullable_ones() {
+        let null = Value::constant(D, 0);
+        let joined = map_value(Nullness::NonNull).join(&null, D);
+        assert_eq!(joined, map_value(Nullness::MaybeNull { id: None }));
+        assert!(null.leq(&joined) && map_value(Nullness::NonNull).leq(&joined));
+        let f = Value::Func(Functions { set: [FunctionId(1)].into(), nullable: false });
+        let joined = f.join(&null, D);
+        assert!(matches!(&joined, Value::Func(Functions { nullable: true, .. })));
+        assert!(f.leq(&joined) && null.leq(&joined) && !joined.leq(&f));
+    }
+
+    #[test]
+    fn mixed_kinds_join_to_any_number_and_uninit_absorbs() {
+        let p = map_value(Nullness::NonNull);
+        let five = Value::constant(D, 5);
+        let joined = p.join(&five, D);
+        assert!(joined.is_scalar_top());
+        assert!(p.leq(&joined) && five.leq(&joined));
+        assert_eq!(five.join(&Value::Uninit, D), Value::Uninit);
+        assert!(five.leq(&Value::Uninit) && !Value::Uninit.leq(&five));
+    }
+
+    #[test]
+    fn copies_of_one_result_keep_their_id_only_when_equal() {
+        let a = map_value(Nullness::MaybeNull { id: Some(3) });
+        let b = map_value(Nullness::MaybeNull { id: Some(4) });
+        assert_eq!(a.join(&a, D), a);
+        assert_eq!(a.join(&b, D), map_value(Nullness::MaybeNull { id: None }));
+        assert!(a.leq(&a.join(&b, D)) && !a.join(&b, D).leq(&a));
+    }
+}

@@ -1,0 +1,270 @@
+//! The verifier's driver: configure, run the engine (in rounds until global data is
+//! stable), and turn the result into a report with a verdict and every obligation.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use bpfprove_analyzer::{Config, Subject, Verifier};
+//! use bpfprove_domains::DomainKind;
+//! use bpfprove_semantics::elf;
+//!
+//! let object = elf::load(&std::fs::read("callx.o")?)?;
+//! let verifier = Verifier::new(Config::standard(DomainKind::Product));
+//! for loaded in &object.programs {
+//!     let subject = Subject::from_object(&object, loaded).ok_or("unknown program type")?;
+//!     let report = verifier.verify(&subject);
+//!     println!("{}: {}", subject.title(), report.verdict);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::interp::CallxModel;
+
+use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
+use crate::globals::GlobalSummary;
+use crate::obligation::{ObligationKind, Status};
+use crate::spec::Prototypes;
+use crate::state::State;
+use crate::subject::Subject;
+use crate::transfer::{Env, Stop};
+use crate::widening::Thresholds;
+
+/// Rounds of the global-data iteration before widening its slots.
+const GLOBAL_ROUNDS_BEFORE_WIDENING: u32 = 2;
+/// Most rounds of the global-data iteration.
+const MAX_GLOBAL_ROUNDS: u32 = 12;
+
+/// Every knob of a verification. There is no `Default`: callers say what they want, or take
+/// [`Config::standard`] and change what they need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The value domain.
+    pub domain: DomainKind,
+    /// How `callx` is read.
+    pub callx_model: CallxModel,
+    /// Loop-head visits that join before widening.
+    pub widening_delay: u32,
+    /// Whether widening stops at the program's constants first.
+    pub widening_thresholds: bool,
+    /// Descending passes.
+    pub narrowing_passes: u32,
+    /// Most rounds of abstract unrolling when proving a loop terminates.
+    pub loop_unroll: u32,
+    /// Most instruction visits.
+    pub max_visits: u64,
+    /// Most contexts (function × entry state).
+    pub max_contexts: usize,
+    /// Time limit per program.
+    pub time_limit: Option<Duration>,
+}
+
+impl Config {
+    /// The settings the CLI uses by default: address-model `callx`, widening after 10
+    /// visits with thresholds, two narrowing passes, loops unrolled up to 4096 rounds, and
+    /// budgets of 5 million visits, 10,000 contexts and 60 seconds.
+    pub fn standard(domain: DomainKind) -> Config {
+        Config {
+            domain,
+            callx_model: CallxModel::Address,
+            widening_delay: 10,
+            widening_thresholds: true,
+            narrowing_passes: 2,
+            loop_unroll: 4096,
+            max_visits: 5_000_000,
+            max_contexts: 10_000,
+            time_limit: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// The outcome for one program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every obligation is proven.
+    Pass,
+    /// Some obligation is refuted or unknown.
+    Fail,
+    /// A budget ran out before the analysis finished.
+    Unknown(String),
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Pass => f.write_str("PASS"),
+            Verdict::Fail => f.write_str("FAIL"),
+            Verdict::Unknown(why) => write!(f, "UNKNOWN ({why})"),
+        }
+    }
+}
+
+/// One proof obligation as reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Obligation {
+    /// Where.
+    pub pc: usize,
+    /// In which context (see [`Report::analysis`]).
+    pub context: ContextId,
+    /// What.
+    pub kind: ObligationKind,
+    /// How it came out.
+    pub status: Status,
+    /// The domain that decided it.
+    pub domain: DomainKind,
+    /// Details for people.
+    pub detail: String,
+}
+
+/// A program's verification.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every obligation of the live contexts, by context and pc.
+    pub obligations: Vec<Obligation>,
+    /// The analysis (absent when a budget stopped it).
+    pub analysis: Option<Analysis>,
+    /// The global data summary the analysis used.
+    pub globals: GlobalSummary,
+    /// Counters.
+    pub stats: Stats,
+    /// Rounds of the global-data iteration.
+    pub rounds: u32,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// The obligations that are not proven, in pc order.
+    pub fn failures(&self) -> Vec<&Obligation> {
+        let mut failed: Vec<&Obligation> = self.obligations.iter().filter(|o| o.status != Status::Proven).collect();
+        failed.sort_by_key(|o| (o.pc, o.kind));
+        failed
+    }
+}
+
+/// Runs verifications with one [`Config`].
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    config: Config,
+}
+
+impl Verifier {
+    /// A verifier.
+    pub fn new(config: Config) -> Verifier {
+        Verifier { config }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The engine knobs for one run starting now.
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            widening_delay: self.config.widening_delay,
+            narrowing_passes: self.config.narrowing_passes,
+            loop_unroll: self.config.loop_unroll,
+            max_visits: self.config.max_visits,
+            max_contexts: self.config.max_contexts,
+            deadline: self.config.time_limit.map(|limit| Instant::now() + limit),
+        }
+    }
+
+    /// The widening thresholds for `subject`.
+    pub fn thresholds(&self, subject: &Subject) -> Thresholds {
+        if self.config.widening_thresholds { Thresholds::from_program(subject.program) } else { Thresholds::none() }
+    }
+
+    /// Verifies `subject`.
+    pub fn verify(&self, subject: &Subject) -> Report {
+        let started = Instant::now();
+        let domain = self.config.domain;
+        let thresholds = self.thresholds(subject);
+        let engine_config = self.engine_config();
+        let mut globals = GlobalSummary::initial(subject, domain);
+        let mut stats = Stats::default();
+        let mut rounds = 0;
+        let outcome = loop {
+            rounds += 1;
+            let env = Env {
+                domain,
+                subject,
+                prototypes: Prototypes::builtin(),
+                callx_model: self.config.callx_model,
+                globals: &globals,
+                thresholds: &thresholds,
+                widening_delay: self.config.widening_delay,
+            };
+            let analysis = match Engine::new(env, &engine_config).run(State::entry(domain)) {
+                Ok(analysis) => analysis,
+                Err(stop) => break Err(stop),
+            };
+            add_stats(&mut stats, &analysis.stats);
+            let mut stored = globals.clone();
+            for id in analysis.live() {
+                for store in &analysis.contexts[id].global_stores {
+                    for &offset in &store.offsets {
+                        stored.store(store.map, offset, store.len, &store.value, domain);
+                    }
+                }
+            }
+            if stored.leq(&globals) {
+                break Ok(analysis);
+            }
+            if rounds >= MAX_GLOBAL_ROUNDS {
+                break Err(Stop::Budget(format!("global data did not stabilise in {MAX_GLOBAL_ROUNDS} rounds")));
+            }
+            globals = if rounds >= GLOBAL_ROUNDS_BEFORE_WIDENING {
+                globals.widen(&stored, domain, &thresholds)
+            } else {
+                stored
+            };
+        };
+        let (verdict, obligations, analysis) = match outcome {
+            Ok(analysis) => {
+                let obligations = collect_obligations(&analysis, domain);
+                let verdict =
+                    if obligations.iter().all(|o| o.status == Status::Proven) { Verdict::Pass } else { Verdict::Fail };
+                (verdict, obligations, Some(analysis))
+            }
+            Err(Stop::Budget(why)) => (Verdict::Unknown(format!("budget: {why}")), Vec::new(), None),
+        };
+        Report { verdict, obligations, analysis, globals, stats, rounds, elapsed: started.elapsed() }
+    }
+}
+
+fn add_stats(total: &mut Stats, more: &Stats) {
+    total.visits += more.visits;
+    total.widenings += more.widenings;
+    total.contexts += more.contexts;
+    total.restarts += more.restarts;
+    total.peak_states = total.peak_states.max(more.peak_states);
+}
+
+/// The obligations of the live contexts, deduplicated per (context, pc, kind, status).
+fn collect_obligations(analysis: &Analysis, domain: DomainKind) -> Vec<Obligation> {
+    let mut out = Vec::new();
+    for id in analysis.live() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (pc, check) in &analysis.contexts[id].checks {
+            if !seen.insert((*pc, check.kind, check.status, check.detail.clone())) {
+                continue;
+            }
+            out.push(Obligation {
+                pc: *pc,
+                context: id,
+                kind: check.kind,
+                status: check.status,
+                domain,
+                detail: check.detail.clone(),
+            });
+        }
+    }
+    out
+}

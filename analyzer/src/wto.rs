@@ -1,0 +1,245 @@
+//! Weak topological order (Bourdoncle 1993): the order the fixpoint visits a function's
+//! instructions in, and where it widens.
+//!
+//! Built by nested strongly-connected-component decomposition: the graph's components in
+//! topological order; each cyclic one becomes a [`Component::Cycle`] whose head is its entry
+//! (the instruction with edges from outside, lowest pc first), and whose body is the
+//! decomposition of the component without the edges into its head. Every cycle of the graph
+//! then passes through the head of a component containing it, which is where widening
+//! happens. Built iteratively: nesting depth comes from the input and is not bounded.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use petgraph::algo::kosaraju_scc;
+use petgraph::graph::DiGraph;
+
+use crate::cfg::FunctionCfg;
+
+/// An element of a weak topological order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Component {
+    /// One instruction.
+    Vertex(usize),
+    /// A loop: its head, then the order of the rest of it.
+    Cycle {
+        /// The head (widening point).
+        head: usize,
+        /// The rest, in order.
+        body: Vec<Component>,
+        /// Whether the loop can be entered only through its head.
+        reducible: bool,
+    },
+}
+
+impl Component {
+    /// Every instruction of the element, head first.
+    pub fn pcs(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(c) = stack.pop() {
+            match c {
+                Component::Vertex(v) => out.push(*v),
+                Component::Cycle { head, body, .. } => {
+                    out.push(*head);
+                    stack.extend(body.iter().rev());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Component {
+    /// The heads of this element's loops, its own included.
+    pub fn cycles_within(&self) -> Vec<usize> {
+        let mut heads = Vec::new();
+        let mut stack = vec![self];
+        while let Some(c) = stack.pop() {
+            if let Component::Cycle { head, body, .. } = c {
+                heads.push(*head);
+                stack.extend(body.iter());
+            }
+        }
+        heads
+    }
+}
+
+/// A function's weak topological order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wto {
+    /// The top-level elements, in order.
+    pub elements: Vec<Component>,
+}
+
+/// What remains to decompose at one nesting level.
+struct Level {
+    pending: VecDeque<Vec<usize>>,
+    out: Vec<Component>,
+    /// The head and reducibility of the cycle this level is the body of (none at the top).
+    cycle: Option<(usize, bool)>,
+}
+
+impl Wto {
+    /// The order of `cfg`'s instructions.
+    pub fn of(cfg: &FunctionCfg) -> Wto {
+        let edges: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.successors(pc))).collect();
+        let preds: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.predecessors(pc))).collect();
+        let all: Vec<usize> = cfg.pcs().collect();
+        let mut levels =
+            vec![Level { pending: ordered_components(&all, &edges, None).into(), out: Vec::new(), cycle: None }];
+        loop {
+            let level = levels.last_mut().expect("the top level stays until the end");
+            match level.pending.pop_front() {
+                Some(nodes) if nodes.len() == 1 && !edges[&nodes[0]].contains(&nodes[0]) => {
+                    level.out.push(Component::Vertex(nodes[0]));
+                }
+                Some(nodes) => {
+                    let members: BTreeSet<usize> = nodes.iter().copied().collect();
+                    let entries: Vec<usize> = nodes
+                        .iter()
+                        .copied()
+                        .filter(|&v| v == cfg.entry || preds[&v].iter().any(|u| !members.contains(u)))
+                        .collect();
+                    let head = entries.first().copied().unwrap_or(nodes[0]);
+                    let reducible = entries.len() <= 1;
+                    let rest: Vec<usize> = nodes.iter().copied().filter(|&v| v != head).collect();
+                    let pending = ordered_components(&rest, &edges, Some(head)).into();
+                    levels.push(Level { pending, out: Vec::new(), cycle: Some((head, reducible)) });
+                }
+                None => {
+                    let done = levels.pop().expect("a level is on the stack");
+                    match (done.cycle, levels.last_mut()) {
+                        (Some((head, reducible)), Some(parent)) => {
+                            parent.out.push(Component::Cycle { head, body: done.out, reducible });
+                        }
+                        _ => return Wto { elements: done.out },
+                    }
+                }
+            }
+        }
+    }
+
+    /// The loops, outermost first.
+    pub fn cycles(&self) -> Vec<&Component> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&Component> = self.elements.iter().rev().collect();
+        while let Some(c) = stack.pop() {
+            if let Component::Cycle { body, .. } = c {
+                out.push(c);
+                stack.extend(body.iter().rev());
+            }
+        }
+        out
+    }
+}
+
+/// The strongly connected components of the subgraph on `nodes` (without edges into
+/// `cut`), in topological order, ties broken by lowest pc.
+fn ordered_components(nodes: &[usize], edges: &BTreeMap<usize, Vec<usize>>, cut: Option<usize>) -> Vec<Vec<usize>> {
+    let mut graph = DiGraph::<usize, ()>::new();
+    let index: BTreeMap<usize, _> = nodes.iter().map(|&pc| (pc, graph.add_node(pc))).collect();
+    for &u in nodes {
+        for v in &edges[&u] {
+            if Some(*v) == cut {
+                continue;
+            }
+            if let Some(&b) = index.get(v) {
+                graph.add_edge(index[&u], b, ());
+            }
+        }
+    }
+    let mut sccs: Vec<Vec<usize>> = kosaraju_scc(&graph)
+        .into_iter()
+        .map(|scc| {
+            let mut pcs: Vec<usize> = scc.into_iter().map(|n| graph[n]).collect();
+            pcs.sort_unstable();
+            pcs
+        })
+        .collect();
+    sccs.sort_by_key(|scc| scc[0]);
+    // Kahn's algorithm over the condensation.
+    let component_of: BTreeMap<usize, usize> =
+        sccs.iter().enumerate().flat_map(|(i, scc)| scc.iter().map(move |&pc| (pc, i))).collect();
+    let mut indegree = vec![0usize; sccs.len()];
+    let mut successors: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); sccs.len()];
+    for &u in nodes {
+        for v in &edges[&u] {
+            if Some(*v) == cut {
+                continue;
+            }
+            if let (Some(&a), Some(&b)) = (component_of.get(&u), component_of.get(v))
+                && a != b
+                && successors[a].insert(b)
+            {
+                indegree[b] += 1;
+            }
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..sccs.len()).filter(|&i| indegree[i] == 0).collect();
+    let mut order = Vec::with_capacity(sccs.len());
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &j in &successors[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                ready.insert(j);
+            }
+        }
+    }
+    order.into_iter().map(|i| std::mem::take(&mut sccs[i])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use bpfprove_semantics::asm;
+    use bpfprove_semantics::program::FunctionId;
+
+    use super::*;
+
+    fn wto_of(text: &str) -> Wto {
+        let program = asm::llvm::parse(text).expect("assembles");
+        let cfg = FunctionCfg::build(&program, FunctionId(0), &BTreeMap::new());
+        Wto::of(&cfg)
+    }
+
+    #[test]
+    fn straight_line_code_is_a_sequence() {
+        let wto = wto_of("r0 = 0\nr0 += 1\nexit\n");
+        assert_eq!(wto.elements, vec![Component::Vertex(0), Component::Vertex(1), Component::Vertex(2)]);
+    }
+
+    #[test]
+    fn nested_loops_nest() {
+        // 0: r1 = 0; 1: r2 = 0 (outer head); 2: r2 += 1 (inner head); 3: if r2 < 4 goto 2;
+        // 4: r1 += 1; 5: if r1 < 4 goto 1; 6: exit.
+        let wto = wto_of(
+            "r1 = 0\nouter:\nr2 = 0\ninner:\nr2 += 1\nif r2 < 4 goto inner\nr1 += 1\nif r1 < 4 goto outer\nr0 = 0\nexit\n",
+        );
+        assert_eq!(wto.elements[0], Component::Vertex(0));
+        let Component::Cycle { head, body, reducible } = &wto.elements[1] else { panic!("{wto:?}") };
+        assert_eq!((*head, *reducible), (1, true));
+        assert!(matches!(&body[0], Component::Cycle { head: 2, .. }));
+        assert_eq!(wto.cycles().len(), 2);
+        assert_eq!(wto.elements[1].pcs(), vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn deep_nesting_needs_no_recursion() {
+        let depth = 3000;
+        let mut text = String::new();
+        for i in 0..depth {
+            text.push_str(&format!("l{i}:\nr{} = 0\n", 1 + i % 9));
+        }
+        for i in (0..depth).rev() {
+            text.push_str(&format!("if r{} < 4 goto l{i}\n", 1 + i % 9));
+        }
+        text.push_str("r0 = 0\nexit\n");
+        let wto = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || wto_of(&text).cycles().len())
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(wto, depth);
+    }
+}

@@ -1,0 +1,201 @@
+//! `bpfprove verify`: the analyzer on every program of a file (or the one chosen).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use bpfprove_analyzer::{Config, Report, Subject, Verdict, Verifier};
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::asm::llvm::print_insn;
+use bpfprove_semantics::interp::context::ProgramType;
+use clap::{Args, ValueEnum};
+
+use super::run::CallxModelArg;
+use crate::Outcome;
+use crate::input::{self, ProgramFormat};
+
+/// Program types for programs without an ELF section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProgramTypeArg {
+    /// `socket_filter`.
+    Socket,
+    /// `xdp`.
+    Xdp,
+    /// `sched_cls` (tc).
+    Tc,
+    /// `kprobe`.
+    Kprobe,
+    /// `tracepoint`.
+    Tracepoint,
+}
+
+impl From<ProgramTypeArg> for ProgramType {
+    fn from(arg: ProgramTypeArg) -> ProgramType {
+        match arg {
+            ProgramTypeArg::Socket => ProgramType::SocketFilter,
+            ProgramTypeArg::Xdp => ProgramType::Xdp,
+            ProgramTypeArg::Tc => ProgramType::SchedCls,
+            ProgramTypeArg::Kprobe => ProgramType::Kprobe,
+            ProgramTypeArg::Tracepoint => ProgramType::Tracepoint,
+        }
+    }
+}
+
+/// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
+#[derive(Args, Clone)]
+pub(crate) struct AnalysisArgs {
+    /// The value domain: interval, signed-interval, tnum or product.
+    #[arg(long, default_value = "product")]
+    pub(crate) domain: DomainKind,
+    /// What a `callx` register holds.
+    #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
+    pub(crate) callx_model: CallxModelArg,
+    /// Loop-head visits that join before widening starts.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) widening_delay: u32,
+    /// Widen straight to the extremes (no thresholds from the program's constants).
+    #[arg(long)]
+    pub(crate) no_thresholds: bool,
+    /// Descending (narrowing) passes.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) narrowing_passes: u32,
+    /// Most rounds of abstract unrolling when proving a loop terminates.
+    #[arg(long, default_value_t = 4096)]
+    pub(crate) loop_unroll: u32,
+    /// Most instruction visits per program.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub(crate) max_visits: u64,
+    /// Time limit per program, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) time_limit: u64,
+}
+
+impl AnalysisArgs {
+    pub(crate) fn config(&self) -> Config {
+        Config {
+            domain: self.domain,
+            callx_model: self.callx_model.into(),
+            widening_delay: self.widening_delay,
+            widening_thresholds: !self.no_thresholds,
+            narrowing_passes: self.narrowing_passes,
+            loop_unroll: self.loop_unroll,
+            max_visits: self.max_visits,
+            time_limit: Some(Duration::from_secs(self.time_limit)),
+            ..Config::standard(self.domain)
+        }
+    }
+}
+
+/// Arguments of `bpfprove verify`.
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// An ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm`, `.ubpf`).
+    file: PathBuf,
+    /// Only the programs of this section.
+    #[arg(long)]
+    section: Option<String>,
+    /// Only the program with this function name.
+    #[arg(long)]
+    function: Option<String>,
+    /// How to read FILE.
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
+    format: ProgramFormat,
+    /// The program type of a program without an ELF section.
+    #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
+    program_type: ProgramTypeArg,
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+    /// How many failed obligations to show per program (0: all).
+    #[arg(long, default_value_t = 5)]
+    show: usize,
+    /// Print the invariant before every instruction, per analysed context.
+    #[arg(long)]
+    invariants: bool,
+}
+
+/// Runs `bpfprove verify`.
+pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
+    let verifier = Verifier::new(args.analysis.config());
+    let mut all_pass = true;
+    match input::load_object_if_elf(&args.file)? {
+        Some(object) => {
+            let chosen: Vec<_> = object
+                .programs
+                .iter()
+                .filter(|p| args.section.as_deref().is_none_or(|s| p.section == s))
+                .filter(|p| args.function.as_deref().is_none_or(|f| p.name == f))
+                .collect();
+            if chosen.is_empty() {
+                let all: Vec<String> = object.programs.iter().map(|p| format!("{}/{}", p.section, p.name)).collect();
+                bail!("{}: no program matches; the object has: {}", args.file.display(), all.join(", "));
+            }
+            for loaded in chosen {
+                let Some(subject) = Subject::from_object(&object, loaded) else {
+                    bail!(
+                        "{}: section `{}` names no program type the analyzer knows",
+                        args.file.display(),
+                        loaded.section
+                    );
+                };
+                let report = verifier.verify(&subject);
+                all_pass &= report.verdict == Verdict::Pass;
+                print_report(&subject, &report, args.show);
+                if args.invariants {
+                    print_invariants(&subject, &report);
+                }
+            }
+        }
+        None => {
+            let program = input::load_program(&args.file, args.format)?;
+            let name = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+            let subject = Subject::bare(&name, &program, args.program_type.into());
+            let report = verifier.verify(&subject);
+            all_pass &= report.verdict == Verdict::Pass;
+            print_report(&subject, &report, args.show);
+            if args.invariants {
+                print_invariants(&subject, &report);
+            }
+        }
+    }
+    Ok(if all_pass { Outcome::Success } else { Outcome::Failed })
+}
+
+/// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction
+/// and source line.
+fn print_report(subject: &Subject, report: &Report, show: usize) {
+    println!("{}: {}", subject.title(), report.verdict);
+    let failures = report.failures();
+    let limit = if show == 0 { failures.len() } else { show };
+    for obligation in failures.iter().take(limit) {
+        let insn = subject.program.insn_at(obligation.pc).map(print_insn).unwrap_or_default();
+        let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
+        println!(
+            "  pc {}: {} {}: {}  [{insn}]{line}",
+            obligation.pc, obligation.kind, obligation.status, obligation.detail
+        );
+    }
+    if failures.len() > limit {
+        println!("  ... {} more", failures.len() - limit);
+    }
+}
+
+/// Every live context's invariants, instruction by instruction.
+fn print_invariants(subject: &Subject, report: &Report) {
+    let Some(analysis) = &report.analysis else { return };
+    for id in analysis.live() {
+        let context = &analysis.contexts[id];
+        let function = subject.program.function(context.function);
+        println!(
+            "  context {id}: {} entered with {}",
+            function.name,
+            bpfprove_analyzer::display::state(&context.entry)
+        );
+        for decoded in subject.program.insns().iter().filter(|d| function.entry <= d.pc && d.pc < function.end) {
+            let invariant = context
+                .invariants
+                .get(&decoded.pc)
+                .map_or_else(|| "unreachable".to_owned(), bpfprove_analyzer::display::state);
+            println!("    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn));
+        }
+    }
+}
