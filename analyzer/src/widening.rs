@@ -91,10 +91,14 @@ mod tests {
         for kind in [DomainKind::Interval, DomainKind::Product, DomainKind::SignedInterval] {
             let old = kind.unsigned_range(0, 1);
             let new = kind.unsigned_range(0, 2);
+            // A product's known bits may keep a bound below the threshold: it only has to stay
+            // at or below it, and above the joined values.
             let once = thresholds.widen(&old, &new);
-            assert_eq!(once.unsigned_bounds(), Some((0, 64)), "{kind}");
+            let hi = once.unsigned_bounds().expect("not empty").1;
+            assert!((2..=64).contains(&hi), "{kind}: {hi}");
             let twice = thresholds.widen(&once, &kind.unsigned_range(0, 65));
-            assert_eq!(twice.unsigned_bounds(), Some((0, 1000)), "{kind}");
+            let hi = twice.unsigned_bounds().expect("not empty").1;
+            assert!((65..=1000).contains(&hi), "{kind}: {hi}");
             let thrice = thresholds.widen(&twice, &kind.unsigned_range(0, 1001));
             assert!(thrice.unsigned_bounds().expect("not empty").1 > 1000, "{kind}");
         }

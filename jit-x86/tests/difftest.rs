@@ -21,6 +21,25 @@ fn seeded_cases_agree() {
     assert!(exits > SEEDED_CASES / 2 && exits < SEEDED_CASES, "endings: {:?}", report.endings);
 }
 
+/// Cases that once diverged, as (seed, index) of the seeded run that found them, and why.
+/// The generator consumes the same choices as when they were found, so each replays the
+/// same program shape.
+const REGRESSIONS: [(u64, u64, &str); 1] = [(
+    0,
+    39_772,
+    "an unmasked switch index read an entry of another switch's jump table, entering its \
+     case arm with a register undefined there (the interpreter traps, the JIT does not)",
+)];
+
+#[test]
+fn past_divergences_stay_fixed() {
+    for (seed, index, why) in REGRESSIONS {
+        if let Err(divergence) = difftest::check_choices(&difftest::case_choices(seed, index)) {
+            panic!("case {index} of seed {seed} ({why}) diverges again:\n{divergence}");
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: PROPTEST_CASES, ..ProptestConfig::default() })]
 

@@ -18,16 +18,36 @@
 //!
 //! A runner keeps its memory, maps and helper state between runs, so a second run sees what
 //! the first left in the maps; each run gets a fresh context (and packet), and the previous
-//! ones become inaccessible.
+//! ones become inaccessible. [`ObjectRunner::reset`] goes back to the state after
+//! [`ObjectRunner::new`].
+//!
+//! Besides the packet (or context bytes), a run may choose the values of plain context
+//! fields ([`RunInput`]), and the host may fill maps before a run, as user space does:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use bpfprove_semantics::elf::{self, MapId};
+//! use bpfprove_semantics::interp::{CallxModel, RunConfig, elf_run::{ObjectRunner, RunInput}};
+//!
+//! let object = elf::load(&std::fs::read("tc_classifier.o")?)?;
+//! let program = object.program("tc_classify").ok_or("no such program")?;
+//! let mut runner = ObjectRunner::new(&object, program, RunConfig::new(CallxModel::Address, 1_000_000))?;
+//! runner.insert_map_entry(MapId(0), &7u32.to_le_bytes(), &[0; 8])?;
+//! let run = runner.run_with(&RunInput::new(vec![0u8; 64]).with_field("mark", 7))?;
+//! println!("{:?}", run.result);
+//! # Ok(())
+//! # }
+//! ```
 
 use thiserror::Error;
 
 use super::context::{self, ContextError, InstalledContext, ProgramType};
+pub use super::context::{FieldSelector, RunInput};
 use super::kernel_helpers::{KernelHelpers, Output};
-use super::maps::{MapSetupError, MapTable};
+use super::maps::{MapInsertError, MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
 use super::{HelperError, Machine, Outcome, RunConfig, Trap, TrapKind};
-use crate::elf::{LoadedProgram, Object, SourceLine};
+use crate::elf::{LoadedProgram, MapId, Object, SourceLine};
 
 /// Why a program could not be run (as opposed to a run that trapped).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -94,14 +114,43 @@ impl<'a> ObjectRunner<'a> {
     /// Runs the program once on `input`: the packet for packet program types (XDP, tc,
     /// socket filters), the context's bytes otherwise.
     pub fn run(&mut self, input: &[u8]) -> Result<ProgramRun, ObjectRunError> {
-        if let Some(last) = self.last_context.take() {
+        self.run_fields(input, &[])
+    }
+
+    /// Runs the program once on `input`: its bytes as for [`ObjectRunner::run`], and the
+    /// context fields it chooses (packet program types only; see
+    /// [`context::ContextLayout::choosable_word`]). A field that cannot be chosen is an
+    /// error and nothing runs.
+    pub fn run_with(&mut self, input: &RunInput) -> Result<ProgramRun, ObjectRunError> {
+        self.run_fields(&input.bytes, &input.fields)
+    }
+
+    fn run_fields(&mut self, input: &[u8], fields: &[(FieldSelector, u32)]) -> Result<ProgramRun, ObjectRunError> {
+        let installed = context::install_with(&mut self.memory, self.program_type, input, fields)?;
+        if let Some(last) = self.last_context.replace(installed) {
             context::retire(&mut self.memory, last);
         }
-        let installed = context::install(&mut self.memory, self.program_type, input)?;
-        self.last_context = Some(installed);
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
+    }
+
+    /// Sets entry `key` of map `map` (an array or a hash table) to `value` before the next
+    /// run, as user space may (see [`MapTable::insert`]).
+    pub fn insert_map_entry(&mut self, map: MapId, key: &[u8], value: &[u8]) -> Result<(), MapInsertError> {
+        self.helpers.maps_mut().insert(&mut self.memory, map, key, value)
+    }
+
+    /// Goes back to the state [`ObjectRunner::new`] left: fresh memory, maps as created
+    /// (arrays zeroed, hash tables empty, global data from the object), helper state and
+    /// outputs as new.
+    pub fn reset(&mut self) -> Result<(), ObjectRunError> {
+        let mut memory = self.machine.new_memory().map_err(ObjectRunError::Memory)?;
+        let maps = MapTable::install(self.object, self.program, &mut memory)?;
+        self.memory = memory;
+        self.helpers = KernelHelpers::new(maps, self.program_type);
+        self.last_context = None;
+        Ok(())
     }
 
     /// The memory as the last run left it.
@@ -178,7 +227,6 @@ pub fn describe_output(output: &Output, maps: &MapTable) -> String {
 mod tests {
     use super::*;
     use crate::asm;
-    use crate::elf::MapId;
     use crate::interp::CallxModel;
     use crate::interp::maps::tests::{data, map, object};
     use crate::interp::memory::FaultReason;
@@ -269,6 +317,57 @@ mod tests {
         let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("kprobe");
         assert!(matches!(runner.run(&[0; 200]), Err(ObjectRunError::Context(ContextError::TooLong { .. }))));
         assert_eq!(runner.run(&[0; 8]).expect("padded").result.map(|o| o.r0), Ok(0));
+    }
+
+    #[test]
+    fn runs_choose_fields_and_the_host_fills_maps() {
+        // r0 = *lookup(flows, &skb->mark), or 1000 when there is no such entry.
+        let text = "
+            r2 = *(u32 *)(r1 + 8)
+            *(u32 *)(r10 - 4) = r2
+            r1 = 0 ll
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto miss
+            r0 = *(u64 *)(r0 + 0)
+            exit
+        miss:
+            r0 = 1000
+            exit";
+        let mut program = asm::llvm::parse(text).expect("valid").to_bytes();
+        program[2 * 8 + 1] |= 5 << 4; // the lddw at slot 2 loads map 0's handle
+        let program = crate::program::Program::from_bytes(&program).expect("valid");
+        let object = object("tc", vec![map("flows", 1, 4, 8, 4), map("events", 27, 0, 0, 64)], program);
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("tc");
+        let r0 = |runner: &mut ObjectRunner<'_>, input: RunInput| {
+            runner.run_with(&input).expect("runs").result.map(|o| o.r0).expect("no trap")
+        };
+        assert_eq!(r0(&mut runner, RunInput::new([0; 4])), 1000);
+        runner.insert_map_entry(MapId(0), &7u32.to_le_bytes(), &42u64.to_le_bytes()).expect("room");
+        assert_eq!(r0(&mut runner, RunInput::new([0; 4]).with_field("mark", 7)), 42);
+        assert_eq!(r0(&mut runner, RunInput::new([0; 4]).with_field(8u32, 7)), 42, "by offset");
+        assert_eq!(r0(&mut runner, RunInput::new([0; 4]).with_field("mark", 8)), 1000);
+        assert_eq!(runner.run(&[0; 4]).expect("runs").result.map(|o| o.r0), Ok(1000), "mark is 0 by default");
+        // A refused field runs nothing and leaves the last run's context live.
+        let refused = runner.run_with(&RunInput::new([0; 4]).with_field("len", 1));
+        assert!(matches!(refused, Err(ObjectRunError::Context(ContextError::FixedField { field: "len", .. }))));
+        let refused = runner.insert_map_entry(MapId(1), &[], &[]);
+        assert!(matches!(refused, Err(MapInsertError::Unsupported { .. })), "{refused:?}");
+        // A reset empties the maps again.
+        runner.reset().expect("fresh memory");
+        assert_eq!(r0(&mut runner, RunInput::new([0; 4]).with_field("mark", 7)), 1000);
+        assert!(runner.maps().entries(runner.memory(), MapId(0)).is_empty());
+    }
+
+    #[test]
+    fn raw_contexts_take_no_fields() {
+        let object = object_kprobe(asm::llvm::parse("r0 = *(u64 *)(r1 + 8)\n exit").expect("valid"));
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("kprobe");
+        let refused = runner.run_with(&RunInput::new([0; 8]).with_field("mark", 1));
+        assert!(matches!(refused, Err(ObjectRunError::Context(ContextError::RawContextFields { .. }))));
+        let run = runner.run_with(&RunInput::new((7u128 << 64 | 5).to_le_bytes())).expect("pt_regs");
+        assert_eq!(run.result.map(|o| o.r0), Ok(7));
     }
 
     fn object_kprobe(program: crate::program::Program) -> Object {

@@ -118,6 +118,11 @@ impl KernelHelpers {
         &self.maps
     }
 
+    /// The maps, for changes from the host (see [`MapTable::insert`]).
+    pub fn maps_mut(&mut self) -> &mut MapTable {
+        &mut self.maps
+    }
+
     /// Everything sent out so far, in order.
     pub fn outputs(&self) -> &[Output] {
         &self.outputs

@@ -159,6 +159,60 @@ pub struct MapSetupError {
     pub error: MemoryError,
 }
 
+/// Why a host-side insertion into a map ([`MapTable::insert`]) was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapInsertError {
+    /// No map has this id.
+    #[error("no map {0}")]
+    NoSuchMap(u32),
+    /// The map is not an array or a hash table.
+    #[error("map `{map}` is a {kind:?} map; only arrays and hash tables take entries")]
+    Unsupported {
+        /// The map's name.
+        map: String,
+        /// How runs model it.
+        kind: MapKind,
+    },
+    /// The key or the value has the wrong size.
+    #[error("map `{map}`: the {what} has {got} bytes, not {expected}")]
+    Size {
+        /// The map's name.
+        map: String,
+        /// `key` or `value`.
+        what: &'static str,
+        /// The map's size for it.
+        expected: u32,
+        /// The size given.
+        got: usize,
+    },
+    /// An array index past the array's end.
+    #[error("map `{map}`: index {index} is past the last of {max_entries} elements")]
+    IndexOutOfRange {
+        /// The map's name.
+        map: String,
+        /// The index.
+        index: u32,
+        /// The array's length.
+        max_entries: u32,
+    },
+    /// A new key for a full hash table.
+    #[error("map `{map}` is full ({max_entries} entries)")]
+    Full {
+        /// The map's name.
+        map: String,
+        /// Its capacity.
+        max_entries: u32,
+    },
+    /// The value's region could not be created.
+    #[error("map `{map}`: {error}")]
+    Memory {
+        /// The map's name.
+        map: String,
+        /// What went wrong.
+        error: MemoryError,
+    },
+}
+
 /// The maps of one object in one memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapTable {
@@ -247,6 +301,52 @@ impl MapTable {
             Some(Storage::Data(region)) => vec![(0u32.to_le_bytes().to_vec(), value(region))],
             Some(Storage::None) | None => Vec::new(),
         }
+    }
+
+    /// Sets entry `key` of array or hash map `map` to `value` from the host, as user space
+    /// does with `bpf_map_update_elem(2)` before a program runs: an array's key is its
+    /// little-endian u32 index; a hash table gets a new entry or has an existing one
+    /// overwritten in place (pointers to it stay valid). Global data and the other map
+    /// kinds are refused.
+    pub fn insert(&mut self, memory: &mut Memory, map: MapId, key: &[u8], value: &[u8]) -> Result<(), MapInsertError> {
+        let state = self.maps.get(map.0 as usize).ok_or(MapInsertError::NoSuchMap(map.0))?;
+        let (kind, value_size, max_entries) = (state.kind, state.value_size, state.max_entries);
+        let name = state.name.clone();
+        if !matches!(kind, MapKind::Array | MapKind::Hash) {
+            return Err(MapInsertError::Unsupported { map: name, kind });
+        }
+        let key_size = if kind == MapKind::Array { 4 } else { state.key_size };
+        for (what, expected, got) in [("key", key_size, key.len()), ("value", value_size, value.len())] {
+            if got != expected as usize {
+                return Err(MapInsertError::Size { map: name, what, expected, got });
+            }
+        }
+        let region = if kind == MapKind::Array {
+            let index = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
+            if index >= max_entries {
+                return Err(MapInsertError::IndexOutOfRange { map: name, index, max_entries });
+            }
+            self.element(memory, map, index).map_err(|error| MapInsertError::Memory { map: name, error })?
+        } else {
+            let Storage::Entries(entries) = &mut self.maps[map.0 as usize].storage else {
+                unreachable!("hash maps have entries")
+            };
+            match entries.get(key) {
+                Some(region) => *region,
+                None if entries.len() >= max_entries as usize => {
+                    return Err(MapInsertError::Full { map: name, max_entries });
+                }
+                None => {
+                    let region = new_value(memory, map, value_size)
+                        .map_err(|error| MapInsertError::Memory { map: name, error })?;
+                    entries.insert(key.to_vec(), region);
+                    region
+                }
+            }
+        };
+        let target = memory.region_mut(region).expect("map values are regions of this memory");
+        target.bytes_mut().copy_from_slice(value);
+        Ok(())
     }
 
     /// The map a handle in argument register `register` names.
@@ -426,7 +526,7 @@ impl MapTable {
     }
 
     /// The region of element `index` of array `map`, created zeroed on first use.
-    fn element(&mut self, memory: &mut Memory, map: MapId, index: u32) -> Result<RegionId, HelperError> {
+    fn element(&mut self, memory: &mut Memory, map: MapId, index: u32) -> Result<RegionId, MemoryError> {
         let state = &mut self.maps[map.0 as usize];
         let Storage::Elements(elements) = &mut state.storage else { unreachable!("arrays have elements") };
         if let Some(region) = elements.get(&index) {
@@ -586,6 +686,45 @@ pub(crate) mod tests {
         assert_eq!(reason(memory.load(found, Size::W)), Some(FaultReason::Inaccessible));
         assert_eq!(maps.delete(&mut memory, handle(0), key), Ok(errno::negative(errno::ENOENT)));
         assert_eq!(maps.entries(&memory, MapId(0)), [(1u16.to_le_bytes().to_vec(), 8u32.to_le_bytes().to_vec())]);
+    }
+
+    #[test]
+    fn the_host_inserts_entries_programs_then_see() {
+        let maps = vec![map("flows", 1, 2, 4, 2), map("slots", 2, 4, 8, 4), map("rb", 27, 0, 0, 64)];
+        let (mut memory, mut table, scratch) = setup(maps);
+        // Hash: a new key, then an overwrite in place.
+        table.insert(&mut memory, MapId(0), &[0x34, 0x12], &7u32.to_le_bytes()).expect("room");
+        memory.store(scratch, Size::H, 0x1234).expect("scratch");
+        let found = table.lookup(&mut memory, handle(0), scratch).expect("lookup");
+        assert_eq!(memory.load(found, Size::W), Ok(7));
+        table.insert(&mut memory, MapId(0), &[0x34, 0x12], &8u32.to_le_bytes()).expect("overwrite");
+        assert_eq!(memory.load(found, Size::W), Ok(8), "the same value region");
+        table.insert(&mut memory, MapId(0), &[1, 0], &[0; 4]).expect("second entry");
+        let full = table.insert(&mut memory, MapId(0), &[2, 0], &[0; 4]);
+        assert_eq!(full, Err(MapInsertError::Full { map: "flows".into(), max_entries: 2 }));
+        // Array: the element the program looks up.
+        table.insert(&mut memory, MapId(1), &3u32.to_le_bytes(), &0x55u64.to_le_bytes()).expect("index 3");
+        memory.store(scratch, Size::W, 3).expect("scratch");
+        let element = table.lookup(&mut memory, handle(1), scratch).expect("lookup");
+        assert_eq!(memory.load(element, Size::DW), Ok(0x55));
+        let past = table.insert(&mut memory, MapId(1), &4u32.to_le_bytes(), &[0; 8]);
+        assert!(matches!(past, Err(MapInsertError::IndexOutOfRange { index: 4, max_entries: 4, .. })), "{past:?}");
+        // Sizes, kinds and ids are checked.
+        let short = table.insert(&mut memory, MapId(1), &[0; 4], &[0; 7]);
+        assert!(matches!(short, Err(MapInsertError::Size { what: "value", expected: 8, got: 7, .. })), "{short:?}");
+        let key = table.insert(&mut memory, MapId(0), &[0; 4], &[0; 4]);
+        assert!(matches!(key, Err(MapInsertError::Size { what: "key", expected: 2, got: 4, .. })), "{key:?}");
+        let sink = table.insert(&mut memory, MapId(2), &[], &[]);
+        assert!(matches!(sink, Err(MapInsertError::Unsupported { kind: MapKind::RingBuffer, .. })), "{sink:?}");
+        assert_eq!(table.insert(&mut memory, MapId(3), &[], &[]), Err(MapInsertError::NoSuchMap(3)));
+        assert_eq!(table.entries(&memory, MapId(1)).len(), 2, "elements 0 and 3");
+    }
+
+    #[test]
+    fn global_data_takes_no_host_entries() {
+        let (mut memory, mut table, _) = setup(vec![data(".bss", &[0; 8], false)]);
+        let refused = table.insert(&mut memory, MapId(0), &[0; 4], &[1; 8]);
+        assert!(matches!(refused, Err(MapInsertError::Unsupported { kind: MapKind::GlobalData, .. })), "{refused:?}");
     }
 
     #[test]
