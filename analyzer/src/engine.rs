@@ -79,8 +79,9 @@ pub struct ContextResult {
     pub checks: Vec<(usize, Check)>,
     /// `callx`/`gotox` targets by pc.
     pub resolved: BTreeMap<usize, Resolved>,
-    /// The context each call site calls, by (pc, callee).
-    pub callees: BTreeMap<(usize, FunctionId), ContextId>,
+    /// The contexts each call site calls, by (pc, callee): one per distinct entry state (a
+    /// callback called by a looping helper is entered with several).
+    pub callees: BTreeMap<(usize, FunctionId), BTreeSet<ContextId>>,
     /// Stores to global data.
     pub global_stores: Vec<GlobalStore>,
 }
@@ -156,7 +157,7 @@ struct Record {
 struct Active {
     function: FunctionId,
     recording: bool,
-    callees: BTreeMap<(usize, FunctionId), ContextId>,
+    callees: BTreeMap<(usize, FunctionId), BTreeSet<ContextId>>,
 }
 
 /// The engine (see the module docs).
@@ -197,7 +198,7 @@ impl Analysis {
         while next < order.len() {
             let id = order[next];
             next += 1;
-            for &callee in self.contexts[id].callees.values() {
+            for &callee in self.contexts[id].callees.values().flatten() {
                 if seen.insert(callee) {
                     order.push(callee);
                 }
@@ -449,7 +450,7 @@ impl<'a> Engine<'a> {
             flow.widened.insert(*head, reason);
             return Ok(false);
         }
-        // The loop's states are the joins of its rounds.
+        // The loop's states are the joins of its rounds (none at all if it is unreachable).
         for pc in &members {
             flow.states.remove(pc);
             flow.exits.remove(pc);
@@ -479,7 +480,11 @@ impl<'a> Engine<'a> {
             certificate.rounds.push(Round { states, unrolled: local.unrolled, widened: local.widened });
         }
         flow.widened.remove(head);
-        flow.unrolled.insert(*head, certificate);
+        if certificate.rounds.is_empty() {
+            flow.unrolled.remove(head);
+        } else {
+            flow.unrolled.insert(*head, certificate);
+        }
         Ok(true)
     }
 
@@ -621,7 +626,7 @@ impl Calls for Engine<'_> {
         if let Some(top) = self.active.last_mut()
             && top.recording
         {
-            top.callees.insert((pc, function), id);
+            top.callees.entry((pc, function)).or_default().insert(id);
         }
         Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None })
     }

@@ -22,10 +22,12 @@
 //! - [`verify`]: configuration, budgets, verdicts.
 
 pub mod cfg;
+pub mod counterexample;
 pub mod display;
 pub mod engine;
 pub mod globals;
 pub mod obligation;
+pub mod proof;
 pub mod spec;
 pub mod stack;
 pub mod state;

@@ -112,3 +112,11 @@ pub(crate) fn select_program<'a>(
         }
     }
 }
+
+/// The process's peak resident set size in KiB (`VmHWM` of /proc/self/status), where the
+/// kernel reports it.
+pub(crate) fn peak_rss_kib() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

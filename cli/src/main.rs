@@ -45,6 +45,8 @@ enum Command {
     /// Verify programs with the abstract interpreter: one line per program, `PASS` or `FAIL`
     /// with the first failed obligations.
     Verify(commands::verify::VerifyArgs),
+    /// Re-validate a JSON proof log against its object, without the fixpoint engine.
+    CheckProof(commands::check_proof::CheckProofArgs),
     /// Check the value domains' soundness against the semantics (exhaustively at a small
     /// width, or with Z3), optionally with their precision.
     ProveDomains(commands::prove_domains::ProveDomainsArgs),
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::ProveDomains(args) => commands::prove_domains::prove_domains(args),
         Command::Jit(args) => commands::jit::jit(args),
         Command::Verify(args) => commands::verify::verify(args),
+        Command::CheckProof(args) => commands::check_proof::check_proof(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
     };
     match result {

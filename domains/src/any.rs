@@ -47,6 +47,23 @@ impl DomainKind {
         AnyValue::top(&(self, like.clone()))
     }
 
+    /// The value made of `parts` (as [`AnyValue::parts`] gives them), if there are as many
+    /// as the domain's values have.
+    pub fn from_parts<W: DomainWord>(self, parts: &[W]) -> Option<AnyValue<W>> {
+        let like = parts.first()?.clone();
+        if self.top(&like).parts().len() != parts.len() {
+            return None;
+        }
+        let mut next = parts.iter().cloned();
+        let mut take = || next.next().expect("the length was checked");
+        Some(match self {
+            DomainKind::Interval => AnyValue::Interval(UInterval::from_parts(&mut take)),
+            DomainKind::SignedInterval => AnyValue::SignedInterval(SInterval::from_parts(&mut take)),
+            DomainKind::Tnum => AnyValue::Tnum(Tnum::from_parts(&mut take)),
+            DomainKind::Product => AnyValue::Product(Product::from_parts(&mut take)),
+        })
+    }
+
     /// The abstraction of the single value `value`.
     pub fn constant<W: DomainWord>(self, value: &W) -> AnyValue<W> {
         match self {
@@ -157,6 +174,12 @@ impl<W: DomainWord> AnyValue<W> {
         }
     }
 
+    /// The words the value is made of, in the order of [`ValueDomain::parts`] (for
+    /// serialising it).
+    pub fn parts(&self) -> Vec<W> {
+        dispatch1!(self, |x, _wrap| x.parts())
+    }
+
     /// See [`ValueDomain::contains`].
     pub fn contains(&self, value: &W) -> W::Bool {
         dispatch1!(self, |x, _wrap| x.contains(value))
@@ -247,6 +270,15 @@ mod tests {
             assert_eq!(kind.name().parse::<DomainKind>(), Ok(kind));
         }
         assert!("octagon".parse::<DomainKind>().is_err());
+    }
+
+    #[test]
+    fn parts_round_trip() {
+        for kind in DomainKind::ALL {
+            let value = kind.constant(&7u64).join(&kind.constant(&12u64));
+            assert_eq!(kind.from_parts(&value.parts()), Some(value));
+            assert_eq!(kind.from_parts::<u64>(&[1]), None);
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
-use bpfprove_analyzer::{Config, Report, Subject, Verdict, Verifier};
+use anyhow::{Context, Result, bail};
+use bpfprove_analyzer::{Config, Report, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
 use bpfprove_semantics::interp::context::ProgramType;
@@ -111,13 +111,19 @@ pub(crate) struct VerifyArgs {
     /// Print the invariant before every instruction, per analysed context.
     #[arg(long)]
     invariants: bool,
+    /// Write the JSON proof log (schema: analyzer/schema/proof-log.schema.json) here.
+    #[arg(long, value_name = "OUT.json")]
+    json: Option<PathBuf>,
 }
 
 /// Runs `bpfprove verify`.
 pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
-    let verifier = Verifier::new(args.analysis.config());
-    let mut all_pass = true;
-    match input::load_object_if_elf(&args.file)? {
+    let config = args.analysis.config();
+    let verifier = Verifier::new(config.clone());
+    let bytes = input::read_bytes(&args.file)?;
+    let object = input::load_object_if_elf(&args.file)?;
+    let bare_program;
+    let subjects: Vec<Subject> = match &object {
         Some(object) => {
             let chosen: Vec<_> = object
                 .programs
@@ -129,33 +135,43 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
                 let all: Vec<String> = object.programs.iter().map(|p| format!("{}/{}", p.section, p.name)).collect();
                 bail!("{}: no program matches; the object has: {}", args.file.display(), all.join(", "));
             }
+            let mut subjects = Vec::new();
             for loaded in chosen {
-                let Some(subject) = Subject::from_object(&object, loaded) else {
+                let Some(subject) = Subject::from_object(object, loaded) else {
                     bail!(
                         "{}: section `{}` names no program type the analyzer knows",
                         args.file.display(),
                         loaded.section
                     );
                 };
-                let report = verifier.verify(&subject);
-                all_pass &= report.verdict == Verdict::Pass;
-                print_report(&subject, &report, args.show);
-                if args.invariants {
-                    print_invariants(&subject, &report);
-                }
+                subjects.push(subject);
             }
+            subjects
         }
         None => {
-            let program = input::load_program(&args.file, args.format)?;
-            let name = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
-            let subject = Subject::bare(&name, &program, args.program_type.into());
-            let report = verifier.verify(&subject);
-            all_pass &= report.verdict == Verdict::Pass;
-            print_report(&subject, &report, args.show);
-            if args.invariants {
-                print_invariants(&subject, &report);
+            if args.json.is_some() {
+                bail!("--json needs an ELF object: a proof log names its program by section and function");
             }
+            bare_program = input::load_program(&args.file, args.format)?;
+            let name = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+            vec![Subject::bare(&name, &bare_program, args.program_type.into())]
         }
+    };
+    let mut all_pass = true;
+    let mut reports = Vec::new();
+    for subject in subjects {
+        let report = verifier.verify(&subject);
+        all_pass &= report.verdict == Verdict::Pass;
+        print_report(&subject, &report, args.show);
+        if args.invariants {
+            print_invariants(&subject, &report);
+        }
+        reports.push((subject, report));
+    }
+    if let Some(out) = &args.json {
+        let log = proof::log_of(&args.file.display().to_string(), &bytes, &config, &reports, input::peak_rss_kib());
+        let text = serde_json::to_string_pretty(&log).context("cannot serialise the proof log")?;
+        std::fs::write(out, text + "\n").with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(if all_pass { Outcome::Success } else { Outcome::Failed })
 }

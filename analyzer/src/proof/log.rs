@@ -1,0 +1,734 @@
+//! The JSON proof log: its document types (serde), and conversions between them and the
+//! analysis' own types. The JSON Schema is `analyzer/schema/proof-log.schema.json`; a test
+//! validates logs of the whole corpus against it.
+//!
+//! Numbers are serialised as the words of their domain's representation (hexadecimal
+//! strings, so that no JSON reader rounds them), next to a readable rendering; states list
+//! only initialised registers and written stack slots.
+
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::elf::MapId;
+use bpfprove_semantics::isa::Reg;
+use bpfprove_semantics::program::{FunctionId, JumpTableId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::{Analysis, ContextResult, Unrolled};
+use crate::globals::GlobalSummary;
+use crate::obligation::{ObligationKind, Status};
+use crate::stack::{Frame, Slot};
+use crate::state::{PacketFacts, State};
+use crate::subject::Subject;
+use crate::transfer::Resolved;
+use crate::value::{CodeAddress, Functions, Nullness, Num, PacketVar, Pointer, Region, Value};
+use crate::verify::{Config, Report, Verdict};
+
+/// The version of the document format; a checker refuses other versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A proof log: every program of one object verified with one configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofLog {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// What wrote it.
+    pub tool: String,
+    /// The object's identity.
+    pub object: ObjectId,
+    /// The configuration.
+    pub options: Options,
+    /// One entry per verified program.
+    pub programs: Vec<ProgramLog>,
+}
+
+/// Which object was verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectId {
+    /// The file name as given (informative).
+    pub file: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// The configuration of the verification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// `interval`, `signed-interval`, `tnum` or `product`.
+    pub domain: String,
+    /// `address` or `helper-id`.
+    pub callx_model: String,
+    /// Loop-head visits before widening.
+    pub widening_delay: u32,
+    /// Whether widening used thresholds.
+    pub widening_thresholds: bool,
+    /// Descending passes.
+    pub narrowing_passes: u32,
+    /// Most unrolling rounds per loop.
+    pub loop_unroll: u32,
+    /// Most instruction visits.
+    pub max_visits: u64,
+    /// Most contexts.
+    pub max_contexts: usize,
+    /// Time limit in milliseconds.
+    pub time_limit_ms: Option<u64>,
+}
+
+/// One program's verification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramLog {
+    /// Its ELF section.
+    pub section: String,
+    /// Its function.
+    pub function: String,
+    /// SHA-256 of the linked program's bytecode.
+    pub program_sha256: String,
+    /// Its program type.
+    pub program_type: String,
+    /// `pass`, `fail` or `unknown`.
+    pub verdict: String,
+    /// Why it is `unknown`.
+    pub stop_reason: Option<String>,
+    /// The global data summary (one value per 8-byte slot).
+    pub globals: Vec<GlobalSlotLog>,
+    /// The analysed contexts (function × entry state) that the program's execution reaches.
+    pub contexts: Vec<ContextLog>,
+    /// Every obligation.
+    pub obligations: Vec<ObligationLog>,
+    /// Resolved `callx` and `gotox` targets.
+    pub targets: Vec<TargetLog>,
+    /// Counters.
+    pub stats: StatsLog,
+}
+
+/// One slot of global data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalSlotLog {
+    /// The data section's map id.
+    pub map: u32,
+    /// Byte offset of the slot.
+    pub offset: u32,
+    /// Its value.
+    pub value: ValueLog,
+}
+
+/// A function analysed from one entry state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextLog {
+    /// Its id, referred to by calls and obligations.
+    pub id: usize,
+    /// The function's name.
+    pub function: String,
+    /// The function's index in the program.
+    pub function_id: u32,
+    /// The function's first pc.
+    pub entry_pc: usize,
+    /// The state it is entered with.
+    pub entry: StateLog,
+    /// The join of its states at `exit`, if it returns.
+    pub exit: Option<StateLog>,
+    /// The invariant before each reachable instruction outside unrolled loops.
+    pub invariants: Vec<InvariantLog>,
+    /// Loops analysed by unrolling.
+    pub unrolled: Vec<UnrolledLog>,
+    /// The contexts each call site calls.
+    pub calls: Vec<CallLog>,
+}
+
+/// The invariant before one instruction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvariantLog {
+    /// The instruction.
+    pub pc: usize,
+    /// The state.
+    pub state: StateLog,
+    /// The state, readable.
+    pub text: String,
+}
+
+/// A loop analysed by unrolling, iteration by iteration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnrolledLog {
+    /// The loop's head.
+    pub head: usize,
+    /// The loop's instructions.
+    pub members: Vec<usize>,
+    /// One entry per iteration; the last reaches no back edge.
+    pub rounds: Vec<RoundLog>,
+}
+
+/// One iteration of an unrolled loop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundLog {
+    /// States of the loop's instructions in this iteration (outside nested unrolled loops).
+    pub invariants: Vec<InvariantLog>,
+    /// Nested loops unrolled in this iteration.
+    pub unrolled: Vec<UnrolledLog>,
+    /// Nested loops widened in this iteration, and why.
+    pub widened: Vec<WidenedLog>,
+}
+
+/// A loop iterated with widening.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidenedLog {
+    /// Its head.
+    pub head: usize,
+    /// Why it was not unrolled.
+    pub reason: String,
+}
+
+/// The contexts a call site calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallLog {
+    /// The call's pc.
+    pub pc: usize,
+    /// The callee's name.
+    pub callee: String,
+    /// The callee's function index.
+    pub function_id: u32,
+    /// Contexts of the callee entered from here.
+    pub contexts: Vec<usize>,
+}
+
+/// An abstract state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateLog {
+    /// Initialised registers (the others are uninitialised).
+    pub regs: Vec<RegLog>,
+    /// Stack frames, outermost first: their written slots.
+    pub frames: Vec<Vec<SlotLog>>,
+    /// Packet size facts.
+    pub packet: PacketLog,
+}
+
+/// A register's value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegLog {
+    /// 0..=10.
+    pub reg: u8,
+    /// Its value.
+    pub value: ValueLog,
+}
+
+/// A written stack slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotLog {
+    /// Offset from the frame pointer (negative).
+    pub offset: i16,
+    /// Bytes, 1..=8.
+    pub size: u8,
+    /// What they hold.
+    pub value: ValueLog,
+}
+
+/// What bounds checks established about the packet's length.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacketLog {
+    /// `len >= min_len`.
+    pub min_len: u64,
+    /// `len >= base(id) + range`.
+    pub ranges: Vec<RangeLog>,
+    /// Whether a helper may have moved the packet since the function was entered.
+    pub moved: bool,
+}
+
+/// One packet-variable fact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeLog {
+    /// The variable (the pc that introduced it).
+    pub id: u32,
+    /// The range.
+    pub range: i64,
+}
+
+/// A number of the log's domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumLog {
+    /// The domain representation's words, as `0x...` strings.
+    pub parts: Vec<String>,
+    /// Readable bounds.
+    pub text: String,
+}
+
+/// An abstract value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ValueLog {
+    /// Possibly uninitialised.
+    Uninit,
+    /// A number.
+    Scalar {
+        /// Its value.
+        value: NumLog,
+    },
+    /// A pointer.
+    Pointer {
+        /// `ctx`, `stack:N`, `packet`, `packet_end`, `packet_meta`, `map_value:M`,
+        /// `global:M`, `map:M`, `jump_table:T` or `record:PC:SIZE`.
+        region: String,
+        /// Offset in the region.
+        offset: NumLog,
+        /// Whether it may be NULL.
+        maybe_null: bool,
+        /// The helper call whose copies share a NULL check.
+        null_id: Option<u32>,
+        /// For packet pointers: the shared variable part.
+        var: Option<VarLog>,
+    },
+    /// Function addresses.
+    Func {
+        /// Function indices.
+        functions: Vec<u32>,
+        /// Whether NULL is possible.
+        nullable: bool,
+    },
+    /// A code address from a jump table.
+    Code {
+        /// The table.
+        table: u32,
+        /// The entries.
+        index: NumLog,
+    },
+}
+
+/// A packet pointer's variable part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarLog {
+    /// Introduced at this pc.
+    pub id: u32,
+    /// Constant added since.
+    pub fixed: i64,
+}
+
+/// One obligation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObligationLog {
+    /// Where.
+    pub pc: usize,
+    /// In which context.
+    pub context: usize,
+    /// What.
+    pub kind: ObligationKind,
+    /// How it came out.
+    pub status: Status,
+    /// The deciding domain.
+    pub domain: String,
+    /// Details.
+    pub detail: String,
+    /// The source line, when the object has line info.
+    pub source: Option<String>,
+}
+
+/// Where an indirect transfer may go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetLog {
+    /// The `callx`/`gotox` pc.
+    pub pc: usize,
+    /// In which context.
+    pub context: usize,
+    /// `callx` or `gotox`.
+    pub kind: String,
+    /// Called functions' names (callx, address model).
+    pub functions: Vec<String>,
+    /// Helper numbers (callx, helper-id model).
+    pub helpers: Vec<i32>,
+    /// Target pcs (gotox).
+    pub targets: Vec<usize>,
+}
+
+/// Counters of the verification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsLog {
+    /// Instruction visits.
+    pub iterations: u64,
+    /// Widenings.
+    pub widenings: u64,
+    /// Contexts analysed (including superseded ones).
+    pub contexts: usize,
+    /// Fixpoint restarts after new gotox edges.
+    pub restarts: u64,
+    /// Rounds of the global-data iteration.
+    pub rounds: u32,
+    /// Most states one fixpoint held at once.
+    pub peak_states: usize,
+    /// Wall time in milliseconds.
+    pub time_ms: f64,
+    /// The process's peak resident memory in KiB when the log was written, if known.
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Why a log cannot be read back into states.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LogError {
+    /// A number's words do not form a value of the log's domain.
+    #[error("a number has {0} words, not a value of the log's domain")]
+    BadNumber(usize),
+    /// A word is not a `0x...` hexadecimal string.
+    #[error("`{0}` is not a 0x-prefixed hexadecimal word")]
+    BadWord(String),
+    /// A region name is malformed.
+    #[error("unknown region `{0}`")]
+    BadRegion(String),
+    /// A register number is out of range.
+    #[error("register {0} does not exist")]
+    BadRegister(u8),
+    /// A stack slot is malformed (size or overlap).
+    #[error("stack slot at {offset} of {size} bytes is malformed")]
+    BadSlot {
+        /// Its offset.
+        offset: i16,
+        /// Its size.
+        size: u8,
+    },
+    /// The state has no frame.
+    #[error("a state has no stack frame")]
+    NoFrame,
+}
+
+/// SHA-256 of `bytes`, in hexadecimal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Options {
+    /// The options of `config`.
+    pub fn of(config: &Config) -> Options {
+        Options {
+            domain: config.domain.name().to_owned(),
+            callx_model: match config.callx_model {
+                bpfprove_semantics::interp::CallxModel::Address => "address".to_owned(),
+                bpfprove_semantics::interp::CallxModel::HelperId => "helper-id".to_owned(),
+            },
+            widening_delay: config.widening_delay,
+            widening_thresholds: config.widening_thresholds,
+            narrowing_passes: config.narrowing_passes,
+            loop_unroll: config.loop_unroll,
+            max_visits: config.max_visits,
+            max_contexts: config.max_contexts,
+            time_limit_ms: config.time_limit.map(|t| t.as_millis() as u64),
+        }
+    }
+}
+
+fn num_log(n: &Num) -> NumLog {
+    NumLog { parts: n.parts().iter().map(|w| format!("{w:#x}")).collect(), text: crate::display::num(n) }
+}
+
+fn region_name(region: Region) -> String {
+    match region {
+        Region::Context => "ctx".into(),
+        Region::Stack { frame } => format!("stack:{frame}"),
+        Region::Packet => "packet".into(),
+        Region::PacketEnd => "packet_end".into(),
+        Region::PacketMeta => "packet_meta".into(),
+        Region::MapValue(map) => format!("map_value:{}", map.0),
+        Region::GlobalData(map) => format!("global:{}", map.0),
+        Region::MapHandle(map) => format!("map:{}", map.0),
+        Region::JumpTable(table) => format!("jump_table:{}", table.0),
+        Region::Record { pc, size } => format!("record:{pc}:{size}"),
+    }
+}
+
+/// A value for the log.
+pub fn value_log(value: &Value) -> ValueLog {
+    match value {
+        Value::Uninit => ValueLog::Uninit,
+        Value::Scalar(n) => ValueLog::Scalar { value: num_log(n) },
+        Value::Pointer(p) => ValueLog::Pointer {
+            region: region_name(p.region),
+            offset: num_log(&p.offset),
+            maybe_null: p.null.may_be_null(),
+            null_id: match p.null {
+                Nullness::MaybeNull { id } => id,
+                Nullness::NonNull => None,
+            },
+            var: p.var.map(|v| VarLog { id: v.id, fixed: v.fixed }),
+        },
+        Value::Func(f) => ValueLog::Func { functions: f.set.iter().map(|id| id.0).collect(), nullable: f.nullable },
+        Value::Code(c) => ValueLog::Code { table: c.table.0, index: num_log(&c.index) },
+    }
+}
+
+/// A state for the log.
+pub fn state_log(state: &State) -> StateLog {
+    StateLog {
+        regs: Reg::all()
+            .filter(|r| !matches!(state.reg(*r), Value::Uninit))
+            .map(|r| RegLog { reg: r.number(), value: value_log(state.reg(r)) })
+            .collect(),
+        frames: state
+            .frames
+            .iter()
+            .map(|frame| {
+                frame
+                    .slots()
+                    .map(|(offset, slot)| SlotLog { offset, size: slot.size, value: value_log(&slot.value) })
+                    .collect()
+            })
+            .collect(),
+        packet: PacketLog {
+            min_len: state.packet.min_len,
+            ranges: state.packet.ranges.iter().map(|(id, range)| RangeLog { id: *id, range: *range }).collect(),
+            moved: state.packet.moved,
+        },
+    }
+}
+
+fn invariants_log(
+    states: &std::collections::BTreeMap<usize, State>,
+    skip: &std::collections::BTreeSet<usize>,
+) -> Vec<InvariantLog> {
+    states
+        .iter()
+        .filter(|(pc, _)| !skip.contains(pc))
+        .map(|(pc, s)| InvariantLog { pc: *pc, state: state_log(s), text: crate::display::state(s) })
+        .collect()
+}
+
+fn unrolled_log(loop_: &Unrolled) -> UnrolledLog {
+    UnrolledLog {
+        head: loop_.head,
+        members: loop_.members.iter().copied().collect(),
+        rounds: loop_
+            .rounds
+            .iter()
+            .map(|round| RoundLog {
+                invariants: invariants_log(&round.states, &Default::default()),
+                unrolled: round.unrolled.values().map(unrolled_log).collect(),
+                widened: round.widened.iter().map(|(h, r)| WidenedLog { head: *h, reason: r.clone() }).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn context_log(subject: &Subject, id: usize, context: &ContextResult) -> ContextLog {
+    let function = subject.program.function(context.function);
+    let in_unrolled = context.unrolled.values().flat_map(|u| u.members.iter().copied()).collect();
+    ContextLog {
+        id,
+        function: function.name.clone(),
+        function_id: context.function.0,
+        entry_pc: function.entry,
+        entry: state_log(&context.entry),
+        exit: context.exit.as_ref().map(state_log),
+        invariants: invariants_log(&context.invariants, &in_unrolled),
+        unrolled: context.unrolled.values().map(unrolled_log).collect(),
+        calls: context
+            .callees
+            .iter()
+            .map(|((pc, callee), contexts)| CallLog {
+                pc: *pc,
+                callee: subject.program.function(*callee).name.clone(),
+                function_id: callee.0,
+                contexts: contexts.iter().copied().collect(),
+            })
+            .collect(),
+    }
+}
+
+impl ProgramLog {
+    /// The log of `report`, the verification of `subject`. `peak_rss_kib` is filled in by
+    /// whoever can measure it.
+    pub fn of(subject: &Subject, report: &Report, peak_rss_kib: Option<u64>) -> ProgramLog {
+        let (verdict, stop_reason) = match &report.verdict {
+            Verdict::Pass => ("pass", None),
+            Verdict::Fail => ("fail", None),
+            Verdict::Unknown(why) => ("unknown", Some(why.clone())),
+        };
+        let live = report.analysis.as_ref().map(Analysis::live).unwrap_or_default();
+        let analysis = report.analysis.as_ref();
+        let contexts = analysis
+            .map(|a| live.iter().map(|&id| context_log(subject, id, &a.contexts[id])).collect())
+            .unwrap_or_default();
+        let mut targets = Vec::new();
+        if let Some(a) = analysis {
+            for &id in &live {
+                for (pc, resolved) in &a.contexts[id].resolved {
+                    targets.push(match resolved {
+                        Resolved::Callx { functions, helpers } => TargetLog {
+                            pc: *pc,
+                            context: id,
+                            kind: "callx".into(),
+                            functions: functions.iter().map(|f| subject.program.function(*f).name.clone()).collect(),
+                            helpers: helpers.clone(),
+                            targets: Vec::new(),
+                        },
+                        Resolved::Gotox { targets } => TargetLog {
+                            pc: *pc,
+                            context: id,
+                            kind: "gotox".into(),
+                            functions: Vec::new(),
+                            helpers: Vec::new(),
+                            targets: targets.clone(),
+                        },
+                    });
+                }
+            }
+        }
+        ProgramLog {
+            section: subject.section.clone(),
+            function: subject.function.clone(),
+            program_sha256: sha256_hex(&subject.program.to_bytes()),
+            program_type: subject.spec.program_type.name().to_owned(),
+            verdict: verdict.to_owned(),
+            stop_reason,
+            globals: report
+                .globals
+                .slots()
+                .map(|((map, offset), value)| GlobalSlotLog { map: map.0, offset: *offset, value: value_log(value) })
+                .collect(),
+            contexts,
+            obligations: report
+                .obligations
+                .iter()
+                .map(|o| ObligationLog {
+                    pc: o.pc,
+                    context: o.context,
+                    kind: o.kind,
+                    status: o.status,
+                    domain: o.domain.name().to_owned(),
+                    detail: o.detail.clone(),
+                    source: subject.source_line(o.pc).map(|l| l.to_string()),
+                })
+                .collect(),
+            targets,
+            stats: StatsLog {
+                iterations: report.stats.visits,
+                widenings: report.stats.widenings,
+                contexts: report.stats.contexts,
+                restarts: report.stats.restarts,
+                rounds: report.rounds,
+                peak_states: report.stats.peak_states,
+                time_ms: report.elapsed.as_secs_f64() * 1000.0,
+                peak_rss_kib,
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading states back.
+
+fn word(text: &str) -> Result<u64, LogError> {
+    text.strip_prefix("0x")
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or_else(|| LogError::BadWord(text.to_owned()))
+}
+
+/// The number `log` describes, in `domain`.
+pub fn num_of(log: &NumLog, domain: DomainKind) -> Result<Num, LogError> {
+    let words = log.parts.iter().map(|p| word(p)).collect::<Result<Vec<u64>, _>>()?;
+    domain.from_parts(&words).ok_or(LogError::BadNumber(words.len()))
+}
+
+fn region_of(name: &str) -> Result<Region, LogError> {
+    let bad = || LogError::BadRegion(name.to_owned());
+    let mut pieces = name.split(':');
+    let kind = pieces.next().ok_or_else(bad)?;
+    let mut number = || -> Result<u32, LogError> { pieces.next().and_then(|p| p.parse().ok()).ok_or_else(bad) };
+    let region = match kind {
+        "ctx" => Region::Context,
+        "packet" => Region::Packet,
+        "packet_end" => Region::PacketEnd,
+        "packet_meta" => Region::PacketMeta,
+        "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
+        "map_value" => Region::MapValue(MapId(number()?)),
+        "global" => Region::GlobalData(MapId(number()?)),
+        "map" => Region::MapHandle(MapId(number()?)),
+        "jump_table" => Region::JumpTable(JumpTableId(number()?)),
+        "record" => {
+            let pc = number()?;
+            Region::Record { pc, size: number()? }
+        }
+        _ => return Err(bad()),
+    };
+    if pieces.next().is_some() {
+        return Err(bad());
+    }
+    Ok(region)
+}
+
+/// The value `log` describes.
+pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
+    Ok(match log {
+        ValueLog::Uninit => Value::Uninit,
+        ValueLog::Scalar { value } => Value::Scalar(num_of(value, domain)?),
+        ValueLog::Pointer { region, offset, maybe_null, null_id, var } => Value::Pointer(Pointer {
+            region: region_of(region)?,
+            offset: num_of(offset, domain)?,
+            null: if *maybe_null { Nullness::MaybeNull { id: *null_id } } else { Nullness::NonNull },
+            var: var.as_ref().map(|v| PacketVar { id: v.id, fixed: v.fixed }),
+        }),
+        ValueLog::Func { functions, nullable } => {
+            Value::Func(Functions { set: functions.iter().map(|&f| FunctionId(f)).collect(), nullable: *nullable })
+        }
+        ValueLog::Code { table, index } => {
+            Value::Code(CodeAddress { table: JumpTableId(*table), index: num_of(index, domain)? })
+        }
+    })
+}
+
+/// The state `log` describes.
+pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
+    let mut state = State::entry(domain);
+    for reg in Reg::all() {
+        state.set(reg, Value::Uninit);
+    }
+    for reg in &log.regs {
+        let r = Reg::new(reg.reg).ok_or(LogError::BadRegister(reg.reg))?;
+        state.set(r, value_of(&reg.value, domain)?);
+    }
+    if log.frames.is_empty() {
+        return Err(LogError::NoFrame);
+    }
+    let mut frames = imbl::Vector::new();
+    for slots in &log.frames {
+        let mut parsed: Vec<(i16, Slot)> = Vec::new();
+        let mut covered_to = i32::MIN;
+        for slot in slots {
+            let (start, end) = (i32::from(slot.offset), i32::from(slot.offset) + i32::from(slot.size));
+            if !(1..=8).contains(&slot.size) || start < -512 || end > 0 || start < covered_to {
+                return Err(LogError::BadSlot { offset: slot.offset, size: slot.size });
+            }
+            covered_to = end;
+            parsed.push((slot.offset, Slot { size: slot.size, value: value_of(&slot.value, domain)? }));
+        }
+        frames.push_back(Frame::from_slots(parsed));
+    }
+    state.frames = frames;
+    state.packet = PacketFacts {
+        min_len: log.packet.min_len,
+        ranges: log.packet.ranges.iter().map(|r| (r.id, r.range)).collect(),
+        moved: log.packet.moved,
+    };
+    Ok(state)
+}
+
+/// The global summary `slots` describe.
+pub fn globals_of(slots: &[GlobalSlotLog], domain: DomainKind) -> Result<GlobalSummary, LogError> {
+    let parsed = slots
+        .iter()
+        .map(|s| Ok(((MapId(s.map), s.offset), value_of(&s.value, domain)?)))
+        .collect::<Result<Vec<_>, LogError>>()?;
+    Ok(GlobalSummary::from_slots(parsed))
+}

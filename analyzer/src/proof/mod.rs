@@ -1,0 +1,33 @@
+//! Proof logs: the analysis written as a JSON document ([`log`]), and its independent
+//! checker ([`check`]).
+//!
+//! **Architecture invariant:** `check` uses the transfer function, states and domains, and
+//! never the engine, CFG or iteration order: a bug in the fixpoint cannot make a wrong log
+//! pass.
+
+pub mod check;
+pub mod log;
+
+pub use check::{CheckError, CheckSummary, check};
+pub use log::{ProgramLog, ProofLog, SCHEMA_VERSION};
+
+use crate::subject::Subject;
+use crate::verify::{Config, Report};
+
+/// The proof log of `reports` (each program's subject and report), for the object whose
+/// file is `file` with bytes `bytes`.
+pub fn log_of(
+    file: &str,
+    bytes: &[u8],
+    config: &Config,
+    reports: &[(Subject, Report)],
+    peak_rss_kib: Option<u64>,
+) -> ProofLog {
+    ProofLog {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("bpfprove {}", env!("CARGO_PKG_VERSION")),
+        object: log::ObjectId { file: file.to_owned(), sha256: log::sha256_hex(bytes) },
+        options: log::Options::of(config),
+        programs: reports.iter().map(|(subject, report)| ProgramLog::of(subject, report, peak_rss_kib)).collect(),
+    }
+}
