@@ -417,6 +417,10 @@ struct MapShape {
     max_entries: u32,
 }
 
+/// Instructions before a comparison whose loads may feed it.
+const GUARD_WINDOW: usize = 6;
+/// Most constants taken from one read-only data section.
+const MAX_DATA_CONSTANTS: usize = 64;
 /// Bytes past the analyzer's minimum a tracepoint context may have.
 const EXTRA_RAW_BYTES: usize = 64;
 /// Most entries a run puts in one map.
@@ -447,6 +451,9 @@ pub struct InputGenerator {
     offsets: Vec<usize>,
     /// (offset, width) of the program's loads.
     sites: Vec<(usize, usize)>,
+    /// (offset, constant) of a load shortly followed by a comparison with the constant:
+    /// what a header check wants to read there.
+    guards: Vec<(usize, u64)>,
     maps: Vec<MapShape>,
     max_packet_len: usize,
 }
@@ -482,7 +489,20 @@ impl InputGenerator {
         let mut constants = BTreeSet::from([0u64, 1]);
         let mut offsets = BTreeSet::from([0usize]);
         let mut sites = BTreeSet::new();
-        for decoded in subject.program.insns() {
+        let mut guards = BTreeSet::new();
+        let insns = subject.program.insns();
+        for (index, decoded) in insns.iter().enumerate() {
+            if let Insn::Jump { src: Operand::Imm(imm), .. } = decoded.insn {
+                // The loads among the few instructions before a comparison probably feed it
+                // (`w1 = *(u8 *)(r6 + 12); w3 = *(u8 *)(r6 + 13); ...; if w3 != 0xdd86`).
+                for earlier in &insns[index.saturating_sub(GUARD_WINDOW)..index] {
+                    if let Insn::Load { off, .. } = earlier.insn
+                        && let Ok(off) = usize::try_from(off)
+                    {
+                        guards.insert((off, u64::from(imm as u32)));
+                    }
+                }
+            }
             match decoded.insn {
                 Insn::Alu { src: Operand::Imm(imm), .. }
                 | Insn::Jump { src: Operand::Imm(imm), .. }
@@ -506,6 +526,12 @@ impl InputGenerator {
             }
         }
         offsets.extend(constants.iter().filter(|&&c| c < 256).map(|&c| c as usize));
+        // Configuration in read-only data (`const volatile` settings) is compared like the
+        // program's own constants.
+        for data in subject.maps.iter().filter_map(|m| m.data.as_ref()).filter(|d| d.read_only) {
+            let words = data.image.chunks_exact(4).map(|w| u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])));
+            constants.extend(words.filter(|&w| w != 0).take(MAX_DATA_CONSTANTS));
+        }
         let maps = subject
             .maps
             .iter()
@@ -529,6 +555,7 @@ impl InputGenerator {
             constants: constants.into_iter().collect(),
             offsets: offsets.into_iter().collect(),
             sites: sites.into_iter().collect(),
+            guards: guards.into_iter().collect(),
             maps,
             max_packet_len,
         }
@@ -585,8 +612,8 @@ impl InputGenerator {
 
     /// A smaller input on which a run still traps in a way that confirms `obligation`, as
     /// `input` does with `trap`, found with at most `budget` runs: map entries and fields
-    /// dropped, bytes cut from the end (never below the context's minimum length) and
-    /// zeroed, map values zeroed.
+    /// dropped, field values cut to their low bits, bytes cut from the end (never below the
+    /// context's minimum length) and zeroed, map values zeroed.
     fn shrink(
         &self,
         runner: &mut ObjectRunner<'_>,
@@ -624,6 +651,15 @@ impl InputGenerator {
             candidate.fields.remove(index);
             if !attempt(&mut best, candidate) {
                 index += 1;
+            }
+        }
+        for index in 0..best.0.fields.len() {
+            for mask in [0xf, 0xff, 0xffff] {
+                let mut candidate = best.0.clone();
+                candidate.fields[index].1 &= mask;
+                if attempt(&mut best, candidate) {
+                    break;
+                }
             }
         }
         let shortest = match self.shape {
@@ -707,8 +743,9 @@ impl InputGenerator {
     }
 
     /// `len` bytes: zeros, one repeated byte or random bytes, with up to five words written
-    /// over them: mostly where and as wide as the program's loads read (little-endian, as
-    /// loads read them, and often a constant of the program), else anywhere `align`ed.
+    /// over them: the constant a comparison checks where a load before it reads (or past a
+    /// header of constant length), a word where and as wide as a load reads (little-endian,
+    /// as loads read them, and often a constant of the program), or anywhere `align`ed.
     fn fill(&self, rng: &mut Rng, len: usize, pool: &[u64], align: usize) -> Vec<u8> {
         let mut bytes = match rng.below(4) {
             0 => vec![0; len],
@@ -719,8 +756,30 @@ impl InputGenerator {
             return bytes;
         }
         for _ in 0..rng.below(6) {
-            let (offset, width, value, little) = match rng.pick(&self.sites) {
-                Some((offset, width)) if offset < len && rng.chance(60) => {
+            let guard = rng.pick(&self.guards).filter(|_| rng.chance(40));
+            let site = rng.pick(&self.sites).filter(|_| rng.chance(60));
+            let (offset, width, value, little) = match (guard, site) {
+                (Some((offset, constant)), _) => {
+                    // At the load's offset, or past a header whose length is a constant.
+                    let base = match rng.pick(&self.offsets) {
+                        Some(base) if rng.chance(30) => base,
+                        _ => 0,
+                    };
+                    let value = match rng.below(5) {
+                        0 => constant.wrapping_sub(1),
+                        1 => constant.wrapping_add(1),
+                        _ => constant,
+                    };
+                    let width = if constant < 0x100 {
+                        1
+                    } else if constant < 0x1_0000 {
+                        2
+                    } else {
+                        4
+                    };
+                    (offset + base, width, value, true)
+                }
+                (None, Some((offset, width))) if offset < len => {
                     let value = match rng.pick(&self.constants) {
                         Some(constant) if rng.chance(60) => constant,
                         _ => self.value(rng, pool),
@@ -736,6 +795,9 @@ impl InputGenerator {
                     (offset, width, self.value(rng, pool), rng.chance(50))
                 }
             };
+            if offset >= len {
+                continue;
+            }
             let word = if little { value.to_le_bytes() } else { (value << (8 * (8 - width) as u32)).to_be_bytes() };
             let end = (offset + width).min(len);
             bytes[offset..end].copy_from_slice(&word[..end - offset]);

@@ -102,7 +102,7 @@ impl<'a> Subject<'a> {
             program: &loaded.program,
             spec,
             maps,
-            kfuncs: BTreeMap::new(),
+            kfuncs: loaded.kfuncs(object),
             lines: loaded.lines.clone(),
         })
     }

@@ -211,8 +211,16 @@ impl<W: DomainWord> Component<W> for Tnum<W> {
         )
     }
     fn widen_at(&self, newer: &Self, bits: u32) -> Self {
-        // Chains of joins are at most `bits + 1` long: each step makes a bit unknown.
-        self.join_at(newer, bits)
+        // The join, with every bit above the highest bit it newly made unknown made unknown
+        // too: a growing counter's high bits go at once (a join alone would take one step
+        // per bit), while low bits that stay known, such as an alignment, are kept.
+        let joined = self.join_at(newer, bits);
+        let fresh = joined.mask.and(&not(&self.mask));
+        let from_highest = ones(&fresh, bits).and(&not(&arith::lshr_const(&arith::smear_right(&fresh, bits), 1)));
+        let grown = pick(&is_zero(&fresh), || zero(&fresh), || from_highest);
+        let mask = trunc(&joined.mask.or(&grown), bits);
+        let widened = Tnum { value: joined.value.and(&not(&mask)), mask };
+        pick(&self.is_bottom_at(bits).or(&newer.is_bottom_at(bits)), || joined.clone(), || widened)
     }
     fn narrow_at(&self, newer: &Self, bits: u32) -> Self {
         self.meet_at(newer, bits)
