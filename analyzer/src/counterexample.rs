@@ -23,7 +23,9 @@
 //! causes ([`exhibits`]). The interpreter never traps on some failures: reads of
 //! uninitialised stack (stack bytes start zeroed), return values out of range, and
 //! non-termination (running out of instruction budget shows that a run is long, not that it
-//! is endless). Those obligations stay unconfirmed without a search.
+//! is endless). Those obligations stay unconfirmed without a search. Nor does it trap on an
+//! argument register a call leaves unset (calls read no argument registers in the machine
+//! model), so an uninit-register obligation at a call stays unconfirmed too.
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Write};
@@ -227,9 +229,11 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         K::GotoxTarget => memory || matches!(trap, TrapKind::BadGotoxTarget { .. }),
         K::CallxTarget => matches!(trap, TrapKind::BadCallxTarget { .. }),
         K::UninitRegister => matches!(trap, TrapKind::UninitialisedRegister { .. }),
-        K::HelperArgument => {
-            matches!(trap, TrapKind::HelperFailed { error, .. } if !matches!(error, HelperError::Callback(_)))
-        }
+        K::HelperArgument => matches!(
+            trap,
+            TrapKind::HelperFailed { error, .. } | TrapKind::KfuncFailed { error, .. }
+                if !matches!(error, HelperError::Callback(_))
+        ),
         K::PointerArithmetic => matches!(trap, TrapKind::WriteToFramePointer),
         K::Call => matches!(trap, TrapKind::CallDepthExceeded { .. } | TrapKind::UnknownHelper { .. }),
         K::UninitStack | K::ReturnRange | K::Termination => false,

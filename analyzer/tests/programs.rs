@@ -190,3 +190,15 @@ fn bpf_loop_runs_its_callback_over_the_caller_stack() {
     let bad_return = text.replace("r0 = 0\nexit\n", "r0 = 5\nexit\n");
     check(&bad_return, SOCKET, "8 return-range refuted");
 }
+
+#[test]
+fn deleting_an_entry_leaves_pointers_to_its_value_dangling() {
+    let lookup = "r2 = 0\n*(u32 *)(r10 - 4) = r2\nr2 = r10\nr2 += -4\nld_pseudo r1, 0x5, 0x0\ncall 0x1\n\
+                  if r0 == 0 goto out\nr6 = r0\nr2 = r10\nr2 += -4\nld_pseudo r1, 0x5, 0x0\ncall 0x3\n";
+    check(&format!("{lookup}r0 = *(u64 *)(r6 + 0)\nout:\nr0 = 0\nexit\n"), SOCKET, "14 dereference refuted");
+}
+
+#[test]
+fn atomics_on_the_context_are_refused() {
+    check("r2 = 1\nlock *(u32 *)(r1 + 8) += w2\nr0 = 0\nexit\n", TC, "1 ctx-access refuted");
+}

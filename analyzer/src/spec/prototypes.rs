@@ -104,6 +104,9 @@ pub struct Prototype {
     /// The kinds of map the `map` argument may be (any when empty).
     #[serde(default)]
     pub map_kinds: Vec<MapKindName>,
+    /// Whether pointers to the map argument's values may dangle after the call.
+    #[serde(default)]
+    pub invalidates_map_values: bool,
 }
 
 /// A kind of map, as prototypes name it.

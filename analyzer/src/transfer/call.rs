@@ -201,6 +201,15 @@ impl Env<'_> {
                 }
             }
         }
+        if proto.invalidates_map_values
+            && let Some(map) = captured.map
+        {
+            let domain = self.domain;
+            state.map_values(&|v| match v {
+                Value::Pointer(p) if p.region == Region::MapValue(map) => Some(Value::top(domain)),
+                _ => None,
+            });
+        }
         if let Some(record) = captured.released {
             let domain = self.domain;
             state.map_values(&|v| match v {

@@ -403,6 +403,13 @@ impl Env<'_> {
     ) {
         let len = size.bytes();
         let operand = state.reg(src).clone();
+        if let Value::Pointer(p) = state.reg(dst)
+            && matches!(p.region, Region::Context)
+        {
+            post.check(ObligationKind::CtxAccess, Status::Refuted, "atomic operation on the context");
+            self.atomic_results(state, op, fetch, src, any_bytes(self.domain, len));
+            return;
+        }
         let Some(access) = self.access(post, state, dst, off, len, Mode::ReadWrite, false) else {
             self.atomic_results(state, op, fetch, src, any_bytes(self.domain, len));
             return;
