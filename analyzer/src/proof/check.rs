@@ -189,6 +189,9 @@ impl Calls for LoggedCalls<'_> {
     }
 }
 
+/// A region of one context: the path of (loop head, round) to it.
+type RegionKey = (usize, Vec<(usize, usize)>);
+
 struct ProgramCheck<'a> {
     title: String,
     env: Env<'a>,
@@ -200,7 +203,7 @@ struct ProgramCheck<'a> {
     /// Edges between states of one region (a context's top level, or one round of an
     /// unrolled loop), by (context, path of (loop head, round)): cycles among them are
     /// loops that were widened.
-    region_edges: BTreeMap<(usize, Vec<(usize, usize)>), Vec<(usize, usize)>>,
+    region_edges: BTreeMap<RegionKey, Vec<(usize, usize)>>,
     /// Unrolled loops: (context, members).
     unrolled: Vec<(usize, BTreeSet<usize>)>,
     summary: CheckSummary,

@@ -1,12 +1,15 @@
 //! `bpfprove verify`: the analyzer on every program of a file (or the one chosen).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use bpfprove_analyzer::{Config, Report, Subject, Verdict, Verifier, proof};
+use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
+use bpfprove_analyzer::{Config, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
+use bpfprove_semantics::elf::LoadedProgram;
 use bpfprove_semantics::interp::context::ProgramType;
 use clap::{Args, ValueEnum};
 
@@ -114,6 +117,10 @@ pub(crate) struct VerifyArgs {
     /// Write the JSON proof log (schema: analyzer/schema/proof-log.schema.json) here.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
+    /// Runs of the interpreter spent looking for an input that makes each failed
+    /// obligation trap (ELF objects only; 0 turns the search off).
+    #[arg(long, default_value_t = 2000)]
+    counterexample_runs: u32,
 }
 
 /// Runs `bpfprove verify`.
@@ -123,7 +130,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     let bytes = input::read_bytes(&args.file)?;
     let object = input::load_object_if_elf(&args.file)?;
     let bare_program;
-    let subjects: Vec<Subject> = match &object {
+    let subjects: Vec<(Subject, Option<&LoadedProgram>)> = match &object {
         Some(object) => {
             let chosen: Vec<_> = object
                 .programs
@@ -144,7 +151,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
                         loaded.section
                     );
                 };
-                subjects.push(subject);
+                subjects.push((subject, Some(loaded)));
             }
             subjects
         }
@@ -154,15 +161,28 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             }
             bare_program = input::load_program(&args.file, args.format)?;
             let name = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
-            vec![Subject::bare(&name, &bare_program, args.program_type.into())]
+            vec![(Subject::bare(&name, &bare_program, args.program_type.into()), None)]
         }
     };
     let mut all_pass = true;
     let mut reports = Vec::new();
-    for subject in subjects {
+    for (subject, loaded) in subjects {
         let report = verifier.verify(&subject);
         all_pass &= report.verdict == Verdict::Pass;
-        print_report(&subject, &report, args.show);
+        let findings = match (&object, loaded) {
+            (Some(object), Some(loaded)) if report.verdict == Verdict::Fail && args.counterexample_runs > 0 => {
+                let search = SearchConfig {
+                    runs_per_obligation: args.counterexample_runs,
+                    callx_model: config.callx_model,
+                    ..SearchConfig::standard()
+                };
+                let found = counterexample::search(object, loaded, &subject, &report, &search)
+                    .with_context(|| format!("{}: counterexample search", subject.title()))?;
+                found.into_iter().collect()
+            }
+            _ => BTreeMap::new(),
+        };
+        print_report(&subject, &report, &findings, args.show);
         if args.invariants {
             print_invariants(&subject, &report);
         }
@@ -176,22 +196,27 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     Ok(if all_pass { Outcome::Success } else { Outcome::Failed })
 }
 
-/// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction
-/// and source line.
-fn print_report(subject: &Subject, report: &Report, show: usize) {
+/// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction,
+/// source line and counterexample finding.
+fn print_report(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Finding>, show: usize) {
     println!("{}: {}", subject.title(), report.verdict);
-    let failures = report.failures();
-    let limit = if show == 0 { failures.len() } else { show };
-    for obligation in failures.iter().take(limit) {
+    let mut failed: Vec<(usize, &Obligation)> =
+        report.obligations.iter().enumerate().filter(|(_, o)| o.status != Status::Proven).collect();
+    failed.sort_by_key(|(_, o)| (o.pc, o.kind));
+    let limit = if show == 0 { failed.len() } else { show };
+    for (index, obligation) in failed.iter().take(limit) {
         let insn = subject.program.insn_at(obligation.pc).map(print_insn).unwrap_or_default();
         let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
         println!(
             "  pc {}: {} {}: {}  [{insn}]{line}",
             obligation.pc, obligation.kind, obligation.status, obligation.detail
         );
+        if let Some(finding) = findings.get(index) {
+            println!("    {finding}");
+        }
     }
-    if failures.len() > limit {
-        println!("  ... {} more", failures.len() - limit);
+    if failed.len() > limit {
+        println!("  ... {} more", failed.len() - limit);
     }
 }
 
