@@ -70,6 +70,9 @@ pub enum FaultKind {
     NullDeref,
     /// A read of uninitialised stack.
     UninitStack,
+    /// A read of an uninitialised register, such as a helper or kfunc argument the program
+    /// never set.
+    UninitRegister,
     /// A `callx` whose target may not be a subprogram entry.
     CallxTarget,
     /// A `gotox` whose target may not be a jump-table entry of the current function.

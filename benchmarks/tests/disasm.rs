@@ -1,6 +1,6 @@
 //! What `bpfprove disasm FILE.o` prints ([`elf::listing`]) on the corpus: the switch
 //! program's jump table with its targets and the gotox that uses it, the call-table
-//! program's function targets, maps, and source lines.
+//! program's function targets, maps, kfuncs, and source lines.
 
 mod common;
 
@@ -100,4 +100,23 @@ fn maps_helpers_and_source_lines_are_named() {
     let missing =
         elf::listing(&elf::load(&common::read(&common::corpus_dir().join("v4/callx.o"))).expect("loads"), Some("tc"));
     assert_eq!(missing.map_err(|e| e.to_string()), Err("no code section `tc` (sections: .text, xdp)".to_owned()));
+}
+
+#[test]
+fn kfunc_calls_name_their_extern() {
+    if !common::tools_present() {
+        return;
+    }
+    let text = listing("kfuncs", None);
+    let calls: Vec<&str> = text.lines().filter(|l| l.contains("call -0x1")).collect();
+    assert_eq!(calls.len(), 2, "{text}");
+    assert!(calls[0].ends_with("; kfunc bpf_kfunc_implicit_arg"), "{text}");
+    assert!(calls[1].ends_with("; kfunc bpf_kfunc_implicit_arg_legacy"), "{text}");
+    // Each program numbers its kfuncs from 1.
+    for expected in [
+        "  kfunc bpf_kfunc_implicit_arg: called as kfunc btf id 1",
+        "  kfunc bpf_kfunc_implicit_arg_legacy: called as kfunc btf id 1",
+    ] {
+        assert!(text.lines().any(|l| l == expected), "no line `{expected}` in\n{text}");
+    }
 }

@@ -90,7 +90,8 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
         let object = elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for program in &object.programs {
             let config = RunConfig::new(CallxModel::Address, 1_000_000);
-            let Ok(mut interpreter) = ObjectRunner::new(&object, program, config.clone()) else { continue };
+            let mut interpreter = ObjectRunner::new(&object, program, config.clone())
+                .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the interpreter cannot run it: {e}", program.name));
             let mut jit = JitObjectRunner::new(&object, program, config)
                 .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the JIT cannot compile it: {e}", program.name));
             programs += 1;
@@ -110,5 +111,8 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
     }
     println!("{programs} programs, {runs} runs, {} differ", failures.len());
     assert!(failures.is_empty(), "{} of {runs} runs differ:\n{}", failures.len(), failures.join("\n"));
-    assert!(programs >= 100 && runs > 1000, "only {programs} programs, {runs} runs");
+    // Every program of the manifest, at every cpu level, ran.
+    let manifest = bpfprove_benchmarks::corpus::Manifest::corpus();
+    let expected: usize = manifest.programs.iter().map(|entry| entry.cpus.len()).sum();
+    assert!(programs >= expected && runs > 1000, "only {programs} programs (manifest: {expected}), {runs} runs");
 }

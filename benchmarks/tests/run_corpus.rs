@@ -5,7 +5,7 @@
 
 mod common;
 
-use bpfprove_benchmarks::corpus::{Manifest, Verdict};
+use bpfprove_benchmarks::corpus::{Cpu, Manifest, Verdict};
 use bpfprove_semantics::elf;
 use bpfprove_semantics::interp::context::ContextKind;
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
@@ -162,4 +162,25 @@ fn outputs_and_maps_are_observable() {
     let lines: Vec<String> = run.outputs.iter().map(|o| elf_run::describe_output(o, runner.maps())).collect();
     assert_eq!(lines, ["trace_printk: oversized packet: 1501 bytes"]);
     assert_eq!(runner.run(&[0; 100]).expect("packet").result.map(|o| o.r0), Ok(2), "XDP_PASS");
+}
+
+/// Kfunc calls run by name at every cpu: `bpf_kfunc_implicit_arg(skb->len)` returns the
+/// length, so the program drops exactly the packets longer than 1500 bytes.
+#[test]
+fn kfuncs_run_by_name() {
+    if !common::tools_present() {
+        return;
+    }
+    for cpu in Cpu::ALL {
+        let object = elf::load(&common::read(&common::corpus_dir().join(cpu.name()).join("kfuncs.o")))
+            .expect("corpus objects load");
+        let program = object.program("tc_kfunc_implicit").expect("in the corpus");
+        assert_eq!(program.kfuncs(&object).into_values().collect::<Vec<_>>(), ["bpf_kfunc_implicit_arg"]);
+        let config = RunConfig::new(CallxModel::Address, 1_000);
+        let mut runner = ObjectRunner::new(&object, program, config).expect("tc");
+        for (len, r0) in [(0, 0), (1500, 0), (1501, 2)] {
+            let run = runner.run(&vec![0; len]).expect("packet");
+            assert_eq!(run.result.map(|o| o.r0), Ok(r0), "{cpu}: a {len}-byte packet");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Running a program of a loaded ELF object through the JIT, set up exactly as the
 //! interpreter's `interp::elf_run::ObjectRunner` sets it up (program type from the section,
-//! maps and global data, Linux's helpers, a fresh context per run), so the two can be
-//! compared run for run.
+//! maps and global data, Linux's helpers and kfuncs, a fresh context per run), so the two
+//! can be compared run for run.
 
 use bpfprove_semantics::elf::{LoadedProgram, Object};
 use bpfprove_semantics::interp::context::{self, InstalledContext, ProgramType};
@@ -46,7 +46,7 @@ impl JitObjectRunner {
         let machine = JitMachine::new(Validated::structural(&program.program), config)?;
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;
-        let helpers = KernelHelpers::new(maps, program_type);
+        let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));
         Ok(JitObjectRunner { program_type, machine, memory, helpers, last_context: None })
     }
 

@@ -1,5 +1,5 @@
 //! The Rust side of a run: the region table and map slots generated code reads, the calls
-//! it makes into Rust (helpers, `callx` in the helper-id model, legacy packet loads,
+//! it makes into Rust (helpers, kfuncs, `callx` in the helper-id model, legacy packet loads,
 //! accesses the region check refused), callbacks that helpers run back in generated code,
 //! and the translation of what generated code reports into the interpreter's [`Trap`]s.
 //!
@@ -126,6 +126,21 @@ impl Session<'_> {
         }
     }
 
+    /// Calls kfunc `btf_id` of BTF object `btf_obj` with `r1`–`r5`; sets `r0` and clobbers
+    /// `r1`–`r5` (the interpreter's rules, and its translation of failures into traps).
+    fn call_kfunc(&mut self, ctx: &mut RunContext, btf_id: i32, btf_obj: i16) -> Result<u64, TrapKind> {
+        let mut args = [0; 5];
+        args.copy_from_slice(&ctx.regs[1..6]);
+        let depth = ctx.depth as usize + 1;
+        let ctx_pointer: *mut RunContext = ctx;
+        let mut callbacks = Callbacks { machine: self.machine, ctx: ctx_pointer, depth };
+        let result = self.helpers.call_kfunc(btf_id, btf_obj, args, self.memory, &mut callbacks);
+        let value = result.map_err(|e| e.trap_kind(btf_id, btf_obj))?;
+        ctx.regs[0] = value;
+        ctx.regs[1..6].fill(CLOBBERED);
+        Ok(status::CONTINUE)
+    }
+
     /// A legacy big-endian packet load of the instruction at `pc`, with `index` the value
     /// of its index register (if any).
     fn load_packet(&mut self, ctx: &mut RunContext, pc: usize, index: u64) -> Result<u64, TrapKind> {
@@ -214,7 +229,7 @@ unsafe fn in_session(
     }
 }
 
-/// `call imm` of a helper, from generated code.
+/// `call imm` of a helper or a kfunc, from generated code.
 ///
 /// # Safety
 /// Called only by generated code, with the context of a live run.
@@ -223,6 +238,7 @@ pub(crate) unsafe extern "sysv64" fn helper_call(ctx: *mut RunContext, pc: u64, 
     unsafe {
         in_session(ctx, pc, |session, ctx| match session.machine.program().insn_at(pc as usize) {
             Some(&Insn::Call(CallTarget::Helper(id))) => session.call_helper(ctx, id),
+            Some(&Insn::Call(CallTarget::Kfunc { btf_id, btf_obj })) => session.call_kfunc(ctx, btf_id, btf_obj),
             _ => mismatched_call(pc as usize, "helper"),
         })
     }

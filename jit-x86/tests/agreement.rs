@@ -1,10 +1,15 @@
 //! Hand-picked programs whose JIT runs must equal the interpreter's (result or trap, and
-//! the memory afterwards), each through one `check` helper; and the W^X property of the
-//! code the JIT maps.
+//! the memory afterwards), each through one `check` helper (`check_kfuncs` with kfuncs);
+//! and the W^X property of the code the JIT maps.
+
+use std::collections::BTreeMap;
 
 use bpfprove_jit_x86::{JitMachine, Validated, run_on_memory};
 use bpfprove_semantics::asm::llvm;
-use bpfprove_semantics::interp::{self, CallxModel, Outcome, RunConfig, Trap};
+use bpfprove_semantics::elf::{LoadedProgram, Object};
+use bpfprove_semantics::interp::context::ProgramType;
+use bpfprove_semantics::interp::maps::MapTable;
+use bpfprove_semantics::interp::{self, CallxModel, KernelHelpers, Outcome, RunConfig, Trap, TrapKind};
 
 /// Runs `text` (LLVM syntax) on `memory` in both engines and checks they agree; returns
 /// the interpreter's result for further checks.
@@ -64,6 +69,54 @@ fn calls_budget_and_traps() {
     check("r10 = 1\nexit", &[], 1000).expect_err("write to r10");
     check("r0 |= r10\nexit", &[], 1000).expect_err("r0 undefined");
     check("r1 = 5\nr0 = 1\ncall 5\nexit", &[], 1000).expect("helper 5 returns");
+}
+
+/// Runs `text` in both engines with Linux's helpers and kfunc ids 1 and 2 standing for
+/// `bpf_kfunc_implicit_arg` and a kfunc no run implements; checks they agree.
+fn check_kfuncs(text: &str) -> Result<Outcome, Trap> {
+    let program = llvm::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let config = RunConfig::new(CallxModel::Address, 100);
+    let helpers = || {
+        let loaded = LoadedProgram {
+            section: "tc".into(),
+            name: "prog".into(),
+            program: program.clone(),
+            origins: Vec::new(),
+            function_pointers: Vec::new(),
+            call_tables: Vec::new(),
+            indirect_sites: Vec::new(),
+            lines: BTreeMap::new(),
+        };
+        let object = Object {
+            license: None,
+            code_sections: Vec::new(),
+            maps: Vec::new(),
+            programs: vec![loaded],
+            line_records: Vec::new(),
+        };
+        let maps = MapTable::install(&object, &object.programs[0], &mut interp::Memory::new()).expect("no maps");
+        let kfuncs = BTreeMap::from([(1, "bpf_kfunc_implicit_arg".to_owned()), (2, "bpf_nope".to_owned())]);
+        KernelHelpers::new(maps, ProgramType::SchedCls).with_kfuncs(kfuncs)
+    };
+    let (mut expected_memory, mut actual_memory) = (vec![0; 8], vec![0; 8]);
+    let expected = interp::run_on_memory(&program, &mut expected_memory, &config, &mut helpers());
+    let actual = run_on_memory(&program, &mut actual_memory, &config, &mut helpers())
+        .unwrap_or_else(|e| panic!("{text}: the JIT cannot compile it: {e}"));
+    assert_eq!(actual, expected, "results differ for\n{text}");
+    expected
+}
+
+#[test]
+fn kfunc_calls_go_through_the_shared_helper_layer() {
+    let outcome = check_kfuncs("r1 = 40\ncall kfunc 0x1\nr0 += 2\nexit").expect("implemented");
+    assert_eq!(outcome.r0, 42);
+    let trap = check_kfuncs("r1 = 1\ncall kfunc 0x2\nexit").expect_err("not implemented");
+    assert_eq!(trap.kind, TrapKind::UnknownKfunc { btf_id: 2, name: "bpf_nope".into() });
+    let trap = check_kfuncs("call kfunc 0x3\nexit").expect_err("no such id");
+    assert_eq!(trap.kind, TrapKind::UnsupportedKfunc { btf_id: 3, btf_obj: 0 });
+    // Without kfuncs (bpf_conformance's helpers) every kfunc call traps alike.
+    let trap = check("call kfunc 0x1\nexit", &[], 100).expect_err("no kfuncs");
+    assert_eq!(trap.kind, TrapKind::UnsupportedKfunc { btf_id: 1, btf_obj: 0 });
 }
 
 /// The permissions `/proc/self/maps` lists for the mapping containing `address`.

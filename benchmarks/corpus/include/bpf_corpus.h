@@ -21,6 +21,8 @@ typedef u32 be32;
 #define SEC(name) __attribute__((section(name), used))
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
+/* An extern kernel function (kfunc) or variable, resolved by the loader against kernel BTF. */
+#define __ksym __attribute__((section(".ksyms")))
 
 /* BTF-defined maps: each member is a pointer type whose shape encodes a number or a type,
  * exactly what the loader reads back from BTF. */

@@ -44,7 +44,7 @@ pub(crate) const MAX_SLOTS: usize = 1 << 24;
 /// Addresses of the Rust functions generated code calls.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RuntimeFns {
-    /// `call imm` of a helper.
+    /// `call imm` of a helper, and kfunc calls.
     pub helper: u64,
     /// `callx` in the helper-id model.
     pub callx_helper: u64,
@@ -94,7 +94,6 @@ pub(crate) fn static_trap(program: &Program, pc: usize, insn: &Insn) -> Option<T
         return Some(TrapKind::WriteToFramePointer);
     }
     match *insn {
-        Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Some(TrapKind::UnsupportedKfunc { btf_id, btf_obj }),
         Insn::Lddw { kind, .. }
             if !program.table_loads().contains_key(&pc)
                 && !matches!(kind, LddwKind::Imm64 | LddwKind::CodeAddr | LddwKind::MapIdx | LddwKind::MapIdxValue) =>
@@ -444,7 +443,8 @@ impl Lower<'_> {
                 let target = self.target(pc, insn)?;
                 self.jump(width, cond, dst, src, target)
             }
-            Insn::Call(CallTarget::Helper(_)) => {
+            // Kfuncs go through the helper runtime too: it dispatches on the instruction.
+            Insn::Call(CallTarget::Helper(_) | CallTarget::Kfunc { .. }) => {
                 self.call_runtime(pc, self.runtime.helper, RuntimeArg::None);
                 Ok(())
             }
@@ -452,7 +452,6 @@ impl Lower<'_> {
                 let target = self.target(pc, insn)?;
                 self.call_local(pc, target)
             }
-            Insn::Call(CallTarget::Kfunc { .. }) => Err(JitError::Internal("kfunc call reached code generation")),
             Insn::Callx { reg } => match self.callx_model {
                 CallxModel::Address => self.callx_address(pc, reg),
                 CallxModel::HelperId => {

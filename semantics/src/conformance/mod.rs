@@ -323,8 +323,16 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn random_text_never_panics(text in "\\PC{0,200}") {
-            let _ = run_file_text(&text, FileKind::Positive, &RunOptions::new(CallxModel::HelperId, 1000));
-            let _ = parse_hex(&text);
+            let verdict = run_file_text(&text, FileKind::Positive, &RunOptions::new(CallxModel::HelperId, 1000));
+            // Every verdict says why; random text lacks the sections a passing test needs.
+            proptest::prop_assert!(!verdict.reason.is_empty());
+            if !text.contains("--") {
+                proptest::prop_assert!(!verdict.passed, "{text:?} passed: {}", verdict.reason);
+            }
+            if let Ok(bytes) = parse_hex(&text) {
+                // Two hex digits per byte, nothing else but whitespace.
+                proptest::prop_assert_eq!(2 * bytes.len(), text.split_whitespace().map(str::len).sum::<usize>());
+            }
         }
 
         #[test]
@@ -337,7 +345,17 @@ mod tests {
         #[test]
         fn plugin_never_panics(bytecode in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..48),
                                mut memory in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..16)) {
-            let _ = run_plugin(&bytecode, &mut memory, &RunOptions::new(CallxModel::Address, 1000));
+            let before = memory.clone();
+            match run_plugin(&bytecode, &mut memory, &RunOptions::new(CallxModel::Address, 1000)) {
+                Ok(_) => proptest::prop_assert_eq!(memory.len(), before.len()),
+                // A bytecode error changes no memory; every error says what went wrong.
+                Err(error) => {
+                    proptest::prop_assert!(!error.to_string().is_empty());
+                    if matches!(error, PluginError::Program(_)) {
+                        proptest::prop_assert_eq!(&memory, &before);
+                    }
+                }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Linking one program: its function first, then every subprogram it can reach, laid out one
 //! after another; calls, code-address loads, map loads and jump-table loads are rewritten
-//! into the program-relative forms [`Program`] understands.
+//! into the program-relative forms [`Program`] understands, and calls of extern functions
+//! into kfunc calls with program-local ids.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -131,6 +132,8 @@ fn link(raw: &RawObject, entry: FunctionKey) -> Result<LoadedProgram, ElfError> 
     let mut table_ids: HashMap<u64, JumpTableId> = HashMap::new();
     let mut address_taken = BTreeSet::new();
     let mut lines = BTreeMap::new();
+    // Program-local kfunc ids by extern symbol, in the order of first use.
+    let mut kfunc_ids: HashMap<&str, i32> = HashMap::new();
     for &key in &order {
         let section = &raw.code_sections[key.0];
         let function = &section.functions[key.1];
@@ -144,7 +147,22 @@ fn link(raw: &RawObject, entry: FunctionKey) -> Result<LoadedProgram, ElfError> 
         }
         for d in function_insns(raw, key) {
             let pc = here + d.pc - function.start;
-            let insn = match (section.relocation_at(d.pc).map(|r| &r.target), d.insn) {
+            let relocation = section.relocation_at(d.pc);
+            let insn = match (relocation.map(|r| &r.target), d.insn) {
+                (Some(RelocationTarget::Kfunc), Insn::Call(CallTarget::Local(_))) => {
+                    let name = relocation.map_or("", |r| r.symbol.as_str());
+                    let next = kfunc_ids.len() + 1;
+                    let btf_id = match kfunc_ids.get(name) {
+                        Some(&id) => id,
+                        None => {
+                            let id = i32::try_from(next)
+                                .map_err(|_| error(section, d.pc, ElfErrorKind::TooLarge("too many kfuncs".into())))?;
+                            kfunc_ids.insert(name, id);
+                            id
+                        }
+                    };
+                    Insn::Call(CallTarget::Kfunc { btf_id, btf_obj: 0 })
+                }
                 (Some(RelocationTarget::Code { section: s, slot }), Insn::Call(CallTarget::Local(_))) => {
                     let target = base_of(function_at(raw, *s, *slot, (section, d.pc))?);
                     Insn::Call(CallTarget::Local(relative(section, d.pc, pc, target)?))

@@ -1,8 +1,9 @@
 //! A human-readable listing of a loaded object, for `bpfprove disasm FILE.o`: maps, global
 //! data, then every code section's functions in `llvm-objdump -d` syntax with relocations
-//! resolved (map, data, function and jump-table names) and source lines, then per program
-//! its functions, jump tables (entries as targets, and the `gotox` that uses each), call
-//! tables (entries as functions) and `callx` sites.
+//! resolved (map, data, function, kfunc and jump-table names) and source lines, then per
+//! program its functions, the kfuncs it calls (with their program-local ids), jump tables
+//! (entries as targets, and the `gotox` that uses each), call tables (entries as functions)
+//! and `callx` sites.
 
 use std::fmt::Write as _;
 
@@ -154,6 +155,7 @@ fn annotation(object: &Object, code: &CodeSection, slot: usize, insn: &Insn) -> 
             RelocationTarget::JumpTable { entries, .. } => {
                 format!("jump table {} ({entries} entries)", relocation.symbol)
             }
+            RelocationTarget::Kfunc => format!("kfunc {}", relocation.symbol),
         });
     }
     match *insn {
@@ -164,6 +166,7 @@ fn annotation(object: &Object, code: &CodeSection, slot: usize, insn: &Insn) -> 
             let target = usize::try_from(insn.branch_target(slot)?).ok()?;
             code.functions.iter().find(|f| f.start == target).map(|f| format!("function {}", f.name))
         }
+        Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Some(format!("kfunc btf id {btf_id} (object {btf_obj})")),
         _ => None,
     }
 }
@@ -172,8 +175,7 @@ fn annotation(object: &Object, code: &CodeSection, slot: usize, insn: &Insn) -> 
 /// first program that contains it.
 fn indirect_annotation(object: &Object, section: usize, slot: usize) -> Option<String> {
     object.programs.iter().find_map(|program| {
-        let site =
-            program.indirect_sites.iter().find(|site| section_slot(program, site.pc) == Some((section, slot)))?;
+        let site = program.indirect_sites.iter().find(|site| program.section_slot(site.pc) == Some((section, slot)))?;
         Some(match &site.kind {
             IndirectKind::Gotox { tables, .. } => {
                 let names: Vec<&str> = tables
@@ -189,13 +191,6 @@ fn indirect_annotation(object: &Object, section: usize, slot: usize) -> Option<S
             }
         })
     })
-}
-
-/// The (code section, slot) that program slot `pc` comes from.
-fn section_slot(program: &LoadedProgram, pc: usize) -> Option<(usize, usize)> {
-    let id = program.program.function_containing(pc)?;
-    let origin = program.origins.get(id.0 as usize)?;
-    Some((origin.section, origin.section_slot + pc - program.program.function(id).entry))
 }
 
 /// Where program slot `pc` is, as `function+0xoffset`.
@@ -225,6 +220,9 @@ fn write_program(out: &mut String, object: &Object, program: &LoadedProgram) {
             function.end - function.entry,
             8 * origin.section_slot
         );
+    }
+    for (id, name) in program.kfuncs(object) {
+        let _ = writeln!(out, "  kfunc {name}: called as kfunc btf id {id}");
     }
     for (index, table) in program.program.jump_tables().iter().enumerate() {
         let targets: Vec<String> = table.targets.iter().map(|&t| place(program, t)).collect();

@@ -12,6 +12,9 @@
 //!   comes first, then every subprogram it can reach (bpf-to-bpf calls, code-address loads,
 //!   function pointers in the data it loads), with calls and loads rewritten to program-relative
 //!   forms and jump tables (`.jumptables`, `BPF.JT.*`) attached to the loads that use them.
+//!   Calls of extern functions (kfuncs declared `__ksym`, undefined symbols) become kfunc
+//!   calls with program-local ids ([`LoadedProgram::kfuncs`]); any other use of an
+//!   undefined symbol is an [`ElfErrorKind::MissingSymbol`].
 //!
 //! The loader never panics on bad input: every failure is an [`ElfError`] naming the section
 //! and byte offset concerned.
@@ -26,7 +29,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::isa::{DecodeError, Decoded, Insn, Reg};
+use crate::isa::{CallTarget, DecodeError, Decoded, Insn, Reg};
 use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 
 pub use btf::BtfError;
@@ -225,6 +228,11 @@ pub enum RelocationTarget {
         /// Number of 8-byte entries.
         entries: usize,
     },
+    /// A function this object declares but does not define (`extern ... __ksym`, an
+    /// undefined symbol): a kernel function, named by [`CodeRelocation::symbol`]. Only
+    /// calls may refer to one; the linked program calls it as
+    /// [`CallTarget::Kfunc`](crate::isa::CallTarget::Kfunc) (see [`LoadedProgram::kfuncs`]).
+    Kfunc,
 }
 
 /// One BTF line record: which source line an instruction comes from.
@@ -271,7 +279,10 @@ pub struct LoadedProgram {
     /// The linked program: function 0 is the program, the others are the subprograms it
     /// can reach. Map loads are `lddw` kind `MapIdx` (imm = [`MapId`]), global data loads
     /// kind `MapIdxValue` (imm = [`MapId`], next_imm = offset), function addresses kind
-    /// `CodeAddr`, jump-table loads plain `lddw`s listed in [`Program::table_loads`].
+    /// `CodeAddr`, jump-table loads plain `lddw`s listed in [`Program::table_loads`]. Calls
+    /// of extern functions (kfuncs) are `call` kind `Kfunc` with `btf_obj = 0` and a
+    /// program-local `btf_id`, 1, 2, ... in the order of first use, since real BTF ids
+    /// depend on the running kernel ([`LoadedProgram::kfuncs`] names them).
     pub program: Program,
     /// Where each function of [`LoadedProgram::program`] comes from, in program order.
     pub origins: Vec<FunctionOrigin>,
@@ -292,6 +303,34 @@ impl LoadedProgram {
         let function = self.program.function_containing(pc)?;
         let entry = self.program.function(function).entry;
         self.lines.range(entry..=pc).next_back().map(|(_, line)| line)
+    }
+
+    /// The kfuncs the program calls, by the program-local BTF id of their `call`s: the name
+    /// of the extern symbol each call was relocated against in `object` (the object this
+    /// program was linked from). Calls of kind `Kfunc` that were already in the file (no
+    /// relocation) have no name and are left out.
+    ///
+    /// The names are derived from the relocations rather than stored, so that a
+    /// `LoadedProgram` built by hand (tests, other front ends) needs no extra field.
+    pub fn kfuncs(&self, object: &Object) -> BTreeMap<i32, String> {
+        let mut names = BTreeMap::new();
+        for d in self.program.insns() {
+            let Insn::Call(CallTarget::Kfunc { btf_id, btf_obj: 0 }) = d.insn else { continue };
+            let Some((section, slot)) = self.section_slot(d.pc) else { continue };
+            let relocation = object.code_sections.get(section).and_then(|s| s.relocation_at(slot));
+            if let Some(CodeRelocation { symbol, target: RelocationTarget::Kfunc, .. }) = relocation {
+                names.entry(btf_id).or_insert_with(|| symbol.clone());
+            }
+        }
+        names
+    }
+
+    /// The code section (index into [`Object::code_sections`]) and slot that program slot
+    /// `pc` was copied from.
+    pub fn section_slot(&self, pc: usize) -> Option<(usize, usize)> {
+        let id = self.program.function_containing(pc)?;
+        let origin = self.origins.get(id.0 as usize)?;
+        Some((origin.section, origin.section_slot + pc - self.program.function(id).entry))
     }
 
     /// The initial bytes of global data section `map` as this program sees them: the file's

@@ -60,6 +60,8 @@ pub(super) struct Symbol {
     pub size: u64,
     pub kind: u8,
     pub global: bool,
+    /// `SHN_UNDEF`: declared here, defined elsewhere (an `extern`).
+    pub undefined: bool,
 }
 
 /// A function pointer stored in global data: which data slot, which code slot.
@@ -306,6 +308,7 @@ fn symbol(file: &File<'_>, index: SymbolIndex, sym: &Sym64<Endian>) -> Result<Sy
         size: sym.st_size(Endian::default()),
         kind: sym.st_type().0,
         global: sym.st_bind().0 != STB_LOCAL,
+        undefined: sym.is_undefined(Endian::default()),
     })
 }
 
@@ -473,6 +476,13 @@ fn read_jump_tables(
     Ok(tables)
 }
 
+/// Whether `sym` is an extern function declaration (`extern int f(int) __ksym;`): an
+/// undefined global or weak symbol of no type or function type, as clang emits for a called
+/// extern (libbpf reads the same symbols as kfunc externs).
+fn is_extern_function(sym: &Symbol) -> bool {
+    sym.undefined && sym.global && matches!(sym.kind, STT_NOTYPE | STT_FUNC) && !sym.name.is_empty()
+}
+
 /// What resolving relocations needs.
 struct Context<'a, 'f> {
     file: &'a File<'f>,
@@ -483,10 +493,9 @@ struct Context<'a, 'f> {
 }
 
 impl Context<'_, '_> {
+    /// The symbol a relocation names, which must be defined in this object.
     fn relocation_symbol(&self, section: &str, offset: u64, index: u32) -> Result<&Symbol, ElfError> {
-        let sym = self.symbols.get(index as usize).filter(|_| index != 0).ok_or_else(|| {
-            ElfError::new(section, offset, ElfErrorKind::MissingSymbol(format!("symbol index {index} does not exist")))
-        })?;
+        let sym = self.any_relocation_symbol(section, offset, index)?;
         if sym.section.is_none() {
             return Err(ElfError::new(
                 section,
@@ -495,6 +504,13 @@ impl Context<'_, '_> {
             ));
         }
         Ok(sym)
+    }
+
+    /// The symbol a relocation names, defined or not.
+    fn any_relocation_symbol(&self, section: &str, offset: u64, index: u32) -> Result<&Symbol, ElfError> {
+        self.symbols.get(index as usize).filter(|_| index != 0).ok_or_else(|| {
+            ElfError::new(section, offset, ElfErrorKind::MissingSymbol(format!("symbol index {index} does not exist")))
+        })
     }
 
     fn role_of(&self, sym: &Symbol) -> SectionRole {
@@ -546,7 +562,17 @@ impl Context<'_, '_> {
                 .binary_search_by_key(&slot, |d| d.pc)
                 .map(|i| section.insns[i].insn)
                 .map_err(|_| bad("offset is not an instruction".into()))?;
-            let sym = self.relocation_symbol(name, offset, rel.r_sym(Endian::default()))?;
+            let index = rel.r_sym(Endian::default());
+            let sym = self.any_relocation_symbol(name, offset, index)?;
+            if let (R_BPF_64_32, Insn::Call(CallTarget::Local(_))) = (r_type, insn)
+                && is_extern_function(sym)
+            {
+                // A call to a function no object defines: a kfunc (`__ksym`), which libbpf
+                // resolves against the kernel's BTF.
+                out.push(CodeRelocation { slot, symbol: sym.name.clone(), target: RelocationTarget::Kfunc });
+                continue;
+            }
+            let sym = self.relocation_symbol(name, offset, index)?;
             let target = match (r_type, insn) {
                 (R_BPF_64_64, Insn::Lddw { imm, .. }) => {
                     let addend = i64::from(imm);

@@ -249,3 +249,125 @@ fn jump_tables_attach_to_their_loads_and_bad_entries_are_rejected() {
     let e = load_patched(&bytes, |b| b[tables] = 3);
     assert!(matches!(e.kind, ElfErrorKind::BadJumpTable(_)) && e.section == ".jumptables" && e.offset == 0, "{e}");
 }
+
+const KFUNCS: &str = r#"
+#define __ksym __attribute__((section(".ksyms")))
+extern int bpf_first(int a) __ksym;
+extern int bpf_second(int a) __attribute__((weak)) __ksym;
+extern int bpf_plain(int a);
+static __attribute__((noinline)) int helper(int x) { return bpf_second(x) + bpf_plain(x); }
+SEC("tc") int both(void *ctx) {
+    int v = *(volatile int *)ctx;
+    return bpf_first(v) + helper(v) + bpf_first(v + 1);
+}
+SEC("tc") int only_second(void *ctx) { return bpf_second(*(volatile int *)ctx); }
+"#;
+
+/// The kfunc calls of `program`, as (slot, btf_id, btf_obj).
+fn kfunc_calls(program: &LoadedProgram) -> Vec<(usize, i32, i16)> {
+    program
+        .program
+        .insns()
+        .iter()
+        .filter_map(|d| match d.insn {
+            Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Some((d.pc, btf_id, btf_obj)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn calls_of_extern_functions_become_kfunc_calls_with_program_local_ids() {
+    let Some(bytes) = compile(KFUNCS) else { return };
+    let object = load(&bytes).expect("externs that are only called load");
+
+    // The code sections keep the file's unrelocated `call -0x1`s, each relocated against
+    // its extern.
+    let tc = object.code_sections.iter().find(|s| s.name == "tc").expect("tc section");
+    let externs: Vec<&str> =
+        tc.relocations.iter().filter(|r| r.target == RelocationTarget::Kfunc).map(|r| r.symbol.as_str()).collect();
+    assert_eq!(externs, ["bpf_first", "bpf_first", "bpf_second"]);
+    for relocation in tc.relocations.iter().filter(|r| r.target == RelocationTarget::Kfunc) {
+        let d = tc.insns.iter().find(|d| d.pc == relocation.slot).expect("relocated instruction");
+        assert_eq!(tc.objdump_text(d), "call -0x1");
+    }
+
+    // Ids in the order of first use: the program's own calls, then its subprogram's.
+    let both = object.program("both").expect("linked");
+    let names = both.kfuncs(&object);
+    assert_eq!(
+        names.iter().map(|(id, name)| (*id, name.as_str())).collect::<Vec<_>>(),
+        [(1, "bpf_first"), (2, "bpf_second"), (3, "bpf_plain")]
+    );
+    let calls = kfunc_calls(both);
+    let ids: Vec<i32> = calls.iter().map(|&(_, id, _)| id).collect();
+    assert_eq!(ids, [1, 1, 2, 3]);
+    assert!(calls.iter().all(|&(_, _, btf_obj)| btf_obj == 0));
+    // The subprogram's calls are in the subprogram.
+    let helper = both.program.functions().iter().find(|f| f.name == "helper").expect("linked");
+    assert!(calls.iter().filter(|&&(_, id, _)| id >= 2).all(|&(pc, _, _)| (helper.entry..helper.end).contains(&pc)));
+
+    // Another program numbers its own kfuncs.
+    let only_second = object.program("only_second").expect("linked");
+    assert_eq!(only_second.kfuncs(&object), BTreeMap::from([(1, "bpf_second".to_owned())]));
+    assert_eq!(kfunc_calls(only_second).iter().map(|&(_, id, _)| id).collect::<Vec<_>>(), [1]);
+
+    // The listing names the kfunc beside each call, and per program.
+    let text = listing(&object, Some("tc")).expect("tc exists");
+    assert_eq!(text.lines().filter(|l| l.ends_with("; kfunc bpf_first")).count(), 2, "{text}");
+    assert!(text.lines().any(|l| l == "  kfunc bpf_second: called as kfunc btf id 2"), "{text}");
+    // The subprogram's call is in `.text`.
+    assert!(!text.contains("; kfunc bpf_plain"), "{text}");
+    let text = listing(&object, None).expect("whole object");
+    assert!(text.lines().any(|l| l.ends_with("; kfunc bpf_plain")), "{text}");
+}
+
+/// File offset of the symbol table entry of `name`.
+fn symbol_entry(bytes: &[u8], name: &str) -> usize {
+    let e = LittleEndian;
+    let header = object::elf::FileHeader64::<LittleEndian>::parse(bytes).expect("valid ELF");
+    let sections = header.sections(e, bytes).expect("section table");
+    let symbols = sections.symbols(e, bytes, object::elf::SHT_SYMTAB).expect("symbol table");
+    let (index, _) = symbols
+        .enumerate()
+        .find(|(_, s)| symbols.symbol_name(e, *s).is_ok_and(|n| n == name.as_bytes()))
+        .unwrap_or_else(|| panic!("no symbol {name}"));
+    let (symtab, _) = section_range(bytes, ".symtab");
+    symtab + 24 * index.0
+}
+
+#[test]
+fn undefined_symbols_used_other_than_by_calls_are_missing_symbols() {
+    let externs = r#"
+        #define __ksym __attribute__((section(".ksyms")))
+        extern int bpf_first(int a) __ksym;
+    "#;
+    // The address of an extern function, loaded by `lddw`.
+    let source = format!("{externs} SEC(\"xdp\") int addr(void *ctx) {{ return (long)&bpf_first; }}");
+    let Some(bytes) = compile(&source) else { return };
+    let e = load(&bytes).expect_err("an extern's address");
+    assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(s) if s.contains("bpf_first")), "{e}");
+    assert_eq!((e.section.as_str(), e.offset), ("xdp", 0), "{e}");
+
+    // A function pointer to an extern in global data.
+    let source = format!(
+        "{externs} int (*hook)(int) = bpf_first;
+        SEC(\"xdp\") int data(void *ctx) {{ return hook(1); }}"
+    );
+    let Some(bytes) = compile(&source) else { return };
+    let e = load(&bytes).expect_err("an extern in data");
+    assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(s) if s.contains("bpf_first")), "{e}");
+    assert_eq!((e.section.as_str(), e.offset), (".data", 0), "{e}");
+
+    // A call relocated against an undefined symbol that is not a function.
+    let source = format!("{externs} SEC(\"xdp\") int call(void *ctx) {{ return bpf_first(1); }}");
+    let Some(bytes) = compile(&source) else { return };
+    assert!(load(&bytes).is_ok());
+    let entry = symbol_entry(&bytes, "bpf_first");
+    let e = load_patched(&bytes, |b| b[entry + 4] = (b[entry + 4] & 0xf0) | 1); // STT_OBJECT
+    assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(s) if s.contains("bpf_first")), "{e}");
+    assert_eq!((e.section.as_str(), e.offset), ("xdp", 8), "{e}");
+    // ... or that is local.
+    let e = load_patched(&bytes, |b| b[entry + 4] &= 0x0f); // STB_LOCAL
+    assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(_)) && e.section == "xdp", "{e}");
+}

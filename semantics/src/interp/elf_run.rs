@@ -102,7 +102,7 @@ impl<'a> ObjectRunner<'a> {
         let machine = Machine::new(&program.program, config);
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory)?;
-        let helpers = KernelHelpers::new(maps, program_type);
+        let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));
         Ok(ObjectRunner { object, program, program_type, machine, memory, helpers, last_context: None })
     }
 
@@ -148,7 +148,7 @@ impl<'a> ObjectRunner<'a> {
         let mut memory = self.machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(self.object, self.program, &mut memory)?;
         self.memory = memory;
-        self.helpers = KernelHelpers::new(maps, self.program_type);
+        self.helpers = KernelHelpers::new(maps, self.program_type).with_kfuncs(self.program.kfuncs(self.object));
         self.last_context = None;
         Ok(())
     }

@@ -1,14 +1,16 @@
-//! Helper functions (`call imm`, and `callx` in the helper-id model) behind a trait, so a
-//! run chooses which helpers exist and what they do.
+//! Helper functions (`call imm`, and `callx` in the helper-id model) and kernel functions
+//! (kfunc `call`s, by BTF id) behind a trait, so a run chooses which helpers and kfuncs
+//! exist and what they do. The interpreter and the JIT both call through [`Helpers`], so
+//! they agree on every helper and kfunc by construction.
 //!
-//! After any helper call the interpreter sets `r1`–`r5` to [`CLOBBERED`]: the ABI makes
-//! them caller-saved, and a fixed poison value makes a program that reads them anyway
+//! After any helper or kfunc call the interpreter sets `r1`–`r5` to [`CLOBBERED`]: the ABI
+//! makes them caller-saved, and a fixed poison value makes a program that reads them anyway
 //! behave the same in the interpreter and the JIT.
 
 use thiserror::Error;
 
 use super::memory::{Memory, MemoryError, MemoryFault};
-use super::trap::Trap;
+use super::trap::{Trap, TrapKind};
 
 /// The value of `r1`–`r5` after a helper call (and after a legacy packet load, which
 /// Linux implements as a helper call).
@@ -51,6 +53,40 @@ pub enum HelperError {
     /// The helper needed a new memory region and the memory has no room for it.
     #[error(transparent)]
     Setup(#[from] MemoryError),
+}
+
+/// Why a kfunc call failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum KfuncError {
+    /// The run knows no kfunc by this BTF id (a plain run, or an id no extern names).
+    #[error("no kfunc has this BTF id in this run")]
+    NotProvided,
+    /// The id names kfunc `name`, which this run does not implement.
+    #[error("kfunc `{name}` is not implemented")]
+    Unknown {
+        /// The kfunc's name (its extern symbol).
+        name: String,
+    },
+    /// Kfunc `name` rejected its arguments or faulted.
+    #[error("kfunc `{name}` failed: {error}")]
+    Failed {
+        /// The kfunc's name.
+        name: String,
+        /// Why.
+        error: HelperError,
+    },
+}
+
+impl KfuncError {
+    /// The trap a failed call of kfunc `btf_id` (in BTF object `btf_obj`) raises; the one
+    /// translation the interpreter and the JIT share.
+    pub fn trap_kind(self, btf_id: i32, btf_obj: i16) -> TrapKind {
+        match self {
+            KfuncError::NotProvided => TrapKind::UnsupportedKfunc { btf_id, btf_obj },
+            KfuncError::Unknown { name } => TrapKind::UnknownKfunc { btf_id, name },
+            KfuncError::Failed { name, error } => TrapKind::KfuncFailed { btf_id, name, error },
+        }
+    }
 }
 
 /// Runs program code for a helper that takes a callback (`bpf_loop`): the machine that
@@ -109,6 +145,23 @@ pub trait Helpers {
     ) -> Result<HelperResult, HelperError> {
         let _ = code;
         self.call(id, args, memory)
+    }
+
+    /// Calls the kfunc with BTF id `btf_id` in BTF object `btf_obj` (the `imm` and `off` of
+    /// a kfunc `call`) with `r1`–`r5` as `args`, from a machine that can run program code
+    /// for it. Sets without kfuncs keep the default, which provides none
+    /// ([`KfuncError::NotProvided`]). A kfunc never ends the program, so a success is a
+    /// return value.
+    fn call_kfunc(
+        &mut self,
+        btf_id: i32,
+        btf_obj: i16,
+        args: [u64; 5],
+        memory: &mut Memory,
+        code: &mut dyn CodeRunner,
+    ) -> Result<u64, KfuncError> {
+        let _ = (btf_id, btf_obj, args, memory, code);
+        Err(KfuncError::NotProvided)
     }
 }
 

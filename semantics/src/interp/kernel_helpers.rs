@@ -1,5 +1,11 @@
-//! Linux's helper functions, by their stable numbers (`enum bpf_func_id`), for running
-//! programs loaded from ELF objects: [`KernelHelpers`].
+//! Linux's helper functions, by their stable numbers (`enum bpf_func_id`), and a few of its
+//! kfuncs, by name, for running programs loaded from ELF objects: [`KernelHelpers`].
+//!
+//! Kfunc calls carry BTF ids, which depend on the running kernel; the ELF loader gives each
+//! extern a program-local id ([`crate::elf::LoadedProgram::kfuncs`]) and a run passes that
+//! table to [`KernelHelpers::with_kfuncs`]. A call then runs the kfunc of that name from
+//! this module's table ([`kfunc_implemented`]); a name the table lacks traps
+//! ([`super::TrapKind::UnknownKfunc`]).
 //!
 //! This set is separate from [`super::DefaultHelpers`] because the numbers clash: helper 5
 //! is `ktime_get_ns` in Linux and "unwind" in bpf_conformance. A run chooses one set.
@@ -17,7 +23,9 @@
 //! [`Output`]s.
 
 use super::context::ProgramType;
-use super::helpers::{CodeRunner, HelperError, HelperResult, Helpers, NoCode};
+use std::collections::BTreeMap;
+
+use super::helpers::{CodeRunner, HelperError, HelperResult, Helpers, KfuncError, NoCode};
 use super::maps::{MapKind, MapTable, errno};
 use super::memory::{Memory, region_base};
 use super::printk;
@@ -92,6 +100,25 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (181, "loop", bpf_loop),
 ];
 
+/// The kfuncs a run provides: name, body. Bodies receive `r1`–`r5`; a kfunc with implicit
+/// arguments (`KF_IMPLICIT_ARGS`) reads only its visible ones. `int` results are returned
+/// zero-extended, as a 32-bit `mov` to `eax` leaves them in the kernel. One per line.
+const KFUNCS: &[(&str, HelperFn)] = &[
+    // Linux's selftest kfunc: `int bpf_kfunc_implicit_arg(int a, struct bpf_prog_aux *aux)`
+    // returns `a`; the verifier supplies `aux`.
+    ("bpf_kfunc_implicit_arg", |_, a, _, _| Ok(u64::from(a[0] as u32))),
+    // `int bpf_kfunc_implicit_arg_legacy(int a, int b, struct bpf_prog_aux *aux)`: `a + b`.
+    ("bpf_kfunc_implicit_arg_legacy", |_, a, _, _| Ok(u64::from((a[0] as i32).wrapping_add(a[1] as i32) as u32))),
+    ("bpf_ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
+    ("bpf_rcu_read_lock", |_, _, _, _| Ok(0)),
+    ("bpf_rcu_read_unlock", |_, _, _, _| Ok(0)),
+];
+
+/// Whether a run implements the kfunc named `name`.
+pub fn kfunc_implemented(name: &str) -> bool {
+    KFUNCS.iter().any(|k| k.0 == name)
+}
+
 /// The name of helper `id` (without the `bpf_` prefix), if a run provides it.
 pub fn helper_name(id: i32) -> Option<&'static str> {
     HELPERS.iter().find(|h| h.0 == id).map(|h| h.1)
@@ -105,12 +132,34 @@ pub struct KernelHelpers {
     clock_ns: u64,
     prandom_state: u32,
     outputs: Vec<Output>,
+    /// Kfunc names by the BTF id their calls use.
+    kfuncs: BTreeMap<i32, String>,
 }
 
 impl KernelHelpers {
     /// Helpers for a `program_type` program over `maps`.
     pub fn new(maps: MapTable, program_type: ProgramType) -> KernelHelpers {
-        KernelHelpers { maps, program_type, clock_ns: CLOCK_START_NS, prandom_state: PRANDOM_SEED, outputs: Vec::new() }
+        KernelHelpers {
+            maps,
+            program_type,
+            clock_ns: CLOCK_START_NS,
+            prandom_state: PRANDOM_SEED,
+            outputs: Vec::new(),
+            kfuncs: BTreeMap::new(),
+        }
+    }
+
+    /// These helpers, with kfunc calls of BTF id `id` (in BTF object 0) going to the kfunc
+    /// named `kfuncs[id]`: for a program of an ELF object, its
+    /// [`LoadedProgram::kfuncs`](crate::elf::LoadedProgram::kfuncs).
+    pub fn with_kfuncs(mut self, kfuncs: BTreeMap<i32, String>) -> KernelHelpers {
+        self.kfuncs = kfuncs;
+        self
+    }
+
+    /// Kfunc names by the BTF id their calls use.
+    pub fn kfuncs(&self) -> &BTreeMap<i32, String> {
+        &self.kfuncs
     }
 
     /// The maps.
@@ -214,6 +263,24 @@ impl Helpers for KernelHelpers {
     ) -> Result<HelperResult, HelperError> {
         let Some(&(_, _, body)) = HELPERS.iter().find(|h| h.0 == id) else { return Err(HelperError::Unknown) };
         body(self, args, memory, code).map(HelperResult::Return)
+    }
+
+    fn call_kfunc(
+        &mut self,
+        btf_id: i32,
+        btf_obj: i16,
+        args: [u64; 5],
+        memory: &mut Memory,
+        code: &mut dyn CodeRunner,
+    ) -> Result<u64, KfuncError> {
+        let name = match self.kfuncs.get(&btf_id) {
+            Some(name) if btf_obj == 0 => name,
+            _ => return Err(KfuncError::NotProvided),
+        };
+        let Some(&(name, body)) = KFUNCS.iter().find(|k| k.0 == name) else {
+            return Err(KfuncError::Unknown { name: name.clone() });
+        };
+        body(self, args, memory, code).map_err(|error| KfuncError::Failed { name: name.to_owned(), error })
     }
 }
 
@@ -511,6 +578,45 @@ mod tests {
             trap.kind,
             TrapKind::HelperFailed { error: HelperError::InvalidArgument { register: 2, .. }, .. }
         ));
+    }
+
+    /// Runs `text` with kfunc ids 1, 2, 3 standing for the two implicit-argument selftest
+    /// kfuncs and one no run implements.
+    fn run_kfuncs(text: &str) -> Result<crate::interp::Outcome, Trap> {
+        let program = asm::llvm::parse(text).expect("valid program");
+        let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, 1000));
+        let mut memory = machine.new_memory()?;
+        let (helpers, _, _) = setup(vec![]);
+        let names = ["bpf_kfunc_implicit_arg", "bpf_kfunc_implicit_arg_legacy", "bpf_not_a_kfunc"];
+        let kfuncs = (1..).zip(names.map(String::from)).collect();
+        let mut helpers = helpers.with_kfuncs(kfuncs);
+        assert_eq!(helpers.kfuncs().get(&3).map(String::as_str), Some("bpf_not_a_kfunc"));
+        machine.run(&mut memory, &[], &mut helpers)
+    }
+
+    #[test]
+    fn kfuncs_are_called_by_the_name_their_id_stands_for() {
+        for (i, (name, _)) in KFUNCS.iter().enumerate() {
+            assert!(KFUNCS[..i].iter().all(|k| k.0 != *name), "kfunc {name} listed twice");
+        }
+        assert!(kfunc_implemented("bpf_kfunc_implicit_arg") && !kfunc_implemented("bpf_not_a_kfunc"));
+        // Only r1 is set for the first call (its `aux` argument is implicit); `int` results
+        // are zero-extended; r1-r5 are clobbered afterwards.
+        let text = "r1 = -1\n call kfunc 0x1\n r6 = r0\n r1 = 3\n r2 = 4\n call kfunc 0x2\n r0 += r6\n exit";
+        let outcome = run_kfuncs(text).expect("both kfuncs exist");
+        assert_eq!(outcome.r0, 0xffff_ffff + 7);
+        assert!(outcome.registers[1..6].iter().all(|&r| r == crate::interp::helpers::CLOBBERED));
+        // A name no kfunc of the run has, an id no name stands for, another BTF object.
+        let trap = run_kfuncs("r1 = 1\n call kfunc 0x3\n exit").expect_err("not implemented");
+        assert_eq!(trap, Trap { pc: 1, kind: TrapKind::UnknownKfunc { btf_id: 3, name: "bpf_not_a_kfunc".into() } });
+        assert_eq!(trap.to_string(), "pc 1: unknown kfunc `bpf_not_a_kfunc` (btf id 3)");
+        let trap = run_kfuncs("call kfunc 0x4\n exit").expect_err("no such id");
+        assert_eq!(trap.kind, TrapKind::UnsupportedKfunc { btf_id: 4, btf_obj: 0 });
+        let trap = run_kfuncs("call kfunc 0x1 btf 0x1\n exit").expect_err("another BTF object");
+        assert_eq!(trap.kind, TrapKind::UnsupportedKfunc { btf_id: 1, btf_obj: 1 });
+        // A kfunc that fails names itself.
+        let error = KfuncError::Failed { name: "bpf_x".into(), error: HelperError::Unknown };
+        assert_eq!(error.trap_kind(7, 0).to_string(), "kfunc `bpf_x` (btf id 7) failed: unknown helper");
     }
 
     #[test]

@@ -25,7 +25,6 @@ enum StaticTrap {
     WriteToFramePointer,
     FellOffEnd,
     InsideLddw,
-    Kfunc { btf_id: i32, btf_obj: i16 },
     UnsupportedLddw(LddwKind),
 }
 
@@ -35,7 +34,6 @@ impl StaticTrap {
             StaticTrap::WriteToFramePointer => TrapKind::WriteToFramePointer,
             StaticTrap::FellOffEnd => TrapKind::FellOffEnd,
             StaticTrap::InsideLddw => TrapKind::InsideLddw,
-            StaticTrap::Kfunc { btf_id, btf_obj } => TrapKind::UnsupportedKfunc { btf_id, btf_obj },
             StaticTrap::UnsupportedLddw(kind) => TrapKind::UnsupportedLddw { kind },
         }
     }
@@ -68,6 +66,7 @@ enum Op {
     Jump32Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
     Jump32Reg { cond: Cond, dst: u8, src: u8, target: u32 },
     CallHelper { id: i32 },
+    CallKfunc { btf_id: i32, btf_obj: i16 },
     CallLocal { target: u32 },
     Callx { reg: u8 },
     Gotox { reg: u8 },
@@ -359,6 +358,13 @@ impl Machine {
                         Err(kind) => return trap(pc, kind),
                     }
                 }
+                Op::CallKfunc { btf_id, btf_obj } => {
+                    let mut code = Callbacks { machine: self, depth: calls.depth + 1, remaining: &mut remaining };
+                    if let Err(kind) = call_kfunc(helpers, memory, &mut regs, btf_id, btf_obj, &mut code) {
+                        return trap(pc, kind);
+                    }
+                    pc += 1;
+                }
                 Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
                     Ok(()) => pc = target as usize,
                     Err(kind) => return trap(pc, kind),
@@ -611,6 +617,23 @@ fn call_helper(
     }
 }
 
+/// Calls kfunc `btf_id` of BTF object `btf_obj`; on return sets `r0` and clobbers `r1`–`r5`.
+#[inline(never)]
+fn call_kfunc(
+    helpers: &mut dyn Helpers,
+    memory: &mut Memory,
+    regs: &mut [u64; 16],
+    btf_id: i32,
+    btf_obj: i16,
+    code: &mut Callbacks<'_>,
+) -> Result<(), TrapKind> {
+    let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+    let value = helpers.call_kfunc(btf_id, btf_obj, args, memory, code).map_err(|e| e.trap_kind(btf_id, btf_obj))?;
+    regs[0] = value;
+    regs[1..6].fill(CLOBBERED);
+    Ok(())
+}
+
 /// An atomic read-modify-write; the fetched value goes to `src` (`r0` for `cmpxchg`).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
@@ -728,7 +751,7 @@ fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
         }
         Insn::Call(CallTarget::Helper(id)) => Op::CallHelper { id },
         Insn::Call(CallTarget::Local(_)) => Op::CallLocal { target: target() },
-        Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Op::Trap(StaticTrap::Kfunc { btf_id, btf_obj }),
+        Insn::Call(CallTarget::Kfunc { btf_id, btf_obj }) => Op::CallKfunc { btf_id, btf_obj },
         Insn::Callx { reg } => Op::Callx { reg: num(reg) },
         Insn::Gotox { reg } => Op::Gotox { reg: num(reg) },
         Insn::Exit => Op::Exit,

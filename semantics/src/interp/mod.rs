@@ -6,12 +6,12 @@
 //!
 //! - [`memory`]: regions in a 64-bit address space, every access bounds-checked, faults
 //!   naming region, offset and size;
-//! - [`helpers`]: helper calls behind the [`Helpers`] trait;
+//! - [`helpers`]: helper and kfunc calls behind the [`Helpers`] trait;
 //! - [`Machine`]: a program prepared for repeated runs, and its execution loop;
 //! - [`Trap`]: every abnormal end, typed;
 //! - for programs of ELF objects: [`context`] (program types chosen from section names, and
-//!   their contexts), [`maps`] (map handles and values), [`kernel_helpers`] (Linux's helpers,
-//!   deterministic) and [`elf_run`], which puts them together.
+//!   their contexts), [`maps`] (map handles and values), [`kernel_helpers`] (Linux's helpers
+//!   and a few kfuncs, deterministic) and [`elf_run`], which puts them together.
 //!
 //! Machine rules beyond the ISA, which the JIT must match:
 //! - `r10` is read-only: an instruction that would write it traps
@@ -19,8 +19,10 @@
 //! - Each call frame has its own 512-byte stack region; `r10` points one past its end.
 //!   `call` (local or `callx`) saves `r6`–`r9`, at most [`MAX_FRAMES`] frames are active,
 //!   and a returned frame's stack is inaccessible.
-//! - After a helper call, and after a legacy packet load, `r1`–`r5` hold
+//! - After a helper or kfunc call, and after a legacy packet load, `r1`–`r5` hold
 //!   [`helpers::CLOBBERED`].
+//! - A kfunc `call` goes to the run's helper set by BTF id ([`Helpers::call_kfunc`]); a set
+//!   that provides no kfunc of that id makes it trap ([`TrapKind::UnsupportedKfunc`]).
 //! - Legacy `ld_abs`/`ld_ind` read big-endian from the packet region; when the bytes are
 //!   not all inside it (or the offset is negative) the program ends with `r0 = 0`, as in
 //!   Linux.
@@ -88,7 +90,7 @@ mod trap;
 #[cfg(test)]
 mod tests;
 
-pub use helpers::{CodeRunner, DefaultHelpers, HelperError, HelperResult, Helpers};
+pub use helpers::{CodeRunner, DefaultHelpers, HelperError, HelperResult, Helpers, KfuncError};
 pub use kernel_helpers::KernelHelpers;
 pub use machine::Machine;
 pub use memory::{Access, MAX_FRAMES, Memory, MemoryFault, RegionId, RegionKind, STACK_FRAME_BYTES};

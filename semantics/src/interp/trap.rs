@@ -91,13 +91,32 @@ pub enum TrapKind {
         /// Why.
         error: HelperError,
     },
-    /// A kfunc call; the interpreter has no kernel functions.
-    #[error("kfunc calls are not supported (btf id {btf_id}, object {btf_obj})")]
+    /// A kfunc call by a BTF id the run does not know: a run without kfuncs (plain
+    /// bytecode), or a call whose id no extern of the object names.
+    #[error("no kfunc has btf id {btf_id} (object {btf_obj}) in this run")]
     UnsupportedKfunc {
         /// BTF id of the function.
         btf_id: i32,
         /// BTF object index.
         btf_obj: i16,
+    },
+    /// A call of a kfunc the run knows by name but does not implement.
+    #[error("unknown kfunc `{name}` (btf id {btf_id})")]
+    UnknownKfunc {
+        /// BTF id in the `call` (program-local for objects; see `elf::LoadedProgram::kfuncs`).
+        btf_id: i32,
+        /// The kfunc's name.
+        name: String,
+    },
+    /// A kfunc rejected its arguments or faulted.
+    #[error("kfunc `{name}` (btf id {btf_id}) failed: {error}")]
+    KfuncFailed {
+        /// BTF id in the `call`.
+        btf_id: i32,
+        /// The kfunc's name.
+        name: String,
+        /// Why.
+        error: HelperError,
     },
     /// An `lddw` whose kind needs objects (maps, BTF variables) the run does not provide.
     #[error("lddw of kind {kind:?} is not supported by this run")]
