@@ -463,20 +463,3 @@ impl Env<'_> {
         state.set(Reg::R0, any_bytes(self.domain, size.bytes()));
     }
 }
-
-/// `Size` of an access of `len` bytes.
-trait FromBytes: Sized {
-    fn from_bytes(len: u32) -> Option<Self>;
-}
-
-impl FromBytes for Size {
-    fn from_bytes(len: u32) -> Option<Size> {
-        match len {
-            1 => Some(Size::B),
-            2 => Some(Size::H),
-            4 => Some(Size::W),
-            8 => Some(Size::DW),
-            _ => None,
-        }
-    }
-}

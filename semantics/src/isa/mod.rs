@@ -114,6 +114,17 @@ impl Size {
     pub const fn bits(self) -> u32 {
         self.bytes() * 8
     }
+
+    /// The size of an access of `len` bytes, if there is one.
+    pub const fn from_bytes(len: u32) -> Option<Size> {
+        match len {
+            1 => Some(Size::B),
+            2 => Some(Size::H),
+            4 => Some(Size::W),
+            8 => Some(Size::DW),
+            _ => None,
+        }
+    }
 }
 
 /// Second operand of an ALU, JMP or store instruction.
