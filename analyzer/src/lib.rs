@@ -40,4 +40,4 @@ pub mod wto;
 
 pub use obligation::{ObligationKind, Status};
 pub use subject::Subject;
-pub use verify::{Config, Obligation, Report, Verdict, Verifier};
+pub use verify::{Config, Obligation, Report, Verdict, Verified, Verifier};

@@ -147,6 +147,27 @@ impl Report {
     }
 }
 
+/// A program the analyzer proved safe: every obligation of its verification is proven.
+/// Only [`Verifier::verified`] makes one, so holding it is the proof that the check ran
+/// (the JIT compiles nothing else).
+#[derive(Clone, Copy, Debug)]
+pub struct Verified<'p> {
+    program: &'p bpfprove_semantics::program::Program,
+    domain: DomainKind,
+}
+
+impl<'p> Verified<'p> {
+    /// The verified program.
+    pub fn program(&self) -> &'p bpfprove_semantics::program::Program {
+        self.program
+    }
+
+    /// The domain that proved it.
+    pub fn domain(&self) -> DomainKind {
+        self.domain
+    }
+}
+
 /// Runs verifications with one [`Config`].
 #[derive(Clone, Debug)]
 pub struct Verifier {
@@ -179,6 +200,15 @@ impl Verifier {
     /// The widening thresholds for `subject`.
     pub fn thresholds(&self, subject: &Subject) -> Thresholds {
         if self.config.widening_thresholds { Thresholds::from_program(subject.program) } else { Thresholds::none() }
+    }
+
+    /// Verifies `subject`: its token when it passes, else the report saying why not.
+    pub fn verified<'p>(&self, subject: &Subject<'p>) -> Result<Verified<'p>, Box<Report>> {
+        let report = self.verify(subject);
+        match report.verdict {
+            Verdict::Pass => Ok(Verified { program: subject.program, domain: self.config.domain }),
+            _ => Err(Box::new(report)),
+        }
     }
 
     /// Verifies `subject`.

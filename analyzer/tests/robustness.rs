@@ -91,8 +91,8 @@ fn with_valid_targets(mut insns: Vec<Insn>) -> Vec<Insn> {
         let target = (i as i64 + off).rem_euclid(n) as usize;
         slots[target] - (slots[i] + 1)
     };
-    for i in 0..insns.len() {
-        insns[i] = match insns[i] {
+    for (i, insn) in insns.iter_mut().enumerate() {
+        *insn = match *insn {
             Insn::Jump { width, cond, dst, src, off } => {
                 Insn::Jump { width, cond, dst, src, off: retarget(i, i64::from(off)) as i16 }
             }

@@ -5,6 +5,8 @@
 
 mod common;
 
+use bpfprove_analyzer::{Config, Subject, Verifier};
+use bpfprove_domains::DomainKind;
 use bpfprove_jit_x86::object_run::JitObjectRunner;
 use bpfprove_semantics::elf;
 use bpfprove_semantics::interp::context::ContextKind;
@@ -84,7 +86,8 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
     if !common::tools_present() {
         return;
     }
-    let (mut runs, mut programs) = (0, 0);
+    let (mut runs, mut programs, mut verified) = (0, 0, 0);
+    let verifier = Verifier::new(Config::standard(DomainKind::Product));
     let mut failures = Vec::new();
     for (cpu, stem, path) in common::objects() {
         let object = elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -92,8 +95,18 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
             let config = RunConfig::new(CallxModel::Address, 1_000_000);
             let mut interpreter = ObjectRunner::new(&object, program, config.clone())
                 .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the interpreter cannot run it: {e}", program.name));
-            let mut jit = JitObjectRunner::new(&object, program, config)
-                .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the JIT cannot compile it: {e}", program.name));
+            // Programs the analyzer proves safe compile through its token; the unsafe twins
+            // compile unverified, so that their traps are compared too.
+            let subject = Subject::from_object(&object, program).expect("corpus sections are known program types");
+            let compiled = match verifier.verified(&subject) {
+                Ok(token) => {
+                    verified += 1;
+                    JitObjectRunner::new(&object, program, token, config)
+                }
+                Err(_) => JitObjectRunner::unverified(&object, program, config),
+            };
+            let mut jit =
+                compiled.unwrap_or_else(|e| panic!("{cpu} {stem} {}: the JIT cannot compile it: {e}", program.name));
             programs += 1;
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ programs as u64);
             for input in inputs(interpreter.program_type().context(), &mut rng) {
@@ -109,10 +122,30 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
             }
         }
     }
-    println!("{programs} programs, {runs} runs, {} differ", failures.len());
+    println!(
+        "{programs} programs ({verified} compiled through the analyzer's token), {runs} runs, {} differ",
+        failures.len()
+    );
+    assert!(verified >= 100, "only {verified} of {programs} programs verified (the safe ones all should)");
     assert!(failures.is_empty(), "{} of {runs} runs differ:\n{}", failures.len(), failures.join("\n"));
     // Every program of the manifest, at every cpu level, ran.
     let manifest = bpfprove_benchmarks::corpus::Manifest::corpus();
     let expected: usize = manifest.programs.iter().map(|entry| entry.cpus.len()).sum();
     assert!(programs >= expected && runs > 1000, "only {programs} programs (manifest: {expected}), {runs} runs");
+}
+
+#[test]
+fn a_token_compiles_only_its_own_program() {
+    if !common::tools_present() {
+        return;
+    }
+    let path = common::corpus_dir().join("v4").join("callx.o");
+    let object = elf::load(&common::read(&path)).expect("loads");
+    let (first, second) = (&object.programs[0], &object.programs[1]);
+    let subject = Subject::from_object(&object, first).expect("xdp");
+    let token = Verifier::new(Config::standard(DomainKind::Product)).verified(&subject).expect("callx programs verify");
+    let config = RunConfig::new(CallxModel::Address, 1_000_000);
+    assert!(JitObjectRunner::new(&object, first, token, config.clone()).is_ok());
+    let error = JitObjectRunner::new(&object, second, token, config).expect_err("another program's token");
+    assert!(error.to_string().contains(&second.name), "{error}");
 }

@@ -113,7 +113,7 @@ fn bench_program(c: &mut Criterion, name: &str, text: &str) {
     let program = parse(text);
     let config = RunConfig::new(CallxModel::Address, u64::MAX);
     let interpreter = Machine::new(&program, config.clone());
-    let jit = JitMachine::new(Validated::structural(&program), config).expect("bench programs compile");
+    let jit = JitMachine::new(Validated::unverified(&program), config).expect("bench programs compile");
     let (mut interpreter_memory, args) = memory_for(interpreter.new_memory());
     let (mut jit_memory, _) = memory_for(jit.new_memory());
     let expected = interpreter.run(&mut interpreter_memory, &args, &mut DefaultHelpers).expect("no trap");
@@ -161,7 +161,7 @@ fn compilation(c: &mut Criterion) {
     group.throughput(Throughput::Elements(program.insns().len() as u64));
     group.sample_size(20);
     group.bench_function("jit", |b| {
-        b.iter(|| JitMachine::new(Validated::structural(black_box(&program)), config.clone()).expect("compiles"))
+        b.iter(|| JitMachine::new(Validated::unverified(black_box(&program)), config.clone()).expect("compiles"))
     });
     group.finish();
 }

@@ -11,8 +11,8 @@
 //!                                            Outcome or interp::Trap (same as the interpreter)
 //! ```
 //!
-//! - [`validated`]: the token the JIT demands ([`Validated`]); structural validation today,
-//!   the analyzer's verdict once it exists.
+//! - `validated`: the token the JIT demands ([`Validated`]), made from the analyzer's
+//!   `Verified` token (or, with the `differential-testing` feature, from any program).
 //! - [`inst`]: the x86 instructions the JIT emits, as data.
 //! - `lower`: eBPF to [`inst::Inst`], including bounds checks, budget accounting,
 //!   calls and traps.
@@ -20,10 +20,11 @@
 //! - `abi`, `runtime`: the contract between generated code and Rust, and the calls
 //!   generated code makes into Rust (helpers, packet loads).
 //! - `code_memory`: executable memory that is never writable and executable at once.
-//! - [`JitMachine`], [`run_on_memory`]: compiling and running, with the interpreter's API.
+//! - [`JitMachine`] (and `run_on_memory` for testing): compiling and running, with the
+//!   interpreter's API.
 //! - [`object_run`]: programs of ELF objects, set up as the interpreter sets them up.
 //! - [`listing`]: the x86 listing interleaved with the eBPF instructions.
-//! - [`difftest`]: random programs run in both engines and compared.
+//! - `difftest` (`differential-testing`): random programs run in both engines and compared.
 //!
 //! The JIT runs on the interpreter's own [`bpfprove_semantics::interp::Memory`], with the
 //! same guest addresses, and reports the interpreter's traps, so the two are compared
@@ -31,6 +32,7 @@
 
 mod abi;
 mod code_memory;
+#[cfg(feature = "differential-testing")]
 pub mod difftest;
 mod emit;
 mod error;
@@ -43,5 +45,7 @@ mod runtime;
 mod validated;
 
 pub use error::JitError;
-pub use machine::{JitMachine, conformance_engine, run_on_memory};
+pub use machine::JitMachine;
+#[cfg(feature = "differential-testing")]
+pub use machine::{conformance_engine, run_on_memory};
 pub use validated::Validated;

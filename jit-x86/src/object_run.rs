@@ -14,6 +14,7 @@ use thiserror::Error;
 use crate::error::JitError;
 use crate::machine::JitMachine;
 use crate::validated::Validated;
+use bpfprove_analyzer::Verified;
 
 /// Why an object's program could not be prepared for the JIT.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -24,6 +25,12 @@ pub enum JitObjectError {
     /// The program did not compile.
     #[error(transparent)]
     Jit(#[from] JitError),
+    /// The verification token is for another program.
+    #[error("the verification token given is not for program `{function}`")]
+    NotThisProgram {
+        /// The program that was to be compiled.
+        function: String,
+    },
 }
 
 /// One program of an object, compiled and ready for runs; keeps memory, maps and helper
@@ -39,11 +46,39 @@ pub struct JitObjectRunner {
 }
 
 impl JitObjectRunner {
-    /// Compiles `program` of `object` for runs under `config`.
-    pub fn new(object: &Object, program: &LoadedProgram, config: RunConfig) -> Result<JitObjectRunner, JitObjectError> {
+    /// Compiles `program` of `object`, which the analyzer verified (`verified` is its
+    /// token for `program`), for runs under `config`.
+    pub fn new(
+        object: &Object,
+        program: &LoadedProgram,
+        verified: Verified<'_>,
+        config: RunConfig,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        if !std::ptr::eq(verified.program(), &program.program) {
+            return Err(JitObjectError::NotThisProgram { function: program.name.clone() });
+        }
+        JitObjectRunner::compile(object, program, Validated::from(verified), config)
+    }
+
+    /// Compiles `program` of `object` unverified, for comparisons with the interpreter.
+    #[cfg(feature = "differential-testing")]
+    pub fn unverified(
+        object: &Object,
+        program: &LoadedProgram,
+        config: RunConfig,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        JitObjectRunner::compile(object, program, Validated::unverified(&program.program), config)
+    }
+
+    fn compile(
+        object: &Object,
+        program: &LoadedProgram,
+        token: Validated<'_>,
+        config: RunConfig,
+    ) -> Result<JitObjectRunner, JitObjectError> {
         let program_type = ProgramType::of_section(&program.section)
             .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
-        let machine = JitMachine::new(Validated::structural(&program.program), config)?;
+        let machine = JitMachine::new(token, config)?;
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;
         let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));

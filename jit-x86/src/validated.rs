@@ -1,14 +1,13 @@
 //! The token the JIT demands before it compiles anything.
 //!
-//! The JIT compiles only programs someone has vouched for. Today the only check that
-//! exists is the semantics' structural validation: a [`Program`] cannot be built unless
-//! every jump, call, code-address load and jump-table entry lands on an instruction
-//! boundary inside it. [`Validated`] records that check. When the analyzer lands, its
-//! verified-program type becomes the token (a `From` conversion into [`Validated`], and
-//! [`Validated::structural`] is removed), so that only proven-safe programs reach native
-//! code. Until then the generated code keeps every bounds check and traps exactly as the
-//! interpreter does, so a structurally valid but unsafe program is still contained.
+//! The JIT compiles only programs the analyzer has proved safe: [`Validated`] comes from the
+//! analyzer's [`Verified`] token, which only a passing verification produces. The generated
+//! code still bounds-checks every memory access and traps exactly as the interpreter does,
+//! which is what lets the `differential-testing` feature (off by default) compile programs
+//! no one verified — the conformance suite, random programs, and the corpus's unsafe twins,
+//! whose traps are compared with the interpreter's.
 
+use bpfprove_analyzer::Verified;
 use bpfprove_semantics::program::Program;
 
 /// A program the JIT may compile. See the module docs for what it vouches for.
@@ -17,10 +16,17 @@ pub struct Validated<'p> {
     program: &'p Program,
 }
 
+impl<'p> From<Verified<'p>> for Validated<'p> {
+    fn from(verified: Verified<'p>) -> Validated<'p> {
+        Validated { program: verified.program() }
+    }
+}
+
 impl<'p> Validated<'p> {
-    /// The token for a program that passed structural validation (which every [`Program`]
-    /// has, by construction). Replaced by the analyzer's verdict when the analyzer lands.
-    pub fn structural(program: &'p Program) -> Validated<'p> {
+    /// A program no one verified, for differential testing only (it still passes the
+    /// semantics' structural validation, as every [`Program`] does).
+    #[cfg(feature = "differential-testing")]
+    pub fn unverified(program: &'p Program) -> Validated<'p> {
         Validated { program }
     }
 

@@ -138,7 +138,7 @@ fn permissions_of(address: usize) -> String {
 fn jit_output_is_sealed_read_execute() {
     let program = llvm::parse("r0 = 42\nexit").expect("assembles");
     let machine =
-        JitMachine::new(Validated::structural(&program), RunConfig::new(CallxModel::Address, 10)).expect("compiles");
+        JitMachine::new(Validated::unverified(&program), RunConfig::new(CallxModel::Address, 10)).expect("compiles");
     let permissions = permissions_of(machine.code_address() as usize);
     assert!(permissions.starts_with("r-x"), "the code's page is {permissions}");
     assert!(!permissions.contains('w'), "the code's page is writable: {permissions}");

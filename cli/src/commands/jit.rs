@@ -1,13 +1,14 @@
-//! `bpfprove jit`: compiles a program with the x86-64 JIT and shows the generated code.
+//! `bpfprove jit`: verifies a program, compiles it with the x86-64 JIT and shows the code.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use bpfprove_analyzer::{Subject, Verifier};
 use bpfprove_jit_x86::{JitMachine, Validated, listing};
 use bpfprove_semantics::interp::RunConfig;
 use clap::Args;
 
-use super::run::CallxModelArg;
+use super::verify::{AnalysisArgs, ProgramTypeArg};
 use crate::Outcome;
 use crate::input::{self, ProgramFormat};
 
@@ -26,29 +27,73 @@ pub(crate) struct JitArgs {
     /// How to read FILE.
     #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
     format: ProgramFormat,
-    /// What a `callx` register holds (it shapes the generated code).
-    #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
-    callx_model: CallxModelArg,
+    /// The program type of a program without an ELF section.
+    #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
+    program_type: ProgramTypeArg,
+    /// How the program is verified before it is compiled (`--callx-model` also shapes the
+    /// generated code).
+    #[command(flatten)]
+    analysis: AnalysisArgs,
+    /// Compile without verifying first (the code still bounds-checks every access and traps
+    /// as the interpreter does).
+    #[arg(long)]
+    unverified: bool,
     /// Print the x86-64 listing interleaved with the eBPF instructions.
     #[arg(long)]
     disasm: bool,
 }
 
+/// Runs `bpfprove jit`: exit 1 when the program does not verify.
 pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
-    let program = match input::load_object_if_elf(&args.file)? {
-        Some(object) => input::select_program(&object, args.section.as_deref(), args.function.as_deref())
-            .with_context(|| args.file.display().to_string())?
-            .program
-            .clone(),
-        None => input::load_program(&args.file, args.format)?,
+    let object = input::load_object_if_elf(&args.file)?;
+    let bare;
+    let subject = match &object {
+        Some(object) => {
+            let loaded = input::select_program(object, args.section.as_deref(), args.function.as_deref())
+                .with_context(|| args.file.display().to_string())?;
+            Subject::from_object(object, loaded)
+                .with_context(|| format!("section `{}` names no program type the analyzer knows", loaded.section))?
+        }
+        None => {
+            bare = input::load_program(&args.file, args.format)?;
+            Subject::bare("program", &bare, args.program_type.into())
+        }
+    };
+    let config = args.analysis.config();
+    let token = if args.unverified {
+        Validated::unverified(subject.program)
+    } else {
+        match Verifier::new(config.clone()).verified(&subject) {
+            Ok(verified) => Validated::from(verified),
+            Err(report) => {
+                println!(
+                    "{}: {} — not compiled (use --unverified to compile it anyway)",
+                    subject.title(),
+                    report.verdict
+                );
+                for obligation in report.failures().iter().take(5) {
+                    println!(
+                        "  pc {}: {} {}: {}",
+                        obligation.pc, obligation.kind, obligation.status, obligation.detail
+                    );
+                }
+                return Ok(Outcome::Failed);
+            }
+        }
     };
     // The budget is read at each run; compiling does not need one.
-    let config = RunConfig::new(args.callx_model.into(), 0);
-    let machine = JitMachine::new(Validated::structural(&program), config)
+    let run_config = RunConfig::new(config.callx_model, 0);
+    let machine = JitMachine::new(token, run_config)
         .with_context(|| format!("{}: the JIT cannot compile it", args.file.display()))?;
     if args.disasm {
         print!("{}", listing::listing(&machine));
     }
-    println!("{} eBPF instructions, {} bytes of x86-64 code", program.insns().len(), machine.code().len());
+    let verified = if args.unverified { "unverified" } else { "verified" };
+    println!(
+        "{}: {verified}; {} eBPF instructions, {} bytes of x86-64 code",
+        subject.title(),
+        subject.program.insns().len(),
+        machine.code().len()
+    );
     Ok(Outcome::Success)
 }

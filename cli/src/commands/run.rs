@@ -99,7 +99,7 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     let name = || format!("{}: program {}", args.file.display(), program.name);
     let mut runner = ObjectRunner::new(object, program, config.clone()).with_context(name)?;
     let (run, maps) = if args.jit {
-        let mut jit = JitObjectRunner::new(object, program, config).with_context(name)?;
+        let mut jit = JitObjectRunner::unverified(object, program, config).with_context(name)?;
         (jit.run(&input).with_context(name)?, jit.maps().clone())
     } else {
         (runner.run(&input).with_context(name)?, runner.maps().clone())
