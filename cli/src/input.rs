@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use bpfprove_semantics::asm;
 use bpfprove_semantics::elf::{self, LoadedProgram, Object};
 use bpfprove_semantics::program::Program;
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 
 /// An assembly syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -29,6 +29,23 @@ pub(crate) enum ProgramFormat {
     Llvm,
     /// uBPF-syntax text.
     Ubpf,
+}
+
+/// Which program of which file: the arguments shared by the subcommands that take one.
+#[derive(Args, Clone)]
+pub(crate) struct ProgramSource {
+    /// An ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm` LLVM, `.ubpf`
+    /// uBPF).
+    pub(crate) file: std::path::PathBuf,
+    /// For an ELF object: the program's section (its `SEC(...)` name).
+    #[arg(long)]
+    pub(crate) section: Option<String>,
+    /// For an ELF object: the program's function name (needed when a section holds several).
+    #[arg(long)]
+    pub(crate) function: Option<String>,
+    /// How to read FILE.
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
+    pub(crate) format: ProgramFormat,
 }
 
 /// Reads a whole file, naming it in the error.

@@ -1,7 +1,5 @@
 //! `bpfprove jit`: verifies a program, compiles it with the x86-64 JIT and shows the code.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
 use bpfprove_analyzer::{Subject, Verifier};
 use bpfprove_jit_x86::{JitMachine, Validated, listing};
@@ -10,23 +8,13 @@ use clap::Args;
 
 use super::verify::{AnalysisArgs, ProgramTypeArg};
 use crate::Outcome;
-use crate::input::{self, ProgramFormat};
+use crate::input::{self, ProgramSource};
 
 /// Arguments of `bpfprove jit`.
 #[derive(Args)]
 pub(crate) struct JitArgs {
-    /// Program: an ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm` LLVM,
-    /// `.ubpf` uBPF).
-    file: PathBuf,
-    /// For an ELF object: the program's section (its `SEC(...)` name).
-    #[arg(long)]
-    section: Option<String>,
-    /// For an ELF object: the program's function name (needed when a section holds several).
-    #[arg(long)]
-    function: Option<String>,
-    /// How to read FILE.
-    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
-    format: ProgramFormat,
+    #[command(flatten)]
+    source: ProgramSource,
     /// The program type of a program without an ELF section.
     #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
     program_type: ProgramTypeArg,
@@ -45,17 +33,17 @@ pub(crate) struct JitArgs {
 
 /// Runs `bpfprove jit`: exit 1 when the program does not verify.
 pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
-    let object = input::load_object_if_elf(&args.file)?;
+    let object = input::load_object_if_elf(&args.source.file)?;
     let bare;
     let subject = match &object {
         Some(object) => {
-            let loaded = input::select_program(object, args.section.as_deref(), args.function.as_deref())
-                .with_context(|| args.file.display().to_string())?;
+            let loaded = input::select_program(object, args.source.section.as_deref(), args.source.function.as_deref())
+                .with_context(|| args.source.file.display().to_string())?;
             Subject::from_object(object, loaded)
                 .with_context(|| format!("section `{}` names no program type the analyzer knows", loaded.section))?
         }
         None => {
-            bare = input::load_program(&args.file, args.format)?;
+            bare = input::load_program(&args.source.file, args.source.format)?;
             Subject::bare("program", &bare, args.program_type.into())
         }
     };
@@ -84,7 +72,7 @@ pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
     // The budget is read at each run; compiling does not need one.
     let run_config = RunConfig::new(config.callx_model, 0);
     let machine = JitMachine::new(token, run_config)
-        .with_context(|| format!("{}: the JIT cannot compile it", args.file.display()))?;
+        .with_context(|| format!("{}: the JIT cannot compile it", args.source.file.display()))?;
     if args.disasm {
         print!("{}", listing::listing(&machine));
     }

@@ -1,7 +1,5 @@
 //! `bpfprove run`: the reference interpreter on one program.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
 use bpfprove_jit_x86 as jit_x86;
 use bpfprove_jit_x86::object_run::JitObjectRunner;
@@ -12,7 +10,7 @@ use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
 use crate::Outcome;
-use crate::input::{self, ProgramFormat};
+use crate::input::{self, ProgramSource};
 
 /// `callx` model names on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -35,23 +33,13 @@ impl From<CallxModelArg> for CallxModel {
 /// Arguments of `bpfprove run`.
 #[derive(Args)]
 pub(crate) struct RunArgs {
-    /// Program: an ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm` LLVM,
-    /// `.ubpf` uBPF).
-    file: PathBuf,
+    #[command(flatten)]
+    source: ProgramSource,
     /// Input memory as hex bytes. For raw programs r1 points to it and r2 holds its length;
     /// for an ELF program it is the packet (XDP, tc, socket) or the context's bytes
     /// (kprobe, tracepoint).
     #[arg(long, default_value = "")]
     mem: String,
-    /// For an ELF object: the program's section (its `SEC(...)` name).
-    #[arg(long)]
-    section: Option<String>,
-    /// For an ELF object: the program's function name (needed when a section holds several).
-    #[arg(long)]
-    function: Option<String>,
-    /// How to read FILE.
-    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
-    format: ProgramFormat,
     /// What a `callx` register holds.
     #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
     callx_model: CallxModelArg,
@@ -65,17 +53,17 @@ pub(crate) struct RunArgs {
 
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     let config = RunConfig::new(args.callx_model.into(), args.budget);
-    if let Some(object) = input::load_object_if_elf(&args.file)? {
+    if let Some(object) = input::load_object_if_elf(&args.source.file)? {
         return run_object(&object, &args, config);
     }
-    if args.section.is_some() || args.function.is_some() {
-        bail!("{}: --section and --function apply to ELF objects only", args.file.display());
+    if args.source.section.is_some() || args.source.function.is_some() {
+        bail!("{}: --section and --function apply to ELF objects only", args.source.file.display());
     }
-    let program = input::load_program(&args.file, args.format)?;
+    let program = input::load_program(&args.source.file, args.source.format)?;
     let mut memory = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
     let result = if args.jit {
         jit_x86::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers)
-            .with_context(|| format!("{}: the JIT cannot compile it", args.file.display()))?
+            .with_context(|| format!("{}: the JIT cannot compile it", args.source.file.display()))?
     } else {
         interp::run_on_memory(&program, &mut memory, &config, &mut interp::DefaultHelpers)
     };
@@ -93,10 +81,10 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
 
 /// Runs one program of an ELF object with its maps and Linux's helpers.
 fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outcome> {
-    let program = input::select_program(object, args.section.as_deref(), args.function.as_deref())
-        .with_context(|| args.file.display().to_string())?;
+    let program = input::select_program(object, args.source.section.as_deref(), args.source.function.as_deref())
+        .with_context(|| args.source.file.display().to_string())?;
     let input = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
-    let name = || format!("{}: program {}", args.file.display(), program.name);
+    let name = || format!("{}: program {}", args.source.file.display(), program.name);
     let mut runner = ObjectRunner::new(object, program, config.clone()).with_context(name)?;
     let (run, maps) = if args.jit {
         let mut jit = JitObjectRunner::unverified(object, program, config).with_context(name)?;

@@ -15,7 +15,7 @@ use clap::{Args, ValueEnum};
 
 use super::run::CallxModelArg;
 use crate::Outcome;
-use crate::input::{self, ProgramFormat};
+use crate::input::{self, ProgramSource};
 
 /// Program types for programs without an ELF section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -92,17 +92,8 @@ impl AnalysisArgs {
 /// Arguments of `bpfprove verify`.
 #[derive(Args)]
 pub(crate) struct VerifyArgs {
-    /// An ELF object (`.o`), raw bytecode, or assembly text (`.s`/`.asm`, `.ubpf`).
-    file: PathBuf,
-    /// Only the programs of this section.
-    #[arg(long)]
-    section: Option<String>,
-    /// Only the program with this function name.
-    #[arg(long)]
-    function: Option<String>,
-    /// How to read FILE.
-    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
-    format: ProgramFormat,
+    #[command(flatten)]
+    source: ProgramSource,
     /// The program type of a program without an ELF section.
     #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
     program_type: ProgramTypeArg,
@@ -127,27 +118,27 @@ pub(crate) struct VerifyArgs {
 pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     let config = args.analysis.config();
     let verifier = Verifier::new(config.clone());
-    let bytes = input::read_bytes(&args.file)?;
-    let object = input::load_object_if_elf(&args.file)?;
+    let bytes = input::read_bytes(&args.source.file)?;
+    let object = input::load_object_if_elf(&args.source.file)?;
     let bare_program;
     let subjects: Vec<(Subject, Option<&LoadedProgram>)> = match &object {
         Some(object) => {
             let chosen: Vec<_> = object
                 .programs
                 .iter()
-                .filter(|p| args.section.as_deref().is_none_or(|s| p.section == s))
-                .filter(|p| args.function.as_deref().is_none_or(|f| p.name == f))
+                .filter(|p| args.source.section.as_deref().is_none_or(|s| p.section == s))
+                .filter(|p| args.source.function.as_deref().is_none_or(|f| p.name == f))
                 .collect();
             if chosen.is_empty() {
                 let all: Vec<String> = object.programs.iter().map(|p| format!("{}/{}", p.section, p.name)).collect();
-                bail!("{}: no program matches; the object has: {}", args.file.display(), all.join(", "));
+                bail!("{}: no program matches; the object has: {}", args.source.file.display(), all.join(", "));
             }
             let mut subjects = Vec::new();
             for loaded in chosen {
                 let Some(subject) = Subject::from_object(object, loaded) else {
                     bail!(
                         "{}: section `{}` names no program type the analyzer knows",
-                        args.file.display(),
+                        args.source.file.display(),
                         loaded.section
                     );
                 };
@@ -159,8 +150,9 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             if args.json.is_some() {
                 bail!("--json needs an ELF object: a proof log names its program by section and function");
             }
-            bare_program = input::load_program(&args.file, args.format)?;
-            let name = args.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+            bare_program = input::load_program(&args.source.file, args.source.format)?;
+            let name =
+                args.source.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
             vec![(Subject::bare(&name, &bare_program, args.program_type.into()), None)]
         }
     };
@@ -189,7 +181,8 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
         reports.push((subject, report));
     }
     if let Some(out) = &args.json {
-        let log = proof::log_of(&args.file.display().to_string(), &bytes, &config, &reports, input::peak_rss_kib());
+        let log =
+            proof::log_of(&args.source.file.display().to_string(), &bytes, &config, &reports, input::peak_rss_kib());
         let text = serde_json::to_string_pretty(&log).context("cannot serialise the proof log")?;
         std::fs::write(out, text + "\n").with_context(|| format!("cannot write {}", out.display()))?;
     }
