@@ -30,8 +30,13 @@ fn transfers(c: &mut Criterion) {
         Operation::Binary(BinOp::Arsh, Width::W64),
         Operation::Binary(BinOp::Add, Width::W32),
         Operation::Negate(Width::W64),
+        // `index < small` and `index s< small` hold for no values (an infeasible edge: both
+        // operands become empty); `index > small` and `index s> small` hold for all of them
+        // (a feasible edge that keeps both operands).
         Operation::Refine(Relation::taken(Cond::Lt), Width::W64),
         Operation::Refine(Relation::taken(Cond::SLt), Width::W32),
+        Operation::Refine(Relation::taken(Cond::Gt), Width::W64),
+        Operation::Refine(Relation::taken(Cond::SGt), Width::W32),
     ];
     for kind in DomainKind::ALL {
         let (a, b) = operands(kind);

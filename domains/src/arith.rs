@@ -251,8 +251,22 @@ pub fn ashr_const<W: Word>(x: &W, k: u32, bits: u32) -> W {
 
 /// Every bit at or below the highest set bit of `x` (which is at `bits`) set:
 /// `x | x >> 1 | x >> 2 | ...`.
+///
+/// A known word at `bits` takes a shortcut to the same result (one leading-zero count
+/// instead of `log2(bits)` shift-or steps); `smear_shortcut_agrees` checks the two agree.
 #[inline]
-pub fn smear_right<W: Word>(x: &W, bits: u32) -> W {
+pub fn smear_right<W: DomainWord>(x: &W, bits: u32) -> W {
+    if let Some(value) = x.known()
+        && (bits >= 64 || value >> bits == 0)
+    {
+        return x.constant(u64::MAX.checked_shr(value.leading_zeros()).unwrap_or(0));
+    }
+    smear_right_steps(x, bits)
+}
+
+/// [`smear_right`] by shift-or steps, for any word.
+#[inline]
+fn smear_right_steps<W: Word>(x: &W, bits: u32) -> W {
     let mut result = x.clone();
     let mut step = 1;
     while step < bits {
@@ -305,6 +319,28 @@ mod tests {
                 let (sx, sy) = (a.signed(), b.signed());
                 let exact = sx * sy;
                 assert_eq!(smul_overflows(&a, &b, 6), !(-32..32).contains(&exact), "{sx}*{sy}");
+            }
+        }
+    }
+
+    #[test]
+    fn smear_shortcut_agrees() {
+        for width in 1..=8 {
+            for bits in 1..=width {
+                for value in 0..1u64 << bits {
+                    let word = Bits::new(width, value);
+                    assert_eq!(smear_right(&word, bits), smear_right_steps(&word, bits), "{value:#x} at {bits}");
+                }
+            }
+        }
+        let mut sample = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            sample ^= sample << 13;
+            sample ^= sample >> 7;
+            sample ^= sample << 17;
+            for bits in [64, 32, 16] {
+                let value = sample >> (sample % 64) & low_mask(bits);
+                assert_eq!(smear_right(&value, bits), smear_right_steps(&value, bits), "{value:#x} at {bits}");
             }
         }
     }

@@ -9,7 +9,7 @@
 use bpfprove_semantics::isa::{BinOp, ByteOrder, Cond, Size, Width};
 use bpfprove_semantics::word::Boolean;
 
-use crate::arith::{Choose, DomainWord, pick};
+use crate::arith::{self, Choose, DomainWord, is_negative, pick};
 use crate::convert;
 use crate::interval::UInterval;
 use crate::lattice::Lattice;
@@ -108,6 +108,18 @@ impl<W: DomainWord> Product<W> {
     /// known bits, low-half bounds from the full ones and back, signed bounds from
     /// unsigned ones where no sign boundary is crossed, and known bits from the bounds.
     pub fn sync(self) -> Self {
+        self.sync_with(Shortcut::Allowed)
+    }
+
+    /// [`Product::sync`]; with [`Shortcut::Allowed`], known words skip steps that provably
+    /// change nothing (see the comments there), which `sync_shortcut_changes_nothing` checks:
+    /// the result is the same, or empty both ways.
+    fn sync_with(self, shortcut: Shortcut) -> Self {
+        // A product with an empty view is empty, and every step below keeps an empty view
+        // empty: known words return the canonical empty product at once.
+        if shortcut == Shortcut::Allowed && W::known_truth(&self.is_bottom()) == Some(true) {
+            return Self::bottom(self.tnum.template());
+        }
         let (n, h) = (self.width(), self.half());
         let Product { mut unsigned, mut signed, mut low_unsigned, mut low_signed, mut tnum } = self;
 
@@ -123,6 +135,7 @@ impl<W: DomainWord> Product<W> {
             *low_signed = low_signed.meet_at(&convert::t_to_s(&low_tnum, h), h);
         };
         bounds_from_tnum(&mut unsigned, &mut signed, &mut low_unsigned, &mut low_signed, &tnum);
+        let tnum_before = tnum.clone();
 
         low_unsigned = low_unsigned.meet_at(&unsigned.truncate(h), h);
         low_signed = low_signed.meet_at(&signed.truncate(h), h);
@@ -133,11 +146,33 @@ impl<W: DomainWord> Product<W> {
         unsigned = unsigned.restrict_low(&low_unsigned, h);
         signed = signed.meet_at(&convert::u_to_s(&unsigned, n), n);
 
-        tnum = tnum.meet_at(&convert::u_to_t(&unsigned, n), n).meet_at(&convert::s_to_t(&signed, n), n);
-        let low_tnum = convert::u_to_t(&low_unsigned, h).meet_at(&convert::s_to_t(&low_signed, h), h);
+        // Signed bounds that are the unsigned ones, on one side of the sign boundary, give
+        // the same tnum range, and meeting with a range twice changes nothing: known words
+        // skip the second meet then.
+        let skip_signed = |unsigned: &UInterval<W>, signed: &SInterval<W>, bits: u32| {
+            let same = unsigned.lo.eq(&signed.lo).and(&unsigned.hi.eq(&signed.hi));
+            let one_side = arith::same(&is_negative(&signed.lo, bits), &is_negative(&signed.hi, bits));
+            let condition = same.and(&one_side).and(&arith::sle(&signed.lo, &signed.hi, bits));
+            shortcut == Shortcut::Allowed && W::known_truth(&condition) == Some(true)
+        };
+        tnum = tnum.meet_at(&convert::u_to_t(&unsigned, n), n);
+        if !skip_signed(&unsigned, &signed, n) {
+            tnum = tnum.meet_at(&convert::s_to_t(&signed, n), n);
+        }
+        let mut low_tnum = convert::u_to_t(&low_unsigned, h);
+        if !skip_signed(&low_unsigned, &low_signed, h) {
+            low_tnum = low_tnum.meet_at(&convert::s_to_t(&low_signed, h), h);
+        }
         tnum = tnum.restrict_low(&low_tnum, h);
 
-        bounds_from_tnum(&mut unsigned, &mut signed, &mut low_unsigned, &mut low_signed, &tnum);
+        // The bounds met the tnum's at the start and only shrank since (every step above is a
+        // meet, or a restriction that is a meet or empty), so while the tnum is unchanged,
+        // meeting them with its bounds again changes nothing. Known words skip the pass
+        // then; solver terms always take it, which gives the same value.
+        let unchanged = tnum.value.eq(&tnum_before.value).and(&tnum.mask.eq(&tnum_before.mask));
+        if shortcut == Shortcut::Forbidden || W::known_truth(&unchanged) != Some(true) {
+            bounds_from_tnum(&mut unsigned, &mut signed, &mut low_unsigned, &mut low_signed, &tnum);
+        }
         Product { unsigned, signed, low_unsigned, low_signed, tnum }
     }
 
@@ -178,8 +213,8 @@ impl<W: DomainWord> Product<W> {
 
     fn refine_full(&self, relation: Relation, src: &Self) -> (Self, Self) {
         let n = self.width();
-        let (unsigned_a, unsigned_b) = self.unsigned.refine_at(relation, n, &src.unsigned);
-        let (signed_a, signed_b) = self.signed.refine_at(relation, n, &src.signed);
+        let ((unsigned_a, unsigned_b), (signed_a, signed_b)) =
+            refine_bounds((&self.unsigned, &self.signed), relation, n, (&src.unsigned, &src.signed));
         let (tnum_a, tnum_b) = self.tnum.refine_at(relation, n, &src.tnum);
         let (low_a, low_b) = if relation == Relation::Holds(Cond::Eq) {
             let h = self.half();
@@ -197,8 +232,8 @@ impl<W: DomainWord> Product<W> {
 
     fn refine_low(&self, relation: Relation, src: &Self) -> (Self, Self) {
         let h = self.half();
-        let (unsigned_a, unsigned_b) = self.low_unsigned.refine_at(relation, h, &src.low_unsigned);
-        let (signed_a, signed_b) = self.low_signed.refine_at(relation, h, &src.low_signed);
+        let ((unsigned_a, unsigned_b), (signed_a, signed_b)) =
+            refine_bounds((&self.low_unsigned, &self.low_signed), relation, h, (&src.low_unsigned, &src.low_signed));
         let (tnum_a, tnum_b) = self.tnum.truncate(h).refine_at(relation, h, &src.tnum.truncate(h));
         let build = |full: &Self, low_unsigned: UInterval<W>, low_signed: SInterval<W>, low_tnum: Tnum<W>| {
             Product {
@@ -214,6 +249,80 @@ impl<W: DomainWord> Product<W> {
     }
 }
 
+/// Whether the signed view, read as unsigned (`s_to_u`), is the unsigned view.
+fn signed_views_are_unsigned<W: DomainWord>(unsigned: &UInterval<W>, signed: &SInterval<W>, bits: u32) -> W::Bool {
+    let converted = convert::s_to_u(signed, bits);
+    converted.lo.eq(&unsigned.lo).and(&converted.hi.eq(&unsigned.hi))
+}
+
+/// Whether the unsigned view, read as signed (`u_to_s`), is the signed view.
+fn unsigned_views_are_signed<W: DomainWord>(unsigned: &UInterval<W>, signed: &SInterval<W>, bits: u32) -> W::Bool {
+    let converted = convert::u_to_s(unsigned, bits);
+    converted.lo.eq(&signed.lo).and(&converted.hi.eq(&signed.hi))
+}
+
+/// Both operands refined by `relation` in the unsigned and the signed view at `bits`: each
+/// view's `refine_at`, computed once where one view's rule goes through the other view.
+///
+/// `UInterval::refine_at` refines by the signed orderings through the signed views of its
+/// operands (then meets), and `SInterval::refine_at` refines by the unsigned orderings
+/// through the unsigned views. When those converted views of both operands equal the
+/// product's own other views, the other view's refinement is reused, as in
+/// [`bounds_binary`].
+#[allow(clippy::type_complexity)]
+#[inline(always)]
+fn refine_bounds<W: DomainWord>(
+    (a_unsigned, a_signed): (&UInterval<W>, &SInterval<W>),
+    relation: Relation,
+    bits: u32,
+    (b_unsigned, b_signed): (&UInterval<W>, &SInterval<W>),
+) -> ((UInterval<W>, UInterval<W>), (SInterval<W>, SInterval<W>)) {
+    match relation {
+        Relation::Holds(Cond::Lt | Cond::Le | Cond::Gt | Cond::Ge) => {
+            let (ua, ub) = a_unsigned.refine_at(relation, bits, b_unsigned);
+            let views_agree = signed_views_are_unsigned(a_unsigned, a_signed, bits)
+                .and(&signed_views_are_unsigned(b_unsigned, b_signed, bits));
+            let signed = pick(
+                &views_agree,
+                || {
+                    (
+                        a_signed.meet_at(&convert::u_to_s(&ua, bits), bits),
+                        b_signed.meet_at(&convert::u_to_s(&ub, bits), bits),
+                    )
+                },
+                || a_signed.refine_at(relation, bits, b_signed),
+            );
+            ((ua, ub), signed)
+        }
+        Relation::Holds(Cond::SLt | Cond::SLe | Cond::SGt | Cond::SGe) => {
+            let (sa, sb) = a_signed.refine_at(relation, bits, b_signed);
+            let views_agree = unsigned_views_are_signed(a_unsigned, a_signed, bits)
+                .and(&unsigned_views_are_signed(b_unsigned, b_signed, bits));
+            let unsigned = pick(
+                &views_agree,
+                || {
+                    (
+                        a_unsigned.meet_at(&convert::s_to_u(&sa, bits), bits),
+                        b_unsigned.meet_at(&convert::s_to_u(&sb, bits), bits),
+                    )
+                },
+                || a_unsigned.refine_at(relation, bits, b_unsigned),
+            );
+            (unsigned, (sa, sb))
+        }
+        _ => (a_unsigned.refine_at(relation, bits, b_unsigned), a_signed.refine_at(relation, bits, b_signed)),
+    }
+}
+
+/// Whether [`Product::sync`] may skip work that provably changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shortcut {
+    Allowed,
+    /// Only for the test that the shortcut changes nothing.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Forbidden,
+}
+
 /// The unsigned and signed bounds of `a op b` at `bits`, from the operands' (unsigned,
 /// signed) views at `bits`: each view's `bounds_binary`, computed once where one view's rule
 /// goes through the other view.
@@ -222,32 +331,55 @@ impl<W: DomainWord> Product<W> {
 /// the unsigned views of its operands, and `UInterval::bounds_binary` computes the signed
 /// ones on the signed views. When those converted views of both operands equal the
 /// product's own other views (as they mostly do once synchronised), the other view's
-/// result is reused: the same bounds for half the work.
+/// result is reused: the same bounds for half the work. Multiplication of non-negative
+/// operands, the same in both views, likewise gets its signed bounds from the unsigned ones.
+#[inline(always)]
 fn bounds_binary<W: DomainWord>(
     (a_unsigned, a_signed): (&UInterval<W>, &SInterval<W>),
     op: BinOp,
     bits: u32,
     (b_unsigned, b_signed): (&UInterval<W>, &SInterval<W>),
 ) -> (UInterval<W>, SInterval<W>) {
-    let same_u = |x: &UInterval<W>, y: &UInterval<W>| x.lo.eq(&y.lo).and(&x.hi.eq(&y.hi));
-    let same_s = |x: &SInterval<W>, y: &SInterval<W>| x.lo.eq(&y.lo).and(&x.hi.eq(&y.hi));
     match op {
         BinOp::Div | BinOp::Mod | BinOp::Lsh | BinOp::Rsh | BinOp::And | BinOp::Or | BinOp::Xor => {
             let unsigned = a_unsigned.bounds_binary(op, bits, b_unsigned);
-            let views_agree = same_u(&convert::s_to_u(a_signed, bits), a_unsigned)
-                .and(&same_u(&convert::s_to_u(b_signed, bits), b_unsigned));
+            let views_agree = signed_views_are_unsigned(a_unsigned, a_signed, bits)
+                .and(&signed_views_are_unsigned(b_unsigned, b_signed, bits));
             let signed =
                 pick(&views_agree, || convert::u_to_s(&unsigned, bits), || a_signed.bounds_binary(op, bits, b_signed));
             (unsigned, signed)
         }
         BinOp::SDiv | BinOp::SMod | BinOp::Arsh => {
             let signed = a_signed.bounds_binary(op, bits, b_signed);
-            let views_agree = same_s(&convert::u_to_s(a_unsigned, bits), a_signed)
-                .and(&same_s(&convert::u_to_s(b_unsigned, bits), b_signed));
+            let views_agree = unsigned_views_are_signed(a_unsigned, a_signed, bits)
+                .and(&unsigned_views_are_signed(b_unsigned, b_signed, bits));
             let unsigned = pick(
                 &views_agree,
                 || convert::s_to_u(&signed, bits),
                 || a_unsigned.bounds_binary(op, bits, b_unsigned),
+            );
+            (unsigned, signed)
+        }
+        BinOp::Mul => {
+            // With both operands `0 <= lo <= hi` in a signed view that is also their unsigned
+            // view, the signed product overflows exactly when the unsigned one does or its
+            // upper bound has the sign bit; otherwise both views hold `[lo * lo, hi * hi]`.
+            let unsigned = a_unsigned.bounds_binary(op, bits, b_unsigned);
+            let plain = |u: &UInterval<W>, s: &SInterval<W>| {
+                unsigned_views_are_signed(u, s, bits)
+                    .and(&is_negative(&s.lo, bits).not())
+                    .and(&arith::sle(&s.lo, &s.hi, bits))
+            };
+            let signed = pick(
+                &plain(a_unsigned, a_signed).and(&plain(b_unsigned, b_signed)),
+                || {
+                    pick(
+                        &is_negative(&unsigned.hi, bits),
+                        || SInterval::top_at(&unsigned.lo, bits),
+                        || SInterval::new(unsigned.lo.clone(), unsigned.hi.clone()),
+                    )
+                },
+                || a_signed.bounds_binary(op, bits, b_signed),
             );
             (unsigned, signed)
         }
@@ -481,5 +613,108 @@ impl<W: DomainWord> ValueDomain<W> for Product<W> {
             low_signed: SInterval::new(low(next), low(next)),
             tnum: Tnum::new(next(), next()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bpfprove_semantics::word::Bits;
+
+    use super::*;
+    use crate::check::enumerate::Sampler;
+
+    /// Random products at `width` bits: a third from random words, a third of those
+    /// synchronised, and a third the synchronised range between two random words (whose
+    /// views agree when the range keeps one sign, as the analyzer's values mostly do).
+    fn products(width: u32, count: usize) -> Vec<Product<Bits>> {
+        let mut sampler = Sampler::new(u64::from(width) * 31);
+        let mut values = Vec::with_capacity(count);
+        for i in 0..count {
+            let value = match i % 3 {
+                0 | 1 => {
+                    let value = Product::from_parts(&mut || Bits::new(width, sampler.word(width)));
+                    if i % 3 == 0 { value.sync_with(Shortcut::Forbidden) } else { value }
+                }
+                _ => {
+                    let (x, y) = (sampler.word(width), sampler.word(width));
+                    let (x, y) = (Bits::new(width, x.min(y)), Bits::new(width, x.max(y)));
+                    let top = Product::top(&x);
+                    Product { unsigned: UInterval::new(x, y), ..top }.sync_with(Shortcut::Forbidden)
+                }
+            };
+            values.push(value);
+        }
+        values
+    }
+
+    /// Whether the views of `p` agree and are non-negative, so that the shortcuts apply.
+    fn agreeing(p: &Product<Bits>) -> bool {
+        let (lo, hi) = (p.signed.lo.signed(), p.signed.hi.signed());
+        p.unsigned.lo == p.signed.lo && p.unsigned.hi == p.signed.hi && 0 <= lo && lo <= hi
+    }
+
+    /// Operand pairs: each value with its neighbour, and with the next value of its kind.
+    fn pairs(values: &[Product<Bits>]) -> impl Iterator<Item = (&Product<Bits>, &Product<Bits>)> {
+        values.iter().zip(&values[1..]).chain(values.iter().zip(&values[3..]))
+    }
+
+    #[test]
+    fn sync_shortcut_changes_nothing() {
+        let mut empty = 0;
+        for width in [4, 6, 8, 64] {
+            for value in products(width, 20_000) {
+                let (fast, full) = (value.sync_with(Shortcut::Allowed), value.sync_with(Shortcut::Forbidden));
+                if full.is_bottom() {
+                    empty += 1;
+                    assert!(fast.is_bottom(), "{value:?}: {fast:?}");
+                } else {
+                    assert_eq!(fast, full, "{value:?}");
+                }
+            }
+        }
+        assert!(empty > 1000, "only {empty} empty results");
+    }
+
+    #[test]
+    fn shared_refinements_equal_each_views_own() {
+        let mut shortcut_pairs = 0;
+        for width in [4, 6, 8, 64] {
+            let values = products(width, 400);
+            for (a, b) in pairs(&values) {
+                shortcut_pairs += usize::from(agreeing(a) && agreeing(b));
+                for relation in Relation::ALL {
+                    for (bits, (au, as_), (bu, bs)) in [
+                        (width, (&a.unsigned, &a.signed), (&b.unsigned, &b.signed)),
+                        (width / 2, (&a.low_unsigned, &a.low_signed), (&b.low_unsigned, &b.low_signed)),
+                    ] {
+                        let own = (au.refine_at(relation, bits, bu), as_.refine_at(relation, bits, bs));
+                        let shared = refine_bounds((au, as_), relation, bits, (bu, bs));
+                        assert_eq!(shared, own, "{relation:?} at {bits}: {a:?} {b:?}");
+                    }
+                }
+            }
+        }
+        assert!(shortcut_pairs > 50, "only {shortcut_pairs} pairs exercise the shortcuts");
+    }
+
+    #[test]
+    fn shared_bounds_equal_each_views_own() {
+        let mut shortcut_pairs = 0;
+        for width in [4, 6, 8, 64] {
+            let values = products(width, 400);
+            for (a, b) in pairs(&values) {
+                shortcut_pairs += usize::from(agreeing(a) && agreeing(b));
+                for op in BinOp::ALL {
+                    for (bits, (au, as_), (bu, bs)) in [
+                        (width, (&a.unsigned, &a.signed), (&b.unsigned, &b.signed)),
+                        (width / 2, (&a.low_unsigned, &a.low_signed), (&b.low_unsigned, &b.low_signed)),
+                    ] {
+                        let own = (au.bounds_binary(op, bits, bu), as_.bounds_binary(op, bits, bs));
+                        assert_eq!(bounds_binary((au, as_), op, bits, (bu, bs)), own, "{op:?} at {bits}: {a:?} {b:?}");
+                    }
+                }
+            }
+        }
+        assert!(shortcut_pairs > 50, "only {shortcut_pairs} pairs exercise the shortcuts");
     }
 }

@@ -12,6 +12,8 @@ use bpfprove_semantics::word::{Boolean, Word};
 
 use crate::arith::{self, Choose, DomainWord, is_zero, ones, pick, trunc, zero};
 use crate::convert;
+use crate::interval::UInterval;
+use crate::signed::SInterval;
 use crate::value::{Component, Relation, component_domain};
 
 /// The values `x` with `x & !mask == value`; `value & mask != 0` is empty.
@@ -140,6 +142,18 @@ impl<W: DomainWord> Tnum<W> {
                 )
             },
         )
+    }
+
+    /// `self` met with the tnum of its refined bounds (`bounds()`). When the bounds came out
+    /// `unchanged` and `self` is not empty, that tnum holds `self` (the conversions are
+    /// sound, and for non-empty tnums holding is the tnum order), so the meet is `self`:
+    /// known words skip it.
+    fn keep_or_meet(&self, unchanged: &W::Bool, bits: u32, bounds: impl FnOnce() -> Self) -> Self {
+        let keep = unchanged.and(&self.is_bottom_at(bits).not());
+        match W::known_truth(&keep) {
+            Some(true) => self.clone(),
+            _ => self.meet_at(&bounds(), bits),
+        }
     }
 
     /// For `self & constant != 0`: if exactly one bit can make it so, that bit is 1.
@@ -286,12 +300,22 @@ impl<W: DomainWord> Component<W> for Tnum<W> {
                 )
             }
             Relation::Holds(Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le) => {
-                let (ua, ub) = convert::t_to_u(a, bits).refine_at(relation, bits, &convert::t_to_u(b, bits));
-                (a.meet_at(&convert::u_to_t(&ua, bits), bits), b.meet_at(&convert::u_to_t(&ub, bits), bits))
+                let (before_a, before_b) = (convert::t_to_u(a, bits), convert::t_to_u(b, bits));
+                let (ua, ub) = before_a.refine_at(relation, bits, &before_b);
+                let narrow = |t: &Self, before: &UInterval<W>, after: &UInterval<W>| {
+                    let unchanged = before.lo().eq(after.lo()).and(&before.hi().eq(after.hi()));
+                    t.keep_or_meet(&unchanged, bits, || convert::u_to_t(after, bits))
+                };
+                (narrow(a, &before_a, &ua), narrow(b, &before_b, &ub))
             }
             Relation::Holds(Cond::SGt | Cond::SGe | Cond::SLt | Cond::SLe) => {
-                let (sa, sb) = convert::t_to_s(a, bits).refine_at(relation, bits, &convert::t_to_s(b, bits));
-                (a.meet_at(&convert::s_to_t(&sa, bits), bits), b.meet_at(&convert::s_to_t(&sb, bits), bits))
+                let (before_a, before_b) = (convert::t_to_s(a, bits), convert::t_to_s(b, bits));
+                let (sa, sb) = before_a.refine_at(relation, bits, &before_b);
+                let narrow = |t: &Self, before: &SInterval<W>, after: &SInterval<W>| {
+                    let unchanged = before.lo().eq(after.lo()).and(&before.hi().eq(after.hi()));
+                    t.keep_or_meet(&unchanged, bits, || convert::s_to_t(after, bits))
+                };
+                (narrow(a, &before_a, &sa), narrow(b, &before_b, &sb))
             }
         }
     }
@@ -321,3 +345,51 @@ impl<W: DomainWord> Component<W> for Tnum<W> {
 }
 
 component_domain!(Tnum, "tnum", [value, mask]);
+
+#[cfg(test)]
+mod tests {
+    use bpfprove_semantics::word::Bits;
+
+    use super::*;
+    use crate::check::enumerate::Sampler;
+
+    /// The ordering refinements without the shortcut of [`Tnum::keep_or_meet`].
+    fn refine_by_meeting(a: &Tnum<Bits>, b: &Tnum<Bits>, relation: Relation, bits: u32) -> (Tnum<Bits>, Tnum<Bits>) {
+        match relation {
+            Relation::Holds(Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le) => {
+                let (ua, ub) = convert::t_to_u(a, bits).refine_at(relation, bits, &convert::t_to_u(b, bits));
+                (a.meet_at(&convert::u_to_t(&ua, bits), bits), b.meet_at(&convert::u_to_t(&ub, bits), bits))
+            }
+            _ => {
+                let (sa, sb) = convert::t_to_s(a, bits).refine_at(relation, bits, &convert::t_to_s(b, bits));
+                (a.meet_at(&convert::s_to_t(&sa, bits), bits), b.meet_at(&convert::s_to_t(&sb, bits), bits))
+            }
+        }
+    }
+
+    #[test]
+    fn ordering_refinements_skip_only_meets_that_change_nothing() {
+        let orderings = [Cond::Gt, Cond::Ge, Cond::Lt, Cond::Le, Cond::SGt, Cond::SGe, Cond::SLt, Cond::SLe];
+        for width in [4, 6, 8, 64] {
+            let mut sampler = Sampler::new(u64::from(width) * 977);
+            let mut tnum = || {
+                let mask = sampler.word(width);
+                Tnum::new(Bits::new(width, sampler.next() & !mask), Bits::new(width, mask))
+            };
+            let values: Vec<Tnum<Bits>> = (0..300).map(|_| tnum()).collect();
+            for (a, b) in values.iter().zip(&values[1..]) {
+                for cond in orderings {
+                    let relation = Relation::Holds(cond);
+                    for bits in [width, width / 2] {
+                        let (a, b) = (a.truncate(bits), b.truncate(bits));
+                        assert_eq!(
+                            a.refine_at(relation, bits, &b),
+                            refine_by_meeting(&a, &b, relation, bits),
+                            "{cond:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

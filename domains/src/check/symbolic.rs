@@ -141,6 +141,21 @@ pub fn prove_sync(width: u32, timeout: Duration) -> Verdict {
     match solver.check() {
         SatResult::Unsat => Verdict::Proven,
         SatResult::Unknown => Verdict::Unknown(solver.get_reason_unknown().unwrap_or_else(|| "unknown".to_owned())),
-        SatResult::Sat => Verdict::Unknown("counterexample to the synchronisation".to_owned()),
+        SatResult::Sat => match solver.get_model() {
+            Some(model) => {
+                let value = |word: &Z3Word| model.eval(&word.0, true).and_then(|v| v.as_u64()).unwrap_or(0);
+                let mut words = p.parts().into_iter();
+                let concrete = crate::Product::<Bits>::from_parts(&mut || {
+                    Bits::new(width, value(&words.next().expect("parts and from_parts agree")))
+                });
+                Verdict::Unsound(Witness {
+                    inputs: vec![format!("{concrete:?}")],
+                    concrete: vec![value(&x)],
+                    result: value(&x),
+                    abstract_result: format!("{:?}", concrete.sync()),
+                })
+            }
+            None => Verdict::Unknown("sat without a model".to_owned()),
+        },
     }
 }
