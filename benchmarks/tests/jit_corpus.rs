@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Rng;
+
 use bpfprove_analyzer::{Config, Subject, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_jit_x86::object_run::JitObjectRunner;
@@ -15,22 +17,6 @@ use bpfprove_semantics::interp::{CallxModel, RunConfig};
 
 /// Random inputs per program and cpu, besides the fixed packets.
 const RANDOM_INPUTS: usize = 16;
-
-/// A seeded xorshift64* generator: the same inputs on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// Ethernet + IPv4 + a TCP header to port 80, and Ethernet + IPv6: deeper parser paths.
 fn packets() -> Vec<Vec<u8>> {

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Rng;
+
 use bpfprove_benchmarks::corpus::{Cpu, Manifest, Verdict};
 use bpfprove_semantics::elf;
 use bpfprove_semantics::interp::context::ContextKind;
@@ -13,22 +15,6 @@ use bpfprove_semantics::interp::{CallxModel, RunConfig};
 
 /// Random inputs per program and cpu, besides the hand-made packets.
 const RANDOM_INPUTS: usize = 24;
-
-/// A seeded xorshift64* generator: the same inputs on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// Ethernet + IPv4 (ihl 5) + a 20-byte L4 header of protocol `protocol`, destination port
 /// `port`.

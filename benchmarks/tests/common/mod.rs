@@ -87,3 +87,21 @@ pub fn objdump_functions(path: &Path) -> Vec<(String, String, Vec<String>)> {
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// A seeded xorshift64* generator: the same inputs on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next word.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// `len` random bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
