@@ -77,3 +77,42 @@ impl AsmError {
         AsmError { line, kind }
     }
 }
+
+/// What the property tests of both syntaxes share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use proptest::prelude::*;
+
+    use super::{AsmError, AsmErrorKind};
+    use crate::isa::Insn;
+    use crate::program::Program;
+
+    /// One syntax's parsers and printers.
+    pub(crate) struct Syntax {
+        pub(crate) parse_insn: fn(&str) -> Result<Insn, AsmErrorKind>,
+        pub(crate) print_insn: fn(&Insn) -> String,
+        pub(crate) parse: fn(&str) -> Result<Program, AsmError>,
+        pub(crate) print: fn(&Program) -> String,
+    }
+
+    /// Whatever `text` parses to, or the error it gets, is sane: a program's error names a
+    /// line of the text (or 0, the whole program); a parsed instruction or program prints
+    /// back to text that parses to the same thing.
+    pub(crate) fn check_parsed(syntax: &Syntax, text: &str) -> Result<(), TestCaseError> {
+        let lines = text.split('\n').count();
+        if let Ok(insn) = (syntax.parse_insn)(text) {
+            prop_assert_eq!((syntax.parse_insn)(&(syntax.print_insn)(&insn)), Ok(insn));
+        }
+        match (syntax.parse)(text) {
+            Ok(program) => {
+                let again = (syntax.parse)(&(syntax.print)(&program))
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+                prop_assert_eq!(again.insns(), program.insns());
+                prop_assert_eq!(again.jump_tables(), program.jump_tables());
+                prop_assert_eq!(again.table_loads(), program.table_loads());
+            }
+            Err(error) => prop_assert!(error.line <= lines, "{error:?} in {lines} lines"),
+        }
+        Ok(())
+    }
+}

@@ -220,24 +220,10 @@ mod properties {
     use super::super::{parse, parse_insn, print, print_insn};
     use crate::isa::arbitrary;
 
-    /// Whatever `text` parses to, or the error it gets, is sane: a program's error names a
-    /// line of the text (or 0, the whole program); a parsed instruction or program prints
-    /// back to text that parses to the same thing.
+    /// This syntax's side of [`crate::asm::testing::check_parsed`].
     fn check_parsed(text: &str) -> Result<(), TestCaseError> {
-        let lines = text.split('\n').count();
-        if let Ok(insn) = parse_insn(text) {
-            prop_assert_eq!(parse_insn(&print_insn(&insn)), Ok(insn));
-        }
-        match parse(text) {
-            Ok(program) => {
-                let again = parse(&print(&program)).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-                prop_assert_eq!(again.insns(), program.insns());
-                prop_assert_eq!(again.jump_tables(), program.jump_tables());
-                prop_assert_eq!(again.table_loads(), program.table_loads());
-            }
-            Err(error) => prop_assert!(error.line <= lines, "{error:?} in {lines} lines"),
-        }
-        Ok(())
+        let syntax = crate::asm::testing::Syntax { parse_insn, print_insn, parse, print };
+        crate::asm::testing::check_parsed(&syntax, text)
     }
 
     /// Words the syntax is made of, so random lines reach deep into the parser.
