@@ -823,7 +823,7 @@ mod tests {
 
     use bpfprove_domains::DomainKind;
     use bpfprove_semantics::asm;
-    use bpfprove_semantics::elf::{MapDef, MapOrigin};
+    use bpfprove_semantics::elf::MapDef;
     use bpfprove_semantics::program::Program;
 
     use super::*;
@@ -851,16 +851,7 @@ mod tests {
     }
 
     fn map(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-        MapDef {
-            name: name.into(),
-            section: ".maps".into(),
-            origin: MapOrigin::Btf,
-            map_type,
-            key_size,
-            value_size,
-            max_entries,
-            flags: 0,
-        }
+        MapDef::btf(name, map_type, key_size, value_size, max_entries)
     }
 
     /// The report and the findings for the one program of `object`.

@@ -131,6 +131,23 @@ pub struct MapDef {
     pub flags: u32,
 }
 
+impl MapDef {
+    /// A BTF-defined map (`.maps`) with no flags: how tests and tools that build objects by
+    /// hand describe a map.
+    pub fn btf(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
+        MapDef {
+            name: name.into(),
+            section: ".maps".into(),
+            origin: MapOrigin::Btf,
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+        }
+    }
+}
+
 /// An executable section as it is in the file.
 #[derive(Clone, Debug)]
 pub struct CodeSection {

@@ -559,16 +559,7 @@ pub(crate) mod tests {
 
     /// A BTF map definition.
     pub(crate) fn map(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-        MapDef {
-            name: name.into(),
-            section: ".maps".into(),
-            origin: MapOrigin::Btf,
-            map_type,
-            key_size,
-            value_size,
-            max_entries,
-            flags: 0,
-        }
+        MapDef::btf(name, map_type, key_size, value_size, max_entries)
     }
 
     /// A global data section.
