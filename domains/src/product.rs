@@ -271,7 +271,7 @@ fn unsigned_views_are_signed<W: DomainWord>(unsigned: &UInterval<W>, signed: &SI
 /// [`bounds_binary`].
 #[allow(clippy::type_complexity)]
 #[inline(always)]
-fn refine_bounds<W: DomainWord>(
+pub(crate) fn refine_bounds<W: DomainWord>(
     (a_unsigned, a_signed): (&UInterval<W>, &SInterval<W>),
     relation: Relation,
     bits: u32,
@@ -334,7 +334,7 @@ enum Shortcut {
 /// result is reused: the same bounds for half the work. Multiplication of non-negative
 /// operands, the same in both views, likewise gets its signed bounds from the unsigned ones.
 #[inline(always)]
-fn bounds_binary<W: DomainWord>(
+pub(crate) fn bounds_binary<W: DomainWord>(
     (a_unsigned, a_signed): (&UInterval<W>, &SInterval<W>),
     op: BinOp,
     bits: u32,

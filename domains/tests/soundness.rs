@@ -1,14 +1,14 @@
-//! The CI soundness gate: every operation of every domain, exhaustively at 6 bits, and the
-//! Z3 proofs that are quick at 64 bits (the rest run offline through `bpfprove
+//! The CI soundness gate: every operation of every domain, exhaustively at 6 bits, the Z3
+//! proofs that are quick at 64 bits, and the product by composition of its lemmas at 8 bits
+//! (the rest, and the product's lemmas at 64 bits, run offline through `bpfprove
 //! prove-domains --z3`).
 
 use std::time::Duration;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_domains::Relation;
-use bpfprove_domains::check::Operation;
-use bpfprove_domains::check::report::{self, ExhaustiveConfig, SymbolicConfig, Verdict};
-use bpfprove_domains::check::symbolic;
+use bpfprove_domains::check::report::{self, ExhaustiveConfig, Progress, SymbolicConfig, Verdict};
+use bpfprove_domains::check::{Operation, composition, symbolic};
 use bpfprove_semantics::isa::{BinOp, Cond, Width};
 
 #[test]
@@ -61,4 +61,26 @@ fn interval_arithmetic_and_refinements_are_proven_at_64_bits() {
 #[test]
 fn the_product_synchronisation_is_proven_at_6_bits() {
     assert_eq!(symbolic::prove_sync(6, Duration::from_secs(120)), symbolic::Verdict::Proven);
+}
+
+#[test]
+fn the_product_is_proven_by_composition_at_8_bits() {
+    let config = SymbolicConfig {
+        widths: vec![8],
+        domains: vec![DomainKind::Product],
+        lemma_timeout: Duration::from_secs(120),
+        ..SymbolicConfig::standard()
+    };
+    let table = report::prove_symbolic(&config, &mut |event| {
+        if let Progress::Lemma(row) = event {
+            eprintln!("{} {:?} {:.3}", row.lemma, row.verdict, row.time.as_secs_f64());
+        }
+    });
+    assert_eq!(table.rows.len(), Operation::all().len());
+    for row in &table.rows {
+        let lemmas = composition::lemmas(row.operation, 8).len();
+        assert_eq!(row.verdict, Verdict::ProvenByComposition { width: 8, lemmas }, "{}", row.operation);
+    }
+    assert!(table.lemmas.iter().all(|row| row.verdict == symbolic::Verdict::Proven && row.width == 8));
+    assert!(table.to_string().ends_with(&format!("{} checks, 0 unsound", Operation::all().len())));
 }

@@ -6,7 +6,11 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use bpfprove_domains::DomainKind;
 use bpfprove_domains::check::exhaustive::WIDTHS;
-use bpfprove_domains::check::report::{self, ExhaustiveConfig, PrecisionTable, Row, SymbolicConfig};
+use bpfprove_domains::check::lemma::Lemma;
+use bpfprove_domains::check::report::{
+    self, ExhaustiveConfig, PrecisionTable, ProductProof, Progress, Row, SymbolicConfig,
+};
+use bpfprove_domains::check::symbolic::Verdict as LemmaVerdict;
 use clap::Args;
 
 use crate::Outcome;
@@ -17,7 +21,8 @@ pub(crate) struct ProveDomainsArgs {
     /// Word width of the exhaustive check (2..=8); the precision table defaults to 8.
     #[arg(long)]
     width: Option<u32>,
-    /// Prove with Z3 at 64 bits (falling back to 32, 16, 8, 4 bits on time-outs) instead.
+    /// Prove with Z3 at 64 bits (falling back to 32, 16, 8, 4 bits on time-outs) instead;
+    /// the product by composition of lemmas, each proven on its own.
     #[arg(long)]
     z3: bool,
     /// Also measure precision: the share of operand pairs whose result is the best
@@ -30,6 +35,13 @@ pub(crate) struct ProveDomainsArgs {
     /// Time limit of each Z3 query, in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Time limit of each Z3 query about a lemma of the product's composition, in seconds.
+    #[arg(long, default_value_t = 60)]
+    lemma_timeout: u64,
+    /// With --z3, prove the product's operations whole (feasible at small widths only)
+    /// instead of by composition of lemmas.
+    #[arg(long)]
+    whole_product: bool,
     /// Abstract values per domain before the exhaustive check samples (intervals, tnums).
     #[arg(long, default_value_t = 2080)]
     values: usize,
@@ -57,14 +69,30 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
             row.time.as_secs_f64()
         );
     };
+    let mut lemmas = 0;
+    let mut lemma_progress = |lemma: Lemma, width: u32, verdict: &LemmaVerdict, seconds: f64| {
+        lemmas += 1;
+        let verdict = match verdict {
+            LemmaVerdict::Proven => "proven".to_owned(),
+            LemmaVerdict::Unsound(witness) => format!("UNSOUND({witness})"),
+            LemmaVerdict::Unknown(reason) => format!("unknown({reason})"),
+        };
+        let _ =
+            writeln!(std::io::stderr().lock(), "[lemma {lemmas}] {lemma} at {width} bits: {verdict} ({seconds:.2}s)");
+    };
     let table = if args.z3 {
         let config = SymbolicConfig {
             domains,
             timeout: Duration::from_secs(args.timeout),
+            lemma_timeout: Duration::from_secs(args.lemma_timeout),
             threads: args.threads,
+            product: if args.whole_product { ProductProof::Whole } else { ProductProof::Composition },
             ..SymbolicConfig::standard()
         };
-        report::prove_symbolic(&config, &mut progress)
+        report::prove_symbolic(&config, &mut |event| match event {
+            Progress::Row(row) => progress(row),
+            Progress::Lemma(row) => lemma_progress(row.lemma, row.width, &row.verdict, row.time.as_secs_f64()),
+        })
     } else {
         let width = args.width.unwrap_or(if args.precision { 8 } else { 6 });
         if !WIDTHS.contains(&width) {

@@ -8,11 +8,16 @@
 //!   [`Bits`](bpfprove_semantics::word::Bits). The same pass measures precision.
 //! - [`symbolic`]: the same generic domain code over Z3 bit-vectors ([`z3word`]), proving
 //!   each operation for all values at up to 64 bits.
+//! - [`lemma`] and [`composition`]: the reduced product's operations proven by composition,
+//!   from Z3 proofs of the pieces they are built from (whole product operations are too big
+//!   for Z3 beyond small widths).
 //! - [`report`]: the table `bpfprove prove-domains` prints.
 
 pub mod bitset;
+pub mod composition;
 pub mod enumerate;
 pub mod exhaustive;
+pub mod lemma;
 pub mod report;
 pub mod symbolic;
 pub mod z3word;

@@ -3,7 +3,15 @@
 //!
 //! The CLI calls [`prove_exhaustive`], [`prove_symbolic`] or [`measure_precision`] and
 //! prints the returned table; `Display` of a [`Table`] ends with `N checks, M unsound`.
+//!
+//! With Z3, the reduced product's rows are proven by composition (see
+//! [`super::composition`]): its [`Lemma`]s are proven once each, at the widest width that
+//! decides, and a product row is `proven-by-composition-at-W (k lemmas)` when all `k`
+//! lemmas its code composes are proven at `W`. A lemma with a counterexample makes every
+//! row that uses it UNSOUND, with the lemma's witness. The table lists the lemmas after
+//! the rows.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -11,8 +19,10 @@ use std::time::{Duration, Instant};
 
 use bpfprove_semantics::word::Bits;
 
+use super::composition;
 use super::enumerate::{Enumerable, Population};
 use super::exhaustive::{self, Measure};
+use super::lemma::{self, Lemma};
 use super::symbolic::{self, Verdict as SymbolicVerdict};
 use super::{Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness};
 use crate::any::DomainKind;
@@ -24,6 +34,14 @@ pub enum Verdict {
     Proven,
     /// Sound for every input at this width (Z3 or a complete exhaustive run).
     ProvenAtWidth(u32),
+    /// Sound for every input at `width`, because every one of the `lemmas` the
+    /// operation's code composes is (see [`super::composition`]).
+    ProvenByComposition {
+        /// The word width (64 for the machine).
+        width: u32,
+        /// How many lemmas the operation composes.
+        lemmas: usize,
+    },
     /// No counterexample among a sample of abstract values at this width (every concrete
     /// value of each sampled abstract value was checked).
     SampledAtWidth(u32),
@@ -38,6 +56,9 @@ impl fmt::Display for Verdict {
         match self {
             Verdict::Proven => f.write_str("proven"),
             Verdict::ProvenAtWidth(width) => write!(f, "proven-at-width-{width}"),
+            Verdict::ProvenByComposition { width, lemmas } => {
+                write!(f, "proven-by-composition-at-{width} ({lemmas} lemmas)")
+            }
             Verdict::SampledAtWidth(width) => write!(f, "sampled-at-width-{width}"),
             Verdict::Unsound(witness) => write!(f, "UNSOUND({witness})"),
             Verdict::Unknown(reason) => write!(f, "unknown({reason})"),
@@ -69,11 +90,36 @@ impl Row {
     }
 }
 
-/// The rows of one run, in operation-then-domain order.
+/// What Z3 said about one lemma at one width.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LemmaRow {
+    /// The lemma.
+    pub lemma: Lemma,
+    /// The word width it was checked at.
+    pub width: u32,
+    /// The result at that width.
+    pub verdict: SymbolicVerdict,
+    /// Time taken.
+    pub time: Duration,
+}
+
+/// A row or a lemma, as a run finishes it.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// An operation of a domain.
+    Row(&'a Row),
+    /// A lemma of the product's composition.
+    Lemma(&'a LemmaRow),
+}
+
+/// The rows of one run, in operation-then-domain order, and the lemmas the product's rows
+/// were composed from (Z3 runs only), in the order they were checked.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Table {
     /// The rows.
     pub rows: Vec<Row>,
+    /// The lemmas, each at every width it was checked at.
+    pub lemmas: Vec<LemmaRow>,
 }
 
 impl Table {
@@ -88,7 +134,8 @@ impl Table {
     }
 }
 
-/// `operation domain result time`, then `N checks, M unsound`.
+/// `operation domain result time`, then the lemmas (if any), then `N checks, M unsound`
+/// (`N` counts the rows; a product row is one check however many lemmas it composes).
 impl fmt::Display for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:<12} {:<16} {:>10} {:>10}  result", "operation", "domain", "pairs", "time")?;
@@ -101,6 +148,34 @@ impl fmt::Display for Table {
                 row.pairs,
                 row.time.as_secs_f64(),
                 row.verdict
+            )?;
+        }
+        if !self.lemmas.is_empty() {
+            writeln!(f, "\nlemmas of the product's composition (each at the widths tried, widest first):")?;
+            writeln!(f, "{:<24} {:>6} {:>10}  result", "lemma", "width", "time")?;
+            for row in &self.lemmas {
+                let verdict = match &row.verdict {
+                    SymbolicVerdict::Proven => "proven".to_owned(),
+                    SymbolicVerdict::Unsound(witness) => format!("UNSOUND({witness})"),
+                    SymbolicVerdict::Unknown(reason) => format!("unknown({reason})"),
+                };
+                writeln!(
+                    f,
+                    "{:<24} {:>6} {:>9.3}s  {verdict}",
+                    row.lemma.to_string(),
+                    row.width,
+                    row.time.as_secs_f64()
+                )?;
+            }
+            let count =
+                |wanted: fn(&SymbolicVerdict) -> bool| self.lemmas.iter().filter(|row| wanted(&row.verdict)).count();
+            writeln!(
+                f,
+                "{} lemma checks: {} proven, {} unsound, {} undecided",
+                self.lemmas.len(),
+                count(|verdict| *verdict == SymbolicVerdict::Proven),
+                count(|verdict| matches!(verdict, SymbolicVerdict::Unsound(_))),
+                count(|verdict| matches!(verdict, SymbolicVerdict::Unknown(_))),
             )?;
         }
         let unknown = self.unknown();
@@ -143,6 +218,15 @@ impl ExhaustiveConfig {
     }
 }
 
+/// How a Z3 run proves the reduced product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProductProof {
+    /// By composition: its lemmas one by one (see [`super::composition`]).
+    Composition,
+    /// Each operation whole, as the other domains (feasible at small widths only).
+    Whole,
+}
+
 /// Settings of a Z3 run.
 #[derive(Clone, Debug)]
 pub struct SymbolicConfig {
@@ -156,11 +240,16 @@ pub struct SymbolicConfig {
     pub timeout: Duration,
     /// Worker threads (each with its own Z3 context).
     pub threads: usize,
+    /// How the product is proven.
+    pub product: ProductProof,
+    /// Time limit of each lemma query (lemmas are few and shared by many rows).
+    pub lemma_timeout: Duration,
 }
 
 impl SymbolicConfig {
     /// Every domain and operation, at 64 bits, falling back to 32, 16, 8 and 4 bits where
-    /// Z3 times out after 10 s per query, on two threads.
+    /// Z3 times out after 10 s per query (60 s per lemma query), on two threads; the
+    /// product by composition.
     pub fn standard() -> SymbolicConfig {
         SymbolicConfig {
             widths: vec![64, 32, 16, 8, 4],
@@ -168,21 +257,23 @@ impl SymbolicConfig {
             operations: Operation::all(),
             timeout: Duration::from_secs(10),
             threads: 2,
+            product: ProductProof::Composition,
+            lemma_timeout: Duration::from_secs(60),
         }
     }
 }
 
-/// Runs `jobs` on `threads` workers, handing each finished row to `on_row` (on this
-/// thread) and returning all rows in job order.
-fn run_jobs<J: Sync>(
+/// Runs `jobs` on `threads` workers, handing each finished result to `on_done` (on this
+/// thread) and returning all results in job order.
+fn run_jobs<J: Sync, T: Send>(
     jobs: &[J],
     threads: usize,
-    work: impl Fn(&J) -> Row + Sync,
-    on_row: &mut dyn FnMut(&Row),
-) -> Table {
+    work: impl Fn(&J) -> T + Sync,
+    on_done: &mut dyn FnMut(&T),
+) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let (sender, receiver) = mpsc::channel();
-    let mut rows: Vec<Option<Row>> = vec![None; jobs.len()];
+    let mut rows: Vec<Option<T>> = std::iter::repeat_with(|| None).take(jobs.len()).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             let sender = sender.clone();
@@ -199,11 +290,11 @@ fn run_jobs<J: Sync>(
         }
         drop(sender);
         for (index, row) in receiver {
-            on_row(&row);
+            on_done(&row);
             rows[index] = Some(row);
         }
     });
-    Table { rows: rows.into_iter().flatten().collect() }
+    rows.into_iter().flatten().collect()
 }
 
 /// The populations of every domain at one width.
@@ -261,7 +352,10 @@ pub fn prove_exhaustive(config: &ExhaustiveConfig, on_row: &mut dyn FnMut(&Row))
     let work = |&(operation, domain): &(Operation, DomainKind)| {
         populations.check(domain, operation, config.width, Measure::SoundnessOnly)
     };
-    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+    Table {
+        rows: run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row),
+        lemmas: Vec::new(),
+    }
 }
 
 /// Measures precision (and checks soundness) of every operation of every domain at
@@ -272,7 +366,10 @@ pub fn measure_precision(config: &ExhaustiveConfig, on_row: &mut dyn FnMut(&Row)
     let work = |&(operation, domain): &(Operation, DomainKind)| {
         populations.check(domain, operation, config.width, Measure::SoundnessAndPrecision)
     };
-    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+    Table {
+        rows: run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row),
+        lemmas: Vec::new(),
+    }
 }
 
 fn prove_one<F: Family>(operation: Operation, config: &SymbolicConfig) -> Verdict {
@@ -289,8 +386,13 @@ fn prove_one<F: Family>(operation: Operation, config: &SymbolicConfig) -> Verdic
 }
 
 /// Proves every operation of every domain with Z3 at the widest width of
-/// `config.widths` that Z3 decides within the time limit.
-pub fn prove_symbolic(config: &SymbolicConfig, on_row: &mut dyn FnMut(&Row)) -> Table {
+/// `config.widths` that Z3 decides within the time limit; the product by composition
+/// unless `config.product` says otherwise. `on_progress` sees each row and lemma as it is
+/// finished.
+pub fn prove_symbolic(config: &SymbolicConfig, on_progress: &mut dyn FnMut(Progress<'_>)) -> Table {
+    let composed = config.product == ProductProof::Composition;
+    let whole: Vec<DomainKind> =
+        config.domains.iter().copied().filter(|&domain| !(composed && domain == DomainKind::Product)).collect();
     let work = |&(operation, domain): &(Operation, DomainKind)| {
         let start = Instant::now();
         let verdict = match domain {
@@ -301,7 +403,109 @@ pub fn prove_symbolic(config: &SymbolicConfig, on_row: &mut dyn FnMut(&Row)) -> 
         };
         Row { operation, domain, verdict, pairs: 0, precise: 0, time: start.elapsed() }
     };
-    run_jobs(&jobs(&config.domains, &config.operations), config.threads, work, on_row)
+    let mut rows = run_jobs(&jobs(&whole, &config.operations), config.threads, work, &mut |row| {
+        on_progress(Progress::Row(row));
+    });
+    let mut lemmas = Vec::new();
+    if composed && config.domains.contains(&DomainKind::Product) {
+        let (product_rows, lemma_rows) = prove_by_composition(config, on_progress);
+        rows.extend(product_rows);
+        lemmas = lemma_rows;
+    }
+    let position = |row: &Row| {
+        let operation = config.operations.iter().position(|&operation| operation == row.operation);
+        (operation, config.domains.iter().position(|&domain| domain == row.domain))
+    };
+    rows.sort_by_key(position);
+    Table { rows, lemmas }
+}
+
+/// The product's rows by composition: at each width of `config.widths`, widest first, the
+/// lemmas that the rows still undecided compose and that were not checked at that width
+/// are proven (in parallel); a row is decided at the first width where all its lemmas are
+/// proven, or where one has a counterexample.
+fn prove_by_composition(
+    config: &SymbolicConfig,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> (Vec<Row>, Vec<LemmaRow>) {
+    let mut checked: Vec<LemmaRow> = Vec::new();
+    let mut index: HashMap<(Lemma, u32), usize> = HashMap::new();
+    let mut decided: HashMap<Operation, Verdict> = HashMap::new();
+    let mut times: HashMap<Operation, Duration> = HashMap::new();
+    let mut reasons: HashMap<Operation, Vec<String>> = HashMap::new();
+    let mut pending: Vec<Operation> = config.operations.clone();
+    for &width in &config.widths {
+        let mut needed: Vec<Lemma> = Vec::new();
+        for &operation in &pending {
+            for lemma in composition::lemmas(operation, width) {
+                if !index.contains_key(&(lemma, width)) && !needed.contains(&lemma) {
+                    needed.push(lemma);
+                }
+            }
+        }
+        let work = |&lemma: &Lemma| {
+            let start = Instant::now();
+            let verdict = lemma::prove_law(&lemma, width, config.lemma_timeout);
+            LemmaRow { lemma, width, verdict, time: start.elapsed() }
+        };
+        for row in run_jobs(&needed, config.threads, work, &mut |row| on_progress(Progress::Lemma(row))) {
+            index.insert((row.lemma, width), checked.len());
+            checked.push(row);
+        }
+        pending.retain(|&operation| {
+            let composed = composition::lemmas(operation, width);
+            let rows: Vec<&LemmaRow> = composed.iter().map(|&lemma| &checked[index[&(lemma, width)]]).collect();
+            *times.entry(operation).or_default() += rows.iter().map(|row| row.time).sum::<Duration>();
+            let unsound = rows.iter().find_map(|row| match &row.verdict {
+                SymbolicVerdict::Unsound(witness) => Some((row.lemma, witness)),
+                _ => None,
+            });
+            let verdict = match unsound {
+                Some((lemma, witness)) => Verdict::Unsound(Witness {
+                    abstract_result: format!("{} [lemma {lemma} at {width} bits]", witness.abstract_result),
+                    ..witness.clone()
+                }),
+                None if rows.iter().all(|row| row.verdict == SymbolicVerdict::Proven) => {
+                    Verdict::ProvenByComposition { width, lemmas: composed.len() }
+                }
+                None => {
+                    let undecided: Vec<String> = rows
+                        .iter()
+                        .filter(|row| row.verdict != SymbolicVerdict::Proven)
+                        .map(|row| row.lemma.to_string())
+                        .collect();
+                    reasons.entry(operation).or_default().push(format!("{} at {width}", undecided.join(" ")));
+                    return true;
+                }
+            };
+            decided.insert(operation, verdict);
+            false
+        });
+        if pending.is_empty() {
+            break;
+        }
+    }
+    for operation in pending {
+        let reason = reasons.remove(&operation).unwrap_or_default().join(", ");
+        decided.insert(operation, Verdict::Unknown(format!("lemmas undecided: {reason}")));
+    }
+    let rows = config
+        .operations
+        .iter()
+        .map(|&operation| {
+            let row = Row {
+                operation,
+                domain: DomainKind::Product,
+                verdict: decided.remove(&operation).expect("every operation is decided or undecided"),
+                pairs: 0,
+                precise: 0,
+                time: times.get(&operation).copied().unwrap_or_default(),
+            };
+            on_progress(Progress::Row(&row));
+            row
+        })
+        .collect();
+    (rows, checked)
 }
 
 /// A precision table: one line per operation, one column per domain, each cell the share
