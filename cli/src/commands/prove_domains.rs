@@ -36,7 +36,7 @@ pub(crate) struct ProveDomainsArgs {
     #[arg(long, default_value_t = 10)]
     timeout: u64,
     /// Time limit of each Z3 query about a lemma of the product's composition, in seconds.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 120)]
     lemma_timeout: u64,
     /// With --z3, prove the product's operations whole (feasible at small widths only)
     /// instead of by composition of lemmas.

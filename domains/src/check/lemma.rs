@@ -465,16 +465,7 @@ impl Law for Lemma {
             }
             Lemma::Bounds(op, part) => {
                 let bits = part_bits(part, n);
-                let (au, as_, x): (UInterval<W>, SInterval<W>, W) =
-                    (words.value(bits), words.value(bits), words.point(bits));
-                let (bu, bs, y): (UInterval<W>, SInterval<W>, W) =
-                    (words.value(bits), words.value(bits), words.point(bits));
-                let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
-                for input in [&au as &dyn fmt::Debug, &as_, &bu, &bs] {
-                    law.input(words, input);
-                }
-                law.assume(&au.contains_at(&x, bits).and(&as_.contains_at(&x, bits)));
-                law.assume(&bu.contains_at(&y, bits).and(&bs.contains_at(&y, bits)));
+                let (mut law, [(au, as_, x), (bu, bs, y)]) = bounds_operands(words, bits);
                 let result = alu::binary(op, part, &x, &y);
                 let (unsigned, signed) = product::bounds_binary((&au, &as_), op, bits, (&bu, &bs));
                 law.claim_in(words, &unsigned, &result, bits);
@@ -486,12 +477,7 @@ impl Law for Lemma {
             }
             Lemma::TnumBinary(op, part) => {
                 let bits = part_bits(part, n);
-                let (a, x): (Tnum<W>, W) = (words.value(bits), words.point(bits));
-                let (b, y): (Tnum<W>, W) = (words.value(bits), words.point(bits));
-                let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
-                law.input(words, &a);
-                law.input(words, &b);
-                law.assume(&a.contains_at(&x, bits).and(&b.contains_at(&y, bits)));
+                let (mut law, [(a, x), (b, y)]) = tnum_operands(words, bits);
                 law.claim_in(words, &a.binary_at(op, bits, &b), &alu::binary(op, part, &x, &y), bits);
                 if matches!(op, BinOp::Lsh | BinOp::Rsh | BinOp::Arsh) {
                     law.split_on_shift_count(&y, bits);
@@ -500,16 +486,7 @@ impl Law for Lemma {
             }
             Lemma::RefineBounds(relation, part) => {
                 let bits = part_bits(part, n);
-                let (au, as_, x): (UInterval<W>, SInterval<W>, W) =
-                    (words.value(bits), words.value(bits), words.point(bits));
-                let (bu, bs, y): (UInterval<W>, SInterval<W>, W) =
-                    (words.value(bits), words.value(bits), words.point(bits));
-                let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
-                for input in [&au as &dyn fmt::Debug, &as_, &bu, &bs] {
-                    law.input(words, input);
-                }
-                law.assume(&au.contains_at(&x, bits).and(&as_.contains_at(&x, bits)));
-                law.assume(&bu.contains_at(&y, bits).and(&bs.contains_at(&y, bits)));
+                let (mut law, [(au, as_, x), (bu, bs, y)]) = bounds_operands(words, bits);
                 law.assume(&relation.holds(part, &x, &y));
                 let ((ua, ub), (sa, sb)) = product::refine_bounds((&au, &as_), relation, bits, (&bu, &bs));
                 law.claim_in(words, &ua, &x, bits);
@@ -520,12 +497,7 @@ impl Law for Lemma {
             }
             Lemma::TnumRefine(relation, part) => {
                 let bits = part_bits(part, n);
-                let (a, x): (Tnum<W>, W) = (words.value(bits), words.point(bits));
-                let (b, y): (Tnum<W>, W) = (words.value(bits), words.point(bits));
-                let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
-                law.input(words, &a);
-                law.input(words, &b);
-                law.assume(&a.contains_at(&x, bits).and(&b.contains_at(&y, bits)));
+                let (mut law, [(a, x), (b, y)]) = tnum_operands(words, bits);
                 law.assume(&relation.holds(part, &x, &y));
                 let (refined_a, refined_b) = a.refine_at(relation, bits, &b);
                 law.claim_in(words, &refined_a, &x, bits);
@@ -534,6 +506,34 @@ impl Law for Lemma {
             }
         }
     }
+}
+
+/// An operand of the product's joint interval helpers: its (unsigned, signed) views and a
+/// point in both.
+type BoundsOperand<W> = (UInterval<W>, SInterval<W>, W);
+
+/// A law over two [`BoundsOperand`]s at `bits`, each assumed to hold its point.
+fn bounds_operands<W: DomainWord>(words: &mut Words<'_, W>, bits: u32) -> (Evaluation<W>, [BoundsOperand<W>; 2]) {
+    let mut operand = || -> BoundsOperand<W> { (words.value(bits), words.value(bits), words.point(bits)) };
+    let [(au, as_, x), (bu, bs, y)] = [operand(), operand()];
+    let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
+    for input in [&au as &dyn fmt::Debug, &as_, &bu, &bs] {
+        law.input(words, input);
+    }
+    law.assume(&au.contains_at(&x, bits).and(&as_.contains_at(&x, bits)));
+    law.assume(&bu.contains_at(&y, bits).and(&bs.contains_at(&y, bits)));
+    (law, [(au, as_, x), (bu, bs, y)])
+}
+
+/// A law over two tnums at `bits`, each assumed to hold its point.
+fn tnum_operands<W: DomainWord>(words: &mut Words<'_, W>, bits: u32) -> (Evaluation<W>, [(Tnum<W>, W); 2]) {
+    let mut operand = || -> (Tnum<W>, W) { (words.value(bits), words.point(bits)) };
+    let [(a, x), (b, y)] = [operand(), operand()];
+    let mut law = Evaluation::new(vec![x.clone(), y.clone()]);
+    law.input(words, &a);
+    law.input(words, &b);
+    law.assume(&a.contains_at(&x, bits).and(&b.contains_at(&y, bits)));
+    (law, [(a, x), (b, y)])
 }
 
 /// `x ∈ γ(a)` implies `x ∈ γ(convert(a))`, for values at `bits`.
