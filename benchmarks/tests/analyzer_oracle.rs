@@ -34,11 +34,6 @@ const REPEAT_PERCENT: u64 = 15;
 /// runs see what earlier runs left, as in the kernel).
 const RESET_EVERY: usize = 100;
 
-fn load(cpu: Cpu, object: &str) -> Object {
-    let path = common::corpus_dir().join(cpu.name()).join(format!("{object}.o"));
-    elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// A seed per program, so that each program gets its own inputs.
 fn seed(parts: &[&str]) -> u64 {
     parts
@@ -164,12 +159,8 @@ fn the_oracle_would_catch_the_unsafe_programs() {
         if entry.fault.is_some_and(|fault| unexhibitable.contains(&fault)) {
             continue;
         }
-        let object = load(Cpu::V4, &entry.object);
-        let loaded = object
-            .programs
-            .iter()
-            .find(|p| p.name == entry.function && p.section == entry.section)
-            .unwrap_or_else(|| panic!("{} not in {}", entry.function, entry.object));
+        let object = common::load_object(Cpu::V4, &entry.object);
+        let loaded = common::entry_program(&object, entry);
         let subject = Subject::from_object(&object, loaded).expect("known program type");
         let oracle = run_oracle(&entry.function, &object, loaded, &subject);
         println!("{}: {} of {} runs fail", entry.function, oracle.failures.len(), oracle.runs);
@@ -225,12 +216,8 @@ fn counterexamples_confirm_the_unsafe_programs_faults() {
     let config = SearchConfig::standard();
     let mut problems = Vec::new();
     for entry in Manifest::corpus().programs.iter().filter(|e| e.verdict == Expected::Unsafe) {
-        let object = load(Cpu::V4, &entry.object);
-        let loaded = object
-            .programs
-            .iter()
-            .find(|p| p.name == entry.function && p.section == entry.section)
-            .unwrap_or_else(|| panic!("{} not in {}", entry.function, entry.object));
+        let object = common::load_object(Cpu::V4, &entry.object);
+        let loaded = common::entry_program(&object, entry);
         let subject = Subject::from_object(&object, loaded).expect("known program type");
         let report = verifier.verify(&subject);
         let findings = counterexample::search(&object, loaded, &subject, &report, &config).expect("the search runs");

@@ -7,22 +7,13 @@
 mod common;
 
 use bpfprove_analyzer::{Config, Report, Status, Subject, Verdict, Verifier};
-use bpfprove_benchmarks::corpus::{Cpu, Entry, Manifest, Verdict as Expected};
+use bpfprove_benchmarks::corpus::{Entry, Manifest, Verdict as Expected};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn_objdump;
-use bpfprove_semantics::elf::{self, Object};
-
-fn load(cpu: Cpu, object: &str) -> Object {
-    let path = common::corpus_dir().join(cpu.name()).join(format!("{object}.o"));
-    elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use bpfprove_semantics::elf::Object;
 
 fn verify<'a>(object: &'a Object, entry: &Entry, domain: DomainKind) -> (Report, Subject<'a>) {
-    let loaded = object
-        .programs
-        .iter()
-        .find(|p| p.name == entry.function && p.section == entry.section)
-        .unwrap_or_else(|| panic!("{} not in {}", entry.function, entry.object));
+    let loaded = common::entry_program(object, entry);
     let subject = Subject::from_object(object, loaded).expect("known program type");
     let report = Verifier::new(Config::standard(domain)).verify(&subject);
     (report, subject)
@@ -64,7 +55,7 @@ fn product_domain_matches_every_manifest_verdict() {
     let mut checked = 0;
     for entry in &manifest.programs {
         for &cpu in &entry.cpus {
-            let object = load(cpu, &entry.object);
+            let object = common::load_object(cpu, &entry.object);
             let (report, subject) = verify(&object, entry, DomainKind::Product);
             checked += 1;
             let title = format!("{cpu} {}/{}", entry.section, entry.function);
@@ -102,7 +93,7 @@ fn interval_domain_fails_exactly_where_bit_level_facts_are_needed() {
     let mut needing = 0;
     for entry in manifest.programs.iter().filter(|e| e.verdict == Expected::Safe) {
         for &cpu in &entry.cpus {
-            let object = load(cpu, &entry.object);
+            let object = common::load_object(cpu, &entry.object);
             let (report, _) = verify(&object, entry, DomainKind::Interval);
             let needs = entry.needs_bit_level.contains(&cpu);
             needing += usize::from(needs);

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bpfprove_benchmarks::corpus::Cpu;
+use bpfprove_benchmarks::corpus::{Cpu, Entry};
+use bpfprove_semantics::elf::{self, LoadedProgram, Object};
 
 /// Whether a tool runs (`TOOL --version` succeeds).
 fn have(tool: &str) -> bool {
@@ -104,4 +105,19 @@ impl Rng {
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next() as u8).collect()
     }
+}
+
+/// The corpus object `object` (a manifest `object` name) built for `cpu`, loaded.
+pub fn load_object(cpu: Cpu, object: &str) -> Object {
+    let path = corpus_dir().join(cpu.name()).join(format!("{object}.o"));
+    elf::load(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The program a manifest entry names, in its object.
+pub fn entry_program<'a>(object: &'a Object, entry: &Entry) -> &'a LoadedProgram {
+    object
+        .programs
+        .iter()
+        .find(|p| p.name == entry.function && p.section == entry.section)
+        .unwrap_or_else(|| panic!("{} not in {}", entry.function, entry.object))
 }
