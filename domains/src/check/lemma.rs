@@ -412,11 +412,7 @@ impl Law for Lemma {
             Lemma::Truncate(view, to) => {
                 let bits = to.bits(n);
                 per_view!(view, |C| {
-                    let a: C<W> = words.value(n);
-                    let x = words.point(n);
-                    let mut law = Evaluation::new(vec![x.clone()]);
-                    law.input(words, &a);
-                    law.assume(&a.contains_at(&x, n));
+                    let (mut law, a, x): (_, C<W>, _) = operand(words, n);
                     law.claim_in(words, &a.truncate(bits), &trunc(&x, bits), bits);
                     law
                 })
@@ -424,11 +420,7 @@ impl Law for Lemma {
             Lemma::ZeroExtend(view, from) => {
                 let bits = from.bits(n);
                 per_view!(view, |C| {
-                    let a: C<W> = words.value(bits);
-                    let x = words.point(bits);
-                    let mut law = Evaluation::new(vec![x.clone()]);
-                    law.input(words, &a);
-                    law.assume(&a.contains_at(&x, bits));
+                    let (mut law, a, x): (_, C<W>, _) = operand(words, bits);
                     law.claim_in(words, &a.zero_extend(bits), &x, n);
                     law
                 })
@@ -445,21 +437,13 @@ impl Law for Lemma {
                 law
             }),
             Lemma::SignExtend(view, size) => per_view!(view, |C| {
-                let a: C<W> = words.value(n);
-                let x = words.point(n);
-                let mut law = Evaluation::new(vec![x.clone()]);
-                law.input(words, &a);
-                law.assume(&a.contains_at(&x, n));
+                let (mut law, a, x): (_, C<W>, _) = operand(words, n);
                 let extended = alu::move_sign_extend(Width::W64, &x, size);
                 law.claim_in(words, &a.sign_extend(size.bits()), &extended, n);
                 law
             }),
             Lemma::SwapBytes(bits) => {
-                let t: Tnum<W> = words.value(n);
-                let x = words.point(n);
-                let mut law = Evaluation::new(vec![x.clone()]);
-                law.input(words, &t);
-                law.assume(&t.contains_at(&x, n));
+                let (mut law, t, x): (_, Tnum<W>, _) = operand(words, n);
                 law.claim_in(words, &t.swap_bytes(bits), &alu::byte_order(ByteOrder::Swap, bits, &x), n);
                 law
             }
@@ -508,6 +492,19 @@ impl Law for Lemma {
     }
 }
 
+/// A law over one abstract value at `bits`, assumed to hold its point `x`.
+fn operand<W: DomainWord, C: Component<W> + ValueDomain<W>>(
+    words: &mut Words<'_, W>,
+    bits: u32,
+) -> (Evaluation<W>, C, W) {
+    let a: C = words.value(bits);
+    let x = words.point(bits);
+    let mut law = Evaluation::new(vec![x.clone()]);
+    law.input(words, &a);
+    law.assume(&a.contains_at(&x, bits));
+    (law, a, x)
+}
+
 /// An operand of the product's joint interval helpers: its (unsigned, signed) views and a
 /// point in both.
 type BoundsOperand<W> = (UInterval<W>, SInterval<W>, W);
@@ -547,11 +544,7 @@ where
     A: Component<W> + ValueDomain<W>,
     B: Component<W> + ValueDomain<W>,
 {
-    let a: A = words.value(bits);
-    let x = words.point(bits);
-    let mut law = Evaluation::new(vec![x.clone()]);
-    law.input(words, &a);
-    law.assume(&a.contains_at(&x, bits));
+    let (mut law, a, x): (_, A, _) = operand(words, bits);
     law.claim_in(words, &convert(&a, bits), &x, bits);
     law
 }
