@@ -63,6 +63,14 @@ fn extract(value: &Value, skip: u32, len: u32, domain: DomainKind) -> Num {
     }
 }
 
+/// The part of `start..start + len` inside a frame, as offsets `from..end` (none if empty).
+/// Computed in 64 bits: a helper's length can be any `u32`.
+fn within_frame(start: i16, len: u32) -> Option<(i64, i64)> {
+    let from = i64::from(start).max(-FRAME_BYTES);
+    let end = (i64::from(start) + i64::from(len)).min(0);
+    (from < end).then_some((from, end))
+}
+
 impl Frame {
     /// An empty (uninitialised) frame.
     pub fn new() -> Frame {
@@ -125,22 +133,24 @@ impl Frame {
         self.slots.insert(start, Slot { size: len as u8, value });
     }
 
-    /// Marks `start..start + len` initialised with unknown bytes (a helper filled them).
+    /// Marks the frame's bytes in `start..start + len` initialised with unknown bytes (a
+    /// helper filled them). Bytes outside the frame are no part of it: a helper argument
+    /// that reaches them fails its own check.
     pub fn fill_unknown(&mut self, start: i16, len: u32, domain: DomainKind) {
-        let mut at = start;
-        let end = i32::from(start) + len as i32;
-        while i32::from(at) < end {
-            let chunk = (end - i32::from(at)).min(8) as u32;
-            self.write(at, chunk, any_bytes(domain, chunk), domain);
-            at += chunk as i16;
+        let Some((mut at, end)) = within_frame(start, len) else { return };
+        while at < end {
+            let chunk = (end - at).min(8) as u32;
+            self.write(at as i16, chunk, any_bytes(domain, chunk), domain);
+            at += i64::from(chunk);
         }
     }
 
     /// A store of unknown position somewhere in `start..start + len`: bytes already written
     /// may now hold anything; unwritten bytes may still be unwritten.
     pub fn smear(&mut self, start: i16, len: u32, domain: DomainKind) {
+        let Some((from, end)) = within_frame(start, len) else { return };
         // Any byte of an overlapping slot may have changed, so its whole value is unknown.
-        for (s, slot) in self.overlapping(start, len) {
+        for (s, slot) in self.overlapping(from as i16, (end - from) as u32) {
             self.slots.insert(s, Slot { size: slot.size, value: any_bytes(domain, u32::from(slot.size)) });
         }
     }
@@ -306,6 +316,22 @@ mod tests {
             bytes.write(-4 + i as i16, 1, constant(b), D);
         }
         assert_eq!(bytes.read(-4, 4, D), Some(constant(0x4433_2211)));
+    }
+
+    #[test]
+    fn helper_fills_longer_than_the_frame_stop_at_its_end() {
+        // A length such as 0x7fffffff once made the fill step past `i16::MAX` and loop forever.
+        for len in [0x7fff_ffff, u32::MAX, 600] {
+            let mut frame = Frame::new();
+            frame.fill_unknown(-16, len, D);
+            assert!(frame.is_initialised(-16, 16), "len {len:#x}");
+            assert_eq!(frame.slots().map(|(_, slot)| usize::from(slot.size)).sum::<usize>(), 16, "len {len:#x}");
+            let mut below = Frame::new();
+            below.fill_unknown(-520, len, D);
+            assert!(below.is_initialised(-512, 512), "len {len:#x}");
+            below.smear(-16, len, D);
+            assert!(below.is_initialised(-512, 512), "len {len:#x}");
+        }
     }
 
     #[test]

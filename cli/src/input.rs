@@ -1,6 +1,7 @@
 //! Reading programs and byte strings given on the command line.
 
-use std::fs;
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -48,14 +49,30 @@ pub(crate) struct ProgramSource {
     pub(crate) format: ProgramFormat,
 }
 
+/// The largest input read (256 MiB): far above any real object or program (the kernel
+/// takes at most a million instructions, 8 MiB), and small enough that an endless input
+/// such as `/dev/zero` ends with an error instead of exhausting memory.
+pub(crate) const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Reads all of `reader`, up to [`MAX_INPUT_BYTES`]; `origin` names it in the errors.
+pub(crate) fn read_capped(reader: impl Read, origin: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {origin}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        bail!("{origin}: larger than {} MiB, the most bpfprove reads", MAX_INPUT_BYTES >> 20);
+    }
+    Ok(bytes)
+}
+
 /// Reads a whole file, naming it in the error.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    read_capped(file, &path.display().to_string())
 }
 
 /// Reads a whole text file, naming it in the error.
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+    String::from_utf8(read_bytes(path)?).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
 }
 
 /// Parses assembly text in `syntax`; errors name the file and line.

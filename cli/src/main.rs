@@ -2,10 +2,13 @@
 //! logic lives in the library crates; each subcommand module only adapts one of them.
 //!
 //! Exit codes: 0 success, 1 the subject failed (a trap, a failing test), 2 bad input
-//! (unreadable file, malformed program, bad arguments).
+//! (unreadable file, malformed program, bad arguments) or output that cannot be written
+//! (a full disk). A reader that closes standard output early (`| head`) ends the verb
+//! quietly with exit code 0, as `head` asked for no more.
 
 mod commands;
 mod input;
+mod output;
 
 use std::process::ExitCode;
 
@@ -61,7 +64,10 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(refusal) => return report_parse_refusal(&refusal),
+    };
     let result = match cli.command {
         Command::Asm(args) => commands::asm::assemble(args),
         Command::Disasm(args) => commands::asm::disassemble(args),
@@ -74,11 +80,32 @@ fn main() -> ExitCode {
         Command::CheckProof(args) => commands::check_proof::check_proof(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
     };
+    let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(EXIT_FAILED),
+        Err(error) if error.downcast_ref::<output::StdoutError>().is_some_and(output::StdoutError::is_closed_pipe) => {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            output::note(format_args!("error: {error:#}"));
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Prints what clap has to say instead of running a verb (help, version, a bad argument)
+/// through [`output`], so that a full disk or a closed pipe is handled as for any verb.
+fn report_parse_refusal(refusal: &clap::Error) -> ExitCode {
+    if refusal.use_stderr() {
+        output::note(format_args!("{}", refusal.render().to_string().trim_end()));
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    match output::out!("{}", refusal.render()).and_then(|()| output::flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(closed) if closed.is_closed_pipe() => ExitCode::SUCCESS,
+        Err(error) => {
+            output::note(format_args!("error: {:#}", anyhow::Error::from(error)));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }

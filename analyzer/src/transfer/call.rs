@@ -193,11 +193,15 @@ impl Env<'_> {
         }
         for &(frame, start, surely, maybe) in &captured.filled {
             if let Some(f) = state.frame_mut(frame) {
+                // Lengths past the frame are refuted by the argument's check; only the frame's
+                // bytes change, so the lengths saturate instead of wrapping.
+                let (surely_len, maybe_len) = (saturate_u32(surely), saturate_u32(maybe - surely.min(maybe)));
                 if surely > 0 {
-                    f.fill_unknown(start as i16, surely as u32, self.domain);
+                    f.fill_unknown(start as i16, surely_len, self.domain);
                 }
-                if maybe > surely {
-                    f.smear((start + surely as i64) as i16, (maybe - surely) as u32, self.domain);
+                let smear_start = start.saturating_add(i64::try_from(surely).unwrap_or(i64::MAX));
+                if maybe > surely && (-crate::stack::FRAME_BYTES..0).contains(&smear_start) {
+                    f.smear(smear_start as i16, maybe_len, self.domain);
                 }
             }
         }
@@ -656,4 +660,9 @@ impl Env<'_> {
             }
         }
     }
+}
+
+/// `len` as a `u32`, saturating.
+fn saturate_u32(len: u64) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }

@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::Outcome;
 use crate::input::{self, ProgramFormat, Syntax};
+use crate::output::out;
 
 /// Arguments of `bpfprove asm`.
 #[derive(Args)]
@@ -51,7 +52,7 @@ pub(crate) fn assemble(args: AsmArgs) -> Result<Outcome> {
     let bytes = program.to_bytes();
     match args.output {
         Some(path) => fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{}", hex_slots(&bytes)),
+        None => out!("{}", hex_slots(&bytes))?,
     }
     Ok(Outcome::Success)
 }
@@ -60,7 +61,7 @@ pub(crate) fn disassemble(args: DisasmArgs) -> Result<Outcome> {
     if let Some(object) = input::load_object_if_elf(&args.file)? {
         let text = elf::listing(&object, args.section.as_deref())
             .with_context(|| format!("{}: --section", args.file.display()))?;
-        print!("{text}");
+        out!("{text}")?;
         return Ok(Outcome::Success);
     }
     if args.section.is_some() {
@@ -68,9 +69,9 @@ pub(crate) fn disassemble(args: DisasmArgs) -> Result<Outcome> {
     }
     let program = input::load_program(&args.file, args.format)?;
     if args.listing {
-        print!("{}", listing(&program, args.syntax));
+        out!("{}", listing(&program, args.syntax))?;
     } else {
-        print!("{}", print_program(&program, args.syntax));
+        out!("{}", print_program(&program, args.syntax))?;
     }
     Ok(Outcome::Success)
 }

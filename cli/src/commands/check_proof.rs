@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::Outcome;
 use crate::input;
+use crate::output::outln;
 
 /// Arguments of `bpfprove check-proof`.
 #[derive(Args)]
@@ -30,14 +31,18 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> Result<Outcome> {
     };
     match proof::check(&log, &bytes, &object) {
         Ok(summary) => {
-            println!(
+            outln!(
                 "proof log valid: {} programs, {} contexts, {} states, {} edges inductive, {} obligations re-derived",
-                summary.programs, summary.contexts, summary.states, summary.edges, summary.obligations
-            );
+                summary.programs,
+                summary.contexts,
+                summary.states,
+                summary.edges,
+                summary.obligations
+            )?;
             Ok(Outcome::Success)
         }
         Err(error) => {
-            println!("proof log rejected: {error}");
+            outln!("proof log rejected: {error}")?;
             Ok(Outcome::Failed)
         }
     }

@@ -1,6 +1,5 @@
 //! `bpfprove conformance DIR` and `bpfprove conformance-plugin`.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -11,6 +10,7 @@ use clap::Args;
 
 use crate::Outcome;
 use crate::input;
+use crate::output::outln;
 
 /// Arguments of `bpfprove conformance`.
 #[derive(Args)]
@@ -51,10 +51,10 @@ pub(crate) fn run_directory(args: ConformanceArgs) -> Result<Outcome> {
             passed += 1;
         } else {
             failed += 1;
-            println!("FAIL {}: {} ({})", path.display(), verdict.reason, verdict.stage);
+            outln!("FAIL {}: {} ({})", path.display(), verdict.reason, verdict.stage)?;
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed")?;
     Ok(if failed == 0 { Outcome::Success } else { Outcome::Failed })
 }
 
@@ -85,8 +85,8 @@ pub(crate) fn plugin(args: PluginArgs) -> Result<Outcome> {
             other => bail!("unknown plugin option `{other}`"),
         }
     }
-    let mut stdin = String::new();
-    std::io::stdin().read_to_string(&mut stdin).context("cannot read the program from stdin")?;
+    let stdin = input::read_capped(std::io::stdin().lock(), "the program on standard input")?;
+    let stdin = String::from_utf8(stdin).context("the program on standard input is not UTF-8 text")?;
     let bytecode = conformance::parse_hex(&stdin).context("program on stdin")?;
     let mut memory = conformance::parse_hex(&args.memory).context("memory argument")?;
     let options = RunOptions::new(callx_model, conformance::SUITE_INSTRUCTION_BUDGET);
@@ -100,11 +100,11 @@ pub(crate) fn plugin(args: PluginArgs) -> Result<Outcome> {
     };
     match result {
         Ok(r0) => {
-            println!("{r0:x}");
+            outln!("{r0:x}")?;
             Ok(Outcome::Success)
         }
         Err(error) => {
-            println!("{error}");
+            outln!("{error}")?;
             Ok(Outcome::Failed)
         }
     }

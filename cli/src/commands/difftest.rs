@@ -7,6 +7,7 @@ use bpfprove_jit_x86::difftest;
 use clap::Args;
 
 use crate::Outcome;
+use crate::output::{self, outln};
 
 /// Arguments of `bpfprove difftest`.
 #[derive(Args)]
@@ -25,14 +26,16 @@ const PROGRESS_EVERY: u64 = 10_000;
 pub(crate) fn difftest(args: DifftestArgs) -> Result<Outcome> {
     let mut progress = |done: u64, divergences: u64| {
         if done.is_multiple_of(PROGRESS_EVERY) && done < args.cases {
-            eprint!("\r{done}/{} cases, {divergences} divergences", args.cases);
-            let _ = std::io::stderr().flush();
+            // Progress is best effort: a closed stderr must not stop the run.
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r{done}/{} cases, {divergences} divergences", args.cases);
+            let _ = stderr.flush();
         }
     };
     let report = difftest::difftest_with_progress(args.cases, args.seed, &mut progress);
     if args.cases >= PROGRESS_EVERY {
-        eprintln!();
+        output::note(format_args!(""));
     }
-    println!("{report}");
+    outln!("{report}")?;
     Ok(if report.divergences == 0 { Outcome::Success } else { Outcome::Failed })
 }

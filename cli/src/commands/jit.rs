@@ -9,6 +9,7 @@ use clap::Args;
 use super::verify::{AnalysisArgs, ProgramTypeArg};
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
+use crate::output::{out, outln};
 
 /// Arguments of `bpfprove jit`.
 #[derive(Args)]
@@ -54,16 +55,13 @@ pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
         match Verifier::new(config.clone()).verified(&subject) {
             Ok(verified) => Validated::from(verified),
             Err(report) => {
-                println!(
+                outln!(
                     "{}: {} — not compiled (use --unverified to compile it anyway)",
                     subject.title(),
                     report.verdict
-                );
+                )?;
                 for obligation in report.failures().iter().take(5) {
-                    println!(
-                        "  pc {}: {} {}: {}",
-                        obligation.pc, obligation.kind, obligation.status, obligation.detail
-                    );
+                    outln!("  pc {}: {} {}: {}", obligation.pc, obligation.kind, obligation.status, obligation.detail)?;
                 }
                 return Ok(Outcome::Failed);
             }
@@ -74,14 +72,14 @@ pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
     let machine = JitMachine::new(token, run_config)
         .with_context(|| format!("{}: the JIT cannot compile it", args.source.file.display()))?;
     if args.disasm {
-        print!("{}", listing::listing(&machine));
+        out!("{}", listing::listing(&machine))?;
     }
     let verified = if args.unverified { "unverified" } else { "verified" };
-    println!(
+    outln!(
         "{}: {verified}; {} eBPF instructions, {} bytes of x86-64 code",
         subject.title(),
         subject.program.insns().len(),
         machine.code().len()
-    );
+    )?;
     Ok(Outcome::Success)
 }

@@ -14,6 +14,7 @@ use bpfprove_domains::check::symbolic::Verdict as LemmaVerdict;
 use clap::Args;
 
 use crate::Outcome;
+use crate::output::outln;
 
 /// Arguments of `bpfprove prove-domains`.
 #[derive(Args)]
@@ -107,13 +108,13 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         };
         if args.precision {
             let table = report::measure_precision(&config, &mut progress);
-            println!("precision at {width} bits (share of operand pairs with the best result):");
-            println!("{}\n", PrecisionTable(&table));
+            outln!("precision at {width} bits (share of operand pairs with the best result):")?;
+            outln!("{}\n", PrecisionTable(&table))?;
             table
         } else {
             report::prove_exhaustive(&config, &mut progress)
         }
     };
-    println!("{table}");
+    outln!("{table}")?;
     Ok(if table.unsound() == 0 { Outcome::Success } else { Outcome::Failed })
 }

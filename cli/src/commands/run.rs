@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
+use crate::output::outln;
 
 /// `callx` model names on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,11 +70,11 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     };
     match result {
         Ok(outcome) => {
-            println!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions);
+            outln!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions)?;
             Ok(Outcome::Success)
         }
         Err(trap) => {
-            println!("trap: {trap}");
+            outln!("trap: {trap}")?;
             Ok(Outcome::Failed)
         }
     }
@@ -92,23 +93,23 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     } else {
         (runner.run(&input).with_context(name)?, runner.maps().clone())
     };
-    println!("program {} (section {}, type {})", program.name, program.section, runner.program_type());
+    outln!("program {} (section {}, type {})", program.name, program.section, runner.program_type())?;
     for output in &run.outputs {
-        println!("{}", elf_run::describe_output(output, &maps));
+        outln!("{}", elf_run::describe_output(output, &maps))?;
     }
     match run.result {
         Ok(outcome) => {
-            println!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions);
+            outln!("r0 = {:#x} ({} instructions)", outcome.r0, outcome.instructions)?;
             Ok(Outcome::Success)
         }
         Err(trap) => {
-            println!("trap: {trap}");
+            outln!("trap: {trap}")?;
             let pc = elf_run::innermost(&trap).pc;
             if let Some(location) = runner.location(pc) {
-                println!("  at {location}");
+                outln!("  at {location}")?;
             }
             if let Some(line) = runner.trap_line(&trap) {
-                println!("  source {line}: {}", line.text.trim());
+                outln!("  source {line}: {}", line.text.trim())?;
             }
             Ok(Outcome::Failed)
         }

@@ -16,6 +16,7 @@ use clap::{Args, ValueEnum};
 use super::run::CallxModelArg;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
+use crate::output::{StdoutError, outln};
 
 /// Program types for programs without an ELF section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -174,9 +175,9 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             }
             _ => BTreeMap::new(),
         };
-        print_report(&subject, &report, &findings, args.show);
+        print_report(&subject, &report, &findings, args.show)?;
         if args.invariants {
-            print_invariants(&subject, &report);
+            print_invariants(&subject, &report)?;
         }
         reports.push((subject, report));
     }
@@ -191,8 +192,13 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
 
 /// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction,
 /// source line and counterexample finding.
-fn print_report(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Finding>, show: usize) {
-    println!("{}: {}", subject.title(), report.verdict);
+fn print_report(
+    subject: &Subject,
+    report: &Report,
+    findings: &BTreeMap<usize, Finding>,
+    show: usize,
+) -> Result<(), StdoutError> {
+    outln!("{}: {}", subject.title(), report.verdict)?;
     let mut failed: Vec<(usize, &Obligation)> =
         report.obligations.iter().enumerate().filter(|(_, o)| o.status != Status::Proven).collect();
     failed.sort_by_key(|(_, o)| (o.pc, o.kind));
@@ -200,36 +206,37 @@ fn print_report(subject: &Subject, report: &Report, findings: &BTreeMap<usize, F
     for (index, obligation) in failed.iter().take(limit) {
         let insn = subject.program.insn_at(obligation.pc).map(print_insn).unwrap_or_default();
         let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
-        println!(
+        outln!(
             "  pc {}: {} {}: {}  [{insn}]{line}",
-            obligation.pc, obligation.kind, obligation.status, obligation.detail
-        );
+            obligation.pc,
+            obligation.kind,
+            obligation.status,
+            obligation.detail
+        )?;
         if let Some(finding) = findings.get(index) {
-            println!("    {finding}");
+            outln!("    {finding}")?;
         }
     }
     if failed.len() > limit {
-        println!("  ... {} more", failed.len() - limit);
+        outln!("  ... {} more", failed.len() - limit)?;
     }
+    Ok(())
 }
 
 /// Every live context's invariants, instruction by instruction.
-fn print_invariants(subject: &Subject, report: &Report) {
-    let Some(analysis) = &report.analysis else { return };
+fn print_invariants(subject: &Subject, report: &Report) -> Result<(), StdoutError> {
+    let Some(analysis) = &report.analysis else { return Ok(()) };
     for id in analysis.live() {
         let context = &analysis.contexts[id];
         let function = subject.program.function(context.function);
-        println!(
-            "  context {id}: {} entered with {}",
-            function.name,
-            bpfprove_analyzer::display::state(&context.entry)
-        );
+        outln!("  context {id}: {} entered with {}", function.name, bpfprove_analyzer::display::state(&context.entry))?;
         for decoded in subject.program.insns().iter().filter(|d| function.entry <= d.pc && d.pc < function.end) {
             let invariant = context
                 .invariants
                 .get(&decoded.pc)
                 .map_or_else(|| "unreachable".to_owned(), bpfprove_analyzer::display::state);
-            println!("    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn));
+            outln!("    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn))?;
         }
     }
+    Ok(())
 }

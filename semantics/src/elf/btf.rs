@@ -168,6 +168,11 @@ impl Btf {
         let kind = (info >> 24) & 0x1f;
         let body = at + 12;
         let (ty, extra) = match kind {
+            // Linux takes ints of 1, 2, 4, 8 or 16 bytes only; any other size (a corrupt
+            // object) would become a map's key or value size.
+            KIND_INT if !matches!(size_or_type, 1 | 2 | 4 | 8 | 16) => {
+                return error(at + 8, format!("int type of {size_or_type} bytes (Linux takes 1, 2, 4, 8 or 16)"));
+            }
             KIND_INT => (Type::Sized { size: size_or_type }, 4),
             KIND_PTR => (Type::Ptr { target: size_or_type }, 0),
             KIND_ARRAY => (Type::Array { element: r.u32_at(body)?, count: r.u32_at(body + 8)? }, 12),
@@ -406,6 +411,16 @@ mod tests {
         let defs = btf.map_definitions().expect("valid maps");
         let m = &defs["m"];
         assert_eq!((m.map_type, m.key_size, m.max_entries, m.value_size), (Some(2), Some(4), Some(9), None));
+    }
+
+    #[test]
+    fn ints_of_sizes_linux_refuses_are_an_error() {
+        for size in [0, 3, 32, 0x9f06_799d, 0xffff_fff0] {
+            let parsed = Btf::parse(&blob(&[1, info(KIND_INT, 0), size, 32], b"\0int\0"));
+            let error = parsed.err().unwrap_or_else(|| panic!("an int of {size} bytes loads"));
+            assert!(error.reason.contains("int type of"), "{error:?}");
+        }
+        assert!(Btf::parse(&blob(&[1, info(KIND_INT, 0), 16, 128], b"\0int\0")).is_ok());
     }
 
     #[test]

@@ -22,6 +22,7 @@
 mod btf;
 mod link;
 mod listing;
+pub mod map_limits;
 mod read;
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@ use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, SectionTable, 
 use object::read::{SectionIndex, SymbolIndex};
 
 use super::btf::{self, Btf};
+use super::map_limits;
 use super::{
     CodeRelocation, CodeSection, ElfError, ElfErrorKind, FILE, LineRecord, MAP_TYPE_ARRAY, MapDef, MapId, MapOrigin,
     RelocationTarget, SourceLine, SymbolFunction,
@@ -441,6 +442,9 @@ fn read_map_definitions(
                     flags,
                 }
             };
+            if let Some(why) = map_limits::violation(&def) {
+                return Err(bad(format!("map `{}`: {why}", sym.name)));
+            }
             maps.push(def);
             by_place.insert((index.0, sym.value), MapId(maps.len() as u32 - 1));
         }

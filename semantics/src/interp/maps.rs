@@ -219,6 +219,8 @@ pub struct MapTable {
     maps: Vec<MapState>,
     /// Ring-buffer records reserved and not yet submitted or discarded.
     reserved: BTreeMap<RegionId, MapId>,
+    /// Bytes of the map values created so far (at most [`MAX_MAP_VALUE_BYTES`]).
+    value_bytes: u64,
 }
 
 impl MapTable {
@@ -226,6 +228,7 @@ impl MapTable {
     /// map index there (so `lddw` kinds `MapIdx`/`MapIdxValue` resolve).
     pub fn install(object: &Object, program: &LoadedProgram, memory: &mut Memory) -> Result<MapTable, MapSetupError> {
         let mut maps = Vec::with_capacity(object.maps.len());
+        let mut value_bytes = 0;
         for (index, def) in object.maps.iter().enumerate() {
             let id = MapId(index as u32);
             let kind = MapKind::of(def);
@@ -244,7 +247,7 @@ impl MapTable {
                     // the start when the array has one.
                     let mut elements = BTreeMap::new();
                     if def.max_entries > 0 {
-                        let region = new_value(memory, id, def.value_size).map_err(setup_error)?;
+                        let region = new_value(memory, &mut value_bytes, id, def.value_size).map_err(setup_error)?;
                         elements.insert(0, region);
                     }
                     let first = elements.get(&0).copied();
@@ -263,7 +266,7 @@ impl MapTable {
                 storage,
             });
         }
-        Ok(MapTable { maps, reserved: BTreeMap::new() })
+        Ok(MapTable { maps, reserved: BTreeMap::new(), value_bytes })
     }
 
     /// Number of maps.
@@ -337,7 +340,7 @@ impl MapTable {
                     return Err(MapInsertError::Full { map: name, max_entries });
                 }
                 None => {
-                    let region = new_value(memory, map, value_size)
+                    let region = new_value(memory, &mut self.value_bytes, map, value_size)
                         .map_err(|error| MapInsertError::Memory { map: name, error })?;
                     entries.insert(key.to_vec(), region);
                     region
@@ -444,7 +447,7 @@ impl MapTable {
                     (Some(region), _) => region,
                     (None, _) if entries.len() >= max_entries as usize => return Ok(errno::negative(errno::E2BIG)),
                     (None, _) => {
-                        let Ok(region) = new_value(memory, id, value_size as u32) else {
+                        let Ok(region) = new_value(memory, &mut self.value_bytes, id, value_size as u32) else {
                             return Ok(errno::negative(errno::ENOMEM));
                         };
                         let Storage::Entries(entries) = &mut self.maps[id.0 as usize].storage else {
@@ -504,7 +507,7 @@ impl MapTable {
         if flags != 0 || size > capacity {
             return Ok(0);
         }
-        let Ok(region) = new_value(memory, id, size as u32) else { return Ok(0) };
+        let Ok(region) = new_value(memory, &mut self.value_bytes, id, size as u32) else { return Ok(0) };
         self.reserved.insert(region, id);
         Ok(region_base(region))
     }
@@ -532,15 +535,27 @@ impl MapTable {
         if let Some(region) = elements.get(&index) {
             return Ok(*region);
         }
-        let region = new_value(memory, map, state.value_size)?;
+        let region = new_value(memory, &mut self.value_bytes, map, state.value_size)?;
         elements.insert(index, region);
         Ok(region)
     }
 }
 
-/// A zeroed value region of `size` bytes for map `map`.
-fn new_value(memory: &mut Memory, map: MapId, size: u32) -> Result<RegionId, MemoryError> {
-    memory.add_region(RegionKind::MapValue { map: map.0 }, vec![0; size as usize], Access::ReadWrite)
+/// Most bytes the values of one [`MapTable`] take in all. Values are created when first
+/// used, so a map's declared size costs nothing until a run touches it; this bounds what
+/// runs touching many large values (or one absurd definition built by hand) can allocate.
+pub const MAX_MAP_VALUE_BYTES: u64 = 256 << 20;
+
+/// A zeroed value region of `size` bytes for map `map`, counted in `allocated` (checked
+/// before anything is allocated).
+fn new_value(memory: &mut Memory, allocated: &mut u64, map: MapId, size: u32) -> Result<RegionId, MemoryError> {
+    let total = *allocated + u64::from(size);
+    if total > MAX_MAP_VALUE_BYTES {
+        return Err(MemoryError::MapValuesTooLarge { limit: MAX_MAP_VALUE_BYTES });
+    }
+    let region = memory.add_region(RegionKind::MapValue { map: map.0 }, vec![0; size as usize], Access::ReadWrite)?;
+    *allocated = total;
+    Ok(region)
 }
 
 /// The u32 array index at address `key`.
@@ -709,6 +724,27 @@ pub(crate) mod tests {
         assert!(matches!(sink, Err(MapInsertError::Unsupported { kind: MapKind::RingBuffer, .. })), "{sink:?}");
         assert_eq!(table.insert(&mut memory, MapId(3), &[], &[]), Err(MapInsertError::NoSuchMap(3)));
         assert_eq!(table.entries(&memory, MapId(1)).len(), 2, "elements 0 and 3");
+    }
+
+    #[test]
+    fn map_values_past_the_allocation_limit_are_errors_not_aborts() {
+        // One absurd value (a definition built by hand: the loader refuses such maps).
+        let program = Program::new(vec![Insn::Exit], ProgramParts::default()).expect("valid");
+        let object = object("xdp", vec![map("huge", MAP_TYPE_ARRAY, 4, 0xffff_fff0, 1)], program);
+        let error = MapTable::install(&object, &object.programs[0], &mut Memory::new()).expect_err("4 GiB value");
+        assert_eq!(error.map, "huge");
+        // Many values that fit one by one, but not together (lookups create them zeroed,
+        // so no page is touched).
+        let value_size = 1 << 22;
+        let (mut memory, mut table, scratch) = setup(vec![map("big", MAP_TYPE_ARRAY, 4, value_size, 1 << 10)]);
+        let limit = MAX_MAP_VALUE_BYTES / u64::from(value_size);
+        for index in 1..limit {
+            memory.store(scratch, Size::W, index).expect("scratch");
+            assert_ne!(table.lookup(&mut memory, handle(0), scratch), Ok(0), "index {index} within the limit");
+        }
+        memory.store(scratch, Size::W, limit).expect("scratch");
+        let refused = table.lookup(&mut memory, handle(0), scratch);
+        assert!(refused.is_err(), "{refused:?}");
     }
 
     #[test]

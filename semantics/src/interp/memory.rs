@@ -202,6 +202,12 @@ pub enum MemoryError {
     /// More than [`MAX_REGIONS`] regions.
     #[error("more than {MAX_REGIONS} regions")]
     TooManyRegions,
+    /// Map values taking more than `limit` bytes in all (see `MapTable`).
+    #[error("map values would take more than {limit} bytes")]
+    MapValuesTooLarge {
+        /// The limit.
+        limit: u64,
+    },
 }
 
 /// One region: its bytes and what it allows.
