@@ -29,6 +29,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Write};
+use std::time::Instant;
 
 use bpfprove_semantics::elf::{LoadedProgram, MapId, Object};
 use bpfprove_semantics::interp::context::{ContextKind, FieldSelector, ProgramType, RunInput};
@@ -60,12 +61,14 @@ pub struct SearchConfig {
     /// Most runs spent shrinking one confirmed input (dropping map entries and fields,
     /// cutting and zeroing bytes while the trap stays).
     pub shrink_runs: u32,
+    /// When to stop looking (obligations not confirmed by then stay unconfirmed).
+    pub deadline: Option<Instant>,
 }
 
 impl SearchConfig {
     /// 2000 runs per obligation, a fixed seed, 100,000 instructions per run, packets of up
     /// to 1600 bytes (past an Ethernet MTU), address-model `callx`, and up to 500 runs to
-    /// shrink each counterexample.
+    /// shrink each counterexample, and no deadline.
     pub fn standard() -> SearchConfig {
         SearchConfig {
             runs_per_obligation: 2000,
@@ -74,6 +77,7 @@ impl SearchConfig {
             max_packet_len: 1600,
             callx_model: CallxModel::Address,
             shrink_runs: 500,
+            deadline: None,
         }
     }
 }
@@ -278,11 +282,21 @@ pub fn search(
             let hint = Hint::for_obligation(subject, report, &obligations[target]);
             let mut rng = Rng::new(config.seed ^ (target as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             for _ in 0..config.runs_per_obligation {
+                if past(config.deadline) {
+                    break;
+                }
                 let input = generator.generate(&mut rng, &hint);
                 let Err(trap) = input.replay(&mut runner)?.result else { continue };
                 for &i in &targets {
                     if found[i].is_none() && confirms(&obligations[i], &trap) {
-                        let shrunk = generator.shrink(&mut runner, &obligations[i], &input, &trap, config.shrink_runs);
+                        let shrunk = generator.shrink(
+                            &mut runner,
+                            &obligations[i],
+                            &input,
+                            &trap,
+                            config.shrink_runs,
+                            config.deadline,
+                        );
                         found[i] = Some(shrunk);
                     }
                 }
@@ -302,6 +316,11 @@ pub fn search(
             (i, finding)
         })
         .collect())
+}
+
+/// Whether `deadline` has passed.
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() > deadline)
 }
 
 /// A seeded xorshift64* generator.
@@ -625,11 +644,12 @@ impl InputGenerator {
         input: &Counterexample,
         trap: &Trap,
         budget: u32,
+        deadline: Option<Instant>,
     ) -> (Counterexample, Trap) {
         let mut best = (input.clone(), trap.clone());
         let mut left = budget;
         let mut attempt = |best: &mut (Counterexample, Trap), candidate: Counterexample| {
-            if left == 0 || candidate == best.0 {
+            if left == 0 || candidate == best.0 || past(deadline) {
                 return false;
             }
             left -= 1;
@@ -992,8 +1012,11 @@ mod tests {
         assert_eq!(first, second);
         let [(_, Finding::Confirmed { input, trap })] = first.as_slice() else { panic!("{first:?}") };
         assert_eq!((trap.pc, input.bytes.len(), &input.bytes[4..8]), (7, 8, &0x1234_5678u32.to_le_bytes()[..]));
-        let (_, none) = findings(&object, &SearchConfig { runs_per_obligation: 0, ..config });
+        let (_, none) = findings(&object, &SearchConfig { runs_per_obligation: 0, ..config.clone() });
         assert_eq!(none, [(first[0].0, Finding::Unconfirmed)]);
+        let passed = Instant::now().checked_sub(std::time::Duration::from_millis(1));
+        let (_, late) = findings(&object, &SearchConfig { deadline: passed, ..config });
+        assert_eq!(late, [(first[0].0, Finding::Unconfirmed)], "a deadline that has passed stops the search");
     }
 
     #[test]

@@ -235,13 +235,8 @@ impl<'a> Engine<'a> {
         if self.stats.visits > self.config.max_visits {
             return Err(Stop::Budget(format!("more than {} instruction visits", self.config.max_visits)));
         }
-        if self.stats.visits.is_multiple_of(1024)
-            && let Some(deadline) = self.config.deadline
-            && Instant::now() > deadline
-        {
-            return Err(Stop::Budget("time limit".to_owned()));
-        }
-        Ok(())
+        // Every visit: one visit can be slow (large states), and the clock is cheap beside it.
+        check_deadline(self.config.deadline)
     }
 
     /// The context of `function` entered with `entry`.
@@ -267,8 +262,9 @@ impl<'a> Engine<'a> {
     fn fixpoint(&mut self, function: FunctionId, entry: &State) -> Result<ContextResult, Stop> {
         loop {
             let indirect = self.indirect.get(&function).cloned().unwrap_or_default();
+            check_deadline(self.config.deadline)?;
             let cfg = FunctionCfg::build(self.env.subject.program, function, &indirect);
-            let wto = Wto::of(&cfg);
+            let wto = Wto::within(&cfg, self.config.deadline)?;
             let mut flow = Flow::new(cfg.entry, entry.clone(), false);
             self.ascend(&cfg, &wto.elements, &mut flow, 0)?;
             for _ in 0..self.config.narrowing_passes {
@@ -585,6 +581,7 @@ impl<'a> Engine<'a> {
     /// Applies the transfer function at `pc` to `state` only to record its checks, targets,
     /// stores and calls.
     fn record_visit(&mut self, cfg: &FunctionCfg, pc: usize, state: &State, record: &mut Record) -> Result<(), Stop> {
+        check_deadline(self.config.deadline)?;
         let insn = *self.env.subject.program.insn_at(pc).expect("CFG nodes are instructions");
         let env = self.env;
         if let Some(top) = self.active.last_mut() {
@@ -605,6 +602,14 @@ impl<'a> Engine<'a> {
             record.checks.push((from, check));
         }
         Ok(())
+    }
+}
+
+/// A budget stop once `deadline` has passed.
+pub(crate) fn check_deadline(deadline: Option<Instant>) -> Result<(), Stop> {
+    match deadline {
+        Some(deadline) if Instant::now() > deadline => Err(Stop::Budget("time limit".to_owned())),
+        _ => Ok(()),
     }
 }
 

@@ -193,7 +193,9 @@ impl Verifier {
             loop_unroll: self.config.loop_unroll,
             max_visits: self.config.max_visits,
             max_contexts: self.config.max_contexts,
-            deadline: self.config.time_limit.map(|limit| Instant::now() + limit),
+            // A limit too far to add to the clock (`--time-limit 18446744073709551615`) is
+            // no limit.
+            deadline: self.config.time_limit.and_then(|limit| Instant::now().checked_add(limit)),
         }
     }
 

@@ -9,11 +9,14 @@
 //! happens. Built iteratively: nesting depth comes from the input and is not bounded.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Instant;
 
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::DiGraph;
 
 use crate::cfg::FunctionCfg;
+use crate::engine::check_deadline;
+use crate::transfer::Stop;
 
 /// An element of a weak topological order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,14 +83,17 @@ struct Level {
 }
 
 impl Wto {
-    /// The order of `cfg`'s instructions.
-    pub fn of(cfg: &FunctionCfg) -> Wto {
+    /// The order of `cfg`'s instructions, or a budget stop once `deadline` has passed: each
+    /// nesting level decomposes what is left of its loop again, so deeply nested loops take
+    /// time quadratic in their depth.
+    pub fn within(cfg: &FunctionCfg, deadline: Option<Instant>) -> Result<Wto, Stop> {
         let edges: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.successors(pc))).collect();
         let preds: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.predecessors(pc))).collect();
         let all: Vec<usize> = cfg.pcs().collect();
         let mut levels =
             vec![Level { pending: ordered_components(&all, &edges, None).into(), out: Vec::new(), cycle: None }];
         loop {
+            check_deadline(deadline)?;
             let level = levels.last_mut().expect("the top level stays until the end");
             match level.pending.pop_front() {
                 Some(nodes) if nodes.len() == 1 && !edges[&nodes[0]].contains(&nodes[0]) => {
@@ -112,7 +118,7 @@ impl Wto {
                         (Some((head, reducible)), Some(parent)) => {
                             parent.out.push(Component::Cycle { head, body: done.out, reducible });
                         }
-                        _ => return Wto { elements: done.out },
+                        _ => return Ok(Wto { elements: done.out }),
                     }
                 }
             }
@@ -199,7 +205,7 @@ mod tests {
     fn wto_of(text: &str) -> Wto {
         let program = asm::llvm::parse(text).expect("assembles");
         let cfg = FunctionCfg::build(&program, FunctionId(0), &BTreeMap::new());
-        Wto::of(&cfg)
+        Wto::within(&cfg, None).expect("no deadline")
     }
 
     #[test]
@@ -221,6 +227,14 @@ mod tests {
         assert!(matches!(&body[0], Component::Cycle { head: 2, .. }));
         assert_eq!(wto.cycles().len(), 2);
         assert_eq!(wto.elements[1].pcs(), vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_deadline_that_has_passed_stops_the_construction() {
+        let program = asm::llvm::parse("l:\nr1 += 1\nif r1 < 4 goto l\nr0 = 0\nexit\n").expect("assembles");
+        let cfg = FunctionCfg::build(&program, FunctionId(0), &BTreeMap::new());
+        let passed = Instant::now().checked_sub(std::time::Duration::from_millis(1));
+        assert!(matches!(Wto::within(&cfg, passed), Err(Stop::Budget(why)) if why == "time limit"));
     }
 
     #[test]

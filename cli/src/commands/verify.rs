@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
@@ -160,6 +160,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     let mut all_pass = true;
     let mut reports = Vec::new();
     for (subject, loaded) in subjects {
+        let started = Instant::now();
         let report = verifier.verify(&subject);
         all_pass &= report.verdict == Verdict::Pass;
         let findings = match (&object, loaded) {
@@ -167,6 +168,8 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
                 let search = SearchConfig {
                     runs_per_obligation: args.counterexample_runs,
                     callx_model: config.callx_model,
+                    // The search shares the program's time limit with the analysis.
+                    deadline: config.time_limit.and_then(|limit| started.checked_add(limit)),
                     ..SearchConfig::standard()
                 };
                 let found = counterexample::search(object, loaded, &subject, &report, &search)
