@@ -26,10 +26,10 @@ const ARRAY_TYPES: [u32; 2] = [2, 6]; // array, percpu_array
 pub fn violation(def: &MapDef) -> Option<String> {
     let (key, value) = (u64::from(def.key_size), u64::from(def.value_size));
     if value > KMALLOC_MAX_SIZE {
-        return Some(format!("value_size {value:#x} is larger than the kernel's {KMALLOC_MAX_SIZE:#x}"));
+        return Some(format!("value_size {value:#x} is larger than the kernel's limit of {KMALLOC_MAX_SIZE:#x} bytes"));
     }
     if key > KMALLOC_MAX_SIZE {
-        return Some(format!("key_size {key:#x} is larger than the kernel's {KMALLOC_MAX_SIZE:#x}"));
+        return Some(format!("key_size {key:#x} is larger than the kernel's limit of {KMALLOC_MAX_SIZE:#x} bytes"));
     }
     if HASH_TYPES.contains(&def.map_type) {
         if key > MAX_BPF_STACK {
@@ -37,14 +37,16 @@ pub fn violation(def: &MapDef) -> Option<String> {
         }
         let most_value = KMALLOC_MAX_SIZE - MAX_BPF_STACK - HTAB_ELEM_BYTES;
         if value >= most_value {
-            return Some(format!("value_size {value:#x} of a hash map is not below the kernel's {most_value:#x}"));
+            return Some(format!(
+                "value_size {value:#x} of a hash map is not below the kernel's limit of {most_value:#x} bytes"
+            ));
         }
     }
     if ARRAY_TYPES.contains(&def.map_type) {
         let total = u64::from(def.max_entries) * value.next_multiple_of(8);
         if total >= MAX_ARRAY_BYTES {
             return Some(format!(
-                "{} elements of {value} bytes take {total:#x} bytes, not below the kernel's {MAX_ARRAY_BYTES:#x}",
+                "{} elements of {value} bytes take {total:#x} bytes, not below the kernel's limit of {MAX_ARRAY_BYTES:#x}",
                 def.max_entries
             ));
         }
