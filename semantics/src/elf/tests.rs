@@ -371,3 +371,26 @@ fn undefined_symbols_used_other_than_by_calls_are_missing_symbols() {
     let e = load_patched(&bytes, |b| b[entry + 4] &= 0x0f); // STB_LOCAL
     assert!(matches!(&e.kind, ElfErrorKind::MissingSymbol(_)) && e.section == "xdp", "{e}");
 }
+
+#[test]
+fn maps_larger_than_the_kernel_allows_are_rejected_naming_them() {
+    let use_map = |map: &str| {
+        format!(
+            "SEC(\"tc\") int prog(void *skb) {{ u32 k = 0; char *v = bpf_map_lookup_elem(&{map}, &k); return v ? v[1] : 0; }}"
+        )
+    };
+    let btf = "struct { __uint(type, 1); __uint(key_size, 4); __uint(value_size, 0x9f06799d); __uint(max_entries, 4); } \
+               flows SEC(\".maps\");";
+    let legacy = "struct bpf_map_def SEC(\"maps\") slots = { 2, 4, 0xfffffff0, 1, 0 };";
+    let wide_key = "struct { __uint(type, 1); __uint(key_size, 4096); __uint(value_size, 8); __uint(max_entries, 4); } \
+                    keys SEC(\".maps\");";
+    for (definition, map, section) in [(btf, "flows", ".maps"), (legacy, "slots", "maps"), (wide_key, "keys", ".maps")]
+    {
+        let Some(bytes) = compile(&format!("{definition}\n{}", use_map(map))) else { return };
+        let e = load(&bytes).expect_err("the kernel refuses such a map");
+        assert!(
+            matches!(&e.kind, ElfErrorKind::BadMap(s) if s.contains(&format!("map `{map}`"))) && e.section == section,
+            "{e}"
+        );
+    }
+}
