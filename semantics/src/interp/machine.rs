@@ -8,11 +8,13 @@
 //! it computes. Registers live in a 16-entry array indexed by a masked 4-bit number, which
 //! keeps bounds checks out of the loop without `unsafe`.
 
+use std::time::Instant;
+
 use super::context;
 use super::helpers::{CLOBBERED, CodeRunner, HelperError, HelperResult, Helpers};
 use super::memory::{MAX_FRAMES, Memory, region_base};
 use super::trap::{Trap, TrapKind};
-use super::{CallxModel, Outcome, RunConfig};
+use super::{CallxModel, DEADLINE_STRIDE, Outcome, RunConfig};
 use crate::alu;
 use crate::isa::{
     AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, RegSet, Size, Width,
@@ -215,8 +217,12 @@ impl Machine {
         let mut remaining = allowed;
         let mut pc: usize = entry_pc;
         let trap = |pc: usize, kind: TrapKind| Err(Trap { pc, kind });
+        let deadline = self.config.deadline;
         loop {
-            if remaining == 0 {
+            if remaining == 0
+                || (remaining.is_multiple_of(DEADLINE_STRIDE)
+                    && deadline.is_some_and(|deadline| Instant::now() > deadline))
+            {
                 return trap(pc, TrapKind::BudgetExhausted { budget });
             }
             remaining -= 1;

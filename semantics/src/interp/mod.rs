@@ -125,12 +125,24 @@ pub struct RunConfig {
     pub callx_model: CallxModel,
     /// Most instructions a run may execute; the next one traps.
     pub instruction_budget: u64,
+    /// When a run still going traps as if its budget had run out (checked every
+    /// [`DEADLINE_STRIDE`] instructions): a helper may copy megabytes per instruction, so
+    /// the budget alone does not bound a run's time.
+    pub deadline: Option<std::time::Instant>,
 }
 
+/// Instructions between two looks at the clock when a run has a deadline.
+pub const DEADLINE_STRIDE: u64 = 1024;
+
 impl RunConfig {
-    /// A configuration with the given `callx` model and instruction budget.
+    /// A configuration with the given `callx` model and instruction budget, and no deadline.
     pub fn new(callx_model: CallxModel, instruction_budget: u64) -> RunConfig {
-        RunConfig { callx_model, instruction_budget }
+        RunConfig { callx_model, instruction_budget, deadline: None }
+    }
+
+    /// The same configuration with `deadline`.
+    pub fn with_deadline(self, deadline: Option<std::time::Instant>) -> RunConfig {
+        RunConfig { deadline, ..self }
     }
 }
 

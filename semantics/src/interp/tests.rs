@@ -921,3 +921,16 @@ fn calls_leave_argument_registers_undefined() {
     let caller_reads_r2 = vec![call_local(2), mov_reg(Reg::R0, Reg::R2), Insn::Exit, mov(Reg::R0, 0), Insn::Exit];
     assert_eq!(uninitialised(run(caller_reads_r2)), (1, Reg::R2));
 }
+
+#[test]
+fn a_run_past_its_deadline_stops_as_if_its_budget_ran_out() {
+    // r0 counts to 100,000: 200,001 instructions, well within the budget.
+    let counting = vec![mov(Reg::R0, 0), add(Reg::R0, 1), jump(Cond::Lt, Reg::R0, 100_000, -2), Insn::Exit];
+    let config = RunConfig::new(CallxModel::Address, 1 << 40);
+    let unlimited = run_on_memory(&program(counting.clone()), &mut [], &config, &mut DefaultHelpers);
+    assert_eq!(unlimited.map(|outcome| outcome.r0), Ok(100_000));
+    let passed = std::time::Instant::now().checked_sub(std::time::Duration::from_millis(1));
+    let late = config.with_deadline(passed);
+    let trap = trap_of(run_on_memory(&program(counting), &mut [], &late, &mut DefaultHelpers));
+    assert!(matches!(trap.kind, TrapKind::BudgetExhausted { .. }), "{trap:?}");
+}
