@@ -1,6 +1,6 @@
 //! The time limit holds on inputs built to exhaust it, and every budget that runs out gives
 //! `UNKNOWN (budget: ...)`, never a hang or a panic. Wall-clock times are not asserted here
-//! (the machine may be loaded); the figures measured by hand are in the README.
+//! (the machine may be loaded): they are measured by hand with `bpfprove verify`.
 
 use std::time::Duration;
 
