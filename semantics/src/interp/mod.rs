@@ -77,6 +77,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod availability;
 pub mod context;
 pub mod elf_run;
 pub mod helpers;
