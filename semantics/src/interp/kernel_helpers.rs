@@ -691,6 +691,26 @@ mod tests {
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
     }
 
+    fn run_kprobe(text: &str) -> Result<crate::interp::Outcome, Trap> {
+        let program = asm::llvm::parse(text).expect("valid program");
+        let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, 1000));
+        let mut memory = machine.new_memory()?;
+        let (mut helpers, _, _) = setup_for(ProgramType::Kprobe);
+        machine.run(&mut memory, &[], &mut helpers)
+    }
+
+    #[test]
+    fn helpers_initialise_the_stack_they_fill_and_fault_on_what_they_read_uninitialised() {
+        // get_current_comm fills 16 bytes of stack; reading them back is fine.
+        let comm = "r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 16)\nexit\n";
+        assert_eq!(run_kprobe(comm).map(|o| o.r0), Ok(u64::from_le_bytes(*b"bpfprove")));
+        // trace_printk reads its format from uninitialised stack: the helper faults.
+        let printk = "r1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 0\nexit\n";
+        let trap = run_kprobe(printk).expect_err("uninitialised format");
+        let TrapKind::HelperFailed { id: 6, error: HelperError::Memory(fault) } = trap.kind else { panic!("{trap}") };
+        assert_eq!((fault.offset, fault.reason), (504, crate::interp::memory::FaultReason::Uninitialised));
+    }
+
     /// `bpf_loop(5, callback, &acc, 0)` where the callback adds its index to `acc` and
     /// stops after index `stop`; returns `acc << 8 | loop's result`.
     fn loop_program(stop: i32) -> Program {
