@@ -80,8 +80,8 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
         for program in &object.programs {
             // The JIT does not track stack writes (a documented difference): compare both
             // engines reading uninitialised stack as the frame's bytes.
-            let config = RunConfig::new(CallxModel::Address, 1_000_000)
-                .with_uninitialised_stack(UninitialisedStack::Arbitrary);
+            let config =
+                RunConfig::new(CallxModel::Address, 1_000_000).with_uninitialised_stack(UninitialisedStack::Arbitrary);
             let mut interpreter = ObjectRunner::new(&object, program, config.clone())
                 .unwrap_or_else(|e| panic!("{cpu} {stem} {}: the interpreter cannot run it: {e}", program.name));
             // Programs the analyzer proves safe compile through its token; the unsafe twins
