@@ -169,15 +169,19 @@ impl JitMachine {
     /// exactly as the interpreter's `Machine::run` does: same memory layout and faults,
     /// same helper calls and callbacks, same budget, same result.
     ///
-    /// One difference remains: the interpreter traps when an instruction reads a register
+    /// Two differences remain: the interpreter traps when an instruction reads a register
     /// that holds no defined value; the JIT reads the value the interpreter's register file
-    /// would hold (0 at entry, the clobber value after a call). Verified programs never do.
+    /// would hold (0 at entry, the clobber value after a call). And the JIT does not track
+    /// stack writes, so it always runs as in `UninitialisedStack::Arbitrary` mode: a read
+    /// of uninitialised stack yields the bytes the frame holds. Verified programs do neither.
     /// The JIT also assumes helpers leave the access rights of active stack frames alone.
     pub fn run(&self, memory: &mut Memory, args: &[u64], helpers: &mut dyn Helpers) -> Result<Outcome, Trap> {
         if args.len() > 5 {
             return Err(Trap { pc: 0, kind: TrapKind::TooManyArguments { count: args.len() } });
         }
         memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
+        // Generated code stores to the stack without bookkeeping, so helpers must not check it.
+        memory.track_stack_writes(false);
         for frame in 0..MAX_FRAMES {
             let access = if frame == 0 { Access::ReadWrite } else { Access::None };
             memory.set_access(Memory::stack_frame(frame), access);

@@ -5,7 +5,7 @@
 
 use bpfprove_semantics::elf::{LoadedProgram, Object};
 use bpfprove_semantics::interp::context::{self, InstalledContext, ProgramType};
-use bpfprove_semantics::interp::elf_run::{ObjectRunError, ProgramRun};
+use bpfprove_semantics::interp::elf_run::{self, ObjectRunError, ProgramRun};
 use bpfprove_semantics::interp::maps::MapTable;
 use bpfprove_semantics::interp::memory::region_base;
 use bpfprove_semantics::interp::{KernelHelpers, Memory, RunConfig};
@@ -100,6 +100,7 @@ impl JitObjectRunner {
         self.last_context = Some(installed);
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
+        let result = elf_run::check_return(self.machine.program(), self.program_type, result);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
     }
 

@@ -53,7 +53,8 @@ fn memory_in_and_out_of_bounds() {
     check("*(u32 *)(r1 + 0) = 0x11223344\nr0 = 0\nexit", &[0; 4], 100).expect("in bounds");
     check("*(u64 *)(r10 - 520) = 1\nr0 = 0\nexit", &[], 100).expect_err("below the stack frame");
     check("r2 = 0\nr0 = *(u8 *)(r2 + 0)\nexit", &[], 100).expect_err("null");
-    check("r0 = 1\nlock *(u64 *)(r10 - 8) += r0\nr0 = *(u64 *)(r10 - 8)\nexit", &[], 100).expect("atomic");
+    let atomic = "r0 = 1\n*(u64 *)(r10 - 8) = r0\nlock *(u64 *)(r10 - 8) += r0\nr0 = *(u64 *)(r10 - 8)\nexit";
+    assert_eq!(r0(check(atomic, &[], 100)), 2);
 }
 
 #[test]

@@ -23,7 +23,8 @@ pub enum ContextSpec {
     },
 }
 
-/// A program type's rules.
+/// A program type's rules. The return range is the semantics' own
+/// ([`ProgramType::return_range`]), which the interpreter also checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProgramSpec {
     /// The type.
@@ -34,12 +35,6 @@ pub struct ProgramSpec {
     pub return_range: Option<(i64, i64)>,
 }
 
-/// The return ranges, one program type per line (types not listed return any number).
-const RETURN_RANGES: &[(ProgramType, i64, i64)] = &[
-    // XDP_ABORTED ..= XDP_REDIRECT.
-    (ProgramType::Xdp, 0, 4),
-];
-
 impl ProgramSpec {
     /// The rules of `program_type`.
     pub fn of(program_type: ProgramType) -> ProgramSpec {
@@ -49,7 +44,7 @@ impl ProgramSpec {
             ContextKind::Raw { size: None } => ContextSpec::Raw { size: TRACEPOINT_CONTEXT_BYTES },
         };
         debug_assert!(PT_REGS_BYTES <= u32::MAX as usize);
-        let return_range = RETURN_RANGES.iter().find(|(t, _, _)| *t == program_type).map(|&(_, lo, hi)| (lo, hi));
+        let return_range = program_type.return_range();
         ProgramSpec { program_type, context, return_range }
     }
 

@@ -263,3 +263,40 @@ mod tests {
         assert!(Prototypes::parse(unknown, "kfunc = []").is_err());
     }
 }
+
+#[cfg(test)]
+mod environment_agreement {
+    use bpfprove_semantics::interp::availability::{HELPER_TABLES, KFUNC_TABLES};
+    use bpfprove_semantics::interp::kernel_helpers::{helper_name, kfunc_implemented};
+
+    use super::Prototypes;
+
+    /// Every helper and kfunc the analyzer accepts is one the interpreter runs and one
+    /// the availability tables place, under the same name; and every helper the tables
+    /// place has a prototype.
+    #[test]
+    fn every_accepted_helper_and_kfunc_has_an_interpreter_model_and_an_availability() {
+        let tables = Prototypes::builtin();
+        for proto in tables.helpers() {
+            let id = proto.id.expect("helpers have ids");
+            assert_eq!(
+                helper_name(id),
+                Some(proto.name.as_str()),
+                "helper {id} ({}) has no interpreter model",
+                proto.name
+            );
+            let placed = HELPER_TABLES.iter().find(|h| h.0 == id);
+            assert_eq!(placed.map(|h| h.1), Some(proto.name.as_str()), "helper {id} has no availability");
+        }
+        for &(id, name, _) in HELPER_TABLES {
+            assert!(tables.helper(id).is_some(), "helper {id} ({name}) is available but has no prototype");
+        }
+        for name in tables.kfuncs.keys() {
+            assert!(kfunc_implemented(name), "kfunc {name} has no interpreter model");
+            assert!(KFUNC_TABLES.iter().any(|k| k.0 == name), "kfunc {name} has no availability");
+        }
+        for &(name, _) in KFUNC_TABLES {
+            assert!(tables.kfunc(name).is_some(), "kfunc {name} is available but has no prototype");
+        }
+    }
+}

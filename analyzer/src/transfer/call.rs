@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use bpfprove_domains::DomainKind;
+use bpfprove_semantics::interp::availability::{Availability, helper_availability, kfunc_availability};
 use bpfprove_semantics::interp::{CallxModel, MAX_FRAMES};
 use bpfprove_semantics::isa::{CallTarget, Reg};
 use bpfprove_semantics::program::{FunctionId, code_address};
@@ -130,7 +131,13 @@ impl Env<'_> {
             }
             CallTarget::Kfunc { btf_id, .. } => {
                 let name = self.subject.kfuncs.get(&btf_id);
+                let program_type = self.subject.spec.program_type;
                 match name.and_then(|n| self.prototypes.kfunc(n)) {
+                    Some(proto) if kfunc_availability(&proto.name, program_type) != Availability::Available => {
+                        let why = format!("kfunc {} is not available to {program_type} programs", proto.name);
+                        post.check(ObligationKind::Call, Status::Refuted, why);
+                        Ok(Some(self.clobbered(state, Value::top(self.domain))))
+                    }
                     Some(proto) => {
                         post.check(ObligationKind::Call, Status::Proven, format!("kfunc {}", proto.name));
                         self.apply_prototype(calls, post, state, pc, proto)
@@ -153,10 +160,16 @@ impl Env<'_> {
         pc: usize,
         id: i32,
     ) -> Result<Reach, Stop> {
+        let program_type = self.subject.spec.program_type;
         match self.prototypes.helper(id) {
-            Some(proto) => {
+            Some(proto) if helper_availability(id, program_type) == Availability::Available => {
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
                 self.apply_prototype(calls, post, state, pc, proto)
+            }
+            Some(proto) => {
+                let why = format!("helper {id} ({}) is not available to {program_type} programs", proto.name);
+                post.check(ObligationKind::Call, Status::Refuted, why);
+                Ok(Some(self.clobbered(state, Value::top(self.domain))))
             }
             None => {
                 post.check(ObligationKind::Call, Status::Refuted, format!("unknown helper {id}"));

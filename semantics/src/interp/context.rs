@@ -65,7 +65,21 @@ const SECTION_PREFIXES: &[(&str, ProgramType)] = &[
     ("xdp.frags", ProgramType::Xdp),
 ];
 
+/// The values programs of a type may return, signed, one type per line (types not listed
+/// return any number). The kernel's `check_return_code`.
+const RETURN_RANGES: &[(ProgramType, i64, i64)] = &[
+    // XDP_ABORTED ..= XDP_REDIRECT.
+    (ProgramType::Xdp, 0, 4),
+];
+
 impl ProgramType {
+    /// The signed range `r0` must lie in when a program of this type returns, if the type
+    /// restricts it. The analyzer proves it; the interpreter reports a run that breaks it
+    /// ([`super::TrapKind::ReturnOutOfRange`]).
+    pub fn return_range(self) -> Option<(i64, i64)> {
+        RETURN_RANGES.iter().find(|(t, _, _)| *t == self).map(|&(_, lo, hi)| (lo, hi))
+    }
+
     /// The program type of ELF section `section` (a `SEC(...)` name), as libbpf decides it.
     pub fn of_section(section: &str) -> Option<ProgramType> {
         SECTION_PREFIXES.iter().find_map(|&(prefix, program_type)| {

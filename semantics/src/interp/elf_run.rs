@@ -48,6 +48,7 @@ use super::maps::{MapInsertError, MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
 use super::{HelperError, Machine, Outcome, RunConfig, Trap, TrapKind};
 use crate::elf::{LoadedProgram, MapId, Object, SourceLine};
+use crate::program::Program;
 
 /// Why a program could not be run (as opposed to a run that trapped).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -132,6 +133,7 @@ impl<'a> ObjectRunner<'a> {
         }
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
+        let result = check_return(&self.program.program, self.program_type, result);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
     }
 
@@ -203,6 +205,23 @@ impl std::fmt::Display for CodeLocation {
     }
 }
 
+/// `result`, or a [`TrapKind::ReturnOutOfRange`] trap (at the slot after `program`'s last)
+/// when a `program_type` program returned a value its type does not allow. Every engine
+/// running programs of ELF objects applies it to its runs.
+pub fn check_return(
+    program: &Program,
+    program_type: ProgramType,
+    result: Result<Outcome, Trap>,
+) -> Result<Outcome, Trap> {
+    let outcome = result?;
+    match program_type.return_range() {
+        Some((min, max)) if !(min..=max).contains(&(outcome.r0 as i64)) => {
+            Err(Trap { pc: program.slots(), kind: TrapKind::ReturnOutOfRange { value: outcome.r0, min, max } })
+        }
+        _ => Ok(outcome),
+    }
+}
+
 /// The trap that started it all: for a trap inside a helper's callback, the callback's.
 pub fn innermost(trap: &Trap) -> &Trap {
     let mut trap = trap;
@@ -253,8 +272,12 @@ mod tests {
         let object = object("xdp", vec![], asm::llvm::parse(text).expect("valid"));
         let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("xdp");
         assert_eq!(runner.program_type(), ProgramType::Xdp);
-        assert_eq!(runner.run(&[40, 0, 0]).expect("packet").result.map(|o| o.r0), Ok(43));
+        assert_eq!(runner.run(&[2, 0]).expect("packet").result.map(|o| o.r0), Ok(4));
         assert_eq!(runner.run(&[]).expect("packet").result.map(|o| o.r0), Ok(0));
+        // 43 is no XDP action: the run reports it, after the program's last slot.
+        let trap = runner.run(&[40, 0, 0]).expect("packet").result.expect_err("out of range");
+        assert_eq!(trap.kind, TrapKind::ReturnOutOfRange { value: 43, min: 0, max: 4 });
+        assert_eq!(trap.pc, object.programs[0].program.slots());
     }
 
     #[test]

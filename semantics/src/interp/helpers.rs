@@ -34,6 +34,13 @@ pub enum HelperError {
     /// No helper has this number.
     #[error("unknown helper")]
     Unknown,
+    /// The helper (or kfunc) exists, but the kernel does not offer it to this program type
+    /// ([`super::availability`]).
+    #[error("not available to {program_type} programs")]
+    NotAvailable {
+        /// The calling program's type.
+        program_type: super::context::ProgramType,
+    },
     /// The helper touched memory it may not.
     #[error(transparent)]
     Memory(#[from] MemoryFault),

@@ -22,6 +22,7 @@
 //! What programs send to ring buffers, perf event arrays and `trace_printk` is recorded as
 //! [`Output`]s.
 
+use super::availability::{self, Availability};
 use super::context::ProgramType;
 use std::collections::BTreeMap;
 
@@ -29,6 +30,8 @@ use super::helpers::{CodeRunner, HelperError, HelperResult, Helpers, KfuncError,
 use super::maps::{MapKind, MapTable, errno};
 use super::memory::{Memory, region_base};
 use super::printk;
+
+mod skb;
 use crate::elf::MapId;
 
 /// The current task's process id (and thread-group id).
@@ -43,6 +46,13 @@ pub const CLOCK_START_NS: u64 = 1_000_000_000;
 pub const CLOCK_STEP_NS: u64 = 1_000_000;
 /// The first state of `get_prandom_u32`'s generator.
 const PRANDOM_SEED: u32 = 0x2545_f491;
+/// The current task's `task_struct` address (`get_current_task`): a kernel address no
+/// region holds.
+pub const TASK_ADDRESS: u64 = 0xffff_8880_0424_2000;
+/// The current task's cgroup id (the root cgroup's).
+pub const CGROUP_ID: u64 = 1;
+/// The hash `get_hash_recalc` computes for every packet.
+pub const SKB_HASH: u32 = 0x5eed_cafe;
 /// Most iterations `bpf_loop` accepts (Linux's `BPF_MAX_LOOPS`).
 const MAX_LOOPS: u64 = 1 << 23;
 
@@ -80,13 +90,33 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (6, "trace_printk", |h, a, m, _| h.trace_printk(m, a)),
     (7, "get_prandom_u32", |h, _, _, _| Ok(u64::from(h.prandom()))),
     (8, "get_smp_processor_id", |_, _, _, _| Ok(0)),
+    (9, "skb_store_bytes", |_, a, m, _| skb::store_bytes(m, a)),
+    (10, "l3_csum_replace", |_, a, m, _| skb::csum_replace(m, a, skb::Layer::L3)),
+    (11, "l4_csum_replace", |_, a, m, _| skb::csum_replace(m, a, skb::Layer::L4)),
+    // The program arrays of this environment are empty: a tail call falls through.
+    (12, "tail_call", |_, _, _, _| Ok(errno::negative(errno::ENOENT))),
+    // No network device exists to clone to.
+    (13, "clone_redirect", |_, a, m, _| skb::clone_redirect(m, a)),
     (14, "get_current_pid_tgid", |_, _, _, _| Ok(u64::from(TASK_PID) << 32 | u64::from(TASK_PID))),
     (15, "get_current_uid_gid", |_, _, _, _| Ok(u64::from(TASK_UID) << 32 | u64::from(TASK_UID))),
     (16, "get_current_comm", |_, a, m, _| get_current_comm(m, a)),
+    (17, "get_cgroup_classid", |_, a, m, _| skb::packet_of(m, a[0], 1).map(|_| 0)),
+    (22, "perf_event_read", |h, a, _, _| h.perf_event_read(a)),
     (23, "redirect", |h, _, _, _| h.redirect()),
     (25, "perf_event_output", |h, a, m, _| h.perf_event_output(m, a)),
     (26, "skb_load_bytes", |_, a, m, _| skb_load_bytes(m, a)),
+    (27, "get_stackid", |_, a, _, _| Ok(get_stackid(a))),
+    (28, "csum_diff", |_, a, m, _| skb::csum_diff(m, a)),
+    (34, "get_hash_recalc", |_, a, m, _| skb::packet_of(m, a[0], 1).map(|_| u64::from(SKB_HASH))),
+    (35, "get_current_task", |_, _, _, _| Ok(TASK_ADDRESS)),
+    (39, "skb_pull_data", |_, a, m, _| skb::pull_data(m, a)),
+    (42, "get_numa_node_id", |_, _, _, _| Ok(0)),
+    (44, "xdp_adjust_head", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Head)),
     (45, "probe_read_str", |_, a, m, _| probe_read_str(m, a)),
+    (51, "redirect_map", |_, a, _, _| Ok(redirect_map(a[2]))),
+    (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
+    (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
+    (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
     (113, "probe_read_kernel", |_, a, m, _| probe_read(m, a)),
     (114, "probe_read_user_str", |_, a, m, _| probe_read_str(m, a)),
@@ -112,6 +142,15 @@ const KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     ("bpf_rcu_read_lock", |_, _, _, _| Ok(0)),
     ("bpf_rcu_read_unlock", |_, _, _, _| Ok(0)),
+    // `int bpf_wq_set_callback(struct bpf_wq *wq, cb, unsigned int flags)`: no kfunc of
+    // this environment initialises a `bpf_wq` (`bpf_wq_init` is not modelled), so the
+    // kernel's answer is `-EINVAL` whatever the arguments.
+    ("bpf_wq_set_callback", |_, _, _, _| Ok(u64::from(errno::negative(errno::EINVAL) as u32))),
+    // `int bpf_task_work_schedule_*(task, tw, map, callback)`: the callback runs when the
+    // task next returns to user space, after the program; scheduling succeeds.
+    ("bpf_task_work_schedule_signal", |_, a, _, c| schedule_task_work(a, c)),
+    ("bpf_task_work_schedule_resume", |_, a, _, c| schedule_task_work(a, c)),
+    ("bpf_stream_vprintk", |_, a, m, _| stream_vprintk(m, a)),
 ];
 
 /// Whether a run implements the kfunc named `name`.
@@ -212,10 +251,21 @@ impl KernelHelpers {
 
     fn redirect(&self) -> Result<u64, HelperError> {
         match self.program_type {
-            ProgramType::Xdp => Ok(4),                              // XDP_REDIRECT
-            ProgramType::SchedCls | ProgramType::SchedAct => Ok(7), // TC_ACT_REDIRECT
-            _ => Err(HelperError::Unknown),
+            ProgramType::Xdp => Ok(4), // XDP_REDIRECT
+            // Only tc programs reach here ([`availability`]): TC_ACT_REDIRECT.
+            _ => Ok(7),
         }
+    }
+
+    /// `perf_event_read(map, flags)`: no perf event is open in this environment, so a
+    /// valid index finds none (`-ENOENT`).
+    fn perf_event_read(&self, args: [u64; 5]) -> Result<u64, HelperError> {
+        self.maps.sink(args[0], 1, MapKind::PerfEventArray)?;
+        // Only the index (BPF_F_INDEX_MASK, the low 32 bits) may be set.
+        if args[1] >> 32 != 0 {
+            return Ok(errno::negative(errno::EINVAL));
+        }
+        Ok(errno::negative(errno::ENOENT))
     }
 
     fn perf_event_output(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
@@ -261,6 +311,13 @@ impl Helpers for KernelHelpers {
         memory: &mut Memory,
         code: &mut dyn CodeRunner,
     ) -> Result<HelperResult, HelperError> {
+        match availability::helper_availability(id, self.program_type) {
+            Availability::Available => {}
+            Availability::NotForProgramType => {
+                return Err(HelperError::NotAvailable { program_type: self.program_type });
+            }
+            Availability::Unknown => return Err(HelperError::Unknown),
+        }
         let Some(&(_, _, body)) = HELPERS.iter().find(|h| h.0 == id) else { return Err(HelperError::Unknown) };
         body(self, args, memory, code).map(HelperResult::Return)
     }
@@ -280,6 +337,10 @@ impl Helpers for KernelHelpers {
         let Some(&(name, body)) = KFUNCS.iter().find(|k| k.0 == name) else {
             return Err(KfuncError::Unknown { name: name.clone() });
         };
+        if availability::kfunc_availability(name, self.program_type) != Availability::Available {
+            let error = HelperError::NotAvailable { program_type: self.program_type };
+            return Err(KfuncError::Failed { name: name.to_owned(), error });
+        }
         body(self, args, memory, code).map_err(|error| KfuncError::Failed { name: name.to_owned(), error })
     }
 }
@@ -394,6 +455,53 @@ fn bpf_loop(
     Ok(count)
 }
 
+/// `get_stackid(ctx, map, flags)`: the environment takes no stack traces, so valid flags
+/// give `-EFAULT`, as when the kernel cannot walk the stack.
+fn get_stackid(args: [u64; 5]) -> u64 {
+    // BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP | BPF_F_REUSE_STACKID.
+    if args[2] & !0x7ff != 0 {
+        return errno::negative(errno::EINVAL);
+    }
+    errno::negative(errno::EFAULT)
+}
+
+/// `redirect_map(map, key, flags)`: the environment's device and socket maps are empty, so
+/// the lookup fails and the helper returns the fallback action in the low two bits of
+/// `flags` (`XDP_ABORTED` for unknown flags).
+fn redirect_map(flags: u64) -> u64 {
+    // The action bits, BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS.
+    if flags & !0x1b != 0 {
+        return 0;
+    }
+    flags & 3
+}
+
+/// `bpf_task_work_schedule_*(task, tw, map, callback)`: schedules `callback` for later.
+fn schedule_task_work(args: [u64; 5], code: &mut dyn CodeRunner) -> Result<u64, HelperError> {
+    if !code.is_function(args[3]) {
+        return Err(HelperError::InvalidArgument { register: 4, value: args[3], reason: "not a function entry" });
+    }
+    Ok(0)
+}
+
+/// `bpf_stream_vprintk(stream_id, fmt, args, len)`: the format and the argument words
+/// must be readable; stream 1 (stdout) and 2 (stderr) exist.
+fn stream_vprintk(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+    memory.read(args[1], 1)?;
+    let len = args[3] as u32 as usize;
+    if len > 0 {
+        memory.read(args[2], len)?;
+    }
+    // MAX_BPRINTF_VARARGS words of 8 bytes.
+    if !len.is_multiple_of(8) || len > 12 * 8 {
+        return Ok(u64::from(errno::negative(errno::EINVAL) as u32));
+    }
+    match args[0] as u32 {
+        1 | 2 => Ok(0),
+        _ => Ok(u64::from(errno::negative(errno::ENOENT) as u32)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,7 +543,7 @@ mod tests {
 
     #[test]
     fn the_environment_is_fixed_and_the_clock_advances() {
-        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        let (mut helpers, mut memory, scratch) = setup_for(ProgramType::Kprobe);
         let mut call = |id, args| call(&mut helpers, &mut memory, id, args);
         assert_eq!(call(14, [0; 5]), Ok(4242 << 32 | 4242));
         assert_eq!(call(15, [0; 5]), Ok(1000 << 32 | 1000));
@@ -454,7 +562,7 @@ mod tests {
 
     #[test]
     fn probe_reads_copy_or_zero_with_efault() {
-        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        let (mut helpers, mut memory, scratch) = setup_for(ProgramType::Kprobe);
         memory.write(scratch, b"hello\0world").expect("scratch");
         let dst = scratch + 32;
         assert_eq!(call(&mut helpers, &mut memory, 113, [dst, 8, scratch, 0, 0]), Ok(0));
@@ -503,7 +611,7 @@ mod tests {
 
     #[test]
     fn skb_load_bytes_copies_packet_bytes() {
-        let (mut helpers, mut memory, scratch) = setup(vec![]);
+        let (mut helpers, mut memory, scratch) = setup_for(ProgramType::SchedCls);
         let ctx = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[1, 2, 3, 4]).expect("small");
         let skb = region_base(ctx.context);
         assert_eq!(call(&mut helpers, &mut memory, 26, [skb, 1, scratch, 2, 0]), Ok(0));
@@ -512,6 +620,95 @@ mod tests {
         assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
         let not_skb = call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    /// Helpers for a `program_type` program (no maps), a memory, and a scratch region.
+    fn setup_for(program_type: ProgramType) -> (KernelHelpers, Memory, u64) {
+        let (helpers, memory, scratch) = setup(vec![]);
+        (KernelHelpers { program_type, ..helpers }, memory, scratch)
+    }
+
+    #[test]
+    fn helpers_are_refused_to_program_types_the_kernel_does_not_offer_them_to() {
+        let not_for = |program_type| Err(HelperError::NotAvailable { program_type });
+        let (mut socket, mut memory, _) = setup_for(ProgramType::SocketFilter);
+        assert_eq!(call(&mut socket, &mut memory, 23, [1, 0, 0, 0, 0]), not_for(ProgramType::SocketFilter));
+        assert_eq!(call(&mut socket, &mut memory, 9, [0; 5]), not_for(ProgramType::SocketFilter));
+        let (mut kprobe, mut memory, scratch) = setup_for(ProgramType::Kprobe);
+        assert_eq!(call(&mut kprobe, &mut memory, 26, [0, 0, scratch, 4, 0]), not_for(ProgramType::Kprobe));
+        assert_eq!(call(&mut kprobe, &mut memory, 14, [0; 5]), Ok(4242 << 32 | 4242));
+        let (mut xdp, mut memory, _) = setup_for(ProgramType::Xdp);
+        assert_eq!(call(&mut xdp, &mut memory, 14, [0; 5]), not_for(ProgramType::Xdp));
+        assert_eq!(call(&mut xdp, &mut memory, 23, [1, 0, 0, 0, 0]), Ok(4));
+    }
+
+    /// The internet checksum of `bytes` (16-bit words in packet order), as stored.
+    fn internet_checksum(bytes: &[u8]) -> [u8; 2] {
+        let mut sum: u32 = 0;
+        for word in bytes.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([word[0], word[1]]));
+        }
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        (!(sum as u16)).to_be_bytes()
+    }
+
+    #[test]
+    fn tc_packet_helpers_write_and_checksum_the_packet() {
+        let (mut tc, mut memory, scratch) = setup_for(ProgramType::SchedCls);
+        // An IPv4 header whose checksum (bytes 10-11) is right.
+        let mut header = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let sum = internet_checksum(&header);
+        header[10..12].copy_from_slice(&sum);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &header).expect("small");
+        let (skb, packet) = (region_base(ctx.context), ctx.packet.expect("tc has a packet"));
+        // Rewrite the destination address (bytes 16-19) and fix the checksum with
+        // l3_csum_replace, the values as a program loads them (little-endian words).
+        let old = u64::from(u32::from_le_bytes([10, 0, 0, 2]));
+        let new = u64::from(u32::from_le_bytes([192, 168, 7, 9]));
+        memory.write(scratch, &[192, 168, 7, 9]).expect("scratch");
+        assert_eq!(call(&mut tc, &mut memory, 9, [skb, 16, scratch, 4, 0]), Ok(0));
+        assert_eq!(call(&mut tc, &mut memory, 10, [skb, 10, old, new, 4]), Ok(0));
+        let bytes = memory.region(packet).expect("packet").bytes().to_vec();
+        assert_eq!(&bytes[16..20], &[192, 168, 7, 9]);
+        let mut zeroed = bytes.clone();
+        zeroed[10..12].fill(0);
+        assert_eq!(bytes[10..12], internet_checksum(&zeroed));
+        // Out of the packet, bad flags, bad sizes.
+        let efault = Ok(errno::negative(errno::EFAULT));
+        assert_eq!(call(&mut tc, &mut memory, 9, [skb, 18, scratch, 4, 0]), efault);
+        assert_eq!(call(&mut tc, &mut memory, 11, [skb, 19, 0, 0, 2]), efault);
+        assert_eq!(call(&mut tc, &mut memory, 10, [skb, 10, 0, 0, 3]), Ok(errno::negative(errno::EINVAL)));
+        assert_eq!(call(&mut tc, &mut memory, 9, [skb, 0, scratch, 1, 4]), Ok(errno::negative(errno::EINVAL)));
+        // csum_diff of a word against itself is the seed's sum with 0xffffffff.
+        assert_eq!(call(&mut tc, &mut memory, 28, [scratch, 4, scratch, 4, 0]), Ok(0xffff_ffff));
+        assert_eq!(call(&mut tc, &mut memory, 28, [0, 0, scratch, 4, 1]), Ok(u64::from(new as u32) + 1));
+        assert_eq!(call(&mut tc, &mut memory, 28, [0, 0, scratch, 3, 0]), Ok(errno::negative(errno::EINVAL)));
+        assert_eq!(call(&mut tc, &mut memory, 39, [skb, 21, 0, 0, 0]), Ok(errno::negative(errno::ENOMEM)));
+        assert_eq!(call(&mut tc, &mut memory, 39, [skb, 20, 0, 0, 0]), Ok(0));
+        let not_skb = call(&mut tc, &mut memory, 9, [scratch, 0, scratch, 1, 0]);
+        assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    fn run_kprobe(text: &str) -> Result<crate::interp::Outcome, Trap> {
+        let program = asm::llvm::parse(text).expect("valid program");
+        let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, 1000));
+        let mut memory = machine.new_memory()?;
+        let (mut helpers, _, _) = setup_for(ProgramType::Kprobe);
+        machine.run(&mut memory, &[], &mut helpers)
+    }
+
+    #[test]
+    fn helpers_initialise_the_stack_they_fill_and_fault_on_what_they_read_uninitialised() {
+        // get_current_comm fills 16 bytes of stack; reading them back is fine.
+        let comm = "r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 16)\nexit\n";
+        assert_eq!(run_kprobe(comm).map(|o| o.r0), Ok(u64::from_le_bytes(*b"bpfprove")));
+        // trace_printk reads its format from uninitialised stack: the helper faults.
+        let printk = "r1 = r10\nr1 += -8\nr2 = 8\ncall 6\nr0 = 0\nexit\n";
+        let trap = run_kprobe(printk).expect_err("uninitialised format");
+        let TrapKind::HelperFailed { id: 6, error: HelperError::Memory(fault) } = trap.kind else { panic!("{trap}") };
+        assert_eq!((fault.offset, fault.reason), (504, crate::interp::memory::FaultReason::Uninitialised));
     }
 
     /// `bpf_loop(5, callback, &acc, 0)` where the callback adds its index to `acc` and

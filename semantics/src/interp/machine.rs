@@ -14,7 +14,7 @@ use super::context;
 use super::helpers::{CLOBBERED, CodeRunner, HelperError, HelperResult, Helpers};
 use super::memory::{MAX_FRAMES, Memory, region_base};
 use super::trap::{Trap, TrapKind};
-use super::{CallxModel, DEADLINE_STRIDE, Outcome, RunConfig};
+use super::{CallxModel, DEADLINE_STRIDE, Outcome, RunConfig, UninitialisedStack};
 use crate::alu;
 use crate::isa::{
     AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, RegSet, Size, Width,
@@ -197,6 +197,7 @@ impl Machine {
             return Err(Trap { pc: 0, kind: TrapKind::TooManyArguments { count: args.len() } });
         }
         memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
+        memory.track_stack_writes(self.config.uninitialised_stack == UninitialisedStack::Trap);
         memory.activate_frames(0);
         let budget = self.config.instruction_budget;
         self.execute(memory, helpers, Entry { pc: 0, depth: 0, args, remaining: budget })

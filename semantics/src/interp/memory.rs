@@ -12,8 +12,15 @@
 //! ([`Memory::locate`]).
 //!
 //! [`Memory::new`] creates the [`MAX_FRAMES`] stack frames first (regions `0..8`); only the
-//! frames of the active calls are accessible. Stack bytes start zeroed and are not cleared
-//! when a frame is pushed again, as on real hardware.
+//! frames of the active calls are accessible. Stack bytes start as [`STACK_FILL`] (never a
+//! silent zero) and are not cleared when a frame is pushed again, as on real hardware.
+//!
+//! A memory may also track which stack bytes were written since their frame was entered
+//! ([`Memory::track_stack_writes`], which the interpreter turns on unless the run allows
+//! uninitialised stack reads): a load, atomic or helper read of a byte not written since
+//! then faults with [`FaultReason::Uninitialised`], as the kernel's verifier refuses such
+//! reads. Stores, and helpers filling buffers ([`Memory::write_in_place`]), mark bytes
+//! written.
 
 use std::fmt;
 
@@ -27,6 +34,11 @@ use crate::program::JumpTableId;
 pub const STACK_FRAME_BYTES: usize = 512;
 /// Maximum number of active frames (the outermost one included), as in Linux.
 pub const MAX_FRAMES: usize = 8;
+/// The byte every stack frame holds before anything writes it: a read of uninitialised
+/// stack that a run allows yields these bytes, an arbitrary value rather than zero.
+pub const STACK_FILL: u8 = 0xa5;
+/// 64-bit words of a frame's written-bytes bitmap.
+const FRAME_WORDS: usize = STACK_FRAME_BYTES / 64;
 
 /// log2 of the address-space stride between regions.
 const REGION_SHIFT: u32 = 32;
@@ -134,6 +146,8 @@ pub enum FaultReason {
     ReadOnly,
     /// The region allows no access now (e.g. the stack frame of a call that returned).
     Inaccessible,
+    /// A read of stack bytes not written since their frame was entered.
+    Uninitialised,
 }
 
 impl fmt::Display for FaultReason {
@@ -143,6 +157,7 @@ impl fmt::Display for FaultReason {
             FaultReason::OutOfBounds => "out of bounds",
             FaultReason::ReadOnly => "region is read-only",
             FaultReason::Inaccessible => "region is not accessible",
+            FaultReason::Uninitialised => "stack bytes not initialised",
         })
     }
 }
@@ -242,7 +257,10 @@ impl Region {
 }
 
 /// The machine's memory. See the module docs for the layout.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Equality compares what programs can observe (regions, packet, jump tables, map
+/// bindings, context), not the stack-write bookkeeping, which only the interpreter keeps.
+#[derive(Clone, Debug)]
 pub struct Memory {
     regions: Vec<Region>,
     packet: Option<RegionId>,
@@ -252,7 +270,21 @@ pub struct Memory {
     maps: Vec<Option<MapBinding>>,
     /// The run's virtual context, if its program type has one.
     context: Option<ContextView>,
+    /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
+    stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
 }
+
+impl PartialEq for Memory {
+    fn eq(&self, other: &Memory) -> bool {
+        self.regions == other.regions
+            && self.packet == other.packet
+            && self.jump_tables == other.jump_tables
+            && self.maps == other.maps
+            && self.context == other.context
+    }
+}
+
+impl Eq for Memory {}
 
 /// What the `lddw`s naming map index `i` (kinds `MapIdx` and `MapIdxValue`) load in a
 /// memory: [`Memory::bind_map`] sets it. Without a binding they trap.
@@ -272,17 +304,63 @@ impl Default for Memory {
 }
 
 impl Memory {
-    /// A memory holding only the [`MAX_FRAMES`] zeroed stack frames, all inaccessible until
-    /// a run activates them.
+    /// A memory holding only the [`MAX_FRAMES`] stack frames (filled with [`STACK_FILL`]),
+    /// all inaccessible until a run activates them, with no stack-write tracking.
     pub fn new() -> Memory {
         let regions = (0..MAX_FRAMES)
             .map(|frame| Region {
                 kind: RegionKind::Stack { frame: frame as u8 },
                 access: Access::None,
-                bytes: vec![0; STACK_FRAME_BYTES],
+                bytes: vec![STACK_FILL; STACK_FRAME_BYTES],
             })
             .collect();
-        Memory { regions, packet: None, jump_tables: Vec::new(), maps: Vec::new(), context: None }
+        Memory { regions, packet: None, jump_tables: Vec::new(), maps: Vec::new(), context: None, stack_written: None }
+    }
+
+    /// Turns tracking of stack writes on (every byte of every frame unwritten) or off (see
+    /// the module docs).
+    pub fn track_stack_writes(&mut self, on: bool) {
+        self.stack_written = on.then(|| Box::new([[0; FRAME_WORDS]; MAX_FRAMES]));
+    }
+
+    /// Whether stack writes are tracked.
+    pub fn tracks_stack_writes(&self) -> bool {
+        self.stack_written.is_some()
+    }
+
+    /// Whether the `len` bytes at `offset` of region `index` may be read: always, unless
+    /// the region is a tracked stack frame and one of them was not written.
+    #[inline(always)]
+    fn initialised(&self, index: usize, offset: usize, len: usize) -> bool {
+        match &self.stack_written {
+            // Out-of-bounds accesses fault for that reason, checked elsewhere.
+            Some(frames) if index < MAX_FRAMES && offset.checked_add(len).is_some_and(|e| e <= STACK_FRAME_BYTES) => {
+                let bits = &frames[index];
+                (offset..offset + len).all(|byte| bits[byte / 64] >> (byte % 64) & 1 == 1)
+            }
+            _ => true,
+        }
+    }
+
+    /// Records that the `len` bytes at `offset` of region `index` were written.
+    #[inline(always)]
+    fn mark_written(&mut self, index: usize, offset: usize, len: usize) {
+        if let Some(frames) = &mut self.stack_written
+            && index < MAX_FRAMES
+        {
+            for byte in offset..offset + len {
+                frames[index][byte / 64] |= 1 << (byte % 64);
+            }
+        }
+    }
+
+    /// Forgets every write to stack frame `frame` (it is being entered afresh).
+    fn forget_writes(&mut self, frame: usize) {
+        if let Some(frames) = &mut self.stack_written
+            && let Some(bits) = frames.get_mut(frame)
+        {
+            *bits = [0; FRAME_WORDS];
+        }
     }
 
     /// Adds a region holding `bytes` and returns its id; its base is [`region_base`]`(id)`.
@@ -418,18 +496,20 @@ impl Memory {
         if region.access == Access::None {
             return None;
         }
-        region.bytes.get(offset..offset.checked_add(len)?)
+        let bytes = region.bytes.get(offset..offset.checked_add(len)?)?;
+        self.initialised(index, offset, len).then_some(bytes)
     }
 
     /// The `len` bytes at `address`, if a store may write them all.
     #[inline(always)]
     fn writable(&mut self, address: u64, len: usize) -> Option<&mut [u8]> {
         let (index, offset) = Memory::split(address);
-        let region = self.regions.get_mut(index)?;
-        if region.access != Access::ReadWrite {
+        let region = self.regions.get(index)?;
+        if region.access != Access::ReadWrite || region.bytes.len() < offset.checked_add(len)? {
             return None;
         }
-        region.bytes.get_mut(offset..offset.checked_add(len)?)
+        self.mark_written(index, offset, len);
+        self.regions[index].bytes.get_mut(offset..offset + len)
     }
 
     /// Explains why an access of `size` bytes at `address` was refused. Public for other
@@ -443,9 +523,18 @@ impl Memory {
             return MemoryFault { access, address, size, region: None, offset, reason: FaultReason::Unmapped };
         };
         let region = &self.regions[id.0 as usize];
-        let reason = match (region.access, access) {
-            (Access::None, _) => FaultReason::Inaccessible,
-            (Access::ReadOnly, AccessKind::Store | AccessKind::Atomic) => FaultReason::ReadOnly,
+        let fits = usize::try_from(offset)
+            .ok()
+            .and_then(|start| Some((start, start.checked_add(size as usize)?)))
+            .filter(|&(_, end)| end <= region.bytes.len());
+        let reason = match (region.access, access, fits) {
+            (Access::None, _, _) => FaultReason::Inaccessible,
+            (Access::ReadOnly, AccessKind::Store | AccessKind::Atomic, _) => FaultReason::ReadOnly,
+            (_, AccessKind::Load | AccessKind::Atomic, Some((start, end)))
+                if !self.initialised(id.0 as usize, start, end - start) =>
+            {
+                FaultReason::Uninitialised
+            }
             _ => FaultReason::OutOfBounds,
         };
         let region_ref = RegionRef { id, kind: region.kind, len: region.bytes.len() as u64 };
@@ -520,6 +609,10 @@ impl Memory {
     /// written (so a read-only region refuses the whole read-modify-write up front).
     pub(crate) fn atomic_load(&mut self, address: u64, size: Size) -> Result<u64, MemoryFault> {
         let len = size.bytes() as usize;
+        let (index, offset) = Memory::split(address);
+        if !self.initialised(index, offset, len) {
+            return Err(self.fault(AccessKind::Atomic, address, len));
+        }
         match self.writable(address, len) {
             Some(bytes) => {
                 let mut buffer = [0u8; 8];
@@ -552,6 +645,9 @@ impl Memory {
         for (frame, region) in self.regions[..MAX_FRAMES].iter_mut().enumerate() {
             region.access = if frame <= depth { Access::ReadWrite } else { Access::None };
         }
+        for frame in 0..MAX_FRAMES {
+            self.forget_writes(frame);
+        }
     }
 
     /// Makes stack frame `frame` accessible or not (a call pushes, an exit pops).
@@ -559,6 +655,9 @@ impl Memory {
     pub(crate) fn set_frame_live(&mut self, frame: usize, live: bool) {
         if let Some(region) = self.regions.get_mut(frame) {
             region.access = if live { Access::ReadWrite } else { Access::None };
+        }
+        if live {
+            self.forget_writes(frame);
         }
     }
 }

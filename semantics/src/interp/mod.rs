@@ -17,6 +17,8 @@
 //! - `r10` is read-only: an instruction that would write it traps
 //!   ([`TrapKind::WriteToFramePointer`]).
 //! - Each call frame has its own 512-byte stack region; `r10` points one past its end.
+//!   Reading stack bytes not written since the frame was entered traps, unless the run's
+//!   [`UninitialisedStack`] mode allows it (the JIT runs as in the permissive mode).
 //!   `call` (local or `callx`) saves `r6`–`r9`, at most [`MAX_FRAMES`] frames are active,
 //!   and a returned frame's stack is inaccessible.
 //! - After a helper or kfunc call, and after a legacy packet load, `r1`–`r5` hold
@@ -77,6 +79,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod availability;
 pub mod context;
 pub mod elf_run;
 pub mod helpers;
@@ -118,6 +121,21 @@ impl std::fmt::Display for CallxModel {
     }
 }
 
+/// What a load (or atomic, or helper read) of stack bytes the program has not written in
+/// the current activation of their frame does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UninitialisedStack {
+    /// It traps with [`memory::FaultReason::Uninitialised`]: the kernel's verifier refuses
+    /// such reads, so the oracle must not give them a value. The default.
+    Trap,
+    /// It yields the bytes the frame holds ([`memory::STACK_FILL`], or what an earlier
+    /// call left there): an arbitrary value, as the kernel lets privileged programs read
+    /// uninitialised stack (`allow_uninit_stack`). For suites written against engines that
+    /// allow it (bpf_conformance) and for comparing with the JIT, which does not track
+    /// stack writes.
+    Arbitrary,
+}
+
 /// The knobs of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
@@ -129,20 +147,28 @@ pub struct RunConfig {
     /// [`DEADLINE_STRIDE`] instructions): a helper may copy megabytes per instruction, so
     /// the budget alone does not bound a run's time.
     pub deadline: Option<std::time::Instant>,
+    /// What reads of uninitialised stack do.
+    pub uninitialised_stack: UninitialisedStack,
 }
 
 /// Instructions between two looks at the clock when a run has a deadline.
 pub const DEADLINE_STRIDE: u64 = 1024;
 
 impl RunConfig {
-    /// A configuration with the given `callx` model and instruction budget, and no deadline.
+    /// A configuration with the given `callx` model and instruction budget, no deadline, and
+    /// reads of uninitialised stack that trap.
     pub fn new(callx_model: CallxModel, instruction_budget: u64) -> RunConfig {
-        RunConfig { callx_model, instruction_budget, deadline: None }
+        RunConfig { callx_model, instruction_budget, deadline: None, uninitialised_stack: UninitialisedStack::Trap }
     }
 
     /// The same configuration with `deadline`.
     pub fn with_deadline(self, deadline: Option<std::time::Instant>) -> RunConfig {
         RunConfig { deadline, ..self }
+    }
+
+    /// This configuration with reads of uninitialised stack doing `mode`.
+    pub fn with_uninitialised_stack(self, mode: UninitialisedStack) -> RunConfig {
+        RunConfig { uninitialised_stack: mode, ..self }
     }
 }
 

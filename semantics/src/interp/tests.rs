@@ -934,3 +934,46 @@ fn a_run_past_its_deadline_stops_as_if_its_budget_ran_out() {
     let trap = trap_of(run_on_memory(&program(counting), &mut [], &late, &mut DefaultHelpers));
     assert!(matches!(trap.kind, TrapKind::BudgetExhausted { .. }), "{trap:?}");
 }
+
+/// Runs LLVM-syntax `text` with an empty input under `mode`, with `helpers`.
+fn run_text(text: &str, mode: UninitialisedStack, helpers: &mut dyn Helpers) -> Result<Outcome, Trap> {
+    let program = crate::asm::llvm::parse(text).expect("valid program");
+    let config = RunConfig::new(CallxModel::Address, BUDGET).with_uninitialised_stack(mode);
+    run_on_memory(&program, &mut [0; 16], &config, helpers)
+}
+
+fn strict(text: &str) -> Result<Outcome, Trap> {
+    run_text(text, UninitialisedStack::Trap, &mut DefaultHelpers)
+}
+
+#[test]
+fn reading_uninitialised_stack_traps_by_default() {
+    let (pc, fault) = memory_fault(strict("r0 = *(u64 *)(r10 - 8)\nexit\n"));
+    assert_eq!((pc, fault.access, fault.offset, fault.size), (0, AccessKind::Load, 504, 8));
+    assert_eq!(fault.reason, FaultReason::Uninitialised);
+    assert_eq!(fault.region.map(|r| r.kind), Some(RegionKind::Stack { frame: 0 }));
+    // Written bytes read back; a wider read covering unwritten ones traps.
+    let half = "r1 = 7\n*(u32 *)(r10 - 8) = r1\n";
+    assert_eq!(strict(&format!("{half}r0 = *(u32 *)(r10 - 8)\nexit\n")).map(|o| o.r0), Ok(7));
+    let (pc, fault) = memory_fault(strict(&format!("{half}r0 = *(u64 *)(r10 - 8)\nexit\n")));
+    assert_eq!((pc, fault.reason), (2, FaultReason::Uninitialised));
+    // An atomic reads before it writes.
+    let (pc, fault) = memory_fault(strict("r1 = 1\nlock *(u64 *)(r10 - 8) += r1\nr0 = 0\nexit\n"));
+    assert_eq!((pc, fault.access, fault.reason), (1, AccessKind::Atomic, FaultReason::Uninitialised));
+}
+
+#[test]
+fn each_call_starts_with_an_uninitialised_frame() {
+    // The first call writes its stack; the second reads it without writing.
+    let text = "r1 = 1\ncall f\nr1 = 0\ncall f\nexit\nf:\nif r1 == 0 goto read\n*(u64 *)(r10 - 8) = r1\nread:\nr0 = *(u64 *)(r10 - 8)\nexit\n";
+    let (pc, fault) = memory_fault(strict(text));
+    assert_eq!((pc, fault.reason), (7, FaultReason::Uninitialised));
+    assert_eq!(fault.region.map(|r| r.kind), Some(RegionKind::Stack { frame: 1 }));
+}
+
+#[test]
+fn the_permissive_mode_reads_an_arbitrary_value_never_a_silent_zero() {
+    let got = run_text("r0 = *(u64 *)(r10 - 8)\nexit\n", UninitialisedStack::Arbitrary, &mut DefaultHelpers);
+    assert_eq!(got.map(|o| o.r0), Ok(u64::from_le_bytes([memory::STACK_FILL; 8])));
+    assert_ne!(memory::STACK_FILL, 0);
+}

@@ -100,6 +100,18 @@ pub enum TrapKind {
         /// BTF object index.
         btf_obj: i16,
     },
+    /// The program returned a value its program type does not allow
+    /// ([`super::context::ProgramType::return_range`]). Judged once the whole program has
+    /// returned, so the trap names the slot after the program's last one.
+    #[error("returned {value:#x}, outside the program type's range [{min}, {max}]")]
+    ReturnOutOfRange {
+        /// `r0` at the end.
+        value: u64,
+        /// Least value allowed (signed).
+        min: i64,
+        /// Greatest value allowed (signed).
+        max: i64,
+    },
     /// A call of a kfunc the run knows by name but does not implement.
     #[error("unknown kfunc `{name}` (btf id {btf_id})")]
     UnknownKfunc {
