@@ -202,3 +202,14 @@ fn deleting_an_entry_leaves_pointers_to_its_value_dangling() {
 fn atomics_on_the_context_are_refused() {
     check("r2 = 1\nlock *(u32 *)(r1 + 8) += w2\nr0 = 0\nexit\n", TC, "1 ctx-access refuted");
 }
+
+#[test]
+fn a_missed_legacy_load_returns_zero_from_its_subprogram() {
+    // Linux (checked against the kernel by bpfprove-kernel): a legacy packet load that
+    // misses ends the subprogram with r0 = 0, so the caller sees 0 as well as [1, 8].
+    let callee = "f:\nr6 = r1\nr0 = *(u8 *)skb[0x0]\nr0 &= 7\nr0 += 1\nexit\n";
+    let caller = "r6 = r1\ncall f\nr2 = 0\n*(u64 *)(r10 - 8) = r2\nr1 = r10\nr1 -= r0\n";
+    check(&format!("{caller}r0 = *(u8 *)(r1 + 0)\nexit\n{callee}"), SOCKET, "6 stack-bounds unknown");
+    let checked = caller.replace("call f\n", "call f\nif r0 == 0 goto out\n");
+    check(&format!("{checked}r0 = *(u8 *)(r1 + 0)\nout:\nexit\n{callee}"), SOCKET, "PASS");
+}
