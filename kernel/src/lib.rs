@@ -17,7 +17,9 @@ pub mod capability;
 pub mod conformance;
 mod error;
 pub mod maps;
+pub mod object;
 pub mod program;
+pub mod random;
 pub mod rewrite;
 mod sys;
 
