@@ -8,6 +8,12 @@
 //! and shifts by registers included), sign extensions, byte swaps, aligned loads and stores
 //! on the block and the stack, atomics on the stack and forward conditional jumps, and
 //! exits with `r0`.
+//!
+//! Every other case is a tc program instead, run on a packet: legacy packet loads
+//! (`ld_abs`/`ld_ind`, many of them missing the packet) in the entry function and in a
+//! subprogram it calls, with ALU operations and forward jumps between them over the
+//! registers the kernel keeps readable across those loads and calls (`r0`, `r7`–`r9`;
+//! `r6` holds the context, as legacy loads require). The kernel reports 32 bits of `r0`.
 
 use std::collections::BTreeMap;
 
@@ -199,6 +205,127 @@ pub fn generate(rng: &mut Rng, length: usize) -> Program {
     Program::new(insns, ProgramParts::default()).expect("generated programs are valid")
 }
 
+/// The registers a legacy-load program computes with.
+const KEPT: [Reg; 4] = [Reg::R0, Reg::R7, Reg::R8, Reg::R9];
+
+/// One ALU operation, legacy load or forward jump over [`KEPT`], given the distances of the
+/// later instruction starts (`landings`).
+fn legacy_body_insn(rng: &mut Rng, landings: &[usize]) -> Insn {
+    let dst = rng.pick(&KEPT);
+    match rng.below(8) {
+        0..=2 => {
+            let size = rng.pick(&[Size::B, Size::H, Size::W]);
+            let imm = if rng.below(4) == 0 { rng.value() as i32 } else { rng.below(120) as i32 };
+            let addr = if rng.below(2) == 0 {
+                bpfprove_semantics::isa::PacketAddr::Abs
+            } else {
+                bpfprove_semantics::isa::PacketAddr::Ind(rng.pick(&KEPT[1..]))
+            };
+            Insn::LoadPacket { size, addr, imm }
+        }
+        3 => Insn::Alu { width: Width::W64, op: BinOp::And, dst, src: Operand::Imm(rng.below(128) as i32) },
+        4 => {
+            let cond = rng.pick(&Cond::ALL);
+            let src = if rng.below(2) == 0 { Operand::Imm(rng.value() as i32) } else { Operand::Reg(rng.pick(&KEPT)) };
+            let off = i16::try_from(rng.pick(landings)).unwrap_or(0);
+            Insn::Jump { width: rng.pick(&[Width::W64, Width::W32]), cond, dst, src, off }
+        }
+        _ => {
+            let op = rng.pick(&[BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Xor, BinOp::Or, BinOp::Mov]);
+            let src = if rng.below(2) == 0 { Operand::Imm(rng.value() as i32) } else { Operand::Reg(rng.pick(&KEPT)) };
+            Insn::Alu { width: rng.pick(&[Width::W64, Width::W32]), op, dst, src }
+        }
+    }
+}
+
+/// A body of `length` instructions ending in `exit`, built back to front; `call` (when
+/// given) is put in front of some of them: `r1 = r6; call sub`.
+fn legacy_body(rng: &mut Rng, length: usize, with_calls: bool) -> Vec<Insn> {
+    let call_pair = [
+        Insn::Alu { width: Width::W64, op: BinOp::Mov, dst: Reg::R1, src: Operand::Reg(Reg::R6) },
+        // The offset is fixed up once the entry function's length is known.
+        Insn::Call(bpfprove_semantics::isa::CallTarget::Local(0)),
+    ];
+    let mut body = vec![Insn::Exit];
+    let mut landings: Vec<usize> = vec![0];
+    let mut calls = 0;
+    for index in 0..length {
+        // The kernel counts subprograms by their calls: the first instruction calls.
+        let call = with_calls && (rng.below(4) == 0 || (calls == 0 && index + 1 == length));
+        let insns = if call {
+            calls += 1;
+            call_pair.to_vec()
+        } else {
+            vec![legacy_body_insn(rng, &landings)]
+        };
+        let slots: usize = insns.iter().map(Insn::slots).sum();
+        // Jumps land on the first instruction of a group, never between `r1 = r6` and the
+        // call.
+        landings = std::iter::once(0).chain(landings.iter().map(|o| o + slots)).collect();
+        body.extend(insns.into_iter().rev());
+    }
+    body.reverse();
+    body
+}
+
+/// The set-up of a legacy-load function: `r6 = r1` and random `r0`, `r7`–`r9`.
+fn legacy_prologue(rng: &mut Rng) -> Vec<Insn> {
+    let mut insns = vec![Insn::Alu { width: Width::W64, op: BinOp::Mov, dst: Reg::R6, src: Operand::Reg(Reg::R1) }];
+    for reg in KEPT {
+        let (imm, next_imm) = Insn::lddw_split(rng.value());
+        insns.push(Insn::Lddw { dst: reg, kind: LddwKind::Imm64, imm, next_imm });
+    }
+    insns
+}
+
+/// A random tc program with legacy packet loads in its entry function and in one
+/// subprogram the entry function calls; the subprogram starts at the returned slot.
+pub fn generate_legacy(rng: &mut Rng, length: usize) -> (Program, usize) {
+    let mut main = legacy_prologue(rng);
+    main.extend(legacy_body(rng, length, true));
+    let sub_entry: usize = main.iter().map(|i| i.slots()).sum();
+    let mut slot = 0usize;
+    for insn in &mut main {
+        if let Insn::Call(bpfprove_semantics::isa::CallTarget::Local(offset)) = insn {
+            *offset = (sub_entry - slot - 1) as i32;
+        }
+        slot += insn.slots();
+    }
+    let mut sub = legacy_prologue(rng);
+    sub.extend(legacy_body(rng, length / 2 + 1, false));
+    main.extend(sub);
+    let parts = ProgramParts { function_entries: vec![sub_entry], ..ProgramParts::default() };
+    (Program::new(main, parts).expect("generated programs are valid"), sub_entry)
+}
+
+/// Runs a legacy-load program on `packet` as a tc program in the kernel and in the
+/// interpreter, and compares the low 32 bits of `r0`.
+pub fn compare_legacy(program: &Program, sub_entry: usize, packet: &[u8]) -> CaseResult {
+    use crate::btf::FuncInfo;
+    use crate::program::{LoadRequest, ProgramType, TestInput, load};
+    let kernel = (|| {
+        let info = FuncInfo::for_entries(&[0, sub_entry])?;
+        let bytecode = program.to_bytes();
+        let loaded =
+            load(&LoadRequest { program_type: ProgramType::SchedCls, bytecode: &bytecode, func_info: Some(&info) })?;
+        loaded.test_run(TestInput { data: Some(packet), ctx: None })
+    })();
+    let kernel = match kernel {
+        Ok(run) => run.retval,
+        Err(KernelError::Rejected { last_line, .. }) => return CaseResult::CannotRun(CannotRun::Verifier(last_line)),
+        Err(other) => return CaseResult::CannotRun(CannotRun::Kernel(other.to_string())),
+    };
+    let mut memory = packet.to_vec();
+    let config = RunConfig::new(CallxModel::Address, conformance::SUITE_INSTRUCTION_BUDGET);
+    match conformance::interpreter(program, &mut memory, &config) {
+        Err(trap) => CaseResult::Differed { what: format!("kernel r0 {kernel:#x}; the interpreter trapped: {trap}") },
+        Ok(r0) if r0 as u32 != kernel => {
+            CaseResult::Differed { what: format!("r0: interpreter {r0:#x}, kernel {kernel:#x}") }
+        }
+        Ok(r0) => CaseResult::Agreed { r0 },
+    }
+}
+
 /// Runs `program` on `memory` in the kernel and the interpreter and compares them.
 pub fn compare(program: &Program, memory: &[u8]) -> CaseResult {
     let kernel = match run_in_kernel(program, memory) {
@@ -241,9 +368,20 @@ pub fn run_random(cases: u64, seed: u64) -> RandomReport {
     let mut rng = Rng::new(seed);
     for index in 0..cases {
         let length = 1 + rng.below(40) as usize;
-        let program = generate(&mut rng, length);
-        let memory: Vec<u8> = (0..BLOCK_BYTES).map(|_| rng.next_u64() as u8).collect();
-        match compare(&program, &memory) {
+        let (program, result) = if index % 2 == 0 {
+            let program = generate(&mut rng, length);
+            let memory: Vec<u8> = (0..BLOCK_BYTES).map(|_| rng.next_u64() as u8).collect();
+            let result = compare(&program, &memory);
+            (program, result)
+        } else {
+            let (program, sub_entry) = generate_legacy(&mut rng, length);
+            // An ethertype no kernel parser looks at, so every length is a valid test packet.
+            let mut packet: Vec<u8> = (0..14 + rng.below(100)).map(|_| rng.next_u64() as u8).collect();
+            packet[12..14].copy_from_slice(&[0x88, 0xb5]);
+            let result = compare_legacy(&program, sub_entry, &packet);
+            (program, result)
+        };
+        match result {
             CaseResult::Agreed { .. } => report.agreed += 1,
             CaseResult::Differed { what } => {
                 let text = bpfprove_semantics::asm::llvm::print(&program);
