@@ -45,6 +45,9 @@ enum Command {
     /// Run random programs in the interpreter and the JIT and compare every result; ends
     /// with `N cases, D divergences`.
     Difftest(commands::difftest::DifftestArgs),
+    /// Run programs in the live kernel (BPF_PROG_TEST_RUN) and compare them with the
+    /// interpreter: the bpf_conformance suite, ELF objects, or random programs (root).
+    Kernel(commands::kernel::KernelArgs),
     /// Verify programs with the abstract interpreter: one line per program, `PASS` or `FAIL`
     /// with the first failed obligations.
     Verify(commands::verify::VerifyArgs),
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::verify(args),
         Command::CheckProof(args) => commands::check_proof::check_proof(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
+        Command::Kernel(args) => commands::kernel::kernel(args),
     };
     let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

@@ -231,6 +231,9 @@ pub(crate) mod status {
     pub const EXIT: u64 = 1;
     /// End the program with the trap stored in the session.
     pub const TRAP: u64 = 2;
+    /// Return from the current function (ending the program in its base frame) with the
+    /// registers in the context: a legacy packet load that missed.
+    pub const RETURN: u64 = 3;
 }
 
 /// The signature of a call from generated code into Rust: the context, the slot of the

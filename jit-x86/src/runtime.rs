@@ -157,9 +157,9 @@ impl Session<'_> {
             .ok()
             .and_then(|offset| self.memory.read(region_base(packet) + offset, size.bytes() as usize).ok());
         let Some(bytes) = bytes else {
-            // Linux ends the program with r0 = 0 when a legacy load misses.
+            // Linux ends the current function with r0 = 0 when a legacy load misses.
             ctx.regs[0] = 0;
-            return Ok(status::EXIT);
+            return Ok(status::RETURN);
         };
         let mut buffer = [0u8; 8];
         buffer[..bytes.len()].copy_from_slice(bytes);

@@ -72,6 +72,18 @@ fn calls_budget_and_traps() {
     check("r1 = 5\nr0 = 1\ncall 5\nexit", &[], 1000).expect("helper 5 returns");
 }
 
+#[test]
+fn a_missed_legacy_packet_load_ends_only_its_function() {
+    let packet: Vec<u8> = (0..16).collect();
+    let subprogram = |load: &str| format!("call f\nr0 += 100\nexit\nf: r7 = 60\n{load}\nr0 += 42\nexit");
+    assert_eq!(r0(check(&subprogram("r0 = *(u8 *)skb[0xa]"), &packet, 100)), 10 + 42 + 100);
+    // Linux (checked against the kernel by bpfprove-kernel): the subprogram returns 0.
+    assert_eq!(r0(check(&subprogram("r0 = *(u32 *)skb[0x3e8]"), &packet, 100)), 100);
+    assert_eq!(r0(check(&subprogram("r0 = *(u16 *)skb[r7 + 0x3]"), &packet, 100)), 100);
+    // In the entry function a miss ends the program.
+    assert_eq!(r0(check("r0 = 5\nr0 = *(u8 *)skb[0x3e8]\nr0 = 7\nexit", &packet, 100)), 0);
+}
+
 /// Runs `text` in both engines with Linux's helpers and kfunc ids 1 and 2 standing for
 /// `bpf_kfunc_implicit_arg` and a kfunc no run implements; checks they agree.
 fn check_kfuncs(text: &str) -> Result<Outcome, Trap> {

@@ -156,10 +156,15 @@ impl Env<'_> {
             }
             Insn::LoadPacket { size, addr, imm } => {
                 self.load_packet(&mut post, &mut state, size, addr, imm);
-                // An access outside the packet ends the program, returning 0.
+                // An access outside the packet ends the current function, returning 0: a
+                // subprogram returns to its caller (Linux), the entry function ends the
+                // program.
                 let mut ended = state.clone();
                 ended.set(Reg::R0, Value::constant(self.domain, 0));
-                self.check_program_exit(&mut post, &ended, pc);
+                if state.depth() == 0 {
+                    self.check_program_exit(&mut post, &ended, pc);
+                }
+                post.exit = Some(ended);
                 post.edges.push((next, state));
             }
             Insn::Ja { .. } | Insn::Ja32 { .. } => {

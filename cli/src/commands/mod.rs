@@ -5,6 +5,7 @@ pub(crate) mod check_proof;
 pub(crate) mod conformance;
 pub(crate) mod difftest;
 pub(crate) mod jit;
+pub(crate) mod kernel;
 pub(crate) mod prove_domains;
 pub(crate) mod run;
 pub(crate) mod verify;

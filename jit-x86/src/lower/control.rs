@@ -244,11 +244,15 @@ impl Lower<'_> {
         }
         self.push(Inst::Ret);
 
-        // runtime_status: a call into Rust asked to stop (eax = EXIT or TRAP).
+        // runtime_status: a call into Rust asked to stop (eax = EXIT or TRAP) or to return
+        // from the current function (RETURN), which is an `exit` at the calling pc: the
+        // host stack is the body's, as at any instruction boundary.
         self.push(Inst::Bind(routines.runtime_status));
         self.push(Inst::AluRI { op: AluOp::Cmp, size: OpSize::S32, dst: Gpr::Rax, imm: abi::status::EXIT as i32 });
         self.push(Inst::Jcc(CondCode::E, routines.normal_exit));
-        self.push(Inst::Jmp(routines.trap_exit));
+        self.push(Inst::AluRI { op: AluOp::Cmp, size: OpSize::S32, dst: Gpr::Rax, imm: abi::status::TRAP as i32 });
+        self.push(Inst::Jcc(CondCode::E, routines.trap_exit));
+        self.exit();
 
         // normal_exit: r0–r9 and the budget go back to the context; status 0.
         self.push(Inst::Bind(routines.normal_exit));

@@ -123,8 +123,8 @@ enum Run {
     Rejected(Stage, String),
 }
 
-/// Assembles or decodes the test's program.
-fn build(case: &TestCase) -> Result<Program, (Stage, String)> {
+/// Assembles or decodes the test's program; an error names the stage that refused it.
+pub fn build(case: &TestCase) -> Result<Program, (Stage, String)> {
     match &case.program {
         ProgramSource::Asm(lines) => {
             let text: String = lines.iter().map(|(_, line)| format!("{line}\n")).collect();

@@ -347,10 +347,18 @@ impl Machine {
                 Op::LoadPacket { size, index, imm } => {
                     match load_packet(memory, &regs, size, index, imm) {
                         Ok(Some(value)) => regs[0] = value,
-                        // Linux ends the program with r0 = 0 when a legacy load misses.
+                        // Linux ends the current function with r0 = 0 when a legacy load
+                        // misses: a subprogram returns 0 to its caller, the entry function
+                        // ends the program.
                         Ok(None) => {
                             regs[0] = 0;
-                            return Ok(outcome(&regs, allowed - remaining));
+                            match calls.pop(memory, &mut regs, &mut initialised) {
+                                Some(return_pc) => {
+                                    pc = return_pc;
+                                    continue;
+                                }
+                                None => return Ok(outcome(&regs, allowed - remaining)),
+                            }
                         }
                         Err(kind) => return trap(pc, kind),
                     }

@@ -26,8 +26,9 @@
 //! - A kfunc `call` goes to the run's helper set by BTF id ([`Helpers::call_kfunc`]); a set
 //!   that provides no kfunc of that id makes it trap ([`TrapKind::UnsupportedKfunc`]).
 //! - Legacy `ld_abs`/`ld_ind` read big-endian from the packet region; when the bytes are
-//!   not all inside it (or the offset is negative) the program ends with `r0 = 0`, as in
-//!   Linux.
+//!   not all inside it (or the offset is negative) the current function ends with
+//!   `r0 = 0`, as in Linux: a subprogram returns 0 to its caller, the entry function ends
+//!   the program.
 //! - `callx` follows the run's [`CallxModel`]; `gotox` must name a jump-table entry of the
 //!   current function. A jump table's `lddw` yields the base of a read-only region of
 //!   8-byte code addresses ([`crate::program::code_address`]).

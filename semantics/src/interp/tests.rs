@@ -706,6 +706,24 @@ fn legacy_packet_loads_read_big_endian_and_miss_with_r0_zero() {
         let outcome = run_packet(vec![mov(Reg::R6, 1), mov(Reg::R0, 9), miss, mov(Reg::R0, 7), Insn::Exit]);
         assert_eq!((outcome.r0, outcome.instructions), (0, 3), "{miss:?}");
     }
+    // A miss inside a subprogram ends only that subprogram, returning 0 to its caller
+    // (Linux; checked against the kernel in bpfprove-kernel's ld_abs_subprogram test).
+    let in_subprogram = |load_packet| {
+        vec![
+            Insn::Call(CallTarget::Local(2)),
+            add(Reg::R0, 100),
+            Insn::Exit,
+            mov(Reg::R6, 1),
+            load_packet,
+            add(Reg::R0, 42),
+            Insn::Exit,
+        ]
+    };
+    assert_eq!(run_packet(in_subprogram(ld(Size::B, PacketAddr::Abs, 1))).r0, 0x22 + 42 + 100);
+    for miss in [ld(Size::W, PacketAddr::Abs, 2), ld(Size::B, PacketAddr::Ind(Reg::R6), 4)] {
+        let outcome = run_packet(in_subprogram(miss));
+        assert_eq!((outcome.r0, outcome.instructions), (100, 5), "{miss:?}");
+    }
     // A run without a packet region cannot use them.
     let machine = Machine::new(
         &program(vec![ld(Size::B, PacketAddr::Abs, 0), Insn::Exit]),

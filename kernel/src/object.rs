@@ -1,0 +1,209 @@
+//! Programs of ELF objects (the corpus) through the kernel: their maps are created with
+//! `BPF_MAP_CREATE` (global data sections as one-entry arrays holding the section), their
+//! map loads are pointed at those descriptors, and each packet is run in the kernel and in
+//! the interpreter ([`ObjectRunner`]) one after the other, so both see maps evolve alike.
+//!
+//! Only packet program types have a test run that takes the program's own input: XDP, tc
+//! (`SCHED_CLS`/`SCHED_ACT`) and socket filters. A socket filter's test run strips the
+//! 14-byte Ethernet header before the program sees the data, so the interpreter gets the
+//! packet without it. The kernel reports 32 bits of `r0`; those are compared, and the
+//! packet afterwards for XDP and tc.
+
+use std::collections::BTreeMap;
+
+use bpfprove_semantics::elf::{LoadedProgram, MapOrigin, Object};
+use bpfprove_semantics::interp::context::ProgramType as InterpType;
+use bpfprove_semantics::interp::elf_run::ObjectRunner;
+use bpfprove_semantics::interp::{CallxModel, RunConfig};
+use bpfprove_semantics::isa::{CallTarget, Insn, LddwKind};
+
+use crate::btf::FuncInfo;
+use crate::conformance::CannotRun;
+use crate::error::KernelError;
+use crate::maps::{KernelMap, MapShape};
+use crate::program::{LoadRequest, LoadedProgram as KernelProgram, ProgramType, TestInput, load};
+
+/// Bytes of the Ethernet header a socket filter's test run pulls off the packet.
+const ETH_HEADER: usize = 14;
+
+/// Instruction budget of an interpreter run (the kernel's own limit is far above what the
+/// corpus executes).
+const BUDGET: u64 = 1_000_000;
+
+/// How one program fared over all packets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProgramResult {
+    /// The kernel ran it: how many packets agreed, and what differed on the others.
+    Ran {
+        /// Packets on which `r0` (and the packet) agreed.
+        agreed: usize,
+        /// Packets the kernel's test run refused (e.g. an IPv4 ethertype with less than an
+        /// IPv4 header behind it); the interpreter does not run them either.
+        refused: usize,
+        /// The differences, one per packet that differed.
+        differed: Vec<String>,
+    },
+    /// The kernel could not run it.
+    CannotRun(CannotRun),
+}
+
+/// Runs `program` of `object` on each of `packets` in the kernel and the interpreter.
+pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<u8>]) -> ProgramResult {
+    match prepare(object, program) {
+        Ok((kernel, program_type, _maps)) => run_all(object, program, &kernel, program_type, packets),
+        Err(KernelError::Rejected { last_line, .. }) => ProgramResult::CannotRun(CannotRun::Verifier(last_line)),
+        Err(other) => ProgramResult::CannotRun(CannotRun::Kernel(other.to_string())),
+    }
+}
+
+fn run_all(
+    object: &Object,
+    program: &LoadedProgram,
+    kernel: &KernelProgram,
+    program_type: ProgramType,
+    packets: &[Vec<u8>],
+) -> ProgramResult {
+    let mut runner = match ObjectRunner::new(object, program, RunConfig::new(CallxModel::Address, BUDGET)) {
+        Ok(runner) => runner,
+        Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
+    };
+    let (mut agreed, mut refused, mut differed) = (0, 0, Vec::new());
+    for (index, packet) in packets.iter().enumerate() {
+        let Ok(kernel_run) = kernel.test_run(TestInput { data: Some(packet), ctx: None }) else {
+            refused += 1;
+            continue;
+        };
+        let input = if program_type == ProgramType::SocketFilter { &packet[ETH_HEADER..] } else { &packet[..] };
+        let run = match runner.run(input) {
+            Ok(run) => run,
+            Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
+        };
+        let outcome = match run.result {
+            Ok(outcome) => outcome,
+            Err(trap) => {
+                differed.push(format!(
+                    "packet {index}: the kernel returned {}; the interpreter trapped: {trap}",
+                    kernel_run.retval
+                ));
+                continue;
+            }
+        };
+        if outcome.r0 as u32 != kernel_run.retval {
+            differed.push(format!("packet {index}: r0 interpreter {:#x}, kernel {:#x}", outcome.r0, kernel_run.retval));
+            continue;
+        }
+        if program_type != ProgramType::SocketFilter {
+            let memory = runner.memory();
+            let after = memory.packet().and_then(|id| memory.region(id)).map(|region| region.bytes().to_vec());
+            if after.as_deref() != Some(&kernel_run.data[..]) {
+                differed.push(format!("packet {index}: the packet afterwards differs"));
+                continue;
+            }
+        }
+        agreed += 1;
+    }
+    ProgramResult::Ran { agreed, refused, differed }
+}
+
+/// Creates the maps, relocates the program and loads it.
+fn prepare(
+    object: &Object,
+    program: &LoadedProgram,
+) -> Result<(KernelProgram, ProgramType, Vec<KernelMap>), KernelError> {
+    let program_type = match InterpType::of_section(&program.section) {
+        Some(InterpType::Xdp) => ProgramType::Xdp,
+        Some(InterpType::SchedCls | InterpType::SchedAct) => ProgramType::SchedCls,
+        Some(InterpType::SocketFilter) => ProgramType::SocketFilter,
+        other => {
+            return Err(KernelError::Unsupported(format!(
+                "program type {} has no packet test run here",
+                other.map_or("unknown".to_owned(), |t| t.name().to_owned())
+            )));
+        }
+    };
+    let mut maps = Vec::new();
+    for def in &object.maps {
+        let map = KernelMap::create(MapShape {
+            map_type: def.map_type,
+            key_size: def.key_size,
+            value_size: def.value_size,
+            max_entries: def.max_entries,
+            flags: def.flags,
+        })?;
+        if let MapOrigin::Data { bytes, .. } = &def.origin {
+            map.update(&0u32.to_le_bytes(), bytes)?;
+        }
+        maps.push(map);
+    }
+    let fds: BTreeMap<i32, i32> = maps.iter().enumerate().map(|(index, map)| (index as i32, map.raw_fd())).collect();
+    let mut insns = Vec::new();
+    for decoded in program.program.insns() {
+        insns.push(relocate(decoded.insn, decoded.pc, &fds)?);
+    }
+    let entries: Vec<usize> = program.program.functions().iter().map(|f| f.entry).collect();
+    let info = if entries.len() > 1 { Some(FuncInfo::for_entries(&entries)?) } else { None };
+    let bytecode = bpfprove_semantics::isa::encode(&insns);
+    let kernel = load(&LoadRequest { program_type, bytecode: &bytecode, func_info: info.as_ref() })?;
+    Ok((kernel, program_type, maps))
+}
+
+/// Points map loads at kernel descriptors; refuses what the kernel cannot take.
+fn relocate(insn: Insn, pc: usize, fds: &BTreeMap<i32, i32>) -> Result<Insn, KernelError> {
+    let fd = |index: i32| {
+        fds.get(&index)
+            .copied()
+            .ok_or_else(|| KernelError::Unsupported(format!("pc {pc}: map {index} not in the object")))
+    };
+    Ok(match insn {
+        Insn::Lddw { dst, kind: LddwKind::MapIdx, imm, next_imm } => {
+            Insn::Lddw { dst, kind: LddwKind::MapFd, imm: fd(imm)?, next_imm }
+        }
+        Insn::Lddw { dst, kind: LddwKind::MapIdxValue, imm, next_imm } => {
+            Insn::Lddw { dst, kind: LddwKind::MapValue, imm: fd(imm)?, next_imm }
+        }
+        Insn::Lddw { kind: LddwKind::CodeAddr, .. } | Insn::Callx { .. } | Insn::Gotox { .. } => {
+            return Err(KernelError::Unsupported(format!("pc {pc}: callx/gotox/code addresses (not in this kernel)")));
+        }
+        Insn::Call(CallTarget::Kfunc { .. }) => {
+            return Err(KernelError::Unsupported(format!("pc {pc}: kfunc call (needs the kernel's BTF ids)")));
+        }
+        other => other,
+    })
+}
+
+/// `count` test packets from `seed`: all zeros, an Ethernet/IPv4/TCP and an
+/// Ethernet/IPv6/UDP frame, then random frames (14 to 256 bytes) that keep or break those
+/// headers, so parsers take every branch.
+pub fn sample_packets(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    let ipv4_tcp: Vec<u8> = [
+        &[0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00][..],
+        &[0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
+        &[0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0x20, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    let ipv6_udp: Vec<u8> = [
+        &[0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x86, 0xdd][..],
+        &[0x60, 0, 0, 0, 0, 8, 17, 64],
+        &[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        &[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        &[0x04, 0xd2, 0, 53, 0, 8, 0, 0],
+    ]
+    .concat();
+    let mut packets = vec![vec![0u8; 64], ipv4_tcp.clone(), ipv6_udp.clone()];
+    let mut rng = crate::random::Rng::new(seed);
+    while packets.len() < count {
+        let len = ETH_HEADER + (rng.next_u64() % 243) as usize;
+        let mut packet: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        let template = if rng.next_u64().is_multiple_of(2) { &ipv4_tcp } else { &ipv6_udp };
+        if !rng.next_u64().is_multiple_of(3) {
+            let keep = template.len().min(len);
+            packet[..keep].copy_from_slice(&template[..keep]);
+            // One random byte of the header changes, so each check fails somewhere.
+            let at = (rng.next_u64() as usize) % keep;
+            packet[at] = rng.next_u64() as u8;
+        }
+        packets.push(packet);
+    }
+    packets.truncate(count);
+    packets
+}

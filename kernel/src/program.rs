@@ -1,0 +1,175 @@
+//! Loading programs into the kernel (`BPF_PROG_LOAD`) and running them
+//! (`BPF_PROG_TEST_RUN`).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use crate::btf::FuncInfo;
+use crate::error::KernelError;
+use crate::sys;
+
+/// The program types this crate loads, with the kernel's numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProgramType {
+    /// `BPF_PROG_TYPE_SOCKET_FILTER`: the context is an `__sk_buff`; test runs take a packet.
+    SocketFilter,
+    /// `BPF_PROG_TYPE_SCHED_CLS` (tc): as a socket filter, with more helpers.
+    SchedCls,
+    /// `BPF_PROG_TYPE_XDP`: the context is an `xdp_md`; test runs take a packet.
+    Xdp,
+    /// `BPF_PROG_TYPE_SYSCALL`: the context is a plain buffer the test run copies in and
+    /// back out, read and written at constant offsets. Loaded sleepable, as the kernel
+    /// requires.
+    Syscall,
+}
+
+impl ProgramType {
+    fn number(self) -> u32 {
+        match self {
+            ProgramType::SocketFilter => 1,
+            ProgramType::SchedCls => 3,
+            ProgramType::Xdp => 6,
+            ProgramType::Syscall => 31,
+        }
+    }
+
+    fn flags(self) -> u32 {
+        const BPF_F_SLEEPABLE: u32 = 1 << 4;
+        match self {
+            ProgramType::Syscall => BPF_F_SLEEPABLE,
+            _ => 0,
+        }
+    }
+}
+
+/// Size of the verifier log buffer asked for when a load fails.
+const LOG_BYTES: usize = 16 << 20;
+
+/// A program the kernel's verifier accepted; dropping it closes the descriptor.
+#[derive(Debug)]
+pub struct LoadedProgram {
+    fd: OwnedFd,
+    program_type: ProgramType,
+}
+
+/// What a program needs besides its bytecode.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadRequest<'a> {
+    /// The program type.
+    pub program_type: ProgramType,
+    /// The raw instructions (8-byte slots, little-endian).
+    pub bytecode: &'a [u8],
+    /// BTF and per-function records, needed for legacy packet loads in multi-function
+    /// programs.
+    pub func_info: Option<&'a FuncInfo>,
+}
+
+impl<'a> LoadRequest<'a> {
+    /// A request without BTF.
+    pub fn new(program_type: ProgramType, bytecode: &'a [u8]) -> LoadRequest<'a> {
+        LoadRequest { program_type, bytecode, func_info: None }
+    }
+}
+
+/// Loads a program; a rejection carries the verifier log's last line.
+pub fn load(request: &LoadRequest<'_>) -> Result<LoadedProgram, KernelError> {
+    // A first attempt without a log is fast; only a failure is loaded again for its reason,
+    // since a log buffer that fills up would itself fail the load.
+    match load_with_log(request, None) {
+        Ok(fd) => Ok(LoadedProgram { fd, program_type: request.program_type }),
+        Err(_) => {
+            let mut log = vec![0u8; LOG_BYTES];
+            match load_with_log(request, Some(&mut log)) {
+                Ok(fd) => Ok(LoadedProgram { fd, program_type: request.program_type }),
+                Err(errno) => {
+                    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+                    let log = String::from_utf8_lossy(&log[..end]).into_owned();
+                    let last_line = reason_line(&log);
+                    Err(KernelError::Rejected { errno, last_line: last_line.trim().to_owned(), log })
+                }
+            }
+        }
+    }
+}
+
+/// The verifier's reason: the last non-empty line of the log before its statistics.
+fn reason_line(log: &str) -> &str {
+    let statistics = |line: &str| line.starts_with("processed ") || line.starts_with("verification time");
+    log.lines().map(str::trim).rev().find(|l| !l.is_empty() && !statistics(l)).unwrap_or("(empty log)")
+}
+
+fn load_with_log(request: &LoadRequest<'_>, log: Option<&mut [u8]>) -> std::io::Result<OwnedFd> {
+    let license = b"GPL\0";
+    let insn_cnt = u32::try_from(request.bytecode.len() / 8).map_err(|_| std::io::Error::other("too many slots"))?;
+    let mut attr = sys::ProgLoadAttr {
+        prog_type: request.program_type.number(),
+        insn_cnt,
+        insns: sys::address(request.bytecode),
+        license: sys::address(license),
+        prog_flags: request.program_type.flags(),
+        ..Default::default()
+    };
+    attr.prog_name[..8].copy_from_slice(b"bpfprove");
+    if let Some(log) = log {
+        attr.log_level = 1;
+        attr.log_size = u32::try_from(log.len()).unwrap_or(u32::MAX);
+        attr.log_buf = sys::address(log);
+    }
+    if let Some(info) = request.func_info {
+        attr.prog_btf_fd = info.btf_fd().as_raw_fd() as u32;
+        attr.func_info_rec_size = FuncInfo::RECORD_BYTES;
+        attr.func_info = sys::address(info.records());
+        attr.func_info_cnt = (info.records().len() as u32) / FuncInfo::RECORD_BYTES;
+    }
+    sys::bpf_fd(sys::PROG_LOAD, &mut attr)
+}
+
+/// The inputs of one test run.
+#[derive(Debug, Default)]
+pub struct TestInput<'a> {
+    /// The packet (`data_in`), for packet program types.
+    pub data: Option<&'a [u8]>,
+    /// The context (`ctx_in`); for [`ProgramType::Syscall`] the kernel writes it back.
+    pub ctx: Option<&'a mut [u8]>,
+}
+
+/// What a test run returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestOutput {
+    /// The low 32 bits of `r0` (the kernel reports no more).
+    pub retval: u32,
+    /// The packet after the run (for packet program types).
+    pub data: Vec<u8>,
+}
+
+/// Headroom for a packet that a program grows during a test run.
+const DATA_OUT_SLACK: usize = 4096;
+
+impl LoadedProgram {
+    /// Runs the program once on `input`.
+    pub fn test_run(&self, input: TestInput<'_>) -> Result<TestOutput, KernelError> {
+        let too_large = |what, len| KernelError::TooLarge { what, len };
+        // Syscall programs run exactly once and refuse a repeat count.
+        let repeat = if self.program_type == ProgramType::Syscall { 0 } else { 1 };
+        let mut attr = sys::TestRunAttr { prog_fd: self.fd.as_raw_fd() as u32, repeat, ..Default::default() };
+        let mut data_out = Vec::new();
+        if let Some(data) = input.data {
+            data_out = vec![0u8; data.len() + DATA_OUT_SLACK];
+            attr.data_in = sys::address(data);
+            attr.data_size_in = u32::try_from(data.len()).map_err(|_| too_large("packet", data.len()))?;
+            attr.data_out = sys::address_mut(&mut data_out);
+            attr.data_size_out = data_out.len() as u32;
+        }
+        if let Some(ctx) = input.ctx {
+            attr.ctx_size_in = u32::try_from(ctx.len()).map_err(|_| too_large("context", ctx.len()))?;
+            attr.ctx_in = sys::address_mut(ctx);
+        }
+        sys::bpf(sys::PROG_TEST_RUN, &mut attr).map_err(|e| KernelError::syscall("BPF_PROG_TEST_RUN", e))?;
+        data_out.truncate((attr.data_size_out as usize).min(data_out.len()));
+        Ok(TestOutput { retval: attr.retval, data: data_out })
+    }
+
+    /// The type it was loaded as.
+    pub fn program_type(&self) -> ProgramType {
+        self.program_type
+    }
+}
