@@ -765,3 +765,41 @@ fn cycles<N: Clone + Ord>(edges: &[(N, N)]) -> Vec<BTreeSet<N>> {
         .filter(|scc| edges.iter().any(|(a, b)| scc.contains(a) && scc.contains(b)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_of_an_unrolled_loop_are_distinct_states_and_form_no_cycle() {
+        // Head 3 in rounds 0 and 1 of loop 1, then the exit at top level.
+        let round = |r: usize, pc: usize| -> StateKey { (vec![(1, r)], pc) };
+        let top = |pc: usize| -> StateKey { (Vec::new(), pc) };
+        let unrolled =
+            vec![(top(2), round(0, 3)), (round(0, 3), round(0, 4)), (round(0, 4), round(1, 3)), (round(1, 3), top(5))];
+        assert!(cycles(&unrolled).is_empty());
+        // The same pcs at one level: the back edge closes a cycle.
+        let widened = vec![(top(2), top(3)), (top(3), top(4)), (top(4), top(3)), (top(3), top(5))];
+        assert_eq!(cycles(&widened), vec![BTreeSet::from([top(3), top(4)])]);
+        // `ja -1`: a state that is its own successor.
+        assert_eq!(cycles(&[(top(7), top(7))]).len(), 1);
+    }
+
+    #[test]
+    fn targets_resolved_under_several_states_are_joined() {
+        let mut gotox = Resolved::Gotox { targets: vec![4, 9] };
+        gotox.merge(Resolved::Gotox { targets: vec![9, 2] });
+        assert_eq!(gotox, Resolved::Gotox { targets: vec![2, 4, 9] });
+        let mut callx = Resolved::Callx { functions: vec![FunctionId(2)], helpers: Vec::new() };
+        callx.merge(Resolved::Callx { functions: vec![FunctionId(1), FunctionId(2)], helpers: vec![5] });
+        assert_eq!(callx, Resolved::Callx { functions: vec![FunctionId(1), FunctionId(2)], helpers: vec![5] });
+    }
+
+    #[test]
+    fn a_selection_picks_by_section_and_function() {
+        let all = Selection::default();
+        assert!(all.selects("tc", "a") && all.selects("xdp", "b"));
+        let one = Selection { section: Some("tc".into()), function: Some("a".into()) };
+        assert!(one.selects("tc", "a") && !one.selects("tc", "b") && !one.selects("xdp", "a"));
+    }
+}
