@@ -224,6 +224,15 @@ fn every_log_of_a_large_tc_program_checks() {
                     .any(|b| b["kind"] == "helper-argument" && b["pc"] == a["pc"] && b["status"] != "proven")
         });
         assert!(mixed, "{domain}: no pc with a proven and an open helper-argument check");
+        // The callx inside the unrolled loop reaches another handler in each round: the log
+        // lists both (it used to keep only the last round's).
+        let handlers =
+            json["programs"].as_array().expect("programs").iter().find(|p| p["function"] == "tc_large_handlers");
+        let callx = handlers.expect("tc_large_handlers")["targets"].as_array().expect("targets");
+        let functions: Vec<&str> =
+            callx.iter().flat_map(|t| t["functions"].as_array().expect("functions")).filter_map(Json::as_str).collect();
+        assert_eq!(callx.len(), 1, "{domain}: {callx:?}");
+        assert!(functions.contains(&"mark_low") && functions.contains(&"mark_high"), "{domain}: {functions:?}");
         if let Err(error) = check(&json, &bytes, &object) {
             panic!("tc_large ({domain}): {error}");
         }

@@ -285,7 +285,7 @@ struct ProgramCheck<'a> {
     env: Env<'a>,
     contexts: &'a BTreeMap<usize, ContextCert>,
     /// Recomputed checks: (context, pc, kind) → statuses.
-    checks: BTreeMap<(usize, usize, ObligationKind), BTreeSet<(Status, String)>>,
+    checks: BTreeMap<CheckKey, BTreeSet<(Status, String)>>,
     /// Stores seen, joined into the logged summary.
     stored: GlobalSummary,
     /// Per context, the checked edges between its logged states: their cycles are the loops
@@ -661,12 +661,15 @@ fn check_targets(run: &ProgramCheck, log: &ProgramLog, subject: &Subject) -> Res
     Ok(())
 }
 
+/// Where checks of one kind are made: (context, pc, kind).
+type CheckKey = (usize, usize, ObligationKind);
+
 /// An error's context, pc and reason.
 type Located = (Option<usize>, Option<usize>, String);
 
 /// The logged obligations against the recomputed ones (see the module docs).
 fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located> {
-    let mut logged: BTreeMap<(usize, usize, ObligationKind), BTreeSet<(Status, &str)>> = BTreeMap::new();
+    let mut logged: BTreeMap<CheckKey, BTreeSet<(Status, &str)>> = BTreeMap::new();
     for o in &log.obligations {
         logged.entry((o.context, o.pc, o.kind)).or_default().insert((o.status, o.detail.as_str()));
     }

@@ -271,4 +271,41 @@ int tc_large_partial(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* Handlers called through a constant table in a loop the analyzer unrolls: each round's
+ * callx resolves to another subprogram, and the log lists their union. A second loop loads
+ * the packet word by word, so its helper checks differ between rounds. */
+static __noinline int mark_low(struct __sk_buff *skb)
+{
+	skb->mark |= 1;
+	return 1;
+}
+
+static __noinline int mark_high(struct __sk_buff *skb)
+{
+	skb->mark |= 2;
+	return 2;
+}
+
+static int (*const handlers[2])(struct __sk_buff *) = { mark_low, mark_high };
+
+SEC("tc")
+int tc_large_handlers(struct __sk_buff *skb)
+{
+	int total = 0;
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < 2; i++) {
+		int (*handler)(struct __sk_buff *) = handlers[i];
+		barrier_var(handler);
+		total += handler(skb);
+	}
+	u32 words[8] = {};
+#pragma clang loop unroll(disable)
+	for (u32 i = 0; i < 8; i++) {
+		if (bpf_skb_load_bytes(skb, i * 4, &words[i], 4) < 0)
+			break;
+	}
+	skb->cb[2] = words[0] ^ words[7];
+	return total == 3 ? TC_ACT_OK : TC_ACT_SHOT;
+}
+
 char LICENSE[] SEC("license") = "GPL";
