@@ -118,18 +118,44 @@ pub fn check_selected(
             log.object.sha256
         )));
     }
-    let domain: DomainKind = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
-    let callx_model = match log.options.callx_model.as_str() {
-        "address" => CallxModel::Address,
-        "helper-id" => CallxModel::HelperId,
-        other => return Err(whole(format!("unknown callx model `{other}`"))),
-    };
+    let (domain, callx_model) = options_of(log)?;
     check_complete(log, object, selection)?;
     let mut summary = CheckSummary::default();
     for program in &log.programs {
         check_program(log, program, object, domain, callx_model, &mut summary)?;
         summary.programs += 1;
     }
+    Ok(summary)
+}
+
+/// The log's domain and callx model.
+fn options_of(log: &ProofLog) -> Result<(DomainKind, CallxModel), CheckError> {
+    let whole = |reason: String| CheckError { program: "<log>".into(), context: None, pc: None, reason };
+    let domain: DomainKind = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
+    let callx_model = match log.options.callx_model.as_str() {
+        "address" => CallxModel::Address,
+        "helper-id" => CallxModel::HelperId,
+        other => return Err(whole(format!("unknown callx model `{other}`"))),
+    };
+    Ok((domain, callx_model))
+}
+
+/// Checks one program's entry `program` of `log` against `subject`, for programs that have
+/// no ELF object (bare bytecode, tests): neither the object's hash nor the completeness of
+/// the log is checked, everything else is.
+pub fn check_subject(log: &ProofLog, program: &ProgramLog, subject: &Subject) -> Result<CheckSummary, CheckError> {
+    if log.schema_version != SCHEMA_VERSION {
+        return Err(CheckError {
+            program: "<log>".into(),
+            context: None,
+            pc: None,
+            reason: format!("schema version {} (this checker reads {SCHEMA_VERSION})", log.schema_version),
+        });
+    }
+    let (domain, callx_model) = options_of(log)?;
+    let mut summary = CheckSummary::default();
+    check_program_on(log, program, subject, domain, callx_model, &mut summary)?;
+    summary.programs = 1;
     Ok(summary)
 }
 
@@ -505,6 +531,24 @@ fn check_program(
         .ok_or_else(|| error(None, None, "no such program in the object".into()))?;
     let subject =
         Subject::from_object(object, loaded).ok_or_else(|| error(None, None, "unknown program type".into()))?;
+    check_program_on(log, program_log, &subject, domain, callx_model, summary)
+}
+
+fn check_program_on(
+    log: &ProofLog,
+    program_log: &ProgramLog,
+    subject: &Subject,
+    domain: DomainKind,
+    callx_model: CallxModel,
+    summary: &mut CheckSummary,
+) -> Result<(), CheckError> {
+    let title = format!("{}/{}", program_log.section, program_log.function);
+    let error = |context: Option<usize>, pc: Option<usize>, reason: String| CheckError {
+        program: title.clone(),
+        context,
+        pc,
+        reason,
+    };
     let sha = log::sha256_hex(&subject.program.to_bytes());
     if sha != program_log.program_sha256 {
         return Err(error(
@@ -521,7 +565,7 @@ fn check_program(
     }
     let globals =
         log::globals_of(&program_log.globals, domain).map_err(|e| error(None, None, format!("globals: {e}")))?;
-    if !GlobalSummary::initial(&subject, domain).leq(&globals) {
+    if !GlobalSummary::initial(subject, domain).leq(&globals) {
         return Err(error(None, None, "the global data summary does not cover the loaded contents".into()));
     }
     let mut contexts = BTreeMap::new();
@@ -553,7 +597,7 @@ fn check_program(
         if log.options.widening_thresholds { Thresholds::from_program(subject.program) } else { Thresholds::none() };
     let env = Env {
         domain,
-        subject: &subject,
+        subject,
         prototypes: Prototypes::builtin(),
         callx_model,
         globals: &globals,
@@ -600,7 +644,7 @@ fn check_program(
     if !run.stored.leq(&globals) {
         return Err(error(None, None, "a store to global data is not covered by the global summary".into()));
     }
-    check_targets(&run, program_log, &subject).map_err(|(context, pc, reason)| error(context, pc, reason))?;
+    check_targets(&run, program_log, subject).map_err(|(context, pc, reason)| error(context, pc, reason))?;
     check_obligations(&run, program_log).map_err(|(context, pc, reason)| error(context, pc, reason))?;
     summary.contexts += run.summary.contexts;
     summary.states += run.summary.states;
