@@ -589,8 +589,14 @@ impl<'a> Engine<'a> {
         }
         let post = env.post(self, pc, &insn, state)?;
         record.checks.extend(post.checks.into_iter().map(|c| (pc, c)));
+        // Rounds of an unrolled loop visit one pc under several states: log their union.
         if let Some(resolved) = post.resolved {
-            record.resolved.insert(pc, resolved);
+            match record.resolved.entry(pc) {
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    entry.insert(resolved);
+                }
+                std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().merge(resolved),
+            }
         }
         record.global_stores.extend(post.global_stores);
         for &(from, target) in cfg.escapes.iter().filter(|(from, _)| *from == pc) {

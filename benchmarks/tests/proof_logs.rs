@@ -1,6 +1,7 @@
-//! Proof logs of the whole corpus: each validates against the JSON Schema in
-//! `analyzer/schema/` and passes the independent checker; tampered logs are rejected with
-//! the place named.
+//! Proof logs of the whole corpus and of a large tc program (`proof_logs/tc_large.c`), with
+//! every domain: each validates against the JSON Schema in `analyzer/schema/` and passes the
+//! independent checker; tampered logs (forged loops, targets, programs, obligations) are
+//! rejected with the place named.
 
 mod common;
 
@@ -34,6 +35,26 @@ fn log_of(file: &str, bytes: &[u8], object: &Object, domain: DomainKind) -> Json
     serde_json::to_value(proof::log_of(file, bytes, &config, &reports, None)).expect("serialises")
 }
 
+/// The large tc program, built with clang-22 at -mcpu=v3 like the corpus: its bytes and
+/// object.
+fn tc_large() -> (Vec<u8>, Object) {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tc_large.o");
+    let status = std::process::Command::new("clang-22")
+        .args(["-target", "bpf", "-O2", "-g", "-mcpu=v3", "-I"])
+        .arg(here.join("corpus/include"))
+        .arg("-c")
+        .arg(here.join("tests/proof_logs/tc_large.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("clang-22 runs");
+    assert!(status.success(), "clang-22 failed on tc_large.c");
+    let bytes = common::read(&out);
+    let object = elf::load(&bytes).expect("tc_large.o loads");
+    (bytes, object)
+}
+
 fn check(json: &Json, bytes: &[u8], object: &Object) -> Result<(), CheckError> {
     let log: ProofLog = serde_json::from_value(json.clone()).expect("the log reads back");
     proof::check(&log, bytes, object).map(|_| ())
@@ -49,7 +70,7 @@ fn every_corpus_log_validates_and_checks() {
     for (cpu, stem, path) in common::objects() {
         let bytes = common::read(&path);
         let object = elf::load(&bytes).expect("corpus objects load");
-        for domain in [DomainKind::Product, DomainKind::Interval] {
+        for domain in DomainKind::ALL {
             let json = log_of(&stem, &bytes, &object, domain);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
@@ -61,7 +82,7 @@ fn every_corpus_log_validates_and_checks() {
         }
     }
     println!("{logs} proof logs validated and checked");
-    assert!(logs >= 40);
+    assert!(logs >= 4 * 40, "{logs} logs");
 }
 
 /// The v4 object `stem`, its bytes, and its product-domain log.
@@ -173,4 +194,161 @@ fn a_log_for_another_object_or_version_is_rejected() {
     invariants.remove(last / 2);
     let error = check(&other, &bytes, &object).expect_err("a missing invariant must be rejected");
     assert!(error.pc.is_some(), "{error}");
+}
+
+#[test]
+fn every_log_of_a_large_tc_program_checks() {
+    if !common::tools_present() {
+        return;
+    }
+    let (bytes, object) = tc_large();
+    for domain in DomainKind::ALL {
+        let json = log_of("tc_large", &bytes, &object, domain);
+        let prog = &json["programs"]
+            .as_array()
+            .expect("programs")
+            .iter()
+            .find(|p| p["function"] == "tc_large")
+            .expect("tc_large");
+        assert!(prog["contexts"][0]["invariants"].as_array().expect("invariants").len() > 300, "a large program");
+        // tc_large_partial's call has a proven and an unknown helper-argument check at one pc:
+        // the case the checker used to reject.
+        let partial =
+            json["programs"].as_array().expect("programs").iter().find(|p| p["function"] == "tc_large_partial");
+        let obligations = partial.expect("tc_large_partial")["obligations"].as_array().expect("obligations");
+        let mixed = obligations.iter().any(|a| {
+            a["kind"] == "helper-argument"
+                && a["status"] == "proven"
+                && obligations
+                    .iter()
+                    .any(|b| b["kind"] == "helper-argument" && b["pc"] == a["pc"] && b["status"] != "proven")
+        });
+        assert!(mixed, "{domain}: no pc with a proven and an open helper-argument check");
+        // The callx inside the unrolled loop reaches another handler in each round: the log
+        // lists both (it used to keep only the last round's).
+        let handlers =
+            json["programs"].as_array().expect("programs").iter().find(|p| p["function"] == "tc_large_handlers");
+        let callx = handlers.expect("tc_large_handlers")["targets"].as_array().expect("targets");
+        let functions: Vec<&str> =
+            callx.iter().flat_map(|t| t["functions"].as_array().expect("functions")).filter_map(Json::as_str).collect();
+        assert_eq!(callx.len(), 1, "{domain}: {callx:?}");
+        assert!(functions.contains(&"mark_low") && functions.contains(&"mark_high"), "{domain}: {functions:?}");
+        if let Err(error) = check(&json, &bytes, &object) {
+            panic!("tc_large ({domain}): {error}");
+        }
+    }
+}
+
+/// `loop_unbounded` (the Collatz loop) forged to PASS: one loop head moved into a one-round
+/// "unrolled" loop whose members leave out the rest of the loop, the open termination
+/// obligation dropped. Whichever pc is named the head, the loop is still a cycle of the
+/// control flow between logged states, and the log is rejected.
+#[test]
+fn a_pass_forged_by_editing_loop_membership_is_rejected() {
+    if !common::tools_present() {
+        return;
+    }
+    let (bytes, object, json) = fixture("unsafe_memory");
+    let mut original = json.clone();
+    let prog = program(&mut original, "loop_unbounded");
+    assert_eq!(prog["verdict"], "fail");
+    let termination = prog["obligations"]
+        .as_array()
+        .expect("obligations")
+        .iter()
+        .find(|o| o["kind"] == "termination")
+        .and_then(|o| o["pc"].as_u64())
+        .expect("an open termination obligation");
+    let pcs: Vec<u64> = prog["contexts"][0]["invariants"]
+        .as_array()
+        .expect("invariants")
+        .iter()
+        .filter_map(|i| i["pc"].as_u64())
+        .collect();
+    let mut tried = 0;
+    for &head in pcs.iter().filter(|&&pc| pc <= termination + 8) {
+        let mut forged = json.clone();
+        let prog = program(&mut forged, "loop_unbounded");
+        let context = &mut prog["contexts"][0];
+        let invariants = context["invariants"].as_array_mut().expect("invariants");
+        let at = invariants.iter().position(|i| i["pc"] == head).expect("the head's invariant");
+        let state = invariants.remove(at);
+        context["unrolled"] = serde_json::json!([{
+            "head": head, "members": [head],
+            "rounds": [{ "invariants": [state], "unrolled": [], "widened": [] }],
+        }]);
+        prog["obligations"].as_array_mut().expect("obligations").retain(|o| o["kind"] != "termination");
+        prog["verdict"] = Json::from("pass");
+        let error = check(&forged, &bytes, &object).expect_err("a forged loop must be rejected");
+        assert!(error.program.ends_with("loop_unbounded"), "{error}");
+        tried += 1;
+        println!("head {head}: {error}");
+    }
+    assert!(tried > 5, "{tried} forgeries");
+}
+
+/// Every (context, pc) entry of `targets` of the program `function`.
+fn targets_of<'a>(json: &'a mut Json, function: &str) -> &'a mut Vec<Json> {
+    program(json, function)["targets"].as_array_mut().expect("targets")
+}
+
+#[test]
+fn forged_callx_targets_are_rejected() {
+    // gotox forgeries: analyzer/tests/proof_check.rs, on an assembly dispatch.
+    if !common::tools_present() {
+        return;
+    }
+    let (bytes, object, json) = fixture("callx");
+    let mut forged = json.clone();
+    let targets = targets_of(&mut forged, "callx_branch");
+    let entry = targets.iter_mut().find(|t| t["kind"] == "callx").expect("a resolved callx");
+    let pc = entry["pc"].as_u64().map(|p| p as usize);
+    let functions = entry["functions"].as_array_mut().expect("functions");
+    assert!(functions.len() >= 2, "two targets: {functions:?}");
+    functions.pop();
+    let error = check(&forged, &bytes, &object).expect_err("a removed callx target must be rejected");
+    assert!(error.pc == pc && error.reason.contains("callx targets"), "{error}");
+    println!("callx target removed: {error}");
+
+    let mut forged = json.clone();
+    let entry = targets_of(&mut forged, "callx_branch").iter_mut().find(|t| t["kind"] == "callx").expect("callx");
+    entry["functions"].as_array_mut().expect("functions").push(Json::from("callx_branch"));
+    let error = check(&forged, &bytes, &object).expect_err("an added callx target must be rejected");
+    assert!(error.pc == pc && error.reason.contains("callx targets"), "{error}");
+
+    let mut forged = json;
+    targets_of(&mut forged, "callx_branch").clear();
+    let error = check(&forged, &bytes, &object).expect_err("dropped targets must be rejected");
+    assert!(error.pc == pc && error.reason.contains("lists none"), "{error}");
+}
+
+#[test]
+fn a_log_missing_or_repeating_a_program_is_rejected() {
+    if !common::tools_present() {
+        return;
+    }
+    let (bytes, object, json) = fixture("unsafe_memory");
+    // Dropping the failing programs would leave only passing ones.
+    let mut forged = json.clone();
+    let programs = forged["programs"].as_array_mut().expect("programs");
+    let dropped = programs.iter().position(|p| p["function"] == "loop_unbounded").expect("loop_unbounded");
+    programs.remove(dropped);
+    let error = check(&forged, &bytes, &object).expect_err("a missing program must be rejected");
+    assert!(error.program.ends_with("/loop_unbounded") && error.reason.contains("log does not"), "{error}");
+    println!("program dropped: {error}");
+
+    let mut forged = json.clone();
+    let programs = forged["programs"].as_array_mut().expect("programs");
+    let first = programs[0].clone();
+    programs.push(first);
+    let error = check(&forged, &bytes, &object).expect_err("a repeated program must be rejected");
+    assert!(error.reason.contains("2 times"), "{error}");
+
+    // A log of one program (`verify --function`) checks against that selection only.
+    let mut single = json;
+    single["programs"].as_array_mut().expect("programs").retain(|p| p["function"] == "loop_unbounded");
+    assert!(check(&single, &bytes, &object).is_err(), "the whole object is expected by default");
+    let log: ProofLog = serde_json::from_value(single).expect("reads back");
+    let selection = proof::Selection { section: None, function: Some("loop_unbounded".into()) };
+    proof::check_selected(&log, &bytes, &object, &selection).expect("the selected program is all the log must hold");
 }

@@ -13,8 +13,16 @@
 //! - **obligations**: every obligation the log calls proven is proven again under the
 //!   logged state, and every obligation that is not proven under it is in the log as not
 //!   proven; a `pass` verdict has none;
-//! - **termination**: a loop not unrolled (a backward edge outside unrolled rounds) must
-//!   carry a termination obligation that is not proven;
+//! - **termination**: every cycle of the graph of checked edges between logged states must
+//!   carry a termination obligation that is not proven. The graph is built from the edges
+//!   the transfer function produces, each landing on the one logged state that must cover
+//!   it (an unrolled loop's rounds are distinct states), so its cycles are the loops of the
+//!   control-flow graph that the log did not unroll, whatever loop membership the log
+//!   claims; calls between contexts must not form a cycle either;
+//! - **targets**: the resolved `callx`/`gotox` targets of each context and pc are exactly
+//!   the union of those the transfer function resolves under the logged states;
+//! - **completeness**: every program of the object (or of the selection) is in the log,
+//!   once;
 //! - **global data**: the summary covers the loaded contents and every store;
 //! - the program entry state is covered by the first context.
 //!
@@ -27,13 +35,13 @@ use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::program::FunctionId;
 
-use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, UnrolledLog};
+use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, TargetLog, UnrolledLog};
 use crate::globals::GlobalSummary;
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
 use crate::state::State;
 use crate::subject::Subject;
-use crate::transfer::{CallKind, CallOutcome, Calls, Env, Stop};
+use crate::transfer::{CallKind, CallOutcome, Calls, Env, Resolved, Stop};
 use crate::widening::Thresholds;
 
 /// Deepest nesting of unrolled loops a log may have (logs are untrusted input; the checker
@@ -69,8 +77,36 @@ pub struct CheckSummary {
     pub obligations: usize,
 }
 
-/// Checks `log` against `object` (whose file bytes are `bytes`).
+/// Which programs of the object a log must cover: all of them unless narrowed, as
+/// `verify --section/--function` narrows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only programs of this ELF section.
+    pub section: Option<String>,
+    /// Only programs of this function name.
+    pub function: Option<String>,
+}
+
+impl Selection {
+    fn selects(&self, section: &str, function: &str) -> bool {
+        self.section.as_deref().is_none_or(|s| s == section) && self.function.as_deref().is_none_or(|f| f == function)
+    }
+}
+
+/// Checks `log` against `object` (whose file bytes are `bytes`): the log must cover every
+/// program of the object.
 pub fn check(log: &ProofLog, bytes: &[u8], object: &Object) -> Result<CheckSummary, CheckError> {
+    check_selected(log, bytes, object, &Selection::default())
+}
+
+/// Checks `log` against `object` (whose file bytes are `bytes`): the log must cover exactly
+/// the programs `selection` picks.
+pub fn check_selected(
+    log: &ProofLog,
+    bytes: &[u8],
+    object: &Object,
+    selection: &Selection,
+) -> Result<CheckSummary, CheckError> {
     let whole = |reason: String| CheckError { program: "<log>".into(), context: None, pc: None, reason };
     if log.schema_version != SCHEMA_VERSION {
         return Err(whole(format!("schema version {} (this checker reads {SCHEMA_VERSION})", log.schema_version)));
@@ -82,12 +118,8 @@ pub fn check(log: &ProofLog, bytes: &[u8], object: &Object) -> Result<CheckSumma
             log.object.sha256
         )));
     }
-    let domain: DomainKind = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
-    let callx_model = match log.options.callx_model.as_str() {
-        "address" => CallxModel::Address,
-        "helper-id" => CallxModel::HelperId,
-        other => return Err(whole(format!("unknown callx model `{other}`"))),
-    };
+    let (domain, callx_model) = options_of(log)?;
+    check_complete(log, object, selection)?;
     let mut summary = CheckSummary::default();
     for program in &log.programs {
         check_program(log, program, object, domain, callx_model, &mut summary)?;
@@ -96,8 +128,78 @@ pub fn check(log: &ProofLog, bytes: &[u8], object: &Object) -> Result<CheckSumma
     Ok(summary)
 }
 
+/// The log's domain and callx model.
+fn options_of(log: &ProofLog) -> Result<(DomainKind, CallxModel), CheckError> {
+    let whole = |reason: String| CheckError { program: "<log>".into(), context: None, pc: None, reason };
+    let domain: DomainKind = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
+    let callx_model = match log.options.callx_model.as_str() {
+        "address" => CallxModel::Address,
+        "helper-id" => CallxModel::HelperId,
+        other => return Err(whole(format!("unknown callx model `{other}`"))),
+    };
+    Ok((domain, callx_model))
+}
+
+/// Checks one program's entry `program` of `log` against `subject`, for programs that have
+/// no ELF object (bare bytecode, tests): neither the object's hash nor the completeness of
+/// the log is checked, everything else is.
+pub fn check_subject(log: &ProofLog, program: &ProgramLog, subject: &Subject) -> Result<CheckSummary, CheckError> {
+    if log.schema_version != SCHEMA_VERSION {
+        return Err(CheckError {
+            program: "<log>".into(),
+            context: None,
+            pc: None,
+            reason: format!("schema version {} (this checker reads {SCHEMA_VERSION})", log.schema_version),
+        });
+    }
+    let (domain, callx_model) = options_of(log)?;
+    let mut summary = CheckSummary::default();
+    check_program_on(log, program, subject, domain, callx_model, &mut summary)?;
+    summary.programs = 1;
+    Ok(summary)
+}
+
+/// Every selected program of the object is in the log exactly once, and the log has no
+/// other program: a log that leaves a program out proves nothing about it.
+fn check_complete(log: &ProofLog, object: &Object, selection: &Selection) -> Result<(), CheckError> {
+    let named = |section: &str, function: &str, reason: &str| CheckError {
+        program: format!("{section}/{function}"),
+        context: None,
+        pc: None,
+        reason: reason.to_owned(),
+    };
+    let mut logged: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for program in &log.programs {
+        *logged.entry((program.section.as_str(), program.function.as_str())).or_default() += 1;
+    }
+    for (&(section, function), &count) in &logged {
+        if count > 1 {
+            return Err(named(section, function, &format!("the program is in the log {count} times")));
+        }
+        if !selection.selects(section, function) {
+            return Err(named(section, function, "the program is in the log but not in the checked selection"));
+        }
+    }
+    for program in object.programs.iter().filter(|p| selection.selects(&p.section, &p.name)) {
+        if !logged.contains_key(&(program.section.as_str(), program.name.as_str())) {
+            return Err(named(&program.section, &program.name, "the object has this program but the log does not"));
+        }
+    }
+    if logged.is_empty() {
+        return Err(CheckError {
+            program: "<log>".into(),
+            context: None,
+            pc: None,
+            reason: "the log has no program (and the selection matches none of the object)".into(),
+        });
+    }
+    Ok(())
+}
+
 /// A parsed unrolled loop.
 struct LoopCert {
+    /// Unique among the loops of its context: names its rounds' states in the edge graph.
+    uid: usize,
     head: usize,
     members: BTreeSet<usize>,
     rounds: Vec<RoundCert>,
@@ -124,7 +226,7 @@ struct ContextCert {
 /// last).
 type Path<'a> = Vec<(&'a LoopCert, usize)>;
 
-fn parse_loop(log: &UnrolledLog, domain: DomainKind, depth: usize) -> Result<LoopCert, String> {
+fn parse_loop(log: &UnrolledLog, domain: DomainKind, depth: usize, uids: &mut usize) -> Result<LoopCert, String> {
     if depth > MAX_LOG_NESTING {
         return Err(format!("unrolled loops nested more than {MAX_LOG_NESTING} deep"));
     }
@@ -134,10 +236,11 @@ fn parse_loop(log: &UnrolledLog, domain: DomainKind, depth: usize) -> Result<Loo
         for inv in &round.invariants {
             states.insert(inv.pc, log::state_of(&inv.state, domain).map_err(|e| format!("pc {}: {e}", inv.pc))?);
         }
-        let loops = round.unrolled.iter().map(|l| parse_loop(l, domain, depth + 1)).collect::<Result<_, _>>()?;
+        let loops = round.unrolled.iter().map(|l| parse_loop(l, domain, depth + 1, uids)).collect::<Result<_, _>>()?;
         rounds.push(RoundCert { states, loops });
     }
-    Ok(LoopCert { head: log.head, members: log.members.iter().copied().collect(), rounds })
+    *uids += 1;
+    Ok(LoopCert { uid: *uids, head: log.head, members: log.members.iter().copied().collect(), rounds })
 }
 
 fn parse_context(log: &ContextLog, domain: DomainKind) -> Result<ContextCert, String> {
@@ -145,6 +248,7 @@ fn parse_context(log: &ContextLog, domain: DomainKind) -> Result<ContextCert, St
     for inv in &log.invariants {
         states.insert(inv.pc, log::state_of(&inv.state, domain).map_err(|e| format!("pc {}: {e}", inv.pc))?);
     }
+    let mut uids = 0;
     let mut calls: BTreeMap<(usize, FunctionId), Vec<usize>> = BTreeMap::new();
     for call in &log.calls {
         calls.entry((call.pc, FunctionId(call.function_id))).or_default().extend(&call.contexts);
@@ -155,7 +259,7 @@ fn parse_context(log: &ContextLog, domain: DomainKind) -> Result<ContextCert, St
         entry: log::state_of(&log.entry, domain).map_err(|e| format!("entry: {e}"))?,
         exit: log.exit.as_ref().map(|s| log::state_of(s, domain)).transpose().map_err(|e| format!("exit: {e}"))?,
         states,
-        loops: log.unrolled.iter().map(|l| parse_loop(l, domain, 1)).collect::<Result<_, _>>()?,
+        loops: log.unrolled.iter().map(|l| parse_loop(l, domain, 1, &mut uids)).collect::<Result<_, _>>()?,
         calls,
     })
 }
@@ -166,6 +270,8 @@ struct LoggedCalls<'a> {
     current: usize,
     domain: DomainKind,
     problems: Vec<(usize, String)>,
+    /// The contexts the checked calls entered.
+    entered: Vec<usize>,
 }
 
 impl Calls for LoggedCalls<'_> {
@@ -176,7 +282,10 @@ impl Calls for LoggedCalls<'_> {
             self.contexts.get(id).is_some_and(|c| c.function == function && entry.leq(&c.entry, self.domain))
         });
         match covering {
-            Some(id) => Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None }),
+            Some(id) => {
+                self.entered.push(*id);
+                Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None })
+            }
             None => {
                 self.problems
                     .push((pc, format!("no logged context of function {} covers this call's state", function.0)));
@@ -189,21 +298,29 @@ impl Calls for LoggedCalls<'_> {
     }
 }
 
-/// A region of one context: the path of (loop head, round) to it.
-type RegionKey = (usize, Vec<(usize, usize)>);
+/// A logged state of one context: the path of (loop uid, round) to it, and its pc.
+type StateKey = (Vec<(usize, usize)>, usize);
+
+/// The key of `path`.
+fn path_key(path: &[(&LoopCert, usize)]) -> Vec<(usize, usize)> {
+    path.iter().map(|(l, round)| (l.uid, *round)).collect()
+}
 
 struct ProgramCheck<'a> {
     title: String,
     env: Env<'a>,
     contexts: &'a BTreeMap<usize, ContextCert>,
     /// Recomputed checks: (context, pc, kind) → statuses.
-    checks: BTreeMap<(usize, usize, ObligationKind), BTreeSet<Status>>,
+    checks: BTreeMap<CheckKey, BTreeSet<(Status, String)>>,
     /// Stores seen, joined into the logged summary.
     stored: GlobalSummary,
-    /// Edges between states of one region (a context's top level, or one round of an
-    /// unrolled loop), by (context, path of (loop head, round)): cycles among them are
-    /// loops that were widened.
-    region_edges: BTreeMap<RegionKey, Vec<(usize, usize)>>,
+    /// Per context, the checked edges between its logged states: their cycles are the loops
+    /// the log did not unroll.
+    state_edges: BTreeMap<usize, Vec<(StateKey, StateKey)>>,
+    /// Calls between contexts (caller, callee): a cycle is unbounded recursion.
+    context_calls: BTreeSet<(usize, usize)>,
+    /// Resolved indirect targets, joined over the visits of (context, pc).
+    resolved: BTreeMap<(usize, usize), Resolved>,
     /// Unrolled loops: (context, members).
     unrolled: Vec<(usize, BTreeSet<usize>)>,
     summary: CheckSummary,
@@ -214,32 +331,45 @@ impl<'a> ProgramCheck<'a> {
         CheckError { program: self.title.clone(), context, pc, reason: reason.into() }
     }
 
-    /// The logged state of `target` as seen from `path` in `context`: `Ok(None)` when the
-    /// target is a back edge out of the last round (which must not be reached).
-    fn slot<'p>(&self, context: &'p ContextCert, path: &Path<'p>, target: usize) -> Result<Option<&'p State>, String> {
-        for &(loop_, round) in path.iter().rev() {
+    /// The logged state of `target` as seen from `path` in `context`, with its key:
+    /// `Ok(None)` when the target is a back edge out of the last round (which must not be
+    /// reached).
+    fn slot<'p>(
+        &self,
+        context: &'p ContextCert,
+        path: &Path<'p>,
+        target: usize,
+    ) -> Result<Option<(StateKey, &'p State)>, String> {
+        for level in (0..path.len()).rev() {
+            let (loop_, round) = path[level];
+            let outer = &path[..level];
             if target == loop_.head {
                 return match loop_.rounds.get(round + 1) {
-                    Some(next) => next
-                        .states
-                        .get(&target)
-                        .map(Some)
-                        .ok_or_else(|| format!("round {} has no state at its head {target}", round + 2)),
+                    Some(next) => {
+                        let mut key = path_key(outer);
+                        key.push((loop_.uid, round + 1));
+                        next.states
+                            .get(&target)
+                            .map(|s| Some(((key, target), s)))
+                            .ok_or_else(|| format!("round {} has no state at its head {target}", round + 2))
+                    }
                     None => Ok(None),
                 };
             }
             let here = &loop_.rounds[round];
             if let Some(nested) = here.loops.iter().find(|l| l.head == target) {
-                return first_round(nested, target).map(Some);
+                let mut key = path_key(&path[..=level]);
+                key.push((nested.uid, 0));
+                return first_round(nested, target).map(|s| Some(((key, target), s)));
             }
             if loop_.members.contains(&target) {
-                return here.states.get(&target).map(Some).ok_or_else(|| {
-                    format!("{target} has no state in round {} of the loop at {}", round + 1, loop_.head)
-                });
+                return here.states.get(&target).map(|s| Some(((path_key(&path[..=level]), target), s))).ok_or_else(
+                    || format!("{target} has no state in round {} of the loop at {}", round + 1, loop_.head),
+                );
             }
         }
         if let Some(nested) = context.loops.iter().find(|l| l.head == target) {
-            return first_round(nested, target).map(Some);
+            return first_round(nested, target).map(|s| Some(((vec![(nested.uid, 0)], target), s)));
         }
         if context.loops.iter().any(|l| l.members.contains(&target)) {
             return Err(format!("{target} is inside an unrolled loop but is not its head"));
@@ -247,7 +377,7 @@ impl<'a> ProgramCheck<'a> {
         context
             .states
             .get(&target)
-            .map(Some)
+            .map(|s| Some(((Vec::new(), target), s)))
             .ok_or_else(|| format!("{target} has no invariant (the log calls it unreachable)"))
     }
 
@@ -267,26 +397,44 @@ impl<'a> ProgramCheck<'a> {
         if pc < function.entry || pc >= function.end {
             return Err(self.error(Some(id), Some(pc), "the state is outside the context's function"));
         }
-        let mut calls =
-            LoggedCalls { contexts: self.contexts, current: id, domain: self.env.domain, problems: Vec::new() };
+        let mut calls = LoggedCalls {
+            contexts: self.contexts,
+            current: id,
+            domain: self.env.domain,
+            problems: Vec::new(),
+            entered: Vec::new(),
+        };
         let post =
             self.env.post(&mut calls, pc, &insn, state).map_err(|e| self.error(Some(id), Some(pc), e.to_string()))?;
         if let Some((at, problem)) = calls.problems.into_iter().next() {
             return Err(self.error(Some(id), Some(at), problem));
         }
+        self.context_calls.extend(calls.entered.iter().map(|&callee| (id, callee)));
         self.summary.states += 1;
         for check in &post.checks {
-            self.checks.entry((id, pc, check.kind)).or_default().insert(check.status);
+            self.checks.entry((id, pc, check.kind)).or_default().insert((check.status, check.detail.clone()));
         }
+        if let Some(resolved) = post.resolved {
+            match self.resolved.entry((id, pc)) {
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    entry.insert(resolved);
+                }
+                std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().merge(resolved),
+            }
+        }
+        let source = (path_key(path), pc);
         for (target, produced) in &post.edges {
             if *target < function.entry || *target >= function.end {
                 // Leaving the function is a (refuted) obligation the log must carry.
-                self.checks.entry((id, pc, ObligationKind::Call)).or_default().insert(Status::Refuted);
+                let detail = format!("control flow leaves the function to {target}");
+                self.checks.entry((id, pc, ObligationKind::Call)).or_default().insert((Status::Refuted, detail));
                 continue;
             }
             let slot = self.slot(context, path, *target).map_err(|reason| self.error(Some(id), Some(pc), reason))?;
             match slot {
-                Some(logged) if produced.leq(logged, self.env.domain) => {}
+                Some((key, logged)) if produced.leq(logged, self.env.domain) => {
+                    self.state_edges.entry(id).or_default().push((source.clone(), key));
+                }
                 Some(_) => {
                     return Err(self.error(
                         Some(id),
@@ -303,20 +451,6 @@ impl<'a> ProgramCheck<'a> {
                 }
             }
             self.summary.edges += 1;
-            // Edges staying in this region (not a back edge to the next round, not leaving a
-            // loop, not entering a nested one) are where widened loops can be.
-            let same_region = match path.last() {
-                None => !context.loops.iter().any(|l| l.head == *target),
-                Some((l, round)) => {
-                    *target != l.head
-                        && l.members.contains(target)
-                        && !l.rounds[*round].loops.iter().any(|n| n.head == *target)
-                }
-            };
-            if same_region {
-                let key = (id, path.iter().map(|(l, r)| (l.head, *r)).collect());
-                self.region_edges.entry(key).or_default().push((pc, *target));
-            }
         }
         if let Some(exit) = &post.exit {
             let covered = context.exit.as_ref().is_some_and(|logged| exit.leq(logged, self.env.domain));
@@ -397,6 +531,24 @@ fn check_program(
         .ok_or_else(|| error(None, None, "no such program in the object".into()))?;
     let subject =
         Subject::from_object(object, loaded).ok_or_else(|| error(None, None, "unknown program type".into()))?;
+    check_program_on(log, program_log, &subject, domain, callx_model, summary)
+}
+
+fn check_program_on(
+    log: &ProofLog,
+    program_log: &ProgramLog,
+    subject: &Subject,
+    domain: DomainKind,
+    callx_model: CallxModel,
+    summary: &mut CheckSummary,
+) -> Result<(), CheckError> {
+    let title = format!("{}/{}", program_log.section, program_log.function);
+    let error = |context: Option<usize>, pc: Option<usize>, reason: String| CheckError {
+        program: title.clone(),
+        context,
+        pc,
+        reason,
+    };
     let sha = log::sha256_hex(&subject.program.to_bytes());
     if sha != program_log.program_sha256 {
         return Err(error(
@@ -413,7 +565,7 @@ fn check_program(
     }
     let globals =
         log::globals_of(&program_log.globals, domain).map_err(|e| error(None, None, format!("globals: {e}")))?;
-    if !GlobalSummary::initial(&subject, domain).leq(&globals) {
+    if !GlobalSummary::initial(subject, domain).leq(&globals) {
         return Err(error(None, None, "the global data summary does not cover the loaded contents".into()));
     }
     let mut contexts = BTreeMap::new();
@@ -445,7 +597,7 @@ fn check_program(
         if log.options.widening_thresholds { Thresholds::from_program(subject.program) } else { Thresholds::none() };
     let env = Env {
         domain,
-        subject: &subject,
+        subject,
         prototypes: Prototypes::builtin(),
         callx_model,
         globals: &globals,
@@ -458,7 +610,9 @@ fn check_program(
         contexts: &contexts,
         checks: BTreeMap::new(),
         stored: globals.clone(),
-        region_edges: BTreeMap::new(),
+        state_edges: BTreeMap::new(),
+        context_calls: BTreeSet::new(),
+        resolved: BTreeMap::new(),
         unrolled: Vec::new(),
         summary: CheckSummary::default(),
     };
@@ -467,7 +621,7 @@ fn check_program(
         let at_entry = run
             .slot(context, &Vec::new(), context.entry_pc)
             .map_err(|reason| error(Some(id), Some(context.entry_pc), reason))?;
-        if !at_entry.is_some_and(|logged| context.entry.leq(logged, domain)) {
+        if !at_entry.is_some_and(|(_, logged)| context.entry.leq(logged, domain)) {
             return Err(error(
                 Some(id),
                 Some(context.entry_pc),
@@ -490,6 +644,7 @@ fn check_program(
     if !run.stored.leq(&globals) {
         return Err(error(None, None, "a store to global data is not covered by the global summary".into()));
     }
+    check_targets(&run, program_log, subject).map_err(|(context, pc, reason)| error(context, pc, reason))?;
     check_obligations(&run, program_log).map_err(|(context, pc, reason)| error(context, pc, reason))?;
     summary.contexts += run.summary.contexts;
     summary.states += run.summary.states;
@@ -498,51 +653,106 @@ fn check_program(
     Ok(())
 }
 
-/// The logged obligations against the recomputed ones (see the module docs).
-fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), (Option<usize>, Option<usize>, String)> {
-    let mut logged: BTreeMap<(usize, usize, ObligationKind), BTreeSet<Status>> = BTreeMap::new();
-    for o in &log.obligations {
-        logged.entry((o.context, o.pc, o.kind)).or_default().insert(o.status);
+/// The logged `callx`/`gotox` targets against the recomputed ones: the same (context, pc)
+/// entries, each with exactly the recomputed targets.
+fn check_targets(run: &ProgramCheck, log: &ProgramLog, subject: &Subject) -> Result<(), Located> {
+    let mut logged: BTreeMap<(usize, usize), &TargetLog> = BTreeMap::new();
+    for target in &log.targets {
+        if logged.insert((target.context, target.pc), target).is_some() {
+            return Err((Some(target.context), Some(target.pc), "the targets of this pc are logged twice".into()));
+        }
     }
-    for ((context, pc, kind), statuses) in &logged {
+    for (&(context, pc), resolved) in &run.resolved {
+        let at = |reason: String| (Some(context), Some(pc), reason);
+        let Some(entry) = logged.remove(&(context, pc)) else {
+            return Err(at("the instruction resolves indirect targets, but the log lists none".into()));
+        };
+        let (kind, functions, helpers, targets) = match resolved {
+            Resolved::Callx { functions, helpers } => {
+                let names: BTreeSet<&str> =
+                    functions.iter().map(|f| subject.program.function(*f).name.as_str()).collect();
+                ("callx", names, helpers.iter().copied().collect(), BTreeSet::new())
+            }
+            Resolved::Gotox { targets } => {
+                ("gotox", BTreeSet::new(), BTreeSet::new(), targets.iter().copied().collect::<BTreeSet<usize>>())
+            }
+        };
+        if entry.kind != kind {
+            return Err(at(format!("the log calls this a {}, the instruction is a {kind}", entry.kind)));
+        }
+        let logged_functions: BTreeSet<&str> = entry.functions.iter().map(String::as_str).collect();
+        if logged_functions != functions {
+            return Err(at(format!(
+                "{kind} targets logged as functions {logged_functions:?}, the invariant gives {functions:?}"
+            )));
+        }
+        let logged_helpers: BTreeSet<i32> = entry.helpers.iter().copied().collect();
+        if logged_helpers != helpers {
+            return Err(at(format!(
+                "{kind} targets logged as helpers {logged_helpers:?}, the invariant gives {helpers:?}"
+            )));
+        }
+        let logged_targets: BTreeSet<usize> = entry.targets.iter().copied().collect();
+        if logged_targets != targets {
+            return Err(at(format!(
+                "{kind} targets logged as pcs {logged_targets:?}, the invariant gives {targets:?}"
+            )));
+        }
+    }
+    if let Some(((context, pc), _)) = logged.into_iter().next() {
+        return Err((Some(context), Some(pc), "targets are logged for a pc that resolves none".into()));
+    }
+    Ok(())
+}
+
+/// Where checks of one kind are made: (context, pc, kind).
+type CheckKey = (usize, usize, ObligationKind);
+
+/// An error's context, pc and reason.
+type Located = (Option<usize>, Option<usize>, String);
+
+/// The logged obligations against the recomputed ones (see the module docs).
+fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located> {
+    let mut logged: BTreeMap<CheckKey, BTreeSet<(Status, &str)>> = BTreeMap::new();
+    for o in &log.obligations {
+        logged.entry((o.context, o.pc, o.kind)).or_default().insert((o.status, o.detail.as_str()));
+    }
+    // One instruction can make several checks of one kind (one per helper argument), some
+    // proven and some not: a check logged proven must be recomputed proven, with its detail.
+    for ((context, pc, kind), entries) in &logged {
         if *kind == ObligationKind::Termination {
             continue;
         }
-        if statuses.contains(&Status::Proven) {
-            match run.checks.get(&(*context, *pc, *kind)) {
-                Some(recomputed) if recomputed.iter().all(|s| *s == Status::Proven) => {}
-                Some(_) => {
-                    return Err((
-                        Some(*context),
-                        Some(*pc),
-                        format!("{kind} is logged proven but does not follow from the invariant"),
-                    ));
-                }
-                None => {
-                    return Err((
-                        Some(*context),
-                        Some(*pc),
-                        format!("{kind} is logged proven but the instruction has no such check"),
-                    ));
-                }
+        for (status, detail) in entries {
+            if *status != Status::Proven {
+                continue;
             }
+            let recomputed = run.checks.get(&(*context, *pc, *kind));
+            let reason = match recomputed {
+                Some(checks) if checks.contains(&(Status::Proven, (*detail).to_owned())) => continue,
+                Some(_) => format!("{kind} is logged proven ({detail}) but does not follow from the invariant"),
+                None => format!("{kind} is logged proven but the instruction has no such check"),
+            };
+            return Err((Some(*context), Some(*pc), reason));
         }
     }
-    for ((context, pc, kind), statuses) in &run.checks {
-        if statuses.iter().any(|s| *s != Status::Proven) {
-            let listed = logged.get(&(*context, *pc, *kind)).is_some_and(|l| l.iter().any(|s| *s != Status::Proven));
+    for ((context, pc, kind), checks) in &run.checks {
+        if let Some((_, detail)) = checks.iter().find(|(s, _)| *s != Status::Proven) {
+            let listed =
+                logged.get(&(*context, *pc, *kind)).is_some_and(|l| l.iter().any(|(s, _)| *s != Status::Proven));
             if !listed {
                 return Err((
                     Some(*context),
                     Some(*pc),
-                    format!("{kind} is not proven under the invariant, and the log does not say so"),
+                    format!("{kind} is not proven under the invariant ({detail}), and the log does not say so"),
                 ));
             }
         }
     }
-    // Termination: proven only for unrolled loops; every other loop must carry an open one.
-    for ((context, pc, kind), statuses) in &logged {
-        if *kind == ObligationKind::Termination && statuses.contains(&Status::Proven) {
+    // Termination: proven only for unrolled loops; every cycle of checked edges must carry
+    // an open obligation.
+    for ((context, pc, kind), entries) in &logged {
+        if *kind == ObligationKind::Termination && entries.iter().any(|(s, _)| *s == Status::Proven) {
             let unrolled = run.unrolled.iter().any(|(c, members)| c == context && members.contains(pc));
             if !unrolled {
                 return Err((
@@ -553,20 +763,28 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), (Option
             }
         }
     }
-    for ((context, _), edges) in &run.region_edges {
+    for (context, edges) in &run.state_edges {
         for cycle in cycles(edges) {
-            let open = logged.iter().any(|((c, pc, kind), statuses)| {
+            let pcs: BTreeSet<usize> = cycle.iter().map(|(_, pc)| *pc).collect();
+            let open = logged.iter().any(|((c, pc, kind), entries)| {
                 c == context
                     && *kind == ObligationKind::Termination
-                    && cycle.contains(pc)
-                    && statuses.iter().any(|s| *s != Status::Proven)
+                    && pcs.contains(pc)
+                    && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
             if !open {
-                let first = cycle.iter().min().copied();
-                let reason = format!("the loop through {cycle:?} is not unrolled and its termination is not left open");
+                let first = pcs.first().copied();
+                let reason = format!(
+                    "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"
+                );
                 return Err((Some(*context), first, reason));
             }
         }
+    }
+    let calls: Vec<(usize, usize)> = run.context_calls.iter().copied().collect();
+    if let Some(cycle) = cycles(&calls).into_iter().next() {
+        let first = cycle.first().copied();
+        return Err((first, None, format!("contexts {cycle:?} call each other: unbounded recursion")));
     }
     let all_proven = log.obligations.iter().all(|o| o.status == Status::Proven);
     match (log.verdict.as_str(), all_proven) {
@@ -577,18 +795,58 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), (Option
 
 /// The cycles of a graph given by its edges: the node sets of its strongly connected
 /// components that have an edge inside them.
-fn cycles(edges: &[(usize, usize)]) -> Vec<BTreeSet<usize>> {
-    let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
+fn cycles<N: Clone + Ord>(edges: &[(N, N)]) -> Vec<BTreeSet<N>> {
+    let mut graph = petgraph::graph::DiGraph::<N, ()>::new();
     let mut index = BTreeMap::new();
-    for &(a, b) in edges {
-        for pc in [a, b] {
-            index.entry(pc).or_insert_with(|| graph.add_node(pc));
+    for (a, b) in edges {
+        for node in [a, b] {
+            if !index.contains_key(node) {
+                index.insert(node.clone(), graph.add_node(node.clone()));
+            }
         }
-        graph.add_edge(index[&a], index[&b], ());
+        graph.add_edge(index[a], index[b], ());
     }
     petgraph::algo::kosaraju_scc(&graph)
         .into_iter()
-        .map(|scc| scc.into_iter().map(|n| graph[n]).collect::<BTreeSet<usize>>())
+        .map(|scc| scc.into_iter().map(|n| graph[n].clone()).collect::<BTreeSet<N>>())
         .filter(|scc| edges.iter().any(|(a, b)| scc.contains(a) && scc.contains(b)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_of_an_unrolled_loop_are_distinct_states_and_form_no_cycle() {
+        // Head 3 in rounds 0 and 1 of loop 1, then the exit at top level.
+        let round = |r: usize, pc: usize| -> StateKey { (vec![(1, r)], pc) };
+        let top = |pc: usize| -> StateKey { (Vec::new(), pc) };
+        let unrolled =
+            vec![(top(2), round(0, 3)), (round(0, 3), round(0, 4)), (round(0, 4), round(1, 3)), (round(1, 3), top(5))];
+        assert!(cycles(&unrolled).is_empty());
+        // The same pcs at one level: the back edge closes a cycle.
+        let widened = vec![(top(2), top(3)), (top(3), top(4)), (top(4), top(3)), (top(3), top(5))];
+        assert_eq!(cycles(&widened), vec![BTreeSet::from([top(3), top(4)])]);
+        // `ja -1`: a state that is its own successor.
+        assert_eq!(cycles(&[(top(7), top(7))]).len(), 1);
+    }
+
+    #[test]
+    fn targets_resolved_under_several_states_are_joined() {
+        let mut gotox = Resolved::Gotox { targets: vec![4, 9] };
+        gotox.merge(Resolved::Gotox { targets: vec![9, 2] });
+        assert_eq!(gotox, Resolved::Gotox { targets: vec![2, 4, 9] });
+        let mut callx = Resolved::Callx { functions: vec![FunctionId(2)], helpers: Vec::new() };
+        callx.merge(Resolved::Callx { functions: vec![FunctionId(1), FunctionId(2)], helpers: vec![5] });
+        assert_eq!(callx, Resolved::Callx { functions: vec![FunctionId(1), FunctionId(2)], helpers: vec![5] });
+    }
+
+    #[test]
+    fn a_selection_picks_by_section_and_function() {
+        let all = Selection::default();
+        assert!(all.selects("tc", "a") && all.selects("xdp", "b"));
+        let one = Selection { section: Some("tc".into()), function: Some("a".into()) };
+        assert!(one.selects("tc", "a") && !one.selects("tc", "b") && !one.selects("xdp", "a"));
+    }
 }

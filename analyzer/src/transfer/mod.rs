@@ -72,6 +72,26 @@ pub enum Resolved {
     },
 }
 
+impl Resolved {
+    /// Adds the targets of `other` (the same instruction under another state); a different
+    /// kind cannot happen for one instruction and leaves `self` as it is.
+    pub fn merge(&mut self, other: Resolved) {
+        fn union<T: Ord>(into: &mut Vec<T>, more: Vec<T>) {
+            into.extend(more);
+            into.sort();
+            into.dedup();
+        }
+        match (self, other) {
+            (Resolved::Callx { functions, helpers }, Resolved::Callx { functions: f, helpers: h }) => {
+                union(functions, f);
+                union(helpers, h);
+            }
+            (Resolved::Gotox { targets }, Resolved::Gotox { targets: t }) => union(targets, t),
+            _ => {}
+        }
+    }
+}
+
 /// What an instruction leads to.
 #[derive(Clone, Debug, Default)]
 pub struct Post {

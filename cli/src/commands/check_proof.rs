@@ -17,6 +17,13 @@ pub(crate) struct CheckProofArgs {
     log: PathBuf,
     /// The ELF object it is about.
     object: PathBuf,
+    /// Expect only the programs of this section in the log (as `verify --section` wrote it);
+    /// without it the log must cover every program of the object.
+    #[arg(long)]
+    section: Option<String>,
+    /// Expect only the programs of this function name in the log (as `verify --function`).
+    #[arg(long)]
+    function: Option<String>,
 }
 
 /// Runs `bpfprove check-proof`: exit 0 when the log is valid, 1 when it is rejected, 2 when
@@ -29,7 +36,8 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> Result<Outcome> {
     let Some(object) = input::load_object_if_elf(&args.object)? else {
         anyhow::bail!("{}: not an ELF object", args.object.display());
     };
-    match proof::check(&log, &bytes, &object) {
+    let selection = proof::Selection { section: args.section, function: args.function };
+    match proof::check_selected(&log, &bytes, &object, &selection) {
         Ok(summary) => {
             outln!(
                 "proof log valid: {} programs, {} contexts, {} states, {} edges inductive, {} obligations re-derived",

@@ -1,0 +1,120 @@
+//! The independent proof checker on logs of small assembly programs, forged in the ways a
+//! log can lie about structure: loop membership and resolved `gotox`/`callx` targets. (Logs
+//! of whole ELF objects, with the completeness check, are tested in
+//! `benchmarks/tests/proof_logs.rs`.)
+
+use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
+use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::{Config, Subject, Verifier};
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::asm;
+use bpfprove_semantics::interp::context::ProgramType;
+use bpfprove_semantics::program::Program;
+use serde_json::Value as Json;
+
+fn program(text: &str) -> Program {
+    asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn subject(program: &Program) -> Subject<'_> {
+    let mut subject = Subject::bare("test", program, ProgramType::SocketFilter);
+    subject.spec = ProgramSpec::of(ProgramType::SocketFilter);
+    subject
+}
+
+/// The product-domain log of `subject`, as JSON.
+fn log_of(subject: &Subject) -> Json {
+    let config = Config::standard(DomainKind::Product);
+    let report = Verifier::new(config.clone()).verify(subject);
+    let log = proof::log_of("test", b"", &config, &[(subject.clone(), report)], None);
+    serde_json::to_value(log).expect("serialises")
+}
+
+fn check(json: &Json, subject: &Subject) -> Result<(), CheckError> {
+    let log: ProofLog = serde_json::from_value(json.clone()).expect("reads back");
+    proof::check_subject(&log, &log.programs[0], subject).map(|_| ())
+}
+
+/// A loop that never ends: `r0` stays in [0, 7] and the exit needs 8.
+const ENDLESS: &str = "r0 = 0\nloop:\nr0 += 1\nr0 &= 7\nif r0 != 8 goto loop\nexit\n";
+
+#[test]
+fn the_log_of_an_endless_loop_checks_and_fails() {
+    let program = program(ENDLESS);
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "fail");
+    check(&json, &subject).expect("the verifier's own log is valid");
+}
+
+/// Whichever pc the forger calls the head of a one-round "unrolled" loop with itself as the
+/// only member, and with the open termination obligation dropped, the loop is still a cycle
+/// of checked edges and the PASS is rejected.
+#[test]
+fn a_pass_forged_by_editing_loop_membership_is_rejected() {
+    let program = program(ENDLESS);
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    let pcs: Vec<u64> = json["programs"][0]["contexts"][0]["invariants"]
+        .as_array()
+        .expect("invariants")
+        .iter()
+        .filter_map(|i| i["pc"].as_u64())
+        .collect();
+    assert!(pcs.len() >= 4, "{pcs:?}");
+    for head in pcs {
+        let mut forged = json.clone();
+        let prog = &mut forged["programs"][0];
+        let context = &mut prog["contexts"][0];
+        let invariants = context["invariants"].as_array_mut().expect("invariants");
+        let at = invariants.iter().position(|i| i["pc"] == head).expect("the head's invariant");
+        let state = invariants.remove(at);
+        context["unrolled"] = serde_json::json!([{
+            "head": head, "members": [head],
+            "rounds": [{ "invariants": [state], "unrolled": [], "widened": [] }],
+        }]);
+        prog["obligations"].as_array_mut().expect("obligations").retain(|o| o["kind"] != "termination");
+        prog["verdict"] = Json::from("pass");
+        let error = check(&forged, &subject).expect_err("a forged loop must be rejected");
+        assert!(error.reason.contains("loop through pcs"), "head {head}: {error}");
+    }
+}
+
+/// A dispatch through a four-entry jump table.
+const DISPATCH: &str = ".jumptable JT a, b, c, d\nr2 = *(u32 *)(r1 + 8)\nr2 &= 3\nr2 <<= 3\nr3 = JT ll\nr3 += r2\n\
+                        r4 = *(u64 *)(r3 + 0)\ngotox r4\na:\nr0 = 0\nexit\nb:\nr0 = 1\nexit\nc:\nr0 = 2\nexit\nd:\nr0 = 3\nexit\n";
+
+#[test]
+fn forged_gotox_targets_are_rejected() {
+    let program = program(DISPATCH);
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    let targets = json["programs"][0]["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    assert_eq!(targets[0]["targets"].as_array().expect("pcs").len(), 4, "{targets:?}");
+    let pc = targets[0]["pc"].as_u64().map(|p| p as usize);
+
+    let mut removed = json.clone();
+    removed["programs"][0]["targets"][0]["targets"].as_array_mut().expect("pcs").pop();
+    let error = check(&removed, &subject).expect_err("a removed target must be rejected");
+    assert!(error.pc == pc && error.reason.contains("gotox targets"), "{error}");
+
+    let mut added = json.clone();
+    added["programs"][0]["targets"][0]["targets"].as_array_mut().expect("pcs").push(Json::from(0));
+    let error = check(&added, &subject).expect_err("an added target must be rejected");
+    assert!(error.pc == pc && error.reason.contains("gotox targets"), "{error}");
+
+    let mut dropped = json.clone();
+    dropped["programs"][0]["targets"].as_array_mut().expect("targets").clear();
+    let error = check(&dropped, &subject).expect_err("dropped targets must be rejected");
+    assert!(error.pc == pc && error.reason.contains("lists none"), "{error}");
+
+    let mut invented = json;
+    let mut extra = invented["programs"][0]["targets"][0].clone();
+    extra["pc"] = Json::from(0);
+    invented["programs"][0]["targets"].as_array_mut().expect("targets").push(extra);
+    let error = check(&invented, &subject).expect_err("targets at a plain instruction must be rejected");
+    assert!(error.pc == Some(0) && error.reason.contains("resolves none"), "{error}");
+}
