@@ -375,6 +375,41 @@ mod tests {
         assert!(five.leq(&Value::Uninit) && !Value::Uninit.leq(&five));
     }
 
+    fn result_of(call: u32, null: bool) -> Pointer {
+        let null = if null { Nullness::MaybeNull { id: Some(call) } } else { Nullness::NonNull };
+        Pointer { null, object: Some(call), ..Pointer::at(Region::MapValue(MapId(0)), D, 0) }
+    }
+
+    #[test]
+    fn a_checked_pointer_stays_a_copy_only_of_the_result_it_points_into() {
+        let unchecked = Value::Pointer(result_of(3, true));
+        let same = Value::Pointer(result_of(3, false));
+        let other = Value::Pointer(result_of(4, false));
+        assert_eq!(same.join(&unchecked, D), unchecked);
+        assert!(same.leq(&unchecked));
+        let Value::Pointer(joined) = other.join(&unchecked, D) else { panic!("a pointer") };
+        assert_eq!((joined.null, joined.object), (Nullness::MaybeNull { id: None }, None));
+        assert!(!other.leq(&unchecked) && other.leq(&Value::Pointer(joined)));
+    }
+
+    #[test]
+    fn only_pointers_sharing_an_object_are_one_object() {
+        let (a, b) = (result_of(3, false), result_of(4, false));
+        assert!(a.same_object(&a.clone()) && !a.same_object(&b));
+        let unknown = Pointer { object: None, ..a.clone() };
+        assert!(!unknown.same_object(&unknown.clone()));
+        let stack = Pointer::at(Region::Stack { frame: 0 }, D, -8);
+        assert!(stack.same_object(&Pointer::at(Region::Stack { frame: 0 }, D, 0)));
+    }
+
+    #[test]
+    fn small_offsets_stay_clear_of_wrapping() {
+        assert!(Pointer::at(Region::Context, D, -8).has_small_offset());
+        assert!(!Pointer::at(Region::Context, D, SMALL_OFFSET).has_small_offset());
+        let any = Pointer { offset: D.top(&0), ..Pointer::at(Region::Context, D, 0) };
+        assert!(!any.has_small_offset());
+    }
+
     #[test]
     fn copies_of_one_result_keep_their_id_only_when_equal() {
         let a = map_value(Nullness::MaybeNull { id: Some(3) });

@@ -102,7 +102,9 @@ fn stack_pointers_with_wild_offsets_are_not_bounded_by_comparisons() {
 #[test]
 fn a_pointer_with_a_wild_offset_may_be_null() {
     let text = |offset: &str| {
-        format!("{ANY_NUMBER}{offset}r2 = r10\nr2 += r3\nif r2 == 0 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u64 *)(r10 + 8)\nexit\n")
+        format!(
+            "{ANY_NUMBER}{offset}r2 = r10\nr2 += r3\nif r2 == 0 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u64 *)(r10 + 8)\nexit\n"
+        )
     };
     check(&text(""), SOCKET, "9 stack-bounds refuted");
     check(&text("r3 &= 7\n"), SOCKET, "PASS");
@@ -144,9 +146,7 @@ fn two_values(rest: &str) -> String {
 #[test]
 fn values_of_two_lookups_are_different_objects() {
     // The distance between two map values is any number, not 0.
-    let moved = |distance: &str| {
-        two_values(&format!("{distance}r2 = r10\nr2 += r8\nr3 = 0\n*(u64 *)(r2 - 16) = r3\n"))
-    };
+    let moved = |distance: &str| two_values(&format!("{distance}r2 = r10\nr2 += r8\nr3 = 0\n*(u64 *)(r2 - 16) = r3\n"));
     check(&moved("r8 = r7\nr8 -= r6\n"), SOCKET, "23 stack-bounds unknown");
     check(&moved("r8 = r6\nr8 += 4\nr8 -= r6\nr8 += -4\n"), SOCKET, "PASS");
 }
@@ -162,9 +162,7 @@ fn pointers_into_two_map_values_may_differ() {
 
 #[test]
 fn a_walk_towards_another_object_does_not_terminate() {
-    let text = |second: &str| {
-        two_values(&format!("{second}loop:\nif r6 == r7 goto out\nr6 += 8\ngoto loop\n"))
-    };
+    let text = |second: &str| two_values(&format!("{second}loop:\nif r6 == r7 goto out\nr6 += 8\ngoto loop\n"));
     check(&text(""), SOCKET, "20 termination unknown");
     check(&text("r7 = r6\nr7 += 64\n"), SOCKET, "PASS");
 }
@@ -185,7 +183,8 @@ fn a_null_check_covers_only_the_latest_result_of_a_call_site() {
     // `get` looks up map 0; its first result, kept in r6, is not covered by checking the
     // second one.
     let get = format!("get:\n{}exit\n", lookup(0, 4));
-    let text = |deref: &str| format!("call get\nr6 = r0\ncall get\nif r0 == 0 goto out\n{deref}out:\nr0 = 0\nexit\n{get}");
+    let text =
+        |deref: &str| format!("call get\nr6 = r0\ncall get\nif r0 == 0 goto out\n{deref}out:\nr0 = 0\nexit\n{get}");
     check(&text("r0 = *(u64 *)(r6 + 0)\n"), SOCKET, "4 null-deref unknown");
     check(&text("r0 = *(u64 *)(r0 + 0)\n"), SOCKET, "PASS");
 }
@@ -257,9 +256,7 @@ fn a_possibly_null_context_pointer_is_not_dereferenced() {
 
 #[test]
 fn a_possibly_null_stack_pointer_is_not_written() {
-    let text = |check: &str| {
-        format!("{}{check}r3 = 0\n*(u64 *)(r6 - 8) = r3\nout:\nr0 = 0\nexit\n", maybe_null("r10"))
-    };
+    let text = |check: &str| format!("{}{check}r3 = 0\n*(u64 *)(r6 - 8) = r3\nout:\nr0 = 0\nexit\n", maybe_null("r10"));
     check(&text(""), SOCKET, "5 null-deref unknown");
     check(&text("if r6 == 0 goto out\n"), SOCKET, "PASS");
 }

@@ -301,7 +301,9 @@ impl Env<'_> {
                     _ => bad(post, i, Status::Refuted, "not a number".into()),
                 },
                 ArgKind::Map => match value {
-                    Value::Pointer(Pointer { region: Region::MapHandle(_), null: Nullness::MaybeNull { .. }, .. }) => {
+                    Value::Pointer(Pointer {
+                        region: Region::MapHandle(_), null: Nullness::MaybeNull { .. }, ..
+                    }) => {
                         bad(post, i, Status::Unknown, "the map may be NULL".into());
                     }
                     Value::Pointer(Pointer { region: Region::MapHandle(map), .. }) => {

@@ -111,7 +111,11 @@ impl Env<'_> {
         // Any pointer joined with NULL needs a check, whatever its region; results of
         // helpers that may fail are reported proven once checked.
         if pointer.null.may_be_null() {
-            post.check(ObligationKind::NullDeref, Status::Unknown, format!("pointer to {} may be NULL", pointer.region));
+            post.check(
+                ObligationKind::NullDeref,
+                Status::Unknown,
+                format!("pointer to {} may be NULL", pointer.region),
+            );
         } else if pointer.region.holds_many_objects() {
             post.check(ObligationKind::NullDeref, Status::Proven, format!("pointer to {}", pointer.region));
         }
