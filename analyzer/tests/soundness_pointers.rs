@@ -303,3 +303,25 @@ fn a_possibly_null_packet_pointer_bounds_no_packet() {
     check(&text(""), XDP, "9 packet-bounds unknown");
     check(&text("if r6 == 0 goto out\n"), XDP, "PASS");
 }
+
+// ---- Identities in proof logs ----
+
+#[test]
+fn pointer_identities_survive_the_proof_log() {
+    use bpfprove_analyzer::proof::log::{value_log, value_of};
+    use bpfprove_analyzer::value::{Nullness, PacketVar, Pointer, Region, Value};
+    use bpfprove_semantics::elf::MapId;
+
+    let domain = DomainKind::Product;
+    let result = Value::Pointer(Pointer {
+        null: Nullness::MaybeNull { id: Some(7) },
+        object: Some(7),
+        ..Pointer::at(Region::MapValue(MapId(0)), domain, 0)
+    });
+    let packet =
+        Value::Pointer(Pointer { var: Some(PacketVar { id: 3, fixed: 4 }), ..Pointer::at(Region::Packet, domain, 4) });
+    for value in [result, packet] {
+        let log = value_log(&value);
+        assert_eq!(value_of(&log, domain).expect("a logged value reads back"), value);
+    }
+}
