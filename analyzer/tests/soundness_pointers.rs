@@ -168,6 +168,20 @@ fn a_walk_towards_another_object_does_not_terminate() {
 }
 
 #[test]
+fn pointers_into_one_value_still_compare() {
+    // A walk over one map value bounded by its own end pointer is proven in bounds.
+    let text = |end: &str| {
+        format!(
+            "{}if r0 == 0 goto out\nr6 = r0\nr7 = r0\nr7 += {end}\nloop:\nif r6 >= r7 goto out\n\
+             r1 = *(u8 *)(r6 + 0)\nr6 += 1\ngoto loop\nout:\nr0 = 0\nexit\n",
+            lookup(0, 4)
+        )
+    };
+    check(&text("8"), SOCKET, "PASS");
+    check(&text("9"), SOCKET, "12 map-bounds refuted");
+}
+
+#[test]
 fn records_reserved_at_one_call_are_different_objects() {
     let text = "call reserve\nif r0 == 0 goto out\nr6 = r0\ncall reserve\nif r0 == 0 goto out\nr7 = r0\n\
                 r8 = r7\nr8 -= r6\nr2 = r10\nr2 += r8\nr3 = 0\n*(u64 *)(r2 - 8) = r3\n\
