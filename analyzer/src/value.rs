@@ -122,10 +122,10 @@ pub struct PacketVar {
 }
 
 /// Offsets strictly within this distance of a region's start are "small": the address
-/// `start + offset` neither wraps around 2^64 nor reaches NULL, so comparing such addresses
-/// (unsigned or signed) compares their offsets as signed numbers. The interpreter places
-/// regions at or above 2^32 and below 2^48; the kernel places them far from both ends of
-/// the address space too. Only small offsets are refined by comparisons.
+/// `start + offset` neither wraps around 2^64 or 2^63 nor reaches NULL, so comparing such
+/// addresses (unsigned or signed) compares their offsets as signed numbers. The interpreter
+/// places regions at or above 2^32 and below 2^48; the kernel places them in the top half,
+/// far from its ends. Only small offsets are refined by comparisons.
 pub const SMALL_OFFSET: i64 = 1 << 31;
 
 /// A pointer: a region, an offset in it, and whether it may be NULL.
