@@ -40,6 +40,9 @@ pub fn value(v: &Value) -> String {
             if let Some(var) = p.var {
                 let _ = write!(text, " (var@{}{:+})", var.id, var.fixed);
             }
+            if let Some(object) = p.object {
+                let _ = write!(text, " (object@{object})");
+            }
             if let Nullness::MaybeNull { .. } = p.null {
                 text.push_str(" or null");
             }

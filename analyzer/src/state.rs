@@ -120,6 +120,21 @@ impl State {
         }
     }
 
+    /// Forgets the identities made at pc `id` (a helper call's result or a packet variable),
+    /// which the instruction there is about to make afresh: older copies keep their values
+    /// but no longer share a NULL check, an object or a packet variable with the new one.
+    pub fn forget_identities(&mut self, id: u32) {
+        self.packet.ranges.remove(&id);
+        let other = move |i: u32| i != id;
+        self.map_values(&|value| match value {
+            Value::Pointer(p) => {
+                let kept = p.keeping_identities(&other);
+                (&kept != p).then_some(Value::Pointer(kept))
+            }
+            _ => None,
+        });
+    }
+
     /// The join of two states at the same depth.
     pub fn join(&self, other: &State, domain: DomainKind) -> State {
         if self == other {

@@ -53,6 +53,15 @@ pub enum Region {
     },
 }
 
+impl Region {
+    /// Whether pointers into this region may point into different objects: map values
+    /// (of different keys or lookups) and ring-buffer records (of different reservations
+    /// at one call). Every other region is one object.
+    pub fn holds_many_objects(self) -> bool {
+        matches!(self, Region::MapValue(_) | Region::Record { .. })
+    }
+}
+
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -75,8 +84,10 @@ impl fmt::Display for Region {
 pub enum Nullness {
     /// Never NULL.
     NonNull,
-    /// Possibly NULL. Copies of one helper result share `id` (the pc of the call), so
-    /// checking one copy refines them all; `None` after a join of different results.
+    /// Possibly NULL. Copies of the latest result of one helper call share `id` (the pc of
+    /// the call), so checking one copy refines them all; `None` after a join of different
+    /// results. Executing the call again takes the id from the older copies (see
+    /// [`crate::state::State::forget_identities`]).
     MaybeNull {
         /// The helper call it came from.
         id: Option<u32>,
@@ -84,26 +95,17 @@ pub enum Nullness {
 }
 
 impl Nullness {
-    fn join(self, other: Nullness) -> Nullness {
-        match (self, other) {
-            (Nullness::NonNull, n) | (n, Nullness::NonNull) => n,
-            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => {
-                Nullness::MaybeNull { id: if a == b { a } else { None } }
-            }
-        }
-    }
-
-    fn leq(self, other: Nullness) -> bool {
-        match (self, other) {
-            (Nullness::NonNull, _) => true,
-            (Nullness::MaybeNull { .. }, Nullness::NonNull) => false,
-            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => b.is_none() || a == b,
-        }
-    }
-
     /// Whether NULL is possible.
     pub fn may_be_null(self) -> bool {
         matches!(self, Nullness::MaybeNull { .. })
+    }
+
+    /// The helper call whose result this is a copy of, if it is one.
+    pub fn id(self) -> Option<u32> {
+        match self {
+            Nullness::MaybeNull { id } => id,
+            Nullness::NonNull => None,
+        }
     }
 }
 
@@ -119,6 +121,13 @@ pub struct PacketVar {
     pub fixed: i64,
 }
 
+/// Offsets strictly within this distance of a region's start are "small": the address
+/// `start + offset` neither wraps around 2^64 or 2^63 nor reaches NULL, so comparing such
+/// addresses (unsigned or signed) compares their offsets as signed numbers. The interpreter
+/// places regions at or above 2^32 and below 2^48; the kernel places them in the top half,
+/// far from its ends. Only small offsets are refined by comparisons.
+pub const SMALL_OFFSET: i64 = 1 << 31;
+
 /// A pointer: a region, an offset in it, and whether it may be NULL.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Pointer {
@@ -130,12 +139,79 @@ pub struct Pointer {
     pub null: Nullness,
     /// For packet pointers with a variable offset: its shared base.
     pub var: Option<PacketVar>,
+    /// For regions holding many objects (map values, ring-buffer records): the helper call
+    /// whose latest result this pointer points into, when known. Two pointers of such a
+    /// region point into one object only when they share it.
+    pub object: Option<u32>,
 }
 
 impl Pointer {
     /// A non-NULL pointer to `region` at constant `offset`.
     pub fn at(region: Region, domain: DomainKind, offset: i64) -> Pointer {
-        Pointer { region, offset: domain.constant(&(offset as u64)), null: Nullness::NonNull, var: None }
+        Pointer { region, offset: domain.constant(&(offset as u64)), null: Nullness::NonNull, var: None, object: None }
+    }
+
+    /// Whether every offset the pointer may have is small (see [`SMALL_OFFSET`]).
+    pub fn has_small_offset(&self) -> bool {
+        self.offset.signed_bounds().is_some_and(|(lo, hi)| lo > -SMALL_OFFSET && hi < SMALL_OFFSET)
+    }
+
+    /// Whether, when neither is NULL, `self` and `other` surely point into one object.
+    pub fn same_object(&self, other: &Pointer) -> bool {
+        self.region == other.region
+            && (!self.region.holds_many_objects() || (self.object.is_some() && self.object == other.object))
+    }
+
+    /// The join of two pointers into one region (offsets joined by `num`).
+    fn join(&self, other: &Pointer, num: &dyn Fn(&Num, &Num) -> Num) -> Pointer {
+        // A non-NULL pointer stays in a class of copies of result `id` only when it points
+        // into that result: then the result is not NULL where the pointer is not.
+        let copy_of = |id: Option<u32>, p: &Pointer| id.filter(|&id| p.object == Some(id));
+        let null = match (self.null, other.null) {
+            (Nullness::NonNull, Nullness::NonNull) => Nullness::NonNull,
+            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => {
+                Nullness::MaybeNull { id: if a == b { a } else { None } }
+            }
+            (Nullness::MaybeNull { id }, Nullness::NonNull) => Nullness::MaybeNull { id: copy_of(id, other) },
+            (Nullness::NonNull, Nullness::MaybeNull { id }) => Nullness::MaybeNull { id: copy_of(id, self) },
+        };
+        Pointer {
+            region: self.region,
+            offset: num(&self.offset, &other.offset),
+            null,
+            var: if self.var == other.var { self.var } else { None },
+            object: if self.object == other.object { self.object } else { None },
+        }
+    }
+
+    /// `self ⊑ other`, for pointers into one region.
+    fn leq(&self, other: &Pointer) -> bool {
+        let null = match (self.null, other.null) {
+            (Nullness::MaybeNull { .. }, Nullness::NonNull) => false,
+            (Nullness::MaybeNull { id: a }, Nullness::MaybeNull { id: b }) => b.is_none() || a == b,
+            (Nullness::NonNull, Nullness::NonNull) => true,
+            (Nullness::NonNull, Nullness::MaybeNull { id }) => id.is_none() || self.object == id,
+        };
+        self.region == other.region
+            && self.offset.leq(&other.offset)
+            && null
+            && (other.var.is_none() || self.var == other.var)
+            && (other.object.is_none() || self.object == other.object)
+    }
+
+    /// The pointer without the identities `keep` rejects (NULL-check class, packet
+    /// variable, object), as seen by code that cannot tell which execution made them.
+    pub fn keeping_identities(&self, keep: &dyn Fn(u32) -> bool) -> Pointer {
+        let kept = |id: Option<u32>| id.filter(|&id| keep(id));
+        Pointer {
+            null: match self.null {
+                Nullness::MaybeNull { id } => Nullness::MaybeNull { id: kept(id) },
+                Nullness::NonNull => Nullness::NonNull,
+            },
+            var: self.var.filter(|v| keep(v.id)),
+            object: kept(self.object),
+            ..self.clone()
+        }
     }
 }
 
@@ -183,6 +259,15 @@ impl Value {
         Value::Scalar(domain.constant(&value))
     }
 
+    /// The value without the identities `keep` rejects (see
+    /// [`Pointer::keeping_identities`]).
+    pub fn keeping_identities(&self, keep: &dyn Fn(u32) -> bool) -> Value {
+        match self {
+            Value::Pointer(p) => Value::Pointer(p.keeping_identities(keep)),
+            other => other.clone(),
+        }
+    }
+
     /// Whether this is the number 0 and nothing else.
     pub fn is_null_constant(&self) -> bool {
         matches!(self, Value::Scalar(n) if n.as_constant() == Some(0))
@@ -222,15 +307,9 @@ impl Value {
         match (self, other) {
             (Value::Uninit, _) | (_, Value::Uninit) => Value::Uninit,
             (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(num(a, b)),
-            (Value::Pointer(a), Value::Pointer(b)) if a.region == b.region => Value::Pointer(Pointer {
-                region: a.region,
-                offset: num(&a.offset, &b.offset),
-                null: a.null.join(b.null),
-                var: if a.var == b.var { a.var } else { None },
-            }),
+            (Value::Pointer(a), Value::Pointer(b)) if a.region == b.region => Value::Pointer(a.join(b, num)),
             (Value::Pointer(p), scalar) | (scalar, Value::Pointer(p)) if scalar.is_null_constant() => {
-                let null = p.null.join(Nullness::MaybeNull { id: None });
-                Value::Pointer(Pointer { null, ..p.clone() })
+                Value::Pointer(Pointer { null: Nullness::MaybeNull { id: None }, ..p.clone() })
             }
             (Value::Func(a), Value::Func(b)) => Value::Func(Functions {
                 set: a.set.union(&b.set).copied().collect(),
@@ -253,12 +332,7 @@ impl Value {
             (Value::Uninit, _) => false,
             (_, scalar) if scalar.is_scalar_top() => true,
             (Value::Scalar(a), Value::Scalar(b)) => a.leq(b),
-            (Value::Pointer(a), Value::Pointer(b)) => {
-                a.region == b.region
-                    && a.offset.leq(&b.offset)
-                    && a.null.leq(b.null)
-                    && (b.var.is_none() || a.var == b.var)
-            }
+            (Value::Pointer(a), Value::Pointer(b)) => a.leq(b),
             (scalar, Value::Pointer(p)) => scalar.is_null_constant() && p.null.may_be_null(),
             (Value::Func(a), Value::Func(b)) => a.set.is_subset(&b.set) && (!a.nullable || b.nullable),
             (scalar, Value::Func(f)) => scalar.is_null_constant() && f.nullable,
@@ -299,6 +373,41 @@ mod tests {
         assert!(p.leq(&joined) && five.leq(&joined));
         assert_eq!(five.join(&Value::Uninit, D), Value::Uninit);
         assert!(five.leq(&Value::Uninit) && !Value::Uninit.leq(&five));
+    }
+
+    fn result_of(call: u32, null: bool) -> Pointer {
+        let null = if null { Nullness::MaybeNull { id: Some(call) } } else { Nullness::NonNull };
+        Pointer { null, object: Some(call), ..Pointer::at(Region::MapValue(MapId(0)), D, 0) }
+    }
+
+    #[test]
+    fn a_checked_pointer_stays_a_copy_only_of_the_result_it_points_into() {
+        let unchecked = Value::Pointer(result_of(3, true));
+        let same = Value::Pointer(result_of(3, false));
+        let other = Value::Pointer(result_of(4, false));
+        assert_eq!(same.join(&unchecked, D), unchecked);
+        assert!(same.leq(&unchecked));
+        let Value::Pointer(joined) = other.join(&unchecked, D) else { panic!("a pointer") };
+        assert_eq!((joined.null, joined.object), (Nullness::MaybeNull { id: None }, None));
+        assert!(!other.leq(&unchecked) && other.leq(&Value::Pointer(joined)));
+    }
+
+    #[test]
+    fn only_pointers_sharing_an_object_are_one_object() {
+        let (a, b) = (result_of(3, false), result_of(4, false));
+        assert!(a.same_object(&a.clone()) && !a.same_object(&b));
+        let unknown = Pointer { object: None, ..a.clone() };
+        assert!(!unknown.same_object(&unknown.clone()));
+        let stack = Pointer::at(Region::Stack { frame: 0 }, D, -8);
+        assert!(stack.same_object(&Pointer::at(Region::Stack { frame: 0 }, D, 0)));
+    }
+
+    #[test]
+    fn small_offsets_stay_clear_of_wrapping() {
+        assert!(Pointer::at(Region::Context, D, -8).has_small_offset());
+        assert!(!Pointer::at(Region::Context, D, SMALL_OFFSET).has_small_offset());
+        let any = Pointer { offset: D.top(&0), ..Pointer::at(Region::Context, D, 0) };
+        assert!(!any.has_small_offset());
     }
 
     #[test]

@@ -290,6 +290,8 @@ pub enum ValueLog {
         null_id: Option<u32>,
         /// For packet pointers: the shared variable part.
         var: Option<VarLog>,
+        /// For map values and records: the helper call whose latest result it points into.
+        object: Option<u32>,
     },
     /// Function addresses.
     Func {
@@ -458,11 +460,9 @@ pub fn value_log(value: &Value) -> ValueLog {
             region: region_name(p.region),
             offset: num_log(&p.offset),
             maybe_null: p.null.may_be_null(),
-            null_id: match p.null {
-                Nullness::MaybeNull { id } => id,
-                Nullness::NonNull => None,
-            },
+            null_id: p.null.id(),
             var: p.var.map(|v| VarLog { id: v.id, fixed: v.fixed }),
+            object: p.object,
         },
         Value::Func(f) => ValueLog::Func { functions: f.set.iter().map(|id| id.0).collect(), nullable: f.nullable },
         Value::Code(c) => ValueLog::Code { table: c.table.0, index: num_log(&c.index) },
@@ -673,11 +673,12 @@ pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
     Ok(match log {
         ValueLog::Uninit => Value::Uninit,
         ValueLog::Scalar { value } => Value::Scalar(num_of(value, domain)?),
-        ValueLog::Pointer { region, offset, maybe_null, null_id, var } => Value::Pointer(Pointer {
+        ValueLog::Pointer { region, offset, maybe_null, null_id, var, object } => Value::Pointer(Pointer {
             region: region_of(region)?,
             offset: num_of(offset, domain)?,
             null: if *maybe_null { Nullness::MaybeNull { id: *null_id } } else { Nullness::NonNull },
             var: var.as_ref().map(|v| PacketVar { id: v.id, fixed: v.fixed }),
+            object: *object,
         }),
         ValueLog::Func { functions, nullable } => {
             Value::Func(Functions { set: functions.iter().map(|&f| FunctionId(f)).collect(), nullable: *nullable })

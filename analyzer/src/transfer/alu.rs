@@ -2,8 +2,9 @@
 //! functions; pointers follow the pointer-arithmetic rules.
 //!
 //! Rules: a pointer plus or minus a number (64-bit) is a pointer with a moved offset; the
-//! difference of two pointers into one region (or into the packet's data, end and metadata)
-//! is a number; a 32-bit move of a pointer is its low half, a number. Everything else on a
+//! difference of two non-NULL pointers into one region (or into the packet's data, end and
+//! metadata) is a number, their offsets' difference when they point into one object; a
+//! 32-bit move of a pointer is its low half, a number. Everything else on a
 //! pointer (other operations, 32-bit arithmetic, arithmetic on a possibly-NULL pointer, on
 //! a map handle, on `data_end`, on a function or code address) breaks the rules, and the
 //! result is any number. Writing `r10` breaks them too and changes nothing.
@@ -72,9 +73,17 @@ impl Env<'_> {
             (Value::Scalar(y), Value::Pointer(p)) if offsetting && op == BinOp::Add => {
                 self.offset_pointer(post, state, pc, p, op, &y)
             }
-            (Value::Pointer(p), Value::Pointer(q)) if op == BinOp::Sub && same_object(p.region, q.region) => {
+            (Value::Pointer(p), Value::Pointer(q)) if op == BinOp::Sub && same_kind(p.region, q.region) => {
+                if p.null.may_be_null() || q.null.may_be_null() {
+                    post.check(
+                        ObligationKind::PointerArithmetic,
+                        Status::Refuted,
+                        "difference of a pointer that may be NULL: check it first",
+                    );
+                    return self.any_of_width(width);
+                }
                 post.check(ObligationKind::PointerArithmetic, Status::Proven, "difference of two pointers");
-                if p.region == q.region {
+                if p.same_object(&q) {
                     Value::Scalar(p.offset.binary(BinOp::Sub, width, &q.offset))
                 } else {
                     self.any_of_width(width)
@@ -129,12 +138,12 @@ impl Env<'_> {
                 }),
                 None => {
                     let id = pc as u32;
-                    forget_packet_var(state, id);
+                    state.forget_identities(id);
                     Some(PacketVar { id, fixed: 0 })
                 }
             }
         };
-        Value::Pointer(Pointer { region: p.region, offset, null: p.null, var })
+        Value::Pointer(Pointer { offset, var, ..p })
     }
 
     /// A one-operand operation on the number in `dst`.
@@ -197,20 +206,10 @@ impl Env<'_> {
     }
 }
 
-/// Whether a difference of pointers into `a` and `b` is a distance inside one object.
-fn same_object(a: Region, b: Region) -> bool {
+/// Whether a difference of pointers into `a` and `b` is allowed: pointers of one region
+/// (a distance when they point into one object, see [`Pointer::same_object`]), or of the
+/// packet's data, end and metadata.
+fn same_kind(a: Region, b: Region) -> bool {
     let packet = |r: Region| matches!(r, Region::Packet | Region::PacketEnd | Region::PacketMeta);
     a == b || (packet(a) && packet(b))
-}
-
-/// Forgets the packet variable introduced at `id` (it is about to be introduced again):
-/// pointers keep their offsets but lose the shared base, and its range is dropped.
-pub(super) fn forget_packet_var(state: &mut State, id: u32) {
-    state.packet.ranges.remove(&id);
-    state.map_values(&|value| match value {
-        Value::Pointer(p) if p.var.is_some_and(|v| v.id == id) => {
-            Some(Value::Pointer(Pointer { var: None, ..p.clone() }))
-        }
-        _ => None,
-    });
 }

@@ -1,11 +1,18 @@
 //! Conditional jumps: each edge refines the state with what its condition tells.
 //!
 //! - Two numbers: the domain's refinement of both operands.
-//! - A possibly-NULL pointer (or function address) against 0: NULL on one edge, non-NULL on
-//!   the other, for every copy of the same helper result.
-//! - A packet pointer against `data_end`: the edge where it is at most `data_end` learns a
-//!   lower bound on the packet's length (see [`crate::state::PacketFacts`]).
-//! - Two pointers into one region: their offsets are compared (64-bit only).
+//! - A pointer (or function address) against 0: NULL on one edge, non-NULL on the other,
+//!   for every copy of the same helper result. A non-NULL pointer is never 0 only while its
+//!   offset is small (see [`crate::value::SMALL_OFFSET`]).
+//! - A non-NULL packet pointer with a small offset against `data_end`: the edge where it is
+//!   at most `data_end` learns a lower bound on the packet's length (see
+//!   [`crate::state::PacketFacts`]).
+//! - Two non-NULL pointers into one object, both offsets small: their offsets are compared
+//!   as signed numbers (64-bit only), whatever the comparison's signedness, since such
+//!   addresses do not wrap.
+//!
+//! Anything else (pointers that may wrap, pointers into different objects of one region)
+//! refines nothing.
 
 use bpfprove_domains::Lattice;
 use bpfprove_domains::Relation;
@@ -61,10 +68,18 @@ impl Env<'_> {
                 if cond == Cond::Eq { (null, non_null) } else { (non_null, null) }
             }
             (Value::Pointer(p), Value::Pointer(q)) if width == Width::W64 => {
+                let comparable = cond != Cond::Set
+                    && !p.null.may_be_null()
+                    && !q.null.may_be_null()
+                    && p.has_small_offset()
+                    && q.has_small_offset();
+                if !comparable {
+                    return (Some(state.clone()), Some(state.clone()));
+                }
                 if let Some(split) = self.packet_check(state, p, q, cond) {
                     return split;
                 }
-                if p.region == q.region && !p.null.may_be_null() && !q.null.may_be_null() {
+                if p.same_object(q) {
                     return self.compare_offsets(state, p, q, cond, dst, src_reg);
                 }
                 (Some(state.clone()), Some(state.clone()))
@@ -105,8 +120,8 @@ impl Env<'_> {
         Some((learn(taken), learn(fallthrough)))
     }
 
-    /// Two pointers into one region compare as their offsets (stack offsets are signed: they
-    /// are below the frame pointer).
+    /// Two pointers into one object with small offsets compare as their offsets, signed
+    /// (the addresses do not wrap).
     fn compare_offsets(
         &self,
         state: &State,
@@ -116,8 +131,7 @@ impl Env<'_> {
         dst: Reg,
         src: Option<Reg>,
     ) -> (Reach, Reach) {
-        let signed_offsets = matches!(p.region, Region::Stack { .. });
-        let cond = if signed_offsets { as_signed(cond) } else { cond };
+        let cond = as_signed(cond);
         let edge = |relation: Relation| {
             let (x, y) = p.offset.refine(relation, Width::W64, &q.offset);
             if x.is_bottom() || y.is_bottom() {
@@ -149,15 +163,15 @@ fn as_signed(cond: Cond) -> Cond {
 
 /// The states where `value` (in register `reg`) is NULL and where it is not.
 fn null_split(state: &State, value: &Value, reg: Option<Reg>, env: &Env) -> (Reach, Reach) {
-    let may_be_null = match value {
-        Value::Pointer(p) => p.null.may_be_null(),
-        Value::Func(f) => f.nullable,
-        _ => false,
+    // A non-NULL pointer with a large offset may still have wrapped to address 0.
+    let (may_be_null, shared) = match value {
+        Value::Pointer(p) => (p.null.may_be_null() || !p.has_small_offset(), p.null.id()),
+        Value::Func(f) => (f.nullable, None),
+        _ => (false, None),
     };
-    let shared = match value {
-        Value::Pointer(Pointer { null: Nullness::MaybeNull { id: Some(id) }, .. }) => Some(*id),
-        _ => None,
-    };
+    // Copies of one result are NULL together; the checked pointer is NULL exactly when the
+    // result is unless its offset may wrap it to 0.
+    let shares_null = matches!(value, Value::Pointer(p) if p.has_small_offset());
     let refine = |to_null: bool| {
         let mut s = state.clone();
         let refined = |v: &Value| -> Value {
@@ -169,13 +183,11 @@ fn null_split(state: &State, value: &Value, reg: Option<Reg>, env: &Env) -> (Rea
             }
         };
         match shared {
-            Some(id) => s.map_values(&|v| match v {
-                Value::Pointer(Pointer { null: Nullness::MaybeNull { id: Some(i) }, .. }) if *i == id => {
-                    Some(refined(v))
-                }
+            Some(id) if shares_null || !to_null => s.map_values(&|v| match v {
+                Value::Pointer(p) if p.null.id() == Some(id) => Some(refined(v)),
                 _ => None,
             }),
-            None => {
+            _ => {
                 if let Some(r) = reg {
                     s.set(r, refined(value));
                 }

@@ -70,7 +70,12 @@ pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
 /// undefined, `r6`–`r10` the caller's, the caller's frames as the callee left them. Pointers
 /// into the callee's frame, and packet pointers if the callee may have moved the packet,
 /// are no longer usable.
-pub fn merge_return(caller: &State, exit: &State, domain: DomainKind) -> State {
+///
+/// The callee may have executed again the instructions that made the identities of the
+/// saved `r6`–`r9` (NULL-check classes, objects, packet variables) without seeing those
+/// registers, so they keep only the identities `local` accepts: those made by the caller's
+/// own instructions, which no callee runs (recursion is refused).
+pub fn merge_return(caller: &State, exit: &State, domain: DomainKind, local: &dyn Fn(u32) -> bool) -> State {
     let depth = caller.depth();
     let mut state = exit.clone();
     state.frames.truncate(usize::from(depth) + 1);
@@ -78,7 +83,7 @@ pub fn merge_return(caller: &State, exit: &State, domain: DomainKind) -> State {
         state.set(reg, Value::Uninit);
     }
     for reg in [Reg::R6, Reg::R7, Reg::R8, Reg::R9, Reg::R10] {
-        state.set(reg, caller.reg(reg).clone());
+        state.set(reg, caller.reg(reg).keeping_identities(local));
     }
     let moved = exit.packet.moved;
     state.packet.moved = caller.packet.moved || moved;
@@ -242,22 +247,26 @@ impl Env<'_> {
             });
             state.packet = crate::state::PacketFacts { moved: true, ..Default::default() };
         }
+        // A fresh result: copies of this call's earlier results are other objects.
+        let id = pc as u32;
+        state.forget_identities(id);
+        let fresh = |region: Region| {
+            Value::Pointer(Pointer {
+                null: Nullness::MaybeNull { id: Some(id) },
+                object: Some(id),
+                ..Pointer::at(region, self.domain, 0)
+            })
+        };
         let ret = match proto.ret {
             RetKind::Range([lo, hi]) => Value::Scalar(self.domain.signed_range(lo, hi)),
             RetKind::Named(NamedRet::Scalar) => Value::top(self.domain),
             RetKind::Named(NamedRet::Void) => Value::Uninit,
             RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
-                Some(map) => Value::Pointer(Pointer {
-                    null: Nullness::MaybeNull { id: Some(pc as u32) },
-                    ..Pointer::at(Region::MapValue(map), self.domain, 0)
-                }),
+                Some(map) => fresh(Region::MapValue(map)),
                 None => Value::top(self.domain),
             },
             RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
-                Some(size) => Value::Pointer(Pointer {
-                    null: Nullness::MaybeNull { id: Some(pc as u32) },
-                    ..Pointer::at(Region::Record { pc: pc as u32, size: size as u32 }, self.domain, 0)
-                }),
+                Some(size) => fresh(Region::Record { pc: id, size: size as u32 }),
                 None => Value::top(self.domain),
             },
         };
@@ -309,6 +318,11 @@ impl Env<'_> {
                     _ => bad(post, i, Status::Refuted, "not a number".into()),
                 },
                 ArgKind::Map => match value {
+                    Value::Pointer(Pointer {
+                        region: Region::MapHandle(_), null: Nullness::MaybeNull { .. }, ..
+                    }) => {
+                        bad(post, i, Status::Unknown, "the map may be NULL".into());
+                    }
                     Value::Pointer(Pointer { region: Region::MapHandle(map), .. }) => {
                         captured.map = Some(*map);
                         let kind = self.subject.map(*map).map(|m| m.kind);
@@ -368,7 +382,11 @@ impl Env<'_> {
                     );
                 }
                 ArgKind::Ctx => match value {
-                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {}
+                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {
+                        if p.null.may_be_null() {
+                            bad(post, i, Status::Unknown, "the context may be NULL".into());
+                        }
+                    }
                     other => {
                         bad(post, i, Status::Refuted, format!("{} is not the context", crate::display::value(other)))
                     }
@@ -440,9 +458,6 @@ impl Env<'_> {
             );
             return;
         };
-        if pointer.null.may_be_null() {
-            post.check(ObligationKind::HelperArgument, Status::Unknown, label("may be NULL"));
-        }
         if matches!(pointer.region, Region::Context | Region::MapHandle(_) | Region::JumpTable(_)) {
             post.check(
                 ObligationKind::HelperArgument,
@@ -520,7 +535,8 @@ impl Env<'_> {
                 }
                 if let Some(exit) = &outcome.exit {
                     self.check_callback_return(post, exit, allowed);
-                    after = join_reach(&after, &Some(merge_return(&current, exit, self.domain)), self.domain);
+                    let merged = merge_return(&current, exit, self.domain, &self.local_to(pc));
+                    after = join_reach(&after, &Some(merged), self.domain);
                 }
             }
             let Some(after) = after else { return Ok(Some(current)) };
@@ -568,7 +584,14 @@ impl Env<'_> {
         if let Some(problem) = outcome.problem {
             post.checks.push(problem);
         }
-        Ok(outcome.exit.map(|exit| merge_return(&state, &exit, self.domain)))
+        Ok(outcome.exit.map(|exit| merge_return(&state, &exit, self.domain, &self.local_to(pc))))
+    }
+
+    /// Whether an identity (the pc that made it) belongs to the function containing `pc`.
+    fn local_to(&self, pc: usize) -> impl Fn(u32) -> bool + '_ {
+        let program = self.subject.program;
+        let function = program.function_containing(pc);
+        move |id: u32| program.function_containing(id as usize) == function
     }
 
     /// `callx reg`.

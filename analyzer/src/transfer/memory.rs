@@ -108,9 +108,16 @@ impl Env<'_> {
         mode: Mode,
         signed: bool,
     ) -> Option<Access> {
-        if matches!(pointer.region, Region::MapValue(_) | Region::Record { .. }) {
-            let status = if pointer.null.may_be_null() { Status::Unknown } else { Status::Proven };
-            post.check(ObligationKind::NullDeref, status, format!("pointer to {}", pointer.region));
+        // Any pointer joined with NULL needs a check, whatever its region; results of
+        // helpers that may fail are reported proven once checked.
+        if pointer.null.may_be_null() {
+            post.check(
+                ObligationKind::NullDeref,
+                Status::Unknown,
+                format!("pointer to {} may be NULL", pointer.region),
+            );
+        } else if pointer.region.holds_many_objects() {
+            post.check(ObligationKind::NullDeref, Status::Proven, format!("pointer to {}", pointer.region));
         }
         let starts = pointer.offset.binary(BinOp::Add, Width::W64, &self.domain.constant(&(off as u64)));
         let (lo, hi) = starts.signed_bounds()?;
