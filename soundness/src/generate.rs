@@ -29,8 +29,7 @@ use bpfprove_analyzer::counterexample::Rng;
 use bpfprove_semantics::interp::context::ProgramType;
 
 use crate::environment::{
-    ARRAY_ENTRIES, ARRAY_MAP, ARRAY_VALUE_SIZE, DATA_MAP, DATA_SIZE, HASH_MAP, HASH_VALUE_SIZE, RODATA_MAP,
-    RODATA_SIZE,
+    ARRAY_ENTRIES, ARRAY_MAP, ARRAY_VALUE_SIZE, DATA_MAP, DATA_SIZE, HASH_MAP, HASH_VALUE_SIZE, RODATA_MAP, RODATA_SIZE,
 };
 
 /// One generated program: its type and its text.
@@ -52,15 +51,19 @@ pub struct GenConfig {
 }
 
 impl GenConfig {
-    /// The settings `soundness-fuzz` uses: one idiom in ten mutated, up to six idioms.
+    /// The settings `soundness-fuzz` uses: one idiom in five mutated, up to six idioms.
     pub fn standard() -> GenConfig {
-        GenConfig { mutation_percent: 10, max_idioms: 6 }
+        GenConfig { mutation_percent: 20, max_idioms: 6 }
     }
 }
 
 /// The program types generated, with their weights.
 const PROGRAM_TYPES: &[(ProgramType, u64)] =
     &[(ProgramType::Xdp, 4), (ProgramType::SchedCls, 4), (ProgramType::SocketFilter, 1), (ProgramType::Kprobe, 2)];
+
+/// Percentage of the points of a mutated idiom that take its mutation, if it is still to
+/// be made.
+const MUTATION_POINT_PERCENT: u64 = 40;
 
 /// Access sizes by their spelling and byte count.
 const SIZES: &[(&str, i64)] = &[("u8", 1), ("u16", 2), ("u32", 4), ("u64", 8)];
@@ -92,6 +95,8 @@ struct Writer {
     subprograms: Vec<String>,
     tables: Vec<String>,
     next_label: usize,
+    /// Whether the idiom being written still has its one mutation to make.
+    mutation_pending: bool,
 }
 
 impl Writer {
@@ -104,6 +109,7 @@ impl Writer {
             subprograms: Vec::new(),
             tables: Vec::new(),
             next_label: 0,
+            mutation_pending: false,
         }
     }
 
@@ -129,8 +135,20 @@ impl Writer {
         self.main.push(format!("{label}:"));
     }
 
+    /// Whether to break the idiom at this point. An idiom is broken at most once (so that
+    /// the analyzer meets each unsafe variant on its own, not hidden behind another), at
+    /// one of the points that ask, chosen at random.
     fn mutate(&mut self) -> bool {
-        self.rng.chance(self.config.mutation_percent)
+        let now = self.mutation_pending && self.rng.chance(MUTATION_POINT_PERCENT);
+        if now {
+            self.mutation_pending = false;
+        }
+        now
+    }
+
+    /// Starts an idiom: decides whether it will be mutated.
+    fn begin_idiom(&mut self) {
+        self.mutation_pending = self.rng.chance(self.config.mutation_percent);
     }
 
     fn below(&mut self, n: u64) -> i64 {
@@ -199,11 +217,13 @@ impl Writer {
             choices.extend([Writer::skb_load_bytes as Idiom, Writer::load_abs]);
         }
         let idiom = choices[self.rng.below(choices.len() as u64) as usize];
+        self.begin_idiom();
         idiom(self);
     }
 
     /// `r0` set to a value the program type may return.
     fn ret(&mut self) {
+        self.begin_idiom();
         if self.program_type == ProgramType::Xdp {
             if self.mutate() {
                 let value = [5, -1, 0x100][self.below(3) as usize];

@@ -36,7 +36,8 @@ pub fn minimise(case: &Case, failure: &Failure, judge: &dyn Judge, config: &Orac
         let size = lines.len().div_ceil(chunks);
         let mut reduced = false;
         for start in (0..lines.len()).step_by(size) {
-            let rest: Vec<&str> = lines[..start].iter().chain(&lines[(start + size).min(lines.len())..]).copied().collect();
+            let rest: Vec<&str> =
+                lines[..start].iter().chain(&lines[(start + size).min(lines.len())..]).copied().collect();
             if let Some(found) = still_fails(&rest) {
                 lines = rest;
                 best = found;

@@ -10,9 +10,9 @@ use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::elf_run::{ObjectRunner, innermost};
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
 
+use crate::FuzzError;
 use crate::environment::{self, DATA_SIZE};
 use crate::generate::Case;
-use crate::FuzzError;
 
 /// Who decides whether a program is accepted: the verifier, or in tests a verifier with a
 /// planted bug.

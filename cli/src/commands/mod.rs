@@ -7,4 +7,5 @@ pub(crate) mod difftest;
 pub(crate) mod jit;
 pub(crate) mod prove_domains;
 pub(crate) mod run;
+pub(crate) mod soundness_fuzz;
 pub(crate) mod verify;
