@@ -200,8 +200,10 @@ fn one(seed: u64, config: &FuzzConfig, judge: &dyn Judge) -> Outcome {
     }
 }
 
-/// The problem's kind and the text of the instruction where it happened (for a wrong return
-/// value, the program type), so that one bug found from many seeds is reported once.
+/// The problem's kind, the shape of the instruction where it happened (registers, sizes
+/// and numbers left out; for a wrong return value, the program type) and the helpers and
+/// kinds of indirect control the minimised program uses, so that one bug found from many
+/// seeds is reported once or a few times, not once per seed.
 fn signature(case: &Case, failure: &Failure) -> String {
     use crate::oracle::Problem;
     let kind = failure.problem.kind();
@@ -211,11 +213,56 @@ fn signature(case: &Case, failure: &Failure) -> String {
             bpfprove_semantics::asm::llvm::parse(&case.text)
                 .ok()
                 .and_then(|program| program.insn_at(pc).map(bpfprove_semantics::asm::llvm::print_insn))
-                .unwrap_or_else(|| format!("pc {pc}"))
+                .map_or_else(|| "?".to_owned(), |insn| shape(&insn))
         }
         Problem::ReturnOutOfRange { .. } => case.program_type.name().to_owned(),
     };
-    format!("{kind} at `{}`", without_numbers(&at))
+    let mut uses: Vec<&str> = case
+        .text
+        .lines()
+        .filter_map(|line| {
+            let first = line.split_whitespace().next()?;
+            match first {
+                // Local calls are named by the generator's labels: the name says nothing.
+                "call"
+                    if line.split_whitespace().nth(1).is_some_and(|t| !t.starts_with(|c: char| c.is_ascii_digit())) =>
+                {
+                    Some("call local")
+                }
+                "call" | "callx" | "gotox" => Some(line.trim()),
+                "ld_pseudo" => line.split(',').nth(1).map(|kind| if kind.trim() == "0x5" { "map" } else { "data" }),
+                _ => None,
+            }
+        })
+        .collect();
+    uses.sort_unstable();
+    uses.dedup();
+    format!("{kind} at `{at}` using [{}]", uses.join(", "))
+}
+
+/// An instruction's text without its registers, access sizes and numbers.
+fn shape(insn: &str) -> String {
+    let text = without_numbers(insn);
+    let mut out = String::with_capacity(text.len());
+    let mut previous_alnum = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let starts_word = !previous_alnum && matches!(c, 'r' | 'w' | 'u');
+        if starts_word && chars.peek().is_some_and(|n| *n == 'N' || n.is_ascii_digit()) {
+            out.push(if c == 'u' { 'u' } else { 'R' });
+            while chars.peek().is_some_and(|n| n.is_ascii_alphanumeric()) {
+                chars.next();
+            }
+            if c == 'u' {
+                out.push('N');
+            }
+            previous_alnum = true;
+            continue;
+        }
+        previous_alnum = c.is_ascii_alphanumeric();
+        out.push(c);
+    }
+    out
 }
 
 /// `text` with every number (a word starting with a digit) replaced by `N`.
@@ -232,4 +279,17 @@ fn without_numbers(text: &str) -> String {
         out.push(if in_number { 'N' } else { c });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_forget_registers_sizes_and_numbers() {
+        assert_eq!(shape("w0 = *(u32 *)(r1 + 0x10)"), "R = *(uN *)(R + N)");
+        assert_eq!(shape("w3 = *(u8 *)(r10 - 4)"), "R = *(uN *)(R - N)");
+        assert_eq!(shape("if r2 > r8 goto +0x3"), "if R > R goto +N");
+        assert_eq!(shape("r0 = *(u16 *)skb[0x4]"), "R = *(uN *)skb[N]");
+    }
 }

@@ -202,6 +202,8 @@ impl Writer {
             Writer::stack_loop,
             Writer::random_index,
             Writer::scalar_noise,
+            Writer::value_after_call,
+            Writer::maybe_null_context,
         ];
         if self.direct_packet() {
             choices.extend([
@@ -258,6 +260,15 @@ impl Writer {
                 1 => offset = -1 - self.below(8),
                 _ => end = checked - 1 - self.below(checked as u64),
             }
+        }
+        if self.mutate() {
+            // A pointer below `data` compares below `data_end` too.
+            emit!(self, "r1 = r7");
+            emit!(self, "r1 += {}", -1 - self.below(64));
+            self.bounds_check("r1", "r8", &skip);
+            emit!(self, "r0 = *(u8 *)(r1 + 0)");
+            self.place(&skip);
+            return;
         }
         self.line("r1 = r7");
         emit!(self, "r1 += {end}");
@@ -736,6 +747,43 @@ impl Writer {
             let reg = if self.rng.chance(30) { "w0" } else { "r0" };
             emit!(self, "{reg} {op} {value}");
         }
+    }
+
+    /// A map value kept in `r9` across a call of a subprogram that looks the key up again
+    /// or (a mutation) deletes it.
+    fn value_after_call(&mut self) {
+        let skip = self.label("skip");
+        let callee = self.label("again");
+        let key = self.below(4);
+        let lookup = |key: i64| format!("*(u32 *)(r10 - 4) = {key}\nr2 = r10\nr2 += -4\nld_pseudo r1, 0x5, {HASH_MAP}");
+        for line in lookup(key).lines() {
+            self.line(line);
+        }
+        self.line("call 1");
+        emit!(self, "if r0 == 0 goto {skip}");
+        self.line("r9 = r0");
+        emit!(self, "call {callee}");
+        self.line("r0 = *(u64 *)(r9 + 0)");
+        self.place(&skip);
+        let helper = if self.mutate() { 3 } else { 1 };
+        self.subprograms.push(format!("{callee}:\n{}\ncall {helper}\nr0 = 0\nexit", lookup(key)));
+    }
+
+    /// The context pointer or NULL, chosen at run time, NULL-checked before its use.
+    fn maybe_null_context(&mut self) {
+        let (chosen, skip) = (self.label("chosen"), self.label("skip"));
+        let field = self.context_field();
+        let ty = if self.program_type == ProgramType::Kprobe { "u64" } else { "u32" };
+        self.line("call 7");
+        self.line("r1 = 0");
+        emit!(self, "if r0 > 1000 goto {chosen}");
+        self.line("r1 = r6");
+        self.place(&chosen);
+        if !self.mutate() {
+            emit!(self, "if r1 == 0 goto {skip}");
+        }
+        emit!(self, "r0 = *({ty} *)(r1 + {field})");
+        self.place(&skip);
     }
 
     /// `skb_load_bytes` into the stack.

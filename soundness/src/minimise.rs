@@ -1,8 +1,8 @@
 //! Delta debugging over the lines of a failing program: the smallest program found that
 //! still parses, is still accepted, and still goes wrong the same way on the same input.
 //!
-//! Lines are removed in chunks of halving size (Zeller's ddmin), then one at a time until
-//! no single line can go. Labels, directives and instructions are all lines, so a removal
+//! Lines are removed in chunks of halving size (Zeller's ddmin) until no single line can
+//! go, then in runs of neighbouring lines (an idiom's lines only go together). Labels, directives and instructions are all lines, so a removal
 //! that leaves a jump without its label simply fails to parse and is not kept.
 
 use bpfprove_analyzer::Subject;
@@ -10,6 +10,9 @@ use bpfprove_analyzer::Subject;
 use crate::environment;
 use crate::generate::Case;
 use crate::oracle::{Failure, Judge, OracleConfig, replay};
+
+/// Longest run of neighbouring lines removed at once after the halving phase.
+const MAX_WINDOW: usize = 10;
 
 /// Most candidate programs one minimisation tries.
 const MAX_ATTEMPTS: usize = 4000;
@@ -51,6 +54,21 @@ pub fn minimise(case: &Case, failure: &Failure, judge: &dyn Judge, config: &Orac
                 break;
             }
             chunks = (chunks * 2).min(lines.len());
+        }
+    }
+    // Idioms are runs of lines that only go together (a value computed, then used): try
+    // removing runs of up to `MAX_WINDOW` neighbours as well.
+    for width in (2..=MAX_WINDOW).rev() {
+        let mut start = 0;
+        while start + width <= lines.len() {
+            let rest: Vec<&str> = lines[..start].iter().chain(&lines[start + width..]).copied().collect();
+            match still_fails(&rest) {
+                Some(found) => {
+                    lines = rest;
+                    best = found;
+                }
+                None => start += 1,
+            }
         }
     }
     best
