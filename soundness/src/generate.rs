@@ -204,6 +204,7 @@ impl Writer {
             Writer::scalar_noise,
             Writer::value_after_call,
             Writer::maybe_null_context,
+            Writer::lookups_in_a_loop,
         ];
         if self.direct_packet() {
             choices.extend([
@@ -408,7 +409,7 @@ impl Writer {
             _ => {
                 // Kept across a helper call in a callee-saved register.
                 self.line("r9 = r0");
-                self.line("call 7");
+                self.line("call 5");
                 emit!(self, "r1 = *({ty} *)(r9 {})", signed(offset));
             }
         }
@@ -485,7 +486,7 @@ impl Writer {
         if self.is_skb() && self.rng.chance(50) {
             // The helper writes 8 bytes at a variable offset below the spill, or over it.
             self.line("*(u64 *)(r10 - 16) = 0");
-            self.line("call 7");
+            self.unknown_r0();
             self.line("r0 &= 8");
             if !self.mutate() {
                 self.line("r0 = 0");
@@ -539,6 +540,22 @@ impl Writer {
                 self.line("r3 += r2");
                 self.line("r0 = *(u8 *)(r3 + 0)");
             }
+        }
+    }
+
+    /// An unknown number in `r0` (and `r1`-`r5` clobbered or kept, as a helper call would):
+    /// a `get_prandom_u32` result, or a context word each input chooses (helper results
+    /// repeat from run to run, since every run starts from a fresh interpreter state, so
+    /// most of the variety comes from the input).
+    fn unknown_r0(&mut self) {
+        if self.rng.chance(30) {
+            self.line("call 7");
+            return;
+        }
+        match self.program_type {
+            ProgramType::Xdp => emit!(self, "r0 = *(u32 *)(r6 + {})", [12, 16, 20][self.below(3) as usize]),
+            ProgramType::Kprobe => emit!(self, "r0 = *(u64 *)(r6 + {})", 8 * self.below(21)),
+            _ => emit!(self, "r0 = *(u32 *)(r6 + {})", [8, 32, 48, 52, 56, 60, 64][self.below(7) as usize]),
         }
     }
 
@@ -630,7 +647,7 @@ impl Writer {
         match self.below(3) {
             0 => {
                 let chosen = self.label("chosen");
-                self.line("call 7");
+                self.unknown_r0();
                 emit!(self, "r3 = {a} ll");
                 emit!(self, "if r0 > 100 goto {chosen}");
                 emit!(self, "r3 = {b} ll");
@@ -656,7 +673,7 @@ impl Writer {
                 self.line("*(u64 *)(r10 - 16) = r3");
                 emit!(self, "r3 = {b} ll");
                 self.line("*(u64 *)(r10 - 8) = r3");
-                self.line("call 7");
+                self.unknown_r0();
                 let mask = if self.mutate() { 12 } else { 8 };
                 emit!(self, "r0 &= {mask}");
                 self.line("r3 = r10");
@@ -675,7 +692,7 @@ impl Writer {
         let end = self.label("end");
         let cases: Vec<String> = (0..4).map(|_| self.label("case")).collect();
         self.tables.push(format!(".jumptable {table} {}", cases.join(", ")));
-        self.line("call 7");
+        self.unknown_r0();
         let (mask, shift) = if self.mutate() { ([7, 3][self.below(2) as usize], 2) } else { (3, 3) };
         emit!(self, "r0 &= {mask}");
         emit!(self, "r0 <<= {shift}");
@@ -718,7 +735,7 @@ impl Writer {
         self.line("call 1");
         emit!(self, "if r0 == 0 goto {skip}");
         self.line("r9 = r0");
-        self.line("call 7");
+        self.unknown_r0();
         let mask = if self.mutate() { 63 } else { 31 };
         let compare = self.rng.chance(50);
         if compare {
@@ -736,7 +753,7 @@ impl Writer {
 
     /// Arithmetic on scalars, with a division by a value that may be zero.
     fn scalar_noise(&mut self) {
-        self.line("call 7");
+        self.unknown_r0();
         let ops = ["+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=", "s>>="];
         for _ in 0..1 + self.below(4) {
             let op = ops[self.below(ops.len() as u64) as usize];
@@ -769,12 +786,41 @@ impl Writer {
         self.subprograms.push(format!("{callee}:\n{}\ncall {helper}\nr0 = 0\nexit", lookup(key)));
     }
 
+    /// Two results of one lookup site, from two iterations of a loop: the first kept, the
+    /// second NULL-checked; the first is used only after its own check (a mutation drops
+    /// it: checking one result says nothing of the other).
+    fn lookups_in_a_loop(&mut self) {
+        let (head, second, out) = (self.label("loop"), self.label("second"), self.label("out"));
+        self.line("r9 = 0");
+        self.line("*(u64 *)(r10 - 32) = 0");
+        self.place(&head);
+        self.line("r1 = *(u64 *)(r10 - 32)");
+        self.line("*(u32 *)(r10 - 4) = w1");
+        self.line("r2 = r10");
+        self.line("r2 += -4");
+        emit!(self, "ld_pseudo r1, 0x5, {HASH_MAP}");
+        self.line("call 1");
+        self.line("r1 = *(u64 *)(r10 - 32)");
+        emit!(self, "if r1 != 0 goto {second}");
+        self.line("r9 = r0");
+        self.line("r1 += 1");
+        self.line("*(u64 *)(r10 - 32) = r1");
+        emit!(self, "goto {head}");
+        self.place(&second);
+        emit!(self, "if r0 == 0 goto {out}");
+        if !self.mutate() {
+            emit!(self, "if r9 == 0 goto {out}");
+        }
+        self.line("r0 = *(u64 *)(r9 + 0)");
+        self.place(&out);
+    }
+
     /// The context pointer or NULL, chosen at run time, NULL-checked before its use.
     fn maybe_null_context(&mut self) {
         let (chosen, skip) = (self.label("chosen"), self.label("skip"));
         let field = self.context_field();
         let ty = if self.program_type == ProgramType::Kprobe { "u64" } else { "u32" };
-        self.line("call 7");
+        self.unknown_r0();
         self.line("r1 = 0");
         emit!(self, "if r0 > 1000 goto {chosen}");
         self.line("r1 = r6");
