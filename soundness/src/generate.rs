@@ -205,6 +205,7 @@ impl Writer {
             Writer::value_after_call,
             Writer::maybe_null_context,
             Writer::lookups_in_a_loop,
+            Writer::call_with_map_value,
         ];
         if self.direct_packet() {
             choices.extend([
@@ -634,6 +635,35 @@ impl Writer {
         let mut body = format!("{name}:\nr0 = 0\nr3 = r1\nr3 += {checked}\n");
         let _ = write!(body, "if r3 > r2 goto {skip}\nr0 = *(u8 *)(r1 + {})\n{skip}:\nexit", checked - 1);
         self.subprograms.push(body);
+    }
+
+    /// A map value passed to a subprogram that reads and writes it (a mutation: past its
+    /// end, or before the caller's NULL check).
+    fn call_with_map_value(&mut self) {
+        let (name, skip) = (self.label("use"), self.label("skip"));
+        let (ty, bytes) = self.size();
+        let size = i64::from(ARRAY_VALUE_SIZE);
+        let mut offset = self.below((size - bytes + 1) as u64);
+        emit!(self, "*(u32 *)(r10 - 4) = {}", self.below(u64::from(ARRAY_ENTRIES) + 1));
+        self.line("r2 = r10");
+        self.line("r2 += -4");
+        emit!(self, "ld_pseudo r1, 0x5, {ARRAY_MAP}");
+        self.line("call 1");
+        let mutated = self.mutate();
+        let unchecked = mutated && self.rng.chance(50);
+        if mutated && !unchecked {
+            offset = size - bytes + 1 + self.below(4);
+        }
+        if !unchecked {
+            emit!(self, "if r0 == 0 goto {skip}");
+        }
+        self.line("r1 = r0");
+        emit!(self, "call {name}");
+        self.place(&skip);
+        let value = if bytes == 8 { "r2" } else { "w2" };
+        self.subprograms.push(format!(
+            "{name}:\nr2 = *({ty} *)(r1 + {offset})\nr2 += 1\n*({ty} *)(r1 + {offset}) = {value}\nr0 = 0\nexit"
+        ));
     }
 
     /// `callx` through a register, a spilled address, or a table on the stack.
