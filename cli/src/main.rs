@@ -56,6 +56,9 @@ enum Command {
     /// Check the value domains' soundness against the semantics (exhaustively at a small
     /// width, or with Z3), optionally with their precision.
     ProveDomains(commands::prove_domains::ProveDomainsArgs),
+    /// Generate verifier-shaped programs, verify them, run every accepted one on many
+    /// inputs; an accepted program that traps is a finding (minimised, exit 1).
+    SoundnessFuzz(commands::soundness_fuzz::SoundnessFuzzArgs),
 }
 
 /// How a command ended when it did not fail on bad input.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::CheckProof(args) => commands::check_proof::check_proof(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
         Command::Kernel(args) => commands::kernel::kernel(args),
+        Command::SoundnessFuzz(args) => commands::soundness_fuzz::soundness_fuzz(args),
     };
     let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

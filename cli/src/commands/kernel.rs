@@ -12,6 +12,7 @@ use bpfprove_semantics::elf;
 use clap::{Args, Subcommand};
 
 use crate::Outcome;
+use crate::output::outln;
 
 /// Arguments of `bpfprove kernel`.
 #[derive(Args)]
@@ -74,22 +75,22 @@ fn conformance(dir: &std::path::Path) -> Result<Outcome> {
         report.add(name, compare_file_text(&text));
     }
     for (group, tests) in &report.cannot_run {
-        println!("cannot run ({}): {group}", tests.len());
+        outln!("cannot run ({}): {group}", tests.len())?;
         for (name, detail) in tests {
-            println!("  {name}: {detail}");
+            outln!("  {name}: {detail}")?;
         }
     }
     for (name, what) in &report.differed {
-        println!("DIFFERS {name}: {what}");
+        outln!("DIFFERS {name}: {what}")?;
     }
-    println!(
+    outln!(
         "{} tests: {} ran, {} agreed, {} differed, {} cannot run",
         files.len(),
         report.ran(),
         report.agreed.len(),
         report.differed.len(),
         report.not_run()
-    );
+    )?;
     Ok(if report.differed.is_empty() { Outcome::Success } else { Outcome::Failed })
 }
 
@@ -108,42 +109,42 @@ fn corpus(objects: &[PathBuf], packets: usize, seed: u64) -> Result<Outcome> {
                     ran += 1;
                     if differed.is_empty() {
                         agreed_programs += 1;
-                        println!("{name}: agreed on {agreed} packets ({refused} refused by the kernel's test run)");
+                        outln!("{name}: agreed on {agreed} packets ({refused} refused by the kernel's test run)")?;
                     } else {
                         differed_programs += 1;
-                        println!("{name}: DIFFERS on {} of {} packets", differed.len(), agreed + differed.len());
+                        outln!("{name}: DIFFERS on {} of {} packets", differed.len(), agreed + differed.len())?;
                         for what in differed.iter().take(3) {
-                            println!("  {what}");
+                            outln!("  {what}")?;
                         }
                     }
                 }
                 ProgramResult::CannotRun(reason) => {
                     cannot += 1;
-                    println!("{name}: cannot run: {}", reason.detail());
+                    outln!("{name}: cannot run: {}", reason.detail())?;
                 }
             }
         }
     }
-    println!(
+    outln!(
         "{programs} programs: {ran} ran, {agreed_programs} agreed, {differed_programs} differed, {cannot} cannot run"
-    );
+    )?;
     Ok(if differed_programs == 0 { Outcome::Success } else { Outcome::Failed })
 }
 
 fn random(cases: u64, seed: u64) -> Result<Outcome> {
     let report = random::run_random(cases, seed);
     for (index, text, what) in &report.differed {
-        println!("case {index} DIFFERS: {what}\n{text}");
+        outln!("case {index} DIFFERS: {what}\n{text}")?;
     }
     for (group, count) in &report.cannot_run {
-        println!("cannot run ({count}): {group}");
+        outln!("cannot run ({count}): {group}")?;
     }
     let not_run: u64 = report.cannot_run.values().sum();
-    println!(
+    outln!(
         "{} cases: {} agreed, {} differed, {not_run} cannot run",
         report.cases,
         report.agreed,
         report.differed.len()
-    );
+    )?;
     Ok(if report.differed.is_empty() { Outcome::Success } else { Outcome::Failed })
 }
