@@ -26,6 +26,7 @@ use bpfprove_semantics::interp::context::{FieldSelector, ProgramType};
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
 use bpfprove_semantics::isa::{CallTarget, Insn};
+use bpfprove_semantics::program::{Program, ProgramParts};
 use serde::Deserialize;
 
 /// The classes of issue 10, by the name a case's `class` uses; other names are extra topics.
@@ -188,6 +189,11 @@ impl Case {
         names.enumerate().map(|(i, name)| (name.clone(), i as u32)).collect()
     }
 
+    /// The name of the data section with map id `map`.
+    fn data_name(&self, map: MapId) -> String {
+        self.map_ids().into_iter().find(|(_, id)| *id == map.0).map(|(name, _)| name).unwrap_or_default()
+    }
+
     /// The program text with `%NAME` replaced by the id of map or data section `NAME`.
     fn program_text(&self) -> String {
         let mut ids: Vec<(String, u32)> = self.map_ids().into_iter().collect();
@@ -227,8 +233,23 @@ impl Case {
     fn build(&self) -> Result<Built, String> {
         let program_type =
             ProgramType::of_section(&self.section).ok_or(format!("unknown section `{}`", self.section))?;
-        let program = asm::llvm::parse(&self.program_text()).map_err(|e| format!("assembly: {e}"))?;
-        let labels: BTreeMap<&str, usize> = program.labels().iter().map(|(&pc, name)| (name.as_str(), pc)).collect();
+        let parsed = asm::llvm::parse(&self.program_text()).map_err(|e| format!("assembly: {e}"))?;
+        let labels: BTreeMap<&str, usize> = parsed.labels().iter().map(|(&pc, name)| (name.as_str(), pc)).collect();
+        // A function whose address only global data holds is a function all the same, as
+        // its symbol makes it in an object clang wrote.
+        let mut function_entries = Vec::new();
+        for pointer in self.data.iter().flat_map(|d| &d.pointers) {
+            function_entries
+                .push(*labels.get(pointer.function.as_str()).ok_or(format!("no label `{}`", pointer.function))?);
+        }
+        let parts = ProgramParts {
+            labels: parsed.labels().clone(),
+            function_entries,
+            jump_tables: parsed.jump_tables().to_vec(),
+            table_loads: parsed.table_loads().clone(),
+        };
+        let program =
+            Program::new(parsed.insns().iter().map(|d| d.insn).collect(), parts).map_err(|e| e.to_string())?;
         let mut function_pointers = Vec::new();
         let ids = self.map_ids();
         for data in &self.data {
@@ -274,7 +295,12 @@ impl Case {
                 name: self.name.clone(),
                 program: program.clone(),
                 origins: origins.clone(),
-                function_pointers: function_pointers.clone(),
+                // Bytes user space wrote are final: no relocation puts an address back.
+                function_pointers: function_pointers
+                    .iter()
+                    .filter(|p| !data_override.contains_key(&self.data_name(p.map)))
+                    .copied()
+                    .collect(),
                 call_tables: Vec::new(),
                 indirect_sites: Vec::new(),
                 lines: BTreeMap::new(),
