@@ -155,7 +155,7 @@ struct EntrySpec {
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits in `{text}`"));
     }
     (0..digits.len())
@@ -542,4 +542,49 @@ fn every_case_meets_its_expectation() {
         }
     }
     assert!(failed == 0, "{failed} of {} adversarial cases do not meet their expectation:\n{report}", cases.len());
+}
+
+/// One case parsed from `text` (a single `[[case]]` table).
+fn case_from(text: &str) -> Case {
+    let file: CaseFile = toml::from_str(text).expect("a valid case");
+    file.cases.into_iter().next().expect("one case")
+}
+
+#[test]
+fn the_runner_reports_wrong_expectations() {
+    let unsafe_read = r#"
+        [[case]]
+        name = "t"
+        class = "t"
+        section = "socket"
+        verdict = "safe"
+        why = "claims safe, reads a NULL pointer"
+        program = "r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit"
+    "#;
+    let problems = check_case(&case_from(unsafe_read));
+    assert!(problems.iter().any(|p| p.starts_with("verdict: expected PASS")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.starts_with("interpreter: safe case traps")), "{problems:?}");
+
+    let safe_program = r#"
+        [[case]]
+        name = "t"
+        class = "t"
+        section = "socket"
+        verdict = "unsafe"
+        why = "claims unsafe, returns 0"
+        program = "r0 = 0\nexit"
+        trap = { len = 16 }
+    "#;
+    let problems = check_case(&case_from(safe_program));
+    assert!(problems.iter().any(|p| p.contains("product gives PASS")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("also PASSed by interval")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("runs without a trap")), "{problems:?}");
+
+    let both = safe_program.replace("trap = { len = 16 }", "trap = { len = 16 }\nno_trap_because = \"x\"");
+    assert_eq!(
+        check_case(&case_from(&both)),
+        ["malformed: an unsafe case has exactly one of `trap` and `no_trap_because`"]
+    );
+    let bad_map = safe_program.replace("r0 = 0\\nexit", "ld_pseudo r1, 0x5, %nomap\\nexit");
+    assert!(check_case(&case_from(&bad_map))[0].starts_with("malformed: assembly"));
 }
