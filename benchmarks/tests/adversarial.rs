@@ -23,7 +23,7 @@ use bpfprove_semantics::elf::{
     RelocationTarget, SymbolFunction,
 };
 use bpfprove_semantics::interp::context::{FieldSelector, ProgramType};
-use bpfprove_semantics::interp::elf_run::ObjectRunner;
+use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
 use bpfprove_semantics::isa::{CallTarget, Insn};
 use bpfprove_semantics::program::{Program, ProgramParts};
@@ -81,6 +81,9 @@ struct Case {
     trap: Option<InputSpec>,
     /// Unsafe cases the interpreter cannot exhibit: why.
     no_trap_because: Option<String>,
+    /// The pc of the instruction that traps on `trap` (inside a callback, the callback's):
+    /// the fault the case is about, not an earlier accident of the input.
+    trap_pc: Option<usize>,
     /// Safe cases: inputs to run besides the random ones.
     #[serde(default)]
     inputs: Vec<InputSpec>,
@@ -354,6 +357,9 @@ impl Case {
         if self.why.trim().is_empty() {
             return Err("no `why`".into());
         }
+        if self.trap_pc.is_some() != self.trap.is_some() {
+            return Err("`trap_pc` goes with `trap`, and every `trap` names its `trap_pc`".into());
+        }
         match self.verdict {
             Expected::Unsafe => match (&self.trap, &self.no_trap_because) {
                 (Some(_), None) | (None, Some(_)) => {}
@@ -428,7 +434,12 @@ fn check_case(case: &Case) -> Vec<String> {
         (Some(spec), _) => {
             let run_object = built.run_object.as_ref().unwrap_or(&built.object);
             match case.counterexample(spec, built.program_type).and_then(|input| run_once(run_object, &input)) {
-                Ok(Some(_)) => {}
+                Ok(Some(trap)) => {
+                    let pc = elf_run::innermost(&trap).pc;
+                    if case.trap_pc.is_some_and(|expected| expected != pc) {
+                        problems.push(format!("interpreter: expected a trap at pc {:?}, got {trap}", case.trap_pc));
+                    }
+                }
                 Ok(None) => problems.push("interpreter: the trap input runs without a trap".into()),
                 Err(e) => problems.push(format!("malformed trap input: {e}")),
             }
@@ -477,7 +488,7 @@ fn describe(case: &Case) -> String {
     let run = case.trap.as_ref().map(|spec| {
         let object = built.run_object.as_ref().unwrap_or(&built.object);
         match case.counterexample(spec, built.program_type).and_then(|input| run_once(object, &input)) {
-            Ok(Some(trap)) => format!("traps: {trap}"),
+            Ok(Some(trap)) => format!("traps at pc {}: {trap}", elf_run::innermost(&trap).pc),
             Ok(None) => "no trap".to_owned(),
             Err(e) => e,
         }
@@ -574,6 +585,7 @@ fn the_runner_reports_wrong_expectations() {
         why = "claims unsafe, returns 0"
         program = "r0 = 0\nexit"
         trap = { len = 16 }
+        trap_pc = 1
     "#;
     let problems = check_case(&case_from(safe_program));
     assert!(problems.iter().any(|p| p.contains("product gives PASS")), "{problems:?}");
