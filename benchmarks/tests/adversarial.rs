@@ -171,6 +171,7 @@ fn map_type_number(name: &str) -> Result<u32, String> {
     Ok(match name {
         "hash" => 1,
         "array" => 2,
+        "prog_array" => 3,
         "perf_event_array" => 4,
         "ringbuf" => 27,
         other => return Err(format!("unknown map type `{other}`")),
