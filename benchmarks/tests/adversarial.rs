@@ -489,7 +489,7 @@ fn describe(case: &Case) -> String {
     let run = case.trap.as_ref().map(|spec| {
         let object = built.run_object.as_ref().unwrap_or(&built.object);
         match case.counterexample(spec, built.program_type).and_then(|input| run_once(object, &input)) {
-            Ok(Some(trap)) => format!("traps at pc {}: {trap}", elf_run::innermost(&trap).pc),
+            Ok(Some(trap)) => format!("traps (innermost pc {}): {trap}", elf_run::innermost(&trap).pc),
             Ok(None) => "no trap".to_owned(),
             Err(e) => e,
         }
