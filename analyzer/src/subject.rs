@@ -2,7 +2,7 @@
 //! the function addresses stored in it, source lines, kfunc names), independent of where
 //! it came from (an ELF object or assembly text).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, SourceLine};
 use bpfprove_semantics::interp::context::ProgramType;
@@ -19,8 +19,12 @@ pub struct DataSection {
     pub read_only: bool,
     /// Its initial bytes, with function addresses filled in.
     pub image: Vec<u8>,
-    /// The 8-byte slots that hold function addresses, by byte offset.
+    /// The 8-byte slots that hold function addresses in the file, by byte offset.
     pub function_slots: BTreeMap<u32, FunctionId>,
+    /// The 8-byte slots whose type is a function pointer, by byte offset, with the
+    /// subprograms a typed update from user space may store there (those of the object
+    /// whose prototype matches); NULL is always possible.
+    pub function_pointer_slots: BTreeMap<u32, BTreeSet<FunctionId>>,
     /// Whether another program of the object loads its address (and so may write it).
     pub shared: bool,
 }
@@ -86,6 +90,7 @@ impl<'a> Subject<'a> {
                             .filter(|p| p.map == id)
                             .map(|p| (p.offset, p.function))
                             .collect(),
+                        function_pointer_slots: BTreeMap::new(),
                         shared: object
                             .programs
                             .iter()

@@ -60,6 +60,11 @@ pub struct Config {
     pub max_contexts: usize,
     /// Time limit per program.
     pub time_limit: Option<Duration>,
+    /// Whether writable global data (`.data`, `.bss`) still holds the object file's initial
+    /// values. Off by default: user space may write those sections after load, so only
+    /// `.rodata` (frozen at load) and function-pointer variables (see
+    /// [`crate::subject::DataSection::function_pointer_slots`]) have known contents.
+    pub assume_initial_globals: bool,
 }
 
 impl Config {
@@ -77,6 +82,7 @@ impl Config {
             max_visits: 5_000_000,
             max_contexts: 10_000,
             time_limit: Some(Duration::from_secs(60)),
+            assume_initial_globals: false,
         }
     }
 }
