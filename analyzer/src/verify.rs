@@ -264,7 +264,8 @@ impl Verifier {
         };
         let (verdict, obligations, analysis) = match outcome {
             Ok(analysis) => {
-                let obligations = collect_obligations(&analysis, domain);
+                let mut obligations = collect_obligations(&analysis, domain);
+                obligations.extend(stack_depth_obligations(&analysis, subject, domain));
                 let verdict =
                     if obligations.iter().all(|o| o.status == Status::Proven) { Verdict::Pass } else { Verdict::Fail };
                 (verdict, obligations, Some(analysis))
@@ -281,6 +282,22 @@ fn add_stats(total: &mut Stats, more: &Stats) {
     total.contexts += more.contexts;
     total.restarts += more.restarts;
     total.peak_states = total.peak_states.max(more.peak_states);
+}
+
+/// The call chains whose frames exceed 512 bytes together. Only failures are listed: the
+/// check is made over the whole analysis, not at an instruction under its invariant.
+fn stack_depth_obligations(analysis: &Analysis, subject: &Subject, domain: DomainKind) -> Vec<Obligation> {
+    crate::stack_depth::failures(analysis, subject.program)
+        .into_iter()
+        .map(|(context, pc, check)| Obligation {
+            pc,
+            context,
+            kind: check.kind,
+            status: check.status,
+            domain,
+            detail: check.detail,
+        })
+        .collect()
 }
 
 /// The obligations of the live contexts, deduplicated per (context, pc, kind, status).

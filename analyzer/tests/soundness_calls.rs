@@ -230,7 +230,7 @@ fn callbacks_count_in_the_call_chain() {
              step:\nr1 = 0\n*(u64 *)(r10 - {depth}) = r1\nr0 = 0\nexit\n"
         )
     };
-    check(&text(40), SOCKET, "8 stack-depth refuted");
+    check(&text(40), SOCKET, "7 stack-depth refuted");
     check(&text(32), SOCKET, "PASS");
 }
 

@@ -476,6 +476,7 @@ impl Env<'_> {
         let mode = if fills { Mode::Write } else { Mode::Read };
         let mut inner = Post::default();
         let access = self.access_pointer(&mut inner, state, pointer.clone(), 0, max, mode, false);
+        post.stack_uses.append(&mut inner.stack_uses);
         for check in inner.checks {
             post.check(
                 ObligationKind::HelperArgument,

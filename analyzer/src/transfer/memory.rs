@@ -10,7 +10,7 @@
 use bpfprove_semantics::interp::context::{FieldKind, loadable_field, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 
-use super::{Env, GlobalStore, Post};
+use super::{Env, GlobalStore, Post, StackUse};
 use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
@@ -117,8 +117,12 @@ impl Env<'_> {
         let (lo, hi) = (i128::from(lo), i128::from(hi));
         let len_i = i128::from(len);
         let (kind, status, detail) = match pointer.region {
-            Region::Stack { .. } => {
+            Region::Stack { frame } => {
                 let status = bounds_status(lo, hi, -i128::from(FRAME_BYTES), -len_i);
+                // An access that may leave the frame fails on its own; it does not size it.
+                if status == Status::Proven {
+                    post.stack_uses.push(StackUse { frame, lowest: lo as i64 });
+                }
                 (ObligationKind::StackBounds, status, format!("stack offsets [{lo}, {hi}] + {len}"))
             }
             Region::MapValue(map) => {

@@ -85,6 +85,18 @@ pub struct Post {
     pub resolved: Option<Resolved>,
     /// Stores to global data: (section, offset, length, value).
     pub global_stores: Vec<GlobalStore>,
+    /// Stack frames accessed, with the lowest offset each access may reach.
+    pub stack_uses: Vec<StackUse>,
+}
+
+/// An access of stack frame `frame` (0 is the program's) reaching down to `lowest`
+/// (clamped to the frame): what a frame's depth is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackUse {
+    /// The frame's depth in the call stack.
+    pub frame: u8,
+    /// The lowest offset from its frame pointer the access may touch.
+    pub lowest: i64,
 }
 
 /// A store to global data seen by the transfer function.
