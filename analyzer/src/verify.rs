@@ -223,7 +223,11 @@ impl Verifier {
         let domain = self.config.domain;
         let thresholds = self.thresholds(subject);
         let engine_config = self.engine_config();
-        let mut globals = GlobalSummary::initial(subject, domain);
+        let mut globals = if self.config.assume_initial_globals {
+            GlobalSummary::from_file(subject, domain)
+        } else {
+            GlobalSummary::initial(subject, domain)
+        };
         let mut stats = Stats::default();
         let mut rounds = 0;
         let outcome = loop {
