@@ -90,7 +90,11 @@ impl<'a> Subject<'a> {
                             .filter(|p| p.map == id)
                             .map(|p| (p.offset, p.function))
                             .collect(),
-                        function_pointer_slots: BTreeMap::new(),
+                        function_pointer_slots: def
+                            .function_pointer_variables
+                            .iter()
+                            .map(|(&offset, names)| (offset, subprograms_named(&loaded.program, names)))
+                            .collect(),
                         shared: object
                             .programs
                             .iter()
@@ -141,6 +145,15 @@ impl<'a> Subject<'a> {
         let entry = self.program.function(function).entry;
         self.lines.range(entry..=pc).next_back().map(|(_, line)| line)
     }
+}
+
+/// The subprograms of `program` (never the program's own function, which nothing may call)
+/// named in `names`.
+fn subprograms_named(program: &Program, names: &[String]) -> BTreeSet<FunctionId> {
+    (1..program.functions().len() as u32)
+        .map(FunctionId)
+        .filter(|&id| names.iter().any(|n| *n == program.function(id).name))
+        .collect()
 }
 
 fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {
