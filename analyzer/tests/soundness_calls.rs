@@ -271,3 +271,16 @@ fn function_pointer_globals_hold_null_or_a_matching_subprogram() {
     // Without the NULL check the pointer may be NULL.
     check(&text.replace("if r2 == 0 goto out\n", ""), TC, "7 callx-target unknown");
 }
+
+#[test]
+fn stores_through_a_lookup_of_a_global_data_map_reach_its_variables() {
+    // The `.data` map's value is the section itself: writing it through the looked-up
+    // pointer replaces the function pointer.
+    let text = "r7 = f ll\nr6 = r1\nr2 = 0\n*(u32 *)(r10 - 4) = r2\nr2 = r10\nr2 += -4\nld_pseudo r1, 0x1, 0x2\n\
+                call 0x1\nif r0 == 0 goto out\nr1 = 0\n*(u64 *)(r0 + 8) = r1\nr1 = 0x1234\n*(u64 *)(r0 + 0) = r1\n\
+                ld_pseudo r2, 0x6, 0x2, 0x0\nr2 = *(u64 *)(r2 + 0)\nif r2 == 0 goto out\nr1 = r6\ncallx r2\n\
+                out:\nr0 = 0\nexit\nf:\nr0 = 0\nexit\n";
+    check(text, TC, "20 callx-target unknown");
+    // Writing only the other variable leaves the function pointer typed.
+    check(&text.replace("*(u64 *)(r0 + 0) = r1", "*(u64 *)(r0 + 8) = r1"), TC, "PASS");
+}

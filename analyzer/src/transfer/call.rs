@@ -485,7 +485,7 @@ impl Env<'_> {
             );
         }
         let Some(access) = access else { return };
-        if fills && let Region::GlobalData(map) = access.pointer.region {
+        if fills && let Some(map) = self.data_section_of(access.pointer.region) {
             captured.global_fills.push(self.global_fill(map, &access.starts, max));
         }
         if let Region::Stack { frame } = access.pointer.region {

@@ -7,6 +7,7 @@
 //! section's `0..=size-len`; a packet's `0..=len(packet)-len` as the bounds facts show it;
 //! a context's permitted field accesses (the semantics' own rules).
 
+use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::context::{FieldKind, loadable_field, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 
@@ -355,8 +356,22 @@ impl Env<'_> {
         self.write_memory(post, state, &access, len, value);
     }
 
+    /// The global data section `region` lies in: its own region, or the value of its map
+    /// (a `map_lookup_elem` of a data section's map gives the section itself).
+    pub(super) fn data_section_of(&self, region: Region) -> Option<MapId> {
+        match region {
+            Region::GlobalData(map) => Some(map),
+            Region::MapValue(map) if self.subject.map(map).is_some_and(|m| m.data.is_some()) => Some(map),
+            _ => None,
+        }
+    }
+
     /// The effect of writing `value` through a checked access.
     fn write_memory(&self, post: &mut Post, state: &mut State, access: &Access, len: u32, value: Value) {
+        if let Some(map) = self.data_section_of(access.pointer.region) {
+            self.write_global(post, map, access, len, value);
+            return;
+        }
         match access.pointer.region {
             Region::Stack { frame } => {
                 let Some((lo, hi)) = access.starts.signed_bounds() else { return };
@@ -374,21 +389,22 @@ impl Env<'_> {
                     }
                 }
             }
-            Region::GlobalData(map) => {
-                let offsets: Vec<u64> = match candidates(&access.starts) {
-                    Some(offsets) => offsets.into_iter().filter(|&o| o >= 0).map(|o| o as u64).collect(),
-                    None => {
-                        let size =
-                            self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
-                        (0..size).step_by(8).collect()
-                    }
-                };
-                let single = matches!(&offsets[..], [_]);
-                let value = if single { value } else { Value::top(self.domain) };
-                post.global_stores.push(GlobalStore { map, offsets, len, value });
-            }
             _ => {}
         }
+    }
+
+    /// Records a store of `value` into global data section `map`.
+    fn write_global(&self, post: &mut Post, map: MapId, access: &Access, len: u32, value: Value) {
+        let offsets: Vec<u64> = match candidates(&access.starts) {
+            Some(offsets) => offsets.into_iter().filter(|&o| o >= 0).map(|o| o as u64).collect(),
+            None => {
+                let size = self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
+                (0..size).step_by(8).collect()
+            }
+        };
+        let single = matches!(&offsets[..], [_]);
+        let value = if single { value } else { Value::top(self.domain) };
+        post.global_stores.push(GlobalStore { map, offsets, len, value });
     }
 
     /// Atomic read-modify-write.
