@@ -6,10 +6,13 @@
 //! caller's frame), rounded up to 32 bytes and at least 32. Along every chain of calls the
 //! analysis followed (bpf-to-bpf calls, `callx`, callbacks of helpers such as `bpf_loop`)
 //! the frames must fit in 512 bytes together. The interpreter gives each frame its own 512
-//! bytes, so only this check keeps such programs out.
+//! bytes, so only this check keeps such programs out. As in Linux, a subprogram that makes
+//! a tail call must sit on less than 256 bytes of caller frames (a tail call replaces only
+//! the running frame, and up to 33 programs may chain).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bpfprove_semantics::isa::{CallTarget, Insn};
 use bpfprove_semantics::program::{FunctionId, Program};
 
 use crate::engine::{Analysis, ContextId};
@@ -21,6 +24,17 @@ pub const MAX_COMBINED_DEPTH: u64 = 512;
 const FRAME_GRANULE: u64 = 32;
 /// Most call chains examined; beyond it the check is left unknown.
 const MAX_CHAINS: usize = 100_000;
+
+/// Caller frames a subprogram making a tail call may sit on, plus one.
+const MAX_BELOW_TAIL_CALL: u64 = 256;
+/// `bpf_tail_call`'s helper number.
+const TAIL_CALL_HELPER: i32 = 12;
+
+/// Whether `function` of `program` calls `bpf_tail_call`.
+fn makes_tail_call(program: &Program, function: FunctionId) -> bool {
+    let f = program.function(function);
+    (f.entry..f.end).any(|pc| matches!(program.insn_at(pc), Some(Insn::Call(CallTarget::Helper(TAIL_CALL_HELPER)))))
+}
 
 /// A call chain: contexts from the program's own, each with the pc of the call that entered
 /// it from the previous one.
@@ -57,7 +71,21 @@ pub fn failures(analysis: &Analysis, program: &Program) -> Vec<(ContextId, usize
     for chain in &chains {
         let mut total = 0;
         for (i, &(context, entered_at)) in chain.iter().enumerate() {
-            total += depth(function(context));
+            let callee = function(context);
+            // A tail call unwinds only its own frame: Linux bounds what lies below it.
+            if i > 0 && total >= MAX_BELOW_TAIL_CALL && makes_tail_call(program, callee) {
+                let (Some(pc), Some(&(caller, _))) = (entered_at, chain.get(i - 1)) else { break };
+                if reported.insert((caller, pc)) {
+                    let detail = format!(
+                        "{} makes a tail call above {total} bytes of caller frames (at most {})",
+                        program.function(callee).name,
+                        MAX_BELOW_TAIL_CALL - 1
+                    );
+                    out.push((caller, pc, Check::new(ObligationKind::StackDepth, Status::Refuted, detail)));
+                }
+                break;
+            }
+            total += depth(callee);
             if total <= MAX_COMBINED_DEPTH {
                 continue;
             }

@@ -223,6 +223,18 @@ fn the_frames_of_a_call_chain_share_512_bytes() {
 }
 
 #[test]
+fn a_subprogram_making_a_tail_call_sits_on_less_than_256_bytes() {
+    let text = |depth: u32| {
+        format!(
+            "r2 = 0\n*(u64 *)(r10 - {depth}) = r2\ncall sub\nr0 = 0\nexit\n\
+             sub:\nld_pseudo r2, 0x5, 0x0\nr3 = 0\ncall 0xc\nr0 = 0\nexit\n"
+        )
+    };
+    check(&text(256), SOCKET, "2 stack-depth refuted");
+    check(&text(224), SOCKET, "PASS");
+}
+
+#[test]
 fn callbacks_count_in_the_call_chain() {
     let text = |depth: u32| {
         format!(
