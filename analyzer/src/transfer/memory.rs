@@ -372,24 +372,20 @@ impl Env<'_> {
             self.write_global(post, map, access, len, value);
             return;
         }
-        match access.pointer.region {
-            Region::Stack { frame } => {
-                let Some((lo, hi)) = access.starts.signed_bounds() else { return };
-                let lo = lo.max(-FRAME_BYTES);
-                let hi = hi.min(-i64::from(len));
-                if lo > hi {
-                    return;
-                }
-                let domain = self.domain;
-                if let Some(frame_state) = state.frame_mut(frame) {
-                    if lo == hi {
-                        frame_state.write(lo as i16, len, value, domain);
-                    } else {
-                        frame_state.smear(lo as i16, (hi - lo) as u32 + len, domain);
-                    }
-                }
+        let Region::Stack { frame } = access.pointer.region else { return };
+        let Some((lo, hi)) = access.starts.signed_bounds() else { return };
+        let lo = lo.max(-FRAME_BYTES);
+        let hi = hi.min(-i64::from(len));
+        if lo > hi {
+            return;
+        }
+        let domain = self.domain;
+        if let Some(frame_state) = state.frame_mut(frame) {
+            if lo == hi {
+                frame_state.write(lo as i16, len, value, domain);
+            } else {
+                frame_state.smear(lo as i16, (hi - lo) as u32 + len, domain);
             }
-            _ => {}
         }
     }
 
