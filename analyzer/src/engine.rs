@@ -84,6 +84,9 @@ pub struct ContextResult {
     pub callees: BTreeMap<(usize, FunctionId), BTreeSet<ContextId>>,
     /// Stores to global data.
     pub global_stores: Vec<GlobalStore>,
+    /// The lowest stack offset its instructions may access, per frame depth (its own frame
+    /// and those of its callers that it reaches through pointers).
+    pub stack_uses: BTreeMap<u8, i64>,
 }
 
 /// A loop analysed by unrolling: its states iteration by iteration.
@@ -151,6 +154,7 @@ struct Record {
     checks: Vec<(usize, Check)>,
     resolved: BTreeMap<usize, Resolved>,
     global_stores: Vec<GlobalStore>,
+    stack_uses: BTreeMap<u8, i64>,
 }
 
 /// A function being analysed, for calls made from it.
@@ -575,6 +579,7 @@ impl<'a> Engine<'a> {
             resolved: record.resolved,
             callees: BTreeMap::new(),
             global_stores: record.global_stores,
+            stack_uses: record.stack_uses,
         })
     }
 
@@ -599,6 +604,10 @@ impl<'a> Engine<'a> {
             }
         }
         record.global_stores.extend(post.global_stores);
+        for used in post.stack_uses {
+            let lowest = record.stack_uses.entry(used.frame).or_insert(0);
+            *lowest = (*lowest).min(used.lowest);
+        }
         for &(from, target) in cfg.escapes.iter().filter(|(from, _)| *from == pc) {
             let check = Check::new(
                 ObligationKind::Call,

@@ -5,14 +5,20 @@
 //! is not per program point but the join of its initial contents and of everything the
 //! program ever stores there. The verifier computes it by rounds ([`crate::verify`]):
 //! analyse with a summary, join the stores seen into it, and analyse again until nothing
-//! new is stored. Sections another program of the object may write are any number; user
-//! space is assumed not to write global data after loading (libbpf skeletons can; the
-//! README says so).
+//! new is stored.
+//!
+//! User space may write `.data` and `.bss` at any time after load (libbpf skeletons map
+//! them), so their slots start as any number; only `.rodata`, which libbpf freezes at load,
+//! has known contents. Two exceptions: a slot whose BTF type is a function pointer holds
+//! NULL or a subprogram of the object with a matching prototype (the typed update Linux's
+//! design for indirect calls asks of user space), and [`GlobalSummary::from_file`] assumes
+//! the object file's contents when the user says nothing else writes them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::MapId;
+use bpfprove_semantics::program::FunctionId;
 
 use crate::stack::any_bytes;
 use crate::subject::{DataSection, Subject};
@@ -41,18 +47,41 @@ fn initial_slot(section: &DataSection, offset: u32, domain: DomainKind) -> Value
     Value::constant(domain, u64::from_le_bytes(bytes))
 }
 
+/// What a function-pointer variable may hold after a typed update: NULL or one of
+/// `targets`.
+fn function_pointer(targets: &BTreeSet<FunctionId>, domain: DomainKind) -> Value {
+    if targets.is_empty() {
+        return Value::constant(domain, 0);
+    }
+    Value::Func(Functions { set: targets.clone(), nullable: true })
+}
+
 impl GlobalSummary {
-    /// The contents at load time; sections other programs may write are any number.
+    /// What global data may hold when the program runs: `.rodata` as the file has it,
+    /// function-pointer variables NULL or a matching subprogram, everything else any number
+    /// (user space may write it).
     pub fn initial(subject: &Subject, domain: DomainKind) -> GlobalSummary {
+        GlobalSummary::build(subject, domain, false)
+    }
+
+    /// As [`GlobalSummary::initial`], but writable sections that no other program of the
+    /// object loads still hold the file's contents (nothing outside the program writes them).
+    pub fn from_file(subject: &Subject, domain: DomainKind) -> GlobalSummary {
+        GlobalSummary::build(subject, domain, true)
+    }
+
+    fn build(subject: &Subject, domain: DomainKind, assume_file_contents: bool) -> GlobalSummary {
         let mut slots = BTreeMap::new();
         for (index, map) in subject.maps.iter().enumerate() {
             let Some(section) = &map.data else { continue };
             let id = MapId(index as u32);
             for offset in (0..section.image.len() as u32).step_by(8) {
-                let value = if section.shared && !section.read_only {
-                    Value::top(domain)
-                } else {
+                let value = if section.read_only || (assume_file_contents && !section.shared) {
                     initial_slot(section, offset, domain)
+                } else if let Some(targets) = section.function_pointer_slots.get(&offset) {
+                    function_pointer(targets, domain).join(&initial_slot(section, offset, domain), domain)
+                } else {
+                    Value::top(domain)
                 };
                 slots.insert((id, offset), value);
             }

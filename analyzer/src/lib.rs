@@ -30,6 +30,7 @@ pub mod obligation;
 pub mod proof;
 pub mod spec;
 pub mod stack;
+pub mod stack_depth;
 pub mod state;
 pub mod subject;
 pub mod transfer;

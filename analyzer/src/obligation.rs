@@ -42,11 +42,13 @@ pub enum ObligationKind {
     GotoxTarget,
     /// A call is to a known helper, kfunc or subprogram, within eight frames, not recursive.
     Call,
+    /// The frames of every call chain fit in 512 bytes together (each rounded up to 32).
+    StackDepth,
 }
 
 impl ObligationKind {
     /// Every kind.
-    pub const ALL: [ObligationKind; 16] = [
+    pub const ALL: [ObligationKind; 17] = [
         ObligationKind::PacketBounds,
         ObligationKind::MapBounds,
         ObligationKind::StackBounds,
@@ -63,6 +65,7 @@ impl ObligationKind {
         ObligationKind::CallxTarget,
         ObligationKind::GotoxTarget,
         ObligationKind::Call,
+        ObligationKind::StackDepth,
     ];
 
     /// The kebab-case name used in output, manifests and proof logs.
@@ -84,6 +87,7 @@ impl ObligationKind {
             ObligationKind::CallxTarget => "callx-target",
             ObligationKind::GotoxTarget => "gotox-target",
             ObligationKind::Call => "call",
+            ObligationKind::StackDepth => "stack-depth",
         }
     }
 

@@ -9,9 +9,16 @@
 //! only an exact fill of a spilled pointer gives the pointer back.
 //!
 //! Slots are kept in a persistent map, so copies of a frame share structure.
+//!
+//! While its function calls another, a frame also keeps that function's `r6`–`r9` in four
+//! slots above the frame pointer (offsets `0..32`). The program cannot reach them (every
+//! access stays inside `-512..0`), but everything that walks the frames does: a callee that
+//! deletes a map element, releases a record or moves the packet invalidates the saved
+//! registers of every caller exactly as it invalidates their spilled ones, as Linux does
+//! with the registers of every frame.
 
 use bpfprove_domains::DomainKind;
-use bpfprove_semantics::isa::{BinOp, Width};
+use bpfprove_semantics::isa::{BinOp, Reg, Width};
 use imbl::OrdMap;
 
 use crate::value::{Num, Value};
@@ -19,6 +26,13 @@ use crate::widening::Thresholds;
 
 /// Bytes in a frame.
 pub const FRAME_BYTES: i64 = 512;
+
+/// The registers a call preserves, in the order their slots are kept above the frame
+/// pointer (see the module docs).
+pub const CALLEE_SAVED: [Reg; 4] = [Reg::R6, Reg::R7, Reg::R8, Reg::R9];
+
+/// The end of the slots that keep [`CALLEE_SAVED`] (they start at offset 0).
+pub const SAVED_REGISTERS_END: i16 = 8 * CALLEE_SAVED.len() as i16;
 
 /// A run of bytes written together.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +99,24 @@ impl Frame {
     /// A frame made of `slots` (no two may overlap).
     pub fn from_slots(slots: impl IntoIterator<Item = (i16, Slot)>) -> Frame {
         Frame { slots: slots.into_iter().collect() }
+    }
+
+    /// Keeps the caller's `r6`–`r9` (`values`, in [`CALLEE_SAVED`] order) while it calls.
+    pub fn save_registers(&mut self, values: [Value; 4]) {
+        for (offset, value) in (0..).step_by(8).zip(values) {
+            self.slots.remove(&offset);
+            if !matches!(value, Value::Uninit) {
+                self.slots.insert(offset, Slot { size: 8, value });
+            }
+        }
+    }
+
+    /// Removes the registers [`Frame::save_registers`] kept, as the callee left them.
+    pub fn take_saved_registers(&mut self) -> [Value; 4] {
+        std::array::from_fn(|i| match self.slots.remove(&(8 * i as i16)) {
+            Some(Slot { size: 8, value }) => value,
+            Some(_) | None => Value::Uninit,
+        })
     }
 
     /// The slots overlapping `start..start + len`, in order.

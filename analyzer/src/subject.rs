@@ -2,7 +2,7 @@
 //! the function addresses stored in it, source lines, kfunc names), independent of where
 //! it came from (an ELF object or assembly text).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, SourceLine};
 use bpfprove_semantics::interp::context::ProgramType;
@@ -19,8 +19,12 @@ pub struct DataSection {
     pub read_only: bool,
     /// Its initial bytes, with function addresses filled in.
     pub image: Vec<u8>,
-    /// The 8-byte slots that hold function addresses, by byte offset.
+    /// The 8-byte slots that hold function addresses in the file, by byte offset.
     pub function_slots: BTreeMap<u32, FunctionId>,
+    /// The 8-byte slots whose type is a function pointer, by byte offset, with the
+    /// subprograms a typed update from user space may store there (those of the object
+    /// whose prototype matches); NULL is always possible.
+    pub function_pointer_slots: BTreeMap<u32, BTreeSet<FunctionId>>,
     /// Whether another program of the object loads its address (and so may write it).
     pub shared: bool,
 }
@@ -86,6 +90,11 @@ impl<'a> Subject<'a> {
                             .filter(|p| p.map == id)
                             .map(|p| (p.offset, p.function))
                             .collect(),
+                        function_pointer_slots: def
+                            .function_pointer_variables
+                            .iter()
+                            .map(|(&offset, names)| (offset, subprograms_named(&loaded.program, names)))
+                            .collect(),
                         shared: object
                             .programs
                             .iter()
@@ -136,6 +145,15 @@ impl<'a> Subject<'a> {
         let entry = self.program.function(function).entry;
         self.lines.range(entry..=pc).next_back().map(|(_, line)| line)
     }
+}
+
+/// The subprograms of `program` (never the program's own function, which nothing may call)
+/// named in `names`.
+fn subprograms_named(program: &Program, names: &[String]) -> BTreeSet<FunctionId> {
+    (1..program.functions().len() as u32)
+        .map(FunctionId)
+        .filter(|&id| names.iter().any(|n| *n == program.function(id).name))
+        .collect()
 }
 
 fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {

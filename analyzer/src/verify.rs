@@ -60,6 +60,11 @@ pub struct Config {
     pub max_contexts: usize,
     /// Time limit per program.
     pub time_limit: Option<Duration>,
+    /// Whether writable global data (`.data`, `.bss`) still holds the object file's initial
+    /// values. Off by default: user space may write those sections after load, so only
+    /// `.rodata` (frozen at load) and function-pointer variables (see
+    /// [`crate::subject::DataSection::function_pointer_slots`]) have known contents.
+    pub assume_initial_globals: bool,
 }
 
 impl Config {
@@ -77,6 +82,7 @@ impl Config {
             max_visits: 5_000_000,
             max_contexts: 10_000,
             time_limit: Some(Duration::from_secs(60)),
+            assume_initial_globals: false,
         }
     }
 }
@@ -219,7 +225,11 @@ impl Verifier {
         let domain = self.config.domain;
         let thresholds = self.thresholds(subject);
         let engine_config = self.engine_config();
-        let mut globals = GlobalSummary::initial(subject, domain);
+        let mut globals = if self.config.assume_initial_globals {
+            GlobalSummary::from_file(subject, domain)
+        } else {
+            GlobalSummary::initial(subject, domain)
+        };
         let mut stats = Stats::default();
         let mut rounds = 0;
         let outcome = loop {
@@ -260,7 +270,8 @@ impl Verifier {
         };
         let (verdict, obligations, analysis) = match outcome {
             Ok(analysis) => {
-                let obligations = collect_obligations(&analysis, domain);
+                let mut obligations = collect_obligations(&analysis, domain);
+                obligations.extend(stack_depth_obligations(&analysis, subject, domain));
                 let verdict =
                     if obligations.iter().all(|o| o.status == Status::Proven) { Verdict::Pass } else { Verdict::Fail };
                 (verdict, obligations, Some(analysis))
@@ -277,6 +288,22 @@ fn add_stats(total: &mut Stats, more: &Stats) {
     total.contexts += more.contexts;
     total.restarts += more.restarts;
     total.peak_states = total.peak_states.max(more.peak_states);
+}
+
+/// The call chains whose frames exceed 512 bytes together. Only failures are listed: the
+/// check is made over the whole analysis, not at an instruction under its invariant.
+fn stack_depth_obligations(analysis: &Analysis, subject: &Subject, domain: DomainKind) -> Vec<Obligation> {
+    crate::stack_depth::failures(analysis, subject.program)
+        .into_iter()
+        .map(|(context, pc, check)| Obligation {
+            pc,
+            context,
+            kind: check.kind,
+            status: check.status,
+            domain,
+            detail: check.detail,
+        })
+        .collect()
 }
 
 /// The obligations of the live contexts, deduplicated per (context, pc, kind, status).

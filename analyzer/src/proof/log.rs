@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::{Analysis, ContextResult, Unrolled};
 use crate::globals::GlobalSummary;
 use crate::obligation::{ObligationKind, Status};
-use crate::stack::{Frame, Slot};
+use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
@@ -226,7 +226,8 @@ pub struct RegLog {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlotLog {
-    /// Offset from the frame pointer (negative).
+    /// Offset from the frame pointer: negative for the program's bytes, `0..32` for the
+    /// `r6`–`r9` a calling frame keeps (see [`crate::stack`]).
     pub offset: i16,
     /// Bytes, 1..=8.
     pub size: u8,
@@ -708,7 +709,11 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
         let mut covered_to = i32::MIN;
         for slot in slots {
             let (start, end) = (i32::from(slot.offset), i32::from(slot.offset) + i32::from(slot.size));
-            if !(1..=8).contains(&slot.size) || start < -512 || end > 0 || start < covered_to {
+            if !(1..=8).contains(&slot.size)
+                || start < -512
+                || end > i32::from(SAVED_REGISTERS_END)
+                || start < covered_to
+            {
                 return Err(LogError::BadSlot { offset: slot.offset, size: slot.size });
             }
             covered_to = end;

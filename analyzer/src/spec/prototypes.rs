@@ -107,6 +107,10 @@ pub struct Prototype {
     /// Whether pointers to the map argument's values may dangle after the call.
     #[serde(default)]
     pub invalidates_map_values: bool,
+    /// Whether a successful call replaces the running function by another program, whose
+    /// `r0` the function's caller receives (`bpf_tail_call` from a subprogram).
+    #[serde(default)]
+    pub tail_call: bool,
 }
 
 /// A kind of map, as prototypes name it.

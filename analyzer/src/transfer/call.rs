@@ -10,10 +10,10 @@ use bpfprove_semantics::isa::{CallTarget, Reg};
 use bpfprove_semantics::program::{FunctionId, code_address};
 
 use super::memory::{Mode, candidates};
-use super::{Env, Post, Resolved, Stop};
+use super::{Env, GlobalStore, Post, Resolved, Stop};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
-use crate::stack::Frame;
+use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
 use crate::value::{Functions, Nullness, Pointer, Region, Value};
 
@@ -50,13 +50,17 @@ pub trait Calls {
 }
 
 /// The state at a callee's entry: the caller's state with a new frame, `r1`–`r5` passed,
-/// the other registers undefined. `None` when the frames would exceed eight.
+/// the other registers undefined, the caller's `r6`–`r9` kept in its frame (see
+/// [`crate::stack`]). `None` when the frames would exceed eight.
 pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
     let depth = caller.depth() + 1;
     if usize::from(depth) >= MAX_FRAMES {
         return None;
     }
     let mut entry = caller.clone();
+    if let Some(frame) = entry.frame_mut(caller.depth()) {
+        frame.save_registers(CALLEE_SAVED.map(|reg| caller.reg(reg).clone()));
+    }
     for reg in [Reg::R0, Reg::R6, Reg::R7, Reg::R8, Reg::R9] {
         entry.set(reg, Value::Uninit);
     }
@@ -67,9 +71,9 @@ pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
 }
 
 /// The caller's state after the callee returns with `exit`: `r0` from the callee, `r1`–`r5`
-/// undefined, `r6`–`r10` the caller's, the caller's frames as the callee left them. Pointers
-/// into the callee's frame, and packet pointers if the callee may have moved the packet,
-/// are no longer usable.
+/// undefined, `r6`–`r9` as the callee left them in the caller's frame, `r10` the caller's,
+/// the caller's frames as the callee left them. Pointers into the callee's frame, and
+/// packet pointers if the callee may have moved the packet, are no longer usable.
 ///
 /// The callee may have executed again the instructions that made the identities of the
 /// saved `r6`–`r9` (NULL-check classes, objects, packet variables) without seeing those
@@ -79,12 +83,15 @@ pub fn merge_return(caller: &State, exit: &State, domain: DomainKind, local: &dy
     let depth = caller.depth();
     let mut state = exit.clone();
     state.frames.truncate(usize::from(depth) + 1);
+    let saved = state.frame_mut(depth).map(|frame| frame.take_saved_registers());
     for reg in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
         state.set(reg, Value::Uninit);
     }
-    for reg in [Reg::R6, Reg::R7, Reg::R8, Reg::R9, Reg::R10] {
-        state.set(reg, caller.reg(reg).keeping_identities(local));
+    let saved = saved.unwrap_or_else(|| std::array::from_fn(|_| Value::Uninit));
+    for (reg, value) in CALLEE_SAVED.into_iter().zip(saved) {
+        state.set(reg, value.keeping_identities(local));
     }
+    state.set(Reg::R10, caller.reg(Reg::R10).clone());
     let moved = exit.packet.moved;
     state.packet.moved = caller.packet.moved || moved;
     state.map_values(&|value| match value {
@@ -106,10 +113,45 @@ struct Captured {
     const_size: Option<u64>,
     callbacks: Option<BTreeSet<FunctionId>>,
     callback_context: Option<Value>,
-    /// Memory the helper fills: (frame, start, bytes surely written, bytes maybe written).
-    filled: Vec<(u8, i64, u64, u64)>,
+    /// Stack the helper fills.
+    filled: Vec<StackFill>,
+    /// Global data the helper fills: its old contents are gone.
+    global_fills: Vec<GlobalStore>,
     released: Option<Region>,
     loop_count: Option<(u64, u64)>,
+}
+
+/// Stack bytes a helper writes through a memory argument.
+struct StackFill {
+    frame: u8,
+    /// The lowest and highest offsets the write may start at.
+    starts: (i64, i64),
+    /// Bytes surely written, and bytes maybe written, from the start.
+    surely: u64,
+    maybe: u64,
+}
+
+impl StackFill {
+    /// Applies the write to `state`: from a known start, the bytes surely written are
+    /// initialised with unknown values; anything the write may touch otherwise loses its
+    /// value but stays as initialised as it was.
+    fn apply(&self, state: &mut State, domain: DomainKind) {
+        let Some(frame) = state.frame_mut(self.frame) else { return };
+        let (lo, hi) = self.starts;
+        let surely = if lo == hi { self.surely } else { 0 };
+        let from = lo.max(-FRAME_BYTES);
+        if surely > 0 {
+            let to = lo.saturating_add(i64::try_from(surely).unwrap_or(i64::MAX)).min(0);
+            if from < to {
+                frame.fill_unknown(from as i16, (to - from) as u32, domain);
+            }
+        }
+        let smear_from = from.saturating_add(i64::try_from(surely).unwrap_or(i64::MAX));
+        let smear_to = hi.saturating_add(i64::try_from(self.maybe).unwrap_or(i64::MAX)).min(0);
+        if smear_from < smear_to {
+            frame.smear(smear_from as i16, (smear_to - smear_from) as u32, domain);
+        }
+    }
 }
 
 impl Env<'_> {
@@ -202,6 +244,9 @@ impl Env<'_> {
         proto: &Prototype,
     ) -> Result<Reach, Stop> {
         let captured = self.check_arguments(post, &state, proto);
+        if proto.tail_call && state.depth() > 0 {
+            post.exit = Some(self.tail_call_return(&state));
+        }
         let mut state = state;
         if let (Some(functions), Some(allowed)) = (&captured.callbacks, proto.callback_return) {
             let Some(after) = self.callback_loop(calls, post, &state, pc, functions, &captured, allowed)? else {
@@ -209,20 +254,10 @@ impl Env<'_> {
             };
             state = after;
         }
-        for &(frame, start, surely, maybe) in &captured.filled {
-            if let Some(f) = state.frame_mut(frame) {
-                // Lengths past the frame are refuted by the argument's check; only the frame's
-                // bytes change, so the lengths saturate instead of wrapping.
-                let (surely_len, maybe_len) = (saturate_u32(surely), saturate_u32(maybe - surely.min(maybe)));
-                if surely > 0 {
-                    f.fill_unknown(start as i16, surely_len, self.domain);
-                }
-                let smear_start = start.saturating_add(i64::try_from(surely).unwrap_or(i64::MAX));
-                if maybe > surely && (-crate::stack::FRAME_BYTES..0).contains(&smear_start) {
-                    f.smear(smear_start as i16, maybe_len, self.domain);
-                }
-            }
+        for fill in &captured.filled {
+            fill.apply(&mut state, self.domain);
         }
+        post.global_stores.extend(captured.global_fills.iter().cloned());
         if proto.invalidates_map_values
             && let Some(map) = captured.map
         {
@@ -469,6 +504,7 @@ impl Env<'_> {
         let mode = if fills { Mode::Write } else { Mode::Read };
         let mut inner = Post::default();
         let access = self.access_pointer(&mut inner, state, pointer.clone(), 0, max, mode, false);
+        post.stack_uses.append(&mut inner.stack_uses);
         for check in inner.checks {
             post.check(
                 ObligationKind::HelperArgument,
@@ -477,11 +513,14 @@ impl Env<'_> {
             );
         }
         let Some(access) = access else { return };
+        if fills && let Some(map) = self.data_section_of(access.pointer.region) {
+            captured.global_fills.push(self.global_fill(map, &access.starts, max));
+        }
         if let Region::Stack { frame } = access.pointer.region {
             let offsets = candidates(&access.starts).unwrap_or_default();
             if fills {
-                if let [start] = offsets[..] {
-                    captured.filled.push((frame, start, min, max));
+                if let Some(starts) = access.starts.signed_bounds() {
+                    captured.filled.push(StackFill { frame, starts, surely: min, maybe: max });
                 }
             } else {
                 let frame_state = state.frame(frame);
@@ -497,6 +536,44 @@ impl Env<'_> {
                 );
             }
         }
+    }
+
+    /// What a helper writing `len` bytes at `starts` of global data section `map` stores: any
+    /// bytes over every slot it may touch.
+    fn global_fill(&self, map: bpfprove_semantics::elf::MapId, starts: &crate::value::Num, len: u64) -> GlobalStore {
+        let size = self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
+        let in_section = |start: i64| u64::try_from(start).ok().filter(|&s| s < size);
+        match candidates(starts).map(|c| c.into_iter().filter_map(in_section).collect::<Vec<u64>>()) {
+            Some(offsets) if !offsets.is_empty() => {
+                let end = offsets.iter().max().map_or(0, |&s| s.saturating_add(len).min(size));
+                let first = offsets.iter().copied().min().unwrap_or(0);
+                GlobalStore {
+                    map,
+                    offsets: vec![first],
+                    len: u32::try_from(end - first).unwrap_or(u32::MAX),
+                    value: Value::top(self.domain),
+                }
+            }
+            _ => GlobalStore {
+                map,
+                offsets: vec![0],
+                len: u32::try_from(size).unwrap_or(u32::MAX),
+                value: Value::top(self.domain),
+            },
+        }
+    }
+
+    /// What the caller of a subprogram sees when a tail call made in it succeeds: the other
+    /// program's `r0` (any number) and a packet it may have moved.
+    fn tail_call_return(&self, state: &State) -> State {
+        let domain = self.domain;
+        let mut returned = state.clone();
+        returned.map_values(&|v| match v {
+            Value::Pointer(p) if is_packet(p.region) => Some(Value::top(domain)),
+            _ => None,
+        });
+        returned.packet = crate::state::PacketFacts { moved: true, ..Default::default() };
+        self.clobbered(returned, Value::top(domain))
     }
 
     /// A helper that calls `functions` repeatedly (`bpf_loop`): the join of the states after

@@ -7,10 +7,11 @@
 //! section's `0..=size-len`; a packet's `0..=len(packet)-len` as the bounds facts show it;
 //! a context's permitted field accesses (the semantics' own rules).
 
+use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::context::{FieldKind, loadable_field, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 
-use super::{Env, GlobalStore, Post};
+use super::{Env, GlobalStore, Post, StackUse};
 use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
@@ -124,8 +125,12 @@ impl Env<'_> {
         let (lo, hi) = (i128::from(lo), i128::from(hi));
         let len_i = i128::from(len);
         let (kind, status, detail) = match pointer.region {
-            Region::Stack { .. } => {
+            Region::Stack { frame } => {
                 let status = bounds_status(lo, hi, -i128::from(FRAME_BYTES), -len_i);
+                // An access that may leave the frame fails on its own; it does not size it.
+                if status == Status::Proven {
+                    post.stack_uses.push(StackUse { frame, lowest: lo as i64 });
+                }
                 (ObligationKind::StackBounds, status, format!("stack offsets [{lo}, {hi}] + {len}"))
             }
             Region::MapValue(map) => {
@@ -358,40 +363,51 @@ impl Env<'_> {
         self.write_memory(post, state, &access, len, value);
     }
 
+    /// The global data section `region` lies in: its own region, or the value of its map
+    /// (a `map_lookup_elem` of a data section's map gives the section itself).
+    pub(super) fn data_section_of(&self, region: Region) -> Option<MapId> {
+        match region {
+            Region::GlobalData(map) => Some(map),
+            Region::MapValue(map) if self.subject.map(map).is_some_and(|m| m.data.is_some()) => Some(map),
+            _ => None,
+        }
+    }
+
     /// The effect of writing `value` through a checked access.
     fn write_memory(&self, post: &mut Post, state: &mut State, access: &Access, len: u32, value: Value) {
-        match access.pointer.region {
-            Region::Stack { frame } => {
-                let Some((lo, hi)) = access.starts.signed_bounds() else { return };
-                let lo = lo.max(-FRAME_BYTES);
-                let hi = hi.min(-i64::from(len));
-                if lo > hi {
-                    return;
-                }
-                let domain = self.domain;
-                if let Some(frame_state) = state.frame_mut(frame) {
-                    if lo == hi {
-                        frame_state.write(lo as i16, len, value, domain);
-                    } else {
-                        frame_state.smear(lo as i16, (hi - lo) as u32 + len, domain);
-                    }
-                }
-            }
-            Region::GlobalData(map) => {
-                let offsets: Vec<u64> = match candidates(&access.starts) {
-                    Some(offsets) => offsets.into_iter().filter(|&o| o >= 0).map(|o| o as u64).collect(),
-                    None => {
-                        let size =
-                            self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
-                        (0..size).step_by(8).collect()
-                    }
-                };
-                let single = matches!(&offsets[..], [_]);
-                let value = if single { value } else { Value::top(self.domain) };
-                post.global_stores.push(GlobalStore { map, offsets, len, value });
-            }
-            _ => {}
+        if let Some(map) = self.data_section_of(access.pointer.region) {
+            self.write_global(post, map, access, len, value);
+            return;
         }
+        let Region::Stack { frame } = access.pointer.region else { return };
+        let Some((lo, hi)) = access.starts.signed_bounds() else { return };
+        let lo = lo.max(-FRAME_BYTES);
+        let hi = hi.min(-i64::from(len));
+        if lo > hi {
+            return;
+        }
+        let domain = self.domain;
+        if let Some(frame_state) = state.frame_mut(frame) {
+            if lo == hi {
+                frame_state.write(lo as i16, len, value, domain);
+            } else {
+                frame_state.smear(lo as i16, (hi - lo) as u32 + len, domain);
+            }
+        }
+    }
+
+    /// Records a store of `value` into global data section `map`.
+    fn write_global(&self, post: &mut Post, map: MapId, access: &Access, len: u32, value: Value) {
+        let offsets: Vec<u64> = match candidates(&access.starts) {
+            Some(offsets) => offsets.into_iter().filter(|&o| o >= 0).map(|o| o as u64).collect(),
+            None => {
+                let size = self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
+                (0..size).step_by(8).collect()
+            }
+        };
+        let single = matches!(&offsets[..], [_]);
+        let value = if single { value } else { Value::top(self.domain) };
+        post.global_stores.push(GlobalStore { map, offsets, len, value });
     }
 
     /// Atomic read-modify-write.

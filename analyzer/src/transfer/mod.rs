@@ -105,6 +105,18 @@ pub struct Post {
     pub resolved: Option<Resolved>,
     /// Stores to global data: (section, offset, length, value).
     pub global_stores: Vec<GlobalStore>,
+    /// Stack frames accessed, with the lowest offset each access may reach.
+    pub stack_uses: Vec<StackUse>,
+}
+
+/// An access of stack frame `frame` (0 is the program's) reaching down to `lowest`
+/// (clamped to the frame): what a frame's depth is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackUse {
+    /// The frame's depth in the call stack.
+    pub frame: u8,
+    /// The lowest offset from its frame pointer the access may touch.
+    pub lowest: i64,
 }
 
 /// A store to global data seen by the transfer function.
@@ -130,8 +142,10 @@ impl Env<'_> {
     /// The post-state(s) of the instruction `insn` at `pc` from `state`.
     pub fn post(&self, calls: &mut dyn Calls, pc: usize, insn: &Insn, state: &State) -> Result<Post, Stop> {
         let mut post = Post::default();
+        let frame_pointer = state.reg(Reg::R10).clone();
         let mut state = state.clone();
         self.check_reads(&mut post, insn, &mut state);
+        self.check_frame_pointer_kept(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {
@@ -219,6 +233,9 @@ impl Env<'_> {
                 post.exit = Some(state);
             }
         }
+        for (_, successor) in &mut post.edges {
+            successor.set(Reg::R10, frame_pointer.clone());
+        }
         Ok(post)
     }
 
@@ -235,6 +252,17 @@ impl Env<'_> {
                 post.check(ObligationKind::UninitRegister, status, format!("{reg} may be uninitialised"));
                 state.set(reg, Value::top(self.domain));
             }
+        }
+    }
+
+    /// No instruction may write `r10` (Linux refuses any write to it). ALU instructions
+    /// report it themselves; this covers loads, fills, `lddw` and fetching atomics. The
+    /// successors keep the old `r10` (see [`Env::post`]), so one mistake is reported once.
+    fn check_frame_pointer_kept(&self, post: &mut Post, insn: &Insn) {
+        let reported_by_alu =
+            matches!(insn, Insn::Alu { .. } | Insn::Neg { .. } | Insn::Endian { .. } | Insn::MovSx { .. });
+        if !reported_by_alu && insn.register_effects().writes.contains(Reg::R10) {
+            post.check(ObligationKind::PointerArithmetic, Status::Refuted, "r10 is read-only");
         }
     }
 

@@ -72,6 +72,11 @@ pub(crate) struct AnalysisArgs {
     /// Time limit per program, in seconds.
     #[arg(long, default_value_t = 60)]
     pub(crate) time_limit: u64,
+    /// Assume `.data` and `.bss` still hold the object file's values (user space writes
+    /// none of them after load). Off: they may hold anything, except function-pointer
+    /// variables (NULL or a subprogram of matching prototype).
+    #[arg(long)]
+    pub(crate) assume_initial_globals: bool,
 }
 
 impl AnalysisArgs {
@@ -85,6 +90,7 @@ impl AnalysisArgs {
             loop_unroll: self.loop_unroll,
             max_visits: self.max_visits,
             time_limit: Some(Duration::from_secs(self.time_limit)),
+            assume_initial_globals: self.assume_initial_globals,
             ..Config::standard(self.domain)
         }
     }

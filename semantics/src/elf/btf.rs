@@ -4,7 +4,7 @@
 //! Every read is bounds-checked and every type walk is bounded by [`MAX_TYPE_DEPTH`], so
 //! malformed input yields a [`BtfError`], never a panic or a hang.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
 
@@ -93,8 +93,12 @@ enum Type {
     Alias { target: u32 },
     /// A variable.
     Var { name: String, target: u32 },
-    /// A data section: the variables it holds.
-    Datasec { name: String, vars: Vec<u32> },
+    /// A data section: the variables it holds, with their byte offsets.
+    Datasec { name: String, vars: Vec<(u32, u32)> },
+    /// A function: its name and prototype.
+    Func { name: String, proto: u32 },
+    /// A function prototype: return type (0 for void) and parameter types.
+    FuncProto { ret: u32, params: Vec<u32> },
     /// Anything else (functions, prototypes, forward declarations, tags).
     Other,
 }
@@ -190,13 +194,20 @@ impl Btf {
             KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                 (Type::Alias { target: size_or_type }, 0)
             }
-            KIND_FWD | KIND_FUNC => (Type::Other, 0),
-            KIND_FUNC_PROTO => (Type::Other, 8 * vlen),
+            KIND_FWD => (Type::Other, 0),
+            KIND_FUNC => (Type::Func { name: self.string(name_off)?, proto: size_or_type }, 0),
+            KIND_FUNC_PROTO => {
+                let mut params = Vec::with_capacity(vlen.min(1024));
+                for i in 0..vlen {
+                    params.push(r.u32_at(body + 8 * i + 4)?);
+                }
+                (Type::FuncProto { ret: size_or_type, params }, 8 * vlen)
+            }
             KIND_VAR => (Type::Var { name: self.string(name_off)?, target: size_or_type }, 4),
             KIND_DATASEC => {
                 let mut vars = Vec::with_capacity(vlen.min(1024));
                 for i in 0..vlen {
-                    vars.push(r.u32_at(body + 12 * i)?);
+                    vars.push((r.u32_at(body + 12 * i)?, r.u32_at(body + 12 * i + 4)?));
                 }
                 (Type::Datasec { name: self.string(name_off)?, vars }, 12 * vlen)
             }
@@ -268,6 +279,56 @@ impl Btf {
         }
     }
 
+    /// The variables of data section `section` whose type is a function pointer, by byte
+    /// offset, each with the names of the functions whose prototype is the pointer's.
+    pub fn function_pointer_variables(&self, section: &str) -> Result<BTreeMap<u32, Vec<String>>, BtfError> {
+        let mut slots = BTreeMap::new();
+        for ty in &self.types {
+            let Type::Datasec { name, vars } = ty else { continue };
+            if name != section {
+                continue;
+            }
+            for &(var, offset) in vars {
+                let Type::Var { target, .. } = self.get(var)? else { continue };
+                let Type::Ptr { target: pointee } = self.get(self.resolve(*target)?)? else { continue };
+                let proto = self.resolve(*pointee)?;
+                if !matches!(self.get(proto)?, Type::FuncProto { .. }) {
+                    continue;
+                }
+                let mut matching = Vec::new();
+                for ty in &self.types {
+                    if let Type::Func { name, proto: other } = ty
+                        && self.same_prototype(proto, *other)?
+                    {
+                        matching.push(name.clone());
+                    }
+                }
+                slots.insert(offset, matching);
+            }
+        }
+        Ok(slots)
+    }
+
+    /// Whether prototypes `a` and `b` return and take the same types (up to typedefs and
+    /// qualifiers).
+    fn same_prototype(&self, a: u32, b: u32) -> Result<bool, BtfError> {
+        let underlying = |id: u32| if id == 0 { Ok(0) } else { self.resolve(id) };
+        let (Type::FuncProto { ret: ra, params: pa }, Type::FuncProto { ret: rb, params: pb }) =
+            (self.get(underlying(a)?)?, self.get(underlying(b)?)?)
+        else {
+            return Ok(false);
+        };
+        if pa.len() != pb.len() || underlying(*ra)? != underlying(*rb)? {
+            return Ok(false);
+        }
+        for (x, y) in pa.iter().zip(pb) {
+            if underlying(*x)? != underlying(*y)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// The map definitions of the `.maps` data section, by variable name.
     pub fn map_definitions(&self) -> Result<HashMap<String, BtfMapDef>, BtfError> {
         let mut defs = HashMap::new();
@@ -276,7 +337,7 @@ impl Btf {
             if name != ".maps" {
                 continue;
             }
-            for &var in vars {
+            for &(var, _) in vars {
                 let Type::Var { name, target } = self.get(var)? else {
                     return error(0, format!("`.maps` entry {var} is not a variable"));
                 };

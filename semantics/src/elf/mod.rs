@@ -130,6 +130,9 @@ pub struct MapDef {
     pub max_entries: u32,
     /// `map_flags`.
     pub flags: u32,
+    /// For a data section, the byte offsets of its variables whose BTF type is a function
+    /// pointer, each with the names of the object's functions of that prototype.
+    pub function_pointer_variables: BTreeMap<u32, Vec<String>>,
 }
 
 impl MapDef {
@@ -145,6 +148,7 @@ impl MapDef {
             value_size,
             max_entries,
             flags: 0,
+            function_pointer_variables: BTreeMap::new(),
         }
     }
 }

@@ -156,6 +156,12 @@ pub(super) fn read(data: &[u8]) -> Result<RawObject, ElfError> {
         Some((_, bytes)) => Some(Btf::parse(bytes).map_err(|e| btf_error(".BTF", e))?),
         None => None,
     };
+    if let Some(btf) = &btf {
+        for map in maps.iter_mut().filter(|m| matches!(m.origin, MapOrigin::Data { .. })) {
+            map.function_pointer_variables =
+                btf.function_pointer_variables(&map.section).map_err(|e| btf_error(".BTF", e))?;
+        }
+    }
     let map_symbols = read_map_definitions(&file, &symbols, btf.as_ref(), &mut maps)?;
     let jump_tables = read_jump_tables(&file, &symbols, &roles)?;
 
@@ -370,6 +376,7 @@ fn data_map(file: &File<'_>, index: SectionIndex, header: &SectionHeader64<Endia
         value_size: size as u32,
         max_entries: 1,
         flags: 0,
+        function_pointer_variables: BTreeMap::new(),
         name,
     })
 }
@@ -410,6 +417,7 @@ fn read_map_definitions(
                     value_size: d.value_size.unwrap_or(0),
                     max_entries: d.max_entries.unwrap_or(0),
                     flags: d.map_flags.unwrap_or(0),
+                    function_pointer_variables: BTreeMap::new(),
                 }
             } else {
                 let start = usize::try_from(sym.value).map_err(|_| bad("offset out of range".into()))?;
@@ -440,6 +448,7 @@ fn read_map_definitions(
                     value_size: need(2)?,
                     max_entries: need(3)?,
                     flags,
+                    function_pointer_variables: BTreeMap::new(),
                 }
             };
             if let Some(why) = map_limits::violation(&def) {

@@ -588,6 +588,7 @@ pub(crate) mod tests {
             value_size: bytes.len() as u32,
             max_entries: 1,
             flags: 0,
+            function_pointer_variables: BTreeMap::new(),
         }
     }
 
