@@ -127,6 +127,11 @@ struct DataSpec {
 struct PointerSpec {
     offset: u32,
     function: String,
+    /// Whether the variable's BTF type is a function pointer whose prototype `function`
+    /// matches, as clang's BTF says of `static int (*f)(void *)`: user space may then store
+    /// only NULL or `function` there.
+    #[serde(default)]
+    typed: bool,
 }
 
 /// One run's input.
@@ -220,6 +225,12 @@ impl Case {
                 return Err(format!("data `{}` written by user space changes its size", data.name));
             }
             let value_size = bytes.len() as u32;
+            let function_pointer_variables = data
+                .pointers
+                .iter()
+                .filter(|pointer| pointer.typed)
+                .map(|pointer| (pointer.offset, vec![pointer.function.clone()]))
+                .collect();
             defs.push(MapDef {
                 name: data.name.clone(),
                 section: data.name.clone(),
@@ -229,6 +240,7 @@ impl Case {
                 value_size,
                 max_entries: 1,
                 flags: if data.read_only { 0x80 } else { 0 },
+                function_pointer_variables,
             });
         }
         Ok(defs)

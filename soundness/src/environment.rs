@@ -56,6 +56,7 @@ fn data_section(name: &str, bytes: Vec<u8>, read_only: bool) -> MapDef {
         max_entries: 1,
         flags: 0,
         origin: MapOrigin::Data { read_only, bytes },
+        function_pointer_variables: Default::default(),
     }
 }
 

@@ -774,8 +774,3 @@ impl Env<'_> {
         }
     }
 }
-
-/// `len` as a `u32`, saturating.
-fn saturate_u32(len: u64) -> u32 {
-    u32::try_from(len).unwrap_or(u32::MAX)
-}
