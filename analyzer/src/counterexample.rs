@@ -236,13 +236,16 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         ),
         K::PointerArithmetic => matches!(trap, TrapKind::WriteToFramePointer),
         K::Call => matches!(trap, TrapKind::CallDepthExceeded { .. } | TrapKind::UnknownHelper { .. }),
-        K::UninitStack | K::ReturnRange | K::Termination => false,
+        K::UninitStack | K::ReturnRange | K::Termination | K::Resources => false,
     }
 }
 
 /// Whether some trap can confirm an obligation of kind `kind`.
 fn searchable(kind: ObligationKind) -> bool {
-    !matches!(kind, ObligationKind::UninitStack | ObligationKind::ReturnRange | ObligationKind::Termination)
+    !matches!(
+        kind,
+        ObligationKind::UninitStack | ObligationKind::ReturnRange | ObligationKind::Termination | ObligationKind::Resources
+    )
 }
 
 /// Whether `trap` confirms `obligation`.

@@ -42,11 +42,14 @@ pub enum ObligationKind {
     GotoxTarget,
     /// A call is to a known helper, kfunc or subprogram, within eight frames, not recursive.
     Call,
+    /// Every acquired reference is released and every RCU read section closed before the
+    /// program exits or tail-calls, and no section is closed that is not open.
+    Resources,
 }
 
 impl ObligationKind {
     /// Every kind.
-    pub const ALL: [ObligationKind; 16] = [
+    pub const ALL: [ObligationKind; 17] = [
         ObligationKind::PacketBounds,
         ObligationKind::MapBounds,
         ObligationKind::StackBounds,
@@ -63,6 +66,7 @@ impl ObligationKind {
         ObligationKind::CallxTarget,
         ObligationKind::GotoxTarget,
         ObligationKind::Call,
+        ObligationKind::Resources,
     ];
 
     /// The kebab-case name used in output, manifests and proof logs.
@@ -84,6 +88,7 @@ impl ObligationKind {
             ObligationKind::CallxTarget => "callx-target",
             ObligationKind::GotoxTarget => "gotox-target",
             ObligationKind::Call => "call",
+            ObligationKind::Resources => "resources",
         }
     }
 

@@ -64,6 +64,9 @@ impl Env<'_> {
                 if let Some(split) = self.packet_check(state, p, q, cond) {
                     return split;
                 }
+                if let Some(split) = self.packet_meta_check(state, p, q, cond) {
+                    return split;
+                }
                 if p.region == q.region && !p.null.may_be_null() && !q.null.may_be_null() {
                     return self.compare_offsets(state, p, q, cond, dst, src_reg);
                 }

@@ -102,6 +102,12 @@ impl ProgramType {
         matches!(self, ProgramType::Xdp | ProgramType::SchedCls | ProgramType::SchedAct)
     }
 
+    /// Whether it may use the legacy packet loads LD_ABS and LD_IND (Linux's
+    /// `may_access_skb`: socket filters and tc).
+    pub fn legacy_packet_loads(self) -> bool {
+        matches!(self, ProgramType::SocketFilter | ProgramType::SchedCls | ProgramType::SchedAct)
+    }
+
     /// Whether it may write the `__sk_buff` fields tc programs may write.
     pub fn tc(self) -> bool {
         matches!(self, ProgramType::SchedCls | ProgramType::SchedAct)
