@@ -244,7 +244,10 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
 fn searchable(kind: ObligationKind) -> bool {
     !matches!(
         kind,
-        ObligationKind::UninitStack | ObligationKind::ReturnRange | ObligationKind::Termination | ObligationKind::Resources
+        ObligationKind::UninitStack
+            | ObligationKind::ReturnRange
+            | ObligationKind::Termination
+            | ObligationKind::Resources
     )
 }
 

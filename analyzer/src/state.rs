@@ -83,7 +83,12 @@ impl State {
         let mut regs: [Value; Reg::COUNT] = std::array::from_fn(|_| Value::Uninit);
         regs[Reg::R1.index()] = Value::Pointer(Pointer::at(Region::Context, domain, 0));
         regs[Reg::R10.index()] = Value::Pointer(Pointer::at(Region::Stack { frame: 0 }, domain, 0));
-        State { regs, frames: Vector::unit(Frame::new()), packet: PacketFacts::default(), resources: Resources::default() }
+        State {
+            regs,
+            frames: Vector::unit(Frame::new()),
+            packet: PacketFacts::default(),
+            resources: Resources::default(),
+        }
     }
 
     /// The register's value.

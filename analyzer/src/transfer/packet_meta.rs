@@ -11,7 +11,13 @@ use bpfprove_semantics::isa::Cond;
 impl Env<'_> {
     /// `data_meta + x <cond> data` (either way round, `data` itself at offset 0): the edge
     /// where the metadata pointer is at most `data` learns the metadata's length.
-    pub(super) fn packet_meta_check(&self, state: &State, p: &Pointer, q: &Pointer, cond: Cond) -> Option<(Reach, Reach)> {
+    pub(super) fn packet_meta_check(
+        &self,
+        state: &State,
+        p: &Pointer,
+        q: &Pointer,
+        cond: Cond,
+    ) -> Option<(Reach, Reach)> {
         // (metadata pointer, the data pointer, its margin below data on the taken edge, on the fall-through edge)
         let (meta, data, taken, fallthrough) = match (p.region, q.region, cond) {
             (Region::PacketMeta, Region::Packet, Cond::Gt) => (p, q, None, Some(0)),
@@ -50,7 +56,11 @@ impl Env<'_> {
         mode: Mode,
     ) -> (ObligationKind, Status, String) {
         if mode != Mode::Read && !self.subject.spec.program_type.direct_packet_access() {
-            return (ObligationKind::PacketBounds, Status::Refuted, "the program type may not write packet metadata".into());
+            return (
+                ObligationKind::PacketBounds,
+                Status::Refuted,
+                "the program type may not write packet metadata".into(),
+            );
         }
         let meta_len = i128::from(state.packet.meta_len);
         let status = Status::decide(lo >= 0 && hi + len <= meta_len, hi < 0);

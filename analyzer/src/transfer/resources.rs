@@ -39,7 +39,11 @@ impl Env<'_> {
         if let Some(pc) = acquired_at(ret) {
             let fresh = state.resources.acquire(pc);
             let status = if fresh { Status::Proven } else { Status::Unknown };
-            post.check(ObligationKind::Resources, status, format!("the reference acquired at pc {pc} is released first"));
+            post.check(
+                ObligationKind::Resources,
+                status,
+                format!("the reference acquired at pc {pc} is released first"),
+            );
         }
         match proto.rcu {
             Some(RcuEffect::Lock) => {
