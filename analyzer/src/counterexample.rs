@@ -224,7 +224,7 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         | K::CtxAccess
         | K::MemoryBounds
         | K::NullDeref
-        | K::Dereference => memory,
+        | K::Dereference => memory || matches!(trap, TrapKind::LegacyPacketLoadRefused { .. }),
         // The table read, or the jump itself.
         K::GotoxTarget => memory || matches!(trap, TrapKind::BadGotoxTarget { .. }),
         K::CallxTarget => matches!(trap, TrapKind::BadCallxTarget { .. }),

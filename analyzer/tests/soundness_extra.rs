@@ -10,8 +10,10 @@ use bpfprove_analyzer::subject::MapInfo;
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm;
-use bpfprove_semantics::interp::context::ProgramType;
+use bpfprove_semantics::interp::context::{self, ProgramType};
 use bpfprove_semantics::interp::maps::MapKind;
+use bpfprove_semantics::interp::memory::region_base;
+use bpfprove_semantics::interp::{CallxModel, DefaultHelpers, Machine, RunConfig, TrapKind};
 
 const XDP: ProgramType = ProgramType::Xdp;
 const SOCKET: ProgramType = ProgramType::SocketFilter;
@@ -157,4 +159,26 @@ fn metadata_reads_need_a_check_against_data() {
         XDP,
         "10 packet-bounds unknown",
     );
+}
+
+/// Runs `text` as a `program_type` program on a 16-byte zero packet: `r0`, or the trap.
+fn run(text: &str, program_type: ProgramType) -> Result<u64, TrapKind> {
+    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let machine = Machine::new(&program, RunConfig::new(CallxModel::Address, 100));
+    let mut memory = machine.new_memory().expect("small memory");
+    let installed = context::install(&mut memory, program_type, &[0; 16]).expect("a packet context");
+    let args = [region_base(installed.context)];
+    machine.run(&mut memory, &args, &mut DefaultHelpers).map(|o| o.r0).map_err(|t| t.kind)
+}
+
+#[test]
+fn the_interpreter_refuses_the_legacy_loads_the_kernel_refuses() {
+    let load = "r0 = *(u8 *)skb[0]\nexit\n";
+    assert_eq!(run(&format!("r6 = r1\n{load}"), SOCKET), Ok(0));
+    assert_eq!(run(&format!("r6 = r1\n{load}"), TC), Ok(0));
+    let no_ctx = TrapKind::LegacyPacketLoadRefused { why: "r6 is not the context" };
+    assert_eq!(run(&format!("r6 = 0\n{load}"), SOCKET), Err(no_ctx.clone()));
+    assert_eq!(run(&format!("r6 = r1\nr6 += 8\n{load}"), SOCKET), Err(no_ctx));
+    let no_skb = TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" };
+    assert_eq!(run(&format!("r6 = r1\n{load}"), XDP), Err(no_skb));
 }

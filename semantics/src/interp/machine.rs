@@ -669,6 +669,15 @@ fn load_packet(
     imm: i32,
 ) -> Result<Option<u64>, TrapKind> {
     let packet = memory.packet().ok_or(TrapKind::NoPacket)?;
+    // Linux reads the packet of the skb in r6, and only socket filters and tc have one.
+    if let Some(view) = memory.context_view() {
+        if !view.program_type.legacy_packet_loads() {
+            return Err(TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" });
+        }
+        if regs[6] != region_base(view.region) {
+            return Err(TrapKind::LegacyPacketLoadRefused { why: "r6 is not the context" });
+        }
+    }
     // Linux computes `(int)(src + imm)`: a 64-bit sum truncated to a signed 32-bit offset.
     let offset = match index {
         None => imm,
