@@ -12,7 +12,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::{self, ProgramType};
 use bpfprove_semantics::interp::maps::MapKind;
-use bpfprove_semantics::interp::memory::region_base;
+use bpfprove_semantics::interp::memory::{FaultReason, region_base};
 use bpfprove_semantics::interp::{CallxModel, DefaultHelpers, Machine, RunConfig, TrapKind};
 
 const XDP: ProgramType = ProgramType::Xdp;
@@ -181,4 +181,13 @@ fn the_interpreter_refuses_the_legacy_loads_the_kernel_refuses() {
     assert_eq!(run(&format!("r6 = r1\nr6 += 8\n{load}"), SOCKET), Err(no_ctx));
     let no_skb = TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" };
     assert_eq!(run(&format!("r6 = r1\n{load}"), XDP), Err(no_skb));
+}
+
+#[test]
+fn the_interpreter_refuses_context_accesses_through_a_modified_pointer() {
+    assert_eq!(run("r0 = *(u32 *)(r1 + 8)\nexit\n", SOCKET), Ok(0));
+    let trap = run("r1 += 8\nr0 = *(u32 *)(r1 + 0)\nexit\n", SOCKET);
+    assert!(matches!(&trap, Err(TrapKind::Memory(f)) if f.reason == FaultReason::ModifiedContextPointer), "{trap:?}");
+    let trap = run("r1 += 8\n*(u32 *)(r1 + 0) = 1\nr0 = 0\nexit\n", TC);
+    assert!(matches!(&trap, Err(TrapKind::Memory(f)) if f.reason == FaultReason::ModifiedContextPointer), "{trap:?}");
 }

@@ -589,11 +589,15 @@ pub fn storable_field(
 }
 
 /// Completes a load the fast path refused with `fault`: the register value of a load of
-/// `size` (sign-extended if `signed`) from a virtual context, or the fault to raise.
+/// `size` (sign-extended if `signed`) through base register value `base` from a virtual
+/// context, or the fault to raise.
 #[cold]
 #[inline(never)]
-pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Result<u64, MemoryFault> {
+pub fn load(memory: &Memory, fault: MemoryFault, base: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    if base != region_base(view.region) {
+        return Err(refused(fault, FaultReason::ModifiedContextPointer));
+    }
     let field = match loadable_field(view.layout, view.program_type, fault.offset, size, signed) {
         Ok(field) => field,
         Err(reason) => return Err(refused(fault, reason)),
@@ -611,11 +615,15 @@ pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Re
 }
 
 /// Completes a store the fast path refused with `fault`: writes the low `size` bytes of
-/// `value` to a writable field of a virtual context, or returns the fault to raise.
+/// `value` through base register value `base` to a writable field of a virtual context, or
+/// returns the fault to raise.
 #[cold]
 #[inline(never)]
-pub fn store(memory: &mut Memory, fault: MemoryFault, size: Size, value: u64) -> Result<(), MemoryFault> {
+pub fn store(memory: &mut Memory, fault: MemoryFault, base: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    if base != region_base(view.region) {
+        return Err(refused(fault, FaultReason::ModifiedContextPointer));
+    }
     if let Err(reason) = storable_field(view.layout, view.program_type, fault.offset, size) {
         return Err(refused(fault, reason));
     }

@@ -268,7 +268,7 @@ impl Machine {
                     let address = regs[r(src)].wrapping_add(off as i64 as u64);
                     match memory.load(address, size) {
                         Ok(raw) => regs[r(dst)] = alu::extend_load(&raw, size, signed),
-                        Err(fault) => match context::load(memory, fault, size, signed) {
+                        Err(fault) => match context::load(memory, fault, regs[r(src)], size, signed) {
                             Ok(value) => regs[r(dst)] = value,
                             Err(fault) => return trap(pc, fault.into()),
                         },
@@ -278,7 +278,7 @@ impl Machine {
                 Op::StoreImm { size, dst, off, imm } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
                     if let Err(fault) = memory.store(address, size, imm)
-                        && let Err(fault) = context::store(memory, fault, size, imm)
+                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, imm)
                     {
                         return trap(pc, fault.into());
                     }
@@ -287,7 +287,7 @@ impl Machine {
                 Op::StoreReg { size, dst, off, src } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
                     if let Err(fault) = memory.store(address, size, regs[r(src)])
-                        && let Err(fault) = context::store(memory, fault, size, regs[r(src)])
+                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, regs[r(src)])
                     {
                         return trap(pc, fault.into());
                     }

@@ -134,6 +134,9 @@ pub enum FaultReason {
     ReadOnly,
     /// The region allows no access now (e.g. the stack frame of a call that returned).
     Inaccessible,
+    /// A context access through a modified context pointer (Linux rewrites context
+    /// accesses by the instruction's offset alone, so the base must be the context itself).
+    ModifiedContextPointer,
 }
 
 impl fmt::Display for FaultReason {
@@ -143,6 +146,7 @@ impl fmt::Display for FaultReason {
             FaultReason::OutOfBounds => "out of bounds",
             FaultReason::ReadOnly => "region is read-only",
             FaultReason::Inaccessible => "region is not accessible",
+            FaultReason::ModifiedContextPointer => "the base is a modified context pointer",
         })
     }
 }
