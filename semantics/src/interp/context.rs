@@ -683,18 +683,25 @@ mod tests {
         (memory, installed)
     }
 
-    /// A load through the cold path, as the machine does it.
+    /// A load through the cold path, as the machine does it, with the whole offset in the
+    /// instruction (the base register the region's start).
     fn ctx_load(memory: &Memory, address: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
         match memory.load(address, size) {
             Ok(raw) => Ok(alu::extend_load(&raw, size, signed)),
-            Err(fault) => load(memory, fault, size, signed),
+            Err(fault) => {
+                let base = address.wrapping_sub(fault.offset as u64);
+                load(memory, fault, base, size, signed)
+            }
         }
     }
 
     fn ctx_store(memory: &mut Memory, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
         match memory.store(address, size, value) {
             Ok(()) => Ok(()),
-            Err(fault) => store(memory, fault, size, value),
+            Err(fault) => {
+                let base = address.wrapping_sub(fault.offset as u64);
+                store(memory, fault, base, size, value)
+            }
         }
     }
 
