@@ -148,6 +148,15 @@ impl Session<'_> {
             mismatched_call(pc, "packet-load")
         };
         let packet = self.memory.packet().ok_or(TrapKind::NoPacket)?;
+        // Linux reads the packet of the skb in r6, and only socket filters and tc have one.
+        if let Some(view) = self.memory.context_view() {
+            if !view.program_type.legacy_packet_loads() {
+                return Err(TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" });
+            }
+            if ctx.regs[6] != region_base(view.region) {
+                return Err(TrapKind::LegacyPacketLoadRefused { why: "r6 is not the context" });
+            }
+        }
         // Linux computes `(int)(src + imm)`: a 64-bit sum truncated to a signed 32-bit offset.
         let offset = match addr {
             PacketAddr::Abs => imm,
