@@ -228,7 +228,7 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         | K::CtxAccess
         | K::MemoryBounds
         | K::NullDeref
-        | K::Dereference => memory,
+        | K::Dereference => memory || matches!(trap, TrapKind::LegacyPacketLoadRefused { .. }),
         // The table read, or the jump itself.
         K::GotoxTarget => memory || matches!(trap, TrapKind::BadGotoxTarget { .. }),
         K::CallxTarget => matches!(trap, TrapKind::BadCallxTarget { .. }),
@@ -241,13 +241,19 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         K::PointerArithmetic => matches!(trap, TrapKind::WriteToFramePointer),
         K::Call => matches!(trap, TrapKind::CallDepthExceeded { .. } | TrapKind::UnknownHelper { .. }),
         // The interpreter gives every frame its own 512 bytes: only the kernel sees the sum.
-        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth => false,
+        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources => false,
     }
 }
 
 /// Whether some trap can confirm an obligation of kind `kind`.
 fn searchable(kind: ObligationKind) -> bool {
-    !matches!(kind, ObligationKind::UninitStack | ObligationKind::ReturnRange | ObligationKind::Termination)
+    !matches!(
+        kind,
+        ObligationKind::UninitStack
+            | ObligationKind::ReturnRange
+            | ObligationKind::Termination
+            | ObligationKind::Resources
+    )
 }
 
 /// Whether `trap` confirms `obligation`.

@@ -28,6 +28,7 @@ pub mod engine;
 pub mod globals;
 pub mod obligation;
 pub mod proof;
+pub mod references;
 pub mod spec;
 pub mod stack;
 pub mod stack_depth;

@@ -44,11 +44,14 @@ pub enum ObligationKind {
     Call,
     /// The frames of every call chain fit in 512 bytes together (each rounded up to 32).
     StackDepth,
+    /// Every acquired reference is released and every RCU read section closed before the
+    /// program exits or tail-calls, and no section is closed that is not open.
+    Resources,
 }
 
 impl ObligationKind {
     /// Every kind.
-    pub const ALL: [ObligationKind; 17] = [
+    pub const ALL: [ObligationKind; 18] = [
         ObligationKind::PacketBounds,
         ObligationKind::MapBounds,
         ObligationKind::StackBounds,
@@ -66,6 +69,7 @@ impl ObligationKind {
         ObligationKind::GotoxTarget,
         ObligationKind::Call,
         ObligationKind::StackDepth,
+        ObligationKind::Resources,
     ];
 
     /// The kebab-case name used in output, manifests and proof logs.
@@ -88,6 +92,7 @@ impl ObligationKind {
             ObligationKind::GotoxTarget => "gotox-target",
             ObligationKind::Call => "call",
             ObligationKind::StackDepth => "stack-depth",
+            ObligationKind::Resources => "resources",
         }
     }
 

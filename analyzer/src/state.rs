@@ -5,6 +5,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_semantics::isa::Reg;
 use imbl::{OrdMap, Vector};
 
+use crate::references::Resources;
 use crate::stack::Frame;
 use crate::value::{Pointer, Region, Value};
 use crate::widening::Thresholds;
@@ -23,17 +24,25 @@ pub struct PacketFacts {
     /// Whether a helper may have moved or resized the packet since the running function was
     /// entered (its caller's saved packet pointers are then stale when it returns).
     pub moved: bool,
+    /// A lower bound on the metadata's length, `data - data_meta`.
+    pub meta_len: u64,
 }
 
 impl PacketFacts {
     fn join(&self, other: &PacketFacts) -> PacketFacts {
         let ranges = self.ranges.iter().filter_map(|(id, &r)| other.ranges.get(id).map(|&o| (*id, r.min(o)))).collect();
-        PacketFacts { min_len: self.min_len.min(other.min_len), ranges, moved: self.moved || other.moved }
+        PacketFacts {
+            min_len: self.min_len.min(other.min_len),
+            ranges,
+            moved: self.moved || other.moved,
+            meta_len: self.meta_len.min(other.meta_len),
+        }
     }
 
     fn leq(&self, other: &PacketFacts) -> bool {
         (!self.moved || other.moved)
             && self.min_len >= other.min_len
+            && self.meta_len >= other.meta_len
             && other.ranges.iter().all(|(id, &r)| self.ranges.get(id).is_some_and(|&mine| mine >= r))
     }
 
@@ -41,6 +50,11 @@ impl PacketFacts {
     pub fn learn_range(&mut self, id: u32, range: i64) {
         let best = self.ranges.get(&id).map_or(range, |&known| known.max(range));
         self.ranges.insert(id, best);
+    }
+
+    /// Records `data - data_meta >= meta_len`.
+    pub fn learn_meta_len(&mut self, meta_len: u64) {
+        self.meta_len = self.meta_len.max(meta_len);
     }
 
     /// Records `len >= min_len`.
@@ -58,6 +72,8 @@ pub struct State {
     pub frames: Vector<Frame>,
     /// Packet size facts.
     pub packet: PacketFacts,
+    /// Held references and open RCU read sections.
+    pub resources: Resources,
 }
 
 impl State {
@@ -67,7 +83,12 @@ impl State {
         let mut regs: [Value; Reg::COUNT] = std::array::from_fn(|_| Value::Uninit);
         regs[Reg::R1.index()] = Value::Pointer(Pointer::at(Region::Context, domain, 0));
         regs[Reg::R10.index()] = Value::Pointer(Pointer::at(Region::Stack { frame: 0 }, domain, 0));
-        State { regs, frames: Vector::unit(Frame::new()), packet: PacketFacts::default() }
+        State {
+            regs,
+            frames: Vector::unit(Frame::new()),
+            packet: PacketFacts::default(),
+            resources: Resources::default(),
+        }
     }
 
     /// The register's value.
@@ -144,6 +165,7 @@ impl State {
             regs: std::array::from_fn(|i| self.regs[i].join(&other.regs[i], domain)),
             frames: self.frames.iter().zip(other.frames.iter()).map(|(a, b)| a.join(b, domain)).collect(),
             packet: self.packet.join(&other.packet),
+            resources: self.resources.join(&other.resources),
         }
     }
 
@@ -156,6 +178,7 @@ impl State {
             regs: std::array::from_fn(|i| self.regs[i].widen(&newer.regs[i], domain, thresholds)),
             frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.widen(b, domain, thresholds)).collect(),
             packet: self.packet.join(&newer.packet),
+            resources: self.resources.join(&newer.resources),
         }
     }
 
@@ -165,6 +188,7 @@ impl State {
             regs: std::array::from_fn(|i| self.regs[i].narrow(&newer.regs[i])),
             frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.narrow(b)).collect(),
             packet: newer.packet.clone(),
+            resources: newer.resources.clone(),
         }
     }
 
@@ -174,7 +198,8 @@ impl State {
             || (self.frames.len() == other.frames.len()
                 && self.regs.iter().zip(other.regs.iter()).all(|(a, b)| a.leq(b))
                 && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| a.leq(b, domain))
-                && self.packet.leq(&other.packet))
+                && self.packet.leq(&other.packet)
+                && self.resources.leq(&other.resources))
     }
 }
 

@@ -148,6 +148,15 @@ impl Session<'_> {
             mismatched_call(pc, "packet-load")
         };
         let packet = self.memory.packet().ok_or(TrapKind::NoPacket)?;
+        // Linux reads the packet of the skb in r6, and only socket filters and tc have one.
+        if let Some(view) = self.memory.context_view() {
+            if !view.program_type.legacy_packet_loads() {
+                return Err(TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" });
+            }
+            if ctx.regs[6] != region_base(view.region) {
+                return Err(TrapKind::LegacyPacketLoadRefused { why: "r6 is not the context" });
+            }
+        }
         // Linux computes `(int)(src + imm)`: a 64-bit sum truncated to a signed 32-bit offset.
         let offset = match addr {
             PacketAddr::Abs => imm,
@@ -175,14 +184,16 @@ impl Session<'_> {
     fn complete_access(&mut self, ctx: &mut RunContext, pc: usize, value: u64) -> Result<u64, TrapKind> {
         let address = ctx.trap_value;
         match self.machine.program().insn_at(pc) {
-            Some(&Insn::Load { size, signed, .. }) => {
+            Some(&Insn::Load { size, signed, off, .. }) => {
                 let fault = self.memory.fault(AccessKind::Load, address, size.bytes() as usize);
-                ctx.trap_value = context::load(self.memory, fault, size, signed)?;
+                let base = address.wrapping_sub(off as i64 as u64);
+                ctx.trap_value = context::load(self.memory, fault, base, size, signed)?;
                 Ok(status::CONTINUE)
             }
-            Some(&Insn::Store { size, .. }) => {
+            Some(&Insn::Store { size, off, .. }) => {
                 let fault = self.memory.fault(AccessKind::Store, address, size.bytes() as usize);
-                context::store(self.memory, fault, size, value)?;
+                let base = address.wrapping_sub(off as i64 as u64);
+                context::store(self.memory, fault, base, size, value)?;
                 Ok(status::CONTINUE)
             }
             _ => mismatched_call(pc, "access-fault"),

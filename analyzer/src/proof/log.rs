@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::{Analysis, ContextResult, Unrolled};
 use crate::globals::GlobalSummary;
 use crate::obligation::{ObligationKind, Status};
+use crate::references::Resources;
 use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
@@ -210,6 +211,25 @@ pub struct StateLog {
     pub frames: Vec<Vec<SlotLog>>,
     /// Packet size facts.
     pub packet: PacketLog,
+    /// Held references and open RCU read sections (absent: none).
+    #[serde(default, skip_serializing_if = "ResourcesLog::is_empty")]
+    pub resources: ResourcesLog,
+}
+
+/// What a state may hold that the program must give back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesLog {
+    /// Pcs of the calls whose acquired references may be held.
+    pub held: Vec<u32>,
+    /// Fewest and most RCU read sections that may be open.
+    pub rcu: [u8; 2],
+}
+
+impl ResourcesLog {
+    fn is_empty(&self) -> bool {
+        self.held.is_empty() && self.rcu == [0, 0]
+    }
 }
 
 /// A register's value.
@@ -245,6 +265,13 @@ pub struct PacketLog {
     pub ranges: Vec<RangeLog>,
     /// Whether a helper may have moved the packet since the function was entered.
     pub moved: bool,
+    /// `data - data_meta >= meta_len` (absent: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub meta_len: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One packet-variable fact.
@@ -406,6 +433,14 @@ pub enum LogError {
     /// The state has no frame.
     #[error("a state has no stack frame")]
     NoFrame,
+    /// The RCU read-section depths are not a range of at most the tracked depth.
+    #[error("RCU read-section depths [{min}, {max}] are malformed")]
+    BadRcuDepth {
+        /// The fewest.
+        min: u8,
+        /// The most.
+        max: u8,
+    },
 }
 
 /// SHA-256 of `bytes`, in hexadecimal.
@@ -491,6 +526,11 @@ pub fn state_log(state: &State) -> StateLog {
             min_len: state.packet.min_len,
             ranges: state.packet.ranges.iter().map(|(id, range)| RangeLog { id: *id, range: *range }).collect(),
             moved: state.packet.moved,
+            meta_len: state.packet.meta_len,
+        },
+        resources: ResourcesLog {
+            held: state.resources.held.iter().copied().collect(),
+            rcu: [state.resources.rcu_min, state.resources.rcu_max],
         },
     }
 }
@@ -726,7 +766,13 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
         min_len: log.packet.min_len,
         ranges: log.packet.ranges.iter().map(|r| (r.id, r.range)).collect(),
         moved: log.packet.moved,
+        meta_len: log.packet.meta_len,
     };
+    let [rcu_min, rcu_max] = log.resources.rcu;
+    if rcu_min > rcu_max || rcu_max > crate::references::MAX_RCU_DEPTH {
+        return Err(LogError::BadRcuDepth { min: rcu_min, max: rcu_max });
+    }
+    state.resources = Resources { held: log.resources.held.iter().copied().collect(), rcu_min, rcu_max };
     Ok(state)
 }
 

@@ -5,4 +5,4 @@ mod program_types;
 mod prototypes;
 
 pub use program_types::{ContextSpec, ProgramSpec, TRACEPOINT_CONTEXT_BYTES};
-pub use prototypes::{ArgKind, ImplicitArg, MapKindName, NamedRet, Prototype, Prototypes, RetKind};
+pub use prototypes::{ArgKind, ImplicitArg, MapKindName, NamedRet, Prototype, Prototypes, RcuEffect, RetKind};

@@ -111,6 +111,19 @@ pub struct Prototype {
     /// `r0` the function's caller receives (`bpf_tail_call` from a subprogram).
     #[serde(default)]
     pub tail_call: bool,
+    /// Whether the call opens or closes an RCU read section.
+    #[serde(default)]
+    pub rcu: Option<RcuEffect>,
+}
+
+/// What a call does to the RCU read sections (`bpf_rcu_read_lock`/`_unlock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RcuEffect {
+    /// Opens one.
+    Lock,
+    /// Closes the innermost one, which must be open.
+    Unlock,
 }
 
 /// A kind of map, as prototypes name it.

@@ -79,6 +79,9 @@ impl Env<'_> {
                 if let Some(split) = self.packet_check(state, p, q, cond) {
                     return split;
                 }
+                if let Some(split) = self.packet_meta_check(state, p, q, cond) {
+                    return split;
+                }
                 if p.same_object(q) {
                     return self.compare_offsets(state, p, q, cond, dst, src_reg);
                 }

@@ -305,6 +305,7 @@ impl Env<'_> {
                 None => Value::top(self.domain),
             },
         };
+        self.call_resources(post, &mut state, proto, captured.released, &ret);
         Ok(Some(self.clobbered(state, ret)))
     }
 

@@ -168,12 +168,18 @@ impl Env<'_> {
                 )
             }
             Region::Packet => self.packet_bounds(state, &pointer, off, lo, hi, len_i, mode),
-            Region::PacketEnd | Region::PacketMeta => {
+            Region::PacketMeta => self.packet_meta_bounds(state, lo, hi, len_i, mode),
+            Region::PacketEnd => {
                 (ObligationKind::PacketBounds, Status::Refuted, format!("{} is not dereferenceable", pointer.region))
             }
             Region::MapHandle(_) => {
                 (ObligationKind::Dereference, Status::Refuted, "a map handle is not dereferenceable".to_owned())
             }
+            Region::Context if pointer.offset.as_constant() != Some(0) => (
+                ObligationKind::CtxAccess,
+                Status::Refuted,
+                "a modified context pointer is dereferenced (the offset belongs in the instruction)".to_owned(),
+            ),
             Region::Context => self.context_access(&starts, lo, hi, len, mode, signed),
         };
         post.check(kind, status, detail);
@@ -472,9 +478,21 @@ impl Env<'_> {
 
     /// Legacy packet loads into `r0` (the kernel checks them at run time).
     pub(super) fn load_packet(&self, post: &mut Post, state: &mut State, size: Size, addr: PacketAddr, _imm: i32) {
-        let has_packet = matches!(self.subject.spec.context, ContextSpec::Packet(_));
-        let status = if has_packet { Status::Proven } else { Status::Refuted };
-        post.check(ObligationKind::PacketBounds, status, "legacy packet load, bounds-checked at run time");
+        let program_type = self.subject.spec.program_type;
+        let allowed = program_type.legacy_packet_loads();
+        let status = if allowed { Status::Proven } else { Status::Refuted };
+        post.check(
+            ObligationKind::PacketBounds,
+            status,
+            format!("legacy packet load in a {program_type} program, bounds-checked at run time"),
+        );
+        let r6_is_context = matches!(
+            state.reg(Reg::R6),
+            Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0)
+        );
+        let status = if r6_is_context { Status::Proven } else { Status::Refuted };
+        post.check(ObligationKind::CtxAccess, status, "a legacy packet load reads the packet of the context in r6");
+        self.check_nothing_held(post, state, "a legacy packet load");
         if let PacketAddr::Ind(reg) = addr
             && !matches!(state.reg(reg), Value::Scalar(_))
         {

@@ -12,6 +12,8 @@ mod alu;
 mod branch;
 mod call;
 mod memory;
+mod packet_meta;
+mod resources;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
@@ -208,10 +210,12 @@ impl Env<'_> {
             Insn::Jump { width, cond, dst, src, off: _ } => {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
                 let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
-                if let Some(s) = fallthrough {
+                if let Some(mut s) = fallthrough {
+                    self.release_failed_acquisitions(&state, dst, src, &mut s);
                     post.edges.push((next, s));
                 }
-                if let Some(s) = taken {
+                if let Some(mut s) = taken {
+                    self.release_failed_acquisitions(&state, dst, src, &mut s);
                     post.edges.push((target, s));
                 }
             }
@@ -229,6 +233,7 @@ impl Env<'_> {
             Insn::Exit => {
                 if state.depth() == 0 {
                     self.check_program_exit(&mut post, &state, pc);
+                    self.check_nothing_held(&mut post, &state, "the program's exit");
                 }
                 post.exit = Some(state);
             }

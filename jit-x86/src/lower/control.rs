@@ -44,6 +44,9 @@ impl Lower<'_> {
             PacketAddr::Abs => RuntimeArg::None,
             PacketAddr::Ind(reg) => RuntimeArg::Reg(reg),
         };
+        // The runtime checks, as the interpreter does, that r6 holds the context.
+        let r6 = self.read(Reg::R6, Gpr::Rcx);
+        self.push(store64(field::reg(6), r6));
         self.call_runtime(pc, self.runtime.packet_load, index)
     }
 

@@ -116,6 +116,12 @@ impl ProgramType {
         matches!(self, ProgramType::Xdp | ProgramType::SchedCls | ProgramType::SchedAct)
     }
 
+    /// Whether it may use the legacy packet loads LD_ABS and LD_IND (Linux's
+    /// `may_access_skb`: socket filters and tc).
+    pub fn legacy_packet_loads(self) -> bool {
+        matches!(self, ProgramType::SocketFilter | ProgramType::SchedCls | ProgramType::SchedAct)
+    }
+
     /// Whether it may write the `__sk_buff` fields tc programs may write.
     pub fn tc(self) -> bool {
         matches!(self, ProgramType::SchedCls | ProgramType::SchedAct)
@@ -597,11 +603,15 @@ pub fn storable_field(
 }
 
 /// Completes a load the fast path refused with `fault`: the register value of a load of
-/// `size` (sign-extended if `signed`) from a virtual context, or the fault to raise.
+/// `size` (sign-extended if `signed`) through base register value `base` from a virtual
+/// context, or the fault to raise.
 #[cold]
 #[inline(never)]
-pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Result<u64, MemoryFault> {
+pub fn load(memory: &Memory, fault: MemoryFault, base: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    if base != region_base(view.region) {
+        return Err(refused(fault, FaultReason::ModifiedContextPointer));
+    }
     let field = match loadable_field(view.layout, view.program_type, fault.offset, size, signed) {
         Ok(field) => field,
         Err(reason) => return Err(refused(fault, reason)),
@@ -619,11 +629,15 @@ pub fn load(memory: &Memory, fault: MemoryFault, size: Size, signed: bool) -> Re
 }
 
 /// Completes a store the fast path refused with `fault`: writes the low `size` bytes of
-/// `value` to a writable field of a virtual context, or returns the fault to raise.
+/// `value` through base register value `base` to a writable field of a virtual context, or
+/// returns the fault to raise.
 #[cold]
 #[inline(never)]
-pub fn store(memory: &mut Memory, fault: MemoryFault, size: Size, value: u64) -> Result<(), MemoryFault> {
+pub fn store(memory: &mut Memory, fault: MemoryFault, base: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
     let Some(view) = view_of(memory, &fault) else { return Err(fault) };
+    if base != region_base(view.region) {
+        return Err(refused(fault, FaultReason::ModifiedContextPointer));
+    }
     if let Err(reason) = storable_field(view.layout, view.program_type, fault.offset, size) {
         return Err(refused(fault, reason));
     }
@@ -683,18 +697,25 @@ mod tests {
         (memory, installed)
     }
 
-    /// A load through the cold path, as the machine does it.
+    /// A load through the cold path, as the machine does it, with the whole offset in the
+    /// instruction (the base register the region's start).
     fn ctx_load(memory: &Memory, address: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
         match memory.load(address, size) {
             Ok(raw) => Ok(alu::extend_load(&raw, size, signed)),
-            Err(fault) => load(memory, fault, size, signed),
+            Err(fault) => {
+                let base = address.wrapping_sub(fault.offset as u64);
+                load(memory, fault, base, size, signed)
+            }
         }
     }
 
     fn ctx_store(memory: &mut Memory, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
         match memory.store(address, size, value) {
             Ok(()) => Ok(()),
-            Err(fault) => store(memory, fault, size, value),
+            Err(fault) => {
+                let base = address.wrapping_sub(fault.offset as u64);
+                store(memory, fault, base, size, value)
+            }
         }
     }
 

@@ -275,7 +275,7 @@ impl Machine {
                     let address = regs[r(src)].wrapping_add(off as i64 as u64);
                     match memory.load(address, size) {
                         Ok(raw) => regs[r(dst)] = alu::extend_load(&raw, size, signed),
-                        Err(fault) => match context::load(memory, fault, size, signed) {
+                        Err(fault) => match context::load(memory, fault, regs[r(src)], size, signed) {
                             Ok(value) => regs[r(dst)] = value,
                             Err(fault) => return trap(pc, fault.into()),
                         },
@@ -285,7 +285,7 @@ impl Machine {
                 Op::StoreImm { size, dst, off, imm } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
                     if let Err(fault) = memory.store(address, size, imm)
-                        && let Err(fault) = context::store(memory, fault, size, imm)
+                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, imm)
                     {
                         return trap(pc, fault.into());
                     }
@@ -294,7 +294,7 @@ impl Machine {
                 Op::StoreReg { size, dst, off, src } => {
                     let address = regs[r(dst)].wrapping_add(off as i64 as u64);
                     if let Err(fault) = memory.store(address, size, regs[r(src)])
-                        && let Err(fault) = context::store(memory, fault, size, regs[r(src)])
+                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, regs[r(src)])
                     {
                         return trap(pc, fault.into());
                     }
@@ -684,6 +684,15 @@ fn load_packet(
     imm: i32,
 ) -> Result<Option<u64>, TrapKind> {
     let packet = memory.packet().ok_or(TrapKind::NoPacket)?;
+    // Linux reads the packet of the skb in r6, and only socket filters and tc have one.
+    if let Some(view) = memory.context_view() {
+        if !view.program_type.legacy_packet_loads() {
+            return Err(TrapKind::LegacyPacketLoadRefused { why: "the program type has no skb" });
+        }
+        if regs[6] != region_base(view.region) {
+            return Err(TrapKind::LegacyPacketLoadRefused { why: "r6 is not the context" });
+        }
+    }
     // Linux computes `(int)(src + imm)`: a 64-bit sum truncated to a signed 32-bit offset.
     let offset = match index {
         None => imm,

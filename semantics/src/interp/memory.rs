@@ -148,6 +148,9 @@ pub enum FaultReason {
     Inaccessible,
     /// A read of stack bytes not written since their frame was entered.
     Uninitialised,
+    /// A context access through a modified context pointer (Linux rewrites context
+    /// accesses by the instruction's offset alone, so the base must be the context itself).
+    ModifiedContextPointer,
 }
 
 impl fmt::Display for FaultReason {
@@ -158,6 +161,7 @@ impl fmt::Display for FaultReason {
             FaultReason::ReadOnly => "region is read-only",
             FaultReason::Inaccessible => "region is not accessible",
             FaultReason::Uninitialised => "stack bytes not initialised",
+            FaultReason::ModifiedContextPointer => "the base is a modified context pointer",
         })
     }
 }

@@ -139,6 +139,13 @@ pub enum TrapKind {
     /// A legacy packet load in a run that has no packet region.
     #[error("legacy packet load without a packet region")]
     NoPacket,
+    /// A legacy packet load the kernel refuses: in a program type without it, or with r6
+    /// not the context.
+    #[error("legacy packet load refused: {why}")]
+    LegacyPacketLoadRefused {
+        /// Which rule it breaks.
+        why: &'static str,
+    },
     /// The run's memory could not be set up.
     #[error("memory setup failed: {0}")]
     Setup(#[from] super::memory::MemoryError),

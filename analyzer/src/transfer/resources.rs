@@ -1,0 +1,105 @@
+//! Acquired references and RCU read sections (see [`crate::references`]): what calls
+//! acquire and release, what a NULL test gives back, and the checks at exits, tail calls
+//! and legacy packet loads.
+
+use bpfprove_semantics::isa::{Operand, Reg};
+
+use super::{Env, Post};
+use crate::obligation::{ObligationKind, Status};
+use crate::references::Outstanding;
+use crate::spec::{Prototype, RcuEffect};
+use crate::state::State;
+use crate::value::{Nullness, Pointer, Region, Value};
+
+/// The pc of the call that acquired the reference `value` is (or points into).
+fn acquired_at(value: &Value) -> Option<u32> {
+    match value {
+        Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) => Some(*pc),
+        _ => None,
+    }
+}
+
+impl Env<'_> {
+    /// The effect of a helper or kfunc call on the resources: `released` is the record
+    /// argument the call releases, `ret` what it returns.
+    pub(super) fn call_resources(
+        &self,
+        post: &mut Post,
+        state: &mut State,
+        proto: &Prototype,
+        released: Option<Region>,
+        ret: &Value,
+    ) {
+        if proto.name == "tail_call" {
+            self.check_nothing_held(post, state, "a tail call");
+        }
+        if let Some(Region::Record { pc, .. }) = released {
+            state.resources.release(pc);
+        }
+        if let Some(pc) = acquired_at(ret) {
+            let fresh = state.resources.acquire(pc);
+            let status = if fresh { Status::Proven } else { Status::Unknown };
+            post.check(
+                ObligationKind::Resources,
+                status,
+                format!("the reference acquired at pc {pc} is released first"),
+            );
+        }
+        match proto.rcu {
+            Some(RcuEffect::Lock) => {
+                let status = if state.resources.rcu_lock() { Status::Proven } else { Status::Unknown };
+                post.check(ObligationKind::Resources, status, "RCU read sections nested at most 8 deep");
+            }
+            Some(RcuEffect::Unlock) => {
+                let status = match state.resources.rcu_unlock() {
+                    Outstanding::Surely => Status::Proven,
+                    Outstanding::Maybe => Status::Unknown,
+                    Outstanding::None => Status::Refuted,
+                };
+                post.check(ObligationKind::Resources, status, "an RCU read section is open to unlock");
+            }
+            None => {}
+        }
+    }
+
+    /// Every reference released and every RCU read section closed before `what` (the
+    /// program's exit, a tail call, a legacy packet load).
+    pub(super) fn check_nothing_held(&self, post: &mut Post, state: &State, what: &str) {
+        let held = &state.resources.held;
+        let status = if held.is_empty() { Status::Proven } else { Status::Unknown };
+        let pcs: Vec<String> = held.iter().map(u32::to_string).collect();
+        post.check(
+            ObligationKind::Resources,
+            status,
+            format!("no reference held at {what} (acquired at pcs [{}] may be)", pcs.join(", ")),
+        );
+        let status = match state.resources.rcu_open() {
+            Outstanding::None => Status::Proven,
+            Outstanding::Maybe => Status::Unknown,
+            Outstanding::Surely => Status::Refuted,
+        };
+        post.check(ObligationKind::Resources, status, format!("no RCU read section open at {what}"));
+    }
+
+    /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,
+    /// the acquisition failed: nothing is held for it.
+    pub(super) fn release_failed_acquisitions(&self, before: &State, dst: Reg, src: Operand, edge: &mut State) {
+        let mut tested = vec![dst];
+        if let Operand::Reg(r) = src {
+            tested.push(r);
+        }
+        for reg in tested {
+            let direct = match before.reg(reg) {
+                Value::Pointer(p @ Pointer { null: Nullness::MaybeNull { id: Some(_) }, .. }) => {
+                    acquired_at(&Value::Pointer(p.clone()))
+                }
+                _ => None,
+            };
+            if let Some(pc) = direct
+                && edge.reg(reg).is_null_constant()
+            {
+                edge.resources.release(pc);
+            }
+        }
+    }
+}
