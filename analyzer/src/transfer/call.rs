@@ -16,6 +16,7 @@ use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
 use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
 use crate::value::{Functions, Nullness, Pointer, Region, Value};
+use bpfprove_semantics::interp::maps::MapKind;
 
 /// Largest size a memory argument may have (Linux's limit for helper buffers).
 const MAX_MEMORY_ARGUMENT: u64 = 1 << 29;
@@ -155,6 +156,12 @@ impl StackFill {
 }
 
 impl Env<'_> {
+    /// Whether elements of `map` can be freed while the program runs (an unknown map: yes).
+    fn elements_can_be_freed(&self, map: bpfprove_semantics::elf::MapId) -> bool {
+        let kind = self.subject.maps.get(map.0 as usize).map(|info| info.kind);
+        !matches!(kind, Some(MapKind::Array | MapKind::GlobalData))
+    }
+
     /// `call`.
     pub(super) fn call(
         &self,
@@ -258,8 +265,11 @@ impl Env<'_> {
             fill.apply(&mut state, self.domain);
         }
         post.global_stores.extend(captured.global_fills.iter().cloned());
+        // Array elements are never freed (deleting from an array fails with -EINVAL), so only
+        // maps whose elements can go away lose their value pointers.
         if proto.invalidates_map_values
             && let Some(map) = captured.map
+            && self.elements_can_be_freed(map)
         {
             let domain = self.domain;
             state.map_values(&|v| match v {
