@@ -2,35 +2,20 @@
 //! through [`check`]: the expected outcome is `PASS`, `UNKNOWN`, or the failed obligations
 //! as `pc KIND STATUS` lines in pc order.
 
-use std::collections::BTreeMap;
+mod common;
 
-use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::Config;
 use bpfprove_analyzer::subject::MapInfo;
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
-use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
+use common::{Surroundings, assert_outcome};
 
-/// What verifying `text` gives.
+/// What verifying `text` gives, with map 0 a hash map (4-byte keys, 8-byte values).
 fn outcome(text: &str, program_type: ProgramType, config: Config, kfuncs: &[(i32, &str)]) -> String {
-    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut subject = Subject::bare("test", &program, program_type);
-    subject.spec = ProgramSpec::of(program_type);
-    subject.maps = vec![MapInfo { name: "counts".into(), kind: MapKind::Hash, key_size: 4, value_size: 8, data: None }];
-    subject.kfuncs = kfuncs.iter().map(|&(id, name)| (id, name.to_owned())).collect::<BTreeMap<_, _>>();
-    let report = Verifier::new(config).verify(&subject);
-    match report.verdict {
-        Verdict::Pass => "PASS".to_owned(),
-        Verdict::Unknown(_) => "UNKNOWN".to_owned(),
-        Verdict::Fail => {
-            let mut lines: Vec<String> =
-                report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
-            lines.dedup();
-            lines.join("\n")
-        }
-    }
+    let maps = vec![MapInfo { name: "counts".into(), kind: MapKind::Hash, key_size: 4, value_size: 8, data: None }];
+    common::outcome(text, program_type, config, Surroundings { maps, kfuncs })
 }
 
 /// Checks that `text` (a `program_type` program) verifies to `expect` with the product
@@ -42,7 +27,7 @@ fn check(text: &str, program_type: ProgramType, expect: &str) {
 fn check_with(text: &str, program_type: ProgramType, config: Config, expect: &str) {
     let got =
         outcome(text, program_type, config, &[(1, "bpf_kfunc_implicit_arg"), (2, "bpf_kfunc_implicit_arg_legacy")]);
-    assert_eq!(got.trim(), expect.trim(), "\n--- program ---\n{text}");
+    assert_outcome(&got, expect, text);
 }
 
 const XDP: ProgramType = ProgramType::Xdp;

@@ -3,16 +3,17 @@
 //! must keep passing. Every case goes through [`check`]: the expected outcome is `PASS`, or
 //! the failed obligations as `pc KIND STATUS` lines in pc order.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::Config;
 use bpfprove_analyzer::subject::{DataSection, MapInfo};
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
-use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::program::FunctionId;
+use common::{Surroundings, assert_outcome};
 
 const XDP: ProgramType = ProgramType::Xdp;
 const SOCKET: ProgramType = ProgramType::SocketFilter;
@@ -55,21 +56,7 @@ fn maps() -> Vec<MapInfo> {
 
 /// What verifying `text` gives.
 fn outcome(text: &str, program_type: ProgramType, config: Config) -> String {
-    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut subject = Subject::bare("test", &program, program_type);
-    subject.spec = ProgramSpec::of(program_type);
-    subject.maps = maps();
-    let report = Verifier::new(config).verify(&subject);
-    match report.verdict {
-        Verdict::Pass => "PASS".to_owned(),
-        Verdict::Unknown(why) => format!("UNKNOWN {why}"),
-        Verdict::Fail => {
-            let mut lines: Vec<String> =
-                report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
-            lines.dedup();
-            lines.join("\n")
-        }
-    }
+    common::outcome(text, program_type, config, Surroundings { maps: maps(), kfuncs: &[] })
 }
 
 /// Checks that `text` verifies to `expect` with the product domain and standard settings.
@@ -78,8 +65,7 @@ fn check(text: &str, program_type: ProgramType, expect: &str) {
 }
 
 fn check_with(text: &str, program_type: ProgramType, config: Config, expect: &str) {
-    let got = outcome(text, program_type, config);
-    assert_eq!(got.trim(), expect.trim(), "\n--- program ---\n{text}");
+    assert_outcome(&outcome(text, program_type, config), expect, text);
 }
 
 // --- Class 6: invalidation inside callees reaches the callers' registers and stacks. ---

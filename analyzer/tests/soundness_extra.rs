@@ -3,48 +3,35 @@
 //! r6 or in a program type without it, and (for precision) metadata bounded against `data`.
 //! Each case gives the failed obligations as `pc KIND STATUS` lines, or `PASS`.
 
-use std::collections::BTreeMap;
+mod common;
 
-use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::Config;
 use bpfprove_analyzer::subject::MapInfo;
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::{self, ProgramType};
 use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::interp::memory::{FaultReason, region_base};
 use bpfprove_semantics::interp::{CallxModel, DefaultHelpers, Machine, RunConfig, TrapKind};
+use common::{Surroundings, assert_outcome};
 
 const XDP: ProgramType = ProgramType::Xdp;
 const SOCKET: ProgramType = ProgramType::SocketFilter;
 const TC: ProgramType = ProgramType::SchedCls;
 
-/// What verifying `text` gives, with map 0 a ring buffer, map 1 a program array, and kfuncs 1 and 2 the RCU lock
-/// and unlock.
+/// What verifying `text` gives, with map 0 a ring buffer, map 1 a program array, and kfuncs
+/// 1 and 2 the RCU lock and unlock.
 fn outcome(text: &str, program_type: ProgramType) -> String {
-    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut subject = Subject::bare("test", &program, program_type);
-    subject.spec = ProgramSpec::of(program_type);
-    subject.maps = vec![
+    let maps = vec![
         MapInfo { name: "rb".into(), kind: MapKind::RingBuffer, key_size: 0, value_size: 0, data: None },
         MapInfo { name: "progs".into(), kind: MapKind::Unsupported, key_size: 4, value_size: 4, data: None },
     ];
-    subject.kfuncs = BTreeMap::from([(1, "bpf_rcu_read_lock".to_owned()), (2, "bpf_rcu_read_unlock".to_owned())]);
-    let report = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
-    match report.verdict {
-        Verdict::Pass => "PASS".to_owned(),
-        Verdict::Unknown(_) => "UNKNOWN".to_owned(),
-        Verdict::Fail => {
-            let mut lines: Vec<String> =
-                report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
-            lines.dedup();
-            lines.join("\n")
-        }
-    }
+    let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];
+    common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &kfuncs })
 }
 
 fn check(text: &str, program_type: ProgramType, expect: &str) {
-    assert_eq!(outcome(text, program_type).trim(), expect.trim(), "\n--- program ---\n{text}");
+    assert_outcome(&outcome(text, program_type), expect, text);
 }
 
 #[test]

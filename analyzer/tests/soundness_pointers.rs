@@ -9,39 +9,27 @@
 //! one region; NULL-check and packet-variable identities that outlive the execution that
 //! made them; and possibly-NULL pointers of every region.
 
-use bpfprove_analyzer::spec::ProgramSpec;
+mod common;
+
+use bpfprove_analyzer::Config;
 use bpfprove_analyzer::subject::MapInfo;
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
-use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
+use common::{Surroundings, assert_outcome};
 
 /// What verifying `text` gives, with map 0 a hash map (4-byte keys, 8-byte values) and
 /// map 1 a ring buffer.
 fn outcome(text: &str, program_type: ProgramType) -> String {
-    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let mut subject = Subject::bare("test", &program, program_type);
-    subject.spec = ProgramSpec::of(program_type);
-    subject.maps = vec![
+    let maps = vec![
         MapInfo { name: "counts".into(), kind: MapKind::Hash, key_size: 4, value_size: 8, data: None },
         MapInfo { name: "events".into(), kind: MapKind::RingBuffer, key_size: 0, value_size: 0, data: None },
     ];
-    let report = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
-    match report.verdict {
-        Verdict::Pass => "PASS".to_owned(),
-        Verdict::Unknown(_) => "UNKNOWN".to_owned(),
-        Verdict::Fail => {
-            let mut lines: Vec<String> =
-                report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
-            lines.dedup();
-            lines.join("\n")
-        }
-    }
+    common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &[] })
 }
 
 fn check(text: &str, program_type: ProgramType, expect: &str) {
-    assert_eq!(outcome(text, program_type).trim(), expect.trim(), "\n--- program ---\n{text}");
+    assert_outcome(&outcome(text, program_type), expect, text);
 }
 
 const XDP: ProgramType = ProgramType::Xdp;
