@@ -19,9 +19,14 @@ fn schema() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
 }
 
-/// Verifies every program of `object` and returns the log as JSON.
+/// Verifies every program of `object` with the standard configuration of `domain` and
+/// returns the log as JSON.
 fn log_of(file: &str, bytes: &[u8], object: &Object, domain: DomainKind) -> Json {
-    let config = Config::standard(domain);
+    log_with(file, bytes, object, Config::standard(domain))
+}
+
+/// Verifies every program of `object` under `config` and returns the log as JSON.
+fn log_with(file: &str, bytes: &[u8], object: &Object, config: Config) -> Json {
     let verifier = Verifier::new(config.clone());
     let reports: Vec<_> = object
         .programs
@@ -70,8 +75,14 @@ fn every_corpus_log_validates_and_checks() {
     for (cpu, stem, path) in common::objects() {
         let bytes = common::read(&path);
         let object = elf::load(&bytes).expect("corpus objects load");
-        for domain in DomainKind::ALL {
-            let json = log_of(&stem, &bytes, &object, domain);
+        // Every domain under the standard configuration, and once with `.data`/`.bss`
+        // assumed to hold the file's values (`--assume-initial-globals`), which the log records.
+        let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
+        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([initial_globals]);
+        for config in configs {
+            let domain =
+                format!("{}{}", config.domain, if config.assume_initial_globals { ", initial globals" } else { "" });
+            let json = log_with(&stem, &bytes, &object, config);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
             assert!(errors.is_empty(), "{cpu} {stem} ({domain}): schema violations: {errors:?}");
@@ -82,7 +93,7 @@ fn every_corpus_log_validates_and_checks() {
         }
     }
     println!("{logs} proof logs validated and checked");
-    assert!(logs >= 4 * 40, "{logs} logs");
+    assert!(logs >= 5 * 40, "{logs} logs");
 }
 
 /// The v4 object `stem`, its bytes, and its product-domain log.

@@ -565,7 +565,12 @@ fn check_program_on(
     }
     let globals =
         log::globals_of(&program_log.globals, domain).map_err(|e| error(None, None, format!("globals: {e}")))?;
-    if !GlobalSummary::initial(subject, domain).leq(&globals) {
+    let assumed = if log.options.assume_initial_globals {
+        GlobalSummary::from_file(subject, domain)
+    } else {
+        GlobalSummary::initial(subject, domain)
+    };
+    if !assumed.leq(&globals) {
         return Err(error(None, None, "the global data summary does not cover the loaded contents".into()));
     }
     let mut contexts = BTreeMap::new();

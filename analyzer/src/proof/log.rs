@@ -75,6 +75,10 @@ pub struct Options {
     pub max_contexts: usize,
     /// Time limit in milliseconds.
     pub time_limit_ms: Option<u64>,
+    /// Whether `.data`/`.bss` were assumed to hold the file's values (`--assume-initial-globals`)
+    /// rather than anything user space may write; the checker starts from the same assumption.
+    #[serde(default)]
+    pub assume_initial_globals: bool,
 }
 
 /// One program's verification.
@@ -463,7 +467,8 @@ impl Options {
             loop_unroll: config.loop_unroll,
             max_visits: config.max_visits,
             max_contexts: config.max_contexts,
-            time_limit_ms: config.time_limit.map(|t| t.as_millis() as u64),
+            time_limit_ms: config.time_limit.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            assume_initial_globals: config.assume_initial_globals,
         }
     }
 }
