@@ -200,6 +200,18 @@ impl SuiteReport {
     pub fn not_run(&self) -> usize {
         self.cannot_run.values().map(Vec::len).sum()
     }
+
+    /// The one-line summary of a suite of `tests` tests (what CI checks):
+    /// `N tests: R ran, A agreed, D differed, C cannot run`.
+    pub fn summary(&self, tests: usize) -> String {
+        format!(
+            "{tests} tests: {} ran, {} agreed, {} differed, {} cannot run",
+            self.ran(),
+            self.agreed.len(),
+            self.differed.len(),
+            self.not_run()
+        )
+    }
 }
 
 /// Parses a `.data` file's text and compares it ([`compare_case`]).

@@ -49,14 +49,7 @@ fn every_test_the_kernel_runs_agrees_with_the_interpreter() {
     for (name, what) in &report.differed {
         eprintln!("DIFFERS {name}: {what}");
     }
-    eprintln!(
-        "{} tests: {} ran, {} agreed, {} differed, {} cannot run",
-        files.len(),
-        report.ran(),
-        report.agreed.len(),
-        report.differed.len(),
-        report.not_run()
-    );
+    eprintln!("{}", report.summary(files.len()));
     assert!(report.differed.is_empty(), "{} tests differ from the kernel", report.differed.len());
     assert!(report.ran() > 0, "the kernel ran no test at all");
 }

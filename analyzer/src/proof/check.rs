@@ -509,6 +509,17 @@ fn first_round(loop_: &LoopCert, head: usize) -> Result<&State, String> {
         .ok_or_else(|| format!("the loop at {head} has no first round"))
 }
 
+/// `section/function` of the program `program_log` covers, as errors name it.
+fn program_title(program_log: &ProgramLog) -> String {
+    format!("{}/{}", program_log.section, program_log.function)
+}
+
+/// A builder of errors about the program `program_log` covers.
+fn program_error(program_log: &ProgramLog) -> impl Fn(Option<usize>, Option<usize>, String) -> CheckError {
+    let program = program_title(program_log);
+    move |context, pc, reason| CheckError { program: program.clone(), context, pc, reason }
+}
+
 fn check_program(
     log: &ProofLog,
     program_log: &ProgramLog,
@@ -517,13 +528,7 @@ fn check_program(
     callx_model: CallxModel,
     summary: &mut CheckSummary,
 ) -> Result<(), CheckError> {
-    let title = format!("{}/{}", program_log.section, program_log.function);
-    let error = |context: Option<usize>, pc: Option<usize>, reason: String| CheckError {
-        program: title.clone(),
-        context,
-        pc,
-        reason,
-    };
+    let error = program_error(program_log);
     let loaded = object
         .programs
         .iter()
@@ -542,13 +547,7 @@ fn check_program_on(
     callx_model: CallxModel,
     summary: &mut CheckSummary,
 ) -> Result<(), CheckError> {
-    let title = format!("{}/{}", program_log.section, program_log.function);
-    let error = |context: Option<usize>, pc: Option<usize>, reason: String| CheckError {
-        program: title.clone(),
-        context,
-        pc,
-        reason,
-    };
+    let error = program_error(program_log);
     let sha = log::sha256_hex(&subject.program.to_bytes());
     if sha != program_log.program_sha256 {
         return Err(error(
@@ -610,7 +609,7 @@ fn check_program_on(
         widening_delay: log.options.widening_delay,
     };
     let mut run = ProgramCheck {
-        title: title.clone(),
+        title: program_title(program_log),
         env,
         contexts: &contexts,
         checks: BTreeMap::new(),

@@ -83,14 +83,7 @@ fn conformance(dir: &std::path::Path) -> Result<Outcome> {
     for (name, what) in &report.differed {
         outln!("DIFFERS {name}: {what}")?;
     }
-    outln!(
-        "{} tests: {} ran, {} agreed, {} differed, {} cannot run",
-        files.len(),
-        report.ran(),
-        report.agreed.len(),
-        report.differed.len(),
-        report.not_run()
-    )?;
+    outln!("{}", report.summary(files.len()))?;
     Ok(if report.differed.is_empty() { Outcome::Success } else { Outcome::Failed })
 }
 
