@@ -16,5 +16,6 @@ pub mod conformance;
 pub mod elf;
 pub mod interp;
 pub mod isa;
+pub mod model;
 pub mod program;
 pub mod word;

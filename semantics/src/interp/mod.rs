@@ -80,8 +80,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod availability;
 pub mod context;
+pub use crate::model::availability;
 pub mod elf_run;
 pub mod helpers;
 pub mod kernel_helpers;

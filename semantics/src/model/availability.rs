@@ -1,5 +1,5 @@
 //! Which helpers and kfuncs a program of each type may call: the kernel's `*_func_proto`
-//! tables as data. The one place both the interpreter ([`super::KernelHelpers`] refuses a
+//! tables as data. The one place both the interpreter ([`crate::interp::KernelHelpers`] refuses a
 //! call its program type may not make) and the analyzer (which refuses the program) read.
 //!
 //! The kernel decides availability per program type with one function per type
@@ -14,7 +14,7 @@
 //! `bpf_base_func_proto` gates on `perfmon_capable()` (`trace_printk`, `probe_read_kernel`,
 //! `get_current_task`, ...) are in [`FuncProtoTable::Base`].
 
-use super::context::ProgramType;
+use super::program_type::ProgramType;
 
 /// One of the kernel's `*_func_proto` tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

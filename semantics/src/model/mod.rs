@@ -1,0 +1,8 @@
+//! The kernel model, as data: program types, their contexts, and which helpers and kfuncs
+//! each may call. One place, below both readers: the interpreter (`interp`) applies it
+//! concretely and the analyzer abstractly, so the two cannot disagree about what the
+//! kernel offers a program.
+
+pub mod availability;
+pub mod context;
+pub mod program_type;
