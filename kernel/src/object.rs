@@ -56,6 +56,13 @@ pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<
     }
 }
 
+/// Loads `program` of `object` (creating its maps) and closes it again: whether the
+/// kernel's verifier accepts it. Only the packet program types [`compare_program`] takes can
+/// be loaded; others are [`KernelError::Unsupported`].
+pub fn load_for_verdict(object: &Object, program: &LoadedProgram) -> Result<(), KernelError> {
+    prepare(object, program).map(|_| ())
+}
+
 fn run_all(
     object: &Object,
     program: &LoadedProgram,
