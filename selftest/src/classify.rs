@@ -255,3 +255,99 @@ pub fn detail(test: &TestOutcome) -> String {
         (got, _) => got.detail().to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annotation::{Expected, ModeExpectation};
+    use crate::outcome::TestId;
+
+    fn outcome(expected: Expected, got: Got, messages: &[&str]) -> TestOutcome {
+        TestOutcome {
+            id: TestId { object: "o".into(), program: "p".into() },
+            section: "socket".into(),
+            expectation: ModeExpectation {
+                expected,
+                messages: messages.iter().map(|m| m.to_string()).collect(),
+                retval: None,
+            },
+            got,
+            retval: None,
+            kernel: None,
+        }
+    }
+
+    fn failing(first: &str) -> TestOutcome {
+        outcome(Expected::Success, Got::Fail { first: first.into() }, &[])
+    }
+
+    #[test]
+    fn agreeing_tests_have_no_reason() {
+        assert_eq!(reason(&outcome(Expected::Success, Got::Pass, &[])), None);
+        assert_eq!(reason(&outcome(Expected::Failure, Got::Fail { first: "pc 0: x refuted: y".into() }, &[])), None);
+    }
+
+    #[test]
+    fn failures_are_sorted_by_their_first_obligation() {
+        let cases = [
+            ("pc 3: call refuted: unknown helper 84", Reason::Helper),
+            ("pc 3: call refuted: unknown kfunc `bpf_cpumask_create`", Reason::Kfunc),
+            (
+                "pc 8: helper-argument refuted: map_lookup_elem argument 1 (r1): map kind Some(Unsupported) is not accepted",
+                Reason::MapKind,
+            ),
+            ("pc 8: helper-argument refuted: tail_call argument 2 (r2): any is not a map", Reason::MapHandle),
+            (
+                "pc 8: helper-argument unknown: probe_read_kernel argument 2 (r2): size in [0, 8]",
+                Reason::HelperArgument,
+            ),
+            ("pc 2: resources refuted: reference 1 is not released", Reason::ReferenceTracking),
+            ("pc 2: uninit-stack unknown: 0 of 1 possible 8-byte reads", Reason::PrivilegedRule),
+            ("pc 9: return-range refuted: r0 returns an address (stack0+0)", Reason::PrivilegedRule),
+            ("pc 9: return-range refuted: r0 in [55, 55], allowed [0, 4]", Reason::Refuted),
+            ("pc 1: ctx-access refuted: 0 of 1 offsets in [168, 168]", Reason::ContextAccess),
+            ("pc 4: termination unknown: no bound found within 4096 iterations", Reason::Termination),
+            ("pc 4: map-bounds unknown: offsets [0, 4294967315] + 8 of a 48-byte value", Reason::Precision),
+            ("pc 4: packet-bounds unknown: data_meta + 4 beyond data", Reason::DataMeta),
+            ("budget: time limit of 20 s", Reason::Budget),
+        ];
+        for (first, expected) in cases {
+            assert_eq!(reason(&failing(first)), Some(expected), "{first}");
+        }
+    }
+
+    #[test]
+    fn load_errors_are_sorted_by_what_failed() {
+        let load = |detail: &str| outcome(Expected::Success, Got::LoadError(detail.into()), &[]);
+        assert_eq!(
+            reason(&load("section `lsm/x` names no program type the analyzer knows")),
+            Some(Reason::UnsupportedProgramType)
+        );
+        assert_eq!(
+            reason(&load("cannot load the ELF object: .text+0x2a0: pc 4: unknown opcode 0xe5")),
+            Some(Reason::ElfLoad)
+        );
+        let failure = outcome(Expected::Failure, Got::LoadError("cannot load the ELF object: x".into()), &[]);
+        assert_eq!(failure.disagreement(), Some(Disagreement::LoadErrorOnExpectedFailure));
+    }
+
+    #[test]
+    fn a_pass_on_an_expected_failure_names_the_rule() {
+        let pass = |messages: &[&str]| outcome(Expected::Failure, Got::Pass, messages);
+        assert_eq!(rule_broken(&pass(&["invalid access to packet"])), Rule::MemorySafety);
+        assert_eq!(rule_broken(&pass(&["R0 leaks addr as return value"])), Rule::KernelPolicy);
+        assert_eq!(rule_broken(&pass(&["Unreleased reference id=2"])), Rule::KernelPolicy);
+        // Without a message nothing excuses it: presumed unsafe.
+        assert_eq!(rule_broken(&pass(&[])), Rule::MemorySafety);
+        assert_eq!(reason(&pass(&[])), Some(Reason::AcceptsUnsafe));
+        assert_eq!(reason(&pass(&["div by zero"])), Some(Reason::AcceptsPolicyViolation));
+    }
+
+    #[test]
+    fn reason_names_round_trip() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::from_name(reason.name()), Some(reason));
+        }
+        assert_eq!(Reason::from_name("no-such-reason"), None);
+    }
+}

@@ -162,3 +162,45 @@ fn key(name: &str) -> String {
         format!("\"{escaped}\"")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(object: &str, program: &str) -> TestId {
+        TestId { object: object.into(), program: program.into() }
+    }
+
+    #[test]
+    fn parses_tables_of_programs() {
+        let text = "# comment\n[verifier_a]\nfirst = \"precision\"\n\"odd.name\" = \"helper\"\n\n[verifier_b]\nx = \"kfunc\"\n";
+        let known = KnownFailures::parse(text, Path::new("k.toml")).expect("valid");
+        assert_eq!(known.entries.len(), 3);
+        assert_eq!(known.entries[&id("verifier_a", "odd.name")], Reason::Helper);
+        assert_eq!(known.entries[&id("verifier_b", "x")], Reason::Kfunc);
+    }
+
+    #[test]
+    fn renders_what_it_parses_including_keys_that_need_quotes() {
+        let mut known = KnownFailures::default();
+        known.entries.insert(id("verifier_a", "plain_name"), Reason::Precision);
+        known.entries.insert(id("verifier_a", "needs \"quotes\"\\"), Reason::ElfLoad);
+        known.entries.insert(id("other.object", "p"), Reason::Retval);
+        let text = known.render();
+        assert!(text.starts_with("# Kernel verifier selftests"));
+        assert_eq!(KnownFailures::parse(&text, Path::new("k.toml")).expect("round trip"), known);
+    }
+
+    #[test]
+    fn bad_files_are_errors_that_name_the_file_and_entry() {
+        for (text, needle) in [
+            ("[o]\np = \"no-such-reason\"\n", "unknown reason `no-such-reason`"),
+            ("[o]\np = 3\n", "[o] p: the reason is not a string"),
+            ("o = \"precision\"\n", "`o` is not a table"),
+            ("[o\n", "k.toml"),
+        ] {
+            let error = KnownFailures::parse(text, Path::new("k.toml")).expect_err(text).to_string();
+            assert!(error.contains("k.toml") && error.contains(needle), "{error}");
+        }
+    }
+}

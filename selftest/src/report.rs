@@ -133,7 +133,8 @@ pub fn passes_on_expected_failure(judgement: &Judgement) -> Vec<String> {
             } else {
                 t.expectation.messages.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", ")
             };
-            format!("{} ({}): {}: kernel expects {messages}", t.id, t.section, classify::rule_broken(t))
+            let kernel = t.kernel.as_ref().map(|k| format!("; the live kernel: {k}")).unwrap_or_default();
+            format!("{} ({}): {}: kernel expects {messages}{kernel}", t.id, t.section, classify::rule_broken(t))
         })
         .collect()
 }
