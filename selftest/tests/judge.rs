@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bpfprove_selftest::annotation::{Expectation, Expected, Retval};
 use bpfprove_selftest::classify::{Reason, Rule};
-use bpfprove_selftest::outcome::RetvalCheck;
+use bpfprove_selftest::outcome::{KernelVerdict, RetvalCheck};
 use bpfprove_selftest::report::{self, Matrix};
 use bpfprove_selftest::{Disagreement, Got, Judgement, KnownFailures, Options, TestId, classify, judge};
 
@@ -76,6 +76,7 @@ fn each_program_is_judged_against_its_annotation() {
             "returns_seven",
             "returns_seven_not_eight",
             "safe_but_expected_to_fail",
+            "tracepoint_safe",
             "untagged_safe"
         ]
     );
@@ -106,7 +107,7 @@ fn each_program_is_judged_against_its_annotation() {
     assert!(serious[0].starts_with("annotated/safe_but_expected_to_fail (socket): memory safety"), "{serious:?}");
 
     let matrix = Matrix::of(&judgement.tests);
-    assert_eq!(matrix.counts, [[3, 0, 0], [1, 1, 0]]);
+    assert_eq!(matrix.counts, [[4, 0, 0], [1, 1, 0]]);
     assert_eq!(matrix.success_pass_percent(), 100.0);
     assert!(
         report::test_line(eight)
@@ -141,4 +142,23 @@ fn the_known_failures_of_a_judgement_round_trip_and_accept_it() {
     assert_eq!(new, ["returns_seven_not_eight"]);
     assert_eq!(comparison.now_agree, [TestId { object: "annotated".into(), program: "returns_seven".into() }]);
     assert_eq!(comparison.vanished, [TestId { object: "annotated".into(), program: "gone".into() }]);
+}
+
+#[test]
+fn the_live_kernel_gives_its_verdict_beside_bpfprove() {
+    if !bpfprove_kernel::capability::available_or_explain("the_live_kernel_gives_its_verdict_beside_bpfprove") {
+        return;
+    }
+    let object = build_object();
+    let options = Options { kernel: true, ..Options::standard(Duration::from_secs(30)) };
+    let judgement = judge(std::slice::from_ref(&object), &options).expect("judges");
+    std::fs::remove_dir_all(object.parent().expect("a directory")).expect("cleans up");
+    assert_eq!(judgement.kernel_unavailable, None);
+    for accepted in ["returns_seven", "untagged_safe", "tracepoint_safe", "safe_but_expected_to_fail"] {
+        assert_eq!(test(&judgement, accepted).kernel, Some(KernelVerdict::Accepted), "{accepted}");
+    }
+    let refused = &test(&judgement, "reads_above_the_frame").kernel;
+    assert!(matches!(refused, Some(KernelVerdict::Rejected(line)) if line.contains("stack")), "{refused:?}");
+    let matrix = report::kernel_matrix(&judgement).expect("a kernel column");
+    assert!(matrix.contains("expected failure           1         1            0"), "{matrix}");
 }

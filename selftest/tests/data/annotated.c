@@ -49,6 +49,13 @@ __attribute__((naked)) void returns_seven_not_eight(void)
 	asm volatile("r0 = 7; exit;" ::: "memory");
 }
 
+/* A tracepoint program: no test run, but the live kernel can still give its verdict. */
+SEC("tracepoint/syscalls/sys_enter_getpid") expect_success
+__attribute__((naked)) void tracepoint_safe(void)
+{
+	asm volatile("r0 = 0; exit;" ::: "memory");
+}
+
 /* Not tests here: a helper program of others, one for another architecture, and one tested
  * unprivileged only. */
 SEC("socket") auxiliary
