@@ -138,3 +138,81 @@ pub fn passes_on_expected_failure(judgement: &Judgement) -> Vec<String> {
         })
         .collect()
 }
+
+/// bpfprove's verdict against the live kernel's, for the tests the kernel judged:
+/// `[PASS, FAIL, load error][accepted, rejected, cannot load]`, as text.
+pub fn kernel_cross(judgement: &Judgement) -> Option<String> {
+    let mut counts = [[0usize; 3]; 3];
+    let mut any = false;
+    for test in &judgement.tests {
+        let Some(verdict) = &test.kernel else { continue };
+        any = true;
+        let row = match test.got {
+            Got::Pass => 0,
+            Got::Fail { .. } => 1,
+            Got::LoadError(_) => 2,
+        };
+        let column = match verdict {
+            KernelVerdict::Accepted => 0,
+            KernelVerdict::Rejected(_) => 1,
+            KernelVerdict::CannotLoad(_) => 2,
+        };
+        counts[row][column] += 1;
+    }
+    if !any {
+        return None;
+    }
+    let mut text = format!("{:<18} {:>9} {:>9} {:>12}\n", "bpfprove \\ kernel", "accepted", "rejected", "cannot load");
+    for (label, row) in ["PASS", "FAIL", "load error"].iter().zip(counts) {
+        let _ = writeln!(text, "{label:<18} {:>9} {:>9} {:>12}", row[0], row[1], row[2]);
+    }
+    Some(text.trim_end().to_owned())
+}
+
+/// What the load errors are, most frequent first: the section prefix for an unknown
+/// program type, else the loader's message without its place (section, offset, pc).
+pub fn load_error_causes(judgement: &Judgement) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for test in &judgement.tests {
+        let Got::LoadError(detail) = &test.got else { continue };
+        *counts.entry(load_error_cause(detail)).or_insert(0) += 1;
+    }
+    let mut sorted: Vec<(String, usize)> = counts.into_iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    sorted
+}
+
+fn load_error_cause(detail: &str) -> String {
+    if let Some(rest) = detail.strip_prefix("section `")
+        && let Some((section, _)) = rest.split_once('`')
+    {
+        let prefix = section.split('/').next().unwrap_or(section);
+        return format!("program type of section `{prefix}`");
+    }
+    // "cannot load the ELF object: SECTION+0xOFF: pc N: WHAT" → "WHAT".
+    let without_place = detail.rsplit_once(": pc ").map_or(detail, |(_, rest)| rest);
+    let what = without_place.split_once(": ").map_or(without_place, |(_, what)| what);
+    let what = what.split_once(": ").map_or(what, |(_, rest)| rest);
+    format!("ELF: {}", what.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_errors_group_by_section_prefix_or_loader_message() {
+        assert_eq!(
+            load_error_cause("section `?raw_tp/sys_enter` names no program type the analyzer knows"),
+            "program type of section `?raw_tp`"
+        );
+        assert_eq!(
+            load_error_cause("cannot load the ELF object: .text+0x2a0: pc 84: unknown opcode 0xe5"),
+            "ELF: unknown opcode 0xe5"
+        );
+        assert_eq!(
+            load_error_cause("cannot load the ELF object: socket+0x10: pc 2: opcode 0xbf: invalid src_reg value 15"),
+            "ELF: invalid src_reg value 15"
+        );
+    }
+}

@@ -82,6 +82,11 @@ pub(crate) fn selftest(args: SelftestArgs) -> Result<Outcome> {
     for (reason, count) in report::reasons(&judgement) {
         outln!("  {count:>5}  {reason}")?;
     }
+    outln!()?;
+    outln!("load errors by cause:")?;
+    for (cause, count) in report::load_error_causes(&judgement) {
+        outln!("  {count:>5}  {cause}")?;
+    }
     let serious = report::passes_on_expected_failure(&judgement);
     outln!()?;
     outln!("PASS where the kernel expects failure: {}", serious.len())?;
@@ -91,6 +96,10 @@ pub(crate) fn selftest(args: SelftestArgs) -> Result<Outcome> {
     if let Some(kernel) = report::kernel_matrix(&judgement) {
         outln!()?;
         outln!("{kernel}")?;
+    }
+    if let Some(cross) = report::kernel_cross(&judgement) {
+        outln!()?;
+        outln!("{cross}")?;
     }
 
     let mut ok = judgement.object_errors.is_empty();
