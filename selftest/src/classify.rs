@@ -190,7 +190,8 @@ impl fmt::Display for Rule {
 /// kernel's wording, matched case-insensitively): privilege, return values, loops, program
 /// and stack size, reference leaks, helper availability, alignment (x86-64 needs none),
 /// division by a constant zero (defined in eBPF), pointer offsets beyond the kernel's
-/// arithmetic limit, map access flags user space chose.
+/// arithmetic limit, map access flags user space chose, helpers that may not take packet
+/// pointers.
 const POLICY_MESSAGES: &[&str] = &[
     "leaks addr",
     "pointer comparison prohibited",
@@ -230,6 +231,7 @@ const POLICY_MESSAGES: &[&str] = &[
     "subtraction from stack pointer",
     "pointer be out of bounds",
     "map forbidden",
+    "helper access to the packet",
 ];
 
 /// The rule a test that expects failure is about (its `__msg`s decide; see [`Rule`]).
