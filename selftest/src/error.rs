@@ -18,12 +18,20 @@ pub struct AnnotationError {
 #[derive(Debug, Error)]
 pub enum SelftestError {
     /// A path given could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The path.
         path: PathBuf,
         /// The reason.
         source: std::io::Error,
+    },
+    /// A file given is larger than any object the judge reads.
+    #[error("{path}: larger than {limit_mib} MiB, the most bpfprove reads")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        limit_mib: u64,
     },
     /// A directory given holds no object files.
     #[error("{0}: no `.o` files")]
@@ -37,7 +45,7 @@ pub enum SelftestError {
         reason: String,
     },
     /// The known-failures file could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         /// The file.
         path: PathBuf,

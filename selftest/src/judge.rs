@@ -23,6 +23,10 @@ use crate::outcome::{Got, KernelVerdict, RetvalCheck, Skipped, TestId, TestOutco
 /// program sees it.
 const ETH_HEADER: usize = 14;
 
+/// The largest object read (256 MiB, as the CLI's other verbs): an endless input such as
+/// `/dev/zero` ends with an error instead of exhausting memory.
+const MAX_OBJECT_BYTES: u64 = 256 << 20;
+
 /// Instructions a retval run may execute.
 const RUN_BUDGET: u64 = 10_000_000;
 
@@ -154,7 +158,7 @@ pub fn judge(paths: &[PathBuf], options: &Options) -> Result<Judgement, Selftest
 /// Reads `path`: `Ok(Err(..))` when its annotations cannot be read.
 #[allow(clippy::type_complexity)]
 fn read_file(path: &Path) -> Result<Result<(LoadedFile, Vec<Skipped>), ObjectError>, SelftestError> {
-    let bytes = std::fs::read(path).map_err(|source| SelftestError::Read { path: path.to_owned(), source })?;
+    let bytes = read_capped(path)?;
     let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
     let object_error = |reason: String| ObjectError { object: name.clone(), reason };
     let tags = match elf::function_decl_tags(&bytes) {
@@ -190,6 +194,17 @@ fn read_file(path: &Path) -> Result<Result<(LoadedFile, Vec<Skipped>), ObjectErr
         skipped.push(Skipped { id, why });
     }
     Ok(Ok((LoadedFile { name, object, tests }, skipped)))
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, SelftestError> {
+    use std::io::Read as _;
+    let read = |source| SelftestError::Read { path: path.to_owned(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).map_err(read)?.take(MAX_OBJECT_BYTES + 1).read_to_end(&mut bytes).map_err(read)?;
+    if bytes.len() as u64 > MAX_OBJECT_BYTES {
+        return Err(SelftestError::TooLarge { path: path.to_owned(), limit_mib: MAX_OBJECT_BYTES >> 20 });
+    }
+    Ok(bytes)
 }
 
 fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool) -> TestOutcome {
