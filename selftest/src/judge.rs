@@ -116,11 +116,11 @@ pub fn judge(paths: &[PathBuf], options: &Options) -> Result<Judgement, Selftest
     let mut files = Vec::new();
     for path in object_files(paths)? {
         match read_file(&path)? {
-            Ok((file, skipped)) => {
+            FileRead::Tests { file, skipped } => {
                 judgement.skipped.extend(skipped);
                 files.push(file);
             }
-            Err(error) => judgement.object_errors.push(error),
+            FileRead::Unreadable(error) => judgement.object_errors.push(error),
         }
     }
     let kernel = options.kernel && {
@@ -155,15 +155,29 @@ pub fn judge(paths: &[PathBuf], options: &Options) -> Result<Judgement, Selftest
     Ok(judgement)
 }
 
-/// Reads `path`: `Ok(Err(..))` when its annotations cannot be read.
-#[allow(clippy::type_complexity)]
-fn read_file(path: &Path) -> Result<Result<(LoadedFile, Vec<Skipped>), ObjectError>, SelftestError> {
+/// What reading one object file gave.
+enum FileRead {
+    /// Its tests, and the programs that are not tests.
+    Tests {
+        /// The tests.
+        file: LoadedFile,
+        /// The other programs, with the reason.
+        skipped: Vec<Skipped>,
+    },
+    /// Its annotations cannot be read.
+    Unreadable(ObjectError),
+}
+
+/// Reads `path`; only a file that cannot be read at all is an error.
+fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
     let bytes = read_capped(path)?;
     let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
     let object_error = |reason: String| ObjectError { object: name.clone(), reason };
     let tags = match elf::function_decl_tags(&bytes) {
         Ok(tags) => tags,
-        Err(error) => return Ok(Err(object_error(format!("cannot read the BTF annotations: {error}")))),
+        Err(error) => {
+            return Ok(FileRead::Unreadable(object_error(format!("cannot read the BTF annotations: {error}"))));
+        }
     };
     let object = elf::load(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
     // With the object loaded, its programs are the candidates (untagged ones expect success);
@@ -179,7 +193,7 @@ fn read_file(path: &Path) -> Result<Result<(LoadedFile, Vec<Skipped>), ObjectErr
         let own_tags = tags.get(&program).map_or(&[][..], Vec::as_slice);
         let expectation = match Expectation::from_tags(own_tags) {
             Ok(expectation) => expectation,
-            Err(error) => return Ok(Err(object_error(format!("program {program}: {error}")))),
+            Err(error) => return Ok(FileRead::Unreadable(object_error(format!("program {program}: {error}")))),
         };
         let why = if expectation.auxiliary {
             "auxiliary (a callee or tail-call target of other tests)".to_owned()
@@ -193,7 +207,7 @@ fn read_file(path: &Path) -> Result<Result<(LoadedFile, Vec<Skipped>), ObjectErr
         };
         skipped.push(Skipped { id, why });
     }
-    Ok(Ok((LoadedFile { name, object, tests }, skipped)))
+    Ok(FileRead::Tests { file: LoadedFile { name, object, tests }, skipped })
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, SelftestError> {

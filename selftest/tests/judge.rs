@@ -162,3 +162,34 @@ fn the_live_kernel_gives_its_verdict_beside_bpfprove() {
     let matrix = report::kernel_matrix(&judgement).expect("a kernel column");
     assert!(matrix.contains("expected failure           1         1            0"), "{matrix}");
 }
+
+#[test]
+fn unreadable_objects_and_malformed_annotations_are_named_not_judged() {
+    let dir = std::env::temp_dir().join(format!("bpfprove-selftest-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let not_elf = dir.join("not_elf.o");
+    std::fs::write(&not_elf, b"not an object").expect("write");
+    let malformed = dir.join("malformed.o");
+    let source = "__attribute__((section(\"socket\"), used, btf_decl_tag(\"comment:test_retval=seven\")))\n\
+                  int bad_retval(void *ctx) { return 0; }\n";
+    let mut clang = Command::new("clang-22")
+        .args(["-g", "-O2", "--target=bpf", "-x", "c", "-c", "-", "-o"])
+        .arg(&malformed)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("clang-22 runs (install it with ./scripts/setup)");
+    std::io::Write::write_all(&mut clang.stdin.take().expect("stdin"), source.as_bytes()).expect("source written");
+    assert!(clang.wait().expect("clang-22 ends").success());
+
+    let judgement = judge(&[dir.clone()], &Options::standard(Duration::from_secs(30))).expect("judges");
+    std::fs::remove_dir_all(&dir).expect("cleans up");
+    assert!(judgement.tests.is_empty());
+    let errors: Vec<(&str, &str)> =
+        judgement.object_errors.iter().map(|e| (e.object.as_str(), e.reason.as_str())).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].0 == "malformed" && errors[0].1.contains("`comment:test_retval=seven`"), "{errors:?}");
+    assert!(errors[1].0 == "not_elf" && errors[1].1.contains("cannot read the BTF annotations"), "{errors:?}");
+
+    let missing = judge(&[PathBuf::from("/no/such/object.o")], &Options::standard(Duration::from_secs(1)));
+    assert!(matches!(missing, Err(bpfprove_selftest::SelftestError::Read { .. })));
+}
