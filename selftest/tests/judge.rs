@@ -181,7 +181,7 @@ fn unreadable_objects_and_malformed_annotations_are_named_not_judged() {
     std::io::Write::write_all(&mut clang.stdin.take().expect("stdin"), source.as_bytes()).expect("source written");
     assert!(clang.wait().expect("clang-22 ends").success());
 
-    let judgement = judge(&[dir.clone()], &Options::standard(Duration::from_secs(30))).expect("judges");
+    let judgement = judge(std::slice::from_ref(&dir), &Options::standard(Duration::from_secs(30))).expect("judges");
     std::fs::remove_dir_all(&dir).expect("cleans up");
     assert!(judgement.tests.is_empty());
     let errors: Vec<(&str, &str)> =
