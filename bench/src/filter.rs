@@ -5,7 +5,8 @@
 //!   `true`/`false`, `s`/`f`, `match`/`mismatch`) for 1 and 0, so `verdict=failure` works.
 //!   Beyond veristat, `domain=tnum` compares the verifier's name.
 //! - Anything else is a glob (`*`, `?`) on names: `<glob>` matches the file or the program,
-//!   `<file-glob>/<prog-glob>` both, `/<prog-glob>` or `<file-glob>/` one of them.
+//!   `<file-glob>/<prog-glob>` both, `/<prog-glob>` or `<file-glob>/` one of them. A file
+//!   glob may match the whole name (`v4/xdp.o`) or its last component (`xdp.o`).
 //! - A leading `!` makes a filter a deny filter. A row is kept when no deny filter matches
 //!   and either there are no allow filters or one of them matches.
 
@@ -68,9 +69,9 @@ impl Filter {
             Test::Stat { column, op, value } => row.number(*column).is_some_and(|n| op.holds(n, *value)),
             Test::Domain { op, name } => op.holds(row.domain.as_str(), name.as_str()),
             Test::Name { file, prog, any } => match any {
-                Some(glob) => glob_matches(glob, &row.file_name) || glob_matches(glob, &row.prog_name),
+                Some(glob) => file_matches(glob, &row.file_name) || glob_matches(glob, &row.prog_name),
                 None => {
-                    file.as_deref().is_none_or(|g| glob_matches(g, &row.file_name))
+                    file.as_deref().is_none_or(|g| file_matches(g, &row.file_name))
                         && prog.as_deref().is_none_or(|g| glob_matches(g, &row.prog_name))
                 }
             },
@@ -119,6 +120,12 @@ fn parse_test(body: &str) -> Result<Test, BenchError> {
 pub fn keep(filters: &[Filter], row: &Row) -> bool {
     let (deny, allow): (Vec<&Filter>, Vec<&Filter>) = filters.iter().partition(|f| f.deny);
     !deny.iter().any(|f| f.matches(row)) && (allow.is_empty() || allow.iter().any(|f| f.matches(row)))
+}
+
+/// A file glob matches the file's name as printed (`v4/xdp.o`) or its last component
+/// (`xdp.o`, what veristat prints).
+fn file_matches(glob: &str, name: &str) -> bool {
+    glob_matches(glob, name) || name.rsplit_once('/').is_some_and(|(_, base)| glob_matches(glob, base))
 }
 
 /// Whether `text` matches `glob` (`*` any run, `?` any one character). Iterative, with one

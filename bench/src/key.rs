@@ -97,16 +97,14 @@ fn operand(obligation: &Obligation, insn: Option<&Insn>) -> String {
             Some(Insn::Alu { dst, .. } | Insn::Neg { dst, .. }) => dst.to_string(),
             _ => "-".to_owned(),
         },
-        ObligationKind::CallxTarget => match insn {
-            Some(Insn::Callx { reg } | Insn::Gotox { reg }) => reg.to_string(),
-            _ => "-".to_owned(),
-        },
-        ObligationKind::GotoxTarget => match insn {
-            Some(Insn::Gotox { reg } | Insn::Callx { reg }) => reg.to_string(),
-            _ => "-".to_owned(),
-        },
         ObligationKind::ReturnRange => "r0".to_owned(),
-        _ => "-".to_owned(),
+        // `callx`/`gotox` name their register; the table loads before them (checked as
+        // targets too) their memory operand.
+        _ => match insn {
+            Some(Insn::Callx { reg } | Insn::Gotox { reg }) => reg.to_string(),
+            Some(other) => memory_operand(other).unwrap_or_else(|| "-".to_owned()),
+            None => "-".to_owned(),
+        },
     }
 }
 
