@@ -38,8 +38,8 @@ pub(crate) struct DisasmArgs {
     /// Syntax to print.
     #[arg(long, value_enum, default_value_t = Syntax::Llvm)]
     syntax: Syntax,
-    /// How to read FILE.
-    #[arg(long, value_enum, default_value_t = ProgramFormat::Raw)]
+    /// How to read FILE (as the other verbs: by extension unless told).
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
     format: ProgramFormat,
     /// Print an objdump-like listing (slot, bytes, instruction) instead of re-assemblable text.
     #[arg(long)]
