@@ -68,6 +68,12 @@ fn duplicate(side: &str, row: &Row) -> BenchError {
 }
 
 impl Comparison {
+    /// Keeps the joined programs for which `keep` holds on A's row or on B's (veristat's
+    /// filters on a compare look at both sides).
+    pub fn retain(&mut self, keep: impl Fn(&Row) -> bool) {
+        self.joined.retain(|(a, b)| a.as_ref().is_some_and(&keep) || b.as_ref().is_some_and(&keep));
+    }
+
     fn is_key(&self, column: Column) -> bool {
         matches!(column, Column::FileName | Column::ProgName) || (self.with_domain && column == Column::Domain)
     }

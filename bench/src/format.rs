@@ -27,6 +27,19 @@ impl OutputFormat {
     }
 }
 
+/// One line per verifier, in the order of `verifiers`: how many programs it accepted, out
+/// of how many it ran (rows `N/A` are not run).
+pub fn acceptance_summary(rows: &[Row], verifiers: &[String]) -> String {
+    let mut out = String::new();
+    for verifier in verifiers {
+        let ran: Vec<&Row> = rows.iter().filter(|r| &r.domain == verifier && r.verdict.is_some()).collect();
+        let accepted = ran.iter().filter(|r| r.verdict == Some(true)).count();
+        let not_run = rows.iter().filter(|r| &r.domain == verifier && r.verdict.is_none()).count();
+        out.push_str(&format!("{verifier}: {accepted} of {} accepted, {not_run} N/A\n", ran.len()));
+    }
+    out
+}
+
 /// Columns are separated by two spaces, as in veristat.
 const SEPARATOR: &str = "  ";
 

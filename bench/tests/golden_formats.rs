@@ -131,3 +131,22 @@ fn compare_refuses_runs_of_different_verifier_sets() {
         "A has the verifiers product,tnum and B tnum: compare needs the same verifiers in both, or one in each"
     );
 }
+
+#[test]
+fn acceptance_summary_counts_run_programs_only() {
+    let all: Vec<Row> = rows("tnum.csv").into_iter().chain(rows("product.csv")).collect();
+    assert_eq!(
+        format::acceptance_summary(&all, &["tnum".to_owned(), "product".to_owned()]),
+        "tnum: 1 of 4 accepted, 0 N/A\nproduct: 3 of 4 accepted, 1 N/A\n"
+    );
+}
+
+#[test]
+fn compare_filters_keep_a_program_when_either_side_matches() {
+    let mut comparison =
+        compare::join(&rows("tnum.csv"), &rows("product.csv"), &Column::parse_list("file,prog,verdict").unwrap())
+            .unwrap();
+    let filters = [Filter::parse("verdict=failure").unwrap()];
+    comparison.retain(|row| filter::keep(&filters, row));
+    check("compare-filtered.table", &comparison.table());
+}

@@ -97,9 +97,10 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
     let emit = args.emit.as_deref().map(Column::parse_list).transpose()?;
     if args.compare {
         let [a, b] = args.paths.as_slice() else { bail!("--compare takes two CSV files, A and B") };
-        let (a, b) = (read_results(a, &filters)?, read_results(b, &filters)?);
+        let (a, b) = (read_results(a, &[])?, read_results(b, &[])?);
         let columns = emit.unwrap_or_else(|| Column::TABLE.to_vec());
-        let comparison = compare::join(&a, &b, &columns)?;
+        let mut comparison = compare::join(&a, &b, &columns)?;
+        comparison.retain(|row| filter::keep(&filters, row));
         let text = match format {
             OutputFormat::Csv => comparison.csv(),
             OutputFormat::Table => comparison.table(),
@@ -111,7 +112,14 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
     if args.merge {
         let shards = args.paths.iter().map(|p| read_results(p, &filters)).collect::<Result<Vec<_>>>()?;
         let rows = merge::merge(shards)?;
-        print_rows(&rows, format, emit, None)?;
+        let mut names: Vec<String> = Vec::new();
+        for row in &rows {
+            if !names.contains(&row.domain) {
+                names.push(row.domain.clone());
+            }
+        }
+        let summary = format::acceptance_summary(&rows, &names);
+        print_rows(&rows, format, emit, Some(summary.trim_end()))?;
         return Ok(Outcome::Success);
     }
     let mut verifiers = VerifierKind::parse_list(&args.domain)?;
@@ -170,11 +178,13 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
         write_plots(dir, &rows, &names)?;
     }
     rows.retain(|r| filter::keep(&filters, r));
+    let names: Vec<String> = verifiers.iter().map(|v| v.name().to_owned()).collect();
     let summary = format!(
-        "Done. Processed {} files, {} programs. Skipped {} files, 0 programs.",
+        "Done. Processed {} files, {} programs. Skipped {} files, 0 programs.\n{}",
         plan.files(),
         plan.programs(),
-        plan.skipped_files.len()
+        plan.skipped_files.len(),
+        format::acceptance_summary(&rows, &names).trim_end()
     );
     print_rows(&rows, format, emit, Some(&summary))?;
     Ok(Outcome::Success)
