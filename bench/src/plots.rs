@@ -96,7 +96,7 @@ fn acceptance(suite: &str, rows: &[&Row], verifiers: &[String]) -> Result<String
 }
 
 /// Per verifier, the times of the accepted programs in increasing order: point k is (k,
-/// time of the k-th fastest), in milliseconds.
+/// time of the k-th fastest), in milliseconds on a log axis (times span five decades).
 fn cactus(rows: &[Row], verifiers: &[String]) -> Result<String, BenchError> {
     let error = failed("cactus");
     let series: Vec<(String, Vec<(f64, f64)>)> = verifiers
@@ -106,7 +106,8 @@ fn cactus(rows: &[Row], verifiers: &[String]) -> Result<String, BenchError> {
                 .iter()
                 .filter(|r| &r.domain == v && r.verdict == Some(true))
                 .filter_map(|r| r.duration)
-                .map(|us| us as f64 / 1000.0)
+                // Log axes need positive values: a time under a microsecond is drawn at one.
+                .map(|us| (us as f64 / 1000.0).max(0.001))
                 .collect();
             times.sort_by(f64::total_cmp);
             (v.clone(), times.into_iter().enumerate().map(|(k, t)| ((k + 1) as f64, t)).collect())
@@ -123,7 +124,7 @@ fn cactus(rows: &[Row], verifiers: &[String]) -> Result<String, BenchError> {
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0f64..most_programs + 1.0, 0f64..slowest * 1.1)
+            .build_cartesian_2d(0f64..most_programs + 1.0, (0.001f64..slowest * 2.0).log_scale())
             .map_err(|e| error(e.to_string()))?;
         chart
             .configure_mesh()

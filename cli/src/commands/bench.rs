@@ -75,7 +75,8 @@ pub(crate) struct BenchArgs {
     /// Examples per program in the precision report.
     #[arg(long, default_value_t = 3)]
     examples: usize,
-    /// Write SVG plots (acceptance, cactus, scatter of the first two verifiers) here.
+    /// Write SVG plots (acceptance, cactus, scatter of the first two verifiers) here; with
+    /// --merge, of the merged results.
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
     /// Time limit per program and domain, in seconds.
@@ -117,6 +118,9 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
             if !names.contains(&row.domain) {
                 names.push(row.domain.clone());
             }
+        }
+        if let Some(dir) = &args.plots {
+            write_plots(dir, &rows, &names)?;
         }
         let summary = format::acceptance_summary(&rows, &names);
         print_rows(&rows, format, emit, Some(summary.trim_end()))?;
