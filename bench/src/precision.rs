@@ -13,10 +13,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use bpfprove_analyzer::Status;
+use bpfprove_analyzer::{Report, Status};
+use bpfprove_domains::DomainKind;
+use bpfprove_semantics::program::Program;
 use serde::Serialize;
 
-use crate::key::{KeyedStatus, ObligationKey, ObligationMap};
+use crate::key::{KeyedStatus, ObligationKey, ObligationMap, key_of, keyed};
 
 /// One obligation one domain proves and the other does not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -88,6 +90,24 @@ pub fn attribute(
         *counts.entry(by).or_insert(0) += 1;
     }
     counts
+}
+
+/// Records in a product run's report which component proved each proven obligation: the
+/// obligation's `domain` becomes `interval` when the interval domain alone proves it (or
+/// never reaches it), else `tnum` when tnum alone does, and stays `product` when only the
+/// reduction between them does. `interval` and `tnum` are those domains' reports on the
+/// same program. The proof log then carries the credit; its checker does not read it.
+pub fn credit_components(report: &mut Report, program: &Program, interval: &Report, tnum: &Report) {
+    let (by_interval, by_tnum) = (keyed(&interval.obligations, program), keyed(&tnum.obligations, program));
+    let proves = |map: &ObligationMap, key: &ObligationKey| map.get(key).is_none_or(|s| s.status == Status::Proven);
+    for obligation in report.obligations.iter_mut().filter(|o| o.status == Status::Proven) {
+        let key = key_of(obligation, program);
+        if proves(&by_interval, &key) {
+            obligation.domain = DomainKind::Interval;
+        } else if proves(&by_tnum, &key) {
+            obligation.domain = DomainKind::Tnum;
+        }
+    }
 }
 
 /// A per-program and suite report of `a` against `b` (domain names), with up to `examples`

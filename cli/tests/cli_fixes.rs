@@ -107,3 +107,34 @@ fn a_failure_a_concrete_input_confirms_is_refuted() {
     assert!(failure.contains("packet-bounds refuted"), "{stdout}");
     assert!(stdout.contains("confirmed: input"), "{stdout}");
 }
+
+/// The `domain` of every obligation in the proof log of `verify ARGS --json -`.
+fn logged_domains(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "-"]);
+    let output = run(dir, &all);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the JSON log");
+    let programs = log["programs"].as_array().expect("programs");
+    programs
+        .iter()
+        .flat_map(|p| p["obligations"].as_array().expect("obligations").iter())
+        .map(|o| o["domain"].as_str().expect("domain").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_product_credits_its_components_in_the_proof_log() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let plain = logged_domains(&dir, &[&object, "--function", "inside"]);
+    assert!(!plain.is_empty() && plain.iter().all(|d| d == "product"), "{plain:?}");
+    let credited = logged_domains(&dir, &[&object, "--function", "inside", "--credit-components"]);
+    assert_eq!(credited.len(), plain.len());
+    assert!(credited.iter().all(|d| ["interval", "tnum", "product"].contains(&d.as_str())), "{credited:?}");
+    assert!(credited.iter().any(|d| d == "interval"), "{credited:?}");
+    let refused = run(&dir, &["verify", &object, "--domain", "tnum", "--credit-components"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+}

@@ -117,6 +117,11 @@ pub(crate) struct VerifyArgs {
     /// writes it to standard output and the verdicts to standard error.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
+    /// With the product domain: also run its components (interval, tnum) and record in
+    /// the proof log which one alone proves each obligation (`product`: only their
+    /// reduction does).
+    #[arg(long)]
+    credit_components: bool,
     /// Runs of the interpreter spent looking for an input that makes each failed
     /// obligation trap (ELF objects only; 0 turns the search off).
     #[arg(long, default_value_t = 2000)]
@@ -170,7 +175,15 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     let mut reports = Vec::new();
     for (subject, loaded) in subjects {
         let started = Instant::now();
-        let report = verifier.verify(&subject);
+        let mut report = verifier.verify(&subject);
+        if args.credit_components {
+            if config.domain != DomainKind::Product {
+                bail!("--credit-components needs --domain product");
+            }
+            let component = |domain| Verifier::new(Config { domain, ..config.clone() }).verify(&subject);
+            let (interval, tnum) = (component(DomainKind::Interval), component(DomainKind::Tnum));
+            bpfprove_bench::precision::credit_components(&mut report, subject.program, &interval, &tnum);
+        }
         all_pass &= report.verdict == Verdict::Pass;
         let findings = match (&object, loaded) {
             (Some(object), Some(loaded)) if report.verdict == Verdict::Fail && args.counterexample_runs > 0 => {
