@@ -138,3 +138,29 @@ fn the_product_credits_its_components_in_the_proof_log() {
     let refused = run(&dir, &["verify", &object, "--domain", "tnum", "--credit-components"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
 }
+
+#[test]
+fn disasm_listing_numbers_slots_as_verify_numbers_pcs() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let verified =
+        text(&run(&dir, &["verify", &object, "--function", "past_end", "--counterexample-runs", "0"]).stdout);
+    // "  pc N: KIND STATUS: DETAIL  [INSN] ..."
+    let failure = verified.lines().find(|l| l.trim_start().starts_with("pc ")).unwrap_or_else(|| panic!("{verified}"));
+    let pc: usize = failure.trim_start()[3..].split(':').next().and_then(|n| n.parse().ok()).expect("a pc");
+    let insn = failure.split("  [").nth(1).and_then(|rest| rest.split(']').next()).expect("an instruction");
+    let listing = run(&dir, &["disasm", &object, "--listing"]);
+    assert!(listing.status.success(), "{}", text(&listing.stderr));
+    let listing = text(&listing.stdout);
+    let program = listing.split("xdp/past_end:\n").nth(1).unwrap_or_else(|| panic!("{listing}"));
+    let line = program
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{pc}:")))
+        .unwrap_or_else(|| panic!("no slot {pc} in\n{program}"));
+    assert!(line.ends_with(insn), "slot {pc} is `{line}`, verify shows `{insn}`");
+    let bytes = line.split('\t').nth(1).unwrap_or_default();
+    let hex_slot =
+        bytes.split(' ').count() == 8 && bytes.split(' ').all(|b| b.len() == 2 && u8::from_str_radix(b, 16).is_ok());
+    assert!(hex_slot, "the listing shows the slot's 8 bytes: {line}");
+}
