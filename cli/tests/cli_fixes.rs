@@ -164,3 +164,17 @@ fn disasm_listing_numbers_slots_as_verify_numbers_pcs() {
         bytes.split(' ').count() == 8 && bytes.split(' ').all(|b| b.len() == 2 && u8::from_str_radix(b, 16).is_ok());
     assert!(hex_slot, "the listing shows the slot's 8 bytes: {line}");
 }
+
+#[test]
+fn prove_domains_progress_counts_towards_its_total() {
+    let dir = scratch();
+    let output = run(&dir, &["prove-domains", "--width", "2", "--domain", "interval"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let total = lines.len();
+    assert!(total > 1, "{stderr}");
+    for (index, line) in lines.iter().enumerate() {
+        assert!(line.starts_with(&format!("[{}/{total}] ", index + 1)), "{line}");
+    }
+}
