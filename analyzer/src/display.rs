@@ -36,7 +36,7 @@ pub fn value(v: &Value) -> String {
         Value::Uninit => "uninit".to_owned(),
         Value::Scalar(n) => num(n),
         Value::Pointer(p) => {
-            let mut text = format!("{}+{}", p.region, num(&p.offset));
+            let mut text = offset_from(&p.region.to_string(), &num(&p.offset));
             if let Some(var) = p.var {
                 let _ = write!(text, " (var@{}{:+})", var.id, var.fixed);
             }
@@ -54,6 +54,23 @@ pub fn value(v: &Value) -> String {
         }
         Value::Code(c) => format!("jump_table({})[{}]", c.table.0, num(&c.index)),
     }
+}
+
+/// A number in words: `the number 5`, `any number`, `a number in [0, 15]`.
+pub fn number_phrase(n: &Num) -> String {
+    let text = num(n);
+    if n.as_constant().is_some() {
+        format!("the number {text}")
+    } else if text == "any" {
+        "any number".to_owned()
+    } else {
+        format!("a number in {text}")
+    }
+}
+
+/// `base+offset`, or `base-64` for a negative constant offset (never `base+-64`).
+fn offset_from(base: &str, offset: &str) -> String {
+    if offset.starts_with('-') { format!("{base}{offset}") } else { format!("{base}+{offset}") }
 }
 
 /// A state: the initialised registers, the stack slots, the packet facts.
@@ -77,4 +94,25 @@ pub fn state(s: &State) -> String {
         let _ = write!(text, "len>=base{id}+{range}; ");
     }
     text.trim_end_matches("; ").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use bpfprove_domains::DomainKind;
+
+    use super::{number_phrase, offset_from};
+
+    #[test]
+    fn negative_offsets_read_as_subtraction() {
+        assert_eq!(offset_from("stack0", "-64"), "stack0-64");
+        assert_eq!(offset_from("packet", "[0, 14]"), "packet+[0, 14]");
+        assert_eq!(offset_from("ctx", "4"), "ctx+4");
+    }
+
+    #[test]
+    fn numbers_are_phrased_in_words() {
+        let domain = DomainKind::Product;
+        assert_eq!(number_phrase(&domain.constant(&5u64)), "the number 5");
+        assert_eq!(number_phrase(&domain.top(&0u64)), "any number");
+    }
 }

@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Counts heap memory per thread, so `bench` reports each analysis's peak (see
+/// `bpfprove_bench::memory`); the cost is two thread-local updates per allocation.
+#[global_allocator]
+static ALLOCATOR: bpfprove_bench::memory::CountingAllocator = bpfprove_bench::memory::CountingAllocator;
+
 /// Exit code for "the subject failed" (a trap, a failing conformance file).
 const EXIT_FAILED: u8 = 1;
 /// Exit code for bad input or arguments (clap uses 2 as well).
@@ -63,6 +68,9 @@ enum Command {
     /// Generate verifier-shaped programs, verify them, run every accepted one on many
     /// inputs; an accepted program that traps is a finding (minimised, exit 1).
     SoundnessFuzz(commands::soundness_fuzz::SoundnessFuzzArgs),
+    /// Compare verifiers (domains, the live kernel, PREVAIL) on suites of objects:
+    /// veristat-style table, CSV and compare, obligation-level precision, plots.
+    Bench(commands::bench::BenchArgs),
 }
 
 /// How a command ended when it did not fail on bad input.
@@ -92,6 +100,7 @@ fn main() -> ExitCode {
         Command::Difftest(args) => commands::difftest::difftest(args),
         Command::Kernel(args) => commands::kernel::kernel(args),
         Command::SoundnessFuzz(args) => commands::soundness_fuzz::soundness_fuzz(args),
+        Command::Bench(args) => commands::bench::bench(args),
     };
     let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

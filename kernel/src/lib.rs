@@ -22,5 +22,6 @@ pub mod program;
 pub mod random;
 pub mod rewrite;
 mod sys;
+pub mod verdict;
 
 pub use error::KernelError;

@@ -170,7 +170,7 @@ fn prepare(
 }
 
 /// Points map loads at kernel descriptors; refuses what the kernel cannot take.
-fn relocate(insn: Insn, pc: usize, fds: &BTreeMap<i32, i32>) -> Result<Insn, KernelError> {
+pub(crate) fn relocate(insn: Insn, pc: usize, fds: &BTreeMap<i32, i32>) -> Result<Insn, KernelError> {
     let fd = |index: i32| {
         fds.get(&index)
             .copied()

@@ -375,7 +375,9 @@ impl Env<'_> {
                         let accepted = proto.map_kinds.is_empty()
                             || kind.is_some_and(|k| proto.map_kinds.iter().any(|n: &MapKindName| n.matches(k)));
                         if !accepted {
-                            bad(post, i, Status::Refuted, format!("map kind {kind:?} is not accepted"));
+                            let name = self.subject.map(*map).map_or("?", |m| m.name.as_str());
+                            let why = format!("map `{name}` is not of a kind the helper accepts");
+                            bad(post, i, Status::Refuted, why);
                         }
                     }
                     other => bad(post, i, Status::Refuted, format!("{} is not a map", crate::display::value(other))),
@@ -729,7 +731,7 @@ impl Env<'_> {
                 let exact = n.as_constant().is_some() && hits.len() == 1;
                 let status = Status::decide(exact, hits.is_empty());
                 let targets = if exact { hits } else { Vec::new() };
-                (targets, status, format!("{reg} is the number {}", crate::display::value(&value)))
+                (targets, status, format!("{reg} holds {}", crate::display::number_phrase(n)))
             }
             other => (Vec::new(), Status::Refuted, format!("{reg} holds {}", crate::display::value(other))),
         };

@@ -38,10 +38,11 @@ pub(crate) struct DisasmArgs {
     /// Syntax to print.
     #[arg(long, value_enum, default_value_t = Syntax::Llvm)]
     syntax: Syntax,
-    /// How to read FILE.
-    #[arg(long, value_enum, default_value_t = ProgramFormat::Raw)]
+    /// How to read FILE (as the other verbs: by extension unless told).
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
     format: ProgramFormat,
-    /// Print an objdump-like listing (slot, bytes, instruction) instead of re-assemblable text.
+    /// Print an objdump-like listing (slot, bytes, instruction) instead of re-assemblable
+    /// text; for an ELF object, one per program, its slots numbered as `verify`'s pcs.
     #[arg(long)]
     listing: bool,
 }
@@ -59,6 +60,19 @@ pub(crate) fn assemble(args: AsmArgs) -> Result<Outcome> {
 
 pub(crate) fn disassemble(args: DisasmArgs) -> Result<Outcome> {
     if let Some(object) = input::load_object_if_elf(&args.file)? {
+        if args.listing {
+            // Per program, numbered as `verify` numbers its pcs (from the program's entry,
+            // its subprograms after it), with the bytes of each slot.
+            let chosen: Vec<_> =
+                object.programs.iter().filter(|p| args.section.as_deref().is_none_or(|s| p.section == s)).collect();
+            if chosen.is_empty() {
+                bail!("{}: no program in section {:?}", args.file.display(), args.section.unwrap_or_default());
+            }
+            for loaded in chosen {
+                out!("{}/{}:\n{}", loaded.section, loaded.name, listing(&loaded.program, args.syntax))?;
+            }
+            return Ok(Outcome::Success);
+        }
         let text = elf::listing(&object, args.section.as_deref())
             .with_context(|| format!("{}: --section", args.file.display()))?;
         out!("{text}")?;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod asm;
+pub(crate) mod bench;
 pub(crate) mod check_proof;
 pub(crate) mod conformance;
 pub(crate) mod difftest;

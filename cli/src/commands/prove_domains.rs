@@ -56,6 +56,8 @@ pub(crate) struct ProveDomainsArgs {
 
 pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
     let domains = if args.domains.is_empty() { DomainKind::ALL.to_vec() } else { args.domains.clone() };
+    // One row per (operation, domain); both modes check the same operations.
+    let total = domains.len() * ExhaustiveConfig::standard(WIDTHS.start().to_owned()).operations.len();
     let mut done = 0;
     let mut progress = |row: &Row| {
         done += 1;
@@ -63,7 +65,7 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         // Progress is best effort: a closed stderr must not stop the run.
         let _ = writeln!(
             stderr,
-            "[{done}] {} {} {} ({:.2}s)",
+            "[{done}/{total}] {} {} {} ({:.2}s)",
             row.operation,
             row.domain,
             row.verdict,

@@ -1,6 +1,7 @@
 //! `bpfprove verify`: the analyzer on every program of a file (or the one chosen).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use clap::{Args, ValueEnum};
 use super::run::CallxModelArg;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
-use crate::output::{StdoutError, outln};
+use crate::output::{note, out, outln};
 
 /// Program types for programs without an ELF section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -112,9 +113,15 @@ pub(crate) struct VerifyArgs {
     /// Print the invariant before every instruction, per analysed context.
     #[arg(long)]
     invariants: bool,
-    /// Write the JSON proof log (schema: analyzer/schema/proof-log.schema.json) here.
+    /// Write the JSON proof log (schema: analyzer/schema/proof-log.schema.json) here; `-`
+    /// writes it to standard output and the verdicts to standard error.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
+    /// With the product domain: also run its components (interval, tnum) and record in
+    /// the proof log which one alone proves each obligation (`product`: only their
+    /// reduction does).
+    #[arg(long)]
+    credit_components: bool,
     /// Runs of the interpreter spent looking for an input that makes each failed
     /// obligation trap (ELF objects only; 0 turns the search off).
     #[arg(long, default_value_t = 2000)]
@@ -163,11 +170,20 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             vec![(Subject::bare(&name, &bare_program, args.program_type.into()), None)]
         }
     };
+    let log_to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut all_pass = true;
     let mut reports = Vec::new();
     for (subject, loaded) in subjects {
         let started = Instant::now();
-        let report = verifier.verify(&subject);
+        let mut report = verifier.verify(&subject);
+        if args.credit_components {
+            if config.domain != DomainKind::Product {
+                bail!("--credit-components needs --domain product");
+            }
+            let component = |domain| Verifier::new(Config { domain, ..config.clone() }).verify(&subject);
+            let (interval, tnum) = (component(DomainKind::Interval), component(DomainKind::Tnum));
+            bpfprove_bench::precision::credit_components(&mut report, subject.program, &interval, &tnum);
+        }
         all_pass &= report.verdict == Verdict::Pass;
         let findings = match (&object, loaded) {
             (Some(object), Some(loaded)) if report.verdict == Verdict::Fail && args.counterexample_runs > 0 => {
@@ -184,9 +200,15 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             }
             _ => BTreeMap::new(),
         };
-        print_report(&subject, &report, &findings, args.show)?;
+        let mut text = report_text(&subject, &report, &findings, args.show);
         if args.invariants {
-            print_invariants(&subject, &report)?;
+            text.push_str(&invariants_text(&subject, &report));
+        }
+        if log_to_stdout {
+            // Standard output carries the proof log alone.
+            note(format_args!("{}", text.trim_end()));
+        } else {
+            out!("{text}")?;
         }
         reports.push((subject, report));
     }
@@ -194,20 +216,21 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
         let log =
             proof::log_of(&args.source.file.display().to_string(), &bytes, &config, &reports, input::peak_rss_kib());
         let text = serde_json::to_string_pretty(&log).context("cannot serialise the proof log")?;
-        std::fs::write(out, text + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+        if log_to_stdout {
+            outln!("{text}")?;
+        } else {
+            std::fs::write(out, text + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+        }
     }
     Ok(if all_pass { Outcome::Success } else { Outcome::Failed })
 }
 
 /// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction,
-/// source line and counterexample finding.
-fn print_report(
-    subject: &Subject,
-    report: &Report,
-    findings: &BTreeMap<usize, Finding>,
-    show: usize,
-) -> Result<(), StdoutError> {
-    outln!("{}: {}", subject.title(), report.verdict)?;
+/// source line and counterexample finding. An obligation a concrete input makes trap is
+/// shown `refuted`: the failure is real, whatever the abstract status was.
+fn report_text(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Finding>, show: usize) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{}: {}", subject.title(), report.verdict);
     let mut failed: Vec<(usize, &Obligation)> =
         report.obligations.iter().enumerate().filter(|(_, o)| o.status != Status::Proven).collect();
     failed.sort_by_key(|(_, o)| (o.pc, o.kind));
@@ -215,37 +238,39 @@ fn print_report(
     for (index, obligation) in failed.iter().take(limit) {
         let insn = subject.program.insn_at(obligation.pc).map(print_insn).unwrap_or_default();
         let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
-        outln!(
-            "  pc {}: {} {}: {}  [{insn}]{line}",
-            obligation.pc,
-            obligation.kind,
-            obligation.status,
-            obligation.detail
-        )?;
-        if let Some(finding) = findings.get(index) {
-            outln!("    {finding}")?;
+        let finding = findings.get(index);
+        let status = if finding.is_some_and(Finding::is_confirmed) { Status::Refuted } else { obligation.status };
+        let _ = writeln!(
+            text,
+            "  pc {}: {} {status}: {}  [{insn}]{line}",
+            obligation.pc, obligation.kind, obligation.detail
+        );
+        if let Some(finding) = finding {
+            let _ = writeln!(text, "    {finding}");
         }
     }
     if failed.len() > limit {
-        outln!("  ... {} more", failed.len() - limit)?;
+        let _ = writeln!(text, "  ... {} more", failed.len() - limit);
     }
-    Ok(())
+    text
 }
 
 /// Every live context's invariants, instruction by instruction.
-fn print_invariants(subject: &Subject, report: &Report) -> Result<(), StdoutError> {
-    let Some(analysis) = &report.analysis else { return Ok(()) };
+fn invariants_text(subject: &Subject, report: &Report) -> String {
+    let mut text = String::new();
+    let Some(analysis) = &report.analysis else { return text };
     for id in analysis.live() {
         let context = &analysis.contexts[id];
         let function = subject.program.function(context.function);
-        outln!("  context {id}: {} entered with {}", function.name, bpfprove_analyzer::display::state(&context.entry))?;
+        let entry = bpfprove_analyzer::display::state(&context.entry);
+        let _ = writeln!(text, "  context {id}: {} entered with {entry}", function.name);
         for decoded in subject.program.insns().iter().filter(|d| function.entry <= d.pc && d.pc < function.end) {
             let invariant = context
                 .invariants
                 .get(&decoded.pc)
                 .map_or_else(|| "unreachable".to_owned(), bpfprove_analyzer::display::state);
-            outln!("    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn))?;
+            let _ = writeln!(text, "    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn));
         }
     }
-    Ok(())
+    text
 }

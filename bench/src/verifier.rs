@@ -1,0 +1,71 @@
+//! The verifiers a bench run compares: the analyzer with one value domain, the live Linux
+//! verifier, and PREVAIL.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bpfprove_domains::DomainKind;
+
+use crate::error::BenchError;
+
+/// One column of verifiers: what the `domain` column of a row names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VerifierKind {
+    /// bpfprove's analyzer with this value domain.
+    Domain(DomainKind),
+    /// The running kernel's verifier (`BPF_PROG_LOAD`).
+    Kernel,
+    /// PREVAIL's `prevail` binary.
+    Prevail,
+}
+
+impl VerifierKind {
+    /// The name used on the command line and in the `domain` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifierKind::Domain(domain) => domain.name(),
+            VerifierKind::Kernel => "kernel",
+            VerifierKind::Prevail => "prevail",
+        }
+    }
+
+    /// Parses a comma-separated list (`interval,tnum,kernel`), refusing duplicates.
+    pub fn parse_list(list: &str) -> Result<Vec<VerifierKind>, BenchError> {
+        let mut out = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let kind: VerifierKind = name.parse()?;
+            if out.contains(&kind) {
+                return Err(BenchError::BadArgument(format!("verifier `{name}` is named twice")));
+            }
+            out.push(kind);
+        }
+        if out.is_empty() {
+            return Err(BenchError::BadArgument(format!("`{list}` names no verifier")));
+        }
+        Ok(out)
+    }
+}
+
+impl FromStr for VerifierKind {
+    type Err = BenchError;
+
+    fn from_str(name: &str) -> Result<VerifierKind, BenchError> {
+        match name {
+            "kernel" | "linux" => Ok(VerifierKind::Kernel),
+            "prevail" => Ok(VerifierKind::Prevail),
+            other => other.parse::<DomainKind>().map(VerifierKind::Domain).map_err(|_| {
+                let domains: Vec<&str> = DomainKind::ALL.iter().map(|d| d.name()).collect();
+                BenchError::BadArgument(format!(
+                    "unknown verifier `{other}`: the domains are {}, and the other verifiers kernel and prevail",
+                    domains.join(", ")
+                ))
+            }),
+        }
+    }
+}
+
+impl fmt::Display for VerifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

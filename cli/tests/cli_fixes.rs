@@ -1,0 +1,180 @@
+//! The new-user review's CLI fixes, each through the built binary: `disasm` reads files as
+//! the other verbs do, `--json -` writes the proof log to standard output, `jit` exits 1 on a
+//! program that fails verification, and a failure a concrete input confirms is `refuted`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_bpfprove");
+
+/// An XDP object with two programs: one reads inside its checked bounds, one past them.
+const XDP_SOURCE: &str = r#"
+struct xdp_md { unsigned int data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex; };
+__attribute__((section("xdp"), used)) int inside(struct xdp_md *ctx) {
+    unsigned char *data = (unsigned char *)(long)ctx->data;
+    unsigned char *end = (unsigned char *)(long)ctx->data_end;
+    if (data + 14 > end) return 1;
+    return data[10] & 1;
+}
+__attribute__((section("xdp"), used)) int past_end(struct xdp_md *ctx) {
+    unsigned char *data = (unsigned char *)(long)ctx->data;
+    unsigned char *end = (unsigned char *)(long)ctx->data_end;
+    if (data + 14 > end) return 1;
+    return data[20] & 1;
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+"#;
+
+fn scratch() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "bpfprove-cli-fixes-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    fs::create_dir_all(&dir).expect("temp dir is writable");
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BINARY).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `xdp.o` in `dir`, or `None` (and a note) without clang-22 outside CI.
+fn xdp_object(dir: &Path) -> Option<PathBuf> {
+    fs::write(dir.join("xdp.c"), XDP_SOURCE).expect("write");
+    let built = Command::new("clang-22")
+        .args(["-target", "bpf", "-O2", "-g", "-c", "xdp.c", "-o", "xdp.o"])
+        .current_dir(dir)
+        .output();
+    match built {
+        Ok(output) if output.status.success() => Some(dir.join("xdp.o")),
+        Ok(output) => panic!("clang-22 failed: {}", text(&output.stderr)),
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "clang-22 missing under CI: run ./scripts/setup");
+            eprintln!("clang-22 not found: ./scripts/setup installs it; this test needs it");
+            None
+        }
+    }
+}
+
+#[test]
+fn disasm_reads_assembly_text_by_its_extension() {
+    let dir = scratch();
+    fs::write(dir.join("prog.s"), "r0 = 7\nexit\n").expect("write");
+    let output = run(&dir, &["disasm", "prog.s"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "\tr0 = 0x7\n\texit\n");
+}
+
+#[test]
+fn jit_exits_1_when_the_program_fails_verification() {
+    let dir = scratch();
+    fs::write(dir.join("bad.s"), "r0 = r2\nexit\n").expect("write");
+    let output = run(&dir, &["jit", "bad.s"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("FAIL"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn json_dash_writes_the_proof_log_to_standard_output() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let output = run(&dir, &["verify", &object, "--function", "inside", "--json", "-"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("standard output is the JSON log");
+    assert!(log.is_object(), "{log}");
+    assert!(text(&output.stderr).contains("xdp/inside: PASS"), "{}", text(&output.stderr));
+    assert!(!dir.join("-").exists(), "a file named `-` was written");
+}
+
+#[test]
+fn a_failure_a_concrete_input_confirms_is_refuted() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let output = run(&dir, &["verify", &object, "--function", "past_end"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let failure = stdout.lines().find(|l| l.contains("packet-bounds")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(failure.contains("packet-bounds refuted"), "{stdout}");
+    assert!(stdout.contains("confirmed: input"), "{stdout}");
+}
+
+/// The `domain` of every obligation in the proof log of `verify ARGS --json -`.
+fn logged_domains(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "-"]);
+    let output = run(dir, &all);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the JSON log");
+    let programs = log["programs"].as_array().expect("programs");
+    programs
+        .iter()
+        .flat_map(|p| p["obligations"].as_array().expect("obligations").iter())
+        .map(|o| o["domain"].as_str().expect("domain").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_product_credits_its_components_in_the_proof_log() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let plain = logged_domains(&dir, &[&object, "--function", "inside"]);
+    assert!(!plain.is_empty() && plain.iter().all(|d| d == "product"), "{plain:?}");
+    let credited = logged_domains(&dir, &[&object, "--function", "inside", "--credit-components"]);
+    assert_eq!(credited.len(), plain.len());
+    assert!(credited.iter().all(|d| ["interval", "tnum", "product"].contains(&d.as_str())), "{credited:?}");
+    assert!(credited.iter().any(|d| d == "interval"), "{credited:?}");
+    let refused = run(&dir, &["verify", &object, "--domain", "tnum", "--credit-components"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+}
+
+#[test]
+fn disasm_listing_numbers_slots_as_verify_numbers_pcs() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let verified =
+        text(&run(&dir, &["verify", &object, "--function", "past_end", "--counterexample-runs", "0"]).stdout);
+    // "  pc N: KIND STATUS: DETAIL  [INSN] ..."
+    let failure = verified.lines().find(|l| l.trim_start().starts_with("pc ")).unwrap_or_else(|| panic!("{verified}"));
+    let pc: usize = failure.trim_start()[3..].split(':').next().and_then(|n| n.parse().ok()).expect("a pc");
+    let insn = failure.split("  [").nth(1).and_then(|rest| rest.split(']').next()).expect("an instruction");
+    let listing = run(&dir, &["disasm", &object, "--listing"]);
+    assert!(listing.status.success(), "{}", text(&listing.stderr));
+    let listing = text(&listing.stdout);
+    let program = listing.split("xdp/past_end:\n").nth(1).unwrap_or_else(|| panic!("{listing}"));
+    let line = program
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{pc}:")))
+        .unwrap_or_else(|| panic!("no slot {pc} in\n{program}"));
+    assert!(line.ends_with(insn), "slot {pc} is `{line}`, verify shows `{insn}`");
+    let bytes = line.split('\t').nth(1).unwrap_or_default();
+    let hex_slot =
+        bytes.split(' ').count() == 8 && bytes.split(' ').all(|b| b.len() == 2 && u8::from_str_radix(b, 16).is_ok());
+    assert!(hex_slot, "the listing shows the slot's 8 bytes: {line}");
+}
+
+#[test]
+fn prove_domains_progress_counts_towards_its_total() {
+    let dir = scratch();
+    let output = run(&dir, &["prove-domains", "--width", "2", "--domain", "interval"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with('[')).collect();
+    let total = lines.len();
+    assert!(total > 1, "{stderr}");
+    for (index, line) in lines.iter().enumerate() {
+        assert!(line.starts_with(&format!("[{}/{total}] ", index + 1)), "{line}");
+    }
+}
