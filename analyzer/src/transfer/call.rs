@@ -217,6 +217,10 @@ impl Env<'_> {
         let program_type = self.subject.spec.program_type;
         match self.prototypes.helper(id) {
             Some(proto) if helper_availability(id, program_type) == Availability::Available => {
+                if let Some(why) = &proto.unmodelled {
+                    post.check(ObligationKind::HelperArgument, Status::Unknown, why.clone());
+                    return Ok(Some(self.clobbered(state, Value::top(self.domain))));
+                }
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
                 self.apply_prototype(calls, post, state, pc, proto)
             }
@@ -400,7 +404,7 @@ impl Env<'_> {
                         None => bad(post, i, Status::Unknown, "no map argument before it".into()),
                     }
                 }
-                ArgKind::Mem | ArgKind::MemUninit => {
+                ArgKind::Mem | ArgKind::MemUninit | ArgKind::MemReadWrite => {
                     let size_kind = proto.args[i + 1];
                     let (min, max) = match state.reg(argument(i + 1)) {
                         Value::Scalar(n) => n.unsigned_bounds().unwrap_or((0, 0)),
@@ -415,17 +419,12 @@ impl Env<'_> {
                     if max == 0 {
                         continue;
                     }
-                    self.memory_argument(
-                        post,
-                        state,
-                        proto,
-                        i,
-                        value,
-                        min.max(1),
-                        max,
-                        kind == ArgKind::MemUninit,
-                        &mut captured,
-                    );
+                    // Memory the helper reads and writes must be initialised and writable.
+                    if kind == ArgKind::MemReadWrite {
+                        self.memory_argument(post, state, proto, i, value, min.max(1), max, false, &mut captured);
+                    }
+                    let fills = matches!(kind, ArgKind::MemUninit | ArgKind::MemReadWrite);
+                    self.memory_argument(post, state, proto, i, value, min.max(1), max, fills, &mut captured);
                 }
                 ArgKind::Ctx => match value {
                     Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {
@@ -452,6 +451,19 @@ impl Env<'_> {
                         bad(post, i, Status::Refuted, format!("{} is not a pointer", crate::display::value(other)))
                     }
                 },
+                ArgKind::StackOrNull => match value {
+                    Value::Pointer(p) if matches!(p.region, Region::Stack { .. }) => {
+                        captured.callback_context = Some(value.clone())
+                    }
+                    v if v.is_null_constant() => captured.callback_context = Some(value.clone()),
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a stack pointer or NULL", crate::display::value(other)),
+                    ),
+                },
+                ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
                 ArgKind::RingbufMem => match value {
                     Value::Pointer(p)

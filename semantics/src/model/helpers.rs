@@ -180,6 +180,11 @@ const FLAG_NAMES: [(u32, &str); 11] = [
 ];
 
 impl TypeFlags {
+    /// The bits, of the constants below.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
     /// Whether every bit of `flags` is set.
     pub const fn has(self, flags: u32) -> bool {
         self.0 & flags == flags
