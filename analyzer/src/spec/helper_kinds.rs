@@ -9,7 +9,8 @@
 //! callback must return.
 
 use bpfprove_semantics::model::helpers::{
-    self as model, ArgType, MEM_RDONLY, MEM_RINGBUF, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE, PTR_MAYBE_NULL, RetType,
+    self as model, ArgType, MEM_FIXED_SIZE, MEM_RDONLY, MEM_RINGBUF, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE,
+    PTR_MAYBE_NULL, RetType,
 };
 
 use super::prototypes::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
@@ -95,6 +96,7 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::ConstMapPtr if only(0) => ArgKind::Map,
         ArgType::PtrToMapKey if only(0) => ArgKind::MapKey,
         ArgType::PtrToMapValue if only(0) => ArgKind::MapValue,
+        ArgType::PtrToMem if flags.has(MEM_FIXED_SIZE) => fixed_memory(arg),
         ArgType::PtrToMem if only(MEM_RDONLY | PTR_MAYBE_NULL) && flags.has(MEM_RDONLY) => ArgKind::Mem,
         ArgType::PtrToMem if only(MEM_UNINIT | MEM_WRITE) && flags.has(MEM_UNINIT | MEM_WRITE) => ArgKind::MemUninit,
         ArgType::PtrToMem if only(MEM_WRITE | PTR_MAYBE_NULL) => ArgKind::MemReadWrite,
@@ -106,6 +108,19 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToStack if only(PTR_MAYBE_NULL) && flags.has(PTR_MAYBE_NULL) => ArgKind::StackOrNull,
         ArgType::PtrToRingbufMem if only(OBJ_RELEASE) && flags.has(OBJ_RELEASE) => ArgKind::RingbufMem,
         _ => ArgKind::Unmodelled,
+    }
+}
+
+/// The check for fixed-size memory (`argN_size` bytes). Alignment (`MEM_ALIGNED`) is not
+/// checked: the interpreter's memory allows unaligned accesses, so it is no safety matter.
+fn fixed_memory(arg: model::Arg) -> ArgKind {
+    let flags = arg.flags;
+    let allowed = MEM_FIXED_SIZE | MEM_RDONLY | MEM_UNINIT | MEM_WRITE | model::MEM_ALIGNED;
+    match () {
+        _ if flags.bits() & !allowed != 0 => ArgKind::Unmodelled,
+        _ if flags.has(MEM_UNINIT) => ArgKind::FixedMemUninit(arg.size),
+        _ if flags.has(MEM_RDONLY) => ArgKind::FixedMem(arg.size),
+        _ => ArgKind::FixedMemReadWrite(arg.size),
     }
 }
 
@@ -147,6 +162,9 @@ mod tests {
         assert_eq!(proto("ringbuf_submit").args[0], ArgKind::RingbufMem);
         assert_eq!(proto("ringbuf_reserve").ret, RetKind::Named(NamedRet::RingbufMemOrNull));
         assert!(proto("xdp_adjust_tail").changes_packet);
+        assert_eq!(proto("strtol").args[3], ArgKind::FixedMemUninit(8));
+        assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));
+        assert_eq!(proto("tcp_raw_check_syncookie_ipv4").args[0], ArgKind::FixedMemReadWrite(20));
     }
 
     #[test]

@@ -52,6 +52,16 @@ pub enum ArgKind {
     MemReadWrite,
     /// A stack pointer, or 0 (`ARG_PTR_TO_STACK_OR_NULL`, a callback's context).
     StackOrNull,
+    /// Readable, initialised memory of this many bytes (`MEM_FIXED_SIZE | MEM_RDONLY`).
+    #[serde(skip)]
+    FixedMem(u32),
+    /// Writable memory of this many bytes, filled by the call (`MEM_FIXED_SIZE | MEM_UNINIT`).
+    #[serde(skip)]
+    FixedMemUninit(u32),
+    /// Readable, initialised memory of this many bytes the call may also write
+    /// (`MEM_FIXED_SIZE` without `MEM_RDONLY` or `MEM_UNINIT`).
+    #[serde(skip)]
+    FixedMemReadWrite(u32),
     /// A kind the analyzer does not model yet: [`Prototype::unmodelled`] says which.
     #[serde(skip)]
     Unmodelled,

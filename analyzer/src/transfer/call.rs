@@ -451,6 +451,15 @@ impl Env<'_> {
                         bad(post, i, Status::Refuted, format!("{} is not a pointer", crate::display::value(other)))
                     }
                 },
+                ArgKind::FixedMem(size) | ArgKind::FixedMemUninit(size) | ArgKind::FixedMemReadWrite(size) => {
+                    let size = u64::from(size);
+                    if let ArgKind::FixedMem(_) | ArgKind::FixedMemReadWrite(_) = kind {
+                        self.memory_argument(post, state, proto, i, value, size, size, false, &mut captured);
+                    }
+                    if let ArgKind::FixedMemUninit(_) | ArgKind::FixedMemReadWrite(_) = kind {
+                        self.memory_argument(post, state, proto, i, value, size, size, true, &mut captured);
+                    }
+                }
                 ArgKind::StackOrNull => match value {
                     Value::Pointer(p) if matches!(p.region, Region::Stack { .. }) => {
                         captured.callback_context = Some(value.clone())
