@@ -33,6 +33,7 @@ use super::printk;
 
 mod generic;
 mod skb;
+mod strings;
 use crate::elf::MapId;
 use crate::interp::memory::RegionId;
 use crate::model::helpers as model;
@@ -56,6 +57,8 @@ pub const TASK_ADDRESS: u64 = 0xffff_8880_0424_2000;
 pub const CGROUP_ID: u64 = 1;
 /// The hash `get_hash_recalc` computes for every packet.
 pub const SKB_HASH: u32 = 0x5eed_cafe;
+/// Nanoseconds per jiffy (`HZ` = 250).
+const NS_PER_JIFFY: u64 = 4_000_000;
 /// The first state of the generator of generic helper models' arbitrary results.
 const ARBITRARY_SEED: u64 = 0x6270_6670_726f_7665;
 /// Most iterations `bpf_loop` accepts (Linux's `BPF_MAX_LOOPS`).
@@ -124,10 +127,13 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
     (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
     (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
+    (105, "strtol", |_, a, m, _| strings::strtox(m, a, true)),
+    (106, "strtoul", |_, a, m, _| strings::strtox(m, a, false)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
     (113, "probe_read_kernel", |_, a, m, _| probe_read(m, a)),
     (114, "probe_read_user_str", |_, a, m, _| probe_read_str(m, a)),
     (115, "probe_read_kernel_str", |_, a, m, _| probe_read_str(m, a)),
+    (118, "jiffies64", |h, _, _, _| Ok(h.clock() / NS_PER_JIFFY)),
     (125, "ktime_get_boot_ns", |h, _, _, _| Ok(h.clock())),
     (130, "ringbuf_output", |h, a, m, _| h.ringbuf_output(m, a)),
     (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
@@ -135,6 +141,9 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
     (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     (181, "loop", bpf_loop),
+    (189, "xdp_load_bytes", |_, a, m, _| skb::xdp_copy(m, a, skb::Direction::Load)),
+    (190, "xdp_store_bytes", |_, a, m, _| skb::xdp_copy(m, a, skb::Direction::Store)),
+    (208, "ktime_get_tai_ns", |h, _, _, _| Ok(h.clock())),
 ];
 
 /// The kfuncs a run provides: name, body. Bodies receive `r1`–`r5`; a kfunc with implicit
@@ -686,6 +695,24 @@ mod tests {
         assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
         let not_skb = call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    #[test]
+    fn xdp_load_and_store_bytes_copy_within_the_packet() {
+        let (_, mut memory, scratch) = setup_for(ProgramType::Xdp);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::Xdp, &[1, 2, 3, 4]).expect("small");
+        let xdp = region_base(ctx.context);
+        let load = |m: &mut Memory, args| skb::xdp_copy(m, args, skb::Direction::Load);
+        assert_eq!(load(&mut memory, [xdp, 1, scratch, 2, 0]), Ok(0));
+        assert_eq!(memory.read(scratch, 2), Ok(&[2u8, 3][..]));
+        assert_eq!(load(&mut memory, [xdp, 3, scratch, 2, 0]), Ok(errno::negative(errno::EINVAL)));
+        assert_eq!(load(&mut memory, [xdp, 0x10000, scratch, 1, 0]), Ok(errno::negative(errno::EFAULT)));
+        memory.write(scratch, &[9, 9]).expect("scratch");
+        assert_eq!(skb::xdp_copy(&mut memory, [xdp, 2, scratch, 2, 0], skb::Direction::Store), Ok(0));
+        let packet = ctx.packet.expect("xdp has a packet");
+        assert_eq!(memory.region(packet).expect("packet").bytes(), &[1, 2, 9, 9]);
+        let not_xdp = load(&mut memory, [scratch, 0, scratch, 1, 0]);
+        assert!(matches!(not_xdp, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_xdp:?}");
     }
 
     /// Helpers for a `program_type` program (no maps), a memory, and a scratch region.
