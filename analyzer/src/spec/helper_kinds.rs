@@ -106,6 +106,7 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToCtx if only(0) => ArgKind::Ctx,
         ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
         ArgType::PtrToStack if only(PTR_MAYBE_NULL) && flags.has(PTR_MAYBE_NULL) => ArgKind::StackOrNull,
+        ArgType::PtrToConstStr if only(0) => ArgKind::ConstStr,
         ArgType::PtrToRingbufMem if only(OBJ_RELEASE) && flags.has(OBJ_RELEASE) => ArgKind::RingbufMem,
         _ => ArgKind::Unmodelled,
     }
@@ -163,6 +164,7 @@ mod tests {
         assert_eq!(proto("ringbuf_reserve").ret, RetKind::Named(NamedRet::RingbufMemOrNull));
         assert!(proto("xdp_adjust_tail").changes_packet);
         assert_eq!(proto("strtol").args[3], ArgKind::FixedMemUninit(8));
+        assert_eq!(proto("strncmp").args[2], ArgKind::ConstStr);
         assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));
         assert_eq!(proto("tcp_raw_check_syncookie_ipv4").args[0], ArgKind::FixedMemReadWrite(20));
     }

@@ -62,6 +62,9 @@ pub enum ArgKind {
     /// (`MEM_FIXED_SIZE` without `MEM_RDONLY` or `MEM_UNINIT`).
     #[serde(skip)]
     FixedMemReadWrite(u32),
+    /// A NUL-terminated string at a constant offset of read-only (frozen) global data
+    /// (`ARG_PTR_TO_CONST_STR`).
+    ConstStr,
     /// A kind the analyzer does not model yet: [`Prototype::unmodelled`] says which.
     #[serde(skip)]
     Unmodelled,

@@ -460,6 +460,7 @@ impl Env<'_> {
                         self.memory_argument(post, state, proto, i, value, size, size, true, &mut captured);
                     }
                 }
+                ArgKind::ConstStr => self.const_str_argument(post, proto, i, value),
                 ArgKind::StackOrNull => match value {
                     Value::Pointer(p) if matches!(p.region, Region::Stack { .. }) => {
                         captured.callback_context = Some(value.clone())
@@ -498,6 +499,38 @@ impl Env<'_> {
             }
         }
         captured
+    }
+
+    /// Checks that `value` points to a NUL-terminated string in frozen read-only data at a
+    /// constant offset, as the kernel's `ARG_PTR_TO_CONST_STR` demands.
+    fn const_str_argument(&self, post: &mut Post, proto: &Prototype, i: usize, value: &Value) {
+        let label = |detail: &str| format!("{} argument {} (r{}): {detail}", proto.name, i + 1, i + 1);
+        let pointer = match value {
+            Value::Pointer(p) if !p.null.may_be_null() => p,
+            other => {
+                let why = label(&format!("{} is not a pointer to a constant string", crate::display::value(other)));
+                post.check(ObligationKind::HelperArgument, Status::Refuted, why);
+                return;
+            }
+        };
+        let data = self.data_section_of(pointer.region).and_then(|m| self.subject.map(m)).and_then(|m| m.data.as_ref());
+        let Some(data) = data.filter(|d| d.read_only) else {
+            let why = label(&format!("memory in {} is not read-only data", pointer.region));
+            post.check(ObligationKind::HelperArgument, Status::Refuted, why);
+            return;
+        };
+        let Some(offset) = pointer.offset.as_constant() else {
+            post.check(ObligationKind::HelperArgument, Status::Unknown, label("the string's offset is not constant"));
+            return;
+        };
+        let rest = usize::try_from(offset).ok().and_then(|o| data.image.get(o..));
+        let terminated = rest.is_some_and(|bytes| bytes.contains(&0));
+        let status = if terminated { Status::Proven } else { Status::Refuted };
+        post.check(
+            ObligationKind::HelperArgument,
+            status,
+            label(&format!("a NUL-terminated string at offset {offset}")),
+        );
     }
 
     /// Checks that `value` points to `min..=max` accessible bytes (initialised unless the
