@@ -81,6 +81,13 @@ pub(super) fn from_kernel(helper: &model::Helper) -> Prototype {
         invalidates_map_values: extra.is_some_and(|e| e.invalidates_map_values),
         tail_call: extra.is_some_and(|e| e.tail_call),
         rcu: None,
+        non_null_memory: helper
+            .proto
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(_, arg)| arg.ty == ArgType::PtrToMem && !arg.maybe_null())
+            .fold(0, |bits, (i, _)| bits | 1 << i),
         unmodelled,
     }
 }
@@ -163,6 +170,8 @@ mod tests {
         assert_eq!(proto("ringbuf_submit").args[0], ArgKind::RingbufMem);
         assert_eq!(proto("ringbuf_reserve").ret, RetKind::Named(NamedRet::RingbufMemOrNull));
         assert!(proto("xdp_adjust_tail").changes_packet);
+        assert_eq!(proto("probe_read_kernel").non_null_memory, 1);
+        assert_eq!(proto("csum_diff").non_null_memory, 0);
         assert_eq!(proto("strtol").args[3], ArgKind::FixedMemUninit(8));
         assert_eq!(proto("strncmp").args[2], ArgKind::ConstStr);
         assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));

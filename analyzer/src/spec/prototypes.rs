@@ -140,6 +140,10 @@ pub struct Prototype {
     /// Whether the call opens or closes an RCU read section.
     #[serde(default)]
     pub rcu: Option<RcuEffect>,
+    /// Bit `i` set: memory argument `i` must be a non-NULL pointer even when its size is 0
+    /// (a helper's `ARG_PTR_TO_MEM` without `PTR_MAYBE_NULL`).
+    #[serde(skip)]
+    pub non_null_memory: u8,
     /// Why calls are refused: the first argument or result kind the analyzer does not model
     /// yet (helpers only).
     #[serde(skip)]

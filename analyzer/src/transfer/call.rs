@@ -417,6 +417,19 @@ impl Env<'_> {
                     }
                     let max = max.min(MAX_MEMORY_ARGUMENT);
                     if max == 0 {
+                        // The kernel checks the pointer's type even for 0 bytes.
+                        let required = proto.non_null_memory & (1 << i) != 0;
+                        match value {
+                            _ if !required => {}
+                            Value::Pointer(p) if !p.null.may_be_null() => {}
+                            Value::Pointer(_) => bad(post, i, Status::Unknown, "the pointer may be NULL".into()),
+                            other => bad(
+                                post,
+                                i,
+                                Status::Refuted,
+                                format!("{} is not a pointer", crate::display::value(other)),
+                            ),
+                        }
                         continue;
                     }
                     // Memory the helper reads and writes must be initialised and writable.
