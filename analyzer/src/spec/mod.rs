@@ -1,6 +1,7 @@
 //! What the analyzer knows about the kernel, as data: program types (context, return
 //! range) and helper and kfunc prototypes.
 
+mod helper_kinds;
 mod program_types;
 mod prototypes;
 

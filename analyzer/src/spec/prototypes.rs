@@ -1,9 +1,14 @@
-//! Helper and kfunc prototypes, read from the data files `spec/helpers.toml` and
-//! `spec/kfuncs.toml` (compiled in; see their headers for every kind).
+//! Helper and kfunc prototypes as the analyzer checks them. Helpers come from the kernel
+//! model's table (`bpfprove_semantics::model::helpers`), each kernel argument and return type
+//! mapped to one of the analyzer's checks ([`ArgKind`], [`RetKind`]); a helper with a kind
+//! the analyzer does not model yet keeps the reason ([`Prototype::unmodelled`]) and its calls
+//! are refused. Kfuncs come from the data file `spec/kfuncs.toml` (compiled in; see its
+//! header for every kind).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use bpfprove_semantics::model::helpers as model;
 use serde::Deserialize;
 
 /// What a helper or kfunc argument must be.
@@ -42,6 +47,27 @@ pub enum ArgKind {
     RingbufMem,
     /// The constant 0.
     Zero,
+    /// Readable, initialised memory the helper may also write, sized by the next argument
+    /// (the kernel's `ARG_PTR_TO_MEM` without `MEM_RDONLY`).
+    MemReadWrite,
+    /// A stack pointer, or 0 (`ARG_PTR_TO_STACK_OR_NULL`, a callback's context).
+    StackOrNull,
+    /// Readable, initialised memory of this many bytes (`MEM_FIXED_SIZE | MEM_RDONLY`).
+    #[serde(skip)]
+    FixedMem(u32),
+    /// Writable memory of this many bytes, filled by the call (`MEM_FIXED_SIZE | MEM_UNINIT`).
+    #[serde(skip)]
+    FixedMemUninit(u32),
+    /// Readable, initialised memory of this many bytes the call may also write
+    /// (`MEM_FIXED_SIZE` without `MEM_RDONLY` or `MEM_UNINIT`).
+    #[serde(skip)]
+    FixedMemReadWrite(u32),
+    /// A NUL-terminated string at a constant offset of read-only (frozen) global data
+    /// (`ARG_PTR_TO_CONST_STR`).
+    ConstStr,
+    /// A kind the analyzer does not model yet: [`Prototype::unmodelled`] says which.
+    #[serde(skip)]
+    Unmodelled,
 }
 
 /// Arguments the kernel supplies itself after the visible ones (KF_IMPLICIT_ARGS).
@@ -114,6 +140,14 @@ pub struct Prototype {
     /// Whether the call opens or closes an RCU read section.
     #[serde(default)]
     pub rcu: Option<RcuEffect>,
+    /// Bit `i` set: memory argument `i` must be a non-NULL pointer even when its size is 0
+    /// (a helper's `ARG_PTR_TO_MEM` without `PTR_MAYBE_NULL`).
+    #[serde(skip)]
+    pub non_null_memory: u8,
+    /// Why calls are refused: the first argument or result kind the analyzer does not model
+    /// yet (helpers only).
+    #[serde(skip)]
+    pub unmodelled: Option<String>,
 }
 
 /// What a call does to the RCU read sections (`bpf_rcu_read_lock`/`_unlock`).
@@ -158,11 +192,6 @@ impl MapKindName {
 }
 
 #[derive(Deserialize)]
-struct HelperFile {
-    helper: Vec<Prototype>,
-}
-
-#[derive(Deserialize)]
 struct KfuncFile {
     kfunc: Vec<Prototype>,
 }
@@ -174,7 +203,6 @@ pub struct Prototypes {
     kfuncs: BTreeMap<String, Prototype>,
 }
 
-const HELPERS_TOML: &str = include_str!("../../spec/helpers.toml");
 const KFUNCS_TOML: &str = include_str!("../../spec/kfuncs.toml");
 
 impl Prototypes {
@@ -182,23 +210,21 @@ impl Prototypes {
     pub fn builtin() -> &'static Prototypes {
         static TABLES: OnceLock<Prototypes> = OnceLock::new();
         TABLES.get_or_init(|| {
-            // The data files are part of the build; a test parses them, so this cannot fail
-            // in a tested build.
-            Prototypes::parse(HELPERS_TOML, KFUNCS_TOML).expect("spec/*.toml parse (checked by a unit test)")
+            // The data file is part of the build; a test parses it, so this cannot fail in a
+            // tested build.
+            Prototypes::parse(KFUNCS_TOML).expect("spec/kfuncs.toml parses (checked by a unit test)")
         })
     }
 
-    /// Parses the two tables.
-    pub fn parse(helpers: &str, kfuncs: &str) -> Result<Prototypes, String> {
-        let helpers: HelperFile = toml::from_str(helpers).map_err(|e| format!("helpers.toml: {e}"))?;
+    /// The helpers of the kernel model and the kfuncs of `kfuncs` (the TOML format of
+    /// `spec/kfuncs.toml`).
+    pub fn parse(kfuncs: &str) -> Result<Prototypes, String> {
         let kfuncs: KfuncFile = toml::from_str(kfuncs).map_err(|e| format!("kfuncs.toml: {e}"))?;
         let mut by_id = BTreeMap::new();
-        for helper in helpers.helper {
-            let id = helper.id.ok_or_else(|| format!("helpers.toml: `{}` has no id", helper.name))?;
-            check_shape(&helper)?;
-            if by_id.insert(id, helper).is_some() {
-                return Err(format!("helpers.toml: helper {id} listed twice"));
-            }
+        for helper in model::HELPERS {
+            let proto = super::helper_kinds::from_kernel(helper);
+            check_shape(&proto)?;
+            by_id.insert(helper.id, proto);
         }
         let mut by_name = BTreeMap::new();
         for kfunc in kfuncs.kfunc {
@@ -234,12 +260,12 @@ fn check_shape(proto: &Prototype) -> Result<(), String> {
     }
     for (i, arg) in proto.args.iter().enumerate() {
         let needs_memory_before = matches!(arg, ArgKind::Size | ArgKind::SizeOrZero);
-        if needs_memory_before
-            && !matches!(i.checked_sub(1).map(|j| proto.args[j]), Some(ArgKind::Mem | ArgKind::MemUninit))
-        {
+        let memory = |kind| matches!(kind, ArgKind::Mem | ArgKind::MemUninit | ArgKind::MemReadWrite);
+        let unmodelled = proto.unmodelled.is_some();
+        if needs_memory_before && !unmodelled && !i.checked_sub(1).is_some_and(|j| memory(proto.args[j])) {
             return Err(format!("`{}`: argument {} is a size without a memory argument before it", proto.name, i + 1));
         }
-        let needs_size_after = matches!(arg, ArgKind::Mem | ArgKind::MemUninit);
+        let needs_size_after = memory(*arg);
         if needs_size_after && !matches!(proto.args.get(i + 1), Some(ArgKind::Size | ArgKind::SizeOrZero)) {
             return Err(format!("`{}`: memory argument {} has no size after it", proto.name, i + 1));
         }
@@ -256,11 +282,12 @@ mod tests {
 
     #[test]
     fn builtin_tables_parse_and_cover_the_corpus() {
-        let tables = Prototypes::parse(HELPERS_TOML, KFUNCS_TOML).expect("tables parse");
-        assert!(tables.helpers().count() >= 30);
-        // Every helper the corpus calls.
+        let tables = Prototypes::parse(KFUNCS_TOML).expect("tables parse");
+        assert_eq!(tables.helpers().count(), model::HELPERS.len());
+        // Every helper the corpus calls is modelled.
         for id in [1, 2, 3, 5, 6, 14, 15, 16, 25, 113, 114, 131, 132, 181] {
-            assert!(tables.helper(id).is_some(), "helper {id}");
+            let helper = tables.helper(id).expect("listed");
+            assert_eq!(helper.unmodelled, None, "helper {id}");
         }
         let lookup = tables.helper(1).expect("map_lookup_elem");
         assert_eq!(lookup.args, vec![ArgKind::Map, ArgKind::MapKey]);
@@ -268,16 +295,20 @@ mod tests {
         let implicit = tables.kfunc("bpf_kfunc_implicit_arg").expect("kfunc");
         assert_eq!(implicit.implicit, vec![ImplicitArg::ProgAux]);
         assert_eq!(tables.helper(7).expect("prandom").ret, RetKind::Range([0, 4294967295]));
+        // perf_event_output's size may be zero, as in the kernel.
+        assert_eq!(tables.helper(25).expect("perf_event_output").args[4], ArgKind::SizeOrZero);
     }
 
     #[test]
     fn malformed_tables_are_refused() {
-        let no_size = "[[helper]]\nid = 1\nname = \"x\"\nargs = [\"mem\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(no_size, "kfunc = []").unwrap_err().contains("no size"));
-        let twice = "[[helper]]\nid = 1\nname = \"x\"\nargs = []\nret = \"scalar\"\n".repeat(2);
-        assert!(Prototypes::parse(&twice, "kfunc = []").unwrap_err().contains("twice"));
-        let unknown = "[[helper]]\nid = 1\nname = \"x\"\nargs = [\"frobnicate\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(unknown, "kfunc = []").is_err());
+        let no_size = "[[kfunc]]\nname = \"x\"\nargs = [\"mem\"]\nret = \"scalar\"\n";
+        assert!(Prototypes::parse(no_size).unwrap_err().contains("no size"));
+        let twice = "[[kfunc]]\nname = \"x\"\nargs = []\nret = \"scalar\"\n".repeat(2);
+        assert!(Prototypes::parse(&twice).unwrap_err().contains("twice"));
+        let unknown = "[[kfunc]]\nname = \"x\"\nargs = [\"frobnicate\"]\nret = \"scalar\"\n";
+        assert!(Prototypes::parse(unknown).is_err());
+        let unmodelled = "[[kfunc]]\nname = \"x\"\nargs = [\"unmodelled\"]\nret = \"scalar\"\n";
+        assert!(Prototypes::parse(unmodelled).is_err());
     }
 }
 
@@ -285,28 +316,25 @@ mod tests {
 mod environment_agreement {
     use bpfprove_semantics::interp::availability::{HELPER_TABLES, KFUNC_TABLES};
     use bpfprove_semantics::interp::kernel_helpers::{helper_name, kfunc_implemented};
+    use bpfprove_semantics::model::helpers::HELPERS;
 
     use super::Prototypes;
 
-    /// Every helper and kfunc the analyzer accepts is one the interpreter runs and one
-    /// the availability tables place, under the same name; and every helper the tables
-    /// place has a prototype.
+    /// The analyzer, the interpreter and the availability tables read one helper table:
+    /// every helper of the kernel model has an analyzer prototype and an interpreter model
+    /// under the same name, and every helper the availability tables place is in the model.
+    /// Every kfunc the analyzer accepts is one the interpreter runs and the tables place.
     #[test]
-    fn every_accepted_helper_and_kfunc_has_an_interpreter_model_and_an_availability() {
+    fn every_helper_and_kfunc_has_a_prototype_an_interpreter_model_and_an_availability() {
         let tables = Prototypes::builtin();
-        for proto in tables.helpers() {
-            let id = proto.id.expect("helpers have ids");
-            assert_eq!(
-                helper_name(id),
-                Some(proto.name.as_str()),
-                "helper {id} ({}) has no interpreter model",
-                proto.name
-            );
-            let placed = HELPER_TABLES.iter().find(|h| h.0 == id);
-            assert_eq!(placed.map(|h| h.1), Some(proto.name.as_str()), "helper {id} has no availability");
+        for helper in HELPERS {
+            let proto = tables.helper(helper.id).expect("every model helper has a prototype");
+            assert_eq!(proto.name, helper.name);
+            assert_eq!(helper_name(helper.id), Some(helper.name), "helper {} has no interpreter model", helper.name);
         }
         for &(id, name, _) in HELPER_TABLES {
-            assert!(tables.helper(id).is_some(), "helper {id} ({name}) is available but has no prototype");
+            let model = HELPERS.iter().find(|h| h.id == id).map(|h| h.name);
+            assert_eq!(model, Some(name), "helper {id} ({name}) is available but not in the model");
         }
         for name in tables.kfuncs.keys() {
             assert!(kfunc_implemented(name), "kfunc {name} has no interpreter model");

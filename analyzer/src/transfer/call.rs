@@ -217,6 +217,10 @@ impl Env<'_> {
         let program_type = self.subject.spec.program_type;
         match self.prototypes.helper(id) {
             Some(proto) if helper_availability(id, program_type) == Availability::Available => {
+                if let Some(why) = &proto.unmodelled {
+                    post.check(ObligationKind::HelperArgument, Status::Unknown, why.clone());
+                    return Ok(Some(self.clobbered(state, Value::top(self.domain))));
+                }
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
                 self.apply_prototype(calls, post, state, pc, proto)
             }
@@ -402,7 +406,7 @@ impl Env<'_> {
                         None => bad(post, i, Status::Unknown, "no map argument before it".into()),
                     }
                 }
-                ArgKind::Mem | ArgKind::MemUninit => {
+                ArgKind::Mem | ArgKind::MemUninit | ArgKind::MemReadWrite => {
                     let size_kind = proto.args[i + 1];
                     let (min, max) = match state.reg(argument(i + 1)) {
                         Value::Scalar(n) => n.unsigned_bounds().unwrap_or((0, 0)),
@@ -415,19 +419,27 @@ impl Env<'_> {
                     }
                     let max = max.min(MAX_MEMORY_ARGUMENT);
                     if max == 0 {
+                        // The kernel checks the pointer's type even for 0 bytes.
+                        let required = proto.non_null_memory & (1 << i) != 0;
+                        match value {
+                            _ if !required => {}
+                            Value::Pointer(p) if !p.null.may_be_null() => {}
+                            Value::Pointer(_) => bad(post, i, Status::Unknown, "the pointer may be NULL".into()),
+                            other => bad(
+                                post,
+                                i,
+                                Status::Refuted,
+                                format!("{} is not a pointer", crate::display::value(other)),
+                            ),
+                        }
                         continue;
                     }
-                    self.memory_argument(
-                        post,
-                        state,
-                        proto,
-                        i,
-                        value,
-                        min.max(1),
-                        max,
-                        kind == ArgKind::MemUninit,
-                        &mut captured,
-                    );
+                    // Memory the helper reads and writes must be initialised and writable.
+                    if kind == ArgKind::MemReadWrite {
+                        self.memory_argument(post, state, proto, i, value, min.max(1), max, false, &mut captured);
+                    }
+                    let fills = matches!(kind, ArgKind::MemUninit | ArgKind::MemReadWrite);
+                    self.memory_argument(post, state, proto, i, value, min.max(1), max, fills, &mut captured);
                 }
                 ArgKind::Ctx => match value {
                     Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {
@@ -454,6 +466,29 @@ impl Env<'_> {
                         bad(post, i, Status::Refuted, format!("{} is not a pointer", crate::display::value(other)))
                     }
                 },
+                ArgKind::FixedMem(size) | ArgKind::FixedMemUninit(size) | ArgKind::FixedMemReadWrite(size) => {
+                    let size = u64::from(size);
+                    if let ArgKind::FixedMem(_) | ArgKind::FixedMemReadWrite(_) = kind {
+                        self.memory_argument(post, state, proto, i, value, size, size, false, &mut captured);
+                    }
+                    if let ArgKind::FixedMemUninit(_) | ArgKind::FixedMemReadWrite(_) = kind {
+                        self.memory_argument(post, state, proto, i, value, size, size, true, &mut captured);
+                    }
+                }
+                ArgKind::ConstStr => self.const_str_argument(post, proto, i, value),
+                ArgKind::StackOrNull => match value {
+                    Value::Pointer(p) if matches!(p.region, Region::Stack { .. }) => {
+                        captured.callback_context = Some(value.clone())
+                    }
+                    v if v.is_null_constant() => captured.callback_context = Some(value.clone()),
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a stack pointer or NULL", crate::display::value(other)),
+                    ),
+                },
+                ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
                 ArgKind::RingbufMem => match value {
                     Value::Pointer(p)
@@ -479,6 +514,38 @@ impl Env<'_> {
             }
         }
         captured
+    }
+
+    /// Checks that `value` points to a NUL-terminated string in frozen read-only data at a
+    /// constant offset, as the kernel's `ARG_PTR_TO_CONST_STR` demands.
+    fn const_str_argument(&self, post: &mut Post, proto: &Prototype, i: usize, value: &Value) {
+        let label = |detail: &str| format!("{} argument {} (r{}): {detail}", proto.name, i + 1, i + 1);
+        let pointer = match value {
+            Value::Pointer(p) if !p.null.may_be_null() => p,
+            other => {
+                let why = label(&format!("{} is not a pointer to a constant string", crate::display::value(other)));
+                post.check(ObligationKind::HelperArgument, Status::Refuted, why);
+                return;
+            }
+        };
+        let data = self.data_section_of(pointer.region).and_then(|m| self.subject.map(m)).and_then(|m| m.data.as_ref());
+        let Some(data) = data.filter(|d| d.read_only) else {
+            let why = label(&format!("memory in {} is not read-only data", pointer.region));
+            post.check(ObligationKind::HelperArgument, Status::Refuted, why);
+            return;
+        };
+        let Some(offset) = pointer.offset.as_constant() else {
+            post.check(ObligationKind::HelperArgument, Status::Unknown, label("the string's offset is not constant"));
+            return;
+        };
+        let rest = usize::try_from(offset).ok().and_then(|o| data.image.get(o..));
+        let terminated = rest.is_some_and(|bytes| bytes.contains(&0));
+        let status = if terminated { Status::Proven } else { Status::Refuted };
+        post.check(
+            ObligationKind::HelperArgument,
+            status,
+            label(&format!("a NUL-terminated string at offset {offset}")),
+        );
     }
 
     /// Checks that `value` points to `min..=max` accessible bytes (initialised unless the

@@ -31,8 +31,12 @@ use super::maps::{MapKind, MapTable, errno};
 use super::memory::{Memory, region_base};
 use super::printk;
 
+mod generic;
 mod skb;
+mod strings;
 use crate::elf::MapId;
+use crate::interp::memory::RegionId;
+use crate::model::helpers as model;
 
 /// The current task's process id (and thread-group id).
 pub const TASK_PID: u32 = 4242;
@@ -53,6 +57,10 @@ pub const TASK_ADDRESS: u64 = 0xffff_8880_0424_2000;
 pub const CGROUP_ID: u64 = 1;
 /// The hash `get_hash_recalc` computes for every packet.
 pub const SKB_HASH: u32 = 0x5eed_cafe;
+/// Nanoseconds per jiffy (`HZ` = 250).
+const NS_PER_JIFFY: u64 = 4_000_000;
+/// The first state of the generator of generic helper models' arbitrary results.
+const ARBITRARY_SEED: u64 = 0x6270_6670_726f_7665;
 /// Most iterations `bpf_loop` accepts (Linux's `BPF_MAX_LOOPS`).
 const MAX_LOOPS: u64 = 1 << 23;
 
@@ -80,7 +88,9 @@ pub enum Output {
 /// A helper's body: the helper set, `r1`–`r5`, the memory, and a way to run callbacks.
 type HelperFn = fn(&mut KernelHelpers, [u64; 5], &mut Memory, &mut dyn CodeRunner) -> Result<u64, HelperError>;
 
-/// The helpers a run provides: number, name, body. One per line.
+/// The helpers whose effect lies in the model's memory or environment: number, name, body.
+/// One per line. Every other helper of the kernel model (`model::helpers`) runs its
+/// prototype's generic model (`generic`).
 const HELPERS: &[(i32, &str, HelperFn)] = &[
     (1, "map_lookup_elem", |h, a, m, _| h.maps.lookup(m, a[0], a[1])),
     (2, "map_update_elem", |h, a, m, _| h.maps.update(m, a[0], a[1], a[2], a[3])),
@@ -117,10 +127,13 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
     (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
     (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
+    (105, "strtol", |_, a, m, _| strings::strtox(m, a, true)),
+    (106, "strtoul", |_, a, m, _| strings::strtox(m, a, false)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
     (113, "probe_read_kernel", |_, a, m, _| probe_read(m, a)),
     (114, "probe_read_user_str", |_, a, m, _| probe_read_str(m, a)),
     (115, "probe_read_kernel_str", |_, a, m, _| probe_read_str(m, a)),
+    (118, "jiffies64", |h, _, _, _| Ok(h.clock() / NS_PER_JIFFY)),
     (125, "ktime_get_boot_ns", |h, _, _, _| Ok(h.clock())),
     (130, "ringbuf_output", |h, a, m, _| h.ringbuf_output(m, a)),
     (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
@@ -128,6 +141,9 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
     (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     (181, "loop", bpf_loop),
+    (189, "xdp_load_bytes", |_, a, m, _| skb::xdp_copy(m, a, skb::Direction::Load)),
+    (190, "xdp_store_bytes", |_, a, m, _| skb::xdp_copy(m, a, skb::Direction::Store)),
+    (208, "ktime_get_tai_ns", |h, _, _, _| Ok(h.clock())),
 ];
 
 /// The kfuncs a run provides: name, body. Bodies receive `r1`–`r5`; a kfunc with implicit
@@ -158,9 +174,16 @@ pub fn kfunc_implemented(name: &str) -> bool {
     KFUNCS.iter().any(|k| k.0 == name)
 }
 
-/// The name of helper `id` (without the `bpf_` prefix), if a run provides it.
+/// The name of helper `id` (without the `bpf_` prefix), if a run provides it: every helper
+/// of the kernel model, faithfully or by its prototype.
 pub fn helper_name(id: i32) -> Option<&'static str> {
-    HELPERS.iter().find(|h| h.0 == id).map(|h| h.1)
+    let faithful = HELPERS.iter().find(|h| h.0 == id).map(|h| h.1);
+    faithful.or_else(|| model::helper(id).map(|h| h.name))
+}
+
+/// Whether helper `id` has a faithful model (its effect computed), not the generic one.
+pub fn helper_is_faithful(id: i32) -> bool {
+    HELPERS.iter().any(|h| h.0 == id)
 }
 
 /// Linux's helpers over the maps of one object (see the module docs).
@@ -173,6 +196,10 @@ pub struct KernelHelpers {
     outputs: Vec<Output>,
     /// Kfunc names by the BTF id their calls use.
     kfuncs: BTreeMap<i32, String>,
+    /// The state of the generator of arbitrary helper results and written bytes.
+    arbitrary_state: u64,
+    /// The opaque kernel objects (tasks, sockets, ...) helpers returned.
+    kernel_objects: Vec<RegionId>,
 }
 
 impl KernelHelpers {
@@ -185,7 +212,16 @@ impl KernelHelpers {
             prandom_state: PRANDOM_SEED,
             outputs: Vec::new(),
             kfuncs: BTreeMap::new(),
+            arbitrary_state: ARBITRARY_SEED,
+            kernel_objects: Vec::new(),
         }
+    }
+
+    /// These helpers, with the arbitrary results and bytes of generic helper models drawn
+    /// from `seed`.
+    pub fn with_seed(mut self, seed: u64) -> KernelHelpers {
+        self.arbitrary_state = seed;
+        self
     }
 
     /// These helpers, with kfunc calls of BTF id `id` (in BTF object 0) going to the kfunc
@@ -225,6 +261,33 @@ impl KernelHelpers {
         let now = self.clock_ns;
         self.clock_ns += CLOCK_STEP_NS;
         now
+    }
+
+    /// An arbitrary 64-bit value (splitmix64 over the seed).
+    fn arbitrary(&mut self) -> u64 {
+        self.arbitrary_state = self.arbitrary_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.arbitrary_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// An arbitrary value in `[lo, hi]`.
+    fn arbitrary_in(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = hi.wrapping_sub(lo) as u64;
+        let offset = match span.checked_add(1) {
+            Some(count) => self.arbitrary() % count,
+            None => self.arbitrary(),
+        };
+        lo.wrapping_add(offset as i64)
+    }
+
+    /// Fills `bytes` arbitrarily.
+    fn fill_arbitrary(&mut self, bytes: &mut [u8]) {
+        for chunk in bytes.chunks_mut(8) {
+            let word = self.arbitrary().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
     }
 
     fn prandom(&mut self) -> u32 {
@@ -318,8 +381,15 @@ impl Helpers for KernelHelpers {
             }
             Availability::Unknown => return Err(HelperError::Unknown),
         }
-        let Some(&(_, _, body)) = HELPERS.iter().find(|h| h.0 == id) else { return Err(HelperError::Unknown) };
-        body(self, args, memory, code).map(HelperResult::Return)
+        let Some(helper) = model::helper(id) else { return Err(HelperError::Unknown) };
+        match HELPERS.iter().find(|h| h.0 == id) {
+            Some(&(_, _, body)) => {
+                // The kernel's verifier checked these arguments before any helper runs.
+                generic::check_arguments(self, &helper.proto, args, memory, code)?;
+                body(self, args, memory, code).map(HelperResult::Return)
+            }
+            None => generic::call(self, &helper.proto, args, memory, code).map(HelperResult::Return),
+        }
     }
 
     fn call_kfunc(
@@ -588,8 +658,13 @@ mod tests {
         assert_eq!(call(&mut helpers, &mut memory, 6, [scratch, 5, 7, 0, 0]), Ok(3));
         assert_eq!(call(&mut helpers, &mut memory, 6, [scratch, 4, 7, 0, 0]), Ok(errno::negative(errno::EINVAL)));
         assert_eq!(call(&mut helpers, &mut memory, 130, [map_handle(MapId(0)), scratch, 2, 0, 0]), Ok(0));
-        assert_eq!(call(&mut helpers, &mut memory, 25, [0, map_handle(MapId(1)), 0xffff_ffff, scratch, 1]), Ok(0));
-        let wrong_map = call(&mut helpers, &mut memory, 25, [0, map_handle(MapId(2)), 0, scratch, 1]);
+        let ctx = region_base(
+            crate::interp::context::install(&mut memory, ProgramType::Xdp, &[0; 14]).expect("small").context,
+        );
+        assert_eq!(call(&mut helpers, &mut memory, 25, [ctx, map_handle(MapId(1)), 0xffff_ffff, scratch, 1]), Ok(0));
+        let not_ctx = call(&mut helpers, &mut memory, 25, [0, map_handle(MapId(1)), 0xffff_ffff, scratch, 1]);
+        assert!(matches!(not_ctx, Err(HelperError::InvalidArgument { register: 1, .. })));
+        let wrong_map = call(&mut helpers, &mut memory, 25, [ctx, map_handle(MapId(2)), 0, scratch, 1]);
         assert!(matches!(wrong_map, Err(HelperError::InvalidArgument { register: 2, .. })));
         let record = call(&mut helpers, &mut memory, 131, [map_handle(MapId(0)), 4, 0, 0, 0]).expect("reserve");
         memory.store(record, Size::W, 0xaabbccdd).expect("record");
@@ -620,6 +695,24 @@ mod tests {
         assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
         let not_skb = call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    #[test]
+    fn xdp_load_and_store_bytes_copy_within_the_packet() {
+        let (_, mut memory, scratch) = setup_for(ProgramType::Xdp);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::Xdp, &[1, 2, 3, 4]).expect("small");
+        let xdp = region_base(ctx.context);
+        let load = |m: &mut Memory, args| skb::xdp_copy(m, args, skb::Direction::Load);
+        assert_eq!(load(&mut memory, [xdp, 1, scratch, 2, 0]), Ok(0));
+        assert_eq!(memory.read(scratch, 2), Ok(&[2u8, 3][..]));
+        assert_eq!(load(&mut memory, [xdp, 3, scratch, 2, 0]), Ok(errno::negative(errno::EINVAL)));
+        assert_eq!(load(&mut memory, [xdp, 0x10000, scratch, 1, 0]), Ok(errno::negative(errno::EFAULT)));
+        memory.write(scratch, &[9, 9]).expect("scratch");
+        assert_eq!(skb::xdp_copy(&mut memory, [xdp, 2, scratch, 2, 0], skb::Direction::Store), Ok(0));
+        let packet = ctx.packet.expect("xdp has a packet");
+        assert_eq!(memory.region(packet).expect("packet").bytes(), &[1, 2, 9, 9]);
+        let not_xdp = load(&mut memory, [scratch, 0, scratch, 1, 0]);
+        assert!(matches!(not_xdp, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_xdp:?}");
     }
 
     /// Helpers for a `program_type` program (no maps), a memory, and a scratch region.

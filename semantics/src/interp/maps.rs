@@ -499,6 +499,12 @@ impl MapTable {
         Ok(id)
     }
 
+    /// The key and value sizes of the map a handle in register `register` names.
+    pub fn key_and_value_size(&self, handle: u64, register: u8) -> Result<(u32, u32), HelperError> {
+        let state = &self.maps[self.resolve(handle, register)?.0 as usize];
+        Ok((state.key_size, state.value_size))
+    }
+
     /// `bpf_ringbuf_reserve(handle, size, flags)`: the address of a new record of `size`
     /// bytes, or 0 when it cannot fit (or `flags` is not 0).
     pub fn reserve(&mut self, memory: &mut Memory, handle: u64, size: u64, flags: u64) -> Result<u64, HelperError> {

@@ -44,6 +44,37 @@ pub(super) fn store_bytes(memory: &mut Memory, args: [u64; 5]) -> Result<u64, He
     Ok(0)
 }
 
+/// Which way `xdp_copy` copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Direction {
+    /// `xdp_load_bytes`: from the packet.
+    Load,
+    /// `xdp_store_bytes`: into the packet.
+    Store,
+}
+
+/// `xdp_load_bytes`/`xdp_store_bytes(xdp, offset, buf, len)`: copies `len` bytes between
+/// the packet at `offset` and `buf`; `-EFAULT` for an offset or length over 0xffff,
+/// `-EINVAL` past the packet's end.
+pub(super) fn xdp_copy(memory: &mut Memory, args: [u64; 5], direction: Direction) -> Result<u64, HelperError> {
+    let packet = packet_of(memory, args[0], 1)?;
+    let (offset, buf, len) = (args[1] as u32 as usize, args[2], args[3] as u32 as usize);
+    if offset > 0xffff || len > 0xffff {
+        return Ok(errno::negative(errno::EFAULT));
+    }
+    if offset + len > packet_len(memory, packet) {
+        return Ok(errno::negative(errno::EINVAL));
+    }
+    let packet_address = region_base(packet) + offset as u64;
+    let (from, to) = match direction {
+        Direction::Load => (packet_address, buf),
+        Direction::Store => (buf, packet_address),
+    };
+    let bytes = memory.read(from, len)?.to_vec();
+    memory.write(to, &bytes)?;
+    Ok(0)
+}
+
 /// Which checksum helper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Layer {

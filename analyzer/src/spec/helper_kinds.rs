@@ -1,0 +1,199 @@
+//! The kernel's helper argument and return types (`model::helpers`) as the analyzer's
+//! checks. Each kernel kind maps to the check that is at least as strict as the kernel's;
+//! a kind with no sound check yet makes the helper [`Prototype::unmodelled`], and its calls
+//! are refused with that reason.
+//!
+//! Besides the kernel prototype, the analyzer needs a few facts about what a call does to
+//! its abstract state ([`EFFECTS`]): which map kinds the interpreter models for the map
+//! argument, whether map values may dangle afterwards, tail calls, and the range a
+//! callback must return.
+
+use bpfprove_semantics::model::helpers::{
+    self as model, ArgType, MEM_FIXED_SIZE, MEM_RDONLY, MEM_RINGBUF, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE,
+    PTR_MAYBE_NULL, RetType,
+};
+
+use super::prototypes::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
+
+/// What a call of a helper does beyond its prototype, as far as the analyzer models it.
+struct Effects {
+    id: i32,
+    /// The map kinds the map argument may be (any when empty).
+    map_kinds: &'static [MapKindName],
+    /// Pointers to the map argument's values may dangle afterwards (a deleted hash element's
+    /// value is freed).
+    invalidates_map_values: bool,
+    /// A successful call replaces the running function by another program.
+    tail_call: bool,
+    /// The range the callback argument's return value must lie in.
+    callback_return: Option<[i64; 2]>,
+}
+
+const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
+    Effects { id, map_kinds, invalidates_map_values: false, tail_call: false, callback_return: None }
+}
+
+use MapKindName::{Array, GlobalData, Hash, PerfEventArray, Ringbuf};
+
+/// The helpers whose calls do more than their prototype says. One per line.
+const EFFECTS: &[Effects] = &[
+    effects(1, &[Array, Hash, GlobalData]),
+    effects(2, &[Array, Hash, GlobalData]),
+    Effects { invalidates_map_values: true, ..effects(3, &[Array, Hash, GlobalData]) },
+    Effects { tail_call: true, ..effects(12, &[]) },
+    effects(22, &[PerfEventArray]),
+    effects(25, &[PerfEventArray]),
+    effects(130, &[Ringbuf]),
+    effects(131, &[Ringbuf]),
+    // bpf_loop's callback returns 0 (continue) or 1 (stop): the kernel's callback range.
+    Effects { callback_return: Some([0, 1]), ..effects(181, &[]) },
+];
+
+/// The analyzer's prototype of `helper`.
+pub(super) fn from_kernel(helper: &model::Helper) -> Prototype {
+    let extra = EFFECTS.iter().find(|e| e.id == helper.id);
+    let callback_return = extra.and_then(|e| e.callback_return);
+    let mut unmodelled = None;
+    let mut args = Vec::with_capacity(helper.proto.args.len());
+    for (i, arg) in helper.proto.args.iter().enumerate() {
+        let kind = arg_kind(*arg, callback_return.is_some());
+        if kind == ArgKind::Unmodelled && unmodelled.is_none() {
+            unmodelled =
+                Some(format!("argument {} of bpf_{}: {} not modelled yet", i + 1, helper.name, arg.kernel_name()));
+        }
+        args.push(kind);
+    }
+    let ret = ret_kind(helper.proto.ret);
+    if ret.is_none() && unmodelled.is_none() {
+        unmodelled =
+            Some(format!("result of bpf_{}: {} not modelled yet", helper.name, helper.proto.ret.kernel_name()));
+    }
+    Prototype {
+        id: Some(helper.id),
+        name: helper.name.to_owned(),
+        args,
+        optional_args: 0,
+        implicit: Vec::new(),
+        ret: ret.unwrap_or(RetKind::Named(NamedRet::Scalar)),
+        changes_packet: helper.proto.has(model::CHANGES_PKT_DATA),
+        callback_return,
+        map_kinds: extra.map_or_else(Vec::new, |e| e.map_kinds.to_vec()),
+        invalidates_map_values: extra.is_some_and(|e| e.invalidates_map_values),
+        tail_call: extra.is_some_and(|e| e.tail_call),
+        rcu: None,
+        non_null_memory: helper
+            .proto
+            .args
+            .iter()
+            .enumerate()
+            .filter(|(_, arg)| arg.ty == ArgType::PtrToMem && !arg.maybe_null())
+            .fold(0, |bits, (i, _)| bits | 1 << i),
+        unmodelled,
+    }
+}
+
+/// The check for a kernel argument type, or [`ArgKind::Unmodelled`].
+fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
+    let flags = arg.flags;
+    // Whether the argument carries no flag outside `allowed`.
+    let only = |allowed: u32| flags.bits() & !allowed == 0;
+    match arg.ty {
+        ArgType::Anything if only(0) => ArgKind::Anything,
+        ArgType::Scalar if only(0) => ArgKind::Scalar,
+        ArgType::ConstMapPtr if only(0) => ArgKind::Map,
+        ArgType::PtrToMapKey if only(0) => ArgKind::MapKey,
+        ArgType::PtrToMapValue if only(0) => ArgKind::MapValue,
+        ArgType::PtrToMem if flags.has(MEM_FIXED_SIZE) => fixed_memory(arg),
+        ArgType::PtrToMem if only(MEM_RDONLY | PTR_MAYBE_NULL) && flags.has(MEM_RDONLY) => ArgKind::Mem,
+        ArgType::PtrToMem if only(MEM_UNINIT | MEM_WRITE) && flags.has(MEM_UNINIT | MEM_WRITE) => ArgKind::MemUninit,
+        ArgType::PtrToMem if only(MEM_WRITE | PTR_MAYBE_NULL) => ArgKind::MemReadWrite,
+        ArgType::ConstSize if only(0) => ArgKind::Size,
+        ArgType::ConstSizeOrZero if only(0) => ArgKind::SizeOrZero,
+        ArgType::ConstAllocSizeOrZero if only(0) => ArgKind::ConstSize,
+        ArgType::PtrToCtx if only(0) => ArgKind::Ctx,
+        ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
+        ArgType::PtrToStack if only(PTR_MAYBE_NULL) && flags.has(PTR_MAYBE_NULL) => ArgKind::StackOrNull,
+        ArgType::PtrToConstStr if only(0) => ArgKind::ConstStr,
+        ArgType::PtrToRingbufMem if only(OBJ_RELEASE) && flags.has(OBJ_RELEASE) => ArgKind::RingbufMem,
+        _ => ArgKind::Unmodelled,
+    }
+}
+
+/// The check for fixed-size memory (`argN_size` bytes). Alignment (`MEM_ALIGNED`) is not
+/// checked: the interpreter's memory allows unaligned accesses, so it is no safety matter.
+fn fixed_memory(arg: model::Arg) -> ArgKind {
+    let flags = arg.flags;
+    let allowed = MEM_FIXED_SIZE | MEM_RDONLY | MEM_UNINIT | MEM_WRITE | model::MEM_ALIGNED;
+    match () {
+        _ if flags.bits() & !allowed != 0 => ArgKind::Unmodelled,
+        _ if flags.has(MEM_UNINIT) => ArgKind::FixedMemUninit(arg.size),
+        _ if flags.has(MEM_RDONLY) => ArgKind::FixedMem(arg.size),
+        _ => ArgKind::FixedMemReadWrite(arg.size),
+    }
+}
+
+/// The analyzer's result kind for a kernel return type, if it models it.
+fn ret_kind(ret: model::Ret) -> Option<RetKind> {
+    let flags = ret.flags;
+    match ret.ty {
+        RetType::Integer => Some(match ret.range {
+            Some((lo, hi)) => RetKind::Range([lo, hi]),
+            None => RetKind::Named(NamedRet::Scalar),
+        }),
+        RetType::Void => Some(RetKind::Named(NamedRet::Void)),
+        RetType::PtrToMapValue if flags.has(PTR_MAYBE_NULL) => Some(RetKind::Named(NamedRet::MapValueOrNull)),
+        RetType::PtrToMem if flags.has(PTR_MAYBE_NULL | MEM_RINGBUF) => {
+            Some(RetKind::Named(NamedRet::RingbufMemOrNull))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proto(name: &str) -> Prototype {
+        from_kernel(model::helper_named(name).expect("listed"))
+    }
+
+    #[test]
+    fn kernel_kinds_map_to_the_analyzers_checks() {
+        let probe = proto("probe_read_kernel");
+        assert_eq!(probe.args, vec![ArgKind::MemUninit, ArgKind::SizeOrZero, ArgKind::Anything]);
+        assert_eq!(proto("csum_diff").args[..2], [ArgKind::Mem, ArgKind::SizeOrZero]);
+        assert_eq!(proto("fib_lookup").args[1], ArgKind::MemReadWrite);
+        assert_eq!(
+            proto("loop").args,
+            vec![ArgKind::Scalar, ArgKind::Callback, ArgKind::StackOrNull, ArgKind::Anything]
+        );
+        assert_eq!(proto("ringbuf_submit").args[0], ArgKind::RingbufMem);
+        assert_eq!(proto("ringbuf_reserve").ret, RetKind::Named(NamedRet::RingbufMemOrNull));
+        assert!(proto("xdp_adjust_tail").changes_packet);
+        assert_eq!(proto("probe_read_kernel").non_null_memory, 1);
+        assert_eq!(proto("csum_diff").non_null_memory, 0);
+        assert_eq!(proto("strtol").args[3], ArgKind::FixedMemUninit(8));
+        assert_eq!(proto("strncmp").args[2], ArgKind::ConstStr);
+        assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));
+        assert_eq!(proto("tcp_raw_check_syncookie_ipv4").args[0], ArgKind::FixedMemReadWrite(20));
+    }
+
+    #[test]
+    fn unmodelled_kinds_name_the_helper_and_the_argument() {
+        assert_eq!(
+            proto("sk_release").unmodelled.as_deref(),
+            Some("argument 1 of bpf_sk_release: ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE not modelled yet")
+        );
+        assert_eq!(
+            proto("spin_lock").unmodelled.as_deref(),
+            Some("argument 1 of bpf_spin_lock: ARG_PTR_TO_SPIN_LOCK not modelled yet")
+        );
+        assert_eq!(
+            proto("get_current_task_btf").unmodelled.as_deref(),
+            Some("result of bpf_get_current_task_btf: RET_PTR_TO_BTF_ID | PTR_TRUSTED not modelled yet")
+        );
+        // Callbacks are modelled only where the callback's calling convention is.
+        assert!(proto("for_each_map_elem").unmodelled.is_some());
+        assert!(proto("map_pop_elem").unmodelled.is_some());
+    }
+}
