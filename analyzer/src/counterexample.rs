@@ -280,7 +280,7 @@ pub fn search(
     let mut found: Vec<Option<(Counterexample, Trap)>> = vec![None; obligations.len()];
     if !targets.is_empty() {
         let run_config = RunConfig::new(config.callx_model, config.instruction_budget).with_deadline(config.deadline);
-        let mut runner = ObjectRunner::new(object, loaded, run_config)?;
+        let mut runner = ObjectRunner::with_program_type(object, loaded, subject.spec.program_type, run_config)?;
         let generator = InputGenerator::new(object, subject, config.max_packet_len);
         for &target in &targets {
             if found[target].is_some() {

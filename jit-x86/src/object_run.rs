@@ -9,6 +9,7 @@ use bpfprove_semantics::interp::elf_run::{self, ObjectRunError, ProgramRun};
 use bpfprove_semantics::interp::maps::MapTable;
 use bpfprove_semantics::interp::memory::region_base;
 use bpfprove_semantics::interp::{KernelHelpers, Memory, RunConfig};
+use bpfprove_semantics::model::section::TypeChoice;
 use thiserror::Error;
 
 use crate::error::JitError;
@@ -70,14 +71,36 @@ impl JitObjectRunner {
         JitObjectRunner::compile(object, program, Validated::unverified(&program.program), config)
     }
 
+    /// As [`JitObjectRunner::unverified`], with the program type chosen by the caller (a
+    /// `--program-type` override) rather than by the section name.
+    #[cfg(feature = "differential-testing")]
+    pub fn unverified_as(
+        object: &Object,
+        program: &LoadedProgram,
+        program_type: ProgramType,
+        config: RunConfig,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        let choice = TypeChoice { force: Some(program_type), default: None };
+        JitObjectRunner::compile_as(object, program, Validated::unverified(&program.program), config, choice)
+    }
+
     fn compile(
         object: &Object,
         program: &LoadedProgram,
         token: Validated<'_>,
         config: RunConfig,
     ) -> Result<JitObjectRunner, JitObjectError> {
-        let program_type = ProgramType::of_section(&program.section)
-            .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
+        JitObjectRunner::compile_as(object, program, token, config, TypeChoice::default())
+    }
+
+    fn compile_as(
+        object: &Object,
+        program: &LoadedProgram,
+        token: Validated<'_>,
+        config: RunConfig,
+        choice: TypeChoice,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        let program_type = object.program_type_of(program, choice).map_err(ObjectRunError::UnknownProgramType)?;
         let machine = JitMachine::new(token, config)?;
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;

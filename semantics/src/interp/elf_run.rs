@@ -48,19 +48,15 @@ use super::maps::{MapInsertError, MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
 use super::{HelperError, Machine, Outcome, RunConfig, Trap, TrapKind};
 use crate::elf::{LoadedProgram, MapId, Object, SourceLine};
+use crate::model::section::{SectionError, TypeChoice};
 use crate::program::Program;
 
 /// Why a program could not be run (as opposed to a run that trapped).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ObjectRunError {
     /// The section name selects no program type the interpreter knows.
-    #[error(
-        "section `{section}`: unknown program type (known: xdp, tc, classifier, action, socket, kprobe/, tracepoint/, raw_tracepoint/, ...)"
-    )]
-    UnknownProgramType {
-        /// The section.
-        section: String,
-    },
+    #[error(transparent)]
+    UnknownProgramType(#[from] SectionError),
     /// The maps could not be created.
     #[error(transparent)]
     Maps(#[from] MapSetupError),
@@ -98,8 +94,18 @@ impl<'a> ObjectRunner<'a> {
     /// Prepares `program` of `object` for runs under `config`: its program type comes from
     /// its section name, its maps and global data are created empty / from the object.
     pub fn new(object: &'a Object, program: &'a LoadedProgram, config: RunConfig) -> Result<Self, ObjectRunError> {
-        let program_type = ProgramType::of_section(&program.section)
-            .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
+        let program_type = object.program_type_of(program, TypeChoice::default())?;
+        Self::with_program_type(object, program, program_type, config)
+    }
+
+    /// As [`ObjectRunner::new`], with the program type chosen by the caller (a
+    /// `--program-type` override) rather than by the section name.
+    pub fn with_program_type(
+        object: &'a Object,
+        program: &'a LoadedProgram,
+        program_type: ProgramType,
+        config: RunConfig,
+    ) -> Result<Self, ObjectRunError> {
         let machine = Machine::new(&program.program, config);
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory)?;
