@@ -170,3 +170,28 @@ fn program_type_overrides_every_section() {
     assert_eq!(code, Some(2), "{output}");
     assert!(output.contains("unknown program type `nonsense`"), "{output}");
 }
+
+/// LSM programs: the return range follows the hook named by the section.
+const LSM: &str = r#"
+#define SEC(n) __attribute__((section(n), used))
+SEC("lsm/file_open") int deny(void *ctx) { return -1; }
+SEC("lsm/file_permission") int bad(void *ctx) { return 1; }
+SEC("lsm/bprm_committed_creds") int void_hook(void *ctx) { return 7; }
+SEC("cgroup_skb/egress") int cn(void *ctx) { return 3; }
+SEC("cgroup_skb/ingress") int too_big(void *ctx) { return 2; }
+char _license[] SEC("license") = "GPL";
+"#;
+
+#[test]
+fn return_ranges_follow_the_type_and_the_lsm_hook() {
+    if !clang_available() {
+        return;
+    }
+    let object = build("lsm", LSM);
+    let (_, output) = bpfprove(&object, &["verify", "--counterexample-runs", "0"]);
+    assert_eq!(line(&output, "lsm/file_open/deny"), "lsm/file_open/deny: PASS");
+    assert!(line(&output, "lsm/file_permission/bad").contains("FAIL"), "{output}");
+    assert_eq!(line(&output, "lsm/bprm_committed_creds/void_hook"), "lsm/bprm_committed_creds/void_hook: PASS");
+    assert_eq!(line(&output, "cgroup_skb/egress/cn"), "cgroup_skb/egress/cn: PASS");
+    assert!(line(&output, "cgroup_skb/ingress/too_big").contains("FAIL"), "{output}");
+}

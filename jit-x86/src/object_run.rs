@@ -39,6 +39,8 @@ pub enum JitObjectError {
 #[derive(Debug)]
 pub struct JitObjectRunner {
     program_type: ProgramType,
+    /// The values the program may return (its type's, for its section's attach target).
+    return_range: Option<(i64, i64)>,
     machine: JitMachine,
     memory: Memory,
     helpers: KernelHelpers,
@@ -105,7 +107,8 @@ impl JitObjectRunner {
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;
         let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));
-        Ok(JitObjectRunner { program_type, machine, memory, helpers, last_context: None })
+        let return_range = program_type.return_range_in(&program.section);
+        Ok(JitObjectRunner { program_type, return_range, machine, memory, helpers, last_context: None })
     }
 
     /// The program's type.
@@ -123,7 +126,8 @@ impl JitObjectRunner {
         self.last_context = Some(installed);
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
-        let result = elf_run::check_return(self.machine.program(), self.program_type, result);
+        let low_32_bits = self.program_type.return_value_is_32_bit();
+        let result = elf_run::check_return(self.machine.program(), self.return_range, low_32_bits, result);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
     }
 

@@ -330,13 +330,6 @@ pub mod attach_type {
     pub const TRACE_KPROBE_SESSION: u32 = 56;
 }
 
-/// The values programs of a type may return, signed, one type per line (types not listed
-/// return any number). The kernel's `check_return_code`.
-const RETURN_RANGES: &[(ProgramType, i64, i64)] = &[
-    // XDP_ABORTED ..= XDP_REDIRECT.
-    (ProgramType::Xdp, 0, 4),
-];
-
 /// Size of x86-64 `struct bpf_perf_event_data`: `pt_regs`, then `sample_period` and `addr`.
 pub const PERF_EVENT_DATA_BYTES: usize = PT_REGS_BYTES + 16;
 
@@ -473,10 +466,68 @@ impl ProgramType {
     ];
 
     /// The signed range `r0` must lie in when a program of this type returns, if the type
-    /// restricts it. The analyzer proves it; the interpreter reports a run that breaks it
-    /// ([`crate::interp::TrapKind::ReturnOutOfRange`]).
+    /// restricts it, for an unknown attach target (see [`ProgramType::return_range_at`]).
     pub fn return_range(self) -> Option<(i64, i64)> {
-        RETURN_RANGES.iter().find(|(t, _, _)| *t == self).map(|&(_, lo, hi)| (lo, hi))
+        self.return_range_at(None)
+    }
+
+    /// The signed range `r0` must lie in when a program of this type attached to `target`
+    /// (the LSM hook of `lsm/file_open`: what follows the section's first `/`) returns, if
+    /// the type restricts it: the kernel's `check_return_code`. The analyzer proves it; the
+    /// interpreter reports a run that breaks it ([`crate::interp::TrapKind::ReturnOutOfRange`]).
+    ///
+    /// Only LSM programs depend on the target. Without one, the range is the one every hook
+    /// allows, so that nothing the kernel would refuse for some hook passes.
+    pub fn return_range_at(self, target: Option<&str>) -> Option<(i64, i64)> {
+        use ProgramType as T;
+        /// `-MAX_ERRNO`.
+        const MIN_ERRNO: i64 = -4095;
+        let hook = target.map(lsm_hook_returns);
+        match self {
+            // Not the kernel's rule: its verifier takes any XDP return value and the
+            // driver drops a packet with an unknown action at run time. bpfprove keeps
+            // XDP_ABORTED ..= XDP_REDIRECT as an obligation (the adversarial suite's
+            // `-1 is not an XDP action` cases).
+            T::Xdp | T::XdpDevmap | T::XdpCpumap => Some((0, 4)),
+            T::CgroupSkbIngress => Some((0, 1)),
+            // Bit 1 is congestion notification.
+            T::CgroupSkbEgress => Some((0, 3)),
+            T::CgroupSockAddr(hook) => Some(hook.return_range()),
+            T::CgroupSock(_) | T::SockOps | T::CgroupDevice | T::CgroupSysctl => Some((0, 1)),
+            T::CgroupGetsockopt | T::CgroupSetsockopt => Some((0, 1)),
+            // SK_DROP ..= SK_PASS; NF_DROP ..= NF_ACCEPT.
+            T::SkLookup | T::Netfilter => Some((0, 1)),
+            T::Fentry | T::FentrySleepable | T::Fexit | T::FexitSleepable => Some((0, 0)),
+            T::Iter | T::IterSleepable => Some((0, 1)),
+            T::KprobeSession => Some((0, 1)),
+            T::Lsm | T::LsmSleepable => match hook {
+                Some(LsmHookReturns::Nothing) => None,
+                Some(LsmHookReturns::Bool) => Some((0, 1)),
+                Some(LsmHookReturns::Errno) => Some((MIN_ERRNO, 0)),
+                // What every kind of hook allows.
+                None => Some((0, 0)),
+            },
+            T::LsmCgroup => match hook {
+                // A void hook's program may not change the (absent) return value.
+                Some(LsmHookReturns::Nothing) | None => Some((1, 1)),
+                Some(_) => Some((0, 1)),
+            },
+            // Any value: the kernel's `default: return 0`, and `fmod_ret`/`tp_btf`, which
+            // return what they like, and raw tracepoints without a BTF target.
+            T::SocketFilter | T::SchedCls | T::SchedAct | T::Kprobe | T::UprobeSleepable | T::KprobeMulti => None,
+            T::UprobeMulti | T::UprobeMultiSleepable | T::Tracepoint | T::PerfEvent => None,
+            T::LwtIn | T::LwtOut | T::LwtXmit | T::LwtSeg6local | T::SkMsg | T::LircMode2 => None,
+            T::SkSkb | T::SkSkbStreamParser | T::SkSkbStreamVerdict | T::SkSkbVerdict => None,
+            T::RawTracepoint | T::RawTracepointWritable | T::SkReuseport | T::SkReuseportMigrate => None,
+            T::FlowDissector | T::TpBtf | T::FmodRet | T::FmodRetSleepable => None,
+            T::StructOps | T::StructOpsSleepable | T::Ext | T::Syscall => None,
+        }
+    }
+
+    /// Whether the kernel judges the return value by its low 32 bits, sign-extended
+    /// (`return_32bit` in `check_return_code`: LSM hooks return `int`), rather than by all 64.
+    pub fn return_value_is_32_bit(self) -> bool {
+        matches!(self, ProgramType::Lsm | ProgramType::LsmSleepable)
     }
 
     /// The kernel's `enum bpf_prog_type` number (`BPF_PROG_LOAD`'s `prog_type`).
@@ -764,7 +815,102 @@ impl CgroupSockHook {
     }
 }
 
+/// What an LSM hook returns, which decides the values its BPF programs may return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LsmHookReturns {
+    /// `void` hooks: any value (an `lsm_cgroup` program must return 1).
+    Nothing,
+    /// The `bool` hooks (`bool_lsm_hooks` in kernel/bpf/bpf_lsm.c): 0 or 1.
+    Bool,
+    /// Every other hook: 0 or a negative errno.
+    Errno,
+}
+
+/// The `void` hooks of include/linux/lsm_hook_defs.h (6.12).
+const VOID_LSM_HOOKS: &[&str] = &[
+    "bprm_committing_creds",
+    "bprm_committed_creds",
+    "sb_delete",
+    "sb_free_security",
+    "sb_free_mnt_opts",
+    "path_post_mknod",
+    "inode_free_security",
+    "inode_free_security_rcu",
+    "inode_post_create_tmpfile",
+    "inode_post_setattr",
+    "inode_post_setxattr",
+    "inode_post_removexattr",
+    "inode_post_set_acl",
+    "inode_post_remove_acl",
+    "inode_getsecid",
+    "file_release",
+    "file_free_security",
+    "backing_file_free",
+    "file_set_fowner",
+    "task_free",
+    "cred_free",
+    "cred_transfer",
+    "cred_getsecid",
+    "current_getsecid_subj",
+    "task_getsecid_obj",
+    "task_to_inode",
+    "ipc_getsecid",
+    "msg_msg_free_security",
+    "msg_queue_free_security",
+    "shm_free_security",
+    "sem_free_security",
+    "d_instantiate",
+    "release_secctx",
+    "inode_invalidate_secctx",
+    "sk_free_security",
+    "sk_clone_security",
+    "sk_getsecid",
+    "sock_graft",
+    "inet_csk_clone",
+    "inet_conn_established",
+    "secmark_refcount_inc",
+    "secmark_refcount_dec",
+    "req_classify_flow",
+    "sctp_sk_clone",
+    "xfrm_policy_free_security",
+    "xfrm_state_free_security",
+    "key_post_create_or_update",
+    "audit_rule_free",
+    "bpf_map_free",
+    "bpf_prog_free",
+    "bpf_token_free",
+    "initramfs_populated",
+    "bdev_free_security",
+];
+
+/// The `bool` hooks.
+const BOOL_LSM_HOOKS: &[&str] = &["xfrm_state_pol_flow_match", "audit_rule_known", "inode_xattr_skipcap"];
+
+/// What LSM hook `hook` returns.
+fn lsm_hook_returns(hook: &str) -> LsmHookReturns {
+    if VOID_LSM_HOOKS.contains(&hook) {
+        LsmHookReturns::Nothing
+    } else if BOOL_LSM_HOOKS.contains(&hook) {
+        LsmHookReturns::Bool
+    } else {
+        LsmHookReturns::Errno
+    }
+}
+
 impl SockAddrHook {
+    /// `check_return_code`: the address-reporting hooks must return 1, bind may also ask
+    /// for the port check to be bypassed (bit 1).
+    fn return_range(self) -> (i64, i64) {
+        use SockAddrHook as H;
+        match self {
+            H::Recvmsg4 | H::Recvmsg6 | H::RecvmsgUnix => (1, 1),
+            H::Getpeername4 | H::Getpeername6 | H::GetpeernameUnix => (1, 1),
+            H::Getsockname4 | H::Getsockname6 | H::GetsocknameUnix => (1, 1),
+            H::Bind4 | H::Bind6 => (0, 3),
+            H::Connect4 | H::Connect6 | H::ConnectUnix | H::Sendmsg4 | H::Sendmsg6 | H::SendmsgUnix => (0, 1),
+        }
+    }
+
     fn attach_type(self) -> u32 {
         use SockAddrHook as H;
         use attach_type::*;
@@ -905,6 +1051,60 @@ mod tests {
         for t in [T::SocketFilter, T::Kprobe, T::Tracepoint] {
             assert!(!t.direct_packet_access() && !t.direct_packet_writes(), "{t}");
         }
+    }
+
+    #[test]
+    fn return_ranges_follow_check_return_code() {
+        use ProgramType as T;
+        let cases = [
+            (T::CgroupSkbIngress, Some((0, 1))),
+            (T::CgroupSkbEgress, Some((0, 3))),
+            (T::CgroupSock(CgroupSockHook::PostBind6), Some((0, 1))),
+            (T::CgroupSockAddr(SockAddrHook::Bind6), Some((0, 3))),
+            (T::CgroupSockAddr(SockAddrHook::Connect4), Some((0, 1))),
+            (T::CgroupSockAddr(SockAddrHook::SendmsgUnix), Some((0, 1))),
+            (T::CgroupSockAddr(SockAddrHook::Recvmsg6), Some((1, 1))),
+            (T::CgroupSockAddr(SockAddrHook::GetpeernameUnix), Some((1, 1))),
+            (T::CgroupSockAddr(SockAddrHook::Getsockname4), Some((1, 1))),
+            (T::SockOps, Some((0, 1))),
+            (T::CgroupDevice, Some((0, 1))),
+            (T::CgroupSysctl, Some((0, 1))),
+            (T::CgroupGetsockopt, Some((0, 1))),
+            (T::SkLookup, Some((0, 1))),
+            (T::Netfilter, Some((0, 1))),
+            (T::Fentry, Some((0, 0))),
+            (T::FexitSleepable, Some((0, 0))),
+            (T::FmodRet, None),
+            (T::TpBtf, None),
+            (T::IterSleepable, Some((0, 1))),
+            (T::KprobeSession, Some((0, 1))),
+            (T::KprobeMulti, None),
+            (T::RawTracepoint, None),
+            (T::RawTracepointWritable, None),
+            (T::StructOps, None),
+            (T::Ext, None),
+            (T::SocketFilter, None),
+            (T::SchedCls, None),
+            (T::Syscall, None),
+        ];
+        for (t, range) in cases {
+            assert_eq!(t.return_range(), range, "{t}");
+        }
+    }
+
+    #[test]
+    fn lsm_return_ranges_depend_on_the_hook() {
+        use ProgramType as T;
+        assert_eq!(T::Lsm.return_range_at(Some("file_open")), Some((-4095, 0)));
+        assert_eq!(T::LsmSleepable.return_range_at(Some("bprm_check_security")), Some((-4095, 0)));
+        assert_eq!(T::Lsm.return_range_at(Some("bprm_committed_creds")), None);
+        assert_eq!(T::Lsm.return_range_at(Some("audit_rule_known")), Some((0, 1)));
+        // Unknown hook: only what every hook allows.
+        assert_eq!(T::Lsm.return_range(), Some((0, 0)));
+        assert_eq!(T::LsmCgroup.return_range_at(Some("socket_bind")), Some((0, 1)));
+        assert_eq!(T::LsmCgroup.return_range_at(Some("sk_free_security")), Some((1, 1)));
+        assert_eq!(T::LsmCgroup.return_range(), Some((1, 1)));
+        assert_eq!(VOID_LSM_HOOKS.len(), 53);
     }
 
     #[test]

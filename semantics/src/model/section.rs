@@ -309,6 +309,13 @@ impl ProgramType {
         Section::parse(section).kind?.program_type()
     }
 
+    /// The values a program of this type in section `section` may return: the attach
+    /// target is what follows the section's first `/` (`lsm/file_open`).
+    pub fn return_range_in(self, section: &str) -> Option<(i64, i64)> {
+        let name = section.strip_prefix('?').unwrap_or(section);
+        self.return_range_at(name.split_once('/').map(|(_, target)| target))
+    }
+
     /// A section name that selects this type by itself: its libbpf name where that is a
     /// section name, else the first libbpf section that selects it.
     pub fn section(self) -> &'static str {
