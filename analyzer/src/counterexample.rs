@@ -164,7 +164,7 @@ impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.program_type.context() {
             ContextKind::Packet(_) => "packet",
-            ContextKind::Raw { .. } => "context",
+            ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => "context",
         };
         write!(f, "{what} of {} bytes [{}]", self.bytes.len(), hex(&self.bytes))?;
         for (selector, value) in &self.fields {
@@ -280,7 +280,7 @@ pub fn search(
     let mut found: Vec<Option<(Counterexample, Trap)>> = vec![None; obligations.len()];
     if !targets.is_empty() {
         let run_config = RunConfig::new(config.callx_model, config.instruction_budget).with_deadline(config.deadline);
-        let mut runner = ObjectRunner::new(object, loaded, run_config)?;
+        let mut runner = ObjectRunner::with_program_type(object, loaded, subject.spec.program_type, run_config)?;
         let generator = InputGenerator::new(object, subject, config.max_packet_len);
         for &target in &targets {
             if found[target].is_some() {
@@ -515,6 +515,8 @@ impl InputGenerator {
                 let min = subject.spec.context_size() as usize;
                 Shape::Raw { min, max: min + EXTRA_RAW_BYTES }
             }
+            // No run can install such a context: every replay reports that.
+            ContextKind::NotModelled { .. } => Shape::Raw { min: 0, max: 0 },
         };
         let mut constants = BTreeSet::from([0u64, 1]);
         let mut offsets = BTreeSet::from([0usize]);

@@ -8,6 +8,7 @@ use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, S
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::isa::{Insn, LddwKind};
+use bpfprove_semantics::model::section::TypeChoice;
 use bpfprove_semantics::program::{FunctionId, Program};
 
 use crate::spec::ProgramSpec;
@@ -64,10 +65,19 @@ pub struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    /// Program `loaded` of `object`, whose type comes from its section. `None` when the
-    /// section names no known program type.
+    /// Program `loaded` of `object`, whose type comes from its section (or, for
+    /// iproute2-style names, from the object's other programs: [`Object::program_types`]).
+    /// `None` when no type can be chosen; [`Object::program_type_of`] says why.
     pub fn from_object(object: &Object, loaded: &'a LoadedProgram) -> Option<Subject<'a>> {
-        let spec = ProgramSpec::of_section(&loaded.section)?;
+        let program_type = object.program_type_of(loaded, TypeChoice::default()).ok()?;
+        Some(Subject::from_object_as(object, loaded, program_type))
+    }
+
+    /// Program `loaded` of `object` as a program of type `program_type`, whatever its
+    /// section says (a `--program-type` override).
+    pub fn from_object_as(object: &Object, loaded: &'a LoadedProgram, program_type: ProgramType) -> Subject<'a> {
+        let mut spec = ProgramSpec::of(program_type);
+        spec.return_range = program_type.return_range_in(&loaded.section);
         let referenced = |program: &Program, map: MapId| {
             program
                 .insns()
@@ -105,7 +115,7 @@ impl<'a> Subject<'a> {
                 map_info(def, data)
             })
             .collect();
-        Some(Subject {
+        Subject {
             section: loaded.section.clone(),
             function: loaded.name.clone(),
             program: &loaded.program,
@@ -113,7 +123,7 @@ impl<'a> Subject<'a> {
             maps,
             kfuncs: loaded.kfuncs(object),
             lines: loaded.lines.clone(),
-        })
+        }
     }
 
     /// A program without maps (from bytecode or assembly text) of type `program_type`.

@@ -9,6 +9,7 @@
 mod commands;
 mod input;
 mod output;
+mod program_type;
 
 use std::process::ExitCode;
 

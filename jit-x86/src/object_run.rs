@@ -9,6 +9,7 @@ use bpfprove_semantics::interp::elf_run::{self, ObjectRunError, ProgramRun};
 use bpfprove_semantics::interp::maps::MapTable;
 use bpfprove_semantics::interp::memory::region_base;
 use bpfprove_semantics::interp::{KernelHelpers, Memory, RunConfig};
+use bpfprove_semantics::model::section::TypeChoice;
 use thiserror::Error;
 
 use crate::error::JitError;
@@ -38,6 +39,8 @@ pub enum JitObjectError {
 #[derive(Debug)]
 pub struct JitObjectRunner {
     program_type: ProgramType,
+    /// The values the program may return (its type's, for its section's attach target).
+    return_range: Option<(i64, i64)>,
     machine: JitMachine,
     memory: Memory,
     helpers: KernelHelpers,
@@ -70,19 +73,42 @@ impl JitObjectRunner {
         JitObjectRunner::compile(object, program, Validated::unverified(&program.program), config)
     }
 
+    /// As [`JitObjectRunner::unverified`], with the program type chosen by the caller (a
+    /// `--program-type` override) rather than by the section name.
+    #[cfg(feature = "differential-testing")]
+    pub fn unverified_as(
+        object: &Object,
+        program: &LoadedProgram,
+        program_type: ProgramType,
+        config: RunConfig,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        let choice = TypeChoice { force: Some(program_type), default: None };
+        JitObjectRunner::compile_as(object, program, Validated::unverified(&program.program), config, choice)
+    }
+
     fn compile(
         object: &Object,
         program: &LoadedProgram,
         token: Validated<'_>,
         config: RunConfig,
     ) -> Result<JitObjectRunner, JitObjectError> {
-        let program_type = ProgramType::of_section(&program.section)
-            .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
+        JitObjectRunner::compile_as(object, program, token, config, TypeChoice::default())
+    }
+
+    fn compile_as(
+        object: &Object,
+        program: &LoadedProgram,
+        token: Validated<'_>,
+        config: RunConfig,
+        choice: TypeChoice,
+    ) -> Result<JitObjectRunner, JitObjectError> {
+        let program_type = object.program_type_of(program, choice).map_err(ObjectRunError::UnknownProgramType)?;
         let machine = JitMachine::new(token, config)?;
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory).map_err(ObjectRunError::from)?;
         let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));
-        Ok(JitObjectRunner { program_type, machine, memory, helpers, last_context: None })
+        let return_range = program_type.return_range_in(&program.section);
+        Ok(JitObjectRunner { program_type, return_range, machine, memory, helpers, last_context: None })
     }
 
     /// The program's type.
@@ -100,7 +126,8 @@ impl JitObjectRunner {
         self.last_context = Some(installed);
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
-        let result = elf_run::check_return(self.machine.program(), self.program_type, result);
+        let low_32_bits = self.program_type.return_value_is_32_bit();
+        let result = elf_run::check_return(self.machine.program(), self.return_range, low_32_bits, result);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
     }
 

@@ -12,10 +12,10 @@
 use std::collections::BTreeMap;
 
 use bpfprove_semantics::elf::{LoadedProgram, MapOrigin, Object};
-use bpfprove_semantics::interp::context::ProgramType as InterpType;
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 use bpfprove_semantics::isa::{CallTarget, Insn, LddwKind};
+use bpfprove_semantics::model::section::TypeChoice;
 
 use crate::btf::FuncInfo;
 use crate::conformance::CannotRun;
@@ -49,16 +49,13 @@ pub enum ProgramResult {
 
 /// Runs `program` of `object` on each of `packets` in the kernel and the interpreter.
 pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<u8>]) -> ProgramResult {
-    let section_type = InterpType::of_section(&program.section);
-    let packet_type = matches!(
-        section_type,
-        Some(InterpType::Xdp | InterpType::SchedCls | InterpType::SchedAct | InterpType::SocketFilter)
-    );
-    if !packet_type {
-        let name = section_type.map_or("unknown".to_owned(), |t| t.name().to_owned());
-        return ProgramResult::CannotRun(CannotRun::Kernel(
-            KernelError::Unsupported(format!("program type {name} has no packet test run here")).to_string(),
-        ));
+    match object.program_type_of(program, TypeChoice::default()) {
+        Ok(program_type) if !takes_packet_test_runs(program_type) => {
+            return ProgramResult::CannotRun(CannotRun::Kernel(
+                KernelError::Unsupported(format!("program type {program_type} has no packet test run here")).to_string(),
+            ));
+        }
+        _ => {}
     }
     match prepare(object, program) {
         Ok((kernel, program_type, _maps)) => run_all(object, program, &kernel, program_type, packets),
@@ -68,8 +65,8 @@ pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<
 }
 
 /// Loads `program` of `object` (creating its maps) and closes it again: whether the
-/// kernel's verifier accepts it. Packet program types, kprobes, tracepoints and raw
-/// tracepoints load; others are [`KernelError::Unsupported`].
+/// kernel's verifier accepts it, whatever its program type (types whose section the model
+/// cannot read are [`KernelError::Unsupported`]).
 pub fn load_for_verdict(object: &Object, program: &LoadedProgram) -> Result<(), KernelError> {
     prepare(object, program).map(|_| ())
 }
@@ -81,7 +78,8 @@ fn run_all(
     program_type: ProgramType,
     packets: &[Vec<u8>],
 ) -> ProgramResult {
-    let mut runner = match ObjectRunner::new(object, program, RunConfig::new(CallxModel::Address, BUDGET)) {
+    let config = RunConfig::new(CallxModel::Address, BUDGET);
+    let mut runner = match ObjectRunner::with_program_type(object, program, program_type, config) {
         Ok(runner) => runner,
         Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
     };
@@ -91,7 +89,7 @@ fn run_all(
             refused += 1;
             continue;
         };
-        let input = if program_type == ProgramType::SocketFilter { &packet[ETH_HEADER..] } else { &packet[..] };
+        let input = if runs_at_layer_2(program_type) { &packet[..] } else { &packet[ETH_HEADER..] };
         let run = match runner.run(input) {
             Ok(run) => run,
             Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
@@ -113,7 +111,9 @@ fn run_all(
         if program_type != ProgramType::SocketFilter {
             let memory = runner.memory();
             let after = memory.packet().and_then(|id| memory.region(id)).map(|region| region.bytes().to_vec());
-            if after.as_deref() != Some(&kernel_run.data[..]) {
+            // The kernel hands back the Ethernet header it pulled for layer-3 types.
+            let start = if runs_at_layer_2(program_type) { 0 } else { ETH_HEADER.min(kernel_run.data.len()) };
+            if after.as_deref() != Some(&kernel_run.data[start..]) {
                 differed.push(format!("packet {index}: the packet afterwards differs"));
                 continue;
             }
@@ -123,26 +123,38 @@ fn run_all(
     ProgramResult::Ran { agreed, refused, differed }
 }
 
+/// Whether the kernel's test run of `program_type` takes a packet (`bpf_prog_test_run_skb`
+/// and `bpf_prog_test_run_xdp`; devmap and cpumap programs have no test run of their own).
+fn takes_packet_test_runs(program_type: ProgramType) -> bool {
+    use ProgramType as T;
+    matches!(
+        program_type,
+        T::SocketFilter
+            | T::SchedCls
+            | T::SchedAct
+            | T::Xdp
+            | T::CgroupSkbIngress
+            | T::CgroupSkbEgress
+            | T::LwtIn
+            | T::LwtOut
+            | T::LwtXmit
+    )
+}
+
+/// Whether the program sees the packet from its Ethernet header (tc, XDP), rather than
+/// from the network header, as `bpf_prog_test_run_skb` gives the other skb types.
+fn runs_at_layer_2(program_type: ProgramType) -> bool {
+    matches!(program_type, ProgramType::SchedCls | ProgramType::SchedAct | ProgramType::Xdp)
+}
+
 /// Creates the maps, relocates the program and loads it.
 fn prepare(
     object: &Object,
     program: &LoadedProgram,
 ) -> Result<(KernelProgram, ProgramType, Vec<KernelMap>), KernelError> {
-    let program_type = match InterpType::of_section(&program.section) {
-        Some(InterpType::Xdp) => ProgramType::Xdp,
-        // Actions run as classifiers, whose test run is the same.
-        Some(InterpType::SchedCls | InterpType::SchedAct) => ProgramType::SchedCls,
-        Some(InterpType::SocketFilter) => ProgramType::SocketFilter,
-        Some(InterpType::Kprobe) => ProgramType::Kprobe,
-        Some(InterpType::Tracepoint) => ProgramType::Tracepoint,
-        Some(InterpType::RawTracepoint) => ProgramType::RawTracepoint,
-        other => {
-            return Err(KernelError::Unsupported(format!(
-                "program type {} is not loaded here",
-                other.map_or("unknown".to_owned(), |t| t.name().to_owned())
-            )));
-        }
-    };
+    let program_type = object
+        .program_type_of(program, TypeChoice::default())
+        .map_err(|error| KernelError::Unsupported(error.to_string()))?;
     let mut maps = Vec::new();
     for def in &object.maps {
         let map = KernelMap::create(MapShape {

@@ -7,47 +7,15 @@ use crate::btf::FuncInfo;
 use crate::error::KernelError;
 use crate::sys;
 
-/// The program types this crate loads, with the kernel's numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProgramType {
-    /// `BPF_PROG_TYPE_SOCKET_FILTER`: the context is an `__sk_buff`; test runs take a packet.
-    SocketFilter,
-    /// `BPF_PROG_TYPE_SCHED_CLS` (tc): as a socket filter, with more helpers.
-    SchedCls,
-    /// `BPF_PROG_TYPE_XDP`: the context is an `xdp_md`; test runs take a packet.
-    Xdp,
-    /// `BPF_PROG_TYPE_SYSCALL`: the context is a plain buffer the test run copies in and
-    /// back out, read and written at constant offsets. Loaded sleepable, as the kernel
-    /// requires.
-    Syscall,
-    /// `BPF_PROG_TYPE_KPROBE`: no test run; loaded for a verdict only.
-    Kprobe,
-    /// `BPF_PROG_TYPE_TRACEPOINT`: no test run; loaded for a verdict only.
-    Tracepoint,
-    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: loaded for a verdict only here.
-    RawTracepoint,
-}
+pub use bpfprove_semantics::model::program_type::ProgramType;
 
-impl ProgramType {
-    fn number(self) -> u32 {
-        match self {
-            ProgramType::SocketFilter => 1,
-            ProgramType::SchedCls => 3,
-            ProgramType::Xdp => 6,
-            ProgramType::Syscall => 31,
-            ProgramType::Kprobe => 2,
-            ProgramType::Tracepoint => 5,
-            ProgramType::RawTracepoint => 17,
-        }
-    }
+/// `BPF_F_SLEEPABLE`.
+const BPF_F_SLEEPABLE: u32 = 1 << 4;
 
-    fn flags(self) -> u32 {
-        const BPF_F_SLEEPABLE: u32 = 1 << 4;
-        match self {
-            ProgramType::Syscall => BPF_F_SLEEPABLE,
-            _ => 0,
-        }
-    }
+/// `BPF_PROG_LOAD`'s `prog_flags` for a program of type `program_type`: sleepable types
+/// (`syscall` always, the `.s` sections) are loaded sleepable, as the kernel requires.
+fn load_flags(program_type: ProgramType) -> u32 {
+    if program_type.sleepable() { BPF_F_SLEEPABLE } else { 0 }
 }
 
 /// Size of the verifier log buffer asked for when a load fails.
@@ -110,11 +78,12 @@ fn load_with_log(request: &LoadRequest<'_>, log: Option<&mut [u8]>) -> std::io::
     let license = b"GPL\0";
     let insn_cnt = u32::try_from(request.bytecode.len() / 8).map_err(|_| std::io::Error::other("too many slots"))?;
     let mut attr = sys::ProgLoadAttr {
-        prog_type: request.program_type.number(),
+        prog_type: request.program_type.kernel_type(),
+        expected_attach_type: request.program_type.expected_attach_type().unwrap_or(0),
         insn_cnt,
         insns: sys::address(request.bytecode),
         license: sys::address(license),
-        prog_flags: request.program_type.flags(),
+        prog_flags: load_flags(request.program_type),
         ..Default::default()
     };
     attr.prog_name[..8].copy_from_slice(b"bpfprove");

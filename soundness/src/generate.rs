@@ -554,7 +554,8 @@ impl Writer {
             return;
         }
         match self.program_type {
-            ProgramType::Xdp => emit!(self, "r0 = *(u32 *)(r6 + {})", [12, 16, 20][self.below(3) as usize]),
+            // egress_ifindex (20) is for devmap programs only.
+            ProgramType::Xdp => emit!(self, "r0 = *(u32 *)(r6 + {})", [12, 16][self.below(2) as usize]),
             ProgramType::Kprobe => emit!(self, "r0 = *(u64 *)(r6 + {})", 8 * self.below(21)),
             _ => emit!(self, "r0 = *(u32 *)(r6 + {})", [8, 32, 48, 52, 56, 60, 64][self.below(7) as usize]),
         }
@@ -563,8 +564,10 @@ impl Writer {
     /// An aligned 4-byte field of the context that programs may read.
     fn context_field(&mut self) -> i64 {
         match self.program_type {
-            ProgramType::Xdp => [12, 16, 20][self.below(3) as usize],
+            ProgramType::Xdp => [12, 16][self.below(2) as usize],
             ProgramType::Kprobe => 8 * self.below(21),
+            // Socket filters may not read tc_classid (72).
+            ProgramType::SocketFilter => 4 * self.below(18),
             _ => 4 * self.below(19),
         }
     }

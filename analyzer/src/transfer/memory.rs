@@ -197,7 +197,7 @@ impl Env<'_> {
         len: i128,
         mode: Mode,
     ) -> (ObligationKind, Status, String) {
-        if mode.writes() && !self.subject.spec.program_type.direct_packet_access() {
+        if mode.writes() && !self.subject.spec.program_type.direct_packet_writes() {
             return (ObligationKind::PacketBounds, Status::Refuted, "the program type may not write the packet".into());
         }
         let below = lo < 0;
@@ -239,6 +239,9 @@ impl Env<'_> {
                 }
                 let status = bounds_status(lo, hi, 0, i128::from(ctx_size) - i128::from(len));
                 (ObligationKind::CtxAccess, status, format!("context offsets [{lo}, {hi}] + {len} of {ctx_size}"))
+            }
+            ContextSpec::NotModelled { structure } => {
+                (ObligationKind::CtxAccess, Status::Refuted, format!("the {structure} context is not modelled yet"))
             }
             ContextSpec::Packet(layout) => {
                 let Some(offsets) = candidates(starts) else {

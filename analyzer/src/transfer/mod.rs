@@ -271,11 +271,21 @@ impl Env<'_> {
         }
     }
 
+    /// The value the kernel judges of a returned `r0`: for `int`-returning LSM programs its
+    /// low 32 bits, sign-extended (`w0 = -1` returns -1).
+    fn judged_return_value(&self, r0: &crate::value::Num) -> crate::value::Num {
+        if self.subject.spec.program_type.return_value_is_32_bit() {
+            r0.move_sign_extend(bpfprove_semantics::isa::Width::W64, bpfprove_semantics::isa::Size::W)
+        } else {
+            r0.clone()
+        }
+    }
+
     /// `r0` at the program's exit must be a number in the program type's range.
     fn check_program_exit(&self, post: &mut Post, state: &State, _pc: usize) {
         let range = self.subject.spec.return_range;
         let (status, detail) = match (state.reg(Reg::R0), range) {
-            (Value::Scalar(n), Some((lo, hi))) => match n.signed_bounds() {
+            (Value::Scalar(n), Some((lo, hi))) => match self.judged_return_value(n).signed_bounds() {
                 Some((a, b)) => (
                     Status::decide(lo <= a && b <= hi, b < lo || a > hi),
                     format!("r0 in [{a}, {b}], allowed [{lo}, {hi}]"),

@@ -6,19 +6,19 @@ use bpfprove_jit_x86::{JitMachine, Validated, listing};
 use bpfprove_semantics::interp::RunConfig;
 use clap::Args;
 
-use super::verify::{AnalysisArgs, ProgramTypeArg};
+use super::verify::AnalysisArgs;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
 use crate::output::{out, outln};
+use crate::program_type::ProgramTypeArgs;
 
 /// Arguments of `bpfprove jit`.
 #[derive(Args)]
 pub(crate) struct JitArgs {
     #[command(flatten)]
     source: ProgramSource,
-    /// The program type of a program without an ELF section.
-    #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
-    program_type: ProgramTypeArg,
+    #[command(flatten)]
+    types: ProgramTypeArgs,
     /// How the program is verified before it is compiled (`--callx-model` also shapes the
     /// generated code).
     #[command(flatten)]
@@ -40,12 +40,14 @@ pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
         Some(object) => {
             let loaded = input::select_program(object, args.source.section.as_deref(), args.source.function.as_deref())
                 .with_context(|| args.source.file.display().to_string())?;
-            Subject::from_object(object, loaded)
-                .with_context(|| format!("section `{}` names no program type the analyzer knows", loaded.section))?
+            let program_type = object
+                .program_type_of(loaded, args.types.choice())
+                .with_context(|| format!("{}: program {}", args.source.file.display(), loaded.name))?;
+            Subject::from_object_as(object, loaded, program_type)
         }
         None => {
             bare = input::load_program(&args.source.file, args.source.format)?;
-            Subject::bare("program", &bare, args.program_type.into())
+            Subject::bare("program", &bare, args.types.bare())
         }
     };
     let config = args.analysis.config();

@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
 use crate::output::outln;
+use crate::program_type::ProgramTypeArgs;
 
 /// `callx` model names on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,6 +51,8 @@ pub(crate) struct RunArgs {
     /// Run through the x86-64 JIT instead of the interpreter.
     #[arg(long)]
     jit: bool,
+    #[command(flatten)]
+    types: ProgramTypeArgs,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
@@ -59,6 +62,9 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     }
     if args.source.section.is_some() || args.source.function.is_some() {
         bail!("{}: --section and --function apply to ELF objects only", args.source.file.display());
+    }
+    if args.types.program_type.is_some() || args.types.default_program_type.is_some() {
+        bail!("{}: a raw program has no context; --program-type applies to ELF objects", args.source.file.display());
     }
     let program = input::load_program(&args.source.file, args.source.format)?;
     let mut memory = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
@@ -86,9 +92,11 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
         .with_context(|| args.source.file.display().to_string())?;
     let input = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
     let name = || format!("{}: program {}", args.source.file.display(), program.name);
-    let mut runner = ObjectRunner::new(object, program, config.clone()).with_context(name)?;
+    let program_type = object.program_type_of(program, args.types.choice()).with_context(name)?;
+    let mut runner =
+        ObjectRunner::with_program_type(object, program, program_type, config.clone()).with_context(name)?;
     let (run, maps) = if args.jit {
-        let mut jit = JitObjectRunner::unverified(object, program, config).with_context(name)?;
+        let mut jit = JitObjectRunner::unverified_as(object, program, program_type, config).with_context(name)?;
         (jit.run(&input).with_context(name)?, jit.maps().clone())
     } else {
         (runner.run(&input).with_context(name)?, runner.maps().clone())

@@ -11,40 +11,13 @@ use bpfprove_analyzer::{Config, Obligation, Report, Status, Subject, Verdict, Ve
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
 use bpfprove_semantics::elf::LoadedProgram;
-use bpfprove_semantics::interp::context::ProgramType;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::run::CallxModelArg;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
-use crate::output::{note, out, outln};
-
-/// Program types for programs without an ELF section.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProgramTypeArg {
-    /// `socket_filter`.
-    Socket,
-    /// `xdp`.
-    Xdp,
-    /// `sched_cls` (tc).
-    Tc,
-    /// `kprobe`.
-    Kprobe,
-    /// `tracepoint`.
-    Tracepoint,
-}
-
-impl From<ProgramTypeArg> for ProgramType {
-    fn from(arg: ProgramTypeArg) -> ProgramType {
-        match arg {
-            ProgramTypeArg::Socket => ProgramType::SocketFilter,
-            ProgramTypeArg::Xdp => ProgramType::Xdp,
-            ProgramTypeArg::Tc => ProgramType::SchedCls,
-            ProgramTypeArg::Kprobe => ProgramType::Kprobe,
-            ProgramTypeArg::Tracepoint => ProgramType::Tracepoint,
-        }
-    }
-}
+use crate::output::{StdoutError, note, out, outln};
+use crate::program_type::ProgramTypeArgs;
 
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
 #[derive(Args, Clone)]
@@ -102,9 +75,8 @@ impl AnalysisArgs {
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     source: ProgramSource,
-    /// The program type of a program without an ELF section.
-    #[arg(long, value_enum, default_value_t = ProgramTypeArg::Socket)]
-    program_type: ProgramTypeArg,
+    #[command(flatten)]
+    types: ProgramTypeArgs,
     #[command(flatten)]
     analysis: AnalysisArgs,
     /// How many failed obligations to show per program (0: all).
@@ -135,7 +107,8 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
     let bytes = input::read_bytes(&args.source.file)?;
     let object = input::load_object_if_elf(&args.source.file)?;
     let bare_program;
-    let subjects: Vec<(Subject, Option<&LoadedProgram>)> = match &object {
+    // A program whose type cannot be chosen is an error line in its place; the others run.
+    let subjects: Vec<Result<(Subject, Option<&LoadedProgram>), String>> = match &object {
         Some(object) => {
             let chosen: Vec<_> = object
                 .programs
@@ -147,16 +120,14 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
                 let all: Vec<String> = object.programs.iter().map(|p| format!("{}/{}", p.section, p.name)).collect();
                 bail!("{}: no program matches; the object has: {}", args.source.file.display(), all.join(", "));
             }
+            let types = object.program_types(args.types.choice());
             let mut subjects = Vec::new();
             for loaded in chosen {
-                let Some(subject) = Subject::from_object(object, loaded) else {
-                    bail!(
-                        "{}: section `{}` names no program type the analyzer knows",
-                        args.source.file.display(),
-                        loaded.section
-                    );
-                };
-                subjects.push((subject, Some(loaded)));
+                let index = object.programs.iter().position(|p| std::ptr::eq(p, loaded)).expect("one of its programs");
+                subjects.push(match &types[index] {
+                    Ok(program_type) => Ok((Subject::from_object_as(object, loaded, *program_type), Some(loaded))),
+                    Err(error) => Err(format!("{}/{}: ERROR ({error})", loaded.section, loaded.name)),
+                });
             }
             subjects
         }
@@ -167,13 +138,21 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             bare_program = input::load_program(&args.source.file, args.source.format)?;
             let name =
                 args.source.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
-            vec![(Subject::bare(&name, &bare_program, args.program_type.into()), None)]
+            vec![Ok((Subject::bare(&name, &bare_program, args.types.bare()), None))]
         }
     };
     let log_to_stdout = args.json.as_deref() == Some(std::path::Path::new("-"));
     let mut all_pass = true;
     let mut reports = Vec::new();
-    for (subject, loaded) in subjects {
+    for entry in subjects {
+        let (subject, loaded) = match entry {
+            Ok(entry) => entry,
+            Err(line) => {
+                outln!("{line}")?;
+                all_pass = false;
+                continue;
+            }
+        };
         let started = Instant::now();
         let mut report = verifier.verify(&subject);
         if args.credit_components {

@@ -31,6 +31,8 @@ use std::fmt;
 use thiserror::Error;
 
 use crate::isa::{CallTarget, DecodeError, Decoded, Insn, Reg};
+use crate::model::program_type::ProgramType;
+use crate::model::section::{self, SectionError, TypeChoice};
 use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 
 pub use btf::BtfError;
@@ -86,6 +88,24 @@ impl Object {
     /// The map with id `id`.
     pub fn map(&self, id: MapId) -> Option<&MapDef> {
         self.maps.get(id.0 as usize)
+    }
+
+    /// The program type of each program, in [`Object::programs`] order, as `choice` and
+    /// the section names decide ([`section::resolve`]): one result per program, so an
+    /// unknown section fails only its own program.
+    pub fn program_types(&self, choice: TypeChoice) -> Vec<Result<ProgramType, SectionError>> {
+        let sections: Vec<&str> = self.programs.iter().map(|p| p.section.as_str()).collect();
+        section::resolve(&sections, choice)
+    }
+
+    /// The program type of `program` (one of [`Object::programs`]) under `choice`.
+    pub fn program_type_of(&self, program: &LoadedProgram, choice: TypeChoice) -> Result<ProgramType, SectionError> {
+        let index = self.programs.iter().position(|p| std::ptr::eq(p, program));
+        match index {
+            Some(index) => self.program_types(choice).swap_remove(index),
+            // Not this object's: its section alone decides.
+            None => section::resolve(&[program.section.as_str()], choice).swap_remove(0),
+        }
     }
 }
 

@@ -135,6 +135,14 @@ pub enum ContextError {
         /// The input's length.
         len: usize,
     },
+    /// The program type's context structure is not modelled, so no run can give it one.
+    #[error("{program_type} programs get a {structure} context, which is not modelled yet")]
+    NotModelled {
+        /// The program type.
+        program_type: ProgramType,
+        /// The kernel structure it would get.
+        structure: &'static str,
+    },
     /// The regions could not be added.
     #[error(transparent)]
     Memory(#[from] MemoryError),
@@ -185,7 +193,7 @@ pub fn install_with(
         ContextKind::Packet(layout) => {
             let context_bytes = layout.initial_bytes_with(input, fields)?;
             memory.clear_context_view();
-            let packet_access = if program_type.direct_packet_access() { Access::ReadWrite } else { Access::ReadOnly };
+            let packet_access = if program_type.direct_packet_writes() { Access::ReadWrite } else { Access::ReadOnly };
             let packet = memory.add_region(RegionKind::Packet, input.to_vec(), packet_access)?;
             let context = memory.add_region(RegionKind::Context, context_bytes, Access::None)?;
             memory.set_packet(packet);
@@ -207,6 +215,7 @@ pub fn install_with(
             let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
             Ok(InstalledContext { context, packet: None })
         }
+        ContextKind::NotModelled { structure } => Err(ContextError::NotModelled { program_type, structure }),
     }
 }
 
@@ -259,13 +268,26 @@ pub fn loadable_field(
     let allowed = match field.access {
         FieldAccess::PacketRead => program_type.direct_packet_access(),
         _ => true,
-    };
+    } && type_may_load(layout, program_type, field);
     let whole = offset == i64::from(field.offset) && len == 4;
     let shape_ok = match field.kind {
         FieldKind::PacketPointer => whole && !signed,
         FieldKind::Value => whole || layout.narrow_loads,
     };
     if allowed && shape_ok { Ok(field) } else { Err(FaultReason::Inaccessible) }
+}
+
+/// Whether `program_type` may load `field` of `layout` at all: an skb type's own
+/// `*_is_valid_access` rules for `__sk_buff`, and for `xdp_md` the rule that only devmap
+/// programs see `egress_ifindex`.
+fn type_may_load(layout: &ContextLayout, program_type: ProgramType, field: &ContextField) -> bool {
+    if layout.name == SK_BUFF.name {
+        return program_type.sk_buff_rules().is_some_and(|rules| rules.may_load(field.name));
+    }
+    if layout.name == XDP_MD.name && field.name == "egress_ifindex" {
+        return program_type == ProgramType::XdpDevmap;
+    }
+    true
 }
 
 /// The field a store of `size` at `offset` of a `program_type` context with `layout`
@@ -277,10 +299,13 @@ pub fn storable_field(
     size: Size,
 ) -> Result<&'static ContextField, FaultReason> {
     let field = accessed_field(layout, offset, size.bytes())?;
-    let writable = match field.access {
-        FieldAccess::ReadWrite => true,
-        FieldAccess::ReadTcWrite => program_type.tc(),
-        FieldAccess::Read | FieldAccess::PacketRead => false,
+    let writable = match program_type.sk_buff_rules() {
+        Some(rules) if layout.name == SK_BUFF.name => rules.may_store(field.name),
+        _ => match field.access {
+            FieldAccess::ReadWrite => true,
+            FieldAccess::ReadTcWrite => program_type.tc(),
+            FieldAccess::Read | FieldAccess::PacketRead => false,
+        },
     };
     if writable { Ok(field) } else { Err(FaultReason::ReadOnly) }
 }
@@ -340,7 +365,7 @@ mod tests {
     fn sections_select_program_types_like_libbpf() {
         let cases = [
             ("xdp", Some(ProgramType::Xdp)),
-            ("xdp/devmap", Some(ProgramType::Xdp)),
+            ("xdp/devmap", Some(ProgramType::XdpDevmap)),
             ("xdp.frags", Some(ProgramType::Xdp)),
             ("xdpfoo", None),
             ("tc", Some(ProgramType::SchedCls)),
@@ -476,7 +501,9 @@ mod tests {
             (FieldSelector::from("priority"), 2), // the last setting wins
         ];
         let mut memory = Memory::new();
-        let ctx = install_with(&mut memory, ProgramType::SocketFilter, &[0; 20], &fields).expect("choosable");
+        // cgroup skb programs may read the socket fields (remote_ip6) that tc and socket
+        // filters may not.
+        let ctx = install_with(&mut memory, ProgramType::CgroupSkbIngress, &[0; 20], &fields).expect("choosable");
         let base = region_base(ctx.context);
         assert_eq!(ctx_load(&memory, base, Size::W, false), Ok(20), "len stays the packet's length");
         assert_eq!(ctx_load(&memory, base + 8, Size::W, false), Ok(0xdead_beef));

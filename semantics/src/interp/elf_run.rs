@@ -48,19 +48,15 @@ use super::maps::{MapInsertError, MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
 use super::{HelperError, Machine, Outcome, RunConfig, Trap, TrapKind};
 use crate::elf::{LoadedProgram, MapId, Object, SourceLine};
+use crate::model::section::{SectionError, TypeChoice};
 use crate::program::Program;
 
 /// Why a program could not be run (as opposed to a run that trapped).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ObjectRunError {
     /// The section name selects no program type the interpreter knows.
-    #[error(
-        "section `{section}`: unknown program type (known: xdp, tc, classifier, action, socket, kprobe/, tracepoint/, raw_tracepoint/, ...)"
-    )]
-    UnknownProgramType {
-        /// The section.
-        section: String,
-    },
+    #[error(transparent)]
+    UnknownProgramType(#[from] SectionError),
     /// The maps could not be created.
     #[error(transparent)]
     Maps(#[from] MapSetupError),
@@ -98,8 +94,18 @@ impl<'a> ObjectRunner<'a> {
     /// Prepares `program` of `object` for runs under `config`: its program type comes from
     /// its section name, its maps and global data are created empty / from the object.
     pub fn new(object: &'a Object, program: &'a LoadedProgram, config: RunConfig) -> Result<Self, ObjectRunError> {
-        let program_type = ProgramType::of_section(&program.section)
-            .ok_or_else(|| ObjectRunError::UnknownProgramType { section: program.section.clone() })?;
+        let program_type = object.program_type_of(program, TypeChoice::default())?;
+        Self::with_program_type(object, program, program_type, config)
+    }
+
+    /// As [`ObjectRunner::new`], with the program type chosen by the caller (a
+    /// `--program-type` override) rather than by the section name.
+    pub fn with_program_type(
+        object: &'a Object,
+        program: &'a LoadedProgram,
+        program_type: ProgramType,
+        config: RunConfig,
+    ) -> Result<Self, ObjectRunError> {
         let machine = Machine::new(&program.program, config);
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory)?;
@@ -133,7 +139,9 @@ impl<'a> ObjectRunner<'a> {
         }
         let args = [region_base(installed.context)];
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
-        let result = check_return(&self.program.program, self.program_type, result);
+        let range = self.program_type.return_range_in(&self.program.section);
+        let low_32_bits = self.program_type.return_value_is_32_bit();
+        let result = check_return(&self.program.program, range, low_32_bits, result);
         Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
     }
 
@@ -206,16 +214,20 @@ impl std::fmt::Display for CodeLocation {
 }
 
 /// `result`, or a [`TrapKind::ReturnOutOfRange`] trap (at the slot after `program`'s last)
-/// when a `program_type` program returned a value its type does not allow. Every engine
+/// when the program returned a value outside `return_range` (its type's
+/// [`ProgramType::return_range_in`] its section), judged by its low 32 bits sign-extended
+/// when `low_32_bits` ([`ProgramType::return_value_is_32_bit`]). Every engine
 /// running programs of ELF objects applies it to its runs.
 pub fn check_return(
     program: &Program,
-    program_type: ProgramType,
+    return_range: Option<(i64, i64)>,
+    low_32_bits: bool,
     result: Result<Outcome, Trap>,
 ) -> Result<Outcome, Trap> {
     let outcome = result?;
-    match program_type.return_range() {
-        Some((min, max)) if !(min..=max).contains(&(outcome.r0 as i64)) => {
+    let value = if low_32_bits { i64::from(outcome.r0 as u32 as i32) } else { outcome.r0 as i64 };
+    match return_range {
+        Some((min, max)) if !(min..=max).contains(&value) => {
             Err(Trap { pc: program.slots(), kind: TrapKind::ReturnOutOfRange { value: outcome.r0, min, max } })
         }
         _ => Ok(outcome),
@@ -281,6 +293,31 @@ mod tests {
     }
 
     #[test]
+    fn return_ranges_follow_the_type_and_the_attach_target() {
+        let returns_text = |section: &str, text: &str| {
+            let object = object(section, vec![], asm::llvm::parse(text).expect("valid"));
+            let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect(section);
+            runner.run(&[0; 64]).expect("runs").result.map(|o| o.r0 as i64).map_err(|trap| trap.kind)
+        };
+        let returns = |section: &str, value: i64| returns_text(section, &format!("r0 = {value}\n exit"));
+        assert_eq!(returns("cgroup_skb/egress", 3), Ok(3));
+        assert_eq!(returns("cgroup_skb/ingress", 2), Err(TrapKind::ReturnOutOfRange { value: 2, min: 0, max: 1 }));
+        assert_eq!(returns("fentry/f", 0), Ok(0));
+        assert_eq!(returns("fentry/f", 1), Err(TrapKind::ReturnOutOfRange { value: 1, min: 0, max: 0 }));
+        assert_eq!(returns("fmod_ret/f", -22), Ok(-22));
+        assert_eq!(returns("lsm/file_open", -1), Ok(-1));
+        // `w0 = -1` leaves 0xffffffff in r0: an int hook's -1 all the same.
+        assert_eq!(returns_text("lsm/file_open", "w0 = -1\n exit"), Ok(0xffff_ffff));
+        // Only LSM programs are judged by the low 32 bits.
+        let high = "r0 = 1\n r0 <<= 32\n exit";
+        assert_eq!(returns_text("lsm/file_open", high), Ok(1 << 32));
+        assert_eq!(returns_text("fentry/f", high), Err(TrapKind::ReturnOutOfRange { value: 1 << 32, min: 0, max: 0 }));
+        let out = Err(TrapKind::ReturnOutOfRange { value: 1, min: -4095, max: 0 });
+        assert_eq!(returns("lsm/file_open", 1), out);
+        assert_eq!(returns("lsm/bprm_committed_creds", 7), Ok(7));
+    }
+
+    #[test]
     fn maps_and_global_data_persist_across_runs() {
         // counter = lookup(counts, &0); *counter += 1; r0 = *counter + .rodata[2].
         let text = "
@@ -333,7 +370,7 @@ mod tests {
     #[test]
     fn unknown_sections_and_oversized_contexts_are_errors() {
         let program = asm::llvm::parse("r0 = 0\n exit").expect("valid");
-        let object = object("fentry/foo", vec![], program.clone());
+        let object = object("foo/bar", vec![], program.clone());
         let error = ObjectRunner::new(&object, &object.programs[0], config()).expect_err("unknown type");
         assert!(matches!(error, ObjectRunError::UnknownProgramType { .. }), "{error}");
         let object = object_kprobe(program);

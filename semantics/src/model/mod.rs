@@ -7,3 +7,4 @@ pub mod availability;
 pub mod context;
 pub mod helpers;
 pub mod program_type;
+pub mod section;
