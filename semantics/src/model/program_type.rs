@@ -1,7 +1,7 @@
 //! Program types: the kinds of program the kernel loads, how libbpf chooses one from an ELF
 //! section name, the values each may return, and which context each gets.
 
-use super::context::{ContextKind, PT_REGS_BYTES, SK_BUFF, XDP_MD};
+use super::context::{ContextKind, PT_REGS_BYTES, XDP_MD, sk_buff};
 
 /// The kinds of program the interpreter can give a context to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +86,8 @@ impl ProgramType {
     pub fn context(self) -> ContextKind {
         match self {
             ProgramType::Xdp => ContextKind::Packet(&XDP_MD),
-            ProgramType::SocketFilter | ProgramType::SchedCls | ProgramType::SchedAct => ContextKind::Packet(&SK_BUFF),
+            ProgramType::SocketFilter => ContextKind::Packet(&sk_buff::SOCKET_FILTER),
+            ProgramType::SchedCls | ProgramType::SchedAct => ContextKind::Packet(&sk_buff::TC),
             ProgramType::Kprobe => ContextKind::Raw { size: Some(PT_REGS_BYTES) },
             ProgramType::Tracepoint | ProgramType::RawTracepoint => ContextKind::Raw { size: None },
         }
