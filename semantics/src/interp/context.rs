@@ -432,6 +432,14 @@ mod tests {
         }
     }
 
+    /// A load at `address` through base register value `base`.
+    fn ctx_load_through(memory: &Memory, base: u64, address: u64, size: Size) -> Result<u64, MemoryFault> {
+        match memory.load(address, size) {
+            Ok(raw) => Ok(raw),
+            Err(fault) => load(memory, fault, base, size, false),
+        }
+    }
+
     fn ctx_store(memory: &mut Memory, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
         match memory.store(address, size, value) {
             Ok(()) => Ok(()),
@@ -501,6 +509,78 @@ mod tests {
         assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("data")));
         let fault = ctx_load(&memory, base + 92, Size::W, false).expect_err("no socket fields");
         assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("remote_ip4")));
+    }
+
+    fn installed_layout(
+        layout: &'static ContextLayout,
+        input: &[u8],
+        fields: &[(FieldSelector, u32)],
+    ) -> (Memory, InstalledContext) {
+        let mut memory = Memory::new();
+        let installed =
+            install_virtual(&mut memory, ProgramType::SchedCls, layout, input, fields).expect("small regions");
+        (memory, installed)
+    }
+
+    #[test]
+    fn sockopt_optval_is_the_input_and_writable() {
+        let (mut memory, ctx) = installed_layout(&sockopt::GETSOCKOPT, &[1, 2, 3, 4], &[]);
+        let base = region_base(ctx.context);
+        let optval = ctx_load(&memory, base + 8, Size::DW, false).expect("optval");
+        assert_eq!(ctx_load(&memory, base + 16, Size::DW, false), Ok(optval + 4));
+        assert_eq!(memory.load(optval + 3, Size::B), Ok(4));
+        memory.store(optval, Size::H, 0xffff).expect("getsockopt may write the option's value");
+        assert!(memory.load(optval + 4, Size::B).is_err(), "optval_end is past the buffer");
+        assert_eq!(ctx_load(&memory, base + 32, Size::W, false), Ok(4), "optlen is the buffer's length");
+        ctx_store(&mut memory, base + 36, Size::W, 0).expect("getsockopt writes retval");
+        let fault = ctx_load(&memory, base + 8, Size::W, false).expect_err("pointers load whole");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::BadShape("optval")));
+        let (mut memory, ctx) = installed_layout(&sockopt::SETSOCKOPT, &[0; 4], &[]);
+        let fault = ctx_store(&mut memory, region_base(ctx.context) + 36, Size::W, 0).expect_err("no retval");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotWritable("retval")));
+    }
+
+    #[test]
+    fn socket_pointers_lead_to_read_only_sockets_or_null() {
+        let (mut memory, ctx) = installed_layout(&sk_buff::TC, &[0; 20], &[]);
+        let base = region_base(ctx.context);
+        let sk = ctx_load(&memory, base + 168, Size::DW, false).expect("sk");
+        assert_eq!(ctx_load(&memory, sk + 4, Size::W, false), Ok(2), "family: AF_INET");
+        assert_eq!(ctx_load(&memory, sk + 48, Size::H, false), Ok(0x5000), "dst_port in network order");
+        let fault = ctx_load(&memory, sk + 12, Size::W, false).expect_err("only the common part");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("protocol")));
+        let fault = ctx_store(&mut memory, sk + 4, Size::W, 0).expect_err("read-only");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotWritable("family")));
+        let fault = ctx_load_through(&memory, sk + 4, sk + 4, Size::W).expect_err("through its base only");
+        assert_eq!(fault.reason, FaultReason::ModifiedContextPointer);
+        let (memory, ctx) = installed_layout(&sk_buff::TC, &[0; 20], &[("sk".into(), 0)]);
+        assert_eq!(ctx_load(&memory, region_base(ctx.context) + 168, Size::DW, false), Ok(0), "a chosen NULL");
+        let error =
+            install_virtual(&mut Memory::new(), ProgramType::SchedCls, &sockopt::GETSOCKOPT, &[], &[("sk".into(), 0)]);
+        assert!(matches!(error, Err(ContextError::FixedField { field: "sk", .. })), "{error:?}");
+    }
+
+    #[test]
+    fn flow_keys_and_kernel_pointers() {
+        let (mut memory, ctx) = installed_layout(&sk_buff::FLOW_DISSECTOR, &[0; 20], &[]);
+        let keys = ctx_load(&memory, region_base(ctx.context) + 144, Size::DW, false).expect("flow_keys");
+        memory.store(keys + 52, Size::W, 7).expect("the block is read-write");
+        assert!(memory.store(keys + 56, Size::B, 7).is_err(), "56 bytes");
+        let (memory, ctx) = installed_layout(&nf::NF, &[], &[]);
+        let skb = ctx_load(&memory, region_base(ctx.context) + 8, Size::DW, false).expect("skb");
+        assert_eq!(skb, OPAQUE_POINTER);
+        assert_eq!(memory.load(skb, Size::W).map_err(|f| f.reason), Err(FaultReason::Unmapped));
+    }
+
+    #[test]
+    fn every_layouts_pointer_fields_fit_a_view() {
+        for layout in all_layouts() {
+            let pointees =
+                layout.fields.iter().filter(|f| matches!(f.kind, FieldKind::Struct { .. } | FieldKind::Block { .. }));
+            assert!(pointees.count() <= MAX_POINTEES, "{}", layout.name);
+            let blocks = layout.fields.iter().filter(|f| matches!(f.kind, FieldKind::Block { .. }));
+            assert!(blocks.count() <= 1, "{}: the analyzer takes one block per context", layout.name);
+        }
     }
 
     #[test]
