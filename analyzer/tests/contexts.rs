@@ -6,8 +6,6 @@
 //! Expected outcomes are `PASS`, `UNKNOWN`, or the failed obligations as `pc KIND STATUS`
 //! lines in pc order (as in `programs.rs`).
 
-mod common;
-
 use bpfprove_analyzer::spec::{ContextSpec, ProgramSpec};
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
@@ -16,7 +14,6 @@ use bpfprove_semantics::interp::context::{
     ContextLayout, ProgramType, cgroup_dev, nf, perf_event, sk_buff, sk_lookup, sk_msg, sk_reuseport, sock, sock_addr,
     sock_ops, sockopt, sysctl,
 };
-use common::assert_outcome;
 
 /// What verifying `text` gives when its context has `layout` (the program type otherwise
 /// being a tc classifier's, which only the helpers it may call depend on).
@@ -40,7 +37,7 @@ fn outcome(text: &str, layout: &'static ContextLayout) -> String {
 }
 
 fn check(layout: &'static ContextLayout, text: &str, expect: &str) {
-    assert_outcome(&outcome(text, layout), expect, text);
+    assert_eq!(outcome(text, layout).trim(), expect.trim(), "\n--- {} ({}) ---\n{text}", layout.name, layout.flavour);
 }
 
 /// `r0 = 0; exit`, appended to every program below.
