@@ -44,6 +44,18 @@ pub enum Region {
     MapHandle(MapId),
     /// A jump table, loaded by its `lddw`.
     JumpTable(JumpTableId),
+    /// The socket a context field points to (`__sk_buff.sk`, `bpf_sockopt.sk`): a
+    /// read-only `bpf_sock`, all of it or (`common`) its common part only.
+    Socket {
+        /// Whether only the common part may be read (`PTR_TO_SOCK_COMMON`).
+        common: bool,
+    },
+    /// The plain read-write block of `size` bytes a context field points to
+    /// (`__sk_buff.flow_keys`); a context has at most one.
+    Block {
+        /// Its size.
+        size: u32,
+    },
     /// A ring-buffer record reserved at `pc`, of `size` bytes.
     Record {
         /// The reserving call.
@@ -75,6 +87,9 @@ impl fmt::Display for Region {
             Region::MapHandle(map) => write!(f, "map({})", map.0),
             Region::JumpTable(table) => write!(f, "jump_table({})", table.0),
             Region::Record { pc, size } => write!(f, "record({pc}, {size})"),
+            Region::Socket { common: false } => f.write_str("socket"),
+            Region::Socket { common: true } => f.write_str("sock_common"),
+            Region::Block { size } => write!(f, "block({size})"),
         }
     }
 }

@@ -59,8 +59,11 @@ fn packets() -> Vec<Vec<u8>> {
 fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut inputs = match context {
         ContextKind::Packet(_) => packets(),
-        ContextKind::Raw { .. } => Vec::new(),
+        ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => Vec::new(),
     };
+    if matches!(context, ContextKind::NotModelled { .. }) {
+        return inputs;
+    }
     for _ in 0..RANDOM_INPUTS {
         let input = match context {
             ContextKind::Packet(_) => {
@@ -68,6 +71,7 @@ fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
                 rng.bytes(len)
             }
             ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
+            ContextKind::NotModelled { .. } => Vec::new(),
         };
         inputs.push(input);
     }

@@ -489,6 +489,9 @@ fn region_name(region: Region) -> String {
         Region::MapHandle(map) => format!("map:{}", map.0),
         Region::JumpTable(table) => format!("jump_table:{}", table.0),
         Region::Record { pc, size } => format!("record:{pc}:{size}"),
+        Region::Socket { common: false } => "socket".into(),
+        Region::Socket { common: true } => "sock_common".into(),
+        Region::Block { size } => format!("block:{size}"),
     }
 }
 
@@ -697,6 +700,9 @@ fn region_of(name: &str) -> Result<Region, LogError> {
         "packet" => Region::Packet,
         "packet_end" => Region::PacketEnd,
         "packet_meta" => Region::PacketMeta,
+        "socket" => Region::Socket { common: false },
+        "sock_common" => Region::Socket { common: true },
+        "block" => Region::Block { size: number()? },
         "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
         "map_value" => Region::MapValue(MapId(number()?)),
         "global" => Region::GlobalData(MapId(number()?)),

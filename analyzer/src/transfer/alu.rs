@@ -118,6 +118,7 @@ impl Env<'_> {
             _ if p.null.may_be_null() => Some("the pointer may be NULL: check it before arithmetic"),
             Region::MapHandle(_) => Some("arithmetic on a map handle"),
             Region::PacketEnd => Some("arithmetic on data_end"),
+            Region::Socket { .. } => Some("arithmetic on a socket pointer"),
             _ => None,
         };
         if let Some(reason) = refused {

@@ -5,10 +5,16 @@
 //! offset may hold: proven when all are valid, refuted when none is, unknown otherwise. The
 //! valid starts per region: the stack frame's `-512..=-len`; a map value's or global data
 //! section's `0..=size-len`; a packet's `0..=len(packet)-len` as the bounds facts show it;
-//! a context's permitted field accesses (the semantics' own rules).
+//! a context's permitted field accesses (the semantics' own rules), and those of the
+//! socket a context field points to (read-only, through the pointer itself).
+//!
+//! A load of a context field gives what the field's kind says: a packet pointer (`data`,
+//! `optval`, ...), a socket pointer (NULL-checked first where the field may be NULL; its
+//! NULL-check class is the loading pc), a pointer to the field's block (`flow_keys`), or,
+//! for kernel pointers the model does not follow, a number, which cannot be dereferenced.
 
 use bpfprove_semantics::elf::MapId;
-use bpfprove_semantics::interp::context::{FieldKind, loadable_field, storable_field};
+use bpfprove_semantics::interp::context::{ContextLayout, FieldKind, PacketEdge, loadable_field, sock, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 
 use super::{Env, GlobalStore, Post, StackUse};
@@ -16,7 +22,7 @@ use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
 use crate::state::State;
-use crate::value::{CodeAddress, Num, Pointer, Region, Value};
+use crate::value::{CodeAddress, Nullness, Num, Pointer, Region, Value};
 
 /// Most start offsets enumerated one by one (for context fields, global data slots,
 /// initialisation of stack bytes); beyond it the analysis summarises.
@@ -55,6 +61,20 @@ pub(super) fn candidates(starts: &Num) -> Option<Vec<i64>> {
 /// Status of "every start in `lo..=hi` is in `min..=max`".
 fn bounds_status(lo: i128, hi: i128, min: i128, max: i128) -> Status {
     Status::decide(min <= lo && hi <= max, hi < min || lo > max || min > max)
+}
+
+/// The rules for reading a socket through a pointer of region `Socket { common }`.
+fn socket_layout(common: bool) -> &'static ContextLayout {
+    if common { &sock::SOCK_COMMON } else { &sock::SOCKET }
+}
+
+/// The region of a pointer to a virtual structure with `target`'s rules, if the analyzer
+/// follows such pointers (sockets; anything else loads as a number).
+fn socket_region(target: &'static ContextLayout) -> Option<Region> {
+    [false, true]
+        .into_iter()
+        .find(|&common| std::ptr::eq(target, socket_layout(common)))
+        .map(|common| Region::Socket { common })
 }
 
 /// A number of `len` bytes as a load of it gives it (sign-extended for `ldsx`).
@@ -181,6 +201,18 @@ impl Env<'_> {
                 "a modified context pointer is dereferenced (the offset belongs in the instruction)".to_owned(),
             ),
             Region::Context => self.context_access(&starts, lo, hi, len, mode, signed),
+            Region::Socket { .. } if pointer.offset.as_constant() != Some(0) => {
+                (ObligationKind::CtxAccess, Status::Refuted, "a modified socket pointer is dereferenced".to_owned())
+            }
+            Region::Socket { common } => {
+                let layout = socket_layout(common);
+                self.layout_access(layout, &starts, lo, hi, len, mode, signed)
+            }
+            Region::Block { size } => {
+                let size = i128::from(size);
+                let status = bounds_status(lo, hi, 0, size - len_i);
+                (ObligationKind::MemoryBounds, status, format!("offsets [{lo}, {hi}] + {len} of a {size}-byte block"))
+            }
         };
         post.check(kind, status, detail);
         Some(Access { pointer, starts })
@@ -197,7 +229,7 @@ impl Env<'_> {
         len: i128,
         mode: Mode,
     ) -> (ObligationKind, Status, String) {
-        if mode.writes() && !self.subject.spec.program_type.direct_packet_writes() {
+        if mode.writes() && !self.packet_writes() {
             return (ObligationKind::PacketBounds, Status::Refuted, "the program type may not write the packet".into());
         }
         let below = lo < 0;
@@ -231,7 +263,6 @@ impl Env<'_> {
         mode: Mode,
         signed: bool,
     ) -> (ObligationKind, Status, String) {
-        let size = u32::try_from(len).ok().and_then(Size::from_bytes);
         match self.subject.spec.context {
             ContextSpec::Raw { size: ctx_size } => {
                 if mode.writes() {
@@ -243,29 +274,54 @@ impl Env<'_> {
             ContextSpec::NotModelled { structure } => {
                 (ObligationKind::CtxAccess, Status::Refuted, format!("the {structure} context is not modelled yet"))
             }
-            ContextSpec::Packet(layout) => {
-                let Some(offsets) = candidates(starts) else {
-                    return (ObligationKind::CtxAccess, Status::Unknown, format!("context offset in [{lo}, {hi}]"));
-                };
-                let program_type = self.subject.spec.program_type;
-                let ok = |offset: i64| match (size, mode) {
-                    (None, _) => false,
-                    (Some(size), Mode::Read) => loadable_field(layout, program_type, offset, size, signed).is_ok(),
-                    (Some(size), _) => storable_field(layout, program_type, offset, size).is_ok(),
-                };
-                let good = offsets.iter().filter(|&&o| ok(o)).count();
-                let status = Status::decide(good == offsets.len(), good == 0);
-                (
-                    ObligationKind::CtxAccess,
-                    status,
-                    format!(
-                        "{} of {} offsets in [{lo}, {hi}] are permitted {len}-byte accesses of {}",
-                        good,
-                        offsets.len(),
-                        layout.name
-                    ),
-                )
-            }
+            ContextSpec::Packet(layout) => self.layout_access(layout, starts, lo, hi, len, mode, signed),
+        }
+    }
+
+    /// An access of `len` bytes at offsets `starts` (in `lo..=hi`) of a virtual structure
+    /// with `layout`, by its field rules.
+    #[allow(clippy::too_many_arguments)]
+    fn layout_access(
+        &self,
+        layout: &ContextLayout,
+        starts: &Num,
+        lo: i128,
+        hi: i128,
+        len: u64,
+        mode: Mode,
+        signed: bool,
+    ) -> (ObligationKind, Status, String) {
+        let Some(offsets) = candidates(starts) else {
+            return (ObligationKind::CtxAccess, Status::Unknown, format!("{} offset in [{lo}, {hi}]", layout.name));
+        };
+        let len32 = u32::try_from(len).unwrap_or(0);
+        let verdict = |offset: i64| match mode {
+            _ if Size::from_bytes(len32).is_none() => Err("no access of this size".to_owned()),
+            Mode::Read => loadable_field(layout, offset, len32, signed).map(|_| ()).map_err(|r| r.to_string()),
+            _ => storable_field(layout, offset, len32).map(|_| ()).map_err(|r| r.to_string()),
+        };
+        let verdicts: Vec<Result<(), String>> = offsets.iter().map(|&o| verdict(o)).collect();
+        let good = verdicts.iter().filter(|v| v.is_ok()).count();
+        let status = Status::decide(good == offsets.len(), good == 0);
+        let why = verdicts.into_iter().find_map(Result::err).map(|why| format!(" ({why})")).unwrap_or_default();
+        let access = if mode == Mode::Read { "reads" } else { "writes" };
+        (
+            ObligationKind::CtxAccess,
+            status,
+            format!(
+                "{good} of {} offsets in [{lo}, {hi}] are permitted {len}-byte {access} of {} ({}){why}",
+                offsets.len(),
+                layout.name,
+                layout.flavour,
+            ),
+        )
+    }
+
+    /// Whether the program may write the bytes its packet pointers delimit.
+    pub(super) fn packet_writes(&self) -> bool {
+        match self.subject.spec.context {
+            ContextSpec::Packet(layout) => layout.packet_writes,
+            ContextSpec::Raw { .. } | ContextSpec::NotModelled { .. } => false,
         }
     }
 
@@ -275,7 +331,7 @@ impl Env<'_> {
         &self,
         post: &mut Post,
         state: &State,
-        _pc: usize,
+        pc: usize,
         src: Reg,
         off: i16,
         size: Size,
@@ -287,7 +343,7 @@ impl Env<'_> {
         };
         let value = match access.pointer.region {
             Region::Stack { frame } => self.stack_load(post, state, frame, &access.starts, len),
-            Region::Context => self.context_load(&access.starts, len, size, signed),
+            Region::Context => self.context_load(&access.starts, pc, len, size, signed),
             Region::GlobalData(map) => match candidates(&access.starts) {
                 Some(offsets) if !offsets.is_empty() => offsets
                     .iter()
@@ -335,20 +391,26 @@ impl Env<'_> {
             .unwrap_or_else(|| any_bytes(self.domain, len))
     }
 
-    fn context_load(&self, starts: &Num, len: u32, size: Size, signed: bool) -> Value {
+    /// What a load at `pc` of `len` bytes at offsets `starts` of the context gives.
+    fn context_load(&self, starts: &Num, pc: usize, len: u32, size: Size, signed: bool) -> Value {
         let ContextSpec::Packet(layout) = self.subject.spec.context else { return any_bytes(self.domain, len) };
-        let program_type = self.subject.spec.program_type;
         let values = candidates(starts).unwrap_or_default().into_iter().filter_map(|o| {
-            let field = loadable_field(layout, program_type, o, size, signed).ok()?;
+            let field = loadable_field(layout, o, size.bytes(), signed).ok()?;
+            let pointer = |region| Value::Pointer(Pointer::at(region, self.domain, 0));
             Some(match field.kind {
-                FieldKind::PacketPointer => {
-                    let region = match field.name {
-                        "data_end" => Region::PacketEnd,
-                        "data_meta" => Region::PacketMeta,
-                        _ => Region::Packet,
-                    };
-                    Value::Pointer(Pointer::at(region, self.domain, 0))
-                }
+                FieldKind::PacketPointer(PacketEdge::Start) => pointer(Region::Packet),
+                FieldKind::PacketPointer(PacketEdge::End) => pointer(Region::PacketEnd),
+                FieldKind::PacketPointer(PacketEdge::Meta) => pointer(Region::PacketMeta),
+                FieldKind::Struct { target, nullable } => match socket_region(target) {
+                    Some(region) => {
+                        let null =
+                            if nullable { Nullness::MaybeNull { id: Some(pc as u32) } } else { Nullness::NonNull };
+                        Value::Pointer(Pointer { null, ..Pointer::at(region, self.domain, 0) })
+                    }
+                    None => Value::top(self.domain),
+                },
+                FieldKind::Block { size } => pointer(Region::Block { size }),
+                FieldKind::Opaque => Value::top(self.domain),
                 FieldKind::Value => any_bytes(self.domain, len),
             })
         });

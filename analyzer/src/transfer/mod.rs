@@ -175,6 +175,13 @@ impl Env<'_> {
             }
             Insn::Load { size, signed, dst, src, off } => {
                 let value = self.load(&mut post, &state, pc, src, off, size, signed);
+                // A nullable pointer loaded here is a new one: older copies of what this
+                // load gave are no longer its copies.
+                if let Value::Pointer(p) = &value
+                    && p.null.id() == Some(pc as u32)
+                {
+                    state.forget_identities(pc as u32);
+                }
                 state.set(dst, value);
                 post.edges.push((next, state));
             }

@@ -55,7 +55,7 @@ impl Env<'_> {
         len: i128,
         mode: Mode,
     ) -> (ObligationKind, Status, String) {
-        if mode != Mode::Read && !self.subject.spec.program_type.direct_packet_writes() {
+        if mode != Mode::Read && !self.packet_writes() {
             return (
                 ObligationKind::PacketBounds,
                 Status::Refuted,

@@ -1,18 +1,21 @@
 //! Program types and their contexts: which context a program gets (chosen from its ELF
 //! section name, as libbpf does) and how its loads and stores of context fields behave.
 //!
-//! Three kinds of context:
-//! - **Packet contexts** (`xdp_md` for XDP, `__sk_buff` for tc and socket filters) are
+//! Two kinds of context:
+//! - **Virtual contexts** (`xdp_md`, `__sk_buff`, `bpf_sock`, `bpf_sockopt`, ...) are
 //!   *virtual*, as in Linux, where the verifier rewrites every context access into a load of
 //!   the kernel's own structure. Their region holds the UAPI structure's bytes but allows no
 //!   direct access; the interpreter's cold fault path hands every refused access of it to
-//!   [`load`]/[`store`], which apply the field table of its [`ContextLayout`]. A load of a
-//!   packet-pointer field (`data`, `data_end`, `data_meta`) must read the whole 32-bit field
-//!   and yields the full 64-bit address of the packet byte at the offset the field stores
-//!   (so `r2 = *(u32 *)(r1 + 0)` gives a usable packet pointer). Other fields may be read
-//!   whole or, where the layout allows it, narrowly (naturally aligned, inside one field);
-//!   stores need a field the program type may write. Anything else faults, naming the
-//!   context region and the offset.
+//!   [`load`]/[`store`], which apply the rules of its [`ContextLayout`]
+//!   ([`loadable_field`]/[`storable_field`], shared with the analyzer). A load of a packet
+//!   pointer (`data`, `data_end`, `data_meta`, `optval`, ...) yields the full 64-bit address
+//!   of the buffer byte at the offset the field stores (so `r2 = *(u32 *)(r1 + 0)` gives a
+//!   usable packet pointer); the buffer is the run's input (packet, message, option value),
+//!   writable when the layout allows packet writes. A load of a pointer to another structure
+//!   (`__sk_buff.sk`) yields the base of a further virtual region with that structure's
+//!   rules, or 0 when the field is NULL; a block pointer (`flow_keys`) the base of a plain
+//!   read-write region; an opaque kernel pointer an address in no region. Anything the rules
+//!   refuse faults, naming the field ([`FaultReason::ContextField`]).
 //! - **Raw contexts** (kprobe `pt_regs`, tracepoint records) are plain read-only regions.
 //!
 //! The fast path of loads and stores never looks at any of this: it refuses the virtual
@@ -25,36 +28,44 @@ pub use crate::model::context::*;
 pub use crate::model::program_type::ProgramType;
 use FieldInit::PacketLen;
 
+/// The address an opaque kernel pointer field loads as: in no region, so that a
+/// dereference faults.
+pub const OPAQUE_POINTER: u64 = 0xffff_8880_0000_0000;
+
+/// Most pointer fields (to structures or blocks) one context has.
+pub const MAX_POINTEES: usize = 4;
+
 impl ContextLayout {
     /// The fields a run may choose the value of ([`RunInput::fields`]): every plain field
-    /// except `len`, which is always the packet's length. Packet pointers are derived from
-    /// the packet and cannot be chosen either.
+    /// except those holding the buffer's length, and the nullable pointers to structures (0
+    /// makes them NULL). Packet pointers are derived from the buffer and cannot be chosen.
     pub fn choosable_fields(&self) -> impl Iterator<Item = &'static ContextField> + use<> {
         let fields: &'static [ContextField] = self.fields;
-        fields.iter().filter(|f| f.kind == FieldKind::Value && f.init != PacketLen)
+        fields.iter().filter(|f| choosable(f).is_ok())
     }
 
     /// The byte offset of the 4-byte word `selector` names, if a run may choose its value:
-    /// a name selects a whole 4-byte field, an offset any aligned word of a choosable field
-    /// (so the words of `remote_ip6` are chosen by offset).
+    /// a name selects a field of at most 4 bytes (or a nullable structure pointer), an offset
+    /// any aligned word of a choosable field (so the words of `remote_ip6` are chosen by
+    /// offset).
     pub fn choosable_word(&self, selector: &FieldSelector) -> Result<u32, ContextError> {
         let context = self.name;
         let field = match selector {
-            FieldSelector::Name(name) => self.fields.iter().find(|f| f.name == name.as_str()),
+            FieldSelector::Name(name) => self.field_named(name),
             FieldSelector::Offset(offset) => self.field_at(u64::from(*offset)),
         };
         let Some(field) = field else {
             return Err(ContextError::UnknownField { context, field: selector.to_string() });
         };
         let fixed = |why| Err(ContextError::FixedField { context, field: field.name, why });
-        if field.kind == FieldKind::PacketPointer {
-            return fixed("it points into the packet");
+        if let Err(why) = choosable(field) {
+            return fixed(why);
         }
-        if field.init == PacketLen {
-            return fixed("it is the packet's length");
-        }
+        let is_pointer = field.kind.is_pointer();
         match selector {
-            FieldSelector::Name(_) if field.size != 4 => fixed("it is wider than 4 bytes; choose its words by offset"),
+            FieldSelector::Name(_) if field.size > 4 && !is_pointer => {
+                fixed("it is wider than 4 bytes; choose its words by offset")
+            }
             FieldSelector::Name(_) => Ok(field.offset),
             FieldSelector::Offset(offset) if (offset - field.offset) % 4 != 0 => {
                 fixed("the offset is not that of one of its 4-byte words")
@@ -64,20 +75,35 @@ impl ContextLayout {
     }
 
     /// The structure's initial bytes for `packet`, with the words `fields` names set to
-    /// their values (later settings of a word win).
+    /// their values (later settings of a word win; a word reaching past its field sets only
+    /// the field's bytes).
     pub fn initial_bytes_with(&self, packet: &[u8], fields: &[(FieldSelector, u32)]) -> Result<Vec<u8>, ContextError> {
         let mut bytes = self.initial_bytes(packet);
         for (selector, value) in fields {
-            let start = self.choosable_word(selector)? as usize;
-            bytes[start..start + 4].copy_from_slice(&value.to_le_bytes());
+            let start = self.choosable_word(selector)?;
+            let field = self.field_at(u64::from(start)).expect("a choosable word lies in a field");
+            let len = (field.offset + field.size - start).min(4) as usize;
+            let start = start as usize;
+            bytes[start..start + len].copy_from_slice(&value.to_le_bytes()[..len]);
         }
         Ok(bytes)
     }
 }
 
-/// What one run starts from: the packet (packet program types) or the context's bytes
-/// (the others), and, for packet contexts, the values of context fields a run chooses
-/// instead of the defaults of [`FieldInit`] (`mark`, `rx_queue_index`, `hash`, ...).
+/// Whether a run may choose `field`'s value, or why not.
+fn choosable(field: &ContextField) -> Result<(), &'static str> {
+    match field.kind {
+        FieldKind::PacketPointer(_) => Err("it points into the packet"),
+        FieldKind::Struct { nullable: true, .. } => Ok(()),
+        FieldKind::Struct { .. } | FieldKind::Block { .. } | FieldKind::Opaque => Err("it is never NULL"),
+        FieldKind::Value if field.init == PacketLen => Err("it is the packet's length"),
+        FieldKind::Value => Ok(()),
+    }
+}
+
+/// What one run starts from: the packet (virtual contexts) or the context's bytes (raw
+/// ones), and, for virtual contexts, the values of context fields a run chooses instead of
+/// the defaults of [`FieldInit`] (`mark`, `rx_queue_index`, `hash`, `sk` = 0 for NULL, ...).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RunInput {
     /// The packet, or the raw context's bytes.
@@ -109,8 +135,27 @@ pub struct ContextView {
     pub packet: RegionId,
     /// Its layout.
     pub layout: &'static ContextLayout,
-    /// The program type whose access rules apply.
+    /// The program type.
     pub program_type: ProgramType,
+    /// The regions its pointer fields point to, by field offset.
+    pub pointees: [Option<(u32, RegionId)>; MAX_POINTEES],
+}
+
+impl ContextView {
+    /// The region the pointer field at `offset` points to.
+    fn pointee(&self, offset: u32) -> Option<RegionId> {
+        self.pointees.iter().flatten().find(|(o, _)| *o == offset).map(|&(_, region)| region)
+    }
+}
+
+/// A virtual structure a context field points to (`__sk_buff.sk`): read with its layout's
+/// rules, through its base only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StructView {
+    /// Its region (inaccessible to the fast path).
+    pub region: RegionId,
+    /// Its layout.
+    pub layout: &'static ContextLayout,
 }
 
 /// The regions a run's input became.
@@ -118,8 +163,10 @@ pub struct ContextView {
 pub struct InstalledContext {
     /// The context region; `r1` holds its base.
     pub context: RegionId,
-    /// The packet region, for packet program types.
+    /// The packet region, for virtual contexts.
     pub packet: Option<RegionId>,
+    /// The regions the context's pointer fields point to.
+    pub pointees: [Option<RegionId>; MAX_POINTEES],
 }
 
 /// Why a run's input cannot become a context.
@@ -173,15 +220,15 @@ pub enum ContextError {
 }
 
 /// Adds the context (and packet) regions for a run of a `program_type` program on `input`
-/// to `memory`: for packet types `input` is the packet, otherwise the context's bytes. The
-/// new context replaces any earlier virtual context; [`retire`] the earlier regions to make
-/// them inaccessible.
+/// to `memory`: for virtual contexts `input` is the packet, otherwise the context's bytes.
+/// The new context replaces any earlier virtual context; [`retire`] the earlier regions to
+/// make them inaccessible.
 pub fn install(memory: &mut Memory, program_type: ProgramType, input: &[u8]) -> Result<InstalledContext, ContextError> {
     install_with(memory, program_type, input, &[])
 }
 
 /// As [`install`], with the context words `fields` names set to their values (see
-/// [`ContextLayout::choosable_word`]); only packet contexts have fields. Nothing is added
+/// [`ContextLayout::choosable_word`]); only virtual contexts have fields. Nothing is added
 /// to `memory` when a field cannot be set.
 pub fn install_with(
     memory: &mut Memory,
@@ -190,16 +237,7 @@ pub fn install_with(
     fields: &[(FieldSelector, u32)],
 ) -> Result<InstalledContext, ContextError> {
     match program_type.context() {
-        ContextKind::Packet(layout) => {
-            let context_bytes = layout.initial_bytes_with(input, fields)?;
-            memory.clear_context_view();
-            let packet_access = if program_type.direct_packet_writes() { Access::ReadWrite } else { Access::ReadOnly };
-            let packet = memory.add_region(RegionKind::Packet, input.to_vec(), packet_access)?;
-            let context = memory.add_region(RegionKind::Context, context_bytes, Access::None)?;
-            memory.set_packet(packet);
-            memory.set_context_view(ContextView { region: context, packet, layout, program_type });
-            Ok(InstalledContext { context, packet: Some(packet) })
-        }
+        ContextKind::Packet(layout) => install_virtual(memory, program_type, layout, input, fields),
         ContextKind::Raw { size } => {
             if !fields.is_empty() {
                 return Err(ContextError::RawContextFields { program_type });
@@ -213,37 +251,72 @@ pub fn install_with(
                 bytes.resize(size, 0);
             }
             let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
-            Ok(InstalledContext { context, packet: None })
+            Ok(InstalledContext { context, packet: None, pointees: [None; MAX_POINTEES] })
         }
         ContextKind::NotModelled { structure } => Err(ContextError::NotModelled { program_type, structure }),
     }
 }
 
+fn install_virtual(
+    memory: &mut Memory,
+    program_type: ProgramType,
+    layout: &'static ContextLayout,
+    input: &[u8],
+    fields: &[(FieldSelector, u32)],
+) -> Result<InstalledContext, ContextError> {
+    let context_bytes = layout.initial_bytes_with(input, fields)?;
+    memory.clear_context_view();
+    let packet_access = if layout.packet_writes { Access::ReadWrite } else { Access::ReadOnly };
+    let packet = memory.add_region(RegionKind::Packet, input.to_vec(), packet_access)?;
+    let context = memory.add_region(RegionKind::Context, context_bytes, Access::None)?;
+    let mut pointees = [None; MAX_POINTEES];
+    let mut regions = [None; MAX_POINTEES];
+    let pointer_fields =
+        layout.fields.iter().filter(|f| matches!(f.kind, FieldKind::Struct { .. } | FieldKind::Block { .. }));
+    for (slot, field) in pointer_fields.enumerate().take(MAX_POINTEES) {
+        let region = match field.kind {
+            FieldKind::Struct { target, .. } => {
+                let region = memory.add_region(RegionKind::Other, target.initial_bytes(&[]), Access::None)?;
+                memory.add_struct_view(StructView { region, layout: target });
+                region
+            }
+            FieldKind::Block { size } => {
+                memory.add_region(RegionKind::Other, vec![0; size as usize], Access::ReadWrite)?
+            }
+            _ => unreachable!("filtered to structure and block pointers"),
+        };
+        pointees[slot] = Some((field.offset, region));
+        regions[slot] = Some(region);
+    }
+    memory.set_packet(packet);
+    memory.set_context_view(ContextView { region: context, packet, layout, program_type, pointees });
+    Ok(InstalledContext { context, packet: Some(packet), pointees: regions })
+}
+
 /// Makes the regions of an earlier run's context inaccessible.
 pub fn retire(memory: &mut Memory, installed: InstalledContext) {
     memory.set_access(installed.context, Access::None);
-    if let Some(packet) = installed.packet {
-        memory.set_access(packet, Access::None);
+    for region in installed.packet.into_iter().chain(installed.pointees.into_iter().flatten()) {
+        memory.set_access(region, Access::None);
     }
 }
 
-/// The field an access of `len` bytes at `offset` of a virtual context touches, if the
-/// access stays inside it and is naturally aligned; otherwise why it is refused (outside
-/// the structure, or not within one field).
-fn accessed_field(layout: &ContextLayout, offset: i64, len: u32) -> Result<&'static ContextField, FaultReason> {
-    let offset = u64::try_from(offset).map_err(|_| FaultReason::OutOfBounds)?;
-    if offset + u64::from(len) > u64::from(layout.size) {
-        return Err(FaultReason::OutOfBounds);
+/// The rules for `fault`'s region, if it was refused only for being a virtual structure:
+/// the layout, and the context view when it is the context itself.
+fn view_of(memory: &Memory, fault: &MemoryFault) -> Option<(&'static ContextLayout, Option<ContextView>)> {
+    let region = fault.region.map(|r| r.id)?;
+    if let Some(view) = memory.context_view().filter(|v| v.region == region) {
+        return Some((view.layout, Some(*view)));
     }
-    let field = layout.field_at(offset).ok_or(FaultReason::Inaccessible)?;
-    let inside = offset + u64::from(len) <= u64::from(field.offset + field.size);
-    if inside && offset % u64::from(len) == 0 { Ok(field) } else { Err(FaultReason::Inaccessible) }
+    memory.struct_view(region).map(|v| (v.layout, None))
 }
 
-/// The view `fault` is about, if it was refused only for being in a virtual context.
-fn view_of(memory: &Memory, fault: &MemoryFault) -> Option<ContextView> {
-    let view = *memory.context_view()?;
-    (fault.region.map(|r| r.id) == Some(view.region)).then_some(view)
+/// The fault reason for a refused context access.
+fn reason_of(refusal: Refusal) -> FaultReason {
+    match refusal {
+        Refusal::OutOfBounds => FaultReason::OutOfBounds,
+        other => FaultReason::ContextField(other),
+    }
 }
 
 /// `fault` with a new reason.
@@ -252,87 +325,37 @@ fn refused(mut fault: MemoryFault, reason: FaultReason) -> MemoryFault {
     fault
 }
 
-/// The field a load of `size` at `offset` of a `program_type` context with `layout` reads
-/// (sign-extending if `signed`), or why the load is refused. This is the one statement of
-/// the context's load rules: the interpreter applies it to concrete offsets, the analyzer
-/// to every offset an abstract pointer may hold.
-pub fn loadable_field(
-    layout: &'static ContextLayout,
-    program_type: ProgramType,
-    offset: i64,
-    size: Size,
-    signed: bool,
-) -> Result<&'static ContextField, FaultReason> {
-    let len = size.bytes();
-    let field = accessed_field(layout, offset, len)?;
-    let allowed = match field.access {
-        FieldAccess::PacketRead => program_type.direct_packet_access(),
-        _ => true,
-    } && type_may_load(layout, program_type, field);
-    let whole = offset == i64::from(field.offset) && len == 4;
-    let shape_ok = match field.kind {
-        FieldKind::PacketPointer => whole && !signed,
-        FieldKind::Value => whole || layout.narrow_loads,
-    };
-    if allowed && shape_ok { Ok(field) } else { Err(FaultReason::Inaccessible) }
-}
-
-/// Whether `program_type` may load `field` of `layout` at all: an skb type's own
-/// `*_is_valid_access` rules for `__sk_buff`, and for `xdp_md` the rule that only devmap
-/// programs see `egress_ifindex`.
-fn type_may_load(layout: &ContextLayout, program_type: ProgramType, field: &ContextField) -> bool {
-    if layout.name == SK_BUFF.name {
-        return program_type.sk_buff_rules().is_some_and(|rules| rules.may_load(field.name));
-    }
-    if layout.name == XDP_MD.name && field.name == "egress_ifindex" {
-        return program_type == ProgramType::XdpDevmap;
-    }
-    true
-}
-
-/// The field a store of `size` at `offset` of a `program_type` context with `layout`
-/// writes, or why the store is refused (the store-side twin of [`loadable_field`]).
-pub fn storable_field(
-    layout: &'static ContextLayout,
-    program_type: ProgramType,
-    offset: i64,
-    size: Size,
-) -> Result<&'static ContextField, FaultReason> {
-    let field = accessed_field(layout, offset, size.bytes())?;
-    let writable = match program_type.sk_buff_rules() {
-        Some(rules) if layout.name == SK_BUFF.name => rules.may_store(field.name),
-        _ => match field.access {
-            FieldAccess::ReadWrite => true,
-            FieldAccess::ReadTcWrite => program_type.tc(),
-            FieldAccess::Read | FieldAccess::PacketRead => false,
-        },
-    };
-    if writable { Ok(field) } else { Err(FaultReason::ReadOnly) }
-}
-
 /// Completes a load the fast path refused with `fault`: the register value of a load of
 /// `size` (sign-extended if `signed`) through base register value `base` from a virtual
 /// context, or the fault to raise.
 #[cold]
 #[inline(never)]
 pub fn load(memory: &Memory, fault: MemoryFault, base: u64, size: Size, signed: bool) -> Result<u64, MemoryFault> {
-    let Some(view) = view_of(memory, &fault) else { return Err(fault) };
-    if base != region_base(view.region) {
+    let Some((layout, view)) = view_of(memory, &fault) else { return Err(fault) };
+    let region_id = fault.region.expect("view_of found a region").id;
+    if base != region_base(region_id) {
         return Err(refused(fault, FaultReason::ModifiedContextPointer));
     }
-    let field = match loadable_field(view.layout, view.program_type, fault.offset, size, signed) {
+    let field = match loadable_field(layout, fault.offset, size.bytes(), signed) {
         Ok(field) => field,
-        Err(reason) => return Err(refused(fault, reason)),
+        Err(refusal) => return Err(refused(fault, reason_of(refusal))),
     };
-    let len = size.bytes();
-    let region = memory.region(view.region).expect("a context view names a region of its memory");
+    let len = size.bytes() as usize;
+    let region = memory.region(region_id).expect("a view names a region of its memory");
     let start = fault.offset as usize;
     let mut buffer = [0u8; 8];
-    buffer[..len as usize].copy_from_slice(&region.bytes()[start..start + len as usize]);
+    buffer[..len].copy_from_slice(&region.bytes()[start..start + len]);
     let raw = u64::from_le_bytes(buffer);
+    let pointee = || view.and_then(|v| v.pointee(field.offset)).map_or(OPAQUE_POINTER, region_base);
     Ok(match field.kind {
-        FieldKind::PacketPointer => region_base(view.packet).wrapping_add(raw),
         FieldKind::Value => alu::extend_load(&raw, size, signed),
+        FieldKind::PacketPointer(_) => match view {
+            Some(view) => region_base(view.packet).wrapping_add(raw),
+            None => OPAQUE_POINTER,
+        },
+        FieldKind::Struct { nullable: true, .. } if raw == 0 => 0,
+        FieldKind::Struct { .. } | FieldKind::Block { .. } => pointee(),
+        FieldKind::Opaque => OPAQUE_POINTER,
     })
 }
 
@@ -342,17 +365,18 @@ pub fn load(memory: &Memory, fault: MemoryFault, base: u64, size: Size, signed: 
 #[cold]
 #[inline(never)]
 pub fn store(memory: &mut Memory, fault: MemoryFault, base: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
-    let Some(view) = view_of(memory, &fault) else { return Err(fault) };
-    if base != region_base(view.region) {
+    let Some((layout, _)) = view_of(memory, &fault) else { return Err(fault) };
+    let region_id = fault.region.expect("view_of found a region").id;
+    if base != region_base(region_id) {
         return Err(refused(fault, FaultReason::ModifiedContextPointer));
     }
-    if let Err(reason) = storable_field(view.layout, view.program_type, fault.offset, size) {
-        return Err(refused(fault, reason));
+    if let Err(refusal) = storable_field(layout, fault.offset, size.bytes()) {
+        return Err(refused(fault, reason_of(refusal)));
     }
-    let len = size.bytes();
-    let region = memory.region_mut(view.region).expect("a context view names a region of its memory");
+    let len = size.bytes() as usize;
+    let region = memory.region_mut(region_id).expect("a view names a region of its memory");
     let start = fault.offset as usize;
-    region.bytes_mut()[start..start + len as usize].copy_from_slice(&value.to_le_bytes()[..len as usize]);
+    region.bytes_mut()[start..start + len].copy_from_slice(&value.to_le_bytes()[..len]);
     Ok(())
 }
 
@@ -417,6 +441,14 @@ mod tests {
         }
     }
 
+    /// A load at `address` through base register value `base`.
+    fn ctx_load_through(memory: &Memory, base: u64, address: u64, size: Size) -> Result<u64, MemoryFault> {
+        match memory.load(address, size) {
+            Ok(raw) => Ok(raw),
+            Err(fault) => load(memory, fault, base, size, false),
+        }
+    }
+
     fn ctx_store(memory: &mut Memory, address: u64, size: Size, value: u64) -> Result<(), MemoryFault> {
         match memory.store(address, size, value) {
             Ok(()) => Ok(()),
@@ -437,11 +469,16 @@ mod tests {
         assert_eq!(ctx_load(&memory, base + 8, Size::W, false), Ok(packet));
         assert_eq!(ctx_load(&memory, base + 12, Size::W, false), Ok(1));
         // Narrow, wide, signed and misplaced loads of xdp_md fields fault.
-        for (offset, size, signed) in
-            [(0, Size::H, false), (0, Size::DW, false), (0, Size::W, true), (12, Size::B, false)]
-        {
+        for (offset, size, signed, refusal) in [
+            (0, Size::H, false, Refusal::BadShape("data")),
+            (0, Size::DW, false, Refusal::BadShape("data")),
+            (0, Size::W, true, Refusal::SignedPointer("data")),
+            (12, Size::B, false, Refusal::BadShape("ingress_ifindex")),
+            (20, Size::W, false, Refusal::NotReadable("egress_ifindex")),
+            (14, Size::W, false, Refusal::Misaligned),
+        ] {
             let fault = ctx_load(&memory, base + offset, size, signed).expect_err("refused");
-            assert_eq!(fault.reason, FaultReason::Inaccessible, "offset {offset} {size:?}");
+            assert_eq!(fault.reason, FaultReason::ContextField(refusal), "offset {offset} {size:?}");
             assert_eq!(fault.offset, offset as i64);
         }
         assert_eq!(ctx_load(&memory, base + 24, Size::W, false).map_err(|f| f.reason), Err(FaultReason::OutOfBounds));
@@ -453,7 +490,9 @@ mod tests {
     fn xdp_md_is_read_only() {
         let (mut memory, ctx) = installed(ProgramType::Xdp, &[0; 4]);
         let fault = ctx_store(&mut memory, region_base(ctx.context) + 12, Size::W, 7).expect_err("read-only");
-        assert_eq!((fault.access, fault.reason), (AccessKind::Store, FaultReason::ReadOnly));
+        let refusal = Refusal::NotWritable("ingress_ifindex");
+        assert_eq!((fault.access, fault.reason), (AccessKind::Store, FaultReason::ContextField(refusal)));
+        assert_eq!(fault.reason.to_string(), "context access refused: ingress_ifindex is not writable here");
     }
 
     #[test]
@@ -476,7 +515,81 @@ mod tests {
         assert!(ctx_store(&mut memory, base + 8, Size::W, 1).is_err(), "socket filters cannot write mark");
         ctx_store(&mut memory, base + 48, Size::W, 1).expect("cb is writable");
         let fault = ctx_load(&memory, base + 76, Size::W, false).expect_err("no direct packet access");
-        assert_eq!(fault.reason, FaultReason::Inaccessible);
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("data")));
+        let fault = ctx_load(&memory, base + 92, Size::W, false).expect_err("no socket fields");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("remote_ip4")));
+    }
+
+    fn installed_layout(
+        layout: &'static ContextLayout,
+        input: &[u8],
+        fields: &[(FieldSelector, u32)],
+    ) -> (Memory, InstalledContext) {
+        let mut memory = Memory::new();
+        let installed =
+            install_virtual(&mut memory, ProgramType::SchedCls, layout, input, fields).expect("small regions");
+        (memory, installed)
+    }
+
+    #[test]
+    fn sockopt_optval_is_the_input_and_writable() {
+        let (mut memory, ctx) = installed_layout(&sockopt::GETSOCKOPT, &[1, 2, 3, 4], &[]);
+        let base = region_base(ctx.context);
+        let optval = ctx_load(&memory, base + 8, Size::DW, false).expect("optval");
+        assert_eq!(ctx_load(&memory, base + 16, Size::DW, false), Ok(optval + 4));
+        assert_eq!(memory.load(optval + 3, Size::B), Ok(4));
+        memory.store(optval, Size::H, 0xffff).expect("getsockopt may write the option's value");
+        assert!(memory.load(optval + 4, Size::B).is_err(), "optval_end is past the buffer");
+        assert_eq!(ctx_load(&memory, base + 32, Size::W, false), Ok(4), "optlen is the buffer's length");
+        ctx_store(&mut memory, base + 36, Size::W, 0).expect("getsockopt writes retval");
+        let fault = ctx_load(&memory, base + 8, Size::W, false).expect_err("pointers load whole");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::BadShape("optval")));
+        let (mut memory, ctx) = installed_layout(&sockopt::SETSOCKOPT, &[0; 4], &[]);
+        let fault = ctx_store(&mut memory, region_base(ctx.context) + 36, Size::W, 0).expect_err("no retval");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotWritable("retval")));
+    }
+
+    #[test]
+    fn socket_pointers_lead_to_read_only_sockets_or_null() {
+        let (mut memory, ctx) = installed_layout(&sk_buff::TC, &[0; 20], &[]);
+        let base = region_base(ctx.context);
+        let sk = ctx_load(&memory, base + 168, Size::DW, false).expect("sk");
+        assert_eq!(ctx_load(&memory, sk + 4, Size::W, false), Ok(2), "family: AF_INET");
+        assert_eq!(ctx_load(&memory, sk + 48, Size::H, false), Ok(0x5000), "dst_port in network order");
+        let fault = ctx_load(&memory, sk + 12, Size::W, false).expect_err("only the common part");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotReadable("protocol")));
+        let fault = ctx_store(&mut memory, sk + 4, Size::W, 0).expect_err("read-only");
+        assert_eq!(fault.reason, FaultReason::ContextField(Refusal::NotWritable("family")));
+        let fault = ctx_load_through(&memory, sk + 4, sk + 4, Size::W).expect_err("through its base only");
+        assert_eq!(fault.reason, FaultReason::ModifiedContextPointer);
+        let (memory, ctx) = installed_layout(&sk_buff::TC, &[0; 20], &[("sk".into(), 0)]);
+        assert_eq!(ctx_load(&memory, region_base(ctx.context) + 168, Size::DW, false), Ok(0), "a chosen NULL");
+        let error =
+            install_virtual(&mut Memory::new(), ProgramType::SchedCls, &sockopt::GETSOCKOPT, &[], &[("sk".into(), 0)]);
+        assert!(matches!(error, Err(ContextError::FixedField { field: "sk", .. })), "{error:?}");
+    }
+
+    #[test]
+    fn flow_keys_and_kernel_pointers() {
+        let (mut memory, ctx) = installed_layout(&sk_buff::FLOW_DISSECTOR, &[0; 20], &[]);
+        let keys = ctx_load(&memory, region_base(ctx.context) + 144, Size::DW, false).expect("flow_keys");
+        memory.store(keys + 52, Size::W, 7).expect("the block is read-write");
+        assert!(memory.store(keys + 56, Size::B, 7).is_err(), "56 bytes");
+        let (memory, ctx) = installed_layout(&nf::NF, &[], &[]);
+        let skb = ctx_load(&memory, region_base(ctx.context) + 8, Size::DW, false).expect("skb");
+        assert_eq!(skb, OPAQUE_POINTER);
+        assert_eq!(memory.load(skb, Size::W).map_err(|f| f.reason), Err(FaultReason::Unmapped));
+    }
+
+    #[test]
+    fn every_layouts_pointer_fields_fit_a_view() {
+        for layout in all_layouts() {
+            let pointees =
+                layout.fields.iter().filter(|f| matches!(f.kind, FieldKind::Struct { .. } | FieldKind::Block { .. }));
+            assert!(pointees.count() <= MAX_POINTEES, "{}", layout.name);
+            let blocks = layout.fields.iter().filter(|f| matches!(f.kind, FieldKind::Block { .. }));
+            assert!(blocks.count() <= 1, "{}: the analyzer takes one block per context", layout.name);
+        }
     }
 
     #[test]
@@ -510,8 +623,8 @@ mod tests {
         assert_eq!(ctx_load(&memory, base + 8, Size::B, false), Ok(0xef), "narrow loads see it");
         assert_eq!(ctx_load(&memory, base + 68, Size::W, false), Ok(7));
         assert_eq!(ctx_load(&memory, base + 16, Size::W, false), Ok(0xdd86));
-        assert_eq!(ctx_load(&memory, base + 100, Size::W, false), Ok(0));
-        assert_eq!(ctx_load(&memory, base + 104, Size::W, false), Ok(0x0102_0304));
+        let bytes = memory.region(ctx.context).expect("installed").bytes();
+        assert_eq!(bytes[100..108], [0, 0, 0, 0, 4, 3, 2, 1], "remote_ip6's second word");
         assert_eq!(ctx_load(&memory, base + 32, Size::W, false), Ok(2));
         let mut memory = Memory::new();
         let ctx = install_with(&mut memory, ProgramType::Xdp, &[1, 2], &[("rx_queue_index".into(), 9)]).expect("xdp");
@@ -524,7 +637,7 @@ mod tests {
             XDP_MD.choosable_fields().map(|f| f.name).collect::<Vec<_>>(),
             ["ingress_ifindex", "rx_queue_index", "egress_ifindex"]
         );
-        assert!(SK_BUFF.choosable_fields().all(|f| f.name != "len" && f.kind == FieldKind::Value));
+        assert!(SK_BUFF.choosable_fields().all(|f| f.name != "len" && !matches!(f.kind, FieldKind::PacketPointer(_))));
     }
 
     #[test]

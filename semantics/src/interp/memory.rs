@@ -26,7 +26,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use super::context::ContextView;
+use super::context::{ContextView, Refusal, StructView};
 use crate::isa::Size;
 use crate::program::JumpTableId;
 
@@ -151,6 +151,8 @@ pub enum FaultReason {
     /// A context access through a modified context pointer (Linux rewrites context
     /// accesses by the instruction's offset alone, so the base must be the context itself).
     ModifiedContextPointer,
+    /// A virtual context access its field rules refuse (the refusal names the field).
+    ContextField(Refusal),
 }
 
 impl fmt::Display for FaultReason {
@@ -162,6 +164,7 @@ impl fmt::Display for FaultReason {
             FaultReason::Inaccessible => "region is not accessible",
             FaultReason::Uninitialised => "stack bytes not initialised",
             FaultReason::ModifiedContextPointer => "the base is a modified context pointer",
+            FaultReason::ContextField(refusal) => return write!(f, "context access refused: {refusal}"),
         })
     }
 }
@@ -274,6 +277,8 @@ pub struct Memory {
     maps: Vec<Option<MapBinding>>,
     /// The run's virtual context, if its program type has one.
     context: Option<ContextView>,
+    /// The virtual structures the context's pointer fields point to (`__sk_buff.sk`, ...).
+    structs: Vec<StructView>,
     /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
     stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
 }
@@ -285,6 +290,7 @@ impl PartialEq for Memory {
             && self.jump_tables == other.jump_tables
             && self.maps == other.maps
             && self.context == other.context
+            && self.structs == other.structs
     }
 }
 
@@ -318,7 +324,15 @@ impl Memory {
                 bytes: vec![STACK_FILL; STACK_FRAME_BYTES],
             })
             .collect();
-        Memory { regions, packet: None, jump_tables: Vec::new(), maps: Vec::new(), context: None, stack_written: None }
+        Memory {
+            regions,
+            packet: None,
+            jump_tables: Vec::new(),
+            maps: Vec::new(),
+            context: None,
+            structs: Vec::new(),
+            stack_written: None,
+        }
     }
 
     /// Turns tracking of stack writes on (every byte of every frame unwritten) or off (see
@@ -448,9 +462,22 @@ impl Memory {
         self.context.as_ref()
     }
 
-    /// Forgets the virtual context (its region stays as it is).
+    /// Forgets the virtual context and the structures it points to (their regions stay as
+    /// they are).
     pub fn clear_context_view(&mut self) {
         self.context = None;
+        self.structs.clear();
+    }
+
+    /// Adds `view`, a virtual structure a context field points to: accesses the fast path
+    /// refuses in its region are completed by [`super::context::load`] with its rules.
+    pub fn add_struct_view(&mut self, view: StructView) {
+        self.structs.push(view);
+    }
+
+    /// The virtual structure in `region`, if it is one.
+    pub fn struct_view(&self, region: RegionId) -> Option<&StructView> {
+        self.structs.iter().find(|v| v.region == region)
     }
 
     /// The region holding jump table `table`, once a run has installed the tables.

@@ -15,7 +15,10 @@
 //!
 //! The section-name rules that choose a type are in [`super::section`].
 
-use super::context::{ContextKind, PT_REGS_BYTES, SK_BUFF, XDP_MD};
+use super::context::{
+    ContextKind, PT_REGS_BYTES, XDP_MD, cgroup_dev, nf, perf_event, sk_buff, sk_lookup, sk_msg, sk_reuseport, sock,
+    sock_addr, sock_ops, sockopt, sysctl, xdp_md,
+};
 
 /// A program type as the verifier sees it: kernel program type plus the expected attach
 /// type where that changes the rules, plus sleepability.
@@ -712,19 +715,22 @@ impl ProgramType {
         use ProgramType as T;
         let not_modelled = |structure| ContextKind::NotModelled { structure };
         match self {
-            T::Xdp | T::XdpDevmap | T::XdpCpumap => ContextKind::Packet(&XDP_MD),
-            T::SocketFilter | T::SchedCls | T::SchedAct => ContextKind::Packet(&SK_BUFF),
-            T::CgroupSkbIngress | T::CgroupSkbEgress | T::LwtIn | T::LwtOut | T::LwtXmit | T::LwtSeg6local => {
-                ContextKind::Packet(&SK_BUFF)
+            T::Xdp | T::XdpCpumap => ContextKind::Packet(&XDP_MD),
+            T::XdpDevmap => ContextKind::Packet(&xdp_md::XDP_DEVMAP),
+            T::SocketFilter => ContextKind::Packet(&sk_buff::SOCKET_FILTER),
+            T::SchedCls | T::SchedAct => ContextKind::Packet(&sk_buff::TC),
+            T::CgroupSkbIngress | T::CgroupSkbEgress => ContextKind::Packet(&sk_buff::CGROUP_SKB),
+            T::LwtIn | T::LwtOut | T::LwtSeg6local => ContextKind::Packet(&sk_buff::LWT),
+            T::LwtXmit => ContextKind::Packet(&sk_buff::LWT_XMIT),
+            T::SkSkb | T::SkSkbStreamParser | T::SkSkbStreamVerdict | T::SkSkbVerdict => {
+                ContextKind::Packet(&sk_buff::SK_SKB)
             }
-            T::SkSkb | T::SkSkbStreamParser | T::SkSkbStreamVerdict | T::SkSkbVerdict | T::FlowDissector => {
-                ContextKind::Packet(&SK_BUFF)
-            }
+            T::FlowDissector => ContextKind::Packet(&sk_buff::FLOW_DISSECTOR),
             T::Kprobe | T::UprobeSleepable | T::KprobeMulti | T::KprobeSession => {
                 ContextKind::Raw { size: Some(PT_REGS_BYTES) }
             }
             T::UprobeMulti | T::UprobeMultiSleepable => ContextKind::Raw { size: Some(PT_REGS_BYTES) },
-            T::PerfEvent => ContextKind::Raw { size: Some(PERF_EVENT_DATA_BYTES) },
+            T::PerfEvent => ContextKind::Packet(&perf_event::PERF_EVENT),
             // Records and u64 argument arrays whose length depends on the attach target.
             T::Tracepoint | T::RawTracepoint | T::RawTracepointWritable | T::TpBtf => ContextKind::Raw { size: None },
             T::Fentry | T::FentrySleepable | T::Fexit | T::FexitSleepable => ContextKind::Raw { size: None },
@@ -734,18 +740,21 @@ impl ProgramType {
             }
             // The user's buffer of `ctx_size_in` bytes.
             T::Syscall => ContextKind::Raw { size: None },
-            T::CgroupSock(_) => not_modelled("bpf_sock"),
-            T::CgroupSockAddr(_) => not_modelled("bpf_sock_addr"),
-            T::SockOps => not_modelled("bpf_sock_ops"),
-            T::CgroupDevice => not_modelled("bpf_cgroup_dev_ctx"),
-            T::SkMsg => not_modelled("sk_msg_md"),
+            T::CgroupSock(CgroupSockHook::Create | CgroupSockHook::Release) => ContextKind::Packet(&sock::SOCK_CREATE),
+            T::CgroupSock(CgroupSockHook::PostBind4) => ContextKind::Packet(&sock::POST_BIND4),
+            T::CgroupSock(CgroupSockHook::PostBind6) => ContextKind::Packet(&sock::POST_BIND6),
+            T::CgroupSockAddr(hook) => ContextKind::Packet(sock_addr::for_hook(hook)),
+            T::SockOps => ContextKind::Packet(&sock_ops::SOCK_OPS),
+            T::CgroupDevice => ContextKind::Packet(&cgroup_dev::CGROUP_DEV),
+            T::SkMsg => ContextKind::Packet(&sk_msg::SK_MSG),
             T::LircMode2 => not_modelled("the lirc_mode2 sample"),
-            T::SkReuseport | T::SkReuseportMigrate => not_modelled("sk_reuseport_md"),
-            T::CgroupSysctl => not_modelled("bpf_sysctl"),
-            T::CgroupGetsockopt | T::CgroupSetsockopt => not_modelled("bpf_sockopt"),
+            T::SkReuseport | T::SkReuseportMigrate => ContextKind::Packet(&sk_reuseport::SK_REUSEPORT),
+            T::CgroupSysctl => ContextKind::Packet(&sysctl::SYSCTL),
+            T::CgroupGetsockopt => ContextKind::Packet(&sockopt::GETSOCKOPT),
+            T::CgroupSetsockopt => ContextKind::Packet(&sockopt::SETSOCKOPT),
             T::Ext => not_modelled("the replaced function's context"),
-            T::SkLookup => not_modelled("bpf_sk_lookup"),
-            T::Netfilter => not_modelled("bpf_nf_ctx"),
+            T::SkLookup => ContextKind::Packet(&sk_lookup::SK_LOOKUP),
+            T::Netfilter => ContextKind::Packet(&nf::NF),
         }
     }
 
@@ -1108,16 +1117,33 @@ mod tests {
     }
 
     #[test]
-    fn unmodelled_contexts_are_named() {
+    fn contexts_are_modelled_except_lirc_and_freplace() {
         for t in ProgramType::ALL {
-            if let ContextKind::NotModelled { structure } = t.context() {
-                assert!(!structure.is_empty(), "{t}");
+            match t.context() {
+                ContextKind::NotModelled { structure } => {
+                    assert!(matches!(t, ProgramType::LircMode2 | ProgramType::Ext), "{t}: {structure}")
+                }
+                ContextKind::Packet(layout) => assert!(!layout.flavour.is_empty(), "{t}"),
+                ContextKind::Raw { .. } => {}
             }
         }
-        assert!(matches!(
-            ProgramType::CgroupSockAddr(SockAddrHook::Bind4).context(),
-            ContextKind::NotModelled { structure: "bpf_sock_addr" }
-        ));
-        assert_eq!(ProgramType::PerfEvent.context(), ContextKind::Raw { size: Some(184) });
+        let layout = |t: ProgramType| match t.context() {
+            ContextKind::Packet(layout) => (layout.name, layout.flavour),
+            other => panic!("{t}: {other:?}"),
+        };
+        assert_eq!(layout(ProgramType::CgroupSockAddr(SockAddrHook::Bind4)), ("bpf_sock_addr", "sock_addr4"));
+        assert_eq!(layout(ProgramType::CgroupSockAddr(SockAddrHook::Sendmsg6)), ("bpf_sock_addr", "sendmsg6"));
+        assert_eq!(layout(ProgramType::CgroupSockAddr(SockAddrHook::RecvmsgUnix)), ("bpf_sock_addr", "sock_addr_unix"));
+        assert_eq!(layout(ProgramType::CgroupSock(CgroupSockHook::Release)), ("bpf_sock", "sock_create"));
+        assert_eq!(layout(ProgramType::CgroupSock(CgroupSockHook::PostBind6)), ("bpf_sock", "post_bind6"));
+        assert_eq!(layout(ProgramType::CgroupSkbEgress), ("__sk_buff", "cgroup_skb"));
+        assert_eq!(layout(ProgramType::LwtSeg6local), ("__sk_buff", "lwt"));
+        assert_eq!(layout(ProgramType::SkSkbVerdict), ("__sk_buff", "sk_skb"));
+        assert_eq!(layout(ProgramType::XdpDevmap), ("xdp_md", "xdp_devmap"));
+        assert_eq!(layout(ProgramType::XdpCpumap), ("xdp_md", "xdp"));
+        assert_eq!(layout(ProgramType::CgroupGetsockopt), ("bpf_sockopt", "getsockopt"));
+        assert_eq!(layout(ProgramType::SkReuseportMigrate), ("sk_reuseport_md", "sk_reuseport"));
+        assert_eq!(layout(ProgramType::PerfEvent), ("bpf_perf_event_data", "perf_event"));
+        assert_eq!(PERF_EVENT_DATA_BYTES, perf_event::PERF_EVENT.size as usize);
     }
 }
