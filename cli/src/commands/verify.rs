@@ -16,7 +16,7 @@ use clap::Args;
 use super::run::CallxModelArg;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
-use crate::output::{StdoutError, note, out, outln};
+use crate::output::{note, out, outln};
 use crate::program_type::ProgramTypeArgs;
 
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
