@@ -1,5 +1,6 @@
-/* flow_dissector: dissects Ethernet + IPv4 + TCP/UDP from flow_keys->nhoff with direct
- * packet reads, filling the flow keys (addresses, protocol, ports, transport offset). */
+/* flow_dissector: dissects IPv4 + TCP/UDP from flow_keys->nhoff with direct packet reads,
+ * filling the flow keys (addresses, protocol, ports, transport offset). nhoff is bounded
+ * first: the kernel marks a packet range only for offsets that stay below 64 KiB. */
 #include "bpf_types.h"
 
 SEC("flow_dissector")
@@ -8,9 +9,14 @@ int dissect_ipv4(struct __sk_buff *skb)
 	struct bpf_flow_keys *keys = skb->flow_keys;
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct iphdr *ip = data + keys->nhoff;
+	u32 nhoff = keys->nhoff;
+	struct iphdr *ip;
 	be16 *ports;
 	u32 ihl;
+
+	if (nhoff > 1500)
+		return BPF_DROP;
+	ip = data + nhoff;
 
 	if (keys->n_proto != bpf_htons(ETH_P_IP))
 		return BPF_DROP;
@@ -24,7 +30,7 @@ int dissect_ipv4(struct __sk_buff *skb)
 	keys->ipv4_dst = ip->daddr;
 	keys->ip_proto = ip->protocol;
 	keys->is_frag = !!(ip->frag_off & bpf_htons(0x3fff));
-	keys->thoff = keys->nhoff + ihl;
+	keys->thoff = nhoff + ihl;
 	if (keys->is_frag)
 		return BPF_OK;
 	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
