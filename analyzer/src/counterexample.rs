@@ -164,7 +164,7 @@ impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.program_type.context() {
             ContextKind::Packet(_) => "packet",
-            ContextKind::Raw { .. } => "context",
+            ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => "context",
         };
         write!(f, "{what} of {} bytes [{}]", self.bytes.len(), hex(&self.bytes))?;
         for (selector, value) in &self.fields {
@@ -515,6 +515,8 @@ impl InputGenerator {
                 let min = subject.spec.context_size() as usize;
                 Shape::Raw { min, max: min + EXTRA_RAW_BYTES }
             }
+            // No run can install such a context: every replay reports that.
+            ContextKind::NotModelled { .. } => Shape::Raw { min: 0, max: 0 },
         };
         let mut constants = BTreeSet::from([0u64, 1]);
         let mut offsets = BTreeSet::from([0usize]);

@@ -27,7 +27,7 @@ use bpfprove_semantics::interp::CallxModel;
 use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
 use crate::globals::GlobalSummary;
 use crate::obligation::{ObligationKind, Status};
-use crate::spec::Prototypes;
+use crate::spec::{ContextSpec, Prototypes};
 use crate::state::State;
 use crate::subject::Subject;
 use crate::transfer::{Env, Stop};
@@ -94,7 +94,8 @@ pub enum Verdict {
     Pass,
     /// Some obligation is refuted or unknown.
     Fail,
-    /// A budget ran out before the analysis finished.
+    /// The analysis did not finish (a budget ran out) or could not start (the program
+    /// type's context is not modelled): why.
     Unknown(String),
 }
 
@@ -223,6 +224,19 @@ impl Verifier {
     pub fn verify(&self, subject: &Subject) -> Report {
         let started = Instant::now();
         let domain = self.config.domain;
+        if let ContextSpec::NotModelled { structure } = subject.spec.context {
+            let why =
+                format!("{} programs get a {structure} context, which is not modelled yet", subject.spec.program_type);
+            return Report {
+                verdict: Verdict::Unknown(why),
+                obligations: Vec::new(),
+                analysis: None,
+                globals: GlobalSummary::initial(subject, domain),
+                stats: Stats::default(),
+                rounds: 0,
+                elapsed: started.elapsed(),
+            };
+        }
         let thresholds = self.thresholds(subject);
         let engine_config = self.engine_config();
         let mut globals = if self.config.assume_initial_globals {

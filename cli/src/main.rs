@@ -51,6 +51,10 @@ enum Command {
     /// Verify programs with the abstract interpreter: one line per program, `PASS` or `FAIL`
     /// with the first failed obligations.
     Verify(commands::verify::VerifyArgs),
+    /// Judge bpfprove by the kernel's verifier selftests: each program's annotated verdict
+    /// against the analyzer's (and the interpreter's return value, and the live kernel's);
+    /// ends with the agreement matrix.
+    Selftest(commands::selftest::SelftestArgs),
     /// Re-validate a JSON proof log against its object, without the fixpoint engine.
     CheckProof(commands::check_proof::CheckProofArgs),
     /// Check the value domains' soundness against the semantics (exhaustively at a small
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Jit(args) => commands::jit::jit(args),
         Command::Verify(args) => commands::verify::verify(args),
         Command::CheckProof(args) => commands::check_proof::check_proof(args),
+        Command::Selftest(args) => commands::selftest::selftest(args),
         Command::Difftest(args) => commands::difftest::difftest(args),
         Command::Kernel(args) => commands::kernel::kernel(args),
         Command::SoundnessFuzz(args) => commands::soundness_fuzz::soundness_fuzz(args),

@@ -101,6 +101,7 @@ fn an_endless_input_is_refused_naming_it() {
         &["verify", "/dev/zero"],
         &["asm", "/dev/zero"],
         &["check-proof", "/dev/zero", "prog.bin"],
+        &["selftest", "/dev/zero"],
     ] {
         let output = run(&dir, args, Stdio::null(), Stdio::null());
         let stderr = stderr_of(&output);

@@ -49,11 +49,29 @@ pub enum ProgramResult {
 
 /// Runs `program` of `object` on each of `packets` in the kernel and the interpreter.
 pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<u8>]) -> ProgramResult {
+    let section_type = InterpType::of_section(&program.section);
+    let packet_type = matches!(
+        section_type,
+        Some(InterpType::Xdp | InterpType::SchedCls | InterpType::SchedAct | InterpType::SocketFilter)
+    );
+    if !packet_type {
+        let name = section_type.map_or("unknown".to_owned(), |t| t.name().to_owned());
+        return ProgramResult::CannotRun(CannotRun::Kernel(
+            KernelError::Unsupported(format!("program type {name} has no packet test run here")).to_string(),
+        ));
+    }
     match prepare(object, program) {
         Ok((kernel, program_type, _maps)) => run_all(object, program, &kernel, program_type, packets),
         Err(KernelError::Rejected { last_line, .. }) => ProgramResult::CannotRun(CannotRun::Verifier(last_line)),
         Err(other) => ProgramResult::CannotRun(CannotRun::Kernel(other.to_string())),
     }
+}
+
+/// Loads `program` of `object` (creating its maps) and closes it again: whether the
+/// kernel's verifier accepts it. Packet program types, kprobes, tracepoints and raw
+/// tracepoints load; others are [`KernelError::Unsupported`].
+pub fn load_for_verdict(object: &Object, program: &LoadedProgram) -> Result<(), KernelError> {
+    prepare(object, program).map(|_| ())
 }
 
 fn run_all(
@@ -112,11 +130,15 @@ fn prepare(
 ) -> Result<(KernelProgram, ProgramType, Vec<KernelMap>), KernelError> {
     let program_type = match InterpType::of_section(&program.section) {
         Some(InterpType::Xdp) => ProgramType::Xdp,
+        // Actions run as classifiers, whose test run is the same.
         Some(InterpType::SchedCls | InterpType::SchedAct) => ProgramType::SchedCls,
         Some(InterpType::SocketFilter) => ProgramType::SocketFilter,
+        Some(InterpType::Kprobe) => ProgramType::Kprobe,
+        Some(InterpType::Tracepoint) => ProgramType::Tracepoint,
+        Some(InterpType::RawTracepoint) => ProgramType::RawTracepoint,
         other => {
             return Err(KernelError::Unsupported(format!(
-                "program type {} has no packet test run here",
+                "program type {} is not loaded here",
                 other.map_or("unknown".to_owned(), |t| t.name().to_owned())
             )));
         }

@@ -20,6 +20,12 @@ pub enum ProgramType {
     /// back out, read and written at constant offsets. Loaded sleepable, as the kernel
     /// requires.
     Syscall,
+    /// `BPF_PROG_TYPE_KPROBE`: no test run; loaded for a verdict only.
+    Kprobe,
+    /// `BPF_PROG_TYPE_TRACEPOINT`: no test run; loaded for a verdict only.
+    Tracepoint,
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: loaded for a verdict only here.
+    RawTracepoint,
 }
 
 impl ProgramType {
@@ -29,6 +35,9 @@ impl ProgramType {
             ProgramType::SchedCls => 3,
             ProgramType::Xdp => 6,
             ProgramType::Syscall => 31,
+            ProgramType::Kprobe => 2,
+            ProgramType::Tracepoint => 5,
+            ProgramType::RawTracepoint => 17,
         }
     }
 

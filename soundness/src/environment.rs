@@ -85,6 +85,7 @@ pub fn section(program_type: ProgramType) -> &'static str {
         ProgramType::Kprobe => "kprobe/fuzz",
         ProgramType::Tracepoint => "tracepoint/fuzz/fuzz",
         ProgramType::RawTracepoint => "raw_tracepoint/fuzz",
+        other => other.section(),
     }
 }
 
@@ -124,7 +125,7 @@ mod tests {
 
     #[test]
     fn sections_give_back_their_program_type() {
-        for program_type in [ProgramType::Xdp, ProgramType::SchedCls, ProgramType::SocketFilter, ProgramType::Kprobe] {
+        for &program_type in ProgramType::ALL {
             assert_eq!(ProgramType::of_section(section(program_type)), Some(program_type));
         }
     }

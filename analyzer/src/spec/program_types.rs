@@ -21,6 +21,11 @@ pub enum ContextSpec {
         /// How many.
         size: u32,
     },
+    /// A context the model does not describe yet: the analyzer refuses the program.
+    NotModelled {
+        /// The kernel structure.
+        structure: &'static str,
+    },
 }
 
 /// A program type's rules. The return range is the semantics' own
@@ -42,6 +47,7 @@ impl ProgramSpec {
             ContextKind::Packet(layout) => ContextSpec::Packet(layout),
             ContextKind::Raw { size: Some(size) } => ContextSpec::Raw { size: size as u32 },
             ContextKind::Raw { size: None } => ContextSpec::Raw { size: TRACEPOINT_CONTEXT_BYTES },
+            ContextKind::NotModelled { structure } => ContextSpec::NotModelled { structure },
         };
         debug_assert!(PT_REGS_BYTES <= u32::MAX as usize);
         let return_range = program_type.return_range();
@@ -58,6 +64,7 @@ impl ProgramSpec {
         match self.context {
             ContextSpec::Packet(layout) => layout.size,
             ContextSpec::Raw { size } => size,
+            ContextSpec::NotModelled { .. } => 0,
         }
     }
 }

@@ -271,6 +271,9 @@ impl Env<'_> {
                 let status = bounds_status(lo, hi, 0, i128::from(ctx_size) - i128::from(len));
                 (ObligationKind::CtxAccess, status, format!("context offsets [{lo}, {hi}] + {len} of {ctx_size}"))
             }
+            ContextSpec::NotModelled { structure } => {
+                (ObligationKind::CtxAccess, Status::Refuted, format!("the {structure} context is not modelled yet"))
+            }
             ContextSpec::Packet(layout) => self.layout_access(layout, starts, lo, hi, len, mode, signed),
         }
     }
@@ -318,7 +321,7 @@ impl Env<'_> {
     pub(super) fn packet_writes(&self) -> bool {
         match self.subject.spec.context {
             ContextSpec::Packet(layout) => layout.packet_writes,
-            ContextSpec::Raw { .. } => false,
+            ContextSpec::Raw { .. } | ContextSpec::NotModelled { .. } => false,
         }
     }
 

@@ -5,7 +5,7 @@ use bpfprove_jit_x86 as jit_x86;
 use bpfprove_jit_x86::object_run::JitObjectRunner;
 use bpfprove_semantics::conformance;
 use bpfprove_semantics::elf::Object;
-use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
+use bpfprove_semantics::interp::elf_run::{self, FieldSelector, ObjectRunner, RunInput};
 use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
@@ -41,6 +41,11 @@ pub(crate) struct RunArgs {
     /// (kprobe, tracepoint).
     #[arg(long, default_value = "")]
     mem: String,
+    /// A context field's value for an ELF program with a virtual context, as `NAME=VALUE`
+    /// or `+OFFSET=VALUE` (a 4-byte word); repeatable. `sk=0` makes a nullable socket
+    /// pointer NULL. The interpreter only.
+    #[arg(long = "field", value_parser = parse_field)]
+    fields: Vec<(FieldSelector, u32)>,
     /// What a `callx` register holds.
     #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
     callx_model: CallxModelArg,
@@ -87,11 +92,15 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     let input = conformance::parse_hex(&args.mem).map_err(|e| anyhow::anyhow!("--mem: {e}"))?;
     let name = || format!("{}: program {}", args.source.file.display(), program.name);
     let mut runner = ObjectRunner::new(object, program, config.clone()).with_context(name)?;
+    if args.jit && !args.fields.is_empty() {
+        bail!("--field applies to the interpreter only");
+    }
     let (run, maps) = if args.jit {
         let mut jit = JitObjectRunner::unverified(object, program, config).with_context(name)?;
         (jit.run(&input).with_context(name)?, jit.maps().clone())
     } else {
-        (runner.run(&input).with_context(name)?, runner.maps().clone())
+        let input = RunInput { bytes: input, fields: args.fields.clone() };
+        (runner.run_with(&input).with_context(name)?, runner.maps().clone())
     };
     outln!("program {} (section {}, type {})", program.name, program.section, runner.program_type())?;
     for output in &run.outputs {
@@ -114,4 +123,19 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
             Ok(Outcome::Failed)
         }
     }
+}
+
+/// `NAME=VALUE` or `+OFFSET=VALUE`, the value decimal or `0x` hexadecimal.
+fn parse_field(text: &str) -> Result<(FieldSelector, u32), String> {
+    let (field, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let number = |digits: &str| match digits.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => digits.parse(),
+    };
+    let value = number(value).map_err(|e| format!("`{value}`: {e}"))?;
+    let selector = match field.strip_prefix('+') {
+        Some(offset) => FieldSelector::Offset(number(offset).map_err(|e| format!("`{offset}`: {e}"))?),
+        None => FieldSelector::Name(field.to_owned()),
+    };
+    Ok((selector, value))
 }

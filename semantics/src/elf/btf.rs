@@ -1,5 +1,6 @@
-//! Just enough BTF to load programs: the types behind BTF-defined maps (`.maps`) and the
-//! line records of `.BTF.ext`.
+//! Just enough BTF to load programs: the types behind BTF-defined maps (`.maps`), the line
+//! records of `.BTF.ext`, and the declaration tags attached to functions (which is how the
+//! kernel's selftests annotate their expected verdicts).
 //!
 //! Every read is bounds-checked and every type walk is bounded by [`MAX_TYPE_DEPTH`], so
 //! malformed input yields a [`BtfError`], never a panic or a hang.
@@ -99,7 +100,10 @@ enum Type {
     Func { name: String, proto: u32 },
     /// A function prototype: return type (0 for void) and parameter types.
     FuncProto { ret: u32, params: Vec<u32> },
-    /// Anything else (functions, prototypes, forward declarations, tags).
+    /// A declaration tag (`__attribute__((btf_decl_tag(value)))`) on type `target`;
+    /// `component` is -1 for the declaration itself, else a member or parameter index.
+    DeclTag { value: String, target: u32, component: i32 },
+    /// Anything else (forward declarations).
     Other,
 }
 
@@ -211,7 +215,10 @@ impl Btf {
                 }
                 (Type::Datasec { name: self.string(name_off)?, vars }, 12 * vlen)
             }
-            KIND_DECL_TAG => (Type::Other, 4),
+            KIND_DECL_TAG => {
+                let component = r.u32_at(body)? as i32;
+                (Type::DeclTag { value: self.string(name_off)?, target: size_or_type, component }, 4)
+            }
             other => return error(at, format!("unknown BTF kind {other}")),
         };
         // The whole record must be present even where the loader skips it.
@@ -327,6 +334,36 @@ impl Btf {
             }
         }
         Ok(true)
+    }
+
+    /// The declaration tags on whole functions (not on their parameters), by function name, in
+    /// the order the BTF lists them. A tag naming a type id that does not exist, or a
+    /// parameter a function does not have, is an error.
+    pub fn function_decl_tags(&self) -> Result<BTreeMap<String, Vec<String>>, BtfError> {
+        let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (index, ty) in self.types.iter().enumerate() {
+            let Type::DeclTag { value, target, component } = ty else { continue };
+            let in_tag = |e: BtfError| BtfError { reason: format!("decl tag {}: {}", index + 1, e.reason), ..e };
+            let Type::Func { name, proto } = self.get(*target).map_err(in_tag)? else { continue };
+            if *component == -1 {
+                tags.entry(name.clone()).or_default().push(value.clone());
+                continue;
+            }
+            let parameters = match self.get(self.resolve(*proto).map_err(in_tag)?).map_err(in_tag)? {
+                Type::FuncProto { params, .. } => params.len(),
+                _ => return error(0, format!("decl tag {}: function `{name}` has no prototype", index + 1)),
+            };
+            if !usize::try_from(*component).is_ok_and(|c| c < parameters) {
+                return error(
+                    0,
+                    format!(
+                        "decl tag {}: component {component} of function `{name}`, which has {parameters} parameters",
+                        index + 1
+                    ),
+                );
+            }
+        }
+        Ok(tags)
     }
 
     /// The map definitions of the `.maps` data section, by variable name.
@@ -493,6 +530,49 @@ mod tests {
         ];
         let btf = Btf::parse(&blob(&types, b"\0")).expect("parses");
         assert!(btf.size_of(1).is_err());
+    }
+
+    /// strings: 0:"" 1:"prog" 6:"comment:test_expect_failure" 34:"comment:test_retval=7" 56:"x"
+    const TAG_STRINGS: &[u8] = b"\0prog\0comment:test_expect_failure\0comment:test_retval=7\0x\0";
+
+    #[test]
+    fn function_tags_are_read_in_order_and_parameter_tags_are_not_function_tags() {
+        #[rustfmt::skip]
+        let types = [
+            /* 1 int */ 56, info(KIND_INT, 0), 4, 32,
+            /* 2 proto int(int) */ 0, info(KIND_FUNC_PROTO, 1), 1, 0, 1,
+            /* 3 func prog */ 1, info(KIND_FUNC, 0), 2,
+            /* 4 tag on prog */ 6, info(KIND_DECL_TAG, 0), 3, u32::MAX,
+            /* 5 tag on prog */ 34, info(KIND_DECL_TAG, 0), 3, u32::MAX,
+            /* 6 tag on parameter 0 */ 56, info(KIND_DECL_TAG, 0), 3, 0,
+            /* 7 tag on a type, not a function */ 56, info(KIND_DECL_TAG, 0), 1, u32::MAX,
+        ];
+        let btf = Btf::parse(&blob(&types, TAG_STRINGS)).expect("valid BTF");
+        let tags = btf.function_decl_tags().expect("valid tags");
+        assert_eq!(tags.len(), 1);
+        assert_eq!(tags["prog"], ["comment:test_expect_failure", "comment:test_retval=7"]);
+    }
+
+    #[test]
+    fn malformed_decl_tags_are_errors() {
+        #[rustfmt::skip]
+        let dangling = [
+            /* 1 tag on type 9, which does not exist */ 6, info(KIND_DECL_TAG, 0), 9, u32::MAX,
+        ];
+        let error = Btf::parse(&blob(&dangling, TAG_STRINGS)).expect("parses").function_decl_tags().unwrap_err();
+        assert!(error.reason.contains("decl tag 1") && error.reason.contains("does not exist"), "{error:?}");
+
+        #[rustfmt::skip]
+        let bad_parameter = [
+            /* 1 proto void() */ 0, info(KIND_FUNC_PROTO, 0), 0,
+            /* 2 func prog */ 1, info(KIND_FUNC, 0), 1,
+            /* 3 tag on parameter 2 of a function without parameters */ 6, info(KIND_DECL_TAG, 0), 2, 2,
+        ];
+        let error = Btf::parse(&blob(&bad_parameter, TAG_STRINGS)).expect("parses").function_decl_tags().unwrap_err();
+        assert!(error.reason.contains("component 2"), "{error:?}");
+
+        // A tag record cut short is a parse error, not a read past the end.
+        assert!(Btf::parse(&blob(&[6, info(KIND_DECL_TAG, 0), 1], TAG_STRINGS)).is_err());
     }
 
     #[test]

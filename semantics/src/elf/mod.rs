@@ -49,6 +49,14 @@ pub fn load(bytes: &[u8]) -> Result<Object, ElfError> {
     })
 }
 
+/// The BTF declaration tags (`__attribute__((btf_decl_tag(...)))`) on the functions of an
+/// object, by function name, in BTF order; tags on parameters are left out. An object
+/// without `.BTF` has none. This is how the kernel's selftests record what each program
+/// expects (`comment:test_expect_failure`, ...); see the `bpfprove-selftest` crate.
+pub fn function_decl_tags(bytes: &[u8]) -> Result<BTreeMap<String, Vec<String>>, ElfError> {
+    read::function_decl_tags(bytes)
+}
+
 /// A loaded object file.
 #[derive(Clone, Debug)]
 pub struct Object {

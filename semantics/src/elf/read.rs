@@ -224,6 +224,18 @@ pub(super) fn read(data: &[u8]) -> Result<RawObject, ElfError> {
     Ok(RawObject { license, code_sections, maps, line_records, function_pointers, data_objects, jump_tables })
 }
 
+/// The BTF declaration tags on the object's functions, by function name (empty without
+/// `.BTF`).
+pub(super) fn function_decl_tags(data: &[u8]) -> Result<BTreeMap<String, Vec<String>>, ElfError> {
+    let file = open(data)?;
+    match section_by_name(&file, ".BTF") {
+        Some((_, bytes)) => {
+            Btf::parse(bytes).and_then(|btf| btf.function_decl_tags()).map_err(|e| btf_error(".BTF", e))
+        }
+        None => Ok(BTreeMap::new()),
+    }
+}
+
 fn btf_error(section: &str, e: btf::BtfError) -> ElfError {
     ElfError::new(section, e.offset as u64, ElfErrorKind::Btf(e))
 }

@@ -182,6 +182,14 @@ pub enum ContextError {
         /// The input's length.
         len: usize,
     },
+    /// The program type's context structure is not modelled, so no run can give it one.
+    #[error("{program_type} programs get a {structure} context, which is not modelled yet")]
+    NotModelled {
+        /// The program type.
+        program_type: ProgramType,
+        /// The kernel structure it would get.
+        structure: &'static str,
+    },
     /// The regions could not be added.
     #[error(transparent)]
     Memory(#[from] MemoryError),
@@ -245,6 +253,7 @@ pub fn install_with(
             let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
             Ok(InstalledContext { context, packet: None, pointees: [None; MAX_POINTEES] })
         }
+        ContextKind::NotModelled { structure } => Err(ContextError::NotModelled { program_type, structure }),
     }
 }
 
@@ -380,7 +389,7 @@ mod tests {
     fn sections_select_program_types_like_libbpf() {
         let cases = [
             ("xdp", Some(ProgramType::Xdp)),
-            ("xdp/devmap", Some(ProgramType::Xdp)),
+            ("xdp/devmap", Some(ProgramType::XdpDevmap)),
             ("xdp.frags", Some(ProgramType::Xdp)),
             ("xdpfoo", None),
             ("tc", Some(ProgramType::SchedCls)),
@@ -605,7 +614,9 @@ mod tests {
             (FieldSelector::from("priority"), 2), // the last setting wins
         ];
         let mut memory = Memory::new();
-        let ctx = install_with(&mut memory, ProgramType::SocketFilter, &[0; 20], &fields).expect("choosable");
+        // cgroup skb programs may read the socket fields (remote_ip6) that tc and socket
+        // filters may not.
+        let ctx = install_with(&mut memory, ProgramType::CgroupSkbIngress, &[0; 20], &fields).expect("choosable");
         let base = region_base(ctx.context);
         assert_eq!(ctx_load(&memory, base, Size::W, false), Ok(20), "len stays the packet's length");
         assert_eq!(ctx_load(&memory, base + 8, Size::W, false), Ok(0xdead_beef));

@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn unknown_sections_and_oversized_contexts_are_errors() {
         let program = asm::llvm::parse("r0 = 0\n exit").expect("valid");
-        let object = object("fentry/foo", vec![], program.clone());
+        let object = object("foo/bar", vec![], program.clone());
         let error = ObjectRunner::new(&object, &object.programs[0], config()).expect_err("unknown type");
         assert!(matches!(error, ObjectRunError::UnknownProgramType { .. }), "{error}");
         let object = object_kprobe(program);

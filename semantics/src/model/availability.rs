@@ -106,13 +106,18 @@ pub const KFUNC_TABLES: &[(&str, &[FuncProtoTable])] = &[
 impl ProgramType {
     /// The kernel tables this type's `get_func_proto` consults.
     pub fn func_proto_tables(self) -> &'static [FuncProtoTable] {
+        use ProgramType as T;
         match self {
-            ProgramType::SocketFilter => &[Base, SocketFilter],
-            ProgramType::Xdp => &[Base, Xdp],
-            ProgramType::SchedCls | ProgramType::SchedAct => &[Base, TcClsAct],
-            ProgramType::Kprobe => &[Base, Tracing, Kprobe],
-            ProgramType::Tracepoint => &[Base, Tracing, Tracepoint],
-            ProgramType::RawTracepoint => &[Base, Tracing, RawTracepoint],
+            T::SocketFilter => &[Base, SocketFilter],
+            T::Xdp | T::XdpDevmap | T::XdpCpumap => &[Base, Xdp],
+            T::SchedCls | T::SchedAct => &[Base, TcClsAct],
+            T::Kprobe | T::UprobeSleepable | T::KprobeMulti | T::KprobeSession => &[Base, Tracing, Kprobe],
+            T::UprobeMulti | T::UprobeMultiSleepable => &[Base, Tracing, Kprobe],
+            T::Tracepoint => &[Base, Tracing, Tracepoint],
+            T::RawTracepoint => &[Base, Tracing, RawTracepoint],
+            // The per-type tables of the other types are not listed yet: they get the
+            // helpers every type shares, which refuses more than the kernel, never less.
+            _ => &[Base],
         }
     }
 }

@@ -6,3 +6,4 @@
 pub mod availability;
 pub mod context;
 pub mod program_type;
+pub mod section;

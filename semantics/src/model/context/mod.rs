@@ -47,6 +47,12 @@ pub enum ContextKind {
         /// Size of the structure, if fixed.
         size: Option<usize>,
     },
+    /// A context structure this model does not describe yet: the interpreter and the
+    /// analyzer refuse programs of such types rather than guess at their context.
+    NotModelled {
+        /// The kernel structure (`bpf_sock_addr`, ...).
+        structure: &'static str,
+    },
 }
 
 /// Size of x86-64 `struct pt_regs` (21 registers).

@@ -4,6 +4,7 @@
 //! source are writable, `sk` is a full socket. Defaults: an IPv4 TCP socket, address
 //! 127.0.0.1 port 80.
 
+use super::super::program_type::SockAddrHook;
 use super::sock::SOCKET;
 use super::{ContextField, ContextLayout, FieldInit, FieldKind, Fields, Shape, pointer, value};
 use FieldInit::Const;
@@ -60,3 +61,15 @@ pub static UNIX: ContextLayout =
 
 /// Every flavour of `bpf_sock_addr`.
 pub static LAYOUTS: &[&ContextLayout] = &[&INET4, &INET6, &SENDMSG4, &SENDMSG6, &UNIX];
+
+/// The rules of the programs of `hook`.
+pub fn for_hook(hook: SockAddrHook) -> &'static ContextLayout {
+    use SockAddrHook as H;
+    match hook {
+        H::Bind4 | H::Connect4 | H::Getpeername4 | H::Getsockname4 | H::Recvmsg4 => &INET4,
+        H::Bind6 | H::Connect6 | H::Getpeername6 | H::Getsockname6 | H::Recvmsg6 => &INET6,
+        H::Sendmsg4 => &SENDMSG4,
+        H::Sendmsg6 => &SENDMSG6,
+        H::ConnectUnix | H::SendmsgUnix | H::RecvmsgUnix | H::GetpeernameUnix | H::GetsocknameUnix => &UNIX,
+    }
+}
