@@ -82,10 +82,12 @@ fn packets() -> Vec<Vec<u8>> {
     vec![vec![0; 14], ipv4_packet(6, 80), ipv4_packet(17, 53), ipv4_packet(1, 0), ttl_one, vec![0xff; 200]]
 }
 
-fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
+/// Inputs for a program whose context is `context`, or why there are none.
+fn inputs(context: ContextKind, rng: &mut Rng) -> Result<Vec<Vec<u8>>, String> {
     let mut inputs = match context {
         ContextKind::Packet(_) => packets(),
         ContextKind::Raw { size } => vec![vec![0; size.unwrap_or(64)]],
+        ContextKind::NotModelled { .. } => return Err(format!("context not modelled: {context:?}")),
     };
     for _ in 0..RANDOM_INPUTS {
         inputs.push(match context {
@@ -94,9 +96,10 @@ fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
                 rng.bytes(len)
             }
             ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
+            ContextKind::NotModelled { .. } => Vec::new(),
         });
     }
-    inputs
+    Ok(inputs)
 }
 
 /// The analyzer's outcome: `Ok(())` for PASS, else why not.
@@ -122,7 +125,7 @@ fn interpret(object: &Object, program: &LoadedProgram, seed: u64) -> Result<usiz
     let mut runner = ObjectRunner::new(object, program, config).map_err(|e| format!("interpreter: {e}"))?;
     let mut rng = Rng(seed);
     let mut runs = 0;
-    for input in inputs(runner.program_type().context(), &mut rng) {
+    for input in inputs(runner.program_type().context(), &mut rng)? {
         let run = runner.run(&input).map_err(|e| format!("interpreter input: {e}"))?;
         if let Err(trap) = run.result {
             let at = runner.location(elf_run::innermost(&trap).pc).map(|l| l.to_string()).unwrap_or_default();
