@@ -67,7 +67,12 @@ impl<'a> Subject<'a> {
     /// Program `loaded` of `object`, whose type comes from its section. `None` when the
     /// section names no known program type.
     pub fn from_object(object: &Object, loaded: &'a LoadedProgram) -> Option<Subject<'a>> {
-        let spec = ProgramSpec::of_section(&loaded.section)?;
+        Some(Subject::from_object_as(object, loaded, ProgramSpec::of_section(&loaded.section)?))
+    }
+
+    /// Program `loaded` of `object` with the rules `spec`, whatever its section says (the
+    /// loader chose the type: iproute2's tail-call slots, `--program-type`).
+    pub fn from_object_as(object: &Object, loaded: &'a LoadedProgram, spec: ProgramSpec) -> Subject<'a> {
         let referenced = |program: &Program, map: MapId| {
             program
                 .insns()
@@ -105,7 +110,7 @@ impl<'a> Subject<'a> {
                 map_info(def, data)
             })
             .collect();
-        Some(Subject {
+        Subject {
             section: loaded.section.clone(),
             function: loaded.name.clone(),
             program: &loaded.program,
@@ -113,7 +118,7 @@ impl<'a> Subject<'a> {
             maps,
             kfuncs: loaded.kfuncs(object),
             lines: loaded.lines.clone(),
-        })
+        }
     }
 
     /// A program without maps (from bytecode or assembly text) of type `program_type`.

@@ -31,7 +31,8 @@ fn packets() -> Vec<Vec<u8>> {
 fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut inputs = match context {
         ContextKind::Packet(_) => packets(),
-        ContextKind::Raw { .. } => Vec::new(),
+        // The corpus has no program whose context is not modelled; such a run is refused.
+        ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => Vec::new(),
     };
     for _ in 0..RANDOM_INPUTS {
         inputs.push(match context {
@@ -40,6 +41,7 @@ fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
                 rng.bytes(len)
             }
             ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
+            ContextKind::NotModelled { .. } => Vec::new(),
         });
     }
     inputs
