@@ -143,8 +143,8 @@ pub enum Conclusion {
     Unsound {
         /// Runs made up to and including the failing one.
         runs: usize,
-        /// The failing run.
-        failure: Failure,
+        /// The failing run (boxed: a trap naming a context field makes it large).
+        failure: Box<Failure>,
     },
 }
 
@@ -178,7 +178,7 @@ pub fn check(case: &Case, judge: &dyn Judge, config: &OracleConfig, seed: u64) -
         let image = if rng.chance(OTHER_DATA_PERCENT) { 1 + rng.below(images.len() as u64 - 1) as usize } else { 0 };
         if let Some(problem) = run_once(&mut runners[image], &subject, &input)? {
             let failure = Failure { input, data: images[image].clone(), problem };
-            return Ok(Conclusion::Unsound { runs: run + 1, failure });
+            return Ok(Conclusion::Unsound { runs: run + 1, failure: Box::new(failure) });
         }
     }
     Ok(Conclusion::Accepted { runs: config.runs })
