@@ -5,14 +5,15 @@
 //!
 //! Only packet program types have a test run that takes the program's own input: XDP, tc
 //! (`SCHED_CLS`/`SCHED_ACT`) and socket filters. A socket filter's test run strips the
-//! 14-byte Ethernet header before the program sees the data, so the interpreter gets the
-//! packet without it. The kernel reports 32 bits of `r0`; those are compared, and the
-//! packet afterwards for XDP and tc.
+//! 14-byte Ethernet header before the program sees the data and sets `skb->protocol` from
+//! its ethertype, so the interpreter gets the packet without it and that protocol. The
+//! kernel reports 32 bits of `r0`; those are compared, and the packet afterwards for XDP
+//! and tc.
 
 use std::collections::BTreeMap;
 
 use bpfprove_semantics::elf::{LoadedProgram, MapOrigin, Object};
-use bpfprove_semantics::interp::context::ProgramType as InterpType;
+use bpfprove_semantics::interp::context::{ProgramType as InterpType, RunInput};
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 use bpfprove_semantics::isa::{CallTarget, Insn, LddwKind};
@@ -91,8 +92,7 @@ fn run_all(
             refused += 1;
             continue;
         };
-        let input = if program_type == ProgramType::SocketFilter { &packet[ETH_HEADER..] } else { &packet[..] };
-        let run = match runner.run(input) {
+        let run = match runner.run_with(&interpreter_input(program_type, packet)) {
             Ok(run) => run,
             Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
         };
@@ -121,6 +121,17 @@ fn run_all(
         agreed += 1;
     }
     ProgramResult::Ran { agreed, refused, differed }
+}
+
+/// What the interpreter runs for `packet`: a socket filter's test run pulls the Ethernet
+/// header off and sets `skb->protocol` from its ethertype (as `eth_type_trans` does), so the
+/// interpreter gets the rest of the packet and that protocol.
+fn interpreter_input(program_type: ProgramType, packet: &[u8]) -> RunInput {
+    match (program_type, packet.get(ETH_HEADER - 2..ETH_HEADER)) {
+        (ProgramType::SocketFilter, Some(ethertype)) => RunInput::new(&packet[ETH_HEADER..])
+            .with_field("protocol", u32::from(u16::from_le_bytes([ethertype[0], ethertype[1]]))),
+        _ => RunInput::new(packet),
+    }
 }
 
 /// Creates the maps, relocates the program and loads it.
