@@ -254,3 +254,12 @@ fn a_null_check_covers_copies_of_one_load_only() {
     let copy = with_exit("r2 = *(u64 *)(r1 + 168)\nr3 = r2\nif r2 == 0 goto out\nr0 = *(u32 *)(r3 + 4)\nout:\n");
     check(&sk_buff::TC, &copy, "PASS");
 }
+
+#[test]
+fn a_socket_is_no_memory_for_helpers() {
+    // csum_diff(from = sk, 4, NULL, 0, 0): the kernel takes no socket as helper memory, and
+    // the interpreter's socket region is no memory a helper may read.
+    let text =
+        with_exit("r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr2 = 4\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nout:\n");
+    check(&sk_buff::TC, &text, "6 helper-argument refuted");
+}

@@ -504,7 +504,10 @@ impl Env<'_> {
             );
             return;
         };
-        if matches!(pointer.region, Region::Context | Region::MapHandle(_) | Region::JumpTable(_)) {
+        if matches!(
+            pointer.region,
+            Region::Context | Region::Socket { .. } | Region::MapHandle(_) | Region::JumpTable(_)
+        ) {
             post.check(
                 ObligationKind::HelperArgument,
                 Status::Refuted,
