@@ -17,8 +17,9 @@ use serde::Deserialize;
 
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
+use bpfprove_kernel::KernelError;
 use bpfprove_kernel::capability;
-use bpfprove_kernel::object::{ProgramResult, compare_program};
+use bpfprove_kernel::object::{ProgramResult, compare_program, load_for_verdict};
 use bpfprove_semantics::elf::{self, LoadedProgram, Object};
 use bpfprove_semantics::interp::context::ContextKind;
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
@@ -218,4 +219,33 @@ fn packet_program_types_agree_with_the_live_kernel() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(compared >= 5, "only {compared} programs compared");
+}
+
+/// The kernel's own verdict where the kernel crate loads the type: every `pass` program is
+/// accepted and every unsafe twin refused, so the manifest's verdicts are the kernel's.
+#[test]
+fn the_live_kernel_agrees_with_every_verdict_it_can_check() {
+    if !common::tools_present() || !capability::available_or_explain("program_types kernel verdicts") {
+        return;
+    }
+    let mut problems = Vec::new();
+    let (mut checked, mut not_loaded) = (0, Vec::new());
+    for entry in &manifest().program {
+        let object = load(entry);
+        let program = program(&object, entry);
+        let title = format!("{}/{}", entry.section, entry.function);
+        match (load_for_verdict(&object, program), entry.verdict.as_str()) {
+            (Ok(()), "pass") | (Err(KernelError::Rejected { .. }), "fail") => checked += 1,
+            (Err(KernelError::Unsupported(_)), _) => not_loaded.push(title),
+            // A perf event array without max_entries: libbpf sizes it to the cpu count, the
+            // kernel crate creates maps as written.
+            (Err(KernelError::Syscall { command: "BPF_MAP_CREATE", .. }), _) => {
+                not_loaded.push(format!("{title} (map as written not creatable)"))
+            }
+            (outcome, verdict) => problems.push(format!("{title}: manifest says {verdict}, kernel: {outcome:?}")),
+        }
+    }
+    eprintln!("{checked} verdicts checked in the kernel; not loaded by the kernel crate: {}", not_loaded.join(", "));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 10, "only {checked} verdicts checked");
 }
