@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the corpus: every src/*.c with clang-22 at -mcpu=v1..v4 into OUT/<cpu>/<name>.o.
+# Builds the corpus: every src/*.c with clang-22 at -mcpu=v1..v4 into OUT/<cpu>/<name>.o,
+# the per-program-type sources src/types/*.c at -mcpu=v3 into OUT/types/<name>.o, and the
+# older loaders' objects ../loaders/src/*.c at -mcpu=v2 into OUT/loaders/<name>.o.
 #
 #   benchmarks/corpus/build.sh [OUT]     (OUT defaults to benchmarks/corpus/build, gitignored)
 #
@@ -28,4 +30,23 @@ for cpu in "${cpus[@]}"; do
         "$clang" -target bpf -O2 -g -mcpu="$cpu" -I"$here/include" -c "$src" -o "$obj.tmp"
         mv "$obj.tmp" "$obj"
     done
+done
+
+# build_one SRC OBJ CPU: compiles when the object is missing or older than its inputs.
+build_one() {
+    local src="$1" obj="$2" cpu="$3"
+    if [[ "$obj" -nt "$src" && "$obj" -nt "$here/include/bpf_corpus.h" && "$obj" -nt "$here/include/bpf_types.h" && "$obj" -nt "$0" ]]; then
+        return
+    fi
+    "$clang" -target bpf -O2 -g -mcpu="$cpu" -I"$here/include" -c "$src" -o "$obj.tmp"
+    mv "$obj.tmp" "$obj"
+}
+
+mkdir -p "$out/types" "$out/loaders"
+for src in "$here"/src/types/*.c; do
+    build_one "$src" "$out/types/$(basename "$src" .c).o" v3
+done
+for src in "$here"/../loaders/src/*.c; do
+    [[ -e "$src" ]] || continue
+    build_one "$src" "$out/loaders/$(basename "$src" .c).o" v2
 done

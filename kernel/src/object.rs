@@ -5,13 +5,15 @@
 //!
 //! Only packet program types have a test run that takes the program's own input: XDP, tc
 //! (`SCHED_CLS`/`SCHED_ACT`) and socket filters. A socket filter's test run strips the
-//! 14-byte Ethernet header before the program sees the data, so the interpreter gets the
-//! packet without it. The kernel reports 32 bits of `r0`; those are compared, and the
-//! packet afterwards for XDP and tc.
+//! 14-byte Ethernet header before the program sees the data and sets `skb->protocol` from
+//! its ethertype, so the interpreter gets the packet without it and that protocol. The
+//! kernel reports 32 bits of `r0`; those are compared, and the packet afterwards for XDP
+//! and tc.
 
 use std::collections::BTreeMap;
 
 use bpfprove_semantics::elf::{LoadedProgram, MapOrigin, Object};
+use bpfprove_semantics::interp::context::RunInput;
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 use bpfprove_semantics::isa::{CallTarget, Insn, LddwKind};
@@ -89,8 +91,7 @@ fn run_all(
             refused += 1;
             continue;
         };
-        let input = if runs_at_layer_2(program_type) { &packet[..] } else { &packet[ETH_HEADER..] };
-        let run = match runner.run(input) {
+        let run = match runner.run_with(&interpreter_input(program_type, packet)) {
             Ok(run) => run,
             Err(error) => return ProgramResult::CannotRun(CannotRun::NotBuilt(error.to_string())),
         };
@@ -145,6 +146,18 @@ fn takes_packet_test_runs(program_type: ProgramType) -> bool {
 /// from the network header, as `bpf_prog_test_run_skb` gives the other skb types.
 fn runs_at_layer_2(program_type: ProgramType) -> bool {
     matches!(program_type, ProgramType::SchedCls | ProgramType::SchedAct | ProgramType::Xdp)
+}
+
+/// What the interpreter runs for `packet`: tc and XDP see it whole; for the other skb types
+/// the kernel's test run pulls the Ethernet header off and sets `skb->protocol` from its
+/// ethertype (as `eth_type_trans` does), so the interpreter gets the rest of the packet and
+/// that protocol.
+fn interpreter_input(program_type: ProgramType, packet: &[u8]) -> RunInput {
+    match packet.get(ETH_HEADER - 2..ETH_HEADER) {
+        Some(ethertype) if !runs_at_layer_2(program_type) => RunInput::new(&packet[ETH_HEADER..])
+            .with_field("protocol", u32::from(u16::from_le_bytes([ethertype[0], ethertype[1]]))),
+        _ => RunInput::new(packet),
+    }
 }
 
 /// Creates the maps, relocates the program and loads it.

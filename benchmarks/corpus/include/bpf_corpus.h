@@ -96,6 +96,9 @@ struct xdp_md {
 
 enum xdp_action { XDP_ABORTED = 0, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT };
 
+struct bpf_flow_keys;
+struct bpf_sock;
+
 struct __sk_buff {
 	u32 len;
 	u32 pkt_type;
@@ -123,6 +126,21 @@ struct __sk_buff {
 	u32 remote_port;
 	u32 local_port;
 	u32 data_meta;
+	union {
+		struct bpf_flow_keys *flow_keys;
+		u64 flow_keys_slot;
+	} __attribute__((aligned(8)));
+	u64 tstamp;
+	u32 wire_len;
+	u32 gso_segs;
+	union {
+		struct bpf_sock *sk;
+		u64 sk_slot;
+	} __attribute__((aligned(8)));
+	u32 gso_size;
+	u8 tstamp_type;
+	u32 : 24;
+	u64 hwtstamp;
 };
 
 #define TC_ACT_OK 0
