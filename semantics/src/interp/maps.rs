@@ -589,6 +589,7 @@ pub(crate) mod tests {
             max_entries: 1,
             flags: 0,
             function_pointer_variables: BTreeMap::new(),
+            extras: Default::default(),
         }
     }
 
