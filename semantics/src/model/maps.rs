@@ -324,6 +324,61 @@ impl MapType {
         )
     }
 
+    /// The only helpers a program may pass a map of this type to (Linux's
+    /// `check_map_func_compatibility`, from the map's side), or `None` when the map's
+    /// side sets no limit.
+    pub fn allowed_helpers(self) -> Option<&'static [&'static str]> {
+        const SOCKETS: [&str; 2] = ["map_update_elem", "map_delete_elem"];
+        Some(match self {
+            MapType::ProgArray => &["tail_call"],
+            MapType::PerfEventArray => {
+                &["perf_event_read", "perf_event_output", "skb_output", "perf_event_read_value", "xdp_output"]
+            }
+            MapType::Ringbuf => &[
+                "ringbuf_output",
+                "ringbuf_reserve",
+                "ringbuf_query",
+                "ringbuf_reserve_dynptr",
+                "ringbuf_submit_dynptr",
+                "ringbuf_discard_dynptr",
+            ],
+            MapType::UserRingbuf => &["user_ringbuf_drain"],
+            MapType::StackTrace => &["get_stackid"],
+            MapType::CgroupArray => &["skb_under_cgroup", "current_task_under_cgroup"],
+            MapType::CgroupStorage | MapType::PercpuCgroupStorage => &["get_local_storage"],
+            MapType::Devmap | MapType::DevmapHash | MapType::Xskmap => &["redirect_map", "map_lookup_elem"],
+            MapType::Cpumap => &["redirect_map"],
+            MapType::ArrayOfMaps | MapType::HashOfMaps => &["map_lookup_elem"],
+            MapType::Sockmap => &[
+                "sk_redirect_map",
+                "sock_map_update",
+                "msg_redirect_map",
+                "sk_select_reuseport",
+                "map_lookup_elem",
+                SOCKETS[0],
+                SOCKETS[1],
+            ],
+            MapType::Sockhash => &[
+                "sk_redirect_hash",
+                "sock_hash_update",
+                "msg_redirect_hash",
+                "sk_select_reuseport",
+                "map_lookup_elem",
+                SOCKETS[0],
+                SOCKETS[1],
+            ],
+            MapType::ReuseportSockarray => &["sk_select_reuseport"],
+            MapType::Queue | MapType::Stack => &["map_peek_elem", "map_pop_elem", "map_push_elem"],
+            MapType::SkStorage => &["sk_storage_get", "sk_storage_delete", "kptr_xchg"],
+            MapType::InodeStorage => &["inode_storage_get", "inode_storage_delete", "kptr_xchg"],
+            MapType::TaskStorage => &["task_storage_get", "task_storage_delete", "kptr_xchg"],
+            MapType::CgrpStorage => &["cgrp_storage_get", "cgrp_storage_delete", "kptr_xchg"],
+            MapType::BloomFilter => &["map_peek_elem", "map_push_elem"],
+            MapType::StructOps | MapType::Arena => &[],
+            _ => return None,
+        })
+    }
+
     fn row(self) -> &'static (MapType, u32, &'static str, Rules) {
         MAP_TYPES.iter().find(|row| row.0 == self).expect("every map type has a row")
     }
@@ -346,6 +401,27 @@ pub struct MapShape {
     pub map_extra: u64,
     /// Whether the key and the value have BTF types.
     pub typed: bool,
+}
+
+/// `max_entries` as libbpf passes it to the kernel: a ring buffer's size rounded up to a
+/// power of two times the page size (0 stays 0, so that the kernel refuses it), and a perf
+/// event array's 0 replaced by the number of possible CPUs (`cpus`).
+pub fn libbpf_max_entries(map_type: u32, max_entries: u32, cpus: u32) -> u32 {
+    match MapType::from_number(map_type) {
+        Some(MapType::Ringbuf | MapType::UserRingbuf) if max_entries != 0 => {
+            let size = u64::from(max_entries);
+            if size.is_multiple_of(PAGE_SIZE) && (size / PAGE_SIZE).is_power_of_two() {
+                return max_entries;
+            }
+            (0..32)
+                .map(|shift| PAGE_SIZE << shift)
+                .find(|&bytes| bytes > size)
+                .and_then(|bytes| u32::try_from(bytes).ok())
+                .unwrap_or(max_entries)
+        }
+        Some(MapType::PerfEventArray) if max_entries == 0 => cpus,
+        _ => max_entries,
+    }
 }
 
 /// Why Linux would refuse to create a map: the rule `shape` breaks, in words that name

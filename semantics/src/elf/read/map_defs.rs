@@ -10,7 +10,11 @@ use object::read::elf::SectionHeader as _;
 use super::{Endian, File, STT_NOTYPE, STT_OBJECT, Symbol, btf_error, section_by_name};
 use crate::elf::btf::{Btf, BtfMapDef};
 use crate::elf::{ElfError, ElfErrorKind, MapDef, MapExtras, MapId, MapOrigin};
-use crate::model::maps::{MapType, violation};
+use crate::model::maps::{MapType, libbpf_max_entries, violation};
+
+/// The possible CPUs of the modelled machine, which libbpf gives a perf event array
+/// defined with no size. Runs execute on CPU 0.
+const MODEL_CPUS: u32 = 1;
 
 /// The fields of `struct bpf_map_def` every loader reads: type, key_size, value_size,
 /// max_entries.
@@ -81,6 +85,9 @@ pub(super) fn read_map_definitions(
     }
     if let Some((index, bytes)) = section_by_name(file, "maps") {
         read_legacy_maps(symbols, index, bytes, maps, &mut by_place)?;
+    }
+    for def in maps.iter_mut().filter(|def| !matches!(def.origin, MapOrigin::Data { .. })) {
+        def.max_entries = libbpf_max_entries(def.map_type, def.max_entries, MODEL_CPUS);
     }
     check_definitions(maps, &by_place)?;
     Ok(by_place)

@@ -127,3 +127,16 @@ fn every_map_type_of_linux_6_12_is_known_by_number_and_name() {
     assert_eq!(MapType::from_number(0), None);
     assert!(violation(&MapShape { map_type: 34, ..shape("hash", 4, 4, 1, 0) }).is_some_and(|w| w.contains("34")));
 }
+
+#[test]
+fn libbpf_rounds_ring_buffers_up_and_sizes_perf_event_arrays() {
+    let (ringbuf, perf, hash) = (27, 4, 1);
+    assert_eq!(libbpf_max_entries(ringbuf, 4096, 8), 4096);
+    assert_eq!(libbpf_max_entries(ringbuf, 5000, 8), 8192);
+    assert_eq!(libbpf_max_entries(ringbuf, 256 * 1024, 8), 256 * 1024);
+    assert_eq!(libbpf_max_entries(ringbuf, 1, 8), 4096);
+    assert_eq!(libbpf_max_entries(ringbuf, 0, 8), 0, "an unset size stays an error");
+    assert_eq!(libbpf_max_entries(perf, 0, 8), 8);
+    assert_eq!(libbpf_max_entries(perf, 4, 8), 4);
+    assert_eq!(libbpf_max_entries(hash, 0, 8), 0);
+}
