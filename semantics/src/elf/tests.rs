@@ -382,7 +382,7 @@ fn maps_larger_than_the_kernel_allows_are_rejected_naming_them() {
     let btf = "struct { __uint(type, 1); __uint(key_size, 4); __uint(value_size, 0x9f06799d); __uint(max_entries, 4); } \
                flows SEC(\".maps\");";
     let legacy = "struct bpf_map_def SEC(\"maps\") slots = { 2, 4, 0xfffffff0, 1, 0 };";
-    let wide_key = "struct { __uint(type, 1); __uint(key_size, 4096); __uint(value_size, 8); __uint(max_entries, 4); } \
+    let wide_key = "struct { __uint(type, 1); __uint(key_size, 0x400000); __uint(value_size, 8); __uint(max_entries, 4); } \
                     keys SEC(\".maps\");";
     for (definition, map, section) in [(btf, "flows", ".maps"), (legacy, "slots", "maps"), (wide_key, "keys", ".maps")]
     {

@@ -47,7 +47,7 @@ pub const BPF_F_ACCESS_MASK: u32 = BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PR
 /// `KMALLOC_MAX_SIZE` on x86-64 (SLUB, 4 KiB pages, `MAX_PAGE_ORDER` 10): no key or value
 /// of any map type is larger.
 pub const KMALLOC_MAX_SIZE: u64 = 4 << 20;
-/// `MAX_BPF_STACK`: hash keys are built on the stack, so none is larger.
+/// `MAX_BPF_STACK`: no sockhash key is larger.
 pub const MAX_BPF_STACK: u64 = 512;
 /// `PAGE_SIZE`.
 pub const PAGE_SIZE: u64 = 4096;
@@ -150,16 +150,19 @@ struct Rules {
 }
 
 const ANY_KEY: SizeRule = SizeRule::Between(1, KMALLOC_MAX_SIZE);
-const HASH_KEY: SizeRule = SizeRule::Between(1, MAX_BPF_STACK);
+const HASH_KEY: SizeRule = SizeRule::Between(1, KMALLOC_MAX_SIZE);
+const SOCKHASH_KEY: SizeRule = SizeRule::Between(1, MAX_BPF_STACK);
 const U32: SizeRule = SizeRule::Exactly(4);
 const U32_OR_U64: SizeRule = SizeRule::OneOf(&[4, 8]);
 const NONE: SizeRule = SizeRule::Exactly(0);
-const HASH_VALUE: SizeRule = SizeRule::Between(1, KMALLOC_MAX_SIZE - MAX_BPF_STACK - HTAB_ELEM_BYTES - 1);
+const HASH_VALUE: SizeRule = SizeRule::Between(1, KMALLOC_MAX_SIZE);
 const PERCPU_VALUE: SizeRule = SizeRule::Between(1, PCPU_MIN_UNIT_SIZE);
 const ARRAY_VALUE: SizeRule = SizeRule::Between(1, i32::MAX as u64);
 const STORAGE_VALUE: SizeRule = SizeRule::Between(1, LOCAL_STORAGE_MAX_VALUE);
 const POSITIVE: EntriesRule = EntriesRule::Positive(u32::MAX);
 const ARRAY_FLAGS: u32 = BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
+/// Maps of file descriptors take no program access flags.
+const FD_ARRAY_FLAGS: u32 = BPF_F_NUMA_NODE | USER_ACCESS;
 const HASH_FLAGS: u32 = BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 const USER_ACCESS: u32 = BPF_F_RDONLY | BPF_F_WRONLY;
 
@@ -183,8 +186,8 @@ const fn storage(value: SizeRule) -> Rules {
 const MAP_TYPES: &[(MapType, u32, &str, Rules)] = &[
     (MapType::Hash, 1, "hash", rules(HASH_KEY, HASH_VALUE, POSITIVE, HASH_FLAGS)),
     (MapType::Array, 2, "array", rules(U32, ARRAY_VALUE, POSITIVE, ARRAY_FLAGS | BPF_F_MMAPABLE | BPF_F_INNER_MAP)),
-    (MapType::ProgArray, 3, "prog_array", rules(U32, U32, POSITIVE, ARRAY_FLAGS)),
-    (MapType::PerfEventArray, 4, "perf_event_array", rules(U32, U32, POSITIVE, ARRAY_FLAGS | BPF_F_PRESERVE_ELEMS)),
+    (MapType::ProgArray, 3, "prog_array", rules(U32, U32, POSITIVE, FD_ARRAY_FLAGS)),
+    (MapType::PerfEventArray, 4, "perf_event_array", rules(U32, U32, POSITIVE, FD_ARRAY_FLAGS | BPF_F_PRESERVE_ELEMS)),
     (MapType::PercpuHash, 5, "percpu_hash", rules(HASH_KEY, PERCPU_VALUE, POSITIVE, HASH_FLAGS)),
     (MapType::PercpuArray, 6, "percpu_array", rules(U32, PERCPU_VALUE, POSITIVE, ARRAY_FLAGS)),
     (
@@ -195,10 +198,10 @@ const MAP_TYPES: &[(MapType, u32, &str, Rules)] = &[
             U32,
             SizeRule::Between(8, KMALLOC_MAX_SIZE),
             EntriesRule::Positive(1 << 31),
-            ARRAY_FLAGS | BPF_F_STACK_BUILD_ID,
+            FD_ARRAY_FLAGS | BPF_F_STACK_BUILD_ID,
         ),
     ),
-    (MapType::CgroupArray, 8, "cgroup_array", rules(U32, U32, POSITIVE, ARRAY_FLAGS)),
+    (MapType::CgroupArray, 8, "cgroup_array", rules(U32, U32, POSITIVE, FD_ARRAY_FLAGS)),
     (MapType::LruHash, 9, "lru_hash", rules(HASH_KEY, HASH_VALUE, POSITIVE, HASH_FLAGS | BPF_F_NO_COMMON_LRU)),
     (
         MapType::LruPercpuHash,
@@ -219,7 +222,7 @@ const MAP_TYPES: &[(MapType, u32, &str, Rules)] = &[
             needs_btf: false,
         },
     ),
-    (MapType::ArrayOfMaps, 12, "array_of_maps", rules(U32, U32, POSITIVE, ARRAY_FLAGS)),
+    (MapType::ArrayOfMaps, 12, "array_of_maps", rules(U32, U32, POSITIVE, FD_ARRAY_FLAGS)),
     (MapType::HashOfMaps, 13, "hash_of_maps", rules(HASH_KEY, U32, POSITIVE, HASH_FLAGS)),
     (MapType::Devmap, 14, "devmap", rules(U32, U32_OR_U64, POSITIVE, BPF_F_NUMA_NODE | USER_ACCESS)),
     (
@@ -230,7 +233,7 @@ const MAP_TYPES: &[(MapType, u32, &str, Rules)] = &[
     ),
     (MapType::Cpumap, 16, "cpumap", rules(U32, U32_OR_U64, EntriesRule::Positive(NR_CPUS), BPF_F_NUMA_NODE)),
     (MapType::Xskmap, 17, "xskmap", rules(U32, U32, POSITIVE, BPF_F_NUMA_NODE | USER_ACCESS)),
-    (MapType::Sockhash, 18, "sockhash", rules(HASH_KEY, U32_OR_U64, POSITIVE, BPF_F_NUMA_NODE | USER_ACCESS)),
+    (MapType::Sockhash, 18, "sockhash", rules(SOCKHASH_KEY, U32_OR_U64, POSITIVE, BPF_F_NUMA_NODE | USER_ACCESS)),
     (
         MapType::CgroupStorage,
         19,
@@ -487,6 +490,17 @@ fn extra_rule(map_type: MapType, shape: &MapShape) -> Option<String> {
     let per_cpu = matches!(map_type, MapType::PercpuHash | MapType::LruPercpuHash | MapType::PercpuArray);
     if per_cpu && flags & BPF_F_NUMA_NODE != 0 {
         return Some("a per-CPU map cannot name a NUMA node".into());
+    }
+    let hash = matches!(
+        map_type,
+        MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::LruPercpuHash | MapType::HashOfMaps
+    );
+    let element = u64::from(shape.key_size) + value;
+    if hash && element >= KMALLOC_MAX_SIZE - HTAB_ELEM_BYTES {
+        return Some(format!(
+            "key_size + value_size = {element:#x} is not below the limit of {:#x}",
+            KMALLOC_MAX_SIZE - HTAB_ELEM_BYTES
+        ));
     }
     match map_type {
         MapType::Array | MapType::PercpuArray => {

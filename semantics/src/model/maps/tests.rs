@@ -13,10 +13,12 @@ type Case = (&'static str, u32, u32, u32, u32, Option<&'static str>);
 const CASES: &[Case] = &[
     ("hash", 4, 8, 16, 0, None),
     ("hash", 512, 64, 1 << 20, 0, None),
-    ("hash", 513, 8, 16, 0, Some("key_size 513")),
+    ("hash", 513, 8, 16, 0, None),
+    ("hash", 0x20_0000, 0x1f_ffd0, 16, 0, Some("key_size + value_size")),
     ("hash", 0, 8, 16, 0, Some("key_size 0")),
     ("hash", 4, 0, 16, 0, Some("value_size 0")),
     ("hash", 4, 0x9f06_799d, 16, 0, Some("value_size")),
+    ("prog_array", 4, 4, 16, BPF_F_RDONLY_PROG, Some("does not accept")),
     ("hash", 4, 8, 0, 0, Some("max_entries 0")),
     ("hash", 4, 8, 16, BPF_F_NO_PREALLOC | BPF_F_ZERO_SEED, None),
     ("hash", 4, 8, 16, BPF_F_MMAPABLE, Some("does not accept")),
