@@ -35,10 +35,22 @@ use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 pub use btf::BtfError;
 pub use listing::{ListingError, listing};
 
-/// Loads an eBPF relocatable ELF object.
+/// Loads an eBPF relocatable ELF object. Functions of `.text` are subprograms, as libbpf
+/// has them.
 pub fn load(bytes: &[u8]) -> Result<Object, ElfError> {
+    load_linking(bytes, link::TextFunctions::Subprograms)
+}
+
+/// Loads an object whose global functions of `.text` are programs too (each also linked
+/// with the subprograms it reaches, in section `.text`): what objects written for older
+/// loaders, with no `SEC()` on their programs, need once the user names a program type.
+pub fn load_with_text_programs(bytes: &[u8]) -> Result<Object, ElfError> {
+    load_linking(bytes, link::TextFunctions::GlobalArePrograms)
+}
+
+fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfError> {
     let raw = read::read(bytes)?;
-    let programs = link::link_all(&raw)?;
+    let programs = link::link_all(&raw, text)?;
     Ok(Object {
         license: raw.license,
         code_sections: raw.code_sections,

@@ -511,3 +511,21 @@ fn a_map_of_maps_without_template_is_refused() {
     let e = load(&bytes).expect_err("no inner_map_idx in libbpf's layout");
     assert!(matches!(&e.kind, ElfErrorKind::BadMap(s) if s.contains("no inner map template")), "{e}");
 }
+
+#[test]
+fn global_functions_of_text_become_programs_only_when_asked() {
+    let source = r#"
+        static __attribute__((noinline)) int helper(int x) { return x + 1; }
+        int filter(void *ctx) { return helper(*(int *)ctx); }
+        int other(void *ctx) { return 0; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    assert!(object.programs.is_empty(), "libbpf's rule: `.text` holds subprograms");
+    let object = load_with_text_programs(&bytes).expect("loads");
+    let mut names: Vec<_> = object.programs.iter().map(|p| (p.section.as_str(), p.name.as_str())).collect();
+    names.sort();
+    assert_eq!(names, [(".text", "filter"), (".text", "other")], "the static helper stays a subprogram");
+    let filter = object.program("filter").expect("linked");
+    assert_eq!(filter.program.functions().len(), 2, "with the subprogram it calls");
+}
