@@ -8,6 +8,7 @@ use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, S
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::isa::{Insn, LddwKind};
+use bpfprove_semantics::model::maps::MapType;
 use bpfprove_semantics::model::section::TypeChoice;
 use bpfprove_semantics::program::{FunctionId, Program};
 
@@ -43,6 +44,12 @@ pub struct MapInfo {
     pub value_size: u32,
     /// For global data sections, their contents.
     pub data: Option<DataSection>,
+    /// Its `BPF_MAP_TYPE_*`, when known (maps built by hand in tests may leave it out).
+    pub map_type: Option<MapType>,
+    /// For a map of maps: the template of its inner maps, which a lookup returns.
+    pub inner: Option<MapId>,
+    /// Whether it is only the template of some map of maps' inner maps.
+    pub template: bool,
 }
 
 /// A program with everything the analysis needs to know about its surroundings.
@@ -167,5 +174,14 @@ fn subprograms_named(program: &Program, names: &[String]) -> BTreeSet<FunctionId
 }
 
 fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {
-    MapInfo { name: def.name.clone(), kind: MapKind::of(def), key_size: def.key_size, value_size: def.value_size, data }
+    MapInfo {
+        name: def.name.clone(),
+        kind: MapKind::of(def),
+        key_size: def.key_size,
+        value_size: def.value_size,
+        data,
+        map_type: MapType::from_number(def.map_type).filter(|_| !matches!(def.origin, MapOrigin::Data { .. })),
+        inner: def.extras.inner,
+        template: def.extras.template,
+    }
 }

@@ -45,10 +45,31 @@ fn maps() -> Vec<MapInfo> {
         key_size: 4,
         value_size: section.image.len() as u32,
         data: Some(section),
+        map_type: None,
+        inner: None,
+        template: false,
     };
     vec![
-        MapInfo { name: "counts".into(), kind: MapKind::Hash, key_size: 4, value_size: 8, data: None },
-        MapInfo { name: "events".into(), kind: MapKind::RingBuffer, key_size: 0, value_size: 0, data: None },
+        MapInfo {
+            name: "counts".into(),
+            kind: MapKind::Hash,
+            key_size: 4,
+            value_size: 8,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
+        MapInfo {
+            name: "events".into(),
+            kind: MapKind::RingBuffer,
+            key_size: 0,
+            value_size: 0,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
         global(".data", data(false, data_image, &[(0, 1)])),
         global(".rodata", data(true, rodata_image, &[])),
     ]

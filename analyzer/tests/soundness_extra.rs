@@ -23,8 +23,26 @@ const TC: ProgramType = ProgramType::SchedCls;
 /// 1 and 2 the RCU lock and unlock.
 fn outcome(text: &str, program_type: ProgramType) -> String {
     let maps = vec![
-        MapInfo { name: "rb".into(), kind: MapKind::RingBuffer, key_size: 0, value_size: 0, data: None },
-        MapInfo { name: "progs".into(), kind: MapKind::Unsupported, key_size: 4, value_size: 4, data: None },
+        MapInfo {
+            name: "rb".into(),
+            kind: MapKind::RingBuffer,
+            key_size: 0,
+            value_size: 0,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
+        MapInfo {
+            name: "progs".into(),
+            kind: MapKind::Unsupported,
+            key_size: 4,
+            value_size: 4,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
     ];
     let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &kfuncs })

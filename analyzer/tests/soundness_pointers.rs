@@ -22,8 +22,26 @@ use common::{Surroundings, assert_outcome};
 /// map 1 a ring buffer.
 fn outcome(text: &str, program_type: ProgramType) -> String {
     let maps = vec![
-        MapInfo { name: "counts".into(), kind: MapKind::Hash, key_size: 4, value_size: 8, data: None },
-        MapInfo { name: "events".into(), kind: MapKind::RingBuffer, key_size: 0, value_size: 0, data: None },
+        MapInfo {
+            name: "counts".into(),
+            kind: MapKind::Hash,
+            key_size: 4,
+            value_size: 8,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
+        MapInfo {
+            name: "events".into(),
+            kind: MapKind::RingBuffer,
+            key_size: 0,
+            value_size: 0,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+        },
     ];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &[] })
 }

@@ -241,6 +241,7 @@ impl Case {
                 max_entries: 1,
                 flags: if data.read_only { 0x80 } else { 0 },
                 function_pointer_variables,
+                extras: Default::default(),
             });
         }
         Ok(defs)

@@ -30,12 +30,19 @@ pub struct KernelMap {
 impl KernelMap {
     /// Creates a map of `shape`.
     pub fn create(shape: MapShape) -> Result<KernelMap, KernelError> {
+        KernelMap::create_with_extra(shape, 0)
+    }
+
+    /// Creates a map of `shape` with `map_extra` (a bloom filter's hash count, an arena's
+    /// start address).
+    pub fn create_with_extra(shape: MapShape, map_extra: u64) -> Result<KernelMap, KernelError> {
         let mut attr = sys::MapCreateAttr {
             map_type: shape.map_type,
             key_size: shape.key_size,
             value_size: shape.value_size,
             max_entries: shape.max_entries,
             map_flags: shape.flags,
+            map_extra,
             ..Default::default()
         };
         let fd = sys::bpf_fd(sys::MAP_CREATE, &mut attr).map_err(|e| KernelError::syscall("BPF_MAP_CREATE", e))?;

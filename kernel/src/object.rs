@@ -54,7 +54,8 @@ pub fn compare_program(object: &Object, program: &LoadedProgram, packets: &[Vec<
     match object.program_type_of(program, TypeChoice::default()) {
         Ok(program_type) if !takes_packet_test_runs(program_type) => {
             return ProgramResult::CannotRun(CannotRun::Kernel(
-                KernelError::Unsupported(format!("program type {program_type} has no packet test run here")).to_string(),
+                KernelError::Unsupported(format!("program type {program_type} has no packet test run here"))
+                    .to_string(),
             ));
         }
         _ => {}

@@ -57,6 +57,7 @@ fn data_section(name: &str, bytes: Vec<u8>, read_only: bool) -> MapDef {
         flags: 0,
         origin: MapOrigin::Data { read_only, bytes },
         function_pointer_variables: Default::default(),
+        extras: Default::default(),
     }
 }
 

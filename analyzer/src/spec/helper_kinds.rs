@@ -33,13 +33,13 @@ const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
     Effects { id, map_kinds, invalidates_map_values: false, tail_call: false, callback_return: None }
 }
 
-use MapKindName::{Array, GlobalData, Hash, PerfEventArray, Ringbuf};
+use MapKindName::{Array, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf};
 
 /// The helpers whose calls do more than their prototype says. One per line.
 const EFFECTS: &[Effects] = &[
-    effects(1, &[Array, Hash, GlobalData]),
-    effects(2, &[Array, Hash, GlobalData]),
-    Effects { invalidates_map_values: true, ..effects(3, &[Array, Hash, GlobalData]) },
+    effects(1, &[Array, Hash, GlobalData, LpmTrie, MapOfMaps]),
+    effects(2, &[Array, Hash, GlobalData, LpmTrie]),
+    Effects { invalidates_map_values: true, ..effects(3, &[Array, Hash, GlobalData, LpmTrie]) },
     Effects { tail_call: true, ..effects(12, &[]) },
     effects(22, &[PerfEventArray]),
     effects(25, &[PerfEventArray]),

@@ -174,6 +174,10 @@ pub enum MapKindName {
     Ringbuf,
     /// Perf event arrays.
     PerfEventArray,
+    /// Longest-prefix-match tries.
+    LpmTrie,
+    /// Arrays and hash tables of maps (a lookup gives an inner map).
+    MapOfMaps,
 }
 
 impl MapKindName {
@@ -187,6 +191,8 @@ impl MapKindName {
                 | (MapKindName::GlobalData, MapKind::GlobalData)
                 | (MapKindName::Ringbuf, MapKind::RingBuffer)
                 | (MapKindName::PerfEventArray, MapKind::PerfEventArray)
+                | (MapKindName::LpmTrie, MapKind::LpmTrie)
+                | (MapKindName::MapOfMaps, MapKind::ArrayOfMaps | MapKind::HashOfMaps)
         )
     }
 }

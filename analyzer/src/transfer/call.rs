@@ -162,6 +162,23 @@ impl Env<'_> {
         !matches!(kind, Some(MapKind::Array | MapKind::GlobalData))
     }
 
+    /// The maps whose values may be the very elements of `map`'s values: itself, and,
+    /// through maps of maps, an inner map template and the maps of the object that match
+    /// it (the same map reached directly and through its outer map).
+    fn value_aliases(&self, map: bpfprove_semantics::elf::MapId) -> Vec<bpfprove_semantics::elf::MapId> {
+        let maps = &self.subject.maps;
+        let Some(info) = maps.get(map.0 as usize) else { return vec![map] };
+        let shape = |m: &crate::subject::MapInfo| (m.kind, m.key_size, m.value_size);
+        let aliased =
+            |other: &crate::subject::MapInfo| (info.template || other.template) && shape(other) == shape(info);
+        let mut aliases: Vec<_> = (0..maps.len() as u32)
+            .map(bpfprove_semantics::elf::MapId)
+            .filter(|&m| m == map || aliased(&maps[m.0 as usize]))
+            .collect();
+        aliases.dedup();
+        aliases
+    }
+
     /// `call`.
     pub(super) fn call(
         &self,
@@ -276,8 +293,11 @@ impl Env<'_> {
             && self.elements_can_be_freed(map)
         {
             let domain = self.domain;
+            let aliases = self.value_aliases(map);
             state.map_values(&|v| match v {
-                Value::Pointer(p) if p.region == Region::MapValue(map) => Some(Value::top(domain)),
+                Value::Pointer(Pointer { region: Region::MapValue(m), .. }) if aliases.contains(m) => {
+                    Some(Value::top(domain))
+                }
                 _ => None,
             });
         }
@@ -311,7 +331,12 @@ impl Env<'_> {
             RetKind::Named(NamedRet::Scalar) => Value::top(self.domain),
             RetKind::Named(NamedRet::Void) => Value::Uninit,
             RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
-                Some(map) => fresh(Region::MapValue(map)),
+                // A map of maps holds maps: the lookup gives an inner map, which matches
+                // the template in type and sizes.
+                Some(map) => match self.subject.map(map).and_then(|m| m.inner) {
+                    Some(template) => fresh(Region::MapHandle(template)),
+                    None => fresh(Region::MapValue(map)),
+                },
                 None => Value::top(self.domain),
             },
             RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
@@ -381,6 +406,13 @@ impl Env<'_> {
                         if !accepted {
                             let name = self.subject.map(*map).map_or("?", |m| m.name.as_str());
                             let why = format!("map `{name}` is not of a kind the helper accepts");
+                            bad(post, i, Status::Refuted, why);
+                        }
+                        let map_type = self.subject.map(*map).and_then(|m| m.map_type);
+                        if let Some(map_type) = map_type
+                            && map_type.allowed_helpers().is_some_and(|allowed| !allowed.contains(&proto.name.as_str()))
+                        {
+                            let why = format!("a {} map cannot be passed to {}", map_type.name(), proto.name);
                             bad(post, i, Status::Refuted, why);
                         }
                     }

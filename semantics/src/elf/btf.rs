@@ -84,8 +84,8 @@ enum Type {
     /// A type with a byte size and nothing the loader follows (int, enum, float, struct or
     /// union members it does not need).
     Sized { size: u32 },
-    /// A struct or union: its size and members (name, type).
-    Struct { size: u32, members: Vec<(String, u32)> },
+    /// A struct or union: its size and members (name, type, offset in bits).
+    Struct { size: u32, members: Vec<(String, u32, u32)> },
     /// A pointer to a type.
     Ptr { target: u32 },
     /// An array of `count` elements.
@@ -129,6 +129,14 @@ pub struct BtfMapDef {
     pub max_entries: Option<u32>,
     /// `map_flags`.
     pub map_flags: Option<u32>,
+    /// `map_extra`.
+    pub map_extra: Option<u64>,
+    /// Whether both the key and the value are given as types (`__type`).
+    pub typed: bool,
+    /// For a map of maps (`__array(values, struct inner)`): the inner map's definition and
+    /// the byte offset of `values` in the outer definition, where the relocations of its
+    /// initialiser (`.values = { [i] = &map }`) apply.
+    pub inner: Option<(Box<BtfMapDef>, u32)>,
 }
 
 impl Btf {
@@ -188,7 +196,10 @@ impl Btf {
                 let mut members = Vec::with_capacity(vlen.min(1024));
                 for i in 0..vlen {
                     let m = body + 12 * i;
-                    members.push((self.string(r.u32_at(m)?)?, r.u32_at(m + 4)?));
+                    // With `kind_flag` set, the offset's top 8 bits are a bitfield size.
+                    let offset = r.u32_at(m + 8)?;
+                    let offset = if info & (1 << 31) != 0 { offset & 0x00ff_ffff } else { offset };
+                    members.push((self.string(r.u32_at(m)?)?, r.u32_at(m + 4)?, offset));
                 }
                 (Type::Struct { size: size_or_type, members }, 12 * vlen)
             }
@@ -385,24 +396,62 @@ impl Btf {
     }
 
     fn map_definition(&self, id: u32) -> Result<BtfMapDef, BtfError> {
+        self.map_definition_at_depth(id, 0)
+    }
+
+    /// The definition of struct type `id`; `depth` counts the map-of-maps levels above
+    /// it (Linux nests maps one level deep).
+    fn map_definition_at_depth(&self, id: u32, depth: u32) -> Result<BtfMapDef, BtfError> {
         let Type::Struct { members, .. } = self.get(self.resolve(id)?)? else {
             return error(0, format!("map definition type {id} is not a struct"));
         };
         let mut def = BtfMapDef::default();
-        for (name, ty) in members {
+        let (mut typed_key, mut typed_value) = (false, false);
+        for (name, ty, offset) in members {
             match name.as_str() {
                 "type" => def.map_type = Some(self.uint_member(*ty)?),
                 "max_entries" => def.max_entries = Some(self.uint_member(*ty)?),
                 "map_flags" => def.map_flags = Some(self.uint_member(*ty)?),
+                "map_extra" => def.map_extra = Some(u64::from(self.uint_member(*ty)?)),
                 "key_size" => def.key_size = Some(self.uint_member(*ty)?),
                 "value_size" => def.value_size = Some(self.uint_member(*ty)?),
-                "key" => def.key_size = Some(self.type_member_size(*ty)?),
-                "value" => def.value_size = Some(self.type_member_size(*ty)?),
-                // pinning, values (map-in-map), numa_node, ...: not needed to run or verify.
+                "key" => {
+                    def.key_size = Some(self.type_member_size(*ty)?);
+                    typed_key = true;
+                }
+                "value" => {
+                    def.value_size = Some(self.type_member_size(*ty)?);
+                    typed_value = true;
+                }
+                "values" => {
+                    if let Some(inner) = self.values_member(*ty, depth)? {
+                        def.inner = Some((Box::new(inner), offset / 8));
+                    }
+                }
+                // pinning, numa_node, ...: not needed to run or verify.
                 _ => {}
             }
         }
+        def.typed = typed_key && typed_value;
         Ok(def)
+    }
+
+    /// The inner map definition a `values` member declares (`__array(values, struct
+    /// inner)`: a zero-length array of pointers to the inner definition), or `None` for
+    /// a program array's `__array(values, int (void *))`.
+    fn values_member(&self, id: u32, depth: u32) -> Result<Option<BtfMapDef>, BtfError> {
+        let Type::Array { element, .. } = self.get(self.resolve(id)?)? else {
+            return error(0, "`values` of a map definition is not an array");
+        };
+        let Type::Ptr { target } = self.get(self.resolve(*element)?)? else {
+            return error(0, "`values` of a map definition is not an array of pointers");
+        };
+        let target = self.resolve(*target)?;
+        match self.get(target)? {
+            Type::Struct { .. } if depth > 0 => error(0, "a map of maps inside a map of maps"),
+            Type::Struct { .. } => self.map_definition_at_depth(target, depth + 1).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 

@@ -16,14 +16,28 @@ use crate::program::{FunctionId, JumpTable, JumpTableId, Program, ProgramParts};
 /// A function of the object: (code section index, index in its `functions`).
 type FunctionKey = (usize, usize);
 
-/// Links every program of the object: each function of each code section but `.text`.
-pub(super) fn link_all(raw: &RawObject) -> Result<Vec<LoadedProgram>, ElfError> {
+/// Which functions of `.text` are programs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TextFunctions {
+    /// None: they are subprograms (libbpf's rule).
+    Subprograms,
+    /// The global ones too (once the user names a program type for them).
+    GlobalArePrograms,
+}
+
+/// Links every program of the object: each function of each code section but `.text`,
+/// and with [`TextFunctions::GlobalArePrograms`] each global function of `.text`.
+pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> Result<Vec<LoadedProgram>, ElfError> {
     let mut programs = Vec::new();
     for (index, section) in raw.code_sections.iter().enumerate() {
-        if section.name == ".text" {
+        let is_text = section.name == ".text";
+        if is_text && text == TextFunctions::Subprograms {
             continue;
         }
-        for function in 0..section.functions.len() {
+        for (function, symbol) in section.functions.iter().enumerate() {
+            if is_text && !symbol.global {
+                continue;
+            }
             programs.push(link(raw, (index, function))?);
         }
     }

@@ -22,7 +22,6 @@
 mod btf;
 mod link;
 mod listing;
-pub mod map_limits;
 mod read;
 
 use std::collections::BTreeMap;
@@ -38,10 +37,22 @@ use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 pub use btf::BtfError;
 pub use listing::{ListingError, listing};
 
-/// Loads an eBPF relocatable ELF object.
+/// Loads an eBPF relocatable ELF object. Functions of `.text` are subprograms, as libbpf
+/// has them.
 pub fn load(bytes: &[u8]) -> Result<Object, ElfError> {
+    load_linking(bytes, link::TextFunctions::Subprograms)
+}
+
+/// Loads an object whose global functions of `.text` are programs too (each also linked
+/// with the subprograms it reaches, in section `.text`): what objects written for older
+/// loaders, with no `SEC()` on their programs, need once the user names a program type.
+pub fn load_with_text_programs(bytes: &[u8]) -> Result<Object, ElfError> {
+    load_linking(bytes, link::TextFunctions::GlobalArePrograms)
+}
+
+fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfError> {
     let raw = read::read(bytes)?;
-    let programs = link::link_all(&raw)?;
+    let programs = link::link_all(&raw, text)?;
     Ok(Object {
         license: raw.license,
         code_sections: raw.code_sections,
@@ -161,9 +172,43 @@ pub struct MapDef {
     /// For a data section, the byte offsets of its variables whose BTF type is a function
     /// pointer, each with the names of the object's functions of that prototype.
     pub function_pointer_variables: BTreeMap<u32, Vec<String>>,
+    /// What the definition says beyond its shape (BTF types, `map_extra`, map-in-map).
+    pub extras: MapExtras,
+}
+
+/// What a map definition says beyond its type, sizes and flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapExtras {
+    /// `map_extra` (a bloom filter's hash count, an arena's start address).
+    pub map_extra: u64,
+    /// Whether the key and the value have BTF types (`__type(key, ...)`), which storage
+    /// maps need.
+    pub typed: bool,
+    /// For a map of maps: the template every inner map must match (a map of the object:
+    /// the `__array(values, ...)` struct, or the legacy `inner_map_idx` map).
+    pub inner: Option<MapId>,
+    /// For a map of maps: the inner maps the object puts in it (`.values = { [i] = &m }`),
+    /// as (slot, map).
+    pub initial_maps: Vec<(u32, MapId)>,
+    /// Whether this map is only a template of the maps some map of maps holds (it is
+    /// never created, and programs never name it).
+    pub template: bool,
 }
 
 impl MapDef {
+    /// The definition as the kernel's creation check sees it.
+    pub fn shape(&self) -> crate::model::maps::MapShape {
+        crate::model::maps::MapShape {
+            map_type: self.map_type,
+            key_size: self.key_size,
+            value_size: self.value_size,
+            max_entries: self.max_entries,
+            flags: self.flags,
+            map_extra: self.extras.map_extra,
+            typed: self.extras.typed,
+        }
+    }
+
     /// A BTF-defined map (`.maps`) with no flags: how tests and tools that build objects by
     /// hand describe a map.
     pub fn btf(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
@@ -177,6 +222,7 @@ impl MapDef {
             max_entries,
             flags: 0,
             function_pointer_variables: BTreeMap::new(),
+            extras: MapExtras { typed: true, ..MapExtras::default() },
         }
     }
 }

@@ -9,14 +9,19 @@ use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, SectionTable, 
 use object::read::{SectionIndex, SymbolIndex};
 
 use super::btf::{self, Btf};
-use super::map_limits;
 use super::{
-    CodeRelocation, CodeSection, ElfError, ElfErrorKind, FILE, LineRecord, MAP_TYPE_ARRAY, MapDef, MapId, MapOrigin,
-    RelocationTarget, SourceLine, SymbolFunction,
+    CodeRelocation, CodeSection, ElfError, ElfErrorKind, FILE, LineRecord, MAP_TYPE_ARRAY, MapDef, MapExtras, MapId,
+    MapOrigin, RelocationTarget, SourceLine, SymbolFunction,
 };
 use crate::isa::{self, CallTarget, Insn, SLOT_BYTES};
 
+mod map_defs;
+
+use map_defs::read_map_definitions;
+
 const EM_BPF: u16 = 247;
+/// Old LLVM wrote no machine (`EM_NONE`) into BPF objects; libbpf accepts them.
+const EM_NONE: u16 = 0;
 const ELFCLASS64: u8 = 2;
 const ELFDATA2LSB: u8 = 1;
 const SHT_PROGBITS: u32 = 1;
@@ -33,9 +38,6 @@ const R_BPF_64_32: u32 = 10;
 
 /// Largest global data section accepted: a corrupt size must not become a huge allocation.
 const MAX_DATA_SECTION: u64 = 64 << 20;
-/// Size of the fields of `struct bpf_map_def` the loader reads (type, key_size, value_size,
-/// max_entries); `map_flags` follows when the definition is long enough.
-const LEGACY_MAP_DEF_MIN: usize = 16;
 
 /// What a section is to the loader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,11 +258,11 @@ fn open(data: &[u8]) -> Result<File<'_>, ElfError> {
     let header = FileHeader64::<Endian>::parse(data)
         .map_err(|e| ElfError::new(FILE, 0, ElfErrorKind::Truncated(format!("ELF header: {e}"))))?;
     let machine = header.e_machine(Endian::default()).0;
-    if machine != EM_BPF {
+    if machine != EM_BPF && machine != EM_NONE {
         return Err(ElfError::new(
             FILE,
             18,
-            ElfErrorKind::WrongMachine(format!("e_machine {machine}, not EM_BPF (247)")),
+            ElfErrorKind::WrongMachine(format!("e_machine {machine}, not EM_BPF (247) or EM_NONE (0)")),
         ));
     }
     let sections = header
@@ -389,88 +391,9 @@ fn data_map(file: &File<'_>, index: SectionIndex, header: &SectionHeader64<Endia
         max_entries: 1,
         flags: 0,
         function_pointer_variables: BTreeMap::new(),
+        extras: MapExtras::default(),
         name,
     })
-}
-
-/// Reads the map symbols of `.maps` (through BTF) and `maps` (legacy definitions), appends
-/// their definitions to `maps`, and returns (section, symbol value) → map.
-fn read_map_definitions(
-    file: &File<'_>,
-    symbols: &[Symbol],
-    btf: Option<&Btf>,
-    maps: &mut Vec<MapDef>,
-) -> Result<HashMap<(usize, u64), MapId>, ElfError> {
-    let mut by_place = HashMap::new();
-    for section_name in [".maps", "maps"] {
-        let Some((index, bytes)) = section_by_name(file, section_name) else { continue };
-        let mut in_section: Vec<&Symbol> = symbols
-            .iter()
-            .filter(|s| s.section == Some(index) && matches!(s.kind, STT_OBJECT | STT_NOTYPE) && !s.name.is_empty())
-            .collect();
-        in_section.sort_by_key(|s| s.value);
-        let btf_defs = match (section_name, btf) {
-            (".maps", Some(btf)) => btf.map_definitions().map_err(|e| btf_error(".BTF", e))?,
-            (".maps", None) => {
-                return Err(ElfError::new(".maps", 0, ElfErrorKind::BadMap("`.maps` without `.BTF`".into())));
-            }
-            _ => HashMap::new(),
-        };
-        for sym in in_section {
-            let bad = |what: String| ElfError::new(section_name, sym.value, ElfErrorKind::BadMap(what));
-            let def = if section_name == ".maps" {
-                let d = btf_defs.get(&sym.name).ok_or_else(|| bad(format!("no BTF definition for `{}`", sym.name)))?;
-                MapDef {
-                    name: sym.name.clone(),
-                    section: section_name.into(),
-                    origin: MapOrigin::Btf,
-                    map_type: d.map_type.ok_or_else(|| bad(format!("map `{}` has no type", sym.name)))?,
-                    key_size: d.key_size.unwrap_or(0),
-                    value_size: d.value_size.unwrap_or(0),
-                    max_entries: d.max_entries.unwrap_or(0),
-                    flags: d.map_flags.unwrap_or(0),
-                    function_pointer_variables: BTreeMap::new(),
-                }
-            } else {
-                let start = usize::try_from(sym.value).map_err(|_| bad("offset out of range".into()))?;
-                let field = |i: usize| -> Option<u32> {
-                    let at = start.checked_add(4 * i)?;
-                    let b = bytes.get(at..at.checked_add(4)?)?;
-                    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                };
-                let need = |i: usize| {
-                    field(i).ok_or_else(|| {
-                        ElfError::new(
-                            section_name,
-                            sym.value,
-                            ElfErrorKind::Truncated(format!(
-                                "legacy map `{}` needs {LEGACY_MAP_DEF_MIN} bytes",
-                                sym.name
-                            )),
-                        )
-                    })
-                };
-                let flags = if sym.size == 0 || sym.size >= 20 { field(4).unwrap_or(0) } else { 0 };
-                MapDef {
-                    name: sym.name.clone(),
-                    section: section_name.into(),
-                    origin: MapOrigin::Legacy,
-                    map_type: need(0)?,
-                    key_size: need(1)?,
-                    value_size: need(2)?,
-                    max_entries: need(3)?,
-                    flags,
-                    function_pointer_variables: BTreeMap::new(),
-                }
-            };
-            if let Some(why) = map_limits::violation(&def) {
-                return Err(bad(format!("map `{}`: {why}", sym.name)));
-            }
-            maps.push(def);
-            by_place.insert((index.0, sym.value), MapId(maps.len() as u32 - 1));
-        }
-    }
-    Ok(by_place)
 }
 
 fn read_jump_tables(

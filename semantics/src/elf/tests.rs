@@ -93,7 +93,7 @@ fn maps_and_global_data_become_indexed_loads() {
     let source = r#"
         struct key { u32 a, b, c; };
         struct { __uint(type, 1); __uint(max_entries, 7); __type(key, struct key); __type(value, u64); } flows SEC(".maps");
-        struct bpf_map_def SEC("maps") legacy = { 2, 4, 16, 3, 1 };
+        struct bpf_map_def SEC("maps") legacy = { 2, 4, 16, 3, 8 };
         const volatile u32 limit = 5;
         u64 hits;
         SEC("tc") int prog(void *ctx) {
@@ -115,7 +115,7 @@ fn maps_and_global_data_become_indexed_loads() {
     let legacy = object.maps.iter().find(|m| m.name == "legacy").expect("legacy map");
     assert_eq!(
         (legacy.map_type, legacy.key_size, legacy.value_size, legacy.max_entries, legacy.flags),
-        (2, 4, 16, 3, 1)
+        (2, 4, 16, 3, 8)
     );
     let rodata = object.maps.iter().position(|m| m.name == ".rodata").expect("rodata");
     let MapOrigin::Data { read_only: true, bytes } = &object.maps[rodata].origin else { panic!("read-only data") };
@@ -382,7 +382,7 @@ fn maps_larger_than_the_kernel_allows_are_rejected_naming_them() {
     let btf = "struct { __uint(type, 1); __uint(key_size, 4); __uint(value_size, 0x9f06799d); __uint(max_entries, 4); } \
                flows SEC(\".maps\");";
     let legacy = "struct bpf_map_def SEC(\"maps\") slots = { 2, 4, 0xfffffff0, 1, 0 };";
-    let wide_key = "struct { __uint(type, 1); __uint(key_size, 4096); __uint(value_size, 8); __uint(max_entries, 4); } \
+    let wide_key = "struct { __uint(type, 1); __uint(key_size, 0x400000); __uint(value_size, 8); __uint(max_entries, 4); } \
                     keys SEC(\".maps\");";
     for (definition, map, section) in [(btf, "flows", ".maps"), (legacy, "slots", "maps"), (wide_key, "keys", ".maps")]
     {
@@ -393,4 +393,139 @@ fn maps_larger_than_the_kernel_allows_are_rejected_naming_them() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn objects_of_old_llvm_without_a_machine_load() {
+    let Some(mut bytes) = compile("SEC(\"xdp\") int prog(void *ctx) { return 2; }") else { return };
+    bytes[18..20].copy_from_slice(&0u16.to_le_bytes());
+    let object = load(&bytes).expect("EM_NONE is accepted, as libbpf does");
+    assert!(object.program("prog").is_some());
+    bytes[18..20].copy_from_slice(&62u16.to_le_bytes());
+    let e = load(&bytes).expect_err("x86-64 objects are not eBPF");
+    assert!(matches!(e.kind, ElfErrorKind::WrongMachine(_)) && e.offset == 18, "{e}");
+}
+
+const USE_OUTER: &str = r#"
+SEC("xdp") int prog(void *ctx) {
+    u32 k = 0;
+    void *inner = bpf_map_lookup_elem(&outer, &k);
+    if (!inner) return 0;
+    u64 *v = bpf_map_lookup_elem(inner, &k);
+    return v ? *v : 1;
+}
+"#;
+
+#[test]
+fn legacy_definitions_of_every_size_take_the_known_prefix() {
+    // 16 bytes (no flags), 20 (libbpf), 24 with a zero tail, and samples/bpf's 28 with an
+    // inner map template.
+    let source = r#"
+        struct def16 { u32 type, key_size, value_size, max_entries; };
+        struct def24 { u32 type, key_size, value_size, max_entries, map_flags, pad; };
+        struct def28 { u32 type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node; };
+        struct def16 SEC("maps") short_def = { 2, 4, 8, 4 };
+        struct def24 SEC("maps") padded = { 1, 4, 8, 4, 0, 0 };
+    "#;
+    let Some(bytes) = compile(&format!(
+        "{source}\nSEC(\"xdp\") int prog(void *c) {{ u32 k = 0; return bpf_map_lookup_elem(&short_def, &k) != 0; }}"
+    )) else {
+        return;
+    };
+    let object = load(&bytes).expect("loads");
+    let shapes: Vec<_> =
+        object.maps.iter().map(|m| (m.name.as_str(), m.map_type, m.key_size, m.value_size, m.flags)).collect();
+    assert!(shapes.contains(&("short_def", 2, 4, 8, 0)) && shapes.contains(&("padded", 1, 4, 8, 0)), "{shapes:?}");
+
+    let samples = r#"
+        struct def28 { u32 type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node; };
+        struct def28 SEC("maps") inner = { 2, 4, 8, 1, 0, 0, 0 };
+        struct def28 SEC("maps") outer = { 12, 4, 4, 2, 0, 0, 0 };
+    "#;
+    let Some(bytes) = compile(&format!("{samples}\n{USE_OUTER}")) else { return };
+    let object = load(&bytes).expect("loads");
+    let id = |name: &str| object.maps.iter().position(|m| m.name == name).map(|i| MapId(i as u32));
+    let outer = &object.maps[id("outer").expect("outer").0 as usize];
+    assert_eq!(outer.extras.inner, id("inner"), "inner_map_idx 0 names `inner`");
+
+    let unknown = "struct def24 { u32 type, key_size, value_size, max_entries, map_flags, pad; };\n\
+                   struct def24 SEC(\"maps\") odd = { 2, 4, 8, 4, 0, 7 };\n\
+                   SEC(\"xdp\") int prog(void *c) { u32 k = 0; return bpf_map_lookup_elem(&odd, &k) != 0; }";
+    let Some(bytes) = compile(unknown) else { return };
+    let e = load(&bytes).expect_err("libbpf refuses unknown non-zero bytes");
+    assert!(matches!(&e.kind, ElfErrorKind::BadMap(s) if s.contains("`odd`") && s.contains("non-zero")), "{e}");
+    assert_eq!((e.section.as_str(), e.offset), ("maps", 20));
+}
+
+#[test]
+fn iproute2_maps_in_maps_name_their_template_by_id() {
+    let source = r#"
+        struct bpf_elf_map { u32 type, size_key, size_value, max_elem, flags, id, pinning, inner_id, inner_idx; };
+        struct bpf_elf_map SEC("maps") inner = { 2, 4, 8, 1, 0, 42, 0, 0, 1 };
+        struct bpf_elf_map SEC("maps") outer = { 12, 4, 4, 2, 0, 0, 0, 42, 0 };
+    "#;
+    let Some(bytes) = compile(&format!("{source}\n{USE_OUTER}")) else { return };
+    let object = load(&bytes).expect("loads");
+    let outer = object.maps.iter().find(|m| m.name == "outer").expect("outer");
+    let inner = object.maps.iter().position(|m| m.name == "inner").map(|i| MapId(i as u32));
+    assert_eq!(outer.extras.inner, inner);
+    assert_eq!(outer.extras.initial_maps, vec![(1, inner.expect("inner"))], "the template sits at its inner_idx");
+}
+
+const BTF_MAP_IN_MAP: &str = r#"
+#define __array(name, val) typeof(val) *name[]
+struct inner_map { __uint(type, 2); __uint(max_entries, 1); __type(key, u32); __type(value, u64); } inner_a SEC(".maps"), inner_b SEC(".maps");
+struct {
+    __uint(type, 12); __uint(max_entries, 4); __type(key, u32); __type(value, u32);
+    __array(values, struct inner_map);
+} outer SEC(".maps") = { .values = { [0] = &inner_a, [3] = &inner_b } };
+"#;
+
+#[test]
+fn btf_maps_in_maps_have_a_template_and_initial_inner_maps() {
+    let Some(bytes) = compile(&format!("{BTF_MAP_IN_MAP}\n{USE_OUTER}")) else { return };
+    let object = load(&bytes).expect("loads");
+    let id = |name: &str| object.maps.iter().position(|m| m.name == name).map(|i| MapId(i as u32)).expect(name);
+    let outer = &object.maps[id("outer").0 as usize];
+    let template = &object.maps[outer.extras.inner.expect("a template").0 as usize];
+    assert_eq!(
+        (template.name.as_str(), template.map_type, template.key_size, template.value_size),
+        ("outer.inner", 2, 4, 8)
+    );
+    assert!(template.extras.template);
+    assert_eq!(outer.extras.initial_maps, vec![(0, id("inner_a")), (3, id("inner_b"))]);
+
+    // An initial inner map that does not match the template is refused.
+    let mismatched = BTF_MAP_IN_MAP.replace("inner_a SEC(\".maps\"), inner_b SEC(\".maps\");", "inner_a SEC(\".maps\");\n\
+        struct { __uint(type, 2); __uint(max_entries, 1); __type(key, u32); __type(value, u32); } inner_b SEC(\".maps\");")
+        .replace("[3] = &inner_b", "[3] = (void *)&inner_b");
+    let Some(bytes) = compile(&format!("{mismatched}\n{USE_OUTER}")) else { return };
+    let e = load(&bytes).expect_err("inner_b's value is 4 bytes, the template's 8");
+    assert!(matches!(&e.kind, ElfErrorKind::BadMap(s) if s.contains("`inner_b` at slot 3")), "{e}");
+}
+
+#[test]
+fn a_map_of_maps_without_template_is_refused() {
+    let source = "struct bpf_map_def SEC(\"maps\") outer = { 12, 4, 4, 2, 0 };";
+    let Some(bytes) = compile(&format!("{source}\n{USE_OUTER}")) else { return };
+    let e = load(&bytes).expect_err("no inner_map_idx in libbpf's layout");
+    assert!(matches!(&e.kind, ElfErrorKind::BadMap(s) if s.contains("no inner map template")), "{e}");
+}
+
+#[test]
+fn global_functions_of_text_become_programs_only_when_asked() {
+    let source = r#"
+        static __attribute__((noinline)) int helper(int x) { return x + 1; }
+        int filter(void *ctx) { return helper(*(int *)ctx); }
+        int other(void *ctx) { return 0; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    assert!(object.programs.is_empty(), "libbpf's rule: `.text` holds subprograms");
+    let object = load_with_text_programs(&bytes).expect("loads");
+    let mut names: Vec<_> = object.programs.iter().map(|p| (p.section.as_str(), p.name.as_str())).collect();
+    names.sort();
+    assert_eq!(names, [(".text", "filter"), (".text", "other")], "the static helper stays a subprogram");
+    let filter = object.program("filter").expect("linked");
+    assert_eq!(filter.program.functions().len(), 2, "with the subprogram it calls");
 }

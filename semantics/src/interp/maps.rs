@@ -19,11 +19,14 @@
 //! Errors a program may see at run time come back as negative errno values, as in Linux;
 //! pointer arguments the verifier must have checked (keys, values) fault as traps.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::helpers::HelperError;
 use super::memory::{Access, MapBinding, Memory, MemoryError, RegionId, RegionKind, region_base};
 use crate::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object};
+use crate::model::maps::{LPM_PREFIX_BYTES, MapType};
+
+mod kinds;
 
 /// Base of the map-handle address range: above every region window and the code
 /// addresses, so a handle is never a readable address.
@@ -48,10 +51,22 @@ pub fn map_of_handle(handle: u64) -> Option<MapId> {
 /// How a run models a map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MapKind {
-    /// An array: `max_entries` values indexed by a u32 key.
+    /// An array: `max_entries` values indexed by a u32 key (also per-CPU arrays).
     Array,
-    /// A hash table.
+    /// A hash table (also per-CPU and LRU hashes).
     Hash,
+    /// A longest-prefix-match trie.
+    LpmTrie,
+    /// A FIFO queue of values.
+    Queue,
+    /// A LIFO stack of values.
+    Stack,
+    /// A bloom filter.
+    BloomFilter,
+    /// An array of maps.
+    ArrayOfMaps,
+    /// A hash table of maps.
+    HashOfMaps,
     /// A perf event array (a sink for `perf_event_output`).
     PerfEventArray,
     /// A ring buffer (a sink for `ringbuf_output` / `ringbuf_reserve`).
@@ -62,32 +77,9 @@ pub enum MapKind {
     Unsupported,
 }
 
-/// `BPF_MAP_TYPE_*` numbers, their names and how a run models them, one per line.
-const MAP_TYPES: &[(u32, &str, MapKind)] = &[
-    (1, "hash", MapKind::Hash),
-    (2, "array", MapKind::Array),
-    (3, "prog_array", MapKind::Unsupported),
-    (4, "perf_event_array", MapKind::PerfEventArray),
-    (5, "percpu_hash", MapKind::Hash),
-    (6, "percpu_array", MapKind::Array),
-    (7, "stack_trace", MapKind::Unsupported),
-    (8, "cgroup_array", MapKind::Unsupported),
-    (9, "lru_hash", MapKind::Hash),
-    (10, "lru_percpu_hash", MapKind::Hash),
-    (11, "lpm_trie", MapKind::Unsupported),
-    (12, "array_of_maps", MapKind::Unsupported),
-    (13, "hash_of_maps", MapKind::Unsupported),
-    (14, "devmap", MapKind::Unsupported),
-    (15, "sockmap", MapKind::Unsupported),
-    (16, "cpumap", MapKind::Unsupported),
-    (17, "xskmap", MapKind::Unsupported),
-    (18, "sockhash", MapKind::Unsupported),
-    (27, "ringbuf", MapKind::RingBuffer),
-];
-
 /// The name of map type `map_type` (`hash`, `array`, ...), if known.
 pub fn map_type_name(map_type: u32) -> Option<&'static str> {
-    MAP_TYPES.iter().find(|t| t.0 == map_type).map(|t| t.1)
+    MapType::from_number(map_type).map(MapType::name)
 }
 
 impl MapKind {
@@ -96,7 +88,19 @@ impl MapKind {
         if matches!(def.origin, MapOrigin::Data { .. }) {
             return MapKind::GlobalData;
         }
-        MAP_TYPES.iter().find(|t| t.0 == def.map_type).map_or(MapKind::Unsupported, |t| t.2)
+        match MapType::from_number(def.map_type) {
+            Some(MapType::Array | MapType::PercpuArray) => MapKind::Array,
+            Some(MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::LruPercpuHash) => MapKind::Hash,
+            Some(MapType::LpmTrie) => MapKind::LpmTrie,
+            Some(MapType::Queue) => MapKind::Queue,
+            Some(MapType::Stack) => MapKind::Stack,
+            Some(MapType::BloomFilter) => MapKind::BloomFilter,
+            Some(MapType::ArrayOfMaps) => MapKind::ArrayOfMaps,
+            Some(MapType::HashOfMaps) => MapKind::HashOfMaps,
+            Some(MapType::PerfEventArray) => MapKind::PerfEventArray,
+            Some(MapType::Ringbuf) => MapKind::RingBuffer,
+            _ => MapKind::Unsupported,
+        }
     }
 }
 
@@ -118,6 +122,8 @@ pub mod errno {
     pub const EINVAL: u64 = 22;
     /// Out of memory.
     pub const ENOMEM: u64 = 12;
+    /// No space left (a full LPM trie).
+    pub const ENOSPC: u64 = 28;
 
     /// `-error` as a register value.
     pub const fn negative(error: u64) -> u64 {
@@ -134,6 +140,12 @@ enum Storage {
     Entries(BTreeMap<Vec<u8>, RegionId>),
     /// A global data section's region.
     Data(RegionId),
+    /// A queue's or stack's values, oldest first.
+    Values(VecDeque<Vec<u8>>),
+    /// The values a bloom filter has been given.
+    Members(BTreeSet<Vec<u8>>),
+    /// A map of maps' inner maps, by key bytes.
+    Maps(BTreeMap<Vec<u8>, MapId>),
     /// Nothing (sinks, unsupported types).
     None,
 }
@@ -143,10 +155,16 @@ enum Storage {
 struct MapState {
     name: String,
     kind: MapKind,
+    /// `BPF_MAP_TYPE_*`.
+    map_type: u32,
+    /// For a map of maps: the template its inner maps match.
+    inner_template: Option<MapId>,
     key_size: u32,
     value_size: u32,
     max_entries: u32,
     storage: Storage,
+    /// For an LRU hash: when each key was last used (a lookup or an update).
+    last_use: Option<BTreeMap<Vec<u8>, u64>>,
 }
 
 /// Why a run's maps could not be set up.
@@ -203,6 +221,14 @@ pub enum MapInsertError {
         /// Its capacity.
         max_entries: u32,
     },
+    /// An inner map that does not match the map of maps' template.
+    #[error("map `{map}`: map {inner} does not match its inner map template")]
+    InnerMismatch {
+        /// The map of maps' name.
+        map: String,
+        /// The inner map's id.
+        inner: u32,
+    },
     /// The value's region could not be created.
     #[error("map `{map}`: {error}")]
     Memory {
@@ -221,6 +247,8 @@ pub struct MapTable {
     reserved: BTreeMap<RegionId, MapId>,
     /// Bytes of the map values created so far (at most [`MAX_MAP_VALUE_BYTES`]).
     value_bytes: u64,
+    /// Ticks at every use of an LRU hash's key.
+    clock: u64,
 }
 
 impl MapTable {
@@ -253,20 +281,35 @@ impl MapTable {
                     let first = elements.get(&0).copied();
                     (Storage::Elements(elements), first)
                 }
-                (MapKind::Hash, _) => (Storage::Entries(BTreeMap::new()), None),
+                (MapKind::Hash | MapKind::LpmTrie, _) => (Storage::Entries(BTreeMap::new()), None),
+                (MapKind::Queue | MapKind::Stack, _) => (Storage::Values(VecDeque::new()), None),
+                (MapKind::BloomFilter, _) => (Storage::Members(BTreeSet::new()), None),
+                (MapKind::ArrayOfMaps | MapKind::HashOfMaps, _) => {
+                    // libbpf keys an initial inner map by its slot number.
+                    let key = |slot: u32| {
+                        let mut key = slot.to_le_bytes().to_vec();
+                        key.resize(def.key_size as usize, 0);
+                        key
+                    };
+                    (Storage::Maps(def.extras.initial_maps.iter().map(|&(slot, map)| (key(slot), map)).collect()), None)
+                }
                 _ => (Storage::None, None),
             };
+            let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));
             memory.bind_map(id.0, MapBinding { handle: map_handle(id), value });
             maps.push(MapState {
                 name: def.name.clone(),
                 kind,
+                map_type: def.map_type,
+                inner_template: def.extras.inner,
                 key_size: def.key_size,
                 value_size: def.value_size,
                 max_entries: def.max_entries,
                 storage,
+                last_use: lru.then(BTreeMap::new),
             });
         }
-        Ok(MapTable { maps, reserved: BTreeMap::new(), value_bytes })
+        Ok(MapTable { maps, reserved: BTreeMap::new(), value_bytes, clock: 0 })
     }
 
     /// Number of maps.
@@ -302,6 +345,11 @@ impl MapTable {
                 entries.iter().map(|(key, region)| (key.clone(), value(region))).collect()
             }
             Some(Storage::Data(region)) => vec![(0u32.to_le_bytes().to_vec(), value(region))],
+            Some(Storage::Values(values)) => values.iter().map(|v| (Vec::new(), v.clone())).collect(),
+            Some(Storage::Members(members)) => members.iter().map(|v| (Vec::new(), v.clone())).collect(),
+            Some(Storage::Maps(inner)) => {
+                inner.iter().map(|(key, map)| (key.clone(), map.0.to_le_bytes().to_vec())).collect()
+            }
             Some(Storage::None) | None => Vec::new(),
         }
     }
@@ -388,9 +436,20 @@ impl MapTable {
                 let Storage::Entries(entries) = &self.maps[id.0 as usize].storage else {
                     unreachable!("hash maps have entries")
                 };
-                Ok(entries.get(&key).map_or(0, |region| region_base(*region)))
+                let found = entries.get(&key).map_or(0, |region| region_base(*region));
+                if found != 0 {
+                    self.touch(id, key);
+                }
+                Ok(found)
             }
-            MapKind::PerfEventArray | MapKind::RingBuffer | MapKind::Unsupported => {
+            MapKind::LpmTrie => self.lpm_lookup(memory, id, key),
+            MapKind::ArrayOfMaps | MapKind::HashOfMaps => self.inner_map(memory, id, key),
+            MapKind::Queue
+            | MapKind::Stack
+            | MapKind::BloomFilter
+            | MapKind::PerfEventArray
+            | MapKind::RingBuffer
+            | MapKind::Unsupported => {
                 Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })
             }
         }
@@ -408,6 +467,9 @@ impl MapTable {
         let id = self.resolve(handle, 1)?;
         let state = &self.maps[id.0 as usize];
         let (kind, value_size, max_entries) = (state.kind, state.value_size as usize, state.max_entries);
+        if kind == MapKind::LpmTrie {
+            return self.lpm_update(memory, id, key, value, flags);
+        }
         if !matches!(kind, MapKind::Array | MapKind::Hash | MapKind::GlobalData) {
             return Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no update" });
         }
@@ -445,7 +507,9 @@ impl MapTable {
                     (Some(_), BPF_NOEXIST) => return Ok(errno::negative(errno::EEXIST)),
                     (None, BPF_EXIST) => return Ok(errno::negative(errno::ENOENT)),
                     (Some(region), _) => region,
-                    (None, _) if entries.len() >= max_entries as usize => return Ok(errno::negative(errno::E2BIG)),
+                    (None, _) if entries.len() >= max_entries as usize && !self.evict_least_recent(memory, id) => {
+                        return Ok(errno::negative(errno::E2BIG));
+                    }
                     (None, _) => {
                         let Ok(region) = new_value(memory, &mut self.value_bytes, id, value_size as u32) else {
                             return Ok(errno::negative(errno::ENOMEM));
@@ -453,12 +517,15 @@ impl MapTable {
                         let Storage::Entries(entries) = &mut self.maps[id.0 as usize].storage else {
                             unreachable!("hash maps have entries")
                         };
-                        entries.insert(key_bytes, region);
+                        entries.insert(key_bytes.clone(), region);
                         region
                     }
                 }
             }
         };
+        if kind == MapKind::Hash {
+            self.touch(id, key_bytes);
+        }
         let target = memory.region_mut(region).expect("map values are regions of this memory");
         target.bytes_mut().copy_from_slice(&bytes);
         Ok(0)
@@ -477,11 +544,15 @@ impl MapTable {
                 match entries.remove(&key) {
                     Some(region) => {
                         memory.set_access(region, Access::None);
+                        if let Some(last_use) = &mut self.maps[id.0 as usize].last_use {
+                            last_use.remove(&key);
+                        }
                         Ok(0)
                     }
                     None => Ok(errno::negative(errno::ENOENT)),
                 }
             }
+            MapKind::LpmTrie => self.lpm_delete(memory, id, key),
             MapKind::Array | MapKind::GlobalData => {
                 self.read_key(memory, id, key)?;
                 Ok(errno::negative(errno::EINVAL))
@@ -595,6 +666,7 @@ pub(crate) mod tests {
             max_entries: 1,
             flags: 0,
             function_pointer_variables: BTreeMap::new(),
+            extras: Default::default(),
         }
     }
 
@@ -614,7 +686,7 @@ pub(crate) mod tests {
     }
 
     /// A memory with `maps` installed, and a scratch region at the returned address.
-    fn setup(maps: Vec<MapDef>) -> (Memory, MapTable, u64) {
+    pub(crate) fn setup(maps: Vec<MapDef>) -> (Memory, MapTable, u64) {
         let program = Program::new(vec![Insn::Exit], ProgramParts::default()).expect("valid");
         let object = object("xdp", maps, program);
         let mut memory = Memory::new();
@@ -623,7 +695,7 @@ pub(crate) mod tests {
         (memory, table, region_base(scratch))
     }
 
-    fn handle(index: u32) -> u64 {
+    pub(crate) fn handle(index: u32) -> u64 {
         map_handle(MapId(index))
     }
 

@@ -6,5 +6,6 @@
 pub mod availability;
 pub mod context;
 pub mod helpers;
+pub mod maps;
 pub mod program_type;
 pub mod section;
