@@ -1,5 +1,5 @@
-//! Helper and kfunc prototypes, read from the data files `spec/helpers.toml` and
-//! `spec/kfuncs.toml` (compiled in; see their headers for every kind).
+//! Helper prototypes, read from the data file `spec/helpers.toml` (compiled in; see its
+//! header for every kind). Kfuncs are data in `semantics::model::kfuncs`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -162,20 +162,13 @@ struct HelperFile {
     helper: Vec<Prototype>,
 }
 
-#[derive(Deserialize)]
-struct KfuncFile {
-    kfunc: Vec<Prototype>,
-}
-
 /// The prototype tables.
 #[derive(Debug)]
 pub struct Prototypes {
     helpers: BTreeMap<i32, Prototype>,
-    kfuncs: BTreeMap<String, Prototype>,
 }
 
 const HELPERS_TOML: &str = include_str!("../../spec/helpers.toml");
-const KFUNCS_TOML: &str = include_str!("../../spec/kfuncs.toml");
 
 impl Prototypes {
     /// The compiled-in tables.
@@ -184,14 +177,13 @@ impl Prototypes {
         TABLES.get_or_init(|| {
             // The data files are part of the build; a test parses them, so this cannot fail
             // in a tested build.
-            Prototypes::parse(HELPERS_TOML, KFUNCS_TOML).expect("spec/*.toml parse (checked by a unit test)")
+            Prototypes::parse(HELPERS_TOML).expect("spec/helpers.toml parses (checked by a unit test)")
         })
     }
 
-    /// Parses the two tables.
-    pub fn parse(helpers: &str, kfuncs: &str) -> Result<Prototypes, String> {
+    /// Parses the helper table.
+    pub fn parse(helpers: &str) -> Result<Prototypes, String> {
         let helpers: HelperFile = toml::from_str(helpers).map_err(|e| format!("helpers.toml: {e}"))?;
-        let kfuncs: KfuncFile = toml::from_str(kfuncs).map_err(|e| format!("kfuncs.toml: {e}"))?;
         let mut by_id = BTreeMap::new();
         for helper in helpers.helper {
             let id = helper.id.ok_or_else(|| format!("helpers.toml: `{}` has no id", helper.name))?;
@@ -200,24 +192,12 @@ impl Prototypes {
                 return Err(format!("helpers.toml: helper {id} listed twice"));
             }
         }
-        let mut by_name = BTreeMap::new();
-        for kfunc in kfuncs.kfunc {
-            check_shape(&kfunc)?;
-            if by_name.insert(kfunc.name.clone(), kfunc).is_some() {
-                return Err("kfuncs.toml: a kfunc is listed twice".into());
-            }
-        }
-        Ok(Prototypes { helpers: by_id, kfuncs: by_name })
+        Ok(Prototypes { helpers: by_id })
     }
 
     /// Helper number `id`.
     pub fn helper(&self, id: i32) -> Option<&Prototype> {
         self.helpers.get(&id)
-    }
-
-    /// The kfunc named `name`.
-    pub fn kfunc(&self, name: &str) -> Option<&Prototype> {
-        self.kfuncs.get(name)
     }
 
     /// Every helper, by number.
@@ -256,7 +236,7 @@ mod tests {
 
     #[test]
     fn builtin_tables_parse_and_cover_the_corpus() {
-        let tables = Prototypes::parse(HELPERS_TOML, KFUNCS_TOML).expect("tables parse");
+        let tables = Prototypes::parse(HELPERS_TOML).expect("tables parse");
         assert!(tables.helpers().count() >= 30);
         // Every helper the corpus calls.
         for id in [1, 2, 3, 5, 6, 14, 15, 16, 25, 113, 114, 131, 132, 181] {
@@ -265,26 +245,25 @@ mod tests {
         let lookup = tables.helper(1).expect("map_lookup_elem");
         assert_eq!(lookup.args, vec![ArgKind::Map, ArgKind::MapKey]);
         assert_eq!(lookup.ret, RetKind::Named(NamedRet::MapValueOrNull));
-        let implicit = tables.kfunc("bpf_kfunc_implicit_arg").expect("kfunc");
-        assert_eq!(implicit.implicit, vec![ImplicitArg::ProgAux]);
         assert_eq!(tables.helper(7).expect("prandom").ret, RetKind::Range([0, 4294967295]));
     }
 
     #[test]
     fn malformed_tables_are_refused() {
         let no_size = "[[helper]]\nid = 1\nname = \"x\"\nargs = [\"mem\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(no_size, "kfunc = []").unwrap_err().contains("no size"));
+        assert!(Prototypes::parse(no_size).unwrap_err().contains("no size"));
         let twice = "[[helper]]\nid = 1\nname = \"x\"\nargs = []\nret = \"scalar\"\n".repeat(2);
-        assert!(Prototypes::parse(&twice, "kfunc = []").unwrap_err().contains("twice"));
+        assert!(Prototypes::parse(&twice).unwrap_err().contains("twice"));
         let unknown = "[[helper]]\nid = 1\nname = \"x\"\nargs = [\"frobnicate\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(unknown, "kfunc = []").is_err());
+        assert!(Prototypes::parse(unknown).is_err());
     }
 }
 
 #[cfg(test)]
 mod environment_agreement {
-    use bpfprove_semantics::interp::availability::{HELPER_TABLES, KFUNC_TABLES};
+    use bpfprove_semantics::interp::availability::HELPER_TABLES;
     use bpfprove_semantics::interp::kernel_helpers::{helper_name, kfunc_implemented};
+    use bpfprove_semantics::model::kfuncs::{BUILTINS, KFUNCS};
 
     use super::Prototypes;
 
@@ -308,12 +287,8 @@ mod environment_agreement {
         for &(id, name, _) in HELPER_TABLES {
             assert!(tables.helper(id).is_some(), "helper {id} ({name}) is available but has no prototype");
         }
-        for name in tables.kfuncs.keys() {
+        for name in KFUNCS.iter().map(|k| k.name).chain(BUILTINS.iter().map(|b| b.0)) {
             assert!(kfunc_implemented(name), "kfunc {name} has no interpreter model");
-            assert!(KFUNC_TABLES.iter().any(|k| k.0 == name), "kfunc {name} has no availability");
-        }
-        for &(name, _) in KFUNC_TABLES {
-            assert!(tables.kfunc(name).is_some(), "kfunc {name} is available but has no prototype");
         }
     }
 }

@@ -9,12 +9,13 @@ use crate::obligation::{ObligationKind, Status};
 use crate::references::Outstanding;
 use crate::spec::{Prototype, RcuEffect};
 use crate::state::State;
-use crate::value::{Nullness, Pointer, Region, Value};
+use crate::value::{KernelKind, Nullness, Pointer, Region, Value};
 
 /// The pc of the call that acquired the reference `value` is (or points into).
 fn acquired_at(value: &Value) -> Option<u32> {
     match value {
         Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) => Some(*pc),
+        Value::Pointer(Pointer { region: Region::Kernel { pc, kind: KernelKind::Object(_) }, .. }) => Some(*pc),
         _ => None,
     }
 }
@@ -66,12 +67,22 @@ impl Env<'_> {
     /// program's exit, a tail call, a legacy packet load).
     pub(super) fn check_nothing_held(&self, post: &mut Post, state: &State, what: &str) {
         let held = &state.resources.held;
-        let status = if held.is_empty() { Status::Proven } else { Status::Unknown };
+        let status = match state.resources.outstanding() {
+            Outstanding::None => Status::Proven,
+            Outstanding::Maybe => Status::Unknown,
+            Outstanding::Surely => Status::Refuted,
+        };
         let pcs: Vec<String> = held.iter().map(u32::to_string).collect();
+        let iterators: Vec<String> =
+            state.resources.iterators.keys().map(|(frame, offset)| format!("stack{frame}{offset:+}")).collect();
         post.check(
             ObligationKind::Resources,
             status,
-            format!("no reference held at {what} (acquired at pcs [{}] may be)", pcs.join(", ")),
+            format!(
+                "no reference held at {what} (acquired at pcs [{}] and iterators at [{}] may be)",
+                pcs.join(", "),
+                iterators.join(", ")
+            ),
         );
         let status = match state.resources.rcu_open() {
             Outstanding::None => Status::Proven,

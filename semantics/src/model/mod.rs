@@ -5,4 +5,5 @@
 
 pub mod availability;
 pub mod context;
+pub mod kfuncs;
 pub mod program_type;
