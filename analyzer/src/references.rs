@@ -28,6 +28,11 @@ pub struct IterState {
     pub kind: Option<IterKind>,
     /// Whether it is active on every path.
     pub surely: bool,
+    /// Whether it may be drained: a `next` returned, and no NULL test of that result has
+    /// shown it to be an item yet. A loop that passes a `next` of an iterator it never
+    /// re-creates, with the iterator surely active and not drained there, takes an item
+    /// each round, and so ends ([`crate::termination`]).
+    pub drained: bool,
 }
 
 /// Deepest nesting of RCU read sections tracked; locking deeper is refused.
@@ -69,6 +74,7 @@ impl Resources {
                 Some(ours) => IterState {
                     kind: if ours.kind == theirs.kind { ours.kind } else { None },
                     surely: ours.surely && theirs.surely && ours.kind == theirs.kind,
+                    drained: ours.drained || theirs.drained,
                 },
                 None => IterState { surely: false, ..*theirs },
             };
@@ -93,7 +99,9 @@ impl Resources {
         let iterators =
             self.iterators.iter().all(|(place, ours)| {
                 other.iterators.get(place).is_some_and(|theirs| {
-                    (theirs.kind.is_none() || theirs.kind == ours.kind) && (!theirs.surely || ours.surely)
+                    (theirs.kind.is_none() || theirs.kind == ours.kind)
+                        && (!theirs.surely || ours.surely)
+                        && (theirs.drained || !ours.drained)
                 })
             }) && other.iterators.iter().all(|(place, theirs)| !theirs.surely || self.iterators.contains_key(place));
         self.held.is_subset(&other.held)
@@ -185,7 +193,7 @@ mod tests {
     fn surely_held_references_and_iterators_survive_only_joins_of_paths_that_hold_them() {
         let mut a = Resources::default();
         assert!(a.acquire(4));
-        a.iterators.insert((0, -8), IterState { kind: Some(IterKind::Num), surely: true });
+        a.iterators.insert((0, -8), IterState { kind: Some(IterKind::Num), surely: true, drained: false });
         assert_eq!(a.outstanding(), Outstanding::Surely);
         let joined = a.join(&a.clone());
         assert_eq!(joined, a);

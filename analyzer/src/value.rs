@@ -66,12 +66,15 @@ pub enum Region {
 pub enum KernelKind {
     /// A kernel object; its layout is not modelled, so no instruction may access it.
     Object(ObjectKind),
-    /// The current item of an iterator in stack frame `frame`: 4 read-only bytes.
+    /// The current item of the iterator at `offset` of stack frame `frame`: 4 read-only
+    /// bytes.
     Item {
         /// The iterator's kind.
         kind: IterKind,
         /// The frame the iterator lives in.
         frame: u8,
+        /// The offset of the iterator in its frame.
+        offset: i16,
     },
 }
 

@@ -4,10 +4,14 @@
 
 mod common;
 
-use bpfprove_analyzer::Config;
+use bpfprove_analyzer::proof::{self, ProofLog};
+use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::{Config, Subject, Verifier};
 use bpfprove_domains::DomainKind;
+use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::ProgramType;
 use common::{Surroundings, assert_outcome};
+use serde_json::Value as Json;
 
 const KFUNCS: &[(i32, &str)] = &[
     (1, "bpf_task_from_pid"),
@@ -111,7 +115,7 @@ fn iterators_are_created_advanced_and_destroyed_on_the_stack() {
     let sum = format!(
         "r6 = 0\n{ITER_NEW}loop:\n{ITER_NEXT}if r0 == 0 goto done\nr1 = *(u32 *)(r0 + 0)\nr6 += r1\ngoto loop\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n"
     );
-    check(&sum, "12 termination unknown");
+    check(&sum, "PASS");
     // Not destroyed.
     check(&format!("{ITER_NEW}{ITER_NEXT}r0 = 0\nexit\n"), "9 resources refuted");
     // Next after destroy, next of nothing, two news at one place.
@@ -132,6 +136,31 @@ fn iterators_are_created_advanced_and_destroyed_on_the_stack() {
     check(&after, "13 dereference refuted");
     // Not a constant, aligned stack address.
     check("r1 = r10\nr1 += -4\nr2 = 0\nr3 = 1\ncall kfunc 0x4\nr0 = 0\nexit\n", "4 helper-argument refuted");
+}
+
+/// Loops around `next` end when every round takes an item: the iterator is made outside the
+/// loop, every cycle passes `next`, and only a non-NULL result goes round again.
+#[test]
+fn iterator_loops_end_only_when_every_round_takes_an_item() {
+    let body =
+        |inside: &str| format!("r6 = 0\n{ITER_NEW}loop:\n{inside}goto loop\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n");
+    check(&body(&format!("{ITER_NEXT}if r0 == 0 goto done\n")), "PASS");
+    // Going round whatever `next` returns: drained iterators return NULL for ever.
+    let endless = format!(
+        "r6 = *(u32 *)(r1 + 0)\n{ITER_NEW}loop:\n{ITER_NEXT}if r6 == 7 goto done\ngoto loop\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n"
+    );
+    check(&endless, "10 termination unknown");
+    // A path round the loop that skips `next`.
+    check(&body(&format!("r6 += 1\nif r6 > 5 goto loop\n{ITER_NEXT}if r0 == 0 goto done\n")), "12 termination unknown");
+    // Destroyed and made again inside the loop: it never runs dry.
+    check(&body(&format!("{ITER_NEXT}if r0 == 0 goto done\n{ITER_DESTROY}{ITER_NEW}")), "18 termination unknown");
+    // Testing an older result does not show that the latest `next` found an item.
+    check(
+        &format!(
+            "{ITER_NEW}{ITER_NEXT}r7 = r0\nloop:\n{ITER_NEXT}if r7 == 0 goto done\ngoto loop\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n"
+        ),
+        "13 termination unknown",
+    );
 }
 
 #[test]
@@ -160,4 +189,48 @@ fn kfuncs_the_program_type_may_not_call_or_the_analyzer_does_not_model_are_refus
     check("call kfunc 0xd\nr0 = 0\nexit\n", "0 call refuted");
     check("r2 = 0\nr3 = r10\nr3 += -16\ncall kfunc 0x10\nr0 = 0\nexit\n", "3 call unknown");
     check("call kfunc 0x63\nr0 = 0\nexit\n", "0 call refuted");
+}
+
+/// The proof log of `text` (a tc program with [`KFUNCS`]) as JSON, and what the independent
+/// checker says of `edit` applied to it.
+fn checked_log(text: &str, edit: &dyn Fn(&mut Json)) -> (Json, Result<(), String>) {
+    let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut subject = Subject::bare("test", &program, ProgramType::SchedCls);
+    subject.spec = ProgramSpec::of(ProgramType::SchedCls);
+    subject.kfuncs = KFUNCS.iter().map(|&(id, name)| (id, name.to_owned())).collect();
+    let config = Config::standard(DomainKind::Product);
+    let report = Verifier::new(config.clone()).verify(&subject);
+    let log = proof::log_of("test", b"", &config, &[(subject.clone(), report)], None);
+    let mut json = serde_json::to_value(log).expect("serialises");
+    edit(&mut json);
+    let log: ProofLog = serde_json::from_value(json.clone()).expect("reads back");
+    let checked = proof::check_subject(&log, &log.programs[0], &subject).map(|_| ()).map_err(|e| e.to_string());
+    (json, checked)
+}
+
+#[test]
+fn the_checker_accepts_iterator_loops_and_rejects_forged_endless_ones() {
+    let sum = format!(
+        "r6 = 0\n{ITER_NEW}loop:\n{ITER_NEXT}if r0 == 0 goto done\nr1 = *(u32 *)(r0 + 0)\nr6 += r1\ngoto loop\n\
+         done:\n{ITER_DESTROY}r0 = 0\nexit\n"
+    );
+    let (json, checked) = checked_log(&sum, &|_| {});
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    assert_eq!(checked, Ok(()));
+    // An endless loop around `next`, its open termination obligation forged into a proof.
+    let endless = format!(
+        "r6 = *(u32 *)(r1 + 0)\n{ITER_NEW}loop:\n{ITER_NEXT}if r6 == 7 goto done\ngoto loop\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n"
+    );
+    let (json, checked) = checked_log(&endless, &|_| {});
+    assert_eq!(json["programs"][0]["verdict"], "fail");
+    assert_eq!(checked, Ok(()));
+    let forge = |json: &mut Json| {
+        json["programs"][0]["verdict"] = "pass".into();
+        for obligation in json["programs"][0]["obligations"].as_array_mut().expect("obligations") {
+            obligation["status"] = "proven".into();
+        }
+    };
+    let (_, checked) = checked_log(&endless, &forge);
+    let error = checked.expect_err("a forged proof of an endless loop is accepted");
+    assert!(error.contains("termination") || error.contains("loop"), "{error}");
 }

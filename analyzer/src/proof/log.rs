@@ -252,6 +252,9 @@ pub struct IteratorLog {
     pub kind: Option<String>,
     /// Whether it is active on every path.
     pub surely: bool,
+    /// Whether a `next` may have found it drained.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drained: bool,
 }
 
 impl ResourcesLog {
@@ -514,11 +517,11 @@ fn region_name(region: Region) -> String {
         Region::JumpTable(table) => format!("jump_table:{}", table.0),
         Region::Record { pc, size } => format!("record:{pc}:{size}"),
         Region::Kernel { pc, kind } => {
-            let frame = match kind {
-                KernelKind::Item { frame, .. } => frame,
-                KernelKind::Object(_) => 0,
+            let (frame, offset) = match kind {
+                KernelKind::Item { frame, offset, .. } => (frame, -i32::from(offset)),
+                KernelKind::Object(_) => (0, 0),
             };
-            format!("kernel:{pc}:{}:{frame}", kind.name())
+            format!("kernel:{pc}:{}:{frame}:{offset}", kind.name())
         }
     }
 }
@@ -577,6 +580,7 @@ pub fn state_log(state: &State) -> StateLog {
                     offset,
                     kind: i.kind.map(|k| k.name().to_owned()),
                     surely: i.surely,
+                    drained: i.drained,
                 })
                 .collect(),
         },
@@ -753,7 +757,9 @@ fn region_of(name: &str) -> Result<Region, LogError> {
             let pc = number()?;
             let name = pieces.next().ok_or_else(bad)?;
             let frame = pieces.next().and_then(|p| p.parse::<u8>().ok()).ok_or_else(bad)?;
-            let kind = kernel_kind(name, frame).ok_or_else(bad)?;
+            let below = pieces.next().and_then(|p| p.parse::<u16>().ok()).ok_or_else(bad)?;
+            let offset = i16::try_from(below).ok().filter(|&b| b <= 512).map(|b| -b).ok_or_else(bad)?;
+            let kind = kernel_kind(name, frame, offset).ok_or_else(bad)?;
             Region::Kernel { pc, kind }
         }
         _ => return Err(bad()),
@@ -765,13 +771,13 @@ fn region_of(name: &str) -> Result<Region, LogError> {
 }
 
 /// The kfunc result kind named `name` (see [`KernelKind::name`]).
-fn kernel_kind(name: &str, frame: u8) -> Option<KernelKind> {
+fn kernel_kind(name: &str, frame: u8, offset: i16) -> Option<KernelKind> {
     let objects = [ObjectKind::Task, ObjectKind::Cgroup, ObjectKind::Cpumask];
     if let Some(object) = objects.into_iter().find(|o| o.name() == name) {
-        return (frame == 0).then_some(KernelKind::Object(object));
+        return (frame == 0 && offset == 0).then_some(KernelKind::Object(object));
     }
     let kind = [IterKind::Num, IterKind::Bits].into_iter().find(|k| name.strip_prefix("item_") == Some(k.name()))?;
-    (usize::from(frame) < bpfprove_semantics::interp::MAX_FRAMES).then_some(KernelKind::Item { kind, frame })
+    (usize::from(frame) < bpfprove_semantics::interp::MAX_FRAMES).then_some(KernelKind::Item { kind, frame, offset })
 }
 
 /// The value `log` describes.
@@ -848,7 +854,7 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
                     .ok_or_else(|| LogError::BadRegion(format!("iterator kind {name}")))?,
             ),
         };
-        iterators.insert((i.frame, i.offset), IterState { kind, surely: i.surely });
+        iterators.insert((i.frame, i.offset), IterState { kind, surely: i.surely, drained: i.drained });
     }
     let held: imbl::OrdSet<u32> = log.resources.held.iter().copied().collect();
     let surely: imbl::OrdSet<u32> = log.resources.surely.iter().copied().collect();

@@ -303,10 +303,22 @@ impl Env<'_> {
         }
         if let (Some(place), Some(iter)) = (effects.iterator, kfunc.iterator()) {
             if kfunc.has(KfuncFlags::ITER_NEW) {
-                state.resources.iterators.insert(place, IterState { kind: Some(iter), surely: true });
+                state.resources.iterators.insert(place, IterState { kind: Some(iter), surely: true, drained: false });
                 if let Some(frame) = state.frame_mut(place.0) {
                     frame.fill_unknown(place.1, iter.size(), domain);
                 }
+            } else if kfunc.has(KfuncFlags::ITER_NEXT) {
+                // Only this call's result tells whether it found an item: older results of
+                // the iterator lose their NULL-check identity.
+                if let Some(active) = state.resources.iterators.get_mut(&place) {
+                    active.drained = true;
+                }
+                state.map_values(&|v| match v {
+                    Value::Pointer(p) if is_item_of(p, place) && p.null.may_be_null() => {
+                        Some(Value::Pointer(Pointer { null: Nullness::MaybeNull { id: None }, ..p.clone() }))
+                    }
+                    _ => None,
+                });
             } else if kfunc.has(KfuncFlags::ITER_DESTROY) {
                 state.resources.iterators.remove(&place);
                 state.map_values(&|v| match v {
@@ -334,10 +346,10 @@ impl Env<'_> {
             KfuncRet::Scalar | KfuncRet::Slice => Value::top(domain),
             KfuncRet::Range(lo, hi) => Value::Scalar(domain.signed_range(lo, hi)),
             KfuncRet::Object(object) => fresh(KernelKind::Object(object)),
-            KfuncRet::IterItem(kind) => {
-                let frame = effects.iterator.map_or(0, |p| p.0);
-                fresh(KernelKind::Item { kind, frame })
-            }
+            KfuncRet::IterItem(kind) => match effects.iterator {
+                Some((frame, offset)) => fresh(KernelKind::Item { kind, frame, offset }),
+                None => Value::top(domain),
+            },
         };
         if kfunc.has(KfuncFlags::ACQUIRE) {
             let fresh = state.resources.acquire(id);
@@ -431,6 +443,11 @@ impl Env<'_> {
 
 /// A builtin's memory argument: its label and value.
 type Operand<'a> = (&'static str, &'a Value);
+
+/// Whether `pointer` points to the item of the iterator at `place`.
+pub(super) fn is_item_of(pointer: &Pointer, place: IterPlace) -> bool {
+    matches!(pointer.region, Region::Kernel { kind: KernelKind::Item { frame, offset, .. }, .. } if (frame, offset) == place)
+}
 
 /// Whether the analyzer checks arguments of this kind (the others are run by the
 /// interpreter only).

@@ -93,7 +93,8 @@ impl Env<'_> {
     }
 
     /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,
-    /// the acquisition failed: nothing is held for it.
+    /// the acquisition failed: nothing is held for it. On the edge where it showed the
+    /// latest result of an iterator's `next` not to be NULL, the iterator was not drained.
     pub(super) fn release_failed_acquisitions(&self, before: &State, dst: Reg, src: Operand, edge: &mut State) {
         let mut tested = vec![dst];
         if let Operand::Reg(r) = src {
@@ -110,6 +111,18 @@ impl Env<'_> {
                 && edge.reg(reg).is_null_constant()
             {
                 edge.resources.release(pc);
+            }
+            // The latest `next` of an iterator found an item: it was not drained.
+            if let Value::Pointer(Pointer {
+                region: Region::Kernel { pc, kind: KernelKind::Item { frame, offset, .. } },
+                null: Nullness::MaybeNull { id: Some(id) },
+                ..
+            }) = before.reg(reg)
+                && pc == id
+                && matches!(edge.reg(reg), Value::Pointer(Pointer { null: Nullness::NonNull, .. }))
+                && let Some(iterator) = edge.resources.iterators.get_mut(&(*frame, *offset))
+            {
+                iterator.drained = false;
             }
         }
     }
