@@ -54,7 +54,8 @@ pub enum Region {
     },
     /// What the kfunc call at `pc` returned.
     Kernel {
-        /// The call.
+        /// The call (0 for iterator items, which every `next` of one iterator shares; the
+        /// pointer's `object` names the call).
         pc: u32,
         /// What it points to.
         kind: KernelKind,

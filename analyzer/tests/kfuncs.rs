@@ -163,6 +163,20 @@ fn iterator_loops_end_only_when_every_round_takes_an_item() {
     );
 }
 
+/// `bpf_for_each` as clang lays it out: a first `next` before the loop, the body, and a
+/// second `next` at its end going back to the body. The body's item comes from either call.
+#[test]
+fn items_of_two_next_calls_join_into_one_item() {
+    let text = format!(
+        "r6 = 0\n{ITER_NEW}{ITER_NEXT}if r0 == 0 goto done\nbody:\nr1 = *(u32 *)(r0 + 0)\nr6 += r1\n\
+         {ITER_NEXT}if r0 != 0 goto body\ndone:\n{ITER_DESTROY}r0 = 0\nexit\n"
+    );
+    check(&text, "PASS");
+    let (json, checked) = checked_log(&text, &|_| {});
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    assert_eq!(checked, Ok(()));
+}
+
 #[test]
 fn memory_builtins_check_bounds_and_initialisation() {
     let set = "r1 = r10\nr1 += -16\nr2 = 0\nr3 = 16\ncall kfunc 0x9\n";

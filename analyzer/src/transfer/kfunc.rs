@@ -284,7 +284,9 @@ impl Env<'_> {
             post.check(ObligationKind::Resources, status, format!("the reference acquired at pc {acquired} is held"));
             state.resources.release(acquired);
             state.map_values(&|v| match v {
-                Value::Pointer(p) if matches!(p.region, Region::Kernel { pc, .. } if pc == acquired) => {
+                Value::Pointer(p)
+                    if matches!(p.region, Region::Kernel { pc, kind: KernelKind::Object(_) } if pc == acquired) =>
+                {
                     Some(Value::top(domain))
                 }
                 _ => None,
@@ -334,12 +336,11 @@ impl Env<'_> {
         state.forget_identities(id);
         let null =
             if kfunc.has(KfuncFlags::RET_NULL) { Nullness::MaybeNull { id: Some(id) } } else { Nullness::NonNull };
+        // Items of one iterator share a region, whichever `next` returned them: loops join
+        // the results of several `next` calls.
         let fresh = |kind: KernelKind| {
-            Value::Pointer(Pointer {
-                null,
-                object: Some(id),
-                ..Pointer::at(Region::Kernel { pc: id, kind }, domain, 0)
-            })
+            let pc = if matches!(kind, KernelKind::Item { .. }) { 0 } else { id };
+            Value::Pointer(Pointer { null, object: Some(id), ..Pointer::at(Region::Kernel { pc, kind }, domain, 0) })
         };
         let ret = match kfunc.ret {
             KfuncRet::Void => Value::Uninit,

@@ -114,11 +114,12 @@ impl Env<'_> {
             }
             // The latest `next` of an iterator found an item: it was not drained.
             if let Value::Pointer(Pointer {
-                region: Region::Kernel { pc, kind: KernelKind::Item { frame, offset, .. } },
+                region: Region::Kernel { kind: KernelKind::Item { frame, offset, .. }, .. },
                 null: Nullness::MaybeNull { id: Some(id) },
+                object,
                 ..
             }) = before.reg(reg)
-                && pc == id
+                && *object == Some(*id)
                 && matches!(edge.reg(reg), Value::Pointer(Pointer { null: Nullness::NonNull, .. }))
                 && let Some(iterator) = edge.resources.iterators.get_mut(&(*frame, *offset))
             {
