@@ -608,6 +608,34 @@ mod tests {
     }
 
     #[test]
+    fn dynptr_slices_stay_inside_the_dynptrs_memory() {
+        let mut memory = Memory::new();
+        let stack = memory.add_region(RegionKind::Stack { frame: 0 }, vec![0; 64], Access::ReadWrite).expect("room");
+        let data = memory.add_region(RegionKind::Other, vec![7; 10], Access::ReadWrite).expect("room");
+        let (ptr, clone) = (region_base(stack), region_base(stack) + 16);
+        let dynptr =
+            Dynptr { data: region_base(data), size_word: 10 | DYNPTR_TYPE_SKB << DYNPTR_TYPE_SHIFT, offset: 0 };
+        dynptr.write(&mut memory, ptr, 1).expect("on the stack");
+        let slice =
+            |memory: &mut Memory, at: u64, off: u64, len: u64| dynptr_slice(memory, [at, off, 0, len, 0], false);
+        assert_eq!(slice(&mut memory, ptr, 2, 8), Ok(region_base(data) + 2));
+        assert_eq!(slice(&mut memory, ptr, 3, 8), Ok(0), "past the end");
+        assert_eq!(slice(&mut memory, ptr, u64::from(u32::MAX), 2), Ok(0), "wrapping offset");
+        // Narrowed to [4, 6): offsets count from 4, two bytes remain; a clone keeps that.
+        assert_eq!(dynptr_adjust(&mut memory, [ptr, 4, 6, 0, 0]), Ok(0));
+        assert_eq!(dynptr_size(&memory, ptr), Ok(2));
+        assert_eq!(dynptr_clone(&mut memory, [ptr, clone, 0, 0, 0]), Ok(0));
+        assert_eq!(slice(&mut memory, clone, 0, 2), Ok(region_base(data) + 4));
+        assert_eq!(slice(&mut memory, clone, 1, 2), Ok(0));
+        assert_eq!(dynptr_adjust(&mut memory, [ptr, 1, 3, 0, 0]), Ok(errno_u32(ERANGE)));
+        // A read-only dynptr gives no writable slice; a dynptr off the stack is refused.
+        let rdonly = Dynptr { size_word: dynptr.size_word | DYNPTR_RDONLY, ..dynptr };
+        rdonly.write(&mut memory, ptr, 1).expect("on the stack");
+        assert_eq!(dynptr_slice(&mut memory, [ptr, 0, 0, 1, 0], true), Ok(0));
+        assert!(Dynptr::read(&memory, region_base(data)).is_err());
+    }
+
+    #[test]
     fn builtins_have_their_c_meaning_within_bounds() {
         let names = &["memset", "memcpy", "memcmp", "memmove"];
         let text = "r1 = r10\n r1 += -16\n r2 = 7\n r3 = 8\n call kfunc 0x1\n\
