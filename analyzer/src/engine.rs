@@ -23,6 +23,7 @@ use bpfprove_semantics::program::FunctionId;
 use crate::cfg::{CallGraph, FunctionCfg};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::state::{Reach, State, join_reach};
+use crate::termination;
 use crate::transfer::{CallKind, CallOutcome, Calls, Env, GlobalStore, Resolved, Stop};
 use crate::wto::{Component, Wto};
 
@@ -565,7 +566,14 @@ impl<'a> Engine<'a> {
                 .find(|c| matches!(c, Component::Cycle { head: h, .. } if *h == head))
                 .map(|c| c.pcs().into_iter().collect())
                 .unwrap_or_default();
-            let check = Check::new(ObligationKind::Termination, Status::Unknown, reason);
+            let check = match self.iterator_bounded(cfg, &members, &flow.states) {
+                true => Check::new(
+                    ObligationKind::Termination,
+                    Status::Proven,
+                    "every round takes an item of an open-coded iterator",
+                ),
+                false => Check::new(ObligationKind::Termination, Status::Unknown, reason),
+            };
             record.checks.push((latch_of(cfg, head, &members), check));
         }
         let exit = flow.exits.values().fold(None, |acc, s| join_reach(&acc, &Some(s.clone()), self.env.domain));
@@ -629,6 +637,23 @@ pub(crate) fn check_deadline(deadline: Option<Instant>) -> Result<(), Stop> {
 }
 
 /// The loop's last back edge's source: where its termination check is reported.
+impl Engine<'_> {
+    /// Whether the loop `members` ends by [`crate::termination`]'s rule, on the states
+    /// `states` the fixpoint found.
+    fn iterator_bounded(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>, states: &HashMap<usize, State>) -> bool {
+        let subject = self.env.subject;
+        if members.is_empty() || members.iter().any(|&pc| termination::may_renew(subject, pc)) {
+            return false;
+        }
+        let taking: BTreeSet<usize> = members
+            .iter()
+            .copied()
+            .filter(|pc| states.get(pc).is_some_and(|s| termination::takes_an_item(subject, *pc, s)))
+            .collect();
+        !taking.is_empty() && termination::every_cycle_passes(members, &taking, &|pc: &usize| cfg.successors(*pc))
+    }
+}
+
 fn latch_of(cfg: &FunctionCfg, head: usize, members: &BTreeSet<usize>) -> usize {
     cfg.predecessors(head).into_iter().filter(|p| members.contains(p)).max().unwrap_or(head)
 }

@@ -34,6 +34,7 @@ pub mod stack;
 pub mod stack_depth;
 pub mod state;
 pub mod subject;
+pub mod termination;
 pub mod transfer;
 pub mod value;
 pub mod verify;

@@ -8,9 +8,32 @@
 //!
 //! The set is what *may* be held (a join is the union), and one acquisition per pc may be
 //! live at a time: acquiring again at a pc whose reference may still be held is refused,
-//! so a held id always names one record.
+//! so a held id always names one record. Beside it, what is *surely* held (a join is the
+//! intersection): a reference surely held at the program's exit is a refuted obligation.
+//!
+//! Open-coded iterators are references too (the kernel gives each one), named by where
+//! they live: a constant offset of a stack frame. An iterator is *active* from its `new`
+//! to its `destroy`; `next` and `destroy` need an active one, `new` an inactive place.
 
-use imbl::OrdSet;
+use bpfprove_semantics::model::kfuncs::IterKind;
+use imbl::{OrdMap, OrdSet};
+
+/// Where an iterator lives: a stack frame and the constant offset of its first byte.
+pub type IterPlace = (u8, i16);
+
+/// An iterator that may be active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IterState {
+    /// Its kind (`None` after joining two kinds at one place).
+    pub kind: Option<IterKind>,
+    /// Whether it is active on every path.
+    pub surely: bool,
+    /// Whether it may be drained: a `next` returned, and no NULL test of that result has
+    /// shown it to be an item yet. A loop that passes a `next` of an iterator it never
+    /// re-creates, with the iterator surely active and not drained there, takes an item
+    /// each round, and so ends ([`crate::termination`]).
+    pub drained: bool,
+}
 
 /// Deepest nesting of RCU read sections tracked; locking deeper is refused.
 pub const MAX_RCU_DEPTH: u8 = 8;
@@ -20,6 +43,11 @@ pub const MAX_RCU_DEPTH: u8 = 8;
 pub struct Resources {
     /// Pcs of the acquiring calls whose references may be held.
     pub held: OrdSet<u32>,
+    /// Pcs of the acquiring calls whose references are held on every path (a subset of
+    /// `held`).
+    pub surely: OrdSet<u32>,
+    /// Iterators that may be active, by place.
+    pub iterators: OrdMap<IterPlace, IterState>,
     /// The fewest RCU read sections that may be open.
     pub rcu_min: u8,
     /// The most RCU read sections that may be open.
@@ -40,8 +68,27 @@ pub enum Outstanding {
 impl Resources {
     /// The join: what either may hold.
     pub fn join(&self, other: &Resources) -> Resources {
+        let mut iterators = self.iterators.clone();
+        for (place, theirs) in other.iterators.iter() {
+            let joined = match self.iterators.get(place) {
+                Some(ours) => IterState {
+                    kind: if ours.kind == theirs.kind { ours.kind } else { None },
+                    surely: ours.surely && theirs.surely && ours.kind == theirs.kind,
+                    drained: ours.drained || theirs.drained,
+                },
+                None => IterState { surely: false, ..*theirs },
+            };
+            iterators.insert(*place, joined);
+        }
+        for (place, ours) in self.iterators.iter() {
+            if !other.iterators.contains_key(place) {
+                iterators.insert(*place, IterState { surely: false, ..*ours });
+            }
+        }
         Resources {
             held: self.held.clone().union(other.held.clone()),
+            surely: self.surely.clone().intersection(other.surely.clone()),
+            iterators,
             rcu_min: self.rcu_min.min(other.rcu_min),
             rcu_max: self.rcu_max.max(other.rcu_max),
         }
@@ -49,18 +96,61 @@ impl Resources {
 
     /// `self ⊑ other`.
     pub fn leq(&self, other: &Resources) -> bool {
-        self.held.is_subset(&other.held) && self.rcu_min >= other.rcu_min && self.rcu_max <= other.rcu_max
+        let iterators =
+            self.iterators.iter().all(|(place, ours)| {
+                other.iterators.get(place).is_some_and(|theirs| {
+                    (theirs.kind.is_none() || theirs.kind == ours.kind)
+                        && (!theirs.surely || ours.surely)
+                        && (theirs.drained || !ours.drained)
+                })
+            }) && other.iterators.iter().all(|(place, theirs)| !theirs.surely || self.iterators.contains_key(place));
+        self.held.is_subset(&other.held)
+            && other.surely.is_subset(&self.surely)
+            && iterators
+            && self.rcu_min >= other.rcu_min
+            && self.rcu_max <= other.rcu_max
     }
 
     /// Records the reference acquired at `pc`; `false` when one acquired there may still be
     /// held (it would then be lost).
     pub fn acquire(&mut self, pc: u32) -> bool {
+        self.surely.insert(pc);
         self.held.insert(pc).is_none()
     }
 
     /// Releases the reference acquired at `pc`.
     pub fn release(&mut self, pc: u32) {
         self.held.remove(&pc);
+        self.surely.remove(&pc);
+    }
+
+    /// Whether a reference is surely held, maybe held, or not.
+    pub fn outstanding(&self) -> Outstanding {
+        if !self.surely.is_empty() || self.iterators.values().any(|i| i.surely) {
+            Outstanding::Surely
+        } else if !self.held.is_empty() || !self.iterators.is_empty() {
+            Outstanding::Maybe
+        } else {
+            Outstanding::None
+        }
+    }
+
+    /// Whether an iterator of `kind` is active at `place` on every path, some, or none.
+    pub fn iterator(&self, place: IterPlace, kind: IterKind) -> Outstanding {
+        match self.iterators.get(&place) {
+            Some(state) if state.surely && state.kind == Some(kind) => Outstanding::Surely,
+            Some(_) => Outstanding::Maybe,
+            None => Outstanding::None,
+        }
+    }
+
+    /// Whether anything (of any kind) may be active at `place`.
+    pub fn iterator_at(&self, place: IterPlace) -> Outstanding {
+        match self.iterators.get(&place) {
+            Some(state) if state.surely => Outstanding::Surely,
+            Some(_) => Outstanding::Maybe,
+            None => Outstanding::None,
+        }
     }
 
     /// Opens an RCU read section; `false` when the nesting would exceed [`MAX_RCU_DEPTH`].
@@ -98,6 +188,24 @@ impl Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surely_held_references_and_iterators_survive_only_joins_of_paths_that_hold_them() {
+        let mut a = Resources::default();
+        assert!(a.acquire(4));
+        a.iterators.insert((0, -8), IterState { kind: Some(IterKind::Num), surely: true, drained: false });
+        assert_eq!(a.outstanding(), Outstanding::Surely);
+        let joined = a.join(&a.clone());
+        assert_eq!(joined, a);
+        let b = Resources::default();
+        let joined = a.join(&b);
+        assert_eq!(joined.outstanding(), Outstanding::Maybe);
+        assert_eq!(joined.iterator((0, -8), IterKind::Num), Outstanding::Maybe);
+        assert!(a.leq(&joined) && b.leq(&joined) && !joined.leq(&a) && !joined.leq(&b));
+        a.release(4);
+        a.iterators.remove(&(0, -8));
+        assert_eq!(a.outstanding(), Outstanding::None);
+    }
 
     #[test]
     fn join_keeps_whatever_either_path_may_hold() {

@@ -12,6 +12,7 @@ use std::fmt;
 
 use bpfprove_domains::{AnyValue, DomainKind, Lattice};
 use bpfprove_semantics::elf::MapId;
+use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 
 use crate::widening::Thresholds;
@@ -63,6 +64,41 @@ pub enum Region {
         /// Its size.
         size: u32,
     },
+    /// What the kfunc call at `pc` returned.
+    Kernel {
+        /// The call (0 for iterator items, which every `next` of one iterator shares; the
+        /// pointer's `object` names the call).
+        pc: u32,
+        /// What it points to.
+        kind: KernelKind,
+    },
+}
+
+/// What a pointer a kfunc returned points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KernelKind {
+    /// A kernel object; its layout is not modelled, so no instruction may access it.
+    Object(ObjectKind),
+    /// The current item of the iterator at `offset` of stack frame `frame`: 4 read-only
+    /// bytes.
+    Item {
+        /// The iterator's kind.
+        kind: IterKind,
+        /// The frame the iterator lives in.
+        frame: u8,
+        /// The offset of the iterator in its frame.
+        offset: i16,
+    },
+}
+
+impl KernelKind {
+    /// A name for logs and displays (`task_struct`, `item_num`, ...).
+    pub fn name(self) -> String {
+        match self {
+            KernelKind::Object(object) => object.name().to_owned(),
+            KernelKind::Item { kind, .. } => format!("item_{}", kind.name()),
+        }
+    }
 }
 
 impl Region {
@@ -70,7 +106,7 @@ impl Region {
     /// (of different keys or lookups) and ring-buffer records (of different reservations
     /// at one call). Every other region is one object.
     pub fn holds_many_objects(self) -> bool {
-        matches!(self, Region::MapValue(_) | Region::Record { .. })
+        matches!(self, Region::MapValue(_) | Region::Record { .. } | Region::Kernel { .. })
     }
 }
 
@@ -90,6 +126,7 @@ impl fmt::Display for Region {
             Region::Socket { common: false } => f.write_str("socket"),
             Region::Socket { common: true } => f.write_str("sock_common"),
             Region::Block { size } => write!(f, "block({size})"),
+            Region::Kernel { pc, kind } => write!(f, "{}({pc})", kind.name()),
         }
     }
 }

@@ -66,7 +66,8 @@ const RESERVE: &str = "ld_pseudo r1, 0x5, 0x0\nr2 = 8\nr3 = 0\ncall 131\n";
 
 #[test]
 fn reserved_records_are_released_on_every_path() {
-    check(&format!("{RESERVE}r0 = 0\nexit\n"), SOCKET, "6 resources unknown");
+    // Surely held at the exit: the leak is certain.
+    check(&format!("{RESERVE}r0 = 0\nexit\n"), SOCKET, "6 resources refuted");
     // Submitted when reserved; nothing held when the reservation failed.
     check(&format!("{RESERVE}if r0 == 0 goto out\nr1 = r0\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit\n"), SOCKET, "PASS");
     // A copy tested for NULL tells the same.
@@ -112,11 +113,11 @@ fn tail_calls_and_legacy_loads_hold_no_reference() {
         "r6 = r1\n{RESERVE}if r0 == 0 goto out\nr7 = r0\nr1 = r6\nld_pseudo r2, 0x5, 0x1\nr3 = 0\ncall 12\n\
          r1 = r7\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit\n"
     );
-    check(&held, SOCKET, "12 resources unknown");
+    check(&held, SOCKET, "12 resources refuted");
     let held = format!(
         "r6 = r1\n{RESERVE}if r0 == 0 goto out\nr7 = r0\nr0 = *(u8 *)skb[0]\nr1 = r7\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit\n"
     );
-    check(&held, SOCKET, "8 resources unknown");
+    check(&held, SOCKET, "8 resources refuted");
 }
 
 #[test]

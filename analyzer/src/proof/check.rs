@@ -41,6 +41,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
 use crate::state::State;
 use crate::subject::Subject;
+use crate::termination;
 use crate::transfer::{CallKind, CallOutcome, Calls, Env, Resolved, Stop};
 use crate::widening::Thresholds;
 
@@ -323,10 +324,28 @@ struct ProgramCheck<'a> {
     resolved: BTreeMap<(usize, usize), Resolved>,
     /// Unrolled loops: (context, members).
     unrolled: Vec<(usize, BTreeSet<usize>)>,
+    /// Logged states whose instruction takes an item of an iterator, and those whose
+    /// instruction may start one afresh (see [`crate::termination`]).
+    taking: BTreeSet<(usize, StateKey)>,
+    renewing: BTreeSet<(usize, StateKey)>,
     summary: CheckSummary,
 }
 
 impl<'a> ProgramCheck<'a> {
+    /// Whether the strongly connected logged states `cycle` of context `context` (with the
+    /// checked `edges`) form loops that end by [`termination`]'s rule.
+    fn iterator_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
+        if cycle.iter().any(|key| self.renewing.contains(&(context, key.clone()))) {
+            return false;
+        }
+        let taking: BTreeSet<StateKey> =
+            cycle.iter().filter(|key| self.taking.contains(&(context, (*key).clone()))).cloned().collect();
+        let successors = |key: &StateKey| -> Vec<StateKey> {
+            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
+        };
+        !taking.is_empty() && termination::every_cycle_passes(cycle, &taking, &successors)
+    }
+
     fn error(&self, context: Option<usize>, pc: Option<usize>, reason: impl Into<String>) -> CheckError {
         CheckError { program: self.title.clone(), context, pc, reason: reason.into() }
     }
@@ -423,6 +442,12 @@ impl<'a> ProgramCheck<'a> {
             }
         }
         let source = (path_key(path), pc);
+        if termination::takes_an_item(self.env.subject, pc, state) {
+            self.taking.insert((id, source.clone()));
+        }
+        if termination::may_renew(self.env.subject, pc) {
+            self.renewing.insert((id, source.clone()));
+        }
         for (target, produced) in &post.edges {
             if *target < function.entry || *target >= function.end {
                 // Leaving the function is a (refuted) obligation the log must carry.
@@ -618,6 +643,8 @@ fn check_program_on(
         context_calls: BTreeSet::new(),
         resolved: BTreeMap::new(),
         unrolled: Vec::new(),
+        taking: BTreeSet::new(),
+        renewing: BTreeSet::new(),
         summary: CheckSummary::default(),
     };
     for (&id, context) in &contexts {
@@ -753,12 +780,21 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             }
         }
     }
-    // Termination: proven only for unrolled loops; every cycle of checked edges must carry
-    // an open obligation.
+    // Termination: proven only for unrolled loops and loops every round of which takes an
+    // item of an iterator (`crate::termination`); every other cycle of checked edges must
+    // carry an open obligation.
+    let mut bounded_pcs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    for (context, edges) in &run.state_edges {
+        for cycle in cycles(edges) {
+            if run.iterator_bounded(*context, &cycle, edges) {
+                bounded_pcs.extend(cycle.iter().map(|(_, pc)| (*context, *pc)));
+            }
+        }
+    }
     for ((context, pc, kind), entries) in &logged {
         if *kind == ObligationKind::Termination && entries.iter().any(|(s, _)| *s == Status::Proven) {
             let unrolled = run.unrolled.iter().any(|(c, members)| c == context && members.contains(pc));
-            if !unrolled {
+            if !unrolled && !bounded_pcs.contains(&(*context, *pc)) {
                 return Err((
                     Some(*context),
                     Some(*pc),
@@ -776,7 +812,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                     && pcs.contains(pc)
                     && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
-            if !open {
+            if !open && !run.iterator_bounded(*context, &cycle, edges) {
                 let first = pcs.first().copied();
                 let reason = format!(
                     "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"

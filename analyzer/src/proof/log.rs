@@ -16,13 +16,15 @@ use sha2::{Digest, Sha256};
 use crate::engine::{Analysis, ContextResult, Unrolled};
 use crate::globals::GlobalSummary;
 use crate::obligation::{ObligationKind, Status};
-use crate::references::Resources;
+use crate::references::{IterState, Resources};
 use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
+use crate::value::KernelKind;
 use crate::value::{CodeAddress, Functions, Nullness, Num, PacketVar, Pointer, Region, Value};
 use crate::verify::{Config, Report, Verdict};
+use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
 /// The version of the document format; a checker refuses other versions.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -228,11 +230,36 @@ pub struct ResourcesLog {
     pub held: Vec<u32>,
     /// Fewest and most RCU read sections that may be open.
     pub rcu: [u8; 2],
+    /// Pcs of the calls whose acquired references are held on every path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub surely: Vec<u32>,
+    /// Iterators that may be active.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iterators: Vec<IteratorLog>,
+}
+
+/// An iterator that may be active: its frame and offset, kind (`bpf_iter_<kind>`; absent
+/// when unknown) and whether it is active on every path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IteratorLog {
+    /// The stack frame.
+    pub frame: u8,
+    /// The offset of its first byte.
+    pub offset: i16,
+    /// Its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Whether it is active on every path.
+    pub surely: bool,
+    /// Whether a `next` may have found it drained.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drained: bool,
 }
 
 impl ResourcesLog {
     fn is_empty(&self) -> bool {
-        self.held.is_empty() && self.rcu == [0, 0]
+        self.held.is_empty() && self.rcu == [0, 0] && self.surely.is_empty() && self.iterators.is_empty()
     }
 }
 
@@ -492,6 +519,13 @@ fn region_name(region: Region) -> String {
         Region::Socket { common: false } => "socket".into(),
         Region::Socket { common: true } => "sock_common".into(),
         Region::Block { size } => format!("block:{size}"),
+        Region::Kernel { pc, kind } => {
+            let (frame, offset) = match kind {
+                KernelKind::Item { frame, offset, .. } => (frame, -i32::from(offset)),
+                KernelKind::Object(_) => (0, 0),
+            };
+            format!("kernel:{pc}:{}:{frame}:{offset}", kind.name())
+        }
     }
 }
 
@@ -539,6 +573,19 @@ pub fn state_log(state: &State) -> StateLog {
         resources: ResourcesLog {
             held: state.resources.held.iter().copied().collect(),
             rcu: [state.resources.rcu_min, state.resources.rcu_max],
+            surely: state.resources.surely.iter().copied().collect(),
+            iterators: state
+                .resources
+                .iterators
+                .iter()
+                .map(|(&(frame, offset), i)| IteratorLog {
+                    frame,
+                    offset,
+                    kind: i.kind.map(|k| k.name().to_owned()),
+                    surely: i.surely,
+                    drained: i.drained,
+                })
+                .collect(),
         },
     }
 }
@@ -712,12 +759,31 @@ fn region_of(name: &str) -> Result<Region, LogError> {
             let pc = number()?;
             Region::Record { pc, size: number()? }
         }
+        "kernel" => {
+            let pc = number()?;
+            let name = pieces.next().ok_or_else(bad)?;
+            let frame = pieces.next().and_then(|p| p.parse::<u8>().ok()).ok_or_else(bad)?;
+            let below = pieces.next().and_then(|p| p.parse::<u16>().ok()).ok_or_else(bad)?;
+            let offset = i16::try_from(below).ok().filter(|&b| b <= 512).map(|b| -b).ok_or_else(bad)?;
+            let kind = kernel_kind(name, frame, offset).ok_or_else(bad)?;
+            Region::Kernel { pc, kind }
+        }
         _ => return Err(bad()),
     };
     if pieces.next().is_some() {
         return Err(bad());
     }
     Ok(region)
+}
+
+/// The kfunc result kind named `name` (see [`KernelKind::name`]).
+fn kernel_kind(name: &str, frame: u8, offset: i16) -> Option<KernelKind> {
+    let objects = [ObjectKind::Task, ObjectKind::Cgroup, ObjectKind::Cpumask];
+    if let Some(object) = objects.into_iter().find(|o| o.name() == name) {
+        return (frame == 0 && offset == 0).then_some(KernelKind::Object(object));
+    }
+    let kind = [IterKind::Num, IterKind::Bits].into_iter().find(|k| name.strip_prefix("item_") == Some(k.name()))?;
+    (usize::from(frame) < bpfprove_semantics::interp::MAX_FRAMES).then_some(KernelKind::Item { kind, frame, offset })
 }
 
 /// The value `log` describes.
@@ -783,7 +849,25 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
     if rcu_min > rcu_max || rcu_max > crate::references::MAX_RCU_DEPTH {
         return Err(LogError::BadRcuDepth { min: rcu_min, max: rcu_max });
     }
-    state.resources = Resources { held: log.resources.held.iter().copied().collect(), rcu_min, rcu_max };
+    let mut iterators = imbl::OrdMap::new();
+    for i in &log.resources.iterators {
+        let kind = match i.kind.as_deref() {
+            None => None,
+            Some(name) => Some(
+                [IterKind::Num, IterKind::Bits]
+                    .into_iter()
+                    .find(|k| k.name() == name)
+                    .ok_or_else(|| LogError::BadRegion(format!("iterator kind {name}")))?,
+            ),
+        };
+        iterators.insert((i.frame, i.offset), IterState { kind, surely: i.surely, drained: i.drained });
+    }
+    let held: imbl::OrdSet<u32> = log.resources.held.iter().copied().collect();
+    let surely: imbl::OrdSet<u32> = log.resources.surely.iter().copied().collect();
+    if !surely.is_subset(&held) {
+        return Err(LogError::BadRegion("a surely held reference is not held".into()));
+    }
+    state.resources = Resources { held, surely, iterators, rcu_min, rcu_max };
     Ok(state)
 }
 

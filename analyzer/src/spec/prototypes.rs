@@ -1,9 +1,8 @@
-//! Helper and kfunc prototypes as the analyzer checks them. Helpers come from the kernel
-//! model's table (`bpfprove_semantics::model::helpers`), each kernel argument and return type
-//! mapped to one of the analyzer's checks ([`ArgKind`], [`RetKind`]); a helper with a kind
-//! the analyzer does not model yet keeps the reason ([`Prototype::unmodelled`]) and its calls
-//! are refused. Kfuncs come from the data file `spec/kfuncs.toml` (compiled in; see its
-//! header for every kind).
+//! Helper prototypes as the analyzer checks them. Helpers come from the kernel model's table
+//! (`bpfprove_semantics::model::helpers`), each kernel argument and return type mapped to one
+//! of the analyzer's checks ([`ArgKind`], [`RetKind`]); a helper with a kind the analyzer does
+//! not model yet keeps the reason ([`Prototype::unmodelled`]) and its calls are refused.
+//! Kfuncs are data in `semantics::model::kfuncs`, read by `transfer::kfunc`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -197,59 +196,38 @@ impl MapKindName {
     }
 }
 
-#[derive(Deserialize)]
-struct KfuncFile {
-    kfunc: Vec<Prototype>,
-}
-
 /// The prototype tables.
 #[derive(Debug)]
 pub struct Prototypes {
     helpers: BTreeMap<i32, Prototype>,
-    kfuncs: BTreeMap<String, Prototype>,
 }
-
-const KFUNCS_TOML: &str = include_str!("../../spec/kfuncs.toml");
 
 impl Prototypes {
     /// The compiled-in tables.
     pub fn builtin() -> &'static Prototypes {
         static TABLES: OnceLock<Prototypes> = OnceLock::new();
         TABLES.get_or_init(|| {
-            // The data file is part of the build; a test parses it, so this cannot fail in a
-            // tested build.
-            Prototypes::parse(KFUNCS_TOML).expect("spec/kfuncs.toml parses (checked by a unit test)")
+            // The model is part of the build; a test checks every prototype's shape, so this
+            // cannot fail in a tested build.
+            Prototypes::from_model().expect("model::helpers gives well-shaped prototypes (checked by a unit test)")
         })
     }
 
-    /// The helpers of the kernel model and the kfuncs of `kfuncs` (the TOML format of
-    /// `spec/kfuncs.toml`).
-    pub fn parse(kfuncs: &str) -> Result<Prototypes, String> {
-        let kfuncs: KfuncFile = toml::from_str(kfuncs).map_err(|e| format!("kfuncs.toml: {e}"))?;
+    /// The analyzer's prototypes of every helper of the kernel model, each checked for its
+    /// shape (memory arguments followed by their sizes, at most five arguments).
+    pub fn from_model() -> Result<Prototypes, String> {
         let mut by_id = BTreeMap::new();
         for helper in model::HELPERS {
             let proto = super::helper_kinds::from_kernel(helper);
             check_shape(&proto)?;
             by_id.insert(helper.id, proto);
         }
-        let mut by_name = BTreeMap::new();
-        for kfunc in kfuncs.kfunc {
-            check_shape(&kfunc)?;
-            if by_name.insert(kfunc.name.clone(), kfunc).is_some() {
-                return Err("kfuncs.toml: a kfunc is listed twice".into());
-            }
-        }
-        Ok(Prototypes { helpers: by_id, kfuncs: by_name })
+        Ok(Prototypes { helpers: by_id })
     }
 
     /// Helper number `id`.
     pub fn helper(&self, id: i32) -> Option<&Prototype> {
         self.helpers.get(&id)
-    }
-
-    /// The kfunc named `name`.
-    pub fn kfunc(&self, name: &str) -> Option<&Prototype> {
-        self.kfuncs.get(name)
     }
 
     /// Every helper, by number.
@@ -288,7 +266,7 @@ mod tests {
 
     #[test]
     fn builtin_tables_parse_and_cover_the_corpus() {
-        let tables = Prototypes::parse(KFUNCS_TOML).expect("tables parse");
+        let tables = Prototypes::from_model().expect("tables are well shaped");
         assert_eq!(tables.helpers().count(), model::HELPERS.len());
         // Every helper the corpus calls is modelled.
         for id in [1, 2, 3, 5, 6, 14, 15, 16, 25, 113, 114, 131, 132, 181] {
@@ -298,31 +276,18 @@ mod tests {
         let lookup = tables.helper(1).expect("map_lookup_elem");
         assert_eq!(lookup.args, vec![ArgKind::Map, ArgKind::MapKey]);
         assert_eq!(lookup.ret, RetKind::Named(NamedRet::MapValueOrNull));
-        let implicit = tables.kfunc("bpf_kfunc_implicit_arg").expect("kfunc");
-        assert_eq!(implicit.implicit, vec![ImplicitArg::ProgAux]);
         assert_eq!(tables.helper(7).expect("prandom").ret, RetKind::Range([0, 4294967295]));
         // perf_event_output's size may be zero, as in the kernel.
         assert_eq!(tables.helper(25).expect("perf_event_output").args[4], ArgKind::SizeOrZero);
-    }
-
-    #[test]
-    fn malformed_tables_are_refused() {
-        let no_size = "[[kfunc]]\nname = \"x\"\nargs = [\"mem\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(no_size).unwrap_err().contains("no size"));
-        let twice = "[[kfunc]]\nname = \"x\"\nargs = []\nret = \"scalar\"\n".repeat(2);
-        assert!(Prototypes::parse(&twice).unwrap_err().contains("twice"));
-        let unknown = "[[kfunc]]\nname = \"x\"\nargs = [\"frobnicate\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(unknown).is_err());
-        let unmodelled = "[[kfunc]]\nname = \"x\"\nargs = [\"unmodelled\"]\nret = \"scalar\"\n";
-        assert!(Prototypes::parse(unmodelled).is_err());
     }
 }
 
 #[cfg(test)]
 mod environment_agreement {
-    use bpfprove_semantics::interp::availability::{HELPER_TABLES, KFUNC_TABLES};
+    use bpfprove_semantics::interp::availability::HELPER_TABLES;
     use bpfprove_semantics::interp::kernel_helpers::{helper_name, kfunc_implemented};
     use bpfprove_semantics::model::helpers::HELPERS;
+    use bpfprove_semantics::model::kfuncs::{BUILTINS, KFUNCS};
 
     use super::Prototypes;
 
@@ -342,12 +307,8 @@ mod environment_agreement {
             let model = HELPERS.iter().find(|h| h.id == id).map(|h| h.name);
             assert_eq!(model, Some(name), "helper {id} ({name}) is available but not in the model");
         }
-        for name in tables.kfuncs.keys() {
+        for name in KFUNCS.iter().map(|k| k.name).chain(BUILTINS.iter().map(|b| b.0)) {
             assert!(kfunc_implemented(name), "kfunc {name} has no interpreter model");
-            assert!(KFUNC_TABLES.iter().any(|k| k.0 == name), "kfunc {name} has no availability");
-        }
-        for &(name, _) in KFUNC_TABLES {
-            assert!(tables.kfunc(name).is_some(), "kfunc {name} is available but has no prototype");
         }
     }
 }

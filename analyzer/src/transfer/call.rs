@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use bpfprove_domains::DomainKind;
-use bpfprove_semantics::interp::availability::{Availability, helper_availability, kfunc_availability};
+use bpfprove_semantics::interp::availability::{Availability, helper_availability};
 use bpfprove_semantics::interp::{CallxModel, MAX_FRAMES};
 use bpfprove_semantics::isa::{CallTarget, Reg};
 use bpfprove_semantics::program::{FunctionId, code_address};
@@ -15,7 +15,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
 use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
-use crate::value::{Functions, Nullness, Pointer, Region, Value};
+use crate::value::{Functions, KernelKind, Nullness, Pointer, Region, Value};
 use bpfprove_semantics::interp::maps::MapKind;
 
 /// Largest size a memory argument may have (Linux's limit for helper buffers).
@@ -97,6 +97,12 @@ pub fn merge_return(caller: &State, exit: &State, domain: DomainKind, local: &dy
     state.packet.moved = caller.packet.moved || moved;
     state.map_values(&|value| match value {
         Value::Pointer(p) if matches!(p.region, Region::Stack { frame } if frame > depth) => Some(Value::top(domain)),
+        // An iterator's item lives in the iterator's frame.
+        Value::Pointer(Pointer { region: Region::Kernel { kind: KernelKind::Item { frame, .. }, .. }, .. })
+            if *frame > depth =>
+        {
+            Some(Value::top(domain))
+        }
         Value::Pointer(p) if moved && is_packet(p.region) => Some(Value::top(domain)),
         _ => None,
     });
@@ -201,24 +207,8 @@ impl Env<'_> {
                 }
             }
             CallTarget::Kfunc { btf_id, .. } => {
-                let name = self.subject.kfuncs.get(&btf_id);
-                let program_type = self.subject.spec.program_type;
-                match name.and_then(|n| self.prototypes.kfunc(n)) {
-                    Some(proto) if kfunc_availability(&proto.name, program_type) != Availability::Available => {
-                        let why = format!("kfunc {} is not available to {program_type} programs", proto.name);
-                        post.check(ObligationKind::Call, Status::Refuted, why);
-                        Ok(Some(self.clobbered(state, Value::top(self.domain))))
-                    }
-                    Some(proto) => {
-                        post.check(ObligationKind::Call, Status::Proven, format!("kfunc {}", proto.name));
-                        self.apply_prototype(calls, post, state, pc, proto)
-                    }
-                    None => {
-                        let what = name.map_or_else(|| format!("BTF id {btf_id}"), |n| format!("`{n}`"));
-                        post.check(ObligationKind::Call, Status::Refuted, format!("unknown kfunc {what}"));
-                        Ok(Some(self.clobbered(state, Value::top(self.domain))))
-                    }
-                }
+                let name = self.subject.kfuncs.get(&btf_id).map(String::as_str);
+                Ok(Some(self.kfunc_call(post, state, pc, name)))
             }
         }
     }
@@ -655,7 +645,12 @@ impl Env<'_> {
 
     /// What a helper writing `len` bytes at `starts` of global data section `map` stores: any
     /// bytes over every slot it may touch.
-    fn global_fill(&self, map: bpfprove_semantics::elf::MapId, starts: &crate::value::Num, len: u64) -> GlobalStore {
+    pub(super) fn global_fill(
+        &self,
+        map: bpfprove_semantics::elf::MapId,
+        starts: &crate::value::Num,
+        len: u64,
+    ) -> GlobalStore {
         let size = self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
         let in_section = |start: i64| u64::try_from(start).ok().filter(|&s| s < size);
         match candidates(starts).map(|c| c.into_iter().filter_map(in_section).collect::<Vec<u64>>()) {

@@ -22,7 +22,7 @@ use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
 use crate::state::State;
-use crate::value::{CodeAddress, Nullness, Num, Pointer, Region, Value};
+use crate::value::{CodeAddress, KernelKind, Nullness, Num, Pointer, Region, Value};
 
 /// Most start offsets enumerated one by one (for context fields, global data slots,
 /// initialisation of stack bytes); beyond it the analysis summarises.
@@ -177,6 +177,20 @@ impl Env<'_> {
                 let status = bounds_status(lo, hi, 0, size - len_i);
                 (ObligationKind::MemoryBounds, status, format!("offsets [{lo}, {hi}] + {len} of a {size}-byte record"))
             }
+            Region::Kernel { kind: KernelKind::Item { kind, .. }, .. } => {
+                let size = i128::from(kind.item_size());
+                let status = if mode.writes() { Status::Refuted } else { bounds_status(lo, hi, 0, size - len_i) };
+                (
+                    ObligationKind::MemoryBounds,
+                    status,
+                    format!("offsets [{lo}, {hi}] + {len} of a read-only {size}-byte item"),
+                )
+            }
+            Region::Kernel { kind: KernelKind::Object(object), .. } => (
+                ObligationKind::Dereference,
+                Status::Unknown,
+                format!("the layout of {} is not modelled", object.name()),
+            ),
             Region::JumpTable(table) => {
                 let entries = self.subject.program.jump_tables().get(table.0 as usize).map_or(0, |t| t.targets.len());
                 let size = 8 * entries as i128;

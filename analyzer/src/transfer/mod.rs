@@ -11,6 +11,7 @@
 mod alu;
 mod branch;
 mod call;
+mod kfunc;
 mod memory;
 mod packet_meta;
 mod resources;

@@ -9,12 +9,13 @@ use crate::obligation::{ObligationKind, Status};
 use crate::references::Outstanding;
 use crate::spec::{Prototype, RcuEffect};
 use crate::state::State;
-use crate::value::{Nullness, Pointer, Region, Value};
+use crate::value::{KernelKind, Nullness, Pointer, Region, Value};
 
 /// The pc of the call that acquired the reference `value` is (or points into).
 fn acquired_at(value: &Value) -> Option<u32> {
     match value {
         Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) => Some(*pc),
+        Value::Pointer(Pointer { region: Region::Kernel { pc, kind: KernelKind::Object(_) }, .. }) => Some(*pc),
         _ => None,
     }
 }
@@ -66,12 +67,22 @@ impl Env<'_> {
     /// program's exit, a tail call, a legacy packet load).
     pub(super) fn check_nothing_held(&self, post: &mut Post, state: &State, what: &str) {
         let held = &state.resources.held;
-        let status = if held.is_empty() { Status::Proven } else { Status::Unknown };
+        let status = match state.resources.outstanding() {
+            Outstanding::None => Status::Proven,
+            Outstanding::Maybe => Status::Unknown,
+            Outstanding::Surely => Status::Refuted,
+        };
         let pcs: Vec<String> = held.iter().map(u32::to_string).collect();
+        let iterators: Vec<String> =
+            state.resources.iterators.keys().map(|(frame, offset)| format!("stack{frame}{offset:+}")).collect();
         post.check(
             ObligationKind::Resources,
             status,
-            format!("no reference held at {what} (acquired at pcs [{}] may be)", pcs.join(", ")),
+            format!(
+                "no reference held at {what} (acquired at pcs [{}] and iterators at [{}] may be)",
+                pcs.join(", "),
+                iterators.join(", ")
+            ),
         );
         let status = match state.resources.rcu_open() {
             Outstanding::None => Status::Proven,
@@ -82,7 +93,8 @@ impl Env<'_> {
     }
 
     /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,
-    /// the acquisition failed: nothing is held for it.
+    /// the acquisition failed: nothing is held for it. On the edge where it showed the
+    /// latest result of an iterator's `next` not to be NULL, the iterator was not drained.
     pub(super) fn release_failed_acquisitions(&self, before: &State, dst: Reg, src: Operand, edge: &mut State) {
         let mut tested = vec![dst];
         if let Operand::Reg(r) = src {
@@ -99,6 +111,19 @@ impl Env<'_> {
                 && edge.reg(reg).is_null_constant()
             {
                 edge.resources.release(pc);
+            }
+            // The latest `next` of an iterator found an item: it was not drained.
+            if let Value::Pointer(Pointer {
+                region: Region::Kernel { kind: KernelKind::Item { frame, offset, .. }, .. },
+                null: Nullness::MaybeNull { id: Some(id) },
+                object,
+                ..
+            }) = before.reg(reg)
+                && *object == Some(*id)
+                && matches!(edge.reg(reg), Value::Pointer(Pointer { null: Nullness::NonNull, .. }))
+                && let Some(iterator) = edge.resources.iterators.get_mut(&(*frame, *offset))
+            {
+                iterator.drained = false;
             }
         }
     }

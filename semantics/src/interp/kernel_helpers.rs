@@ -32,11 +32,14 @@ use super::memory::{Memory, region_base};
 use super::printk;
 
 mod generic;
+mod kfuncs;
 mod skb;
 mod strings;
 use crate::elf::MapId;
 use crate::interp::memory::RegionId;
 use crate::model::helpers as model;
+use kfuncs::KFUNCS;
+pub use kfuncs::{CPUS, KernelObjects};
 
 /// The current task's process id (and thread-group id).
 pub const TASK_PID: u32 = 4242;
@@ -149,32 +152,14 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (208, "ktime_get_tai_ns", |h, _, _, _| Ok(h.clock())),
 ];
 
-/// The kfuncs a run provides: name, body. Bodies receive `r1`–`r5`; a kfunc with implicit
-/// arguments (`KF_IMPLICIT_ARGS`) reads only its visible ones. `int` results are returned
-/// zero-extended, as a 32-bit `mov` to `eax` leaves them in the kernel. One per line.
-const KFUNCS: &[(&str, HelperFn)] = &[
-    // Linux's selftest kfunc: `int bpf_kfunc_implicit_arg(int a, struct bpf_prog_aux *aux)`
-    // returns `a`; the verifier supplies `aux`.
-    ("bpf_kfunc_implicit_arg", |_, a, _, _| Ok(u64::from(a[0] as u32))),
-    // `int bpf_kfunc_implicit_arg_legacy(int a, int b, struct bpf_prog_aux *aux)`: `a + b`.
-    ("bpf_kfunc_implicit_arg_legacy", |_, a, _, _| Ok(u64::from((a[0] as i32).wrapping_add(a[1] as i32) as u32))),
-    ("bpf_ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
-    ("bpf_rcu_read_lock", |_, _, _, _| Ok(0)),
-    ("bpf_rcu_read_unlock", |_, _, _, _| Ok(0)),
-    // `int bpf_wq_set_callback(struct bpf_wq *wq, cb, unsigned int flags)`: no kfunc of
-    // this environment initialises a `bpf_wq` (`bpf_wq_init` is not modelled), so the
-    // kernel's answer is `-EINVAL` whatever the arguments.
-    ("bpf_wq_set_callback", |_, _, _, _| Ok(u64::from(errno::negative(errno::EINVAL) as u32))),
-    // `int bpf_task_work_schedule_*(task, tw, map, callback)`: the callback runs when the
-    // task next returns to user space, after the program; scheduling succeeds.
-    ("bpf_task_work_schedule_signal", |_, a, _, c| schedule_task_work(a, c)),
-    ("bpf_task_work_schedule_resume", |_, a, _, c| schedule_task_work(a, c)),
-    ("bpf_stream_vprintk", |_, a, m, _| stream_vprintk(m, a)),
-];
+/// `-error` as an `int` result, zero-extended.
+fn errno_u32(error: u64) -> u64 {
+    u64::from(errno::negative(error) as u32)
+}
 
 /// Whether a run implements the kfunc named `name`.
 pub fn kfunc_implemented(name: &str) -> bool {
-    KFUNCS.iter().any(|k| k.0 == name)
+    KFUNCS.iter().any(|k| k.0 == name) || crate::model::kfuncs::builtin(name).is_some()
 }
 
 /// The name of helper `id` (without the `bpf_` prefix), if a run provides it: every helper
@@ -203,6 +188,8 @@ pub struct KernelHelpers {
     arbitrary_state: u64,
     /// The opaque kernel objects (tasks, sockets, ...) helpers returned.
     kernel_objects: Vec<RegionId>,
+    /// The kernel objects and iterators the kfuncs manage.
+    kernel: KernelObjects,
 }
 
 impl KernelHelpers {
@@ -217,6 +204,7 @@ impl KernelHelpers {
             kfuncs: BTreeMap::new(),
             arbitrary_state: ARBITRARY_SEED,
             kernel_objects: Vec::new(),
+            kernel: KernelObjects::default(),
         }
     }
 
@@ -407,6 +395,10 @@ impl Helpers for KernelHelpers {
             Some(name) if btf_obj == 0 => name,
             _ => return Err(KfuncError::NotProvided),
         };
+        if let Some(builtin) = crate::model::kfuncs::builtin(name) {
+            let failed = |error| KfuncError::Failed { name: name.clone(), error };
+            return kfuncs::run_builtin(builtin, args, memory).map_err(failed);
+        }
         let Some(&(name, body)) = KFUNCS.iter().find(|k| k.0 == name) else {
             return Err(KfuncError::Unknown { name: name.clone() });
         };

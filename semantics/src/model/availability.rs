@@ -450,21 +450,6 @@ pub const MIGHT_SLEEP: &[i32] = &[
     193, // ima_file_hash
 ];
 
-/// Every kfunc some program type may call, by name, and the tables that offer it. The
-/// kfuncs modelled so far are registered for every program type (`BPF_PROG_TYPE_UNSPEC`
-/// hooks, or selftest kfuncs), hence [`FuncProtoTable::Base`]. One per line.
-pub const KFUNC_TABLES: &[(&str, &[FuncProtoTable])] = &[
-    ("bpf_rcu_read_lock", &[Base]),
-    ("bpf_rcu_read_unlock", &[Base]),
-    ("bpf_ktime_get_coarse_ns", &[Base]),
-    ("bpf_kfunc_implicit_arg", &[Base]),
-    ("bpf_kfunc_implicit_arg_legacy", &[Base]),
-    ("bpf_wq_set_callback", &[Base]),
-    ("bpf_task_work_schedule_signal", &[Base]),
-    ("bpf_task_work_schedule_resume", &[Base]),
-    ("bpf_stream_vprintk", &[Base]),
-];
-
 impl ProgramType {
     /// The kernel tables this type's `get_func_proto` consults, in the kernel's order: the
     /// first that mentions a helper decides.
@@ -519,14 +504,6 @@ pub enum Availability {
     Unknown,
 }
 
-fn offered(tables: &[FuncProtoTable], program_type: ProgramType) -> Availability {
-    if program_type.func_proto_tables().iter().any(|t| tables.contains(t)) {
-        Availability::Available
-    } else {
-        Availability::NotForProgramType
-    }
-}
-
 /// Whether a `program_type` program may call helper `id`: the first table of its chain
 /// that mentions the helper decides; sleepable-only helpers need a sleepable type.
 pub fn helper_availability(id: i32, program_type: ProgramType) -> Availability {
@@ -555,9 +532,11 @@ pub fn helper_availability(id: i32, program_type: ProgramType) -> Availability {
 }
 
 /// Whether a `program_type` program may call the kfunc named `name`.
+/// The kfunc sets it is registered in are data in [`super::kfuncs`].
 pub fn kfunc_availability(name: &str, program_type: ProgramType) -> Availability {
-    match KFUNC_TABLES.iter().find(|k| k.0 == name) {
-        Some((_, tables)) => offered(tables, program_type),
+    match super::kfuncs::kfunc(name) {
+        Some(kfunc) if kfunc.set.offers(program_type) => Availability::Available,
+        Some(_) => Availability::NotForProgramType,
         None => Availability::Unknown,
     }
 }
@@ -567,12 +546,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_helper_and_kfunc_is_listed_once() {
+    fn each_helper_is_listed_once() {
         for (i, (id, name, _)) in HELPER_TABLES.iter().enumerate() {
             assert!(HELPER_TABLES[..i].iter().all(|h| h.0 != *id && h.1 != *name), "helper {id} {name} twice");
-        }
-        for (i, (name, _)) in KFUNC_TABLES.iter().enumerate() {
-            assert!(KFUNC_TABLES[..i].iter().all(|k| k.0 != *name), "kfunc {name} twice");
         }
     }
 

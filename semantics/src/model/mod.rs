@@ -6,6 +6,7 @@
 pub mod availability;
 pub mod context;
 pub mod helpers;
+pub mod kfuncs;
 pub mod maps;
 pub mod program_type;
 pub mod section;
