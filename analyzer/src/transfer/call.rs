@@ -194,6 +194,7 @@ impl Env<'_> {
                     }
                     Some(proto) => {
                         post.check(ObligationKind::Call, Status::Proven, format!("kfunc {}", proto.name));
+                        self.check_capability(post, &format!("calling kfunc {}", proto.name));
                         self.apply_prototype(calls, post, state, pc, proto)
                     }
                     None => {
@@ -218,6 +219,7 @@ impl Env<'_> {
         match self.prototypes.helper(id) {
             Some(proto) if helper_availability(id, program_type) == Availability::Available => {
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
+                self.check_helper_allowed(post, id, &proto.name);
                 self.apply_prototype(calls, post, state, pc, proto)
             }
             Some(proto) => {
@@ -251,6 +253,7 @@ impl Env<'_> {
         proto: &Prototype,
     ) -> Result<Reach, Stop> {
         let captured = self.check_arguments(post, &state, proto);
+        self.check_argument_leaks(post, &state, proto);
         if proto.tail_call && state.depth() > 0 {
             post.exit = Some(self.tail_call_return(&state));
         }
@@ -539,7 +542,13 @@ impl Env<'_> {
                     .iter()
                     .filter(|&&o| o >= -512 && o + max as i64 <= 0)
                     .all(|&o| frame_state.is_some_and(|f| f.is_initialised(o as i16, max as u32)));
-                let status = Status::decide(initialised && !offsets.is_empty(), false);
+                let holds_address = offsets
+                    .iter()
+                    .filter(|&&o| o >= -512 && o + max as i64 <= 0)
+                    .any(|&o| frame_state.is_some_and(|f| f.holds_address(o as i16, max as u32)));
+                self.check_partial_fill_leak(post, holds_address);
+                let privileged = self.privilege.allows_uninitialised_stack() && !offsets.is_empty();
+                let status = Status::decide((initialised || privileged) && !offsets.is_empty(), false);
                 post.check(
                     ObligationKind::UninitStack,
                     status,
@@ -664,6 +673,9 @@ impl Env<'_> {
         kind: CallKind,
         function: FunctionId,
     ) -> Result<Reach, Stop> {
+        if kind != CallKind::Callback {
+            self.check_subprogram_call(post, function);
+        }
         let Some(entry) = callee_entry(&state, self.domain) else {
             post.check(ObligationKind::Call, Status::Refuted, "the call would exceed eight frames");
             return Ok(None);

@@ -9,6 +9,7 @@ use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
 use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
+use super::verify::PrivilegeArgs;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
 use crate::output::outln;
@@ -50,10 +51,12 @@ pub(crate) struct RunArgs {
     /// Run through the x86-64 JIT instead of the interpreter.
     #[arg(long)]
     jit: bool,
+    #[command(flatten)]
+    privilege: PrivilegeArgs,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
-    let config = RunConfig::new(args.callx_model.into(), args.budget);
+    let config = RunConfig::new(args.callx_model.into(), args.budget).with_privilege(args.privilege.privilege());
     if let Some(object) = input::load_object_if_elf(&args.source.file)? {
         return run_object(&object, &args, config);
     }

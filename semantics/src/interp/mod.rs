@@ -171,6 +171,13 @@ impl RunConfig {
     pub fn with_uninitialised_stack(self, mode: UninitialisedStack) -> RunConfig {
         RunConfig { uninitialised_stack: mode, ..self }
     }
+
+    /// This configuration for a program loaded with `privilege`: reads of uninitialised
+    /// stack give the stack's bytes for a privileged loader and trap for an unprivileged one
+    /// ([`crate::model::privilege::Privilege::uninitialised_stack`]).
+    pub fn with_privilege(self, privilege: crate::model::privilege::Privilege) -> RunConfig {
+        self.with_uninitialised_stack(privilege.uninitialised_stack())
+    }
 }
 
 /// How a run that did not trap ended.

@@ -5,4 +5,5 @@
 
 pub mod availability;
 pub mod context;
+pub mod privilege;
 pub mod program_type;
