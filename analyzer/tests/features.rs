@@ -80,3 +80,30 @@ fn unprivileged_loaders_get_socket_filters_without_cap_bpf_features() {
     let printk = "r1 = 0x0a6968\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\ncall 6\nr0 = 0\nexit\n";
     check(printk, SOCKET, "PASS", "5 privilege refuted");
 }
+
+/// Checks `text` for a privileged loader.
+fn check_privileged(text: &str, program_type: ProgramType, expect: &str) {
+    assert_outcome(&outcome(text, program_type, Privilege::Privileged), expect, text);
+}
+
+#[test]
+fn loops_through_may_goto_end_by_its_budget() {
+    // No condition ends the loop: the budget does.
+    check_privileged("r0 = 0\nloop:\nmay_goto +2\nr0 += 1\ngoto loop\nr0 = 0\nexit\n", SOCKET, "PASS");
+    // The same loop without may_goto never ends.
+    check_privileged("r0 = 0\nloop:\nr0 += 1\ngoto loop\n", SOCKET, "2 termination unknown");
+    // One cycle passes the may_goto, the other does not.
+    let bypass = "r0 = 0\nloop:\nr0 += 1\nif r0 > 7 goto loop\nmay_goto +1\ngoto loop\nr0 = 0\nexit\n";
+    check_privileged(bypass, SOCKET, "4 termination unknown");
+}
+
+#[test]
+fn may_goto_goes_either_way_whatever_the_state() {
+    // The loop may stop at any round, so r0 is any round's count; both edges are analysed.
+    let text = "r1 = 0\nloop:\nmay_goto +4\nr1 += 1\nif r1 < 16 goto loop\nr0 = 0\nexit\nr0 = r1\nr0 &= 3\nexit\n";
+    check_privileged(text, XDP, "PASS");
+    // A stack write that moves down each round leaves the frame after 64 rounds: the budget
+    // is no bound on it.
+    let walk = "r1 = r10\nloop:\nmay_goto +4\nr1 += -8\nr2 = 0\n*(u64 *)(r1 + 0) = r2\ngoto loop\nr0 = 0\nexit\n";
+    check_privileged(walk, SOCKET, "4 stack-bounds unknown");
+}

@@ -135,3 +135,17 @@ fn the_checker_applies_the_logged_privilege() {
     let error = check(&json, &subject).expect_err("an unknown privilege");
     assert!(error.to_string().contains("unknown privilege `root`"), "{error}");
 }
+
+/// A loop ended only by `may_goto`'s budget checks without an open termination obligation;
+/// the same loop with the `may_goto` replaced by a jump that falls through does not.
+#[test]
+fn loops_through_may_goto_need_no_termination_obligation() {
+    let program = program("r0 = 0\nloop:\nmay_goto +2\nr0 += 1\ngoto loop\nr0 = 0\nexit\n");
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    let endless = self::program("r0 = 0\nloop:\nif r0 == -1 goto +2\nr0 += 1\ngoto loop\nr0 = 0\nexit\n");
+    let endless_subject = self::subject(&endless);
+    assert_eq!(log_of(&endless_subject)["programs"][0]["verdict"], "fail");
+}

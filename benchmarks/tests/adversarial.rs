@@ -428,8 +428,14 @@ fn analyze(object: &Object, domain: DomainKind, privilege: Privilege) -> (bool, 
     (passed, format!("{} [{}]", verdict_name(&report.verdict), failures.join(", ")), kinds)
 }
 
+/// The analyzer accepts a `may_goto` loop for any budget, so runs use a small one that fits
+/// in the instruction budget (the kernel's 8 Mi rounds would not).
+const MAY_GOTO_BUDGET: u64 = 1000;
+
 fn run_config(privilege: Privilege) -> RunConfig {
-    RunConfig::new(CallxModel::Address, INSTRUCTION_BUDGET).with_privilege(privilege)
+    RunConfig::new(CallxModel::Address, INSTRUCTION_BUDGET)
+        .with_privilege(privilege)
+        .with_may_goto_budget(MAY_GOTO_BUDGET)
 }
 
 /// The trap of one run of `input`, or `Ok(None)` if it ran to the end.

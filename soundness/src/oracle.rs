@@ -198,8 +198,15 @@ pub fn check(case: &Case, judge: &dyn Judge, config: &OracleConfig, seed: u64) -
 }
 
 fn run_config(config: &OracleConfig) -> RunConfig {
-    RunConfig::new(CallxModel::Address, config.instruction_budget).with_privilege(config.privilege)
+    // The verifier accepts a `may_goto` loop for any budget; a small one keeps such loops
+    // inside the instruction budget (the kernel's 8 Mi rounds would not fit).
+    RunConfig::new(CallxModel::Address, config.instruction_budget)
+        .with_privilege(config.privilege)
+        .with_may_goto_budget(ORACLE_MAY_GOTO_BUDGET)
 }
+
+/// Falls through `may_goto` per run in the oracle's runs.
+const ORACLE_MAY_GOTO_BUDGET: u64 = 1024;
 
 /// Runs `case` once on `input` from a fresh state (with `.data` holding `data` if given);
 /// what went wrong, if anything.

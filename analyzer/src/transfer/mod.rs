@@ -213,6 +213,13 @@ impl Env<'_> {
                 self.check_backward_jump(&mut post, pc, target);
                 post.edges.push((target, state));
             }
+            Insn::MayGoto { .. } => {
+                // Either way, whatever the state: the budget is the run's, not the program's.
+                let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                self.check_backward_jump(&mut post, pc, target);
+                post.edges.push((next, state.clone()));
+                post.edges.push((target, state));
+            }
             Insn::Jump { width, cond, dst, src, off: _ } => {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
                 self.check_backward_jump(&mut post, pc, target);
