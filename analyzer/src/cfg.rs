@@ -97,7 +97,7 @@ pub fn static_successors(pc: usize, insn: &Insn) -> Vec<usize> {
     match insn {
         Insn::Exit | Insn::Gotox { .. } => Vec::new(),
         Insn::Ja { .. } | Insn::Ja32 { .. } => insn.branch_target(pc).map(|t| t as usize).into_iter().collect(),
-        Insn::Jump { .. } => {
+        Insn::Jump { .. } | Insn::MayGoto { .. } => {
             let mut targets = vec![next];
             targets.extend(insn.branch_target(pc).map(|t| t as usize));
             targets

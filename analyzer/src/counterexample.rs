@@ -241,7 +241,8 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         K::PointerArithmetic => matches!(trap, TrapKind::WriteToFramePointer),
         K::Call => matches!(trap, TrapKind::CallDepthExceeded { .. } | TrapKind::UnknownHelper { .. }),
         // The interpreter gives every frame its own 512 bytes: only the kernel sees the sum.
-        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources => false,
+        // A leak to an unprivileged loader is no fault of the machine.
+        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources | K::Privilege => false,
     }
 }
 
@@ -853,6 +854,7 @@ mod tests {
     use bpfprove_domains::DomainKind;
     use bpfprove_semantics::asm;
     use bpfprove_semantics::elf::MapDef;
+    use bpfprove_semantics::model::privilege::Privilege;
     use bpfprove_semantics::program::Program;
 
     use super::*;
@@ -986,13 +988,18 @@ mod tests {
 
     #[test]
     fn failures_the_interpreter_cannot_show_stay_unconfirmed() {
-        // A read of a stack slot nothing wrote: the interpreter reads zeros.
+        // A read of a stack slot nothing wrote, refused for an unprivileged loader: the
+        // search's runs read the stack's bytes.
         let text = "
             r0 = *(u64 *)(r10 - 8)
             r0 = 0
             exit";
         let object = object("socket", Vec::new(), text, &[]);
-        let (report, findings) = findings(&object, &SearchConfig::standard());
+        let loaded = &object.programs[0];
+        let subject = Subject::from_object(&object, loaded).expect("known program type");
+        let config = Config { privilege: Privilege::Unprivileged, ..Config::standard(DomainKind::Product) };
+        let report = Verifier::new(config).verify(&subject);
+        let findings = search(&object, loaded, &subject, &report, &SearchConfig::standard()).expect("runs");
         let finding = finding_for(&report, &findings, ObligationKind::UninitStack);
         assert_eq!(finding, Finding::Unconfirmed);
         assert_eq!(finding.to_string(), "unconfirmed (may be imprecision)");

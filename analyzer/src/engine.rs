@@ -392,6 +392,11 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Whether every cycle through the loop `members` passes a `may_goto`.
+    fn bounded_by_may_goto(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>) -> bool {
+        crate::may_goto::every_cycle_passes_may_goto(self.env.subject.program, members, |pc| cfg.successors(pc))
+    }
+
     /// Processes the loop `cycle` by unrolling when it can; `false` when it is to be widened
     /// (the reason is kept in `flow.widened`).
     fn try_unroll(&mut self, cfg: &FunctionCfg, flow: &mut Flow, cycle: &Component, depth: u32) -> Result<bool, Stop> {
@@ -401,6 +406,9 @@ impl<'a> Engine<'a> {
             Some("the loop can be entered other than through its head".to_owned())
         } else if depth >= MAX_UNROLL_DEPTH {
             Some(format!("nested more than {MAX_UNROLL_DEPTH} unrolled loops deep"))
+        } else if self.bounded_by_may_goto(cfg, &cycle.pcs().into_iter().collect()) {
+            // Unrolling would follow the budget's 8 Mi rounds; the budget alone ends it.
+            Some("every cycle passes a may_goto: its budget ends the loop".to_owned())
         } else {
             self.not_unrollable.get(&key).cloned()
         };
@@ -566,6 +574,9 @@ impl<'a> Engine<'a> {
                 .find(|c| matches!(c, Component::Cycle { head: h, .. } if *h == head))
                 .map(|c| c.pcs().into_iter().collect())
                 .unwrap_or_default();
+            if self.bounded_by_may_goto(cfg, &members) {
+                continue;
+            }
             let check = match self.iterator_bounded(cfg, &members, &flow.states) {
                 true => Check::new(
                     ObligationKind::Termination,

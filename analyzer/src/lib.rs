@@ -26,6 +26,7 @@ pub mod counterexample;
 pub mod display;
 pub mod engine;
 pub mod globals;
+pub mod may_goto;
 pub mod obligation;
 pub mod proof;
 pub mod references;

@@ -47,11 +47,16 @@ pub enum ObligationKind {
     /// Every acquired reference is released and every RCU read section closed before the
     /// program exits or tail-calls, and no section is closed that is not open.
     Resources,
+    /// What the loader's privilege allows: an unprivileged loader may not leak pointers
+    /// (into memory outside the stack, the return value, comparisons, helper arguments), load
+    /// other program types than socket filters, or use `CAP_BPF` features (subprogram calls,
+    /// kfuncs, loops, the gated helpers).
+    Privilege,
 }
 
 impl ObligationKind {
     /// Every kind.
-    pub const ALL: [ObligationKind; 18] = [
+    pub const ALL: [ObligationKind; 19] = [
         ObligationKind::PacketBounds,
         ObligationKind::MapBounds,
         ObligationKind::StackBounds,
@@ -70,6 +75,7 @@ impl ObligationKind {
         ObligationKind::Call,
         ObligationKind::StackDepth,
         ObligationKind::Resources,
+        ObligationKind::Privilege,
     ];
 
     /// The kebab-case name used in output, manifests and proof logs.
@@ -93,6 +99,7 @@ impl ObligationKind {
             ObligationKind::Call => "call",
             ObligationKind::StackDepth => "stack-depth",
             ObligationKind::Resources => "resources",
+            ObligationKind::Privilege => "privilege",
         }
     }
 

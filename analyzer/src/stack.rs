@@ -200,6 +200,20 @@ impl Frame {
         next >= end
     }
 
+    /// Whether reading `start..start + len` takes some bytes of a spilled address without
+    /// taking exactly the whole spill (which gives the address back).
+    pub fn reads_part_of_address(&self, start: i16, len: u32) -> bool {
+        self.overlapping(start, len).iter().any(|(s, slot)| {
+            let whole_spill = *s == start && u32::from(slot.size) == len;
+            !matches!(slot.value, Value::Scalar(_)) && !whole_spill
+        })
+    }
+
+    /// Whether some byte of `start..start + len` belongs to a spilled address.
+    pub fn holds_address(&self, start: i16, len: u32) -> bool {
+        self.overlapping(start, len).iter().any(|(_, slot)| !matches!(slot.value, Value::Scalar(_)))
+    }
+
     /// The value of `start..start + len` (`len` in 1..=8), zero-extended, or `None` if a byte
     /// of it may be uninitialised.
     pub fn read(&self, start: i16, len: u32, domain: DomainKind) -> Option<Value> {

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
+use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
 use crate::globals::GlobalSummary;
@@ -65,12 +66,16 @@ pub struct Config {
     /// `.rodata` (frozen at load) and function-pointer variables (see
     /// [`crate::subject::DataSection::function_pointer_slots`]) have known contents.
     pub assume_initial_globals: bool,
+    /// Who loads the program: a privileged loader (the default) may read uninitialised stack
+    /// and leak pointers; an unprivileged one may not, and gets fewer program types, helpers
+    /// and features ([`Privilege`]).
+    pub privilege: Privilege,
 }
 
 impl Config {
     /// The settings the CLI uses by default: address-model `callx`, widening after 10
     /// visits with thresholds, two narrowing passes, loops unrolled up to 4096 rounds, and
-    /// budgets of 5 million visits, 10,000 contexts and 60 seconds.
+    /// budgets of 5 million visits, 10,000 contexts and 60 seconds, for a privileged loader.
     pub fn standard(domain: DomainKind) -> Config {
         Config {
             domain,
@@ -83,6 +88,7 @@ impl Config {
             max_contexts: 10_000,
             time_limit: Some(Duration::from_secs(60)),
             assume_initial_globals: false,
+            privilege: Privilege::Privileged,
         }
     }
 }
@@ -256,6 +262,7 @@ impl Verifier {
                 globals: &globals,
                 thresholds: &thresholds,
                 widening_delay: self.config.widening_delay,
+                privilege: self.config.privilege,
             };
             let analysis = match Engine::new(env, &engine_config).run(State::entry(domain)) {
                 Ok(analysis) => analysis,

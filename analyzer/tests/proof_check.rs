@@ -118,3 +118,34 @@ fn forged_gotox_targets_are_rejected() {
     let error = check(&invented, &subject).expect_err("targets at a plain instruction must be rejected");
     assert!(error.pc == Some(0) && error.reason.contains("resolves none"), "{error}");
 }
+
+/// A PASS for a privileged loader (a read of never-written stack) does not check as a PASS
+/// for an unprivileged one: the checker applies the privilege the log names.
+#[test]
+fn the_checker_applies_the_logged_privilege() {
+    let program = program("r0 = *(u64 *)(r10 - 8)\nr0 &= 1\nexit\n");
+    let subject = subject(&program);
+    let mut json = log_of(&subject);
+    assert_eq!(json["options"]["privilege"], "privileged");
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    json["options"]["privilege"] = "unprivileged".into();
+    assert!(check(&json, &subject).is_err(), "an unprivileged loader may not read never-written stack");
+    json["options"]["privilege"] = "root".into();
+    let error = check(&json, &subject).expect_err("an unknown privilege");
+    assert!(error.to_string().contains("unknown privilege `root`"), "{error}");
+}
+
+/// A loop ended only by `may_goto`'s budget checks without an open termination obligation;
+/// the same loop with the `may_goto` replaced by a jump that falls through does not.
+#[test]
+fn loops_through_may_goto_need_no_termination_obligation() {
+    let program = program("r0 = 0\nloop:\nmay_goto +2\nr0 += 1\ngoto loop\nr0 = 0\nexit\n");
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    let endless = self::program("r0 = 0\nloop:\nif r0 == -1 goto +2\nr0 += 1\ngoto loop\nr0 = 0\nexit\n");
+    let endless_subject = self::subject(&endless);
+    assert_eq!(log_of(&endless_subject)["programs"][0]["verdict"], "fail");
+}

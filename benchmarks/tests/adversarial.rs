@@ -26,6 +26,7 @@ use bpfprove_semantics::interp::context::{FieldSelector, ProgramType};
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
 use bpfprove_semantics::isa::{CallTarget, Insn};
+use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{Program, ProgramParts};
 use serde::Deserialize;
 
@@ -87,6 +88,19 @@ struct Case {
     /// Safe cases: inputs to run besides the random ones.
     #[serde(default)]
     inputs: Vec<InputSpec>,
+    /// The loader: `privileged` (the default) or `unprivileged`. The analyzer verifies for
+    /// it and the interpreter runs as strictly as it (uninitialised stack reads trap only
+    /// for unprivileged runs).
+    #[serde(default = "privileged")]
+    privilege: String,
+    /// Unsafe cases: obligation kinds the product domain must fail among others, so that a
+    /// case refused for an unrelated reason does not hide the rule it is about.
+    #[serde(default)]
+    fails: Vec<String>,
+}
+
+fn privileged() -> String {
+    Privilege::Privileged.name().to_owned()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -371,6 +385,9 @@ impl Case {
         if self.why.trim().is_empty() {
             return Err("no `why`".into());
         }
+        if let Some(kind) = self.fails.iter().find(|k| bpfprove_analyzer::ObligationKind::from_name(k).is_none()) {
+            return Err(format!("`fails` names `{kind}`, which is no obligation kind"));
+        }
         if self.trap_pc.is_some() != self.trap.is_some() {
             return Err("`trap_pc` goes with `trap`, and every `trap` names its `trap_pc`".into());
         }
@@ -382,6 +399,9 @@ impl Case {
             Expected::Safe => {
                 if self.trap.is_some() || self.no_trap_because.is_some() {
                     return Err("a safe case has no `trap` and no `no_trap_because`".into());
+                }
+                if !self.fails.is_empty() {
+                    return Err("a safe case fails no obligation: no `fails`".into());
                 }
             }
         }
@@ -397,23 +417,32 @@ fn verdict_name(verdict: &Verdict) -> &'static str {
     }
 }
 
-/// What the analyzer says of `object`'s program with `domain`: its verdict and failures.
-fn analyze(object: &Object, domain: DomainKind) -> (bool, String) {
+/// What the analyzer says of `object`'s program with `domain` for a loader of `privilege`:
+/// whether it passed, its verdict and failures, and the kinds that failed.
+fn analyze(object: &Object, domain: DomainKind, privilege: Privilege) -> (bool, String, Vec<String>) {
     let loaded = &object.programs[0];
     let subject = Subject::from_object(object, loaded).expect("the section names a program type");
-    let report = Verifier::new(Config::standard(domain)).verify(&subject);
+    let report = Verifier::new(Config { privilege, ..Config::standard(domain) }).verify(&subject);
     let failures: Vec<String> = report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
+    let kinds = report.failures().iter().map(|o| o.kind.name().to_owned()).collect();
     let passed = report.verdict == Verdict::Pass;
-    (passed, format!("{} [{}]", verdict_name(&report.verdict), failures.join(", ")))
+    (passed, format!("{} [{}]", verdict_name(&report.verdict), failures.join(", ")), kinds)
 }
 
-fn run_config() -> RunConfig {
+/// The analyzer accepts a `may_goto` loop for any budget, so runs use a small one that fits
+/// in the instruction budget (the kernel's 8 Mi rounds would not).
+const MAY_GOTO_BUDGET: u64 = 1000;
+
+fn run_config(privilege: Privilege) -> RunConfig {
     RunConfig::new(CallxModel::Address, INSTRUCTION_BUDGET)
+        .with_privilege(privilege)
+        .with_may_goto_budget(MAY_GOTO_BUDGET)
 }
 
 /// The trap of one run of `input`, or `Ok(None)` if it ran to the end.
-fn run_once(object: &Object, input: &Counterexample) -> Result<Option<Trap>, String> {
-    let mut runner = ObjectRunner::new(object, &object.programs[0], run_config()).map_err(|e| e.to_string())?;
+fn run_once(object: &Object, input: &Counterexample, privilege: Privilege) -> Result<Option<Trap>, String> {
+    let mut runner =
+        ObjectRunner::new(object, &object.programs[0], run_config(privilege)).map_err(|e| e.to_string())?;
     let run = input.replay(&mut runner).map_err(|e| format!("input {input}: {e}"))?;
     Ok(run.result.err())
 }
@@ -428,7 +457,16 @@ fn check_case(case: &Case) -> Vec<String> {
         Ok(built) => built,
         Err(e) => return vec![format!("malformed: {e}")],
     };
-    let (passed, summary) = analyze(&built.object, DomainKind::Product);
+    let privilege = match case.privilege.parse::<Privilege>() {
+        Ok(privilege) => privilege,
+        Err(e) => return vec![format!("malformed: {e}")],
+    };
+    let (passed, summary, failed_kinds) = analyze(&built.object, DomainKind::Product, privilege);
+    for kind in &case.fails {
+        if !failed_kinds.contains(kind) {
+            problems.push(format!("verdict: expected a failed `{kind}` obligation, product gives {summary}"));
+        }
+    }
     match case.verdict {
         Expected::Safe if !passed => problems.push(format!("verdict: expected PASS (safe), product gives {summary}")),
         Expected::Unsafe if passed => problems.push("verdict: expected not PASS (unsafe), product gives PASS".into()),
@@ -437,7 +475,7 @@ fn check_case(case: &Case) -> Vec<String> {
     if case.verdict == Expected::Unsafe {
         let unsound: Vec<&str> = DomainKind::ALL
             .into_iter()
-            .filter(|&d| d != DomainKind::Product && analyze(&built.object, d).0)
+            .filter(|&d| d != DomainKind::Product && analyze(&built.object, d, privilege).0)
             .map(DomainKind::name)
             .collect();
         if !unsound.is_empty() {
@@ -447,7 +485,10 @@ fn check_case(case: &Case) -> Vec<String> {
     match (&case.trap, case.verdict) {
         (Some(spec), _) => {
             let run_object = built.run_object.as_ref().unwrap_or(&built.object);
-            match case.counterexample(spec, built.program_type).and_then(|input| run_once(run_object, &input)) {
+            match case
+                .counterexample(spec, built.program_type)
+                .and_then(|input| run_once(run_object, &input, privilege))
+            {
                 Ok(Some(trap)) => {
                     let pc = elf_run::innermost(&trap).pc;
                     if case.trap_pc.is_some_and(|expected| expected != pc) {
@@ -461,14 +502,14 @@ fn check_case(case: &Case) -> Vec<String> {
         (None, Expected::Safe) => {
             for spec in &case.inputs {
                 match case.counterexample(spec, built.program_type).and_then(|input| {
-                    run_once(&built.object, &input).map(|trap| trap.map(|t| format!("input {input}: {t}")))
+                    run_once(&built.object, &input, privilege).map(|trap| trap.map(|t| format!("input {input}: {t}")))
                 }) {
                     Ok(None) => {}
                     Ok(Some(trap)) => problems.push(format!("interpreter: safe case traps on {trap}")),
                     Err(e) => problems.push(format!("malformed input: {e}")),
                 }
             }
-            if let Some(trap) = random_trap(&built.object) {
+            if let Some(trap) = random_trap(&built.object, privilege) {
                 problems.push(format!("interpreter: safe case traps on {trap}"));
             }
         }
@@ -478,11 +519,11 @@ fn check_case(case: &Case) -> Vec<String> {
 }
 
 /// A seeded random input on which a (supposedly safe) program traps, described.
-fn random_trap(object: &Object) -> Option<String> {
+fn random_trap(object: &Object, privilege: Privilege) -> Option<String> {
     let loaded = &object.programs[0];
     let subject = Subject::from_object(object, loaded)?;
     let generator = InputGenerator::new(object, &subject, 256);
-    let mut runner = ObjectRunner::new(object, loaded, run_config()).ok()?;
+    let mut runner = ObjectRunner::new(object, loaded, run_config(privilege)).ok()?;
     let mut rng = Rng::new(0xad7e_55a1);
     for _ in 0..RANDOM_RUNS {
         let input = generator.generate(&mut rng, &Hint::none());
@@ -498,10 +539,11 @@ fn random_trap(object: &Object) -> Option<String> {
 /// The product verdict and the trap input's outcome, for `ADVERSARIAL_VERBOSE=1`.
 fn describe(case: &Case) -> String {
     let Ok(built) = case.build() else { return "malformed".into() };
-    let (_, summary) = analyze(&built.object, DomainKind::Product);
+    let Ok(privilege) = case.privilege.parse::<Privilege>() else { return "malformed".into() };
+    let (_, summary, _) = analyze(&built.object, DomainKind::Product, privilege);
     let run = case.trap.as_ref().map(|spec| {
         let object = built.run_object.as_ref().unwrap_or(&built.object);
-        match case.counterexample(spec, built.program_type).and_then(|input| run_once(object, &input)) {
+        match case.counterexample(spec, built.program_type).and_then(|input| run_once(object, &input, privilege)) {
             Ok(Some(trap)) => format!("traps (innermost pc {}): {trap}", elf_run::innermost(&trap).pc),
             Ok(None) => "no trap".to_owned(),
             Err(e) => e,

@@ -39,6 +39,14 @@ pub enum JitError {
         /// iced's message.
         message: String,
     },
+    /// The program uses an instruction the JIT does not compile.
+    #[error("pc {pc}: the JIT does not compile {what}")]
+    Unsupported {
+        /// Where.
+        pc: usize,
+        /// The instruction.
+        what: &'static str,
+    },
     /// An internal invariant failed (a JIT bug).
     #[error("internal JIT error: {0}")]
     Internal(&'static str),

@@ -158,3 +158,12 @@ fn jit_output_is_sealed_read_execute() {
     let mut memory = machine.new_memory().expect("small memory");
     assert_eq!(machine.run(&mut memory, &[], &mut interp::DefaultHelpers).map(|o| o.r0), Ok(42));
 }
+
+#[test]
+fn may_goto_is_refused_naming_its_pc() {
+    let program = llvm::parse("r0 = 0\nmay_goto +1\nr0 = 1\nexit").expect("assembles");
+    let error = JitMachine::new(Validated::unverified(&program), RunConfig::new(CallxModel::Address, 10))
+        .err()
+        .expect("the JIT refuses may_goto");
+    assert_eq!(error.to_string(), "pc 1: the JIT does not compile may_goto");
+}

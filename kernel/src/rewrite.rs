@@ -66,6 +66,7 @@ fn retarget(insn: Insn, relative: i64, pc: usize) -> Result<Insn, KernelError> {
     };
     Ok(match insn {
         Insn::Ja { .. } => Insn::Ja { off: short()? },
+        Insn::MayGoto { .. } => Insn::MayGoto { off: short()? },
         Insn::Jump { width, cond, dst, src, .. } => Insn::Jump { width, cond, dst, src, off: short()? },
         Insn::Ja32 { .. } => Insn::Ja32 { imm: long()? },
         Insn::Call(CallTarget::Local(_)) => Insn::Call(CallTarget::Local(long()?)),

@@ -9,6 +9,7 @@ use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::elf_run::{ObjectRunner, innermost};
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
+use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::FuzzError;
 use crate::environment::{self, DATA_SIZE};
@@ -27,14 +28,16 @@ impl Judge for Verifier {
     }
 }
 
-/// The verifier in the configuration the CLI uses for `domain`, except for two budgets
-/// that keep one program from stalling a campaign: 10 seconds per program, and 256 rounds
-/// of loop unrolling (generated loops run at most 64 rounds, and a loop mutated never to
-/// end would otherwise be unrolled 4096 times before it is rejected).
-pub fn standard_verifier(domain: bpfprove_domains::DomainKind) -> Verifier {
+/// The verifier in the configuration the CLI uses for `domain` and a loader of
+/// `privilege`, except for two budgets that keep one program from stalling a campaign: 10
+/// seconds per program, and 256 rounds of loop unrolling (generated loops run at most 64
+/// rounds, and a loop mutated never to end would otherwise be unrolled 4096 times before it
+/// is rejected). Run its accepted programs with an [`OracleConfig`] of the same privilege.
+pub fn standard_verifier(domain: bpfprove_domains::DomainKind, privilege: Privilege) -> Verifier {
     Verifier::new(Config {
         time_limit: Some(std::time::Duration::from_secs(10)),
         loop_unroll: 256,
+        privilege,
         ..Config::standard(domain)
     })
 }
@@ -48,12 +51,22 @@ pub struct OracleConfig {
     pub instruction_budget: u64,
     /// Longest packet.
     pub max_packet_len: usize,
+    /// The loader the judge verified for: it decides what reads of uninitialised stack do
+    /// ([`Privilege::uninitialised_stack`]), so the runs are exactly as strict as the
+    /// verifier's model.
+    pub privilege: Privilege,
 }
 
 impl OracleConfig {
-    /// 200 inputs of packets up to 1600 bytes, a budget of a million instructions.
+    /// 200 inputs of packets up to 1600 bytes, a budget of a million instructions, a
+    /// privileged loader.
     pub fn standard() -> OracleConfig {
-        OracleConfig { runs: 200, instruction_budget: 1_000_000, max_packet_len: 1600 }
+        OracleConfig {
+            runs: 200,
+            instruction_budget: 1_000_000,
+            max_packet_len: 1600,
+            privilege: Privilege::Privileged,
+        }
     }
 }
 
@@ -185,8 +198,15 @@ pub fn check(case: &Case, judge: &dyn Judge, config: &OracleConfig, seed: u64) -
 }
 
 fn run_config(config: &OracleConfig) -> RunConfig {
+    // The verifier accepts a `may_goto` loop for any budget; a small one keeps such loops
+    // inside the instruction budget (the kernel's 8 Mi rounds would not fit).
     RunConfig::new(CallxModel::Address, config.instruction_budget)
+        .with_privilege(config.privilege)
+        .with_may_goto_budget(ORACLE_MAY_GOTO_BUDGET)
 }
+
+/// Falls through `may_goto` per run in the oracle's runs.
+const ORACLE_MAY_GOTO_BUDGET: u64 = 1024;
 
 /// Runs `case` once on `input` from a fresh state (with `.data` holding `data` if given);
 /// what went wrong, if anything.

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::CallxModel;
+use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
 use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, TargetLog, UnrolledLog};
@@ -120,6 +121,7 @@ pub fn check_selected(
         )));
     }
     let (domain, callx_model) = options_of(log)?;
+    privilege_of(log)?;
     check_complete(log, object, selection)?;
     let mut summary = CheckSummary::default();
     for program in &log.programs {
@@ -139,6 +141,16 @@ fn options_of(log: &ProofLog) -> Result<(DomainKind, CallxModel), CheckError> {
         other => return Err(whole(format!("unknown callx model `{other}`"))),
     };
     Ok((domain, callx_model))
+}
+
+/// The loader's privilege the log was made for: the checker applies the same rules.
+fn privilege_of(log: &ProofLog) -> Result<Privilege, CheckError> {
+    log.options.privilege.parse().map_err(|e| CheckError {
+        program: "<log>".into(),
+        context: None,
+        pc: None,
+        reason: format!("{e}"),
+    })
 }
 
 /// Checks one program's entry `program` of `log` against `subject`, for programs that have
@@ -632,6 +644,7 @@ fn check_program_on(
         globals: &globals,
         thresholds: &thresholds,
         widening_delay: log.options.widening_delay,
+        privilege: privilege_of(log)?,
     };
     let mut run = ProgramCheck {
         title: program_title(program_log),
@@ -803,8 +816,15 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             }
         }
     }
+    let program = run.env.subject.program;
     for (context, edges) in &run.state_edges {
-        for cycle in cycles(edges) {
+        // A cycle that passes a `may_goto` ends when the run's budget does.
+        let unbounded: Vec<(StateKey, StateKey)> = edges
+            .iter()
+            .filter(|(a, b)| !crate::may_goto::is_may_goto(program, a.1) && !crate::may_goto::is_may_goto(program, b.1))
+            .cloned()
+            .collect();
+        for cycle in cycles(&unbounded) {
             let pcs: BTreeSet<usize> = cycle.iter().map(|(_, pc)| *pc).collect();
             let open = logged.iter().any(|((c, pc, kind), entries)| {
                 c == context

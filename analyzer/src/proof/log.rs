@@ -9,6 +9,7 @@
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::isa::Reg;
+use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -81,6 +82,15 @@ pub struct Options {
     /// rather than anything user space may write; the checker starts from the same assumption.
     #[serde(default)]
     pub assume_initial_globals: bool,
+    /// `privileged` or `unprivileged`: the loader the program was verified for; the checker
+    /// applies the same rules. Logs written before the switch existed say nothing and are
+    /// read as privileged.
+    #[serde(default = "privileged")]
+    pub privilege: String,
+}
+
+fn privileged() -> String {
+    Privilege::Privileged.name().to_owned()
 }
 
 /// One program's verification.
@@ -496,6 +506,7 @@ impl Options {
             max_contexts: config.max_contexts,
             time_limit_ms: config.time_limit.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             assume_initial_globals: config.assume_initial_globals,
+            privilege: config.privilege.name().to_owned(),
         }
     }
 }

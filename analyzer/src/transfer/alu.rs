@@ -46,7 +46,10 @@ impl Env<'_> {
             match (width, b) {
                 (Width::W64, value) => value,
                 (Width::W32, Value::Scalar(n)) => Value::Scalar(n.binary(BinOp::Mov, Width::W32, &n)),
-                (Width::W32, _) => any_bytes(self.domain, 4),
+                (Width::W32, _) => {
+                    self.check_arithmetic_leak(post, "a 32-bit copy of an address");
+                    any_bytes(self.domain, 4)
+                }
             }
         } else {
             let a = state.reg(dst).clone();
@@ -83,6 +86,7 @@ impl Env<'_> {
                     return self.any_of_width(width);
                 }
                 post.check(ObligationKind::PointerArithmetic, Status::Proven, "difference of two pointers");
+                self.check_arithmetic_leak(post, "the difference of two pointers");
                 if p.same_object(&q) {
                     Value::Scalar(p.offset.binary(BinOp::Sub, width, &q.offset))
                 } else {
@@ -187,6 +191,7 @@ impl Env<'_> {
                 None => self.no_such_map(post, imm),
             },
             LddwKind::CodeAddr => {
+                self.check_capability(post, "taking a function's address");
                 let target = pc as i64 + 1 + i64::from(imm);
                 match usize::try_from(target).ok().and_then(|t| self.subject.program.function_at_entry(t)) {
                     Some(function) => Value::Func(Functions { set: [function].into(), nullable: false }),

@@ -208,6 +208,9 @@ impl Env<'_> {
             }
             CallTarget::Kfunc { btf_id, .. } => {
                 let name = self.subject.kfuncs.get(&btf_id).map(String::as_str);
+                if let Some(name) = name {
+                    self.check_capability(post, &format!("calling kfunc {name}"));
+                }
                 Ok(Some(self.kfunc_call(post, state, pc, name)))
             }
         }
@@ -229,6 +232,7 @@ impl Env<'_> {
                     return Ok(Some(self.clobbered(state, Value::top(self.domain))));
                 }
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
+                self.check_helper_allowed(post, id, &proto.name);
                 self.apply_prototype(calls, post, state, pc, proto)
             }
             Some(proto) => {
@@ -262,6 +266,7 @@ impl Env<'_> {
         proto: &Prototype,
     ) -> Result<Reach, Stop> {
         let captured = self.check_arguments(post, &state, proto);
+        self.check_argument_leaks(post, &state, proto);
         if proto.tail_call && state.depth() > 0 {
             post.exit = Some(self.tail_call_return(&state));
         }
@@ -633,7 +638,13 @@ impl Env<'_> {
                     .iter()
                     .filter(|&&o| o >= -512 && o + max as i64 <= 0)
                     .all(|&o| frame_state.is_some_and(|f| f.is_initialised(o as i16, max as u32)));
-                let status = Status::decide(initialised && !offsets.is_empty(), false);
+                let holds_address = offsets
+                    .iter()
+                    .filter(|&&o| o >= -512 && o + max as i64 <= 0)
+                    .any(|&o| frame_state.is_some_and(|f| f.holds_address(o as i16, max as u32)));
+                self.check_partial_fill_leak(post, holds_address);
+                let privileged = self.privilege.allows_uninitialised_stack() && !offsets.is_empty();
+                let status = Status::decide((initialised || privileged) && !offsets.is_empty(), false);
                 post.check(
                     ObligationKind::UninitStack,
                     status,
@@ -763,6 +774,9 @@ impl Env<'_> {
         kind: CallKind,
         function: FunctionId,
     ) -> Result<Reach, Stop> {
+        if kind != CallKind::Callback {
+            self.check_subprogram_call(post, function);
+        }
         let Some(entry) = callee_entry(&state, self.domain) else {
             post.check(ObligationKind::Call, Status::Refuted, "the call would exceed eight frames");
             return Ok(None);

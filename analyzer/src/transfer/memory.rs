@@ -391,13 +391,26 @@ impl Env<'_> {
         }
         let reads: Vec<Option<Value>> =
             in_frame.iter().map(|&o| frame_state.read(o as i16, len, self.domain)).collect();
+        let partial_pointer = in_frame.iter().any(|&o| frame_state.reads_part_of_address(o as i16, len));
+        self.check_partial_fill_leak(post, partial_pointer);
         let initialised = reads.iter().filter(|r| r.is_some()).count();
-        let status = Status::decide(initialised == reads.len(), false);
-        post.check(
-            ObligationKind::UninitStack,
-            status,
-            format!("{initialised} of {} possible {len}-byte reads of stack{frame} are initialised", reads.len()),
-        );
+        let (status, detail) = if initialised == reads.len() {
+            (
+                Status::Proven,
+                format!("{initialised} of {} possible {len}-byte reads of stack{frame} are initialised", reads.len()),
+            )
+        } else if self.privilege.allows_uninitialised_stack() {
+            (
+                Status::Proven,
+                format!("{len}-byte read of stack{frame} may read unwritten bytes: any value (privileged)"),
+            )
+        } else {
+            (
+                Status::Unknown,
+                format!("{initialised} of {} possible {len}-byte reads of stack{frame} are initialised", reads.len()),
+            )
+        };
+        post.check(ObligationKind::UninitStack, status, detail);
         reads
             .into_iter()
             .map(|r| r.unwrap_or_else(|| any_bytes(self.domain, len)))
@@ -445,6 +458,7 @@ impl Env<'_> {
     ) {
         let len = size.bytes();
         let Some(access) = self.access(post, state, dst, off, len, Mode::Write, false) else { return };
+        self.check_store_leak(post, access.pointer.region, &value);
         self.write_memory(post, state, &access, len, value);
     }
 
@@ -522,6 +536,7 @@ impl Env<'_> {
             self.atomic_results(state, op, fetch, src, any_bytes(self.domain, len));
             return;
         };
+        self.check_store_leak(post, access.pointer.region, &operand);
         let old = match access.pointer.region {
             Region::Stack { frame } => self.stack_load(post, state, frame, &access.starts, len),
             _ => any_bytes(self.domain, len),

@@ -14,11 +14,13 @@ mod call;
 mod kfunc;
 mod memory;
 mod packet_meta;
+mod privilege;
 mod resources;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::isa::{Insn, Reg};
+use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
 use crate::globals::GlobalSummary;
@@ -56,6 +58,8 @@ pub struct Env<'a> {
     pub thresholds: &'a Thresholds,
     /// Iterations of a callback loop before widening.
     pub widening_delay: u32,
+    /// Who loads the program.
+    pub privilege: Privilege,
 }
 
 /// Where a `callx` or `gotox` may go, as resolved at one pc.
@@ -149,6 +153,7 @@ impl Env<'_> {
         let mut state = state.clone();
         self.check_reads(&mut post, insn, &mut state);
         self.check_frame_pointer_kept(&mut post, insn);
+        self.check_program_type_allowed(&mut post, pc, &state);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {
@@ -213,10 +218,20 @@ impl Env<'_> {
             }
             Insn::Ja { .. } | Insn::Ja32 { .. } => {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                self.check_backward_jump(&mut post, pc, target);
+                post.edges.push((target, state));
+            }
+            Insn::MayGoto { .. } => {
+                // Either way, whatever the state: the budget is the run's, not the program's.
+                let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                self.check_backward_jump(&mut post, pc, target);
+                post.edges.push((next, state.clone()));
                 post.edges.push((target, state));
             }
             Insn::Jump { width, cond, dst, src, off: _ } => {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
+                self.check_backward_jump(&mut post, pc, target);
+                self.check_jump_leak(&mut post, &state, width, cond, dst, src);
                 let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
                 if let Some(mut s) = fallthrough {
                     self.release_failed_acquisitions(&state, dst, src, &mut s);
@@ -289,8 +304,11 @@ impl Env<'_> {
         }
     }
 
-    /// `r0` at the program's exit must be a number in the program type's range.
+    /// `r0` at the program's exit must be a number in the program type's range; a program
+    /// type without one may return anything initialised, an address only to a privileged
+    /// loader (the kernel's `check_return_code`).
     fn check_program_exit(&self, post: &mut Post, state: &State, _pc: usize) {
+        self.check_return_leak(post, state);
         let range = self.subject.spec.return_range;
         let (status, detail) = match (state.reg(Reg::R0), range) {
             (Value::Scalar(n), Some((lo, hi))) => match self.judged_return_value(n).signed_bounds() {
@@ -302,6 +320,7 @@ impl Env<'_> {
             },
             (Value::Scalar(_), None) => (Status::Proven, "r0 is a number".to_owned()),
             (Value::Uninit, _) => (Status::Unknown, "r0 may be uninitialised".to_owned()),
+            (other, None) => (Status::Proven, format!("r0 is an address ({})", crate::display::value(other))),
             (other, _) => (Status::Refuted, format!("r0 returns an address ({})", crate::display::value(other))),
         };
         post.check(ObligationKind::ReturnRange, status, detail);

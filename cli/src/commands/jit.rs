@@ -70,7 +70,7 @@ pub(crate) fn jit(args: JitArgs) -> Result<Outcome> {
         }
     };
     // The budget is read at each run; compiling does not need one.
-    let run_config = RunConfig::new(config.callx_model, 0);
+    let run_config = RunConfig::new(config.callx_model, 0).with_privilege(config.privilege);
     let machine = JitMachine::new(token, run_config)
         .with_context(|| format!("{}: the JIT cannot compile it", args.source.file.display()))?;
     if args.disasm {

@@ -9,6 +9,7 @@ use bpfprove_semantics::interp::elf_run::{self, FieldSelector, ObjectRunner, Run
 use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
+use super::verify::PrivilegeArgs;
 use crate::Outcome;
 use crate::input::{self, ProgramSource};
 use crate::output::outln;
@@ -58,10 +59,12 @@ pub(crate) struct RunArgs {
     jit: bool,
     #[command(flatten)]
     types: ProgramTypeArgs,
+    #[command(flatten)]
+    privilege: PrivilegeArgs,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
-    let config = RunConfig::new(args.callx_model.into(), args.budget);
+    let config = RunConfig::new(args.callx_model.into(), args.budget).with_privilege(args.privilege.privilege());
     if let Some(object) = input::load_object_if_elf(&args.source.file)? {
         return run_object(&object, &args, config);
     }

@@ -11,6 +11,7 @@ use bpfprove_soundness::{FuzzConfig, GenConfig, Limit, OracleConfig, fuzz};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::verify::PrivilegeArgs;
 use crate::Outcome;
 use crate::output::outln;
 
@@ -39,6 +40,8 @@ pub(crate) struct SoundnessFuzzArgs {
     /// input and trap in comments).
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    privilege: PrivilegeArgs,
 }
 
 /// `90s`, `10m`, `1h`, `2h30m` or a number of seconds.
@@ -84,7 +87,7 @@ pub(crate) fn soundness_fuzz(args: SoundnessFuzzArgs) -> Result<Outcome> {
         limit,
         jobs,
         generation: GenConfig::standard(),
-        oracle: OracleConfig { runs: args.runs, ..OracleConfig::standard() },
+        oracle: OracleConfig { runs: args.runs, privilege: args.privilege.privilege(), ..OracleConfig::standard() },
     };
     let bar = match limit {
         Limit::Programs(total) => ProgressBar::new(total),
@@ -98,7 +101,7 @@ pub(crate) fn soundness_fuzz(args: SoundnessFuzzArgs) -> Result<Outcome> {
         });
         bar.set_message(stats.to_string());
     };
-    let verifier = standard_verifier(args.domain);
+    let verifier = standard_verifier(args.domain, args.privilege.privilege());
     let report = fuzz(&config, &verifier, &mut progress)?;
     bar.finish_and_clear();
 

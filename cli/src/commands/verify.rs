@@ -11,6 +11,7 @@ use bpfprove_analyzer::{Config, Obligation, Report, Status, Subject, Verdict, Ve
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
 use bpfprove_semantics::elf::LoadedProgram;
+use bpfprove_semantics::model::privilege::Privilege;
 use clap::Args;
 
 use super::run::CallxModelArg;
@@ -18,6 +19,26 @@ use crate::Outcome;
 use crate::input::{self, ProgramSource};
 use crate::output::{note, out, outln};
 use crate::program_type::ProgramTypeArgs;
+
+/// Who loads the program, shared by every command that verifies or runs one.
+#[derive(Args, Clone, Copy, Debug)]
+pub(crate) struct PrivilegeArgs {
+    /// A root loader (the default): uninitialised stack reads give unknown values, pointers
+    /// may be returned, stored, compared and leaked, every program type and feature is open.
+    #[arg(long, conflicts_with = "unprivileged")]
+    privileged: bool,
+    /// A loader without capabilities: no pointer leaks, no uninitialised stack reads, socket
+    /// filters only, no subprogram calls, kfuncs, loops or capability-gated helpers; the
+    /// interpreter traps on uninitialised stack reads.
+    #[arg(long)]
+    unprivileged: bool,
+}
+
+impl PrivilegeArgs {
+    pub(crate) fn privilege(self) -> Privilege {
+        if self.unprivileged { Privilege::Unprivileged } else { Privilege::Privileged }
+    }
+}
 
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
 #[derive(Args, Clone)]
@@ -51,6 +72,8 @@ pub(crate) struct AnalysisArgs {
     /// variables (NULL or a subprogram of matching prototype).
     #[arg(long)]
     pub(crate) assume_initial_globals: bool,
+    #[command(flatten)]
+    pub(crate) privilege: PrivilegeArgs,
 }
 
 impl AnalysisArgs {
@@ -65,6 +88,7 @@ impl AnalysisArgs {
             max_visits: self.max_visits,
             time_limit: Some(Duration::from_secs(self.time_limit)),
             assume_initial_globals: self.assume_initial_globals,
+            privilege: self.privilege.privilege(),
             ..Config::standard(self.domain)
         }
     }

@@ -50,7 +50,7 @@ pub(super) fn surely_undefined(program: &Program) -> Vec<u16> {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
                 push(&mut state, &mut work, target, after);
             }
-            Insn::Jump { .. } => {
+            Insn::Jump { .. } | Insn::MayGoto { .. } => {
                 let target = insn.branch_target(pc).expect("jumps have targets") as usize;
                 push(&mut state, &mut work, target, after);
                 push(&mut state, &mut work, next, after);

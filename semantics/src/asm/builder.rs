@@ -127,7 +127,7 @@ impl ProgramBuilder {
 /// Stores a relative offset into the field this instruction keeps it in, if it fits.
 fn set_relative(insn: &mut Insn, relative: i64) -> Option<()> {
     match insn {
-        Insn::Ja { off } | Insn::Jump { off, .. } => *off = i16::try_from(relative).ok()?,
+        Insn::Ja { off } | Insn::Jump { off, .. } | Insn::MayGoto { off } => *off = i16::try_from(relative).ok()?,
         Insn::Ja32 { imm } | Insn::Call(CallTarget::Local(imm)) | Insn::Lddw { kind: LddwKind::CodeAddr, imm, .. } => {
             *imm = i32::try_from(relative).ok()?
         }

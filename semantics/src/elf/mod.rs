@@ -261,7 +261,9 @@ impl CodeSection {
     pub fn objdump_text(&self, decoded: &Decoded) -> String {
         let text = crate::asm::llvm::print_insn_objdump(&decoded.insn);
         let target = match decoded.insn {
-            Insn::Ja { .. } | Insn::Ja32 { .. } | Insn::Jump { .. } => decoded.insn.branch_target(decoded.pc),
+            Insn::Ja { .. } | Insn::Ja32 { .. } | Insn::Jump { .. } | Insn::MayGoto { .. } => {
+                decoded.insn.branch_target(decoded.pc)
+            }
             _ => None,
         };
         let annotation = target.and_then(|t| {

@@ -63,6 +63,7 @@ enum Op {
     Atomic { size: Size, op: AtomicOp, fetch: bool, dst: u8, src: u8, off: i16 },
     LoadPacket { size: Size, index: Option<u8>, imm: i32 },
     Goto { target: u32 },
+    MayGoto { target: u32 },
     Jump64Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
     Jump64Reg { cond: Cond, dst: u8, src: u8, target: u32 },
     Jump32Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
@@ -199,6 +200,7 @@ impl Machine {
         memory.install_jump_tables(&self.tables).map_err(|error| Trap { pc: 0, kind: error.into() })?;
         memory.track_stack_writes(self.config.uninitialised_stack == UninitialisedStack::Trap);
         memory.activate_frames(0);
+        memory.set_may_goto_budget(self.config.may_goto_budget);
         let budget = self.config.instruction_budget;
         self.execute(memory, helpers, Entry { pc: 0, depth: 0, args, remaining: budget })
     }
@@ -271,6 +273,7 @@ impl Machine {
                     pc = if condition32(cond, regs[r(dst)], regs[r(src)]) { target as usize } else { pc + 1 };
                 }
                 Op::Goto { target } => pc = target as usize,
+                Op::MayGoto { target } => pc = if memory.may_goto_falls_through() { pc + 1 } else { target as usize },
                 Op::Load { size, signed, dst, src, off } => {
                     let address = regs[r(src)].wrapping_add(off as i64 as u64);
                     match memory.load(address, size) {
@@ -764,6 +767,7 @@ fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
             Op::Atomic { size, op, fetch, dst: num(dst), src: num(src), off }
         }
         Insn::Ja { .. } | Insn::Ja32 { .. } => Op::Goto { target: target() },
+        Insn::MayGoto { .. } => Op::MayGoto { target: target() },
         Insn::Jump { width, cond, dst, src, .. } => {
             let (dst, target) = (num(dst), target());
             match (width, src) {

@@ -281,6 +281,8 @@ pub struct Memory {
     structs: Vec<StructView>,
     /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
     stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
+    /// Falls through `may_goto` may still take in this run.
+    may_goto_left: u64,
 }
 
 impl PartialEq for Memory {
@@ -332,6 +334,7 @@ impl Memory {
             context: None,
             structs: Vec::new(),
             stack_written: None,
+            may_goto_left: 0,
         }
     }
 
@@ -339,6 +342,19 @@ impl Memory {
     /// the module docs).
     pub fn track_stack_writes(&mut self, on: bool) {
         self.stack_written = on.then(|| Box::new([[0; FRAME_WORDS]; MAX_FRAMES]));
+    }
+
+    /// Starts a run's `may_goto` budget: it falls through `budget` times, then jumps.
+    pub fn set_may_goto_budget(&mut self, budget: u64) {
+        self.may_goto_left = budget;
+    }
+
+    /// Whether a `may_goto` falls through (spending one of the run's budget) rather than
+    /// jumping (the budget is spent).
+    pub fn may_goto_falls_through(&mut self) -> bool {
+        let falls = self.may_goto_left > 0;
+        self.may_goto_left = self.may_goto_left.saturating_sub(1);
+        falls
     }
 
     /// Whether stack writes are tracked.

@@ -150,16 +150,32 @@ pub struct RunConfig {
     pub deadline: Option<std::time::Instant>,
     /// What reads of uninitialised stack do.
     pub uninitialised_stack: UninitialisedStack,
+    /// How many times `may_goto` falls through in one run before it jumps.
+    pub may_goto_budget: u64,
 }
+
+/// The `may_goto` budget the kernel gives a program (`BPF_MAX_LOOPS`, 8 Mi iterations).
+pub const MAY_GOTO_BUDGET: u64 = 8 * 1024 * 1024;
 
 /// Instructions between two looks at the clock when a run has a deadline.
 pub const DEADLINE_STRIDE: u64 = 1024;
 
 impl RunConfig {
-    /// A configuration with the given `callx` model and instruction budget, no deadline, and
-    /// reads of uninitialised stack that trap.
+    /// A configuration with the given `callx` model and instruction budget, no deadline,
+    /// reads of uninitialised stack that trap, and the kernel's `may_goto` budget.
     pub fn new(callx_model: CallxModel, instruction_budget: u64) -> RunConfig {
-        RunConfig { callx_model, instruction_budget, deadline: None, uninitialised_stack: UninitialisedStack::Trap }
+        RunConfig {
+            callx_model,
+            instruction_budget,
+            deadline: None,
+            uninitialised_stack: UninitialisedStack::Trap,
+            may_goto_budget: MAY_GOTO_BUDGET,
+        }
+    }
+
+    /// The same configuration with `may_goto` falling through `budget` times per run.
+    pub fn with_may_goto_budget(self, budget: u64) -> RunConfig {
+        RunConfig { may_goto_budget: budget, ..self }
     }
 
     /// The same configuration with `deadline`.
@@ -170,6 +186,13 @@ impl RunConfig {
     /// This configuration with reads of uninitialised stack doing `mode`.
     pub fn with_uninitialised_stack(self, mode: UninitialisedStack) -> RunConfig {
         RunConfig { uninitialised_stack: mode, ..self }
+    }
+
+    /// This configuration for a program loaded with `privilege`: reads of uninitialised
+    /// stack give the stack's bytes for a privileged loader and trap for an unprivileged one
+    /// ([`crate::model::privilege::Privilege::uninitialised_stack`]).
+    pub fn with_privilege(self, privilege: crate::model::privilege::Privilege) -> RunConfig {
+        self.with_uninitialised_stack(privilege.uninitialised_stack())
     }
 }
 

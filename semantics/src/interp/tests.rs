@@ -995,3 +995,24 @@ fn the_permissive_mode_reads_an_arbitrary_value_never_a_silent_zero() {
     assert_eq!(got.map(|o| o.r0), Ok(u64::from_le_bytes([memory::STACK_FILL; 8])));
     assert_ne!(memory::STACK_FILL, 0);
 }
+
+#[test]
+fn may_goto_falls_through_while_the_runs_budget_lasts_then_jumps() {
+    // Counts the loop's rounds: the loop has no other exit.
+    let text = "r0 = 0\nloop:\nmay_goto done\nr0 += 1\ngoto loop\ndone:\nexit\n";
+    let program = crate::asm::llvm::parse(text).expect("valid program");
+    let run = |budget: u64| {
+        let config = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(budget);
+        run_on_memory(&program, &mut [], &config, &mut DefaultHelpers).map(|o| o.r0)
+    };
+    assert_eq!(run(0), Ok(0));
+    assert_eq!(run(5), Ok(5));
+    // The budget is the run's: a second run starts afresh.
+    assert_eq!(run(5), Ok(5));
+    assert_eq!(RunConfig::new(CallxModel::Address, BUDGET).may_goto_budget, 8 * 1024 * 1024);
+    // The encoding is BPF_JMP | BPF_JCOND (0xe5) with every field but the offset zero.
+    assert_eq!(program.insns()[1].insn, Insn::MayGoto { off: 2 });
+    assert_eq!(&program.to_bytes()[8..16], &[0xe5, 0, 2, 0, 0, 0, 0, 0]);
+    assert!(Program::from_bytes(&[0xe5, 0x10, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    assert_eq!(crate::asm::llvm::print_insn(&Insn::MayGoto { off: 2 }), "may_goto +0x2");
+}

@@ -121,6 +121,7 @@ pub(crate) fn insn() -> impl Strategy<Value = Insn> {
         store,
         atomic,
         off16().prop_map(|off| Insn::Ja { off }),
+        off16().prop_map(|off| Insn::MayGoto { off }),
         imm32().prop_map(|imm| Insn::Ja32 { imm }),
         jump,
         call,
@@ -162,6 +163,7 @@ fn item(items: usize, tables: usize) -> BoxedStrategy<Item> {
             .prop_map(|(width, cond, dst, src)| Insn::Jump { width, cond, dst, src, off: 0 }),
         Just(Insn::Ja { off: 0 }),
         Just(Insn::Ja32 { imm: 0 }),
+        Just(Insn::MayGoto { off: 0 }),
         Just(Insn::Call(CallTarget::Local(0))),
         reg().prop_map(|dst| Insn::Lddw { dst, kind: LddwKind::CodeAddr, imm: 0, next_imm: 0 }),
     ];
@@ -224,7 +226,7 @@ fn build_program(
                 labelled.push(target);
                 let relative = slot_of[target] as i64 - (slot_of[i] as i64 + 1);
                 match &mut insn {
-                    Insn::Jump { off, .. } | Insn::Ja { off } => *off = relative as i16,
+                    Insn::Jump { off, .. } | Insn::Ja { off } | Insn::MayGoto { off } => *off = relative as i16,
                     Insn::Ja32 { imm } | Insn::Call(CallTarget::Local(imm)) | Insn::Lddw { imm, .. } => {
                         *imm = relative as i32
                     }

@@ -371,6 +371,10 @@ fn decode_jmp(raw: Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
             };
             Ok(Insn::Callx { reg })
         }
+        (JMP_JCOND, Width::W64, false) => {
+            raw.zero(&[Dst, Src, Imm])?;
+            Ok(Insn::MayGoto { off: raw.off })
+        }
         (JMP_EXIT, Width::W64, false) => {
             raw.zero(&[Dst, Src, Offset, Imm])?;
             Ok(Insn::Exit)
@@ -466,6 +470,7 @@ pub fn encode_into(insn: &Insn, out: &mut Vec<u8>) {
         },
         Insn::Ja { off } => Raw { opcode: CLASS_JMP | JMP_JA, dst: 0, src: 0, off, imm: 0 },
         Insn::Ja32 { imm } => Raw { opcode: CLASS_JMP32 | JMP_JA, dst: 0, src: 0, off: 0, imm },
+        Insn::MayGoto { off } => Raw { opcode: CLASS_JMP | JMP_JCOND, dst: 0, src: 0, off, imm: 0 },
         Insn::Jump { width, cond, dst, src, off } => Raw {
             opcode: class_of(width, CLASS_JMP32, CLASS_JMP) | cond_code(cond) | src_bits(src),
             dst: dst.number(),

@@ -107,7 +107,7 @@ impl Insn {
             Insn::Atomic { fetch, dst, src, .. } => {
                 (one(dst).union(one(src)), if fetch { one(src) } else { RegSet::EMPTY })
             }
-            Insn::Ja { .. } | Insn::Ja32 { .. } => (RegSet::EMPTY, RegSet::EMPTY),
+            Insn::Ja { .. } | Insn::Ja32 { .. } | Insn::MayGoto { .. } => (RegSet::EMPTY, RegSet::EMPTY),
             Insn::Jump { dst, src, .. } => (one(dst).union(operand(src)), RegSet::EMPTY),
             Insn::Call(CallTarget::Helper(_) | CallTarget::Local(_) | CallTarget::Kfunc { .. }) => return call,
             Insn::Callx { reg } => return RegisterEffects { reads: one(reg), ..call },

@@ -447,6 +447,13 @@ pub enum Insn {
         /// Slot offset relative to the next instruction.
         imm: i32,
     },
+    /// `may_goto +off` (`BPF_JMP | BPF_JCOND`, `src = BPF_MAY_GOTO`): falls through while the
+    /// run's loop budget lasts ([`crate::interp::MAY_GOTO_BUDGET`] executions), then jumps.
+    /// Loops through it end however their conditions go (the kernel's `can_loop`).
+    MayGoto {
+        /// Slot offset relative to the next instruction.
+        off: i16,
+    },
     /// Conditional jump: `if dst cond src goto +off`.
     Jump {
         /// Operand width.
@@ -500,7 +507,7 @@ impl Insn {
     /// instruction has one.
     pub fn branch_target(&self, pc: usize) -> Option<i64> {
         let rel = match *self {
-            Insn::Ja { off } | Insn::Jump { off, .. } => off as i64,
+            Insn::Ja { off } | Insn::Jump { off, .. } | Insn::MayGoto { off } => off as i64,
             Insn::Ja32 { imm } => imm as i64,
             Insn::Call(CallTarget::Local(imm)) => imm as i64,
             Insn::Lddw { kind: LddwKind::CodeAddr, imm, .. } => imm as i64,

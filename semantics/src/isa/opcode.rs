@@ -28,6 +28,8 @@ pub(super) const JMP_JA: u8 = 0x00;
 pub(super) const JMP_GOTOX: u8 = 0x00;
 pub(super) const JMP_CALL: u8 = 0x80;
 pub(super) const JMP_EXIT: u8 = 0x90;
+/// `BPF_JCOND`, whose only condition is `may_goto` (`src = BPF_MAY_GOTO = 0`).
+pub(super) const JMP_JCOND: u8 = 0xe0;
 
 pub(super) const ATOMIC_FETCH: i32 = 0x01;
 

@@ -8,5 +8,6 @@ pub mod context;
 pub mod helpers;
 pub mod kfuncs;
 pub mod maps;
+pub mod privilege;
 pub mod program_type;
 pub mod section;

@@ -288,6 +288,9 @@ impl Cursor<'_> {
             "exit" => Insn::Exit,
             "goto" => return self.jump(|off| Ok(Insn::Ja { off: narrow(off, AsmErrorKind::OffsetOutOfRange)? })),
             "gotol" => return self.jump(|imm| Ok(Insn::Ja32 { imm: narrow(imm, AsmErrorKind::OffsetOutOfRange)? })),
+            "may_goto" => {
+                return self.jump(|off| Ok(Insn::MayGoto { off: narrow(off, AsmErrorKind::OffsetOutOfRange)? }));
+            }
             "gotox" => Insn::Gotox { reg: self.reg64()? },
             "callx" => Insn::Callx { reg: self.reg64()? },
             "call" => return self.call(),

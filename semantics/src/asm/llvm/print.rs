@@ -91,6 +91,7 @@ pub fn print_insn_objdump(insn: &Insn) -> String {
         Insn::Atomic { size, op, fetch, dst, off, src } => atomic(size, op, fetch, dst, off, src),
         Insn::Ja { off } => format!("goto {}", relative(off.into())),
         Insn::Ja32 { imm } => format!("gotol {}", relative(imm.into())),
+        Insn::MayGoto { off } => format!("may_goto {}", relative(off.into())),
         Insn::Jump { width, cond, dst, src, off } => {
             format!(
                 "if {} {} {} goto {}",

@@ -107,6 +107,7 @@ pub fn print(program: &Program) -> String {
             Insn::Call(_) => format!("call {}", target()),
             Insn::Ja { .. } => format!("goto {}", target()),
             Insn::Ja32 { .. } => format!("gotol {}", target()),
+            Insn::MayGoto { .. } => format!("may_goto {}", target()),
             Insn::Jump { width, cond, dst, src, .. } => {
                 format!("if {} {} {} goto {}", reg(width, dst), cond_spelling(cond), operand(width, src), target())
             }

@@ -185,6 +185,9 @@ fn instruction(mnemonic: &str, ops: Vec<String>) -> Result<Statement, AsmErrorKi
         "callx" => count(1).and_then(|()| Ok(plain(Insn::Callx { reg: lex::register(&ops[0])? }))),
         "gotox" => count(1).and_then(|()| Ok(plain(Insn::Gotox { reg: lex::register(&ops[0])? }))),
         "ja" => count(1).and_then(|()| Ok(targeted(lex::target(&ops[0], lex::offset16)?, |off| Insn::Ja { off }))),
+        "may_goto" => {
+            count(1).and_then(|()| Ok(targeted(lex::target(&ops[0], lex::offset16)?, |off| Insn::MayGoto { off })))
+        }
         "ja32" => count(1).and_then(|()| Ok(targeted(lex::target(&ops[0], lex::offset32)?, |imm| Insn::Ja32 { imm }))),
         "lddw" => count(2).and_then(|()| lddw(lex::register(&ops[0])?, &ops[1])),
         _ => memory_or_alu(mnemonic, &ops),

@@ -148,6 +148,7 @@ fn insn_with(insn: &Insn, target: TargetText<'_>) -> String {
         }
         Insn::Ja { off } => format!("ja {}", target(off.into())),
         Insn::Ja32 { imm } => format!("ja32 {}", target(imm.into())),
+        Insn::MayGoto { off } => format!("may_goto {}", target(off.into())),
         Insn::Jump { width, cond: c, dst, src, off } => {
             format!("{}{} {}, {}, {}", cond(c), width32(width), reg(dst), operand(src), target(off.into()))
         }
