@@ -213,9 +213,11 @@ fn helpers_are_available_only_to_the_program_types_the_kernel_offers_them_to() {
     // bpf_redirect: tc and XDP, never a socket filter.
     check("r1 = 1\nr2 = 0\ncall 23\nr0 = 0\nexit\n", TC, "PASS");
     check("r1 = 1\nr2 = 0\ncall 23\nr0 = 0\nexit\n", SOCKET, "2 call refuted");
-    // bpf_get_current_pid_tgid: tracing programs only.
-    check("call 14\nr0 = 0\nexit\n", ProgramType::Kprobe, "PASS");
-    check("call 14\nr0 = 0\nexit\n", XDP, "0 call refuted");
+    // bpf_get_current_pid_tgid: every program type (bpf_base_func_proto since 6.10);
+    // bpf_get_current_uid_gid: tracing programs, not XDP.
+    check("call 14\nr0 = 0\nexit\n", XDP, "PASS");
+    check("call 15\nr0 = 0\nexit\n", ProgramType::Kprobe, "PASS");
+    check("call 15\nr0 = 0\nexit\n", XDP, "0 call refuted");
     // bpf_skb_load_bytes: not in a kprobe.
     let load = "r6 = r1\nr1 = r6\nr2 = 0\nr3 = r10\nr3 += -8\nr4 = 4\ncall 26\nr0 = 0\nexit\n";
     check(load, SOCKET, "PASS");

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use bpfprove_semantics::model::privilege::Privilege;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -135,6 +136,18 @@ pub struct Entry {
     pub fault_at: Option<String>,
     /// Remarks for analyzer authors.
     pub notes: Option<String>,
+    /// Whether the claims are for a loader without capabilities (`--unprivileged`): a
+    /// privileged loader reads unwritten stack as unknown numbers, so such a fault exists
+    /// only for an unprivileged one.
+    #[serde(default)]
+    pub unprivileged: bool,
+}
+
+impl Entry {
+    /// The loader the entry's claims are for.
+    pub fn privilege(&self) -> Privilege {
+        if self.unprivileged { Privilege::Unprivileged } else { Privilege::Privileged }
+    }
 }
 
 fn all_cpus() -> Vec<Cpu> {

@@ -21,6 +21,7 @@ use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
 use bpfprove_semantics::interp::maps::MapInsertError;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 use bpfprove_semantics::isa::Insn;
+use bpfprove_semantics::model::privilege::Privilege;
 
 /// Random inputs per accepted program.
 const RUNS_PER_PROGRAM: usize = 1000;
@@ -58,7 +59,8 @@ struct Oracle {
 
 /// Runs `loaded` (analysed as `subject`) on `RUNS_PER_PROGRAM` random inputs.
 fn run_oracle(name: &str, object: &Object, loaded: &LoadedProgram, subject: &Subject<'_>) -> Oracle {
-    let config = RunConfig::new(CallxModel::Address, 1_000_000);
+    // The analyzer verified for a privileged loader, whose runs read unwritten stack.
+    let config = RunConfig::new(CallxModel::Address, 1_000_000).with_privilege(Privilege::Privileged);
     let mut runner = ObjectRunner::new(object, loaded, config).expect("the corpus's program types are known");
     let generator = InputGenerator::new(object, subject, MAX_PACKET_LEN);
     let mut rng = Rng::new(seed(&[name]));
@@ -205,14 +207,14 @@ fn counterexamples_confirm_the_unsafe_programs_faults() {
     if !common::tools_present() {
         return;
     }
-    let verifier = Verifier::new(Config::standard(DomainKind::Product));
     let config = SearchConfig::standard();
     let mut problems = Vec::new();
     for entry in Manifest::corpus().programs.iter().filter(|e| e.verdict == Expected::Unsafe) {
         let object = common::load_object(Cpu::V4, &entry.object);
         let loaded = common::entry_program(&object, entry);
         let subject = Subject::from_object(&object, loaded).expect("known program type");
-        let report = verifier.verify(&subject);
+        let analysis = Config { privilege: entry.privilege(), ..Config::standard(DomainKind::Product) };
+        let report = Verifier::new(analysis).verify(&subject);
         let findings = counterexample::search(&object, loaded, &subject, &report, &config).expect("the search runs");
         for (index, finding) in &findings {
             let o = &report.obligations[*index];
@@ -249,7 +251,8 @@ fn counterexamples_confirm_the_unsafe_programs_faults() {
             continue;
         };
         // The input reproduces the trap on its own, from a fresh runner.
-        let run_config = RunConfig::new(config.callx_model, config.instruction_budget);
+        let run_config =
+            RunConfig::new(config.callx_model, config.instruction_budget).with_privilege(entry.privilege());
         let mut runner = ObjectRunner::new(&object, loaded, run_config).expect("known program type");
         let replayed = input.replay(&mut runner).expect("the input fits").result;
         if replayed.as_ref().err() != Some(trap) {

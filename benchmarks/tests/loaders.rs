@@ -24,7 +24,7 @@ const OBJECTS: &[(&str, Option<&str>)] =
 const GENUINE: &[(&str, &str, &str, &str)] = &[(
     "truncated_map",
     "",
-    "legacy map `counts` needs",
+    "legacy map `counts` has 12 bytes, fewer than 16",
     "its SEC(\"maps\") definition is 12 bytes: max_entries is missing, so no loader can create the map",
 )];
 

@@ -15,7 +15,8 @@ use bpfprove_semantics::elf::Object;
 fn verify<'a>(object: &'a Object, entry: &Entry, domain: DomainKind) -> (Report, Subject<'a>) {
     let loaded = common::entry_program(object, entry);
     let subject = Subject::from_object(object, loaded).expect("known program type");
-    let report = Verifier::new(Config::standard(domain)).verify(&subject);
+    let config = Config { privilege: entry.privilege(), ..Config::standard(domain) };
+    let report = Verifier::new(config).verify(&subject);
     (report, subject)
 }
 

@@ -49,6 +49,12 @@ impl<'a> LoadRequest<'a> {
 
 /// Loads a program; a rejection carries the verifier log's last line.
 pub fn load(request: &LoadRequest<'_>) -> Result<LoadedProgram, KernelError> {
+    if request.program_type.needs_attach_btf_id() {
+        return Err(KernelError::Unsupported(format!(
+            "{} programs need the BTF id of their attach target in the running kernel; not loaded here",
+            request.program_type
+        )));
+    }
     // A first attempt without a log is fast; only a failure is loaded again for its reason,
     // since a log buffer that fills up would itself fail the load.
     match load_with_log(request, None) {

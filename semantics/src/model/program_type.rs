@@ -621,6 +621,14 @@ impl ProgramType {
         })
     }
 
+    /// Whether `BPF_PROG_LOAD` needs the BTF id of its attach target (a kernel function,
+    /// hook, tracepoint or struct_ops member of the running kernel, or the program an
+    /// `freplace` replaces): tracing, LSM, struct_ops and extension programs.
+    pub fn needs_attach_btf_id(self) -> bool {
+        use prog_type::*;
+        matches!(self.kernel_type(), TRACING | STRUCT_OPS | EXT | LSM)
+    }
+
     /// Whether it is loaded with `BPF_F_SLEEPABLE`.
     pub fn sleepable(self) -> bool {
         use ProgramType as T;
