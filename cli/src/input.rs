@@ -112,6 +112,11 @@ fn is_elf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x7fELF")
 }
 
+/// The name of a program read from `path` without an ELF object: the file's stem.
+pub(crate) fn file_stem(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned())
+}
+
 /// Loads `path` as an ELF object if it is one (`None` for anything else).
 pub(crate) fn load_object_if_elf(path: &Path) -> Result<Option<Object>> {
     let bytes = read_bytes(path)?;

@@ -1,6 +1,7 @@
 //! The new-user review's CLI fixes, each through the built binary: `disasm` reads files as
 //! the other verbs do, `--json -` writes the proof log to standard output, `jit` exits 1 on a
-//! program that fails verification, and a failure a concrete input confirms is `refuted`.
+//! program that fails verification, a failure a concrete input confirms is `refuted`, and
+//! assembly and bytecode get proof logs that `check-proof` validates.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -80,6 +81,52 @@ fn jit_exits_1_when_the_program_fails_verification() {
     let output = run(&dir, &["jit", "bad.s"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("FAIL"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn assembly_and_bytecode_get_proof_logs_the_checker_validates() {
+    let dir = scratch();
+    let program = "r0 = *(u32 *)(r1 + 12)\nr0 &= 1\nexit\n";
+    fs::write(dir.join("prog.s"), program).expect("write");
+    let output = run(&dir, &["verify", "prog.s", "--program-type", "xdp", "--json", "prog.json"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let log: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("prog.json")).expect("log")).expect("JSON");
+    assert_eq!(log["programs"][0]["section"], "xdp", "{log}");
+    assert_eq!(log["programs"][0]["function"], "prog", "{log}");
+    let checked = run(&dir, &["check-proof", "prog.json", "prog.s"]);
+    assert!(checked.status.success(), "{}{}", text(&checked.stdout), text(&checked.stderr));
+    assert!(text(&checked.stdout).starts_with("proof log valid: 1 programs"), "{}", text(&checked.stdout));
+    // The log is about these bytes: another program is refused.
+    fs::write(dir.join("other.s"), "r0 = 0\nexit\n").expect("write");
+    fs::copy(dir.join("prog.json"), dir.join("other.json")).expect("copy");
+    let refused = run(&dir, &["check-proof", "other.json", "other.s"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(text(&refused.stdout).contains("SHA-256"), "{}", text(&refused.stdout));
+    // Raw bytecode: `r0 = 0; exit`.
+    let bytecode: Vec<u8> = [[0xb7u8, 0, 0, 0, 0, 0, 0, 0], [0x95, 0, 0, 0, 0, 0, 0, 0]].concat();
+    fs::write(dir.join("zero.bin"), bytecode).expect("write");
+    let output = run(&dir, &["verify", "zero.bin", "--json", "zero.json"]);
+    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let checked = run(&dir, &["check-proof", "zero.json", "zero.bin"]);
+    assert!(checked.status.success(), "{}{}", text(&checked.stdout), text(&checked.stderr));
+}
+
+#[test]
+fn invariants_show_instructions_as_disasm_does() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let disasm = text(&run(&dir, &["disasm", &object]).stdout);
+    let verify = text(&run(&dir, &["verify", &object, "--function", "inside", "--invariants"]).stdout);
+    let mut compared = 0;
+    for line in verify.lines().filter(|l| l.contains(" | ")) {
+        let (slot, rest) = line.trim_start().split_once(": ").expect("`PC: INSN | STATE`");
+        let insn = rest.split(" | ").next().expect("an instruction").trim_end();
+        let listed = format!("{slot:>8}:\t{insn}");
+        assert!(disasm.lines().any(|l| l.trim_end() == listed), "`{listed}` is not in disasm's output:\n{disasm}");
+        compared += 1;
+    }
+    assert!(compared >= 5, "{verify}");
 }
 
 #[test]

@@ -172,6 +172,30 @@ pub fn check_subject(log: &ProofLog, program: &ProgramLog, subject: &Subject) ->
     Ok(summary)
 }
 
+/// Checks `log` against a program without an ELF object (assembly text or raw bytecode,
+/// analysed as `subject`) whose file bytes are `bytes`: the log must be about that file and
+/// hold exactly that one program.
+pub fn check_bare(log: &ProofLog, bytes: &[u8], subject: &Subject) -> Result<CheckSummary, CheckError> {
+    let whole = |reason: String| CheckError { program: "<log>".into(), context: None, pc: None, reason };
+    let sha = log::sha256_hex(bytes);
+    if log.object.sha256 != sha {
+        return Err(whole(format!("the log is about a file with SHA-256 {}, not this one ({sha})", log.object.sha256)));
+    }
+    privilege_of(log)?;
+    let [program] = log.programs.as_slice() else {
+        return Err(whole(format!("a program file has one program; the log has {}", log.programs.len())));
+    };
+    if (program.section.as_str(), program.function.as_str()) != (subject.section.as_str(), subject.function.as_str()) {
+        return Err(whole(format!(
+            "the log is about {}/{}, not {}",
+            program.section,
+            program.function,
+            subject.title()
+        )));
+    }
+    check_subject(log, program, subject)
+}
+
 /// Every selected program of the object is in the log exactly once, and the log has no
 /// other program: a log that leaves a program out proves nothing about it.
 fn check_complete(log: &ProofLog, object: &Object, selection: &Selection) -> Result<(), CheckError> {

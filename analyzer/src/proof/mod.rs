@@ -8,7 +8,7 @@
 pub mod check;
 pub mod log;
 
-pub use check::{CheckError, CheckSummary, Selection, check, check_selected, check_subject};
+pub use check::{CheckError, CheckSummary, Selection, check, check_bare, check_selected, check_subject};
 pub use log::{ProgramLog, ProofLog, SCHEMA_VERSION};
 
 use crate::subject::Subject;

@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use bpfprove_analyzer::Subject;
 use bpfprove_analyzer::proof::{self, ProofLog};
+use bpfprove_semantics::interp::context::ProgramType;
 use clap::Args;
 
 use crate::Outcome;
-use crate::input;
+use crate::input::{self, ProgramFormat};
 use crate::output::outln;
 
 /// Arguments of `bpfprove check-proof`.
@@ -15,7 +17,8 @@ use crate::output::outln;
 pub(crate) struct CheckProofArgs {
     /// The proof log (`bpfprove verify --json`).
     log: PathBuf,
-    /// The ELF object it is about.
+    /// The file it is about: the ELF object, or the assembly text or raw bytecode that
+    /// `verify --json` read (its program type is the one the log names).
     object: PathBuf,
     /// Expect only the programs of this section in the log (as `verify --section` wrote it);
     /// without it the log must cover every program of the object.
@@ -24,6 +27,9 @@ pub(crate) struct CheckProofArgs {
     /// Expect only the programs of this function name in the log (as `verify --function`).
     #[arg(long)]
     function: Option<String>,
+    /// How to read a FILE that is not an ELF object (as `verify --format`).
+    #[arg(long, value_enum, default_value_t = ProgramFormat::Auto)]
+    format: ProgramFormat,
 }
 
 /// Runs `bpfprove check-proof`: exit 0 when the log is valid, 1 when it is rejected, 2 when
@@ -33,11 +39,22 @@ pub(crate) fn check_proof(args: CheckProofArgs) -> Result<Outcome> {
     let log: ProofLog =
         serde_json::from_str(&text).with_context(|| format!("{}: not a bpfprove proof log", args.log.display()))?;
     let bytes = input::read_bytes(&args.object)?;
-    let Some(object) = input::load_object_if_elf(&args.object)? else {
-        anyhow::bail!("{}: not an ELF object", args.object.display());
+    let checked = match input::load_object_if_elf(&args.object)? {
+        Some(object) => {
+            let selection = proof::Selection { section: args.section, function: args.function };
+            proof::check_selected(&log, &bytes, &object, &selection)
+        }
+        None => {
+            let program = input::load_program(&args.object, args.format)?;
+            // `verify --json` names a program without a section by its type and file stem.
+            let logged = log.programs.first().map(|p| p.section.as_str()).unwrap_or_default();
+            let program_type = ProgramType::from_name(logged)
+                .with_context(|| format!("{}: the log names no program type (`{logged}`)", args.log.display()))?;
+            let name = input::file_stem(&args.object);
+            proof::check_bare(&log, &bytes, &Subject::bare(&name, &program, program_type))
+        }
     };
-    let selection = proof::Selection { section: args.section, function: args.function };
-    match proof::check_selected(&log, &bytes, &object, &selection) {
+    match checked {
         Ok(summary) => {
             outln!(
                 "proof log valid: {} programs, {} contexts, {} states, {} edges inductive, {} obligations re-derived",

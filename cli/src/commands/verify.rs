@@ -10,7 +10,7 @@ use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
 use bpfprove_analyzer::{Config, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
-use bpfprove_semantics::elf::LoadedProgram;
+use bpfprove_semantics::elf::{self, LoadedProgram};
 use bpfprove_semantics::model::privilege::Privilege;
 use clap::Args;
 
@@ -156,12 +156,9 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             subjects
         }
         None => {
-            if args.json.is_some() {
-                bail!("--json needs an ELF object: a proof log names its program by section and function");
-            }
             bare_program = input::load_program(&args.source.file, args.source.format)?;
-            let name =
-                args.source.file.file_stem().map_or_else(|| "program".into(), |s| s.to_string_lossy().into_owned());
+            // The proof log names it by its type (as its section) and file stem.
+            let name = input::file_stem(&args.source.file);
             vec![Ok((Subject::bare(&name, &bare_program, args.types.bare()), None))]
         }
     };
@@ -203,9 +200,14 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             }
             _ => BTreeMap::new(),
         };
-        let mut text = report_text(&subject, &report, &findings, args.show);
+        // Instructions read as `disasm` prints them (objdump text and what relocations name).
+        let insn_text = |pc: usize| {
+            let from_object = object.as_ref().zip(loaded).and_then(|(o, l)| elf::program_insn_text(o, l, pc));
+            from_object.or_else(|| subject.program.insn_at(pc).map(print_insn)).unwrap_or_default()
+        };
+        let mut text = report_text(&subject, &report, &findings, args.show, &insn_text);
         if args.invariants {
-            text.push_str(&invariants_text(&subject, &report));
+            text.push_str(&invariants_text(&subject, &report, &insn_text));
         }
         if log_to_stdout {
             // Standard output carries the proof log alone.
@@ -231,7 +233,13 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
 /// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction,
 /// source line and counterexample finding. An obligation a concrete input makes trap is
 /// shown `refuted`: the failure is real, whatever the abstract status was.
-fn report_text(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Finding>, show: usize) -> String {
+fn report_text(
+    subject: &Subject,
+    report: &Report,
+    findings: &BTreeMap<usize, Finding>,
+    show: usize,
+    insn_text: &dyn Fn(usize) -> String,
+) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}: {}", subject.title(), report.verdict);
     let mut failed: Vec<(usize, &Obligation)> =
@@ -239,7 +247,7 @@ fn report_text(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Fi
     failed.sort_by_key(|(_, o)| (o.pc, o.kind));
     let limit = if show == 0 { failed.len() } else { show };
     for (index, obligation) in failed.iter().take(limit) {
-        let insn = subject.program.insn_at(obligation.pc).map(print_insn).unwrap_or_default();
+        let insn = insn_text(obligation.pc);
         let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
         let finding = findings.get(index);
         let status = if finding.is_some_and(Finding::is_confirmed) { Status::Refuted } else { obligation.status };
@@ -259,7 +267,7 @@ fn report_text(subject: &Subject, report: &Report, findings: &BTreeMap<usize, Fi
 }
 
 /// Every live context's invariants, instruction by instruction.
-fn invariants_text(subject: &Subject, report: &Report) -> String {
+fn invariants_text(subject: &Subject, report: &Report, insn_text: &dyn Fn(usize) -> String) -> String {
     let mut text = String::new();
     let Some(analysis) = &report.analysis else { return text };
     for id in analysis.live() {
@@ -272,7 +280,7 @@ fn invariants_text(subject: &Subject, report: &Report) -> String {
                 .invariants
                 .get(&decoded.pc)
                 .map_or_else(|| "unreachable".to_owned(), bpfprove_analyzer::display::state);
-            let _ = writeln!(text, "    {:>4}: {:<40} {invariant}", decoded.pc, print_insn(&decoded.insn));
+            let _ = writeln!(text, "    {:>4}: {:<40} | {invariant}", decoded.pc, insn_text(decoded.pc));
         }
     }
     text

@@ -115,19 +115,30 @@ fn write_section(out: &mut String, object: &Object, index: usize, code: &CodeSec
                 let _ = writeln!(out, "; {file}:{}: {}", line.line, line.text.trim());
                 last_line = Some((&line.file, line.line));
             }
-            let text = code.objdump_text(decoded);
-            let note = annotation(object, code, decoded.pc, &decoded.insn)
-                .or_else(|| indirect_annotation(object, index, decoded.pc));
-            match note {
-                Some(note) => {
-                    let _ = writeln!(out, "{:>8}:\t{text:<40} ; {note}", decoded.pc);
-                }
-                None => {
-                    let _ = writeln!(out, "{:>8}:\t{text}", decoded.pc);
-                }
-            }
+            let _ = writeln!(out, "{:>8}:\t{}", decoded.pc, slot_text(object, index, decoded.pc).unwrap_or_default());
         }
     }
+}
+
+/// The text `disasm` shows for slot `slot` of code section `section`: the instruction in
+/// `llvm-objdump -d` syntax as the file holds it, and what its relocation, call or indirect
+/// jump resolves to (`r1 = 0x0 ll ; map counts`). `None` past the section's code.
+pub fn slot_text(object: &Object, section: usize, slot: usize) -> Option<String> {
+    let code = object.code_sections.get(section)?;
+    let decoded = &code.insns[code.insns.binary_search_by_key(&slot, |d| d.pc).ok()?];
+    let text = code.objdump_text(decoded);
+    let note = annotation(object, code, slot, &decoded.insn).or_else(|| indirect_annotation(object, section, slot));
+    Some(match note {
+        Some(note) => format!("{text:<40} ; {note}"),
+        None => text,
+    })
+}
+
+/// The text `disasm` shows for the instruction at `pc` of `program` ([`slot_text`] of the
+/// slot it was loaded from), so `verify` and `disasm` print one instruction alike.
+pub fn program_insn_text(object: &Object, program: &LoadedProgram, pc: usize) -> Option<String> {
+    let (section, slot) = program.section_slot(pc)?;
+    slot_text(object, section, slot)
 }
 
 /// What an instruction's relocation or call resolves to.

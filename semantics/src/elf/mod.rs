@@ -35,7 +35,7 @@ use crate::model::section::{self, SectionError, TypeChoice};
 use crate::program::{FunctionId, JumpTableId, Program, ProgramError};
 
 pub use btf::BtfError;
-pub use listing::{ListingError, listing};
+pub use listing::{ListingError, listing, program_insn_text, slot_text};
 
 /// Loads an eBPF relocatable ELF object. Functions of `.text` are subprograms, as libbpf
 /// has them.
