@@ -153,6 +153,30 @@ impl Counterexample {
         Ok(runner.run_with(&self.run_input())?)
     }
 
+    /// The arguments of `bpfprove run` that replay this input on the program:
+    /// `--program-type`, `--mem`, one `--field` per field and one `--map` per entry.
+    pub fn run_arguments(&self) -> Vec<String> {
+        let plain_hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let mut args = vec!["--program-type".to_owned(), self.program_type.name().to_owned()];
+        if !self.bytes.is_empty() {
+            args.extend(["--mem".to_owned(), plain_hex(&self.bytes)]);
+        }
+        for (selector, value) in &self.fields {
+            let field = match selector {
+                FieldSelector::Name(name) => format!("{name}={value:#x}"),
+                FieldSelector::Offset(offset) => format!("+{offset}={value:#x}"),
+            };
+            args.extend(["--field".to_owned(), field]);
+        }
+        for entry in &self.maps {
+            args.extend([
+                "--map".to_owned(),
+                format!("{}:{}={}", entry.name, plain_hex(&entry.key), plain_hex(&entry.value)),
+            ]);
+        }
+        args
+    }
+
     /// Resets `runner` to its initial state and runs the program on this input.
     pub fn replay(&self, runner: &mut ObjectRunner<'_>) -> Result<ProgramRun, SearchError> {
         runner.reset()?;

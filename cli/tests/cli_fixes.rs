@@ -153,6 +153,13 @@ fn a_failure_a_concrete_input_confirms_is_refuted() {
     let failure = stdout.lines().find(|l| l.contains("packet-bounds")).unwrap_or_else(|| panic!("{stdout}"));
     assert!(failure.contains("packet-bounds refuted"), "{stdout}");
     assert!(stdout.contains("confirmed: input"), "{stdout}");
+    // The replay line reruns exactly that input in the interpreter, which traps there.
+    let replay =
+        stdout.lines().find_map(|l| l.trim().strip_prefix("replay: bpfprove ")).unwrap_or_else(|| panic!("{stdout}"));
+    let args: Vec<&str> = replay.split_whitespace().map(|a| a.trim_matches('\'')).collect();
+    let rerun = run(&dir, &args);
+    assert_eq!(rerun.status.code(), Some(1), "{}", text(&rerun.stdout));
+    assert!(text(&rerun.stdout).contains("trap: pc "), "{}", text(&rerun.stdout));
 }
 
 /// The `domain` of every obligation in the proof log of `verify ARGS --json -`.

@@ -48,6 +48,11 @@ pub(crate) struct RunArgs {
     /// pointer NULL. The interpreter only.
     #[arg(long = "field", value_parser = parse_field)]
     fields: Vec<(FieldSelector, u32)>,
+    /// A map entry present before an ELF program starts, as `MAP:KEY=VALUE` with the key and
+    /// value in hex (`counts:00000000=2a00000000000000`); repeatable. What `verify` prints
+    /// for a confirmed counterexample replays with these options. The interpreter only.
+    #[arg(long = "map", value_parser = parse_map_entry)]
+    map_entries: Vec<MapEntryArg>,
     /// What a `callx` register holds.
     #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
     callx_model: CallxModelArg,
@@ -103,8 +108,14 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     let program_type = object.program_type_of(program, args.types.choice()).with_context(name)?;
     let mut runner =
         ObjectRunner::with_program_type(object, program, program_type, config.clone()).with_context(name)?;
-    if args.jit && !args.fields.is_empty() {
-        bail!("--field applies to the interpreter only");
+    if args.jit && (!args.fields.is_empty() || !args.map_entries.is_empty()) {
+        bail!("--field and --map apply to the interpreter only");
+    }
+    for entry in &args.map_entries {
+        let map = object
+            .map_by_name(&entry.map)
+            .with_context(|| format!("--map {}: the object has no map of that name", entry.map))?;
+        runner.insert_map_entry(map, &entry.key, &entry.value).with_context(|| format!("--map {}", entry.map))?;
     }
     let (run, maps) = if args.jit {
         let mut jit = JitObjectRunner::unverified_as(object, program, program_type, config).with_context(name)?;
@@ -134,6 +145,22 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
             Ok(Outcome::Failed)
         }
     }
+}
+
+/// One `--map MAP:KEY=VALUE`.
+#[derive(Clone, Debug)]
+struct MapEntryArg {
+    map: String,
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+/// `MAP:KEY=VALUE`, key and value as hex bytes.
+fn parse_map_entry(text: &str) -> Result<MapEntryArg, String> {
+    let (map, entry) = text.split_once(':').ok_or_else(|| format!("`{text}`: expected MAP:KEY=VALUE"))?;
+    let (key, value) = entry.split_once('=').ok_or_else(|| format!("`{text}`: expected MAP:KEY=VALUE"))?;
+    let bytes = |hex: &str, what: &str| conformance::parse_hex(hex).map_err(|e| format!("`{text}`: {what}: {e}"));
+    Ok(MapEntryArg { map: map.to_owned(), key: bytes(key, "key")?, value: bytes(value, "value")? })
 }
 
 /// `NAME=VALUE` or `+OFFSET=VALUE`, the value decimal or `0x` hexadecimal.

@@ -205,7 +205,17 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             let from_object = object.as_ref().zip(loaded).and_then(|(o, l)| elf::program_insn_text(o, l, pc));
             from_object.or_else(|| subject.program.insn_at(pc).map(print_insn)).unwrap_or_default()
         };
-        let mut text = report_text(&subject, &report, &findings, args.show, &insn_text);
+        // The command that reruns a confirmed counterexample in the interpreter.
+        let replay = loaded.map(|l| {
+            let privilege = if config.privilege == Privilege::Unprivileged { " --unprivileged" } else { "" };
+            format!(
+                "bpfprove run {} --section '{}' --function '{}'{privilege}",
+                args.source.file.display(),
+                l.section,
+                l.name
+            )
+        });
+        let mut text = report_text(&subject, &report, &findings, args.show, &insn_text, replay.as_deref());
         if args.invariants {
             text.push_str(&invariants_text(&subject, &report, &insn_text));
         }
@@ -232,13 +242,15 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
 
 /// `SECTION/FUNCTION: VERDICT`, then the first failed obligations with their instruction,
 /// source line and counterexample finding. An obligation a concrete input makes trap is
-/// shown `refuted`: the failure is real, whatever the abstract status was.
+/// shown `refuted`: the failure is real, whatever the abstract status was, with the `run`
+/// command that replays it.
 fn report_text(
     subject: &Subject,
     report: &Report,
     findings: &BTreeMap<usize, Finding>,
     show: usize,
     insn_text: &dyn Fn(usize) -> String,
+    replay: Option<&str>,
 ) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}: {}", subject.title(), report.verdict);
@@ -258,6 +270,9 @@ fn report_text(
         );
         if let Some(finding) = finding {
             let _ = writeln!(text, "    {finding}");
+            if let (Finding::Confirmed { input, .. }, Some(replay)) = (finding, replay) {
+                let _ = writeln!(text, "    replay: {replay} {}", input.run_arguments().join(" "));
+            }
         }
     }
     if failed.len() > limit {

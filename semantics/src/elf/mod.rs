@@ -101,6 +101,12 @@ impl Object {
         self.maps.get(id.0 as usize)
     }
 
+    /// The id of the map named `name` (a map definition's or a data section's name).
+    pub fn map_by_name(&self, name: &str) -> Option<MapId> {
+        let index = self.maps.iter().position(|m| m.name == name)?;
+        Some(MapId(u32::try_from(index).ok()?))
+    }
+
     /// The program type of each program, in [`Object::programs`] order, as `choice` and
     /// the section names decide ([`section::resolve`]): one result per program, so an
     /// unknown section fails only its own program.
