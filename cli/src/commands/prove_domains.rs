@@ -110,7 +110,7 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         };
         if args.precision {
             let table = report::measure_precision(&config, &mut progress);
-            outln!("precision at {width} bits (share of operand pairs with the best result):")?;
+            outln!("precision at {width} bits (share of each domain's operand pairs given its own best result):")?;
             outln!("{}\n", PrecisionTable(&table))?;
             table
         } else {

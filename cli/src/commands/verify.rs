@@ -259,7 +259,11 @@ fn report_text(
     failed.sort_by_key(|(_, o)| (o.pc, o.kind));
     let limit = if show == 0 { failed.len() } else { show };
     for (index, obligation) in failed.iter().take(limit) {
-        let insn = insn_text(obligation.pc);
+        // One space before an annotation, not disasm's column.
+        let insn = match insn_text(obligation.pc).split_once(';') {
+            Some((instruction, note)) => format!("{} ;{note}", instruction.trim_end()),
+            None => insn_text(obligation.pc),
+        };
         let line = subject.source_line(obligation.pc).map(|l| format!(" ({l}: {})", l.text.trim())).unwrap_or_default();
         let finding = findings.get(index);
         let status = if finding.is_some_and(Finding::is_confirmed) { Status::Refuted } else { obligation.status };

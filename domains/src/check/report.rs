@@ -533,12 +533,51 @@ impl fmt::Display for PrecisionTable<'_> {
             write!(f, "\n{:<12}", operation.to_string())?;
             for domain in &domains {
                 let cell = self.0.rows.iter().find(|row| row.operation == operation && row.domain == *domain);
+                let sampled = cell.is_some_and(|row| matches!(row.verdict, Verdict::SampledAtWidth(_)));
                 match cell.and_then(Row::precision) {
-                    Some(share) => write!(f, " {:>15.1}%", 100.0 * share)?,
-                    None => write!(f, " {:>16}", "-")?,
+                    Some(share) if sampled => write!(f, " {:>14.1}%~", 100.0 * share)?,
+                    Some(share) => write!(f, " {:>15.1}% ", 100.0 * share)?,
+                    None => write!(f, " {:>16} ", "-")?,
                 }
             }
         }
-        Ok(())
+        write!(
+            f,
+            "\n\nEach cell scores a domain against itself: the share of its operand pairs whose result is\n\
+             the best abstraction, in that same domain, of the exact results. 100% means optimal for\n\
+             that domain, not more precise than another domain; compare domains on programs with\n\
+             `bench --precision`. Cells without `~` count every operand pair of the width\n\
+             (exhaustive); `~` marks rows over a sample of operand values (the product's)."
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bpfprove_semantics::isa::Width;
+
+    use super::*;
+
+    #[test]
+    fn the_precision_table_marks_sampled_rows_and_says_how_it_scores() {
+        let row = |domain, verdict, precise| Row {
+            operation: Operation::Negate(Width::W64),
+            domain,
+            verdict,
+            pairs: 200,
+            precise,
+            time: Duration::ZERO,
+        };
+        let table = Table {
+            rows: vec![
+                row(DomainKind::Interval, Verdict::ProvenAtWidth(8), 200),
+                row(DomainKind::Product, Verdict::SampledAtWidth(8), 150),
+            ],
+            lemmas: Vec::new(),
+        };
+        let text = PrecisionTable(&table).to_string();
+        let line = text.lines().nth(1).expect("one operation line");
+        assert!(line.contains("100.0% ") && line.contains("75.0%~"), "{text}");
+        assert!(text.contains("scores a domain against itself"), "{text}");
     }
 }
