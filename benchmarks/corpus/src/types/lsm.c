@@ -1,6 +1,7 @@
 /* LSM hook file_mprotect(struct vm_area_struct *vma, unsigned long reqprot, unsigned long
  * prot, int ret): refuses making memory writable and executable at once for cgroups listed
- * in a map; a prior refusal (ret) is kept. */
+ * in a map; a prior refusal (ret) is kept. The hook's return range is an errno or 0 (the
+ * kernel's check_return_code judges the low 32 bits), so ret outside it becomes -EPERM. */
 #include "bpf_types.h"
 
 #define PROT_WRITE 0x2
@@ -20,6 +21,8 @@ int lsm_no_wx(u64 *ctx)
 	s32 ret = (s32)ctx[3];
 	u64 cgroup;
 
+	if (ret < -4095 || ret > 0)
+		return -EPERM;
 	if (ret != 0)
 		return ret;
 	if ((prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC))
