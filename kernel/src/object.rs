@@ -23,7 +23,10 @@ use crate::btf::FuncInfo;
 use crate::conformance::CannotRun;
 use crate::error::KernelError;
 use crate::maps::{KernelMap, MapShape};
-use crate::program::{LoadRequest, LoadedProgram as KernelProgram, ProgramType, TestInput, load};
+use crate::program::{
+    LoadRequest, LoadedProgram as KernelProgram, ProgramType, TestInput, load_flagged, refuse_attach_targets,
+    section_flags,
+};
 
 /// Bytes of the Ethernet header a socket filter's test run pulls off the packet.
 const ETH_HEADER: usize = 14;
@@ -169,6 +172,17 @@ fn prepare(
     let program_type = object
         .program_type_of(program, TypeChoice::default())
         .map_err(|error| KernelError::Unsupported(error.to_string()))?;
+    refuse_attach_targets(program_type)?;
+    let maps = create_maps(object)?;
+    let (bytecode, info) = bytecode_for(program, &maps)?;
+    let request = LoadRequest { program_type, bytecode: &bytecode, func_info: info.as_ref() };
+    let kernel = load_flagged(&request, section_flags(&program.section))?;
+    Ok((kernel, program_type, maps))
+}
+
+/// The object's maps in the kernel, in [`Object::maps`] order: global data sections hold
+/// their initial bytes.
+pub(crate) fn create_maps(object: &Object) -> Result<Vec<KernelMap>, KernelError> {
     let mut maps = Vec::new();
     for def in &object.maps {
         let map = KernelMap::create(MapShape {
@@ -183,16 +197,25 @@ fn prepare(
         }
         maps.push(map);
     }
+    Ok(maps)
+}
+
+/// `program`'s bytecode with its map loads pointed at `maps`, and the BTF function records
+/// a program of several functions needs.
+pub(crate) fn bytecode_for(
+    program: &LoadedProgram,
+    maps: &[KernelMap],
+) -> Result<(Vec<u8>, Option<FuncInfo>), KernelError> {
     let fds: BTreeMap<i32, i32> = maps.iter().enumerate().map(|(index, map)| (index as i32, map.raw_fd())).collect();
-    let mut insns = Vec::new();
-    for decoded in program.program.insns() {
-        insns.push(relocate(decoded.insn, decoded.pc, &fds)?);
-    }
+    let insns = program
+        .program
+        .insns()
+        .iter()
+        .map(|decoded| relocate(decoded.insn, decoded.pc, &fds))
+        .collect::<Result<Vec<_>, _>>()?;
     let entries: Vec<usize> = program.program.functions().iter().map(|f| f.entry).collect();
     let info = if entries.len() > 1 { Some(FuncInfo::for_entries(&entries)?) } else { None };
-    let bytecode = bpfprove_semantics::isa::encode(&insns);
-    let kernel = load(&LoadRequest { program_type, bytecode: &bytecode, func_info: info.as_ref() })?;
-    Ok((kernel, program_type, maps))
+    Ok((bpfprove_semantics::isa::encode(&insns), info))
 }
 
 /// Points map loads at kernel descriptors; refuses what the kernel cannot take.

@@ -47,40 +47,72 @@ impl<'a> LoadRequest<'a> {
     }
 }
 
+/// `BPF_F_XDP_HAS_FRAGS`: libbpf's `xdp.frags` sections.
+pub const XDP_HAS_FRAGS: u32 = 1 << 5;
+
+/// `BPF_PROG_LOAD`'s `prog_flags` a program of `section` needs beyond its type's: the
+/// `xdp.frags` sections are loaded with [`XDP_HAS_FRAGS`].
+pub fn section_flags(section: &str) -> u32 {
+    if bpfprove_semantics::model::section::has_xdp_frags(section) { XDP_HAS_FRAGS } else { 0 }
+}
+
 /// Loads a program; a rejection carries the verifier log's last line.
 pub fn load(request: &LoadRequest<'_>) -> Result<LoadedProgram, KernelError> {
-    if request.program_type.needs_attach_btf_id() {
-        return Err(KernelError::Unsupported(format!(
-            "{} programs need the BTF id of their attach target in the running kernel; not loaded here",
-            request.program_type
-        )));
-    }
+    load_flagged(request, 0)
+}
+
+/// [`load`] with `extra_flags` added to the type's `prog_flags` ([`section_flags`]).
+pub fn load_flagged(request: &LoadRequest<'_>, extra_flags: u32) -> Result<LoadedProgram, KernelError> {
+    refuse_attach_targets(request.program_type)?;
     // A first attempt without a log is fast; only a failure is loaded again for its reason,
     // since a log buffer that fills up would itself fail the load.
-    match load_with_log(request, None) {
+    match load_attempt(request, extra_flags, 0, None) {
         Ok(fd) => Ok(LoadedProgram { fd, program_type: request.program_type }),
         Err(_) => {
             let mut log = vec![0u8; LOG_BYTES];
-            match load_with_log(request, Some(&mut log)) {
+            match load_attempt(request, extra_flags, 1, Some(&mut log)) {
                 Ok(fd) => Ok(LoadedProgram { fd, program_type: request.program_type }),
                 Err(errno) => {
-                    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-                    let log = String::from_utf8_lossy(&log[..end]).into_owned();
-                    let last_line = reason_line(&log);
-                    Err(KernelError::Rejected { errno, last_line: last_line.trim().to_owned(), log })
+                    let log = log_text(&log);
+                    let last_line = reason_line(&log).to_owned();
+                    Err(KernelError::Rejected { errno, last_line, log })
                 }
             }
         }
     }
 }
 
+/// Types whose load needs the BTF id of an attach target in the running kernel are not
+/// loaded here.
+pub(crate) fn refuse_attach_targets(program_type: ProgramType) -> Result<(), KernelError> {
+    if program_type.needs_attach_btf_id() {
+        return Err(KernelError::Unsupported(format!(
+            "{program_type} programs need the BTF id of their attach target in the running kernel; not loaded here"
+        )));
+    }
+    Ok(())
+}
+
+/// A verifier log buffer's text (up to its NUL).
+pub(crate) fn log_text(log: &[u8]) -> String {
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    String::from_utf8_lossy(&log[..end]).into_owned()
+}
+
 /// The verifier's reason: the last non-empty line of the log before its statistics.
-fn reason_line(log: &str) -> &str {
+pub(crate) fn reason_line(log: &str) -> &str {
     let statistics = |line: &str| line.starts_with("processed ") || line.starts_with("verification time");
     log.lines().map(str::trim).rev().find(|l| !l.is_empty() && !statistics(l)).unwrap_or("(empty log)")
 }
 
-fn load_with_log(request: &LoadRequest<'_>, log: Option<&mut [u8]>) -> std::io::Result<OwnedFd> {
+/// One `BPF_PROG_LOAD` of `request` at `log_level` (0: no log), with `extra_flags` added to
+/// the type's `prog_flags`.
+pub(crate) fn load_attempt(
+    request: &LoadRequest<'_>,
+    extra_flags: u32,
+    log_level: u32,
+    log: Option<&mut [u8]>,
+) -> std::io::Result<OwnedFd> {
     let license = b"GPL\0";
     let insn_cnt = u32::try_from(request.bytecode.len() / 8).map_err(|_| std::io::Error::other("too many slots"))?;
     let mut attr = sys::ProgLoadAttr {
@@ -89,12 +121,12 @@ fn load_with_log(request: &LoadRequest<'_>, log: Option<&mut [u8]>) -> std::io::
         insn_cnt,
         insns: sys::address(request.bytecode),
         license: sys::address(license),
-        prog_flags: load_flags(request.program_type),
+        prog_flags: load_flags(request.program_type) | extra_flags,
         ..Default::default()
     };
     attr.prog_name[..8].copy_from_slice(b"bpfprove");
     if let Some(log) = log {
-        attr.log_level = 1;
+        attr.log_level = log_level;
         attr.log_size = u32::try_from(log.len()).unwrap_or(u32::MAX);
         attr.log_buf = sys::address(log);
     }

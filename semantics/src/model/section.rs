@@ -264,6 +264,13 @@ pub struct TypeChoice {
     pub default: Option<ProgramType>,
 }
 
+/// Whether `section` is one of libbpf's `xdp.frags` sections, which load with
+/// `BPF_F_XDP_HAS_FRAGS` (the program accepts multi-buffer packets).
+pub fn has_xdp_frags(section: &str) -> bool {
+    let section = section.strip_prefix('?').unwrap_or(section);
+    section == "xdp.frags" || section.starts_with("xdp.frags/")
+}
+
 /// The program type of each program of an object, given the programs' section names in
 /// order: one result per section, each independent (an unknown section fails only its own
 /// program).
@@ -329,6 +336,12 @@ impl ProgramType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xdp_frags_sections_are_recognised() {
+        assert!(has_xdp_frags("xdp.frags") && has_xdp_frags("?xdp.frags/devmap"));
+        assert!(!has_xdp_frags("xdp") && !has_xdp_frags("xdp.fragsx"));
+    }
 
     #[test]
     fn libbpf_sections_select_types() {
