@@ -85,6 +85,16 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// Every kind.
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Task,
+        ObjectKind::Cgroup,
+        ObjectKind::Cpumask,
+        ObjectKind::File,
+        ObjectKind::KernelContext,
+        ObjectKind::Untrusted,
+    ];
+
     /// The kernel's struct name.
     pub fn name(self) -> &'static str {
         match self {
@@ -589,6 +599,14 @@ mod tests {
         // The fs set's filter keeps it to LSM programs within the tracing hook.
         assert!(KfuncSet::Fs.offers(ProgramType::Lsm) && KfuncSet::Fs.offers(ProgramType::LsmSleepable));
         assert!(!KfuncSet::Fs.offers(ProgramType::Fentry) && !KfuncSet::Fs.offers(ProgramType::SchedCls));
+    }
+
+    #[test]
+    fn object_kinds_have_distinct_names_and_windows() {
+        for (i, kind) in ObjectKind::ALL.iter().enumerate() {
+            assert!(ObjectKind::ALL[..i].iter().all(|o| o.name() != kind.name()), "{kind:?}");
+            assert!(kind.probe_bytes() >= 8, "{kind:?}: too small a window for one load");
+        }
     }
 
     #[test]

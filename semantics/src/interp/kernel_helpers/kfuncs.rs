@@ -649,12 +649,36 @@ mod tests {
         assert_eq!(objects.cpu_op(args(9, mask), |m, b| (m | b, 0)), Ok(0));
         assert_eq!(objects.mask(mask, 1), Ok(0b10));
         assert_eq!(objects.acquire(mask, ObjectKind::Cpumask), Ok(mask));
-        assert_eq!(objects.release(mask, ObjectKind::Cpumask), Ok(0));
+        assert_eq!(objects.release(&mut memory, mask, ObjectKind::Cpumask), Ok(0));
         assert_eq!(objects.mask(mask, 1), Ok(0b10));
-        assert_eq!(objects.release(mask, ObjectKind::Cpumask), Ok(0));
+        assert!(memory.load(mask + 8, crate::isa::Size::DW).is_ok(), "readable while referenced");
+        assert_eq!(objects.release(&mut memory, mask, ObjectKind::Cpumask), Ok(0));
         assert!(objects.mask(mask, 1).is_err(), "freed with its last reference");
-        assert!(objects.release(mask, ObjectKind::Cpumask).is_err());
+        assert!(memory.load(mask + 8, crate::isa::Size::DW).is_err(), "unreadable once freed");
+        assert!(objects.release(&mut memory, mask, ObjectKind::Cpumask).is_err());
         assert!(objects.acquire(mask, ObjectKind::Task).is_err());
+    }
+
+    #[test]
+    fn the_lent_task_is_readable_within_its_window_and_never_writable() {
+        let mut objects = KernelObjects::default();
+        let mut memory = Memory::new();
+        let task = objects.borrowed(&mut memory, ObjectKind::Task).expect("memory");
+        assert_eq!(objects.borrowed(&mut memory, ObjectKind::Task), Ok(task), "one current task");
+        let window = u64::from(ObjectKind::Task.probe_bytes());
+        assert!(memory.load(task + window - 8, crate::isa::Size::DW).is_ok());
+        assert!(memory.load(task + window - 4, crate::isa::Size::DW).is_err(), "past the window");
+        assert!(memory.store(task + 16, crate::isa::Size::W, 1).is_err(), "read-only");
+        // Lent, not referenced: releasing it fails; a reference taken on it can be given back.
+        assert!(objects.release(&mut memory, task, ObjectKind::Task).is_err());
+        assert_eq!(objects.acquire(task, ObjectKind::Task), Ok(task));
+        assert_eq!(objects.release(&mut memory, task, ObjectKind::Task), Ok(0));
+        // Its executable file is a new reference, freed when put back.
+        let file = objects.task_exe_file(&mut memory, task).expect("memory");
+        assert!(objects.task_exe_file(&mut memory, file).is_err(), "a file is no task");
+        assert_eq!(objects.release(&mut memory, file, ObjectKind::File), Ok(0));
+        assert!(memory.load(file, crate::isa::Size::DW).is_err(), "put back");
+        assert!(objects.release(&mut memory, file, ObjectKind::File).is_err());
     }
 
     #[test]
