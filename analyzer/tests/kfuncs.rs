@@ -94,8 +94,17 @@ fn results_that_may_be_null_are_tested_before_use() {
         "r1 = 1\ncall kfunc 0x1\nr6 = r0\nr1 = r0\ncall kfunc 0x2\nr0 = 0\nexit\n",
         "4 helper-argument refuted\n6 resources refuted",
     );
-    // Kernel objects are not dereferenced (their layout is not modelled).
-    check(&format!("{TASK}r2 = *(u64 *)(r6 + 0)\nr1 = r6\ncall kfunc 0x2\n{OUT}"), "4 dereference unknown");
+    // Loads from a kernel object are PROBE_MEM loads at constant offsets inside its
+    // window; stores, variable offsets and loads past the window are refused.
+    check(&format!("{TASK}r2 = *(u64 *)(r6 + 0)\nr1 = r6\ncall kfunc 0x2\n{OUT}"), "PASS");
+    check(&format!("{TASK}*(u64 *)(r6 + 0) = 1\nr1 = r6\ncall kfunc 0x2\n{OUT}"), "4 dereference refuted");
+    check(&format!("{TASK}r2 = *(u64 *)(r6 + 16380)\nr1 = r6\ncall kfunc 0x2\n{OUT}"), "4 dereference refuted");
+    check(
+        &format!(
+            "{TASK}r2 = *(u64 *)(r6 + 0)\nr2 &= 8\nr7 = r6\nr7 += r2\nr2 = *(u8 *)(r7 + 0)\nr1 = r6\ncall kfunc 0x2\n{OUT}"
+        ),
+        "8 dereference refuted",
+    );
 }
 
 #[test]

@@ -789,8 +789,7 @@ fn region_of(name: &str) -> Result<Region, LogError> {
 
 /// The kfunc result kind named `name` (see [`KernelKind::name`]).
 fn kernel_kind(name: &str, frame: u8, offset: i16) -> Option<KernelKind> {
-    let objects = [ObjectKind::Task, ObjectKind::Cgroup, ObjectKind::Cpumask];
-    if let Some(object) = objects.into_iter().find(|o| o.name() == name) {
+    if let Some(object) = ObjectKind::ALL.into_iter().find(|o| o.name() == name) {
         return (frame == 0 && offset == 0).then_some(KernelKind::Object(object));
     }
     let kind = [IterKind::Num, IterKind::Bits].into_iter().find(|k| name.strip_prefix("item_") == Some(k.name()))?;

@@ -10,7 +10,7 @@
 
 use bpfprove_semantics::model::helpers::{
     self as model, ArgType, MEM_FIXED_SIZE, MEM_RDONLY, MEM_RINGBUF, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE,
-    PTR_MAYBE_NULL, RetType,
+    PTR_MAYBE_NULL, PTR_TRUSTED, RetType,
 };
 
 use super::prototypes::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
@@ -111,6 +111,10 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::ConstSizeOrZero if only(0) => ArgKind::SizeOrZero,
         ArgType::ConstAllocSizeOrZero if only(0) => ArgKind::ConstSize,
         ArgType::PtrToCtx if only(0) => ArgKind::Ctx,
+        ArgType::PtrToCtx if only(PTR_MAYBE_NULL) => ArgKind::CtxOrNull,
+        ArgType::PtrToBtfId if only(0) => {
+            arg.btf.and_then(|btf| btf.object()).map_or(ArgKind::Unmodelled, ArgKind::Object)
+        }
         ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
         ArgType::PtrToStack if only(PTR_MAYBE_NULL) && flags.has(PTR_MAYBE_NULL) => ArgKind::StackOrNull,
         ArgType::PtrToConstStr if only(0) => ArgKind::ConstStr,
@@ -142,6 +146,9 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }),
         RetType::Void => Some(RetKind::Named(NamedRet::Void)),
         RetType::PtrToMapValue if flags.has(PTR_MAYBE_NULL) => Some(RetKind::Named(NamedRet::MapValueOrNull)),
+        RetType::PtrToBtfId if flags.bits() == PTR_TRUSTED => {
+            ret.btf.and_then(|btf| btf.object()).map(|object| RetKind::Named(NamedRet::TrustedObject(object)))
+        }
         RetType::PtrToMem if flags.has(PTR_MAYBE_NULL | MEM_RINGBUF) => {
             Some(RetKind::Named(NamedRet::RingbufMemOrNull))
         }
@@ -169,6 +176,10 @@ mod tests {
         );
         assert_eq!(proto("ringbuf_submit").args[0], ArgKind::RingbufMem);
         assert_eq!(proto("ringbuf_reserve").ret, RetKind::Named(NamedRet::RingbufMemOrNull));
+        let task = bpfprove_semantics::model::kfuncs::ObjectKind::Task;
+        assert_eq!(proto("get_current_task_btf").ret, RetKind::Named(NamedRet::TrustedObject(task)));
+        assert_eq!(proto("get_netns_cookie").args, vec![ArgKind::CtxOrNull]);
+        assert_eq!(proto("copy_from_user_task").args[3], ArgKind::Object(task));
         assert!(proto("xdp_adjust_tail").changes_packet);
         assert_eq!(proto("probe_read_kernel").non_null_memory, 1);
         assert_eq!(proto("csum_diff").non_null_memory, 0);
@@ -189,8 +200,12 @@ mod tests {
             Some("argument 1 of bpf_spin_lock: ARG_PTR_TO_SPIN_LOCK not modelled yet")
         );
         assert_eq!(
-            proto("get_current_task_btf").unmodelled.as_deref(),
-            Some("result of bpf_get_current_task_btf: RET_PTR_TO_BTF_ID | PTR_TRUSTED not modelled yet")
+            proto("task_pt_regs").unmodelled.as_deref(),
+            Some("result of bpf_task_pt_regs: RET_PTR_TO_BTF_ID not modelled yet")
+        );
+        assert_eq!(
+            proto("d_path").unmodelled.as_deref(),
+            Some("argument 1 of bpf_d_path: ARG_PTR_TO_BTF_ID not modelled yet")
         );
         // Callbacks are modelled only where the callback's calling convention is.
         assert!(proto("for_each_map_elem").unmodelled.is_some());

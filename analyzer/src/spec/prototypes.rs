@@ -36,6 +36,12 @@ pub enum ArgKind {
     ConstSize,
     /// The program's context pointer.
     Ctx,
+    /// The program's context pointer, or NULL (`ARG_PTR_TO_CTX | PTR_MAYBE_NULL`).
+    CtxOrNull,
+    /// A non-NULL pointer to the start of a kernel object of this kind, trusted
+    /// (`ARG_PTR_TO_BTF_ID` of the kind's type).
+    #[serde(skip)]
+    Object(bpfprove_semantics::model::kfuncs::ObjectKind),
     /// The address of a static subprogram.
     Callback,
     /// Any pointer, or 0.
@@ -99,6 +105,10 @@ pub enum NamedRet {
     MapValueOrNull,
     /// A ring-buffer record of the `const-size` argument's size, or NULL.
     RingbufMemOrNull,
+    /// A trusted, non-NULL pointer to a kernel object of this kind that the program holds
+    /// no reference to (`RET_PTR_TO_BTF_ID | PTR_TRUSTED`).
+    #[serde(skip)]
+    TrustedObject(bpfprove_semantics::model::kfuncs::ObjectKind),
 }
 
 /// A helper's or kfunc's prototype.

@@ -338,6 +338,13 @@ impl Env<'_> {
                 Some(size) => fresh(Region::Record { pc: id, size: size as u32 }),
                 None => Value::top(self.domain),
             },
+            // Not acquired: the region's pc is one no reference is ever held for, so
+            // releasing it is refused.
+            RetKind::Named(NamedRet::TrustedObject(object)) => Value::Pointer(Pointer {
+                null: Nullness::NonNull,
+                object: Some(id),
+                ..Pointer::at(Region::Kernel { pc: id, kind: KernelKind::Object(object) }, self.domain, 0)
+            }),
         };
         self.call_resources(post, &mut state, proto, captured.released, &ret);
         Ok(Some(self.clobbered(state, ret)))
@@ -477,6 +484,36 @@ impl Env<'_> {
                     other => {
                         bad(post, i, Status::Refuted, format!("{} is not the context", crate::display::value(other)))
                     }
+                },
+                ArgKind::Object(object) => match value {
+                    Value::Pointer(Pointer {
+                        region: Region::Kernel { kind: KernelKind::Object(o), .. },
+                        null,
+                        offset,
+                        ..
+                    }) if *o == object => {
+                        if null.may_be_null() {
+                            bad(post, i, Status::Refuted, format!("the {} may be NULL", object.name()));
+                        } else if offset.as_constant() != Some(0) {
+                            bad(post, i, Status::Refuted, format!("not the start of the {}", object.name()));
+                        }
+                    }
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a trusted {}", crate::display::value(other), object.name()),
+                    ),
+                },
+                ArgKind::CtxOrNull => match value {
+                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {}
+                    v if v.is_null_constant() => {}
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is neither the context nor NULL", crate::display::value(other)),
+                    ),
                 },
                 ArgKind::Callback => match value {
                     Value::Func(Functions { set, nullable: false }) if !set.is_empty() => {

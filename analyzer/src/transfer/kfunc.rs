@@ -164,9 +164,22 @@ impl Env<'_> {
                     ),
                 },
                 KfuncArg::Iterator(iter) => effects.iterator = self.iterator_argument(post, state, kfunc, iter, value),
-                KfuncArg::Constant
-                | KfuncArg::Context
-                | KfuncArg::Dynptr
+                KfuncArg::Constant => {
+                    if !matches!(value, Value::Scalar(n) if n.as_constant().is_some()) {
+                        bad(post, i, Status::Refuted, "not a known constant".into());
+                    }
+                }
+                KfuncArg::Context => match value {
+                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {
+                        if p.null.may_be_null() {
+                            bad(post, i, Status::Unknown, "the context may be NULL".into());
+                        }
+                    }
+                    other => {
+                        bad(post, i, Status::Refuted, format!("{} is not the context", crate::display::value(other)))
+                    }
+                },
+                KfuncArg::Dynptr
                 | KfuncArg::DynptrUninit
                 | KfuncArg::BufferOrNull
                 | KfuncArg::BufferSize
@@ -455,9 +468,7 @@ pub(super) fn is_item_of(pointer: &Pointer, place: IterPlace) -> bool {
 fn analysed(arg: KfuncArg) -> bool {
     !matches!(
         arg,
-        KfuncArg::Constant
-            | KfuncArg::Context
-            | KfuncArg::Dynptr
+        KfuncArg::Dynptr
             | KfuncArg::DynptrUninit
             | KfuncArg::BufferOrNull
             | KfuncArg::BufferSize

@@ -16,6 +16,7 @@
 use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::context::{ContextLayout, FieldKind, PacketEdge, loadable_field, sock, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
+use bpfprove_semantics::model::kfuncs::ObjectKind;
 
 use super::{Env, GlobalStore, Post, StackUse};
 use crate::obligation::{ObligationKind, Status};
@@ -114,7 +115,47 @@ impl Env<'_> {
                 return None;
             }
         };
+        if let Region::Kernel { kind: KernelKind::Object(object), .. } = pointer.region {
+            return self.probe_access(post, pointer, object, i64::from(off), u64::from(len), mode);
+        }
         self.access_pointer(post, state, pointer, i64::from(off), u64::from(len), mode, signed)
+    }
+
+    /// A load or store instruction through a pointer to a kernel object: the kernel's
+    /// `PROBE_MEM` load at a constant offset within the object's probe window
+    /// ([`ObjectKind::probe_bytes`]); stores are refused, as the kernel refuses them for the
+    /// types modelled. Memory arguments of helpers and kfuncs are no `PROBE_MEM` reads and
+    /// go through [`Env::access_pointer`], which leaves them open.
+    fn probe_access(
+        &self,
+        post: &mut Post,
+        pointer: Pointer,
+        object: ObjectKind,
+        off: i64,
+        len: u64,
+        mode: Mode,
+    ) -> Option<Access> {
+        if pointer.null.may_be_null() {
+            post.check(
+                ObligationKind::NullDeref,
+                Status::Unknown,
+                format!("pointer to {} may be NULL", pointer.region),
+            );
+        }
+        let starts = pointer.offset.binary(BinOp::Add, Width::W64, &self.domain.constant(&(off as u64)));
+        let window = i128::from(object.probe_bytes());
+        let (status, detail) = match starts.as_constant() {
+            _ if mode.writes() => (Status::Refuted, format!("{} is read-only to programs", object.name())),
+            None => (Status::Refuted, format!("a variable offset into {}", object.name())),
+            Some(at) => {
+                let at = i128::from(at as i64);
+                let inside = at >= 0 && at + i128::from(len) <= window;
+                let detail = format!("offset {at} + {len} of the {window}-byte probe window of {}", object.name());
+                (if inside { Status::Proven } else { Status::Refuted }, detail)
+            }
+        };
+        post.check(ObligationKind::Dereference, status, detail);
+        Some(Access { pointer, starts })
     }
 
     /// Checks an access of `len` bytes at `pointer + off`.

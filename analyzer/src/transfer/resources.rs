@@ -37,7 +37,9 @@ impl Env<'_> {
         if let Some(Region::Record { pc, .. }) = released {
             state.resources.release(pc);
         }
-        if let Some(pc) = acquired_at(ret) {
+        // Helpers acquire only records; the kernel objects they return are trusted, not
+        // referenced (helpers that acquire sockets are not modelled).
+        if let Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) = *ret {
             let fresh = state.resources.acquire(pc);
             let status = if fresh { Status::Proven } else { Status::Unknown };
             post.check(

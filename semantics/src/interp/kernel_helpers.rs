@@ -38,6 +38,7 @@ mod strings;
 use crate::elf::MapId;
 use crate::interp::memory::RegionId;
 use crate::model::helpers as model;
+use crate::model::kfuncs::ObjectKind;
 use kfuncs::KFUNCS;
 pub use kfuncs::{CPUS, KernelObjects};
 
@@ -145,6 +146,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
     (132, "ringbuf_submit", |h, a, m, _| h.ringbuf_commit(m, a[0], true)),
     (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
+    (158, "get_current_task_btf", |h, _, m, _| h.kernel.borrowed(m, ObjectKind::Task)),
     (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     (181, "loop", bpf_loop),
     (189, "xdp_load_bytes", |_, a, m, _| skb::xdp_copy(m, a, skb::Direction::Load)),

@@ -243,6 +243,20 @@ pub enum BtfType {
     MptcpSock,
 }
 
+impl BtfType {
+    /// The kernel-object kind of `model::kfuncs` this type is, where the model has one: a
+    /// helper's trusted result of this type is the same object the kfuncs take.
+    pub fn object(self) -> Option<super::kfuncs::ObjectKind> {
+        use super::kfuncs::ObjectKind;
+        match self {
+            BtfType::TaskStruct => Some(ObjectKind::Task),
+            BtfType::Cgroup => Some(ObjectKind::Cgroup),
+            BtfType::File => Some(ObjectKind::File),
+            _ => None,
+        }
+    }
+}
+
 /// One argument: its type, flags, fixed size (`MEM_FIXED_SIZE`) and BTF type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Arg {

@@ -57,7 +57,14 @@ impl KfuncFlags {
     }
 }
 
-/// A kind of kernel object a kfunc takes or returns by pointer.
+/// A kind of kernel object a helper or kfunc takes or returns by pointer (the kernel's
+/// `PTR_TO_BTF_ID` of one BTF type).
+///
+/// A program may load from such an object but not store to it: the kernel turns loads
+/// through BTF pointers into `PROBE_MEM` loads, which cannot fault, and refuses stores to
+/// these types. The model does not know the structures' layouts, so a load yields an
+/// unknown number of its width, and it must lie, at a constant offset, within
+/// [`ObjectKind::probe_bytes`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectKind {
     /// `struct task_struct`.
@@ -67,15 +74,52 @@ pub enum ObjectKind {
     /// `struct bpf_cpumask` (also accepted where a `const struct cpumask *` is expected: the
     /// `cpumask` is its first member).
     Cpumask,
+    /// `struct file`.
+    File,
+    /// The kernel's own context structure of the program type (`struct sk_buff` for a
+    /// `__sk_buff` program, ...), as `bpf_cast_to_kern_ctx` gives it.
+    KernelContext,
+    /// Any kernel type, untrusted (`bpf_rdonly_cast`'s `PTR_UNTRUSTED` result): readable
+    /// only, never an argument.
+    Untrusted,
 }
 
 impl ObjectKind {
+    /// Every kind.
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Task,
+        ObjectKind::Cgroup,
+        ObjectKind::Cpumask,
+        ObjectKind::File,
+        ObjectKind::KernelContext,
+        ObjectKind::Untrusted,
+    ];
+
     /// The kernel's struct name.
     pub fn name(self) -> &'static str {
         match self {
             ObjectKind::Task => "task_struct",
             ObjectKind::Cgroup => "cgroup",
             ObjectKind::Cpumask => "bpf_cpumask",
+            ObjectKind::File => "file",
+            ObjectKind::KernelContext => "kernel_ctx",
+            ObjectKind::Untrusted => "untrusted",
+        }
+    }
+
+    /// The bytes from the object's start a program may load: a bound above the structure's
+    /// size in the configurations the model follows (`task_struct` is 3 to 13 KiB, a
+    /// `bpf_cpumask` holds `NR_CPUS` bits, up to 8192). Loads are `PROBE_MEM` loads, so the
+    /// bound is no safety matter for the kernel; the kernel also refuses loads past the
+    /// structure's own size, which this bound does not follow.
+    pub fn probe_bytes(self) -> u32 {
+        match self {
+            ObjectKind::Task => 16384,
+            ObjectKind::Cgroup => 8192,
+            ObjectKind::Cpumask => 2048,
+            ObjectKind::File => 512,
+            ObjectKind::KernelContext => 1024,
+            ObjectKind::Untrusted => 4096,
         }
     }
 }
@@ -200,45 +244,109 @@ pub enum KfuncEffect {
 pub enum KfuncSet {
     /// `common_kfunc_set` (registered for `BPF_PROG_TYPE_UNSPEC`): every program type.
     Common,
-    /// `generic_kfunc_set`: tracing, tc, XDP, struct_ops, syscall, cgroup_skb.
+    /// `generic_kfunc_set` (kernel/bpf/helpers.c): registered for tracing, tc, XDP,
+    /// struct_ops, syscall and cgroup_skb programs.
     Generic,
-    /// `cpumask_kfunc_set`: tracing, struct_ops, syscall.
+    /// `cpumask_kfunc_set` (kernel/bpf/cpumask.c): tracing, struct_ops, syscall.
     Cpumask,
-    /// The skb dynptr kfuncs of `net/core/filter.c`.
+    /// `bpf_kfunc_set_skb` (net/core/filter.c): the skb dynptr kfuncs.
     Skb,
-    /// The XDP dynptr kfuncs of `net/core/filter.c`.
+    /// `bpf_kfunc_set_xdp` (net/core/filter.c): the XDP dynptr kfuncs.
     Xdp,
+    /// `bpf_fs_kfunc_set` (fs/bpf_fs_kfuncs.c): registered for LSM programs, and its filter
+    /// refuses every other type that shares the tracing hook.
+    Fs,
     /// Linux's selftest kfuncs (`bpf_testmod`): offered to every program type here.
     Selftest,
 }
 
+/// The kernel's kfunc hooks (`enum btf_kfunc_hook`): `register_btf_kfunc_id_set` files a
+/// set under the hook of the program type it names, and a program may call the kfuncs
+/// filed under its own type's hook (`bpf_prog_type_to_kfunc_hook`, kernel/bpf/btf.c), so a
+/// set registered for `BPF_PROG_TYPE_TRACING` serves tracepoint, perf_event and LSM
+/// programs too, and one registered for `BPF_PROG_TYPE_CGROUP_SKB` every cgroup type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KfuncHook {
+    /// `BTF_KFUNC_HOOK_XDP`.
+    Xdp,
+    /// `BTF_KFUNC_HOOK_TC`: sched_cls.
+    Tc,
+    /// `BTF_KFUNC_HOOK_STRUCT_OPS`.
+    StructOps,
+    /// `BTF_KFUNC_HOOK_TRACING`: tracing, tracepoint, perf_event and LSM.
+    Tracing,
+    /// `BTF_KFUNC_HOOK_SYSCALL`.
+    Syscall,
+    /// `BTF_KFUNC_HOOK_CGROUP`: cgroup_skb, cgroup_sock, cgroup_device, sock_addr,
+    /// sockopt and sysctl.
+    Cgroup,
+    /// `BTF_KFUNC_HOOK_SCHED_ACT`.
+    SchedAct,
+    /// `BTF_KFUNC_HOOK_SK_SKB`.
+    SkSkb,
+    /// `BTF_KFUNC_HOOK_SOCKET_FILTER`.
+    SocketFilter,
+    /// `BTF_KFUNC_HOOK_LWT`: the four lwt types.
+    Lwt,
+    /// `BTF_KFUNC_HOOK_NETFILTER`.
+    Netfilter,
+    /// `BTF_KFUNC_HOOK_KPROBE`.
+    Kprobe,
+}
+
+impl KfuncHook {
+    /// The hook of a program of `program_type`, if it has one (raw tracepoints, sockops,
+    /// sk_msg, flow dissector, sk_lookup, ... have none: only the common set serves them).
+    pub fn of(program_type: ProgramType) -> Option<KfuncHook> {
+        use super::program_type::prog_type as T;
+        Some(match program_type.kernel_type() {
+            T::XDP => KfuncHook::Xdp,
+            T::SCHED_CLS => KfuncHook::Tc,
+            T::STRUCT_OPS => KfuncHook::StructOps,
+            T::TRACING | T::TRACEPOINT | T::PERF_EVENT | T::LSM => KfuncHook::Tracing,
+            T::SYSCALL => KfuncHook::Syscall,
+            T::CGROUP_SKB | T::CGROUP_SOCK | T::CGROUP_DEVICE | T::CGROUP_SOCK_ADDR => KfuncHook::Cgroup,
+            T::CGROUP_SOCKOPT | T::CGROUP_SYSCTL => KfuncHook::Cgroup,
+            T::SCHED_ACT => KfuncHook::SchedAct,
+            T::SK_SKB => KfuncHook::SkSkb,
+            T::SOCKET_FILTER => KfuncHook::SocketFilter,
+            T::LWT_IN | T::LWT_OUT | T::LWT_XMIT | T::LWT_SEG6LOCAL => KfuncHook::Lwt,
+            T::NETFILTER => KfuncHook::Netfilter,
+            T::KPROBE => KfuncHook::Kprobe,
+            _ => return None,
+        })
+    }
+}
+
 impl KfuncSet {
-    /// The program types (by their `BPF_PROG_TYPE_*` name) the set is registered for;
-    /// `None` for every type.
-    fn program_types(self) -> Option<&'static [&'static str]> {
+    /// The hooks the set is registered under (the program types of its
+    /// `register_btf_kfunc_id_set` calls, as hooks); `None` for every program type.
+    fn hooks(self) -> Option<&'static [KfuncHook]> {
+        use KfuncHook as H;
         match self {
             KfuncSet::Common | KfuncSet::Selftest => None,
-            KfuncSet::Generic => Some(&["tracing", "sched_cls", "xdp", "struct_ops", "syscall", "cgroup_skb"]),
-            KfuncSet::Cpumask => Some(&["tracing", "struct_ops", "syscall"]),
-            KfuncSet::Skb => Some(&[
-                "socket_filter",
-                "sched_cls",
-                "sched_act",
-                "sk_skb",
-                "cgroup_skb",
-                "lwt_in",
-                "lwt_out",
-                "lwt_xmit",
-                "lwt_seg6local",
-                "netfilter",
-            ]),
-            KfuncSet::Xdp => Some(&["xdp"]),
+            KfuncSet::Generic => Some(&[H::Tracing, H::Tc, H::Xdp, H::StructOps, H::Syscall, H::Cgroup]),
+            KfuncSet::Cpumask => Some(&[H::Tracing, H::StructOps, H::Syscall]),
+            KfuncSet::Skb => {
+                Some(&[H::Tc, H::SchedAct, H::SkSkb, H::SocketFilter, H::Cgroup, H::Lwt, H::Netfilter, H::Tracing])
+            }
+            KfuncSet::Xdp => Some(&[H::Xdp]),
+            KfuncSet::Fs => Some(&[H::Tracing]),
         }
     }
 
-    /// Whether a `program_type` program may call the set's kfuncs.
+    /// Whether a `program_type` program may call the set's kfuncs: its hook holds the set,
+    /// and the set's filter, if any, lets the type through.
     pub fn offers(self, program_type: ProgramType) -> bool {
-        self.program_types().is_none_or(|names| names.contains(&program_type.name()))
+        let filtered = match self {
+            KfuncSet::Fs => program_type.kernel_type() == super::program_type::prog_type::LSM,
+            _ => true,
+        };
+        let hooked = match self.hooks() {
+            None => true,
+            Some(hooks) => KfuncHook::of(program_type).is_some_and(|hook| hooks.contains(&hook)),
+        };
+        filtered && hooked
     }
 }
 
@@ -299,7 +407,7 @@ use IterKind::{Bits, Num};
 use KfuncArg as A;
 use KfuncFlags as F;
 use KfuncRet as R;
-use KfuncSet::{Common, Cpumask, Generic, Selftest, Skb, Xdp};
+use KfuncSet::{Common, Cpumask, Fs, Generic, Selftest, Skb, Xdp};
 use ObjectKind::{Cgroup, Task};
 
 const ACQUIRE_OR_NULL: KfuncFlags = F::ACQUIRE.with(F::RET_NULL);
@@ -310,6 +418,9 @@ const U32: KfuncRet = R::Range(0, 4_294_967_295);
 
 /// Every kfunc of the model. One per line (after `rustfmt`, per entry).
 pub const KFUNCS: &[Kfunc] = &[
+    // Casts (`common_kfunc_set`): the program's kernel context, any object read-only.
+    Kfunc::new("bpf_cast_to_kern_ctx", &[A::Context], R::Object(ObjectKind::KernelContext), Common),
+    Kfunc::new("bpf_rdonly_cast", &[A::Ignored, A::Constant], R::Object(ObjectKind::Untrusted), Common),
     // RCU read sections.
     Kfunc::new("bpf_rcu_read_lock", &[], R::Void, Common).effect(KfuncEffect::RcuLock),
     Kfunc::new("bpf_rcu_read_unlock", &[], R::Void, Common).effect(KfuncEffect::RcuUnlock),
@@ -366,6 +477,10 @@ pub const KFUNCS: &[Kfunc] = &[
     Kfunc::new("bpf_cpumask_xor", &[CPUMASK, CPUMASK, CPUMASK], R::Void, Cpumask).flags(F::RCU),
     Kfunc::new("bpf_cpumask_equal", &[CPUMASK, CPUMASK], BOOL, Cpumask).flags(F::RCU),
     Kfunc::new("bpf_cpumask_copy", &[CPUMASK, CPUMASK], R::Void, Cpumask).flags(F::RCU),
+    // Files (`bpf_fs_kfunc_set`, fs/bpf_fs_kfuncs.c).
+    Kfunc::new("bpf_get_task_exe_file", &[A::Object(Task)], R::Object(ObjectKind::File), Fs)
+        .flags(ACQUIRE_OR_NULL.with(F::TRUSTED_ARGS)),
+    Kfunc::new("bpf_put_file", &[A::Object(ObjectKind::File)], R::Void, Fs).flags(F::RELEASE),
     // Resilient spin locks (after 6.12: `int bpf_res_spin_lock(struct bpf_res_spin_lock *)`).
     Kfunc::new("bpf_res_spin_lock", &[A::ResSpinLock], ERRNO_OR_ZERO, Common).effect(KfuncEffect::ResLock),
     Kfunc::new("bpf_res_spin_unlock", &[A::ResSpinLock], R::Void, Common).effect(KfuncEffect::ResUnlock),
@@ -469,6 +584,29 @@ mod tests {
         assert!(!KfuncSet::Cpumask.offers(tc));
         assert!(KfuncSet::Skb.offers(tc) && !KfuncSet::Skb.offers(ProgramType::Xdp));
         assert!(KfuncSet::Xdp.offers(ProgramType::Xdp));
+        // Sets registered for BPF_PROG_TYPE_TRACING serve the whole tracing hook.
+        for tracing in [ProgramType::TpBtf, ProgramType::Fentry, ProgramType::Tracepoint, ProgramType::PerfEvent] {
+            assert!(KfuncSet::Generic.offers(tracing) && KfuncSet::Cpumask.offers(tracing), "{tracing}");
+        }
+        assert!(KfuncSet::Cpumask.offers(ProgramType::Lsm) && KfuncSet::Skb.offers(ProgramType::Fentry));
+        // Raw tracepoints and kprobes have no hook for them.
+        for other in [ProgramType::RawTracepoint, ProgramType::Kprobe, ProgramType::SockOps] {
+            assert!(!KfuncSet::Generic.offers(other) && !KfuncSet::Cpumask.offers(other), "{other}");
+            assert!(KfuncSet::Common.offers(other));
+        }
+        // One registration for cgroup_skb serves every cgroup type.
+        assert!(KfuncSet::Generic.offers(ProgramType::CgroupSysctl));
+        // The fs set's filter keeps it to LSM programs within the tracing hook.
+        assert!(KfuncSet::Fs.offers(ProgramType::Lsm) && KfuncSet::Fs.offers(ProgramType::LsmSleepable));
+        assert!(!KfuncSet::Fs.offers(ProgramType::Fentry) && !KfuncSet::Fs.offers(ProgramType::SchedCls));
+    }
+
+    #[test]
+    fn object_kinds_have_distinct_names_and_windows() {
+        for (i, kind) in ObjectKind::ALL.iter().enumerate() {
+            assert!(ObjectKind::ALL[..i].iter().all(|o| o.name() != kind.name()), "{kind:?}");
+            assert!(kind.probe_bytes() >= 8, "{kind:?}: too small a window for one load");
+        }
     }
 
     #[test]

@@ -192,7 +192,7 @@ pub enum SockAddrHook {
 }
 
 /// `enum bpf_prog_type` numbers (include/uapi/linux/bpf.h).
-mod prog_type {
+pub(crate) mod prog_type {
     pub const SOCKET_FILTER: u32 = 1;
     pub const KPROBE: u32 = 2;
     pub const SCHED_CLS: u32 = 3;

@@ -117,7 +117,12 @@ pub(super) fn check_arguments(
             | ArgType::PtrToBtfIdSockCommon
             | ArgType::PtrToBtfId
             | ArgType::PtrToPercpuBtfId => {
-                if !helpers.kernel_objects.iter().any(|&r| region_base(r) == value) {
+                let object = arg.btf.and_then(|btf| btf.object());
+                let live = match object {
+                    Some(kind) if arg.ty == ArgType::PtrToBtfId => helpers.kernel.is_live(value, kind),
+                    _ => helpers.kernel_objects.iter().any(|&r| region_base(r) == value),
+                };
+                if !live {
                     return Err(invalid("not a kernel object of this run"));
                 }
             }

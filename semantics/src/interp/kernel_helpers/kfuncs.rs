@@ -1,11 +1,14 @@
 //! The bodies of the kfuncs of [`crate::model::kfuncs`], and the kernel objects they
 //! manage in one run.
 //!
-//! - **Kernel objects** (tasks, cgroups, CPU masks) are regions no instruction may access
-//!   ([`Access::None`]), with a reference count kept here. The current task and the root
+//! - **Kernel objects** (tasks, cgroups, CPU masks, files, the kernel context, read-only
+//!   casts) are read-only regions of their kind's probe window
+//!   ([`ObjectKind::probe_bytes`]): loads read zeros, as `PROBE_MEM` loads of unknown fields
+//!   may; stores fail. A reference count is kept here. The current task and the root
 //!   cgroup exist for the whole run (looking them up takes a reference, releasing gives it
-//!   back; releasing a reference not taken fails). A CPU mask is created by
-//!   `bpf_cpumask_create` and freed when its last reference goes: any later use fails.
+//!   back; releasing a reference not taken fails; `bpf_get_current_task_btf` lends the task
+//!   without one). A CPU mask or a file is made by its acquiring kfunc and freed when its
+//!   last reference goes: any later use fails.
 //! - **Iterators** live on the program's stack; which stack addresses hold an initialised
 //!   one, and its position, is kept here, so `next` or `destroy` of anything else fails.
 //!   `next` writes the current item into the iterator's own bytes and returns its address,
@@ -47,6 +50,10 @@ const DYNPTR_TYPE_XDP: u32 = 4;
 /// arguments (`KF_IMPLICIT_ARGS`) reads only its visible ones. `int` results are returned
 /// zero-extended, as a 32-bit `mov` to `eax` leaves them in the kernel. One per line.
 pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
+    ("bpf_cast_to_kern_ctx", |h, a, m, _| h.kernel.kernel_context(m, a[0])),
+    // The kernel returns the argument itself as an untrusted pointer; loads through it
+    // cannot fault. Here it is an object of arbitrary bytes to read.
+    ("bpf_rdonly_cast", |h, _, m, _| h.kernel.borrowed(m, ObjectKind::Untrusted)),
     ("bpf_rcu_read_lock", |_, _, _, _| Ok(0)),
     ("bpf_rcu_read_unlock", |_, _, _, _| Ok(0)),
     ("bpf_iter_num_new", |h, a, m, _| h.kernel.iter_num_new(m, a)),
@@ -66,13 +73,13 @@ pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_dynptr_clone", |_, a, m, _| dynptr_clone(m, a)),
     ("bpf_task_from_pid", |h, a, m, _| h.kernel.lookup(m, ObjectKind::Task, a[0] as u32 == TASK_PID)),
     ("bpf_task_acquire", |h, a, _, _| h.kernel.acquire(a[0], ObjectKind::Task)),
-    ("bpf_task_release", |h, a, _, _| h.kernel.release(a[0], ObjectKind::Task)),
+    ("bpf_task_release", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::Task)),
     ("bpf_cgroup_from_id", |h, a, m, _| h.kernel.lookup(m, ObjectKind::Cgroup, a[0] == CGROUP_ID)),
     ("bpf_cgroup_acquire", |h, a, _, _| h.kernel.acquire(a[0], ObjectKind::Cgroup)),
-    ("bpf_cgroup_release", |h, a, _, _| h.kernel.release(a[0], ObjectKind::Cgroup)),
+    ("bpf_cgroup_release", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::Cgroup)),
     ("bpf_cpumask_create", |h, _, m, _| h.kernel.cpumask_create(m)),
     ("bpf_cpumask_acquire", |h, a, _, _| h.kernel.acquire(a[0], ObjectKind::Cpumask)),
-    ("bpf_cpumask_release", |h, a, _, _| h.kernel.release(a[0], ObjectKind::Cpumask)),
+    ("bpf_cpumask_release", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::Cpumask)),
     ("bpf_cpumask_set_cpu", |h, a, _, _| h.kernel.cpu_op(a, |mask, bit| (mask | bit, 0))),
     ("bpf_cpumask_clear_cpu", |h, a, _, _| h.kernel.cpu_op(a, |mask, bit| (mask & !bit, 0))),
     ("bpf_cpumask_test_cpu", |h, a, _, _| h.kernel.cpu_op(a, |mask, bit| (mask, u64::from(mask & bit != 0)))),
@@ -97,6 +104,8 @@ pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
         let source = h.kernel.mask(a[1], 2)?;
         h.kernel.mask_op(a[0], |_| (source, 0))
     }),
+    ("bpf_get_task_exe_file", |h, a, m, _| h.kernel.task_exe_file(m, a[0])),
+    ("bpf_put_file", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::File)),
     ("bpf_res_spin_lock", |_, a, m, _| res_spin_lock(m, a[0])),
     ("bpf_res_spin_unlock", |_, a, m, _| res_spin_unlock(m, a[0])),
     ("bpf_ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
@@ -160,7 +169,8 @@ fn first_set(mask: u64) -> u64 {
 impl KernelObjects {
     /// A new region for an object of `kind` with `references`.
     fn make(&mut self, memory: &mut Memory, kind: ObjectKind, references: u64) -> Result<RegionId, HelperError> {
-        let region = memory.add_region(RegionKind::Other, vec![0; OBJECT_BYTES], Access::None)?;
+        let bytes = vec![0; kind.probe_bytes() as usize];
+        let region = memory.add_region(RegionKind::Other, bytes, Access::ReadOnly)?;
         self.objects.insert(region, Object { kind, references, bits: 0 });
         Ok(region)
     }
@@ -184,6 +194,47 @@ impl KernelObjects {
         Ok(region_base(region))
     }
 
+    /// The long-lived object of `kind`, without a reference: what the kernel hands out as a
+    /// trusted pointer the program does not own (the current task, the program's kernel
+    /// context, a read-only cast).
+    pub(super) fn borrowed(&mut self, memory: &mut Memory, kind: ObjectKind) -> Result<u64, HelperError> {
+        let region = match self.singletons.get(&kind) {
+            Some(&region) => region,
+            None => {
+                let region = self.make(memory, kind, 0)?;
+                self.singletons.insert(kind, region);
+                region
+            }
+        };
+        Ok(region_base(region))
+    }
+
+    /// `bpf_get_task_exe_file(task)`: a new reference to the live task's executable file,
+    /// or NULL when no memory is left.
+    fn task_exe_file(&mut self, memory: &mut Memory, task: u64) -> Result<u64, HelperError> {
+        self.object(task, ObjectKind::Task, 1)?;
+        match self.make(memory, ObjectKind::File, 1) {
+            Ok(region) => Ok(region_base(region)),
+            Err(HelperError::Setup(_)) => Ok(0),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `bpf_cast_to_kern_ctx(ctx)`: the kernel's structure behind the program's context.
+    fn kernel_context(&mut self, memory: &mut Memory, ctx: u64) -> Result<u64, HelperError> {
+        let is_context = matches!(memory.locate(ctx), Some((region, 0))
+            if matches!(memory.region(region).map(|r| r.kind()), Some(RegionKind::Context)));
+        if !is_context {
+            return Err(invalid(1, ctx, "not the context"));
+        }
+        self.borrowed(memory, ObjectKind::KernelContext)
+    }
+
+    /// Whether a live object of `kind` starts at `address`.
+    pub(super) fn is_live(&self, address: u64, kind: ObjectKind) -> bool {
+        self.objects.iter().any(|(region, object)| region_base(*region) == address && object.kind == kind)
+    }
+
     /// The live object of `kind` at `address` (argument `register`).
     fn object(&mut self, address: u64, kind: ObjectKind, register: u8) -> Result<(RegionId, &mut Object), HelperError> {
         match self.objects.iter_mut().find(|(region, _)| region_base(**region) == address) {
@@ -199,15 +250,17 @@ impl KernelObjects {
         Ok(address)
     }
 
-    /// `*_release(p)`: gives back a reference; a CPU mask is freed with its last one.
-    fn release(&mut self, address: u64, kind: ObjectKind) -> Result<u64, HelperError> {
+    /// `*_release(p)`: gives back a reference; a CPU mask or a file is freed with its last
+    /// one, and its memory becomes inaccessible.
+    fn release(&mut self, memory: &mut Memory, address: u64, kind: ObjectKind) -> Result<u64, HelperError> {
         let (region, object) = self.object(address, kind, 1)?;
         if object.references == 0 {
             return Err(invalid(1, address, "no reference to it is held"));
         }
         object.references -= 1;
-        if object.references == 0 && kind == ObjectKind::Cpumask {
+        if object.references == 0 && matches!(kind, ObjectKind::Cpumask | ObjectKind::File) {
             self.objects.remove(&region);
+            memory.set_access(region, Access::None);
         }
         Ok(0)
     }
@@ -335,9 +388,6 @@ impl KernelObjects {
         }
     }
 }
-
-/// Bytes of a task, cgroup or CPU mask region (never accessed by instructions).
-const OBJECT_BYTES: usize = 8;
 
 fn is_stack(memory: &Memory, region: RegionId) -> bool {
     matches!(memory.region(region).map(|r| r.kind()), Some(RegionKind::Stack { .. }))
@@ -599,12 +649,36 @@ mod tests {
         assert_eq!(objects.cpu_op(args(9, mask), |m, b| (m | b, 0)), Ok(0));
         assert_eq!(objects.mask(mask, 1), Ok(0b10));
         assert_eq!(objects.acquire(mask, ObjectKind::Cpumask), Ok(mask));
-        assert_eq!(objects.release(mask, ObjectKind::Cpumask), Ok(0));
+        assert_eq!(objects.release(&mut memory, mask, ObjectKind::Cpumask), Ok(0));
         assert_eq!(objects.mask(mask, 1), Ok(0b10));
-        assert_eq!(objects.release(mask, ObjectKind::Cpumask), Ok(0));
+        assert!(memory.load(mask + 8, crate::isa::Size::DW).is_ok(), "readable while referenced");
+        assert_eq!(objects.release(&mut memory, mask, ObjectKind::Cpumask), Ok(0));
         assert!(objects.mask(mask, 1).is_err(), "freed with its last reference");
-        assert!(objects.release(mask, ObjectKind::Cpumask).is_err());
+        assert!(memory.load(mask + 8, crate::isa::Size::DW).is_err(), "unreadable once freed");
+        assert!(objects.release(&mut memory, mask, ObjectKind::Cpumask).is_err());
         assert!(objects.acquire(mask, ObjectKind::Task).is_err());
+    }
+
+    #[test]
+    fn the_lent_task_is_readable_within_its_window_and_never_writable() {
+        let mut objects = KernelObjects::default();
+        let mut memory = Memory::new();
+        let task = objects.borrowed(&mut memory, ObjectKind::Task).expect("memory");
+        assert_eq!(objects.borrowed(&mut memory, ObjectKind::Task), Ok(task), "one current task");
+        let window = u64::from(ObjectKind::Task.probe_bytes());
+        assert!(memory.load(task + window - 8, crate::isa::Size::DW).is_ok());
+        assert!(memory.load(task + window - 4, crate::isa::Size::DW).is_err(), "past the window");
+        assert!(memory.store(task + 16, crate::isa::Size::W, 1).is_err(), "read-only");
+        // Lent, not referenced: releasing it fails; a reference taken on it can be given back.
+        assert!(objects.release(&mut memory, task, ObjectKind::Task).is_err());
+        assert_eq!(objects.acquire(task, ObjectKind::Task), Ok(task));
+        assert_eq!(objects.release(&mut memory, task, ObjectKind::Task), Ok(0));
+        // Its executable file is a new reference, freed when put back.
+        let file = objects.task_exe_file(&mut memory, task).expect("memory");
+        assert!(objects.task_exe_file(&mut memory, file).is_err(), "a file is no task");
+        assert_eq!(objects.release(&mut memory, file, ObjectKind::File), Ok(0));
+        assert!(memory.load(file, crate::isa::Size::DW).is_err(), "put back");
+        assert!(objects.release(&mut memory, file, ObjectKind::File).is_err());
     }
 
     #[test]
