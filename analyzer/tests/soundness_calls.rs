@@ -44,6 +44,7 @@ fn maps() -> Vec<MapInfo> {
         kind: MapKind::GlobalData,
         key_size: 4,
         value_size: section.image.len() as u32,
+        access: bpfprove_semantics::model::maps::ProgramAccess::of(0, section.read_only),
         data: Some(section),
         map_type: None,
         inner: None,
@@ -59,6 +60,7 @@ fn maps() -> Vec<MapInfo> {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
         MapInfo {
             name: "events".into(),
@@ -69,6 +71,7 @@ fn maps() -> Vec<MapInfo> {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
         global(".data", data(false, data_image, &[(0, 1)])),
         global(".rodata", data(true, rodata_image, &[])),

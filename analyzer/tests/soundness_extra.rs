@@ -32,6 +32,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
         MapInfo {
             name: "progs".into(),
@@ -42,6 +43,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
     ];
     let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];

@@ -31,6 +31,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
         MapInfo {
             name: "events".into(),
@@ -41,6 +42,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
         },
     ];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &[] })

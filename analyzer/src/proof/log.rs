@@ -23,7 +23,7 @@ use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
 use crate::value::KernelKind;
-use crate::value::{CodeAddress, Functions, Nullness, Num, PacketVar, Pointer, Region, Value};
+use crate::value::{CodeAddress, Functions, MapSet, Nullness, Num, PacketVar, Pointer, Region, Value};
 use crate::verify::{Config, Report, Verdict};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
@@ -522,9 +522,9 @@ fn region_name(region: Region) -> String {
         Region::Packet => "packet".into(),
         Region::PacketEnd => "packet_end".into(),
         Region::PacketMeta => "packet_meta".into(),
-        Region::MapValue(map) => format!("map_value:{}", map.0),
+        Region::MapValue(maps) => format!("map_value:{maps}"),
         Region::GlobalData(map) => format!("global:{}", map.0),
-        Region::MapHandle(map) => format!("map:{}", map.0),
+        Region::MapHandle(maps) => format!("map:{maps}"),
         Region::JumpTable(table) => format!("jump_table:{}", table.0),
         Region::Record { pc, size } => format!("record:{pc}:{size}"),
         Region::Socket { common: false } => "socket".into(),
@@ -752,6 +752,17 @@ fn region_of(name: &str) -> Result<Region, LogError> {
     let bad = || LogError::BadRegion(name.to_owned());
     let mut pieces = name.split(':');
     let kind = pieces.next().ok_or_else(bad)?;
+    if kind == "map_value" || kind == "map" {
+        // A set of maps: ascending ids joined by commas, at most `MAP_SET_CAP` of them.
+        let ids = pieces.next().ok_or_else(bad)?.split(',').map(|p| p.parse().map(MapId).map_err(|_| bad()));
+        let ids = ids.collect::<Result<Vec<MapId>, _>>()?;
+        let set = MapSet::of(ids.iter().copied()).ok_or_else(bad)?;
+        // One spelling per set (and nothing after it), so a log names each region one way.
+        if set.iter().collect::<Vec<_>>() != ids || pieces.next().is_some() {
+            return Err(bad());
+        }
+        return Ok(if kind == "map" { Region::MapHandle(set) } else { Region::MapValue(set) });
+    }
     let mut number = || -> Result<u32, LogError> { pieces.next().and_then(|p| p.parse().ok()).ok_or_else(bad) };
     let region = match kind {
         "ctx" => Region::Context,
@@ -762,9 +773,7 @@ fn region_of(name: &str) -> Result<Region, LogError> {
         "sock_common" => Region::Socket { common: true },
         "block" => Region::Block { size: number()? },
         "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
-        "map_value" => Region::MapValue(MapId(number()?)),
         "global" => Region::GlobalData(MapId(number()?)),
-        "map" => Region::MapHandle(MapId(number()?)),
         "jump_table" => Region::JumpTable(JumpTableId(number()?)),
         "record" => {
             let pc = number()?;

@@ -196,6 +196,12 @@ pub struct MapExtras {
 }
 
 impl MapDef {
+    /// What programs may do to its values (its access flags; `.rodata` is frozen).
+    pub fn program_access(&self) -> crate::model::maps::ProgramAccess {
+        let frozen = matches!(self.origin, MapOrigin::Data { read_only: true, .. });
+        crate::model::maps::ProgramAccess::of(self.flags, frozen)
+    }
+
     /// The definition as the kernel's creation check sees it.
     pub fn shape(&self) -> crate::model::maps::MapShape {
         crate::model::maps::MapShape {
