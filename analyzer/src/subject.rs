@@ -52,6 +52,8 @@ pub struct MapInfo {
     pub template: bool,
     /// What programs may do to its values (its access flags; frozen `.rodata`).
     pub access: ProgramAccess,
+    /// The byte offset of its value's `struct bpf_spin_lock`, if it has one.
+    pub spin_lock: Option<u32>,
 }
 
 /// A program with everything the analysis needs to know about its surroundings.
@@ -186,5 +188,6 @@ fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {
         inner: def.extras.inner,
         template: def.extras.template,
         access: def.program_access(),
+        spin_lock: def.extras.spin_lock,
     }
 }

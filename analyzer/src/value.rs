@@ -285,12 +285,24 @@ pub struct Pointer {
     /// whose latest result this pointer points into, when known. Two pointers of such a
     /// region point into one object only when they share it.
     pub object: Option<u32>,
+    /// Whether it points into the map value whose `bpf_spin_lock` the program holds. Set
+    /// on every copy when the lock is taken, kept through copies, offsets and joins of
+    /// marked pointers, and cleared everywhere when it is released; so it survives joins
+    /// of paths that locked different lookups' values through the same register.
+    pub locked: bool,
 }
 
 impl Pointer {
     /// A non-NULL pointer to `region` at constant `offset`.
     pub fn at(region: Region, domain: DomainKind, offset: i64) -> Pointer {
-        Pointer { region, offset: domain.constant(&(offset as u64)), null: Nullness::NonNull, var: None, object: None }
+        Pointer {
+            region,
+            offset: domain.constant(&(offset as u64)),
+            null: Nullness::NonNull,
+            var: None,
+            object: None,
+            locked: false,
+        }
     }
 
     /// Whether every offset the pointer may have is small (see [`SMALL_OFFSET`]).
@@ -324,6 +336,7 @@ impl Pointer {
             null,
             var: if self.var == other.var { self.var } else { None },
             object: if self.object == other.object { self.object } else { None },
+            locked: self.locked && other.locked,
         }
     }
 
@@ -340,6 +353,7 @@ impl Pointer {
             && null
             && (other.var.is_none() || self.var == other.var)
             && (other.object.is_none() || self.object == other.object)
+            && (!other.locked || self.locked)
     }
 
     /// The pointer without the identities `keep` rejects (NULL-check class, packet

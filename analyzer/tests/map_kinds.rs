@@ -26,6 +26,7 @@ fn map(name: &str, map_type: MapType, kind: MapKind, key_size: u32, value_size: 
         inner: None,
         template: false,
         access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+        spin_lock: None,
     }
 }
 

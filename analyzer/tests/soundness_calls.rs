@@ -45,6 +45,7 @@ fn maps() -> Vec<MapInfo> {
         key_size: 4,
         value_size: section.image.len() as u32,
         access: bpfprove_semantics::model::maps::ProgramAccess::of(0, section.read_only),
+        spin_lock: None,
         data: Some(section),
         map_type: None,
         inner: None,
@@ -61,6 +62,7 @@ fn maps() -> Vec<MapInfo> {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         MapInfo {
             name: "events".into(),
@@ -72,6 +74,7 @@ fn maps() -> Vec<MapInfo> {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         global(".data", data(false, data_image, &[(0, 1)])),
         global(".rodata", data(true, rodata_image, &[])),

@@ -33,6 +33,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         MapInfo {
             name: "progs".into(),
@@ -44,6 +45,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
     ];
     let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];

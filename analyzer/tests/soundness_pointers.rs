@@ -32,6 +32,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         MapInfo {
             name: "events".into(),
@@ -43,6 +44,7 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             inner: None,
             template: false,
             access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
     ];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &[] })

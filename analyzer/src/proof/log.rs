@@ -246,6 +246,13 @@ pub struct ResourcesLog {
     /// Iterators that may be active.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iterators: Vec<IteratorLog>,
+    /// Fewest and most `bpf_spin_lock`s that may be held (0 or 1).
+    #[serde(default, skip_serializing_if = "is_zero_pair")]
+    pub spin_lock: [u8; 2],
+}
+
+fn is_zero_pair(pair: &[u8; 2]) -> bool {
+    *pair == [0, 0]
 }
 
 /// An iterator that may be active: its frame and offset, kind (`bpf_iter_<kind>`; absent
@@ -269,7 +276,11 @@ pub struct IteratorLog {
 
 impl ResourcesLog {
     fn is_empty(&self) -> bool {
-        self.held.is_empty() && self.rcu == [0, 0] && self.surely.is_empty() && self.iterators.is_empty()
+        self.held.is_empty()
+            && self.rcu == [0, 0]
+            && self.surely.is_empty()
+            && self.iterators.is_empty()
+            && self.spin_lock == [0, 0]
     }
 }
 
@@ -361,6 +372,9 @@ pub enum ValueLog {
         var: Option<VarLog>,
         /// For map values and records: the helper call whose latest result it points into.
         object: Option<u32>,
+        /// Whether it points into the map value whose `bpf_spin_lock` is held.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        locked: bool,
     },
     /// Function addresses.
     Func {
@@ -552,6 +566,7 @@ pub fn value_log(value: &Value) -> ValueLog {
             null_id: p.null.id(),
             var: p.var.map(|v| VarLog { id: v.id, fixed: v.fixed }),
             object: p.object,
+            locked: p.locked,
         },
         Value::Func(f) => ValueLog::Func { functions: f.set.iter().map(|id| id.0).collect(), nullable: f.nullable },
         Value::Code(c) => ValueLog::Code { table: c.table.0, index: num_log(&c.index) },
@@ -584,6 +599,7 @@ pub fn state_log(state: &State) -> StateLog {
         resources: ResourcesLog {
             held: state.resources.held.iter().copied().collect(),
             rcu: [state.resources.rcu_min, state.resources.rcu_max],
+            spin_lock: [state.resources.spin_min, state.resources.spin_max],
             surely: state.resources.surely.iter().copied().collect(),
             iterators: state
                 .resources
@@ -811,12 +827,13 @@ pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
     Ok(match log {
         ValueLog::Uninit => Value::Uninit,
         ValueLog::Scalar { value } => Value::Scalar(num_of(value, domain)?),
-        ValueLog::Pointer { region, offset, maybe_null, null_id, var, object } => Value::Pointer(Pointer {
+        ValueLog::Pointer { region, offset, maybe_null, null_id, var, object, locked } => Value::Pointer(Pointer {
             region: region_of(region)?,
             offset: num_of(offset, domain)?,
             null: if *maybe_null { Nullness::MaybeNull { id: *null_id } } else { Nullness::NonNull },
             var: var.as_ref().map(|v| PacketVar { id: v.id, fixed: v.fixed }),
             object: *object,
+            locked: *locked,
         }),
         ValueLog::Func { functions, nullable } => {
             Value::Func(Functions { set: functions.iter().map(|&f| FunctionId(f)).collect(), nullable: *nullable })
@@ -887,7 +904,11 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
     if !surely.is_subset(&held) {
         return Err(LogError::BadRegion("a surely held reference is not held".into()));
     }
-    state.resources = Resources { held, surely, iterators, rcu_min, rcu_max };
+    let [spin_min, spin_max] = log.resources.spin_lock;
+    if spin_min > spin_max || spin_max > 1 {
+        return Err(LogError::BadRegion(format!("spin lock count [{spin_min}, {spin_max}]")));
+    }
+    state.resources = Resources { held, surely, iterators, rcu_min, rcu_max, spin_min, spin_max };
     Ok(state)
 }
 

@@ -10,6 +10,7 @@ use bpfprove_semantics::isa::{CallTarget, Reg};
 use bpfprove_semantics::program::{FunctionId, code_address};
 
 use super::memory::{Mode, candidates};
+use super::spin_lock::LockCall;
 use super::{Env, GlobalStore, Post, Resolved, Stop};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
@@ -128,6 +129,8 @@ struct Captured {
     global_fills: Vec<GlobalStore>,
     released: Option<Region>,
     loop_count: Option<(u64, u64)>,
+    /// The checked `bpf_spin_lock` argument.
+    lock: Option<super::spin_lock::LockArgument>,
 }
 
 /// Stack bytes a helper writes through a memory argument.
@@ -225,6 +228,7 @@ impl Env<'_> {
                 if let Some(name) = name {
                     self.check_capability(post, &format!("calling kfunc {name}"));
                 }
+                self.check_no_lock_for_call(post, &state, &format!("a call of kfunc {}", name.unwrap_or("?")));
                 Ok(Some(self.kfunc_call(post, state, pc, name)))
             }
         }
@@ -247,6 +251,9 @@ impl Env<'_> {
                 }
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
                 self.check_helper_allowed(post, id, &proto.name);
+                if LockCall::of(&proto.name) != Some(LockCall::Unlock) {
+                    self.check_no_lock_for_call(post, &state, &format!("a call of bpf_{}", proto.name));
+                }
                 self.apply_prototype(calls, post, state, pc, proto)
             }
             Some(proto) => {
@@ -293,6 +300,9 @@ impl Env<'_> {
         }
         for fill in &captured.filled {
             fill.apply(&mut state, self.domain);
+        }
+        if let (Some(call), Some(argument)) = (LockCall::of(&proto.name), &captured.lock) {
+            self.apply_lock_call(post, &mut state, call, argument);
         }
         post.global_stores.extend(captured.global_fills.iter().cloned());
         // Array elements are never freed (deleting from an array fails with -EINVAL), so only
@@ -553,6 +563,10 @@ impl Env<'_> {
                 },
                 ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
+                ArgKind::SpinLock => match self.lock_argument(value) {
+                    Ok(argument) => captured.lock = Some(argument),
+                    Err((status, why)) => bad(post, i, status, why),
+                },
                 ArgKind::RingbufMem => match value {
                     Value::Pointer(p)
                         if matches!(p.region, Region::Record { .. })

@@ -29,6 +29,9 @@ use bpfprove_semantics::model::maps::ProgramAccess;
 /// initialisation of stack bytes); beyond it the analysis summarises.
 const MAX_CANDIDATES: i128 = 512;
 
+/// Size of `struct bpf_spin_lock`.
+const SPIN_LOCK_BYTES: i128 = 4;
+
 /// Whether an access reads, writes, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -262,6 +265,14 @@ impl Env<'_> {
             } else if maps.single().is_none() && info.is_some_and(|m| m.data.is_some()) {
                 why.push(format!("`{name}` is a data section in a set of maps"));
                 Status::Unknown
+            } else if let Some(lock) = info.and_then(|m| m.spin_lock).map(i128::from)
+                && lo < lock + SPIN_LOCK_BYTES
+                && hi + i128::from(len) > lock
+            {
+                // The kernel lets only bpf_spin_lock/unlock touch the lock.
+                why.push(format!("the bpf_spin_lock of `{name}` (offset {lock}) is accessed directly"));
+                let surely = lo == hi || (hi < lock + SPIN_LOCK_BYTES && lo + i128::from(len) > lock);
+                if surely { Status::Refuted } else { Status::Unknown }
             } else {
                 let status = bounds_status(lo, hi, 0, size - i128::from(len));
                 if status != Status::Proven {

@@ -184,6 +184,8 @@ pub struct MapExtras {
     /// Whether the key and the value have BTF types (`__type(key, ...)`), which storage
     /// maps need.
     pub typed: bool,
+    /// The byte offset of the value's `struct bpf_spin_lock`, if it has one (from BTF).
+    pub spin_lock: Option<u32>,
     /// For a map of maps: the template every inner map must match (a map of the object:
     /// the `__array(values, ...)` struct, or the legacy `inner_map_idx` map).
     pub inner: Option<MapId>,
