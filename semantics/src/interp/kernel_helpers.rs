@@ -133,6 +133,8 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (87, "map_push_elem", |h, a, m, _| h.maps.push(m, a[0], a[1], a[2])),
     (88, "map_pop_elem", |h, a, m, _| h.maps.pop(m, a[0], a[1])),
     (89, "map_peek_elem", |h, a, m, _| h.maps.peek(m, a[0], a[1])),
+    (93, "spin_lock", |h, a, m, _| h.spin_lock(m, a[0]).map(|()| 0)),
+    (94, "spin_unlock", |h, a, _, _| h.spin_unlock(a[0]).map(|()| 0)),
     (105, "strtol", |_, a, m, _| strings::strtox(m, a, true)),
     (106, "strtoul", |_, a, m, _| strings::strtox(m, a, false)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
@@ -190,9 +192,43 @@ pub struct KernelHelpers {
     kernel_objects: Vec<RegionId>,
     /// The kernel objects and iterators the kfuncs manage.
     kernel: KernelObjects,
+    /// The address of the `bpf_spin_lock` the program holds.
+    held_lock: Option<u64>,
 }
 
+/// `BPF_FUNC_spin_unlock`, the one helper a program may call while it holds a lock.
+const SPIN_UNLOCK: i32 = 94;
+
 impl KernelHelpers {
+    /// `bpf_spin_lock(lock)`: `lock` must be the `struct bpf_spin_lock` of a live map value
+    /// and no lock may be held. One program runs at a time, so taking it never waits.
+    fn spin_lock(&mut self, memory: &Memory, lock: u64) -> Result<(), HelperError> {
+        if self.held_lock.is_some() {
+            return Err(HelperError::SpinLock("a second lock while one is held"));
+        }
+        if !self.maps.is_spin_lock(memory, lock) {
+            return Err(HelperError::InvalidArgument {
+                register: 1,
+                value: lock,
+                reason: "not a map value's bpf_spin_lock",
+            });
+        }
+        self.held_lock = Some(lock);
+        Ok(())
+    }
+
+    /// `bpf_spin_unlock(lock)`: `lock` must be the lock held.
+    fn spin_unlock(&mut self, lock: u64) -> Result<(), HelperError> {
+        match self.held_lock {
+            None => Err(HelperError::SpinLock("an unlock without a lock held")),
+            Some(held) if held != lock => Err(HelperError::SpinLock("an unlock of a different lock")),
+            Some(_) => {
+                self.held_lock = None;
+                Ok(())
+            }
+        }
+    }
+
     /// Helpers for a `program_type` program over `maps`.
     pub fn new(maps: MapTable, program_type: ProgramType) -> KernelHelpers {
         KernelHelpers {
@@ -205,6 +241,7 @@ impl KernelHelpers {
             arbitrary_state: ARBITRARY_SEED,
             kernel_objects: Vec::new(),
             kernel: KernelObjects::default(),
+            held_lock: None,
         }
     }
 
@@ -373,6 +410,9 @@ impl Helpers for KernelHelpers {
             Availability::Unknown => return Err(HelperError::Unknown),
         }
         let Some(helper) = model::helper(id) else { return Err(HelperError::Unknown) };
+        if self.held_lock.is_some() && id != SPIN_UNLOCK {
+            return Err(HelperError::SpinLock("a helper call while a lock is held"));
+        }
         match HELPERS.iter().find(|h| h.0 == id) {
             Some(&(_, _, body)) => {
                 // The kernel's verifier checked these arguments before any helper runs.
@@ -402,11 +442,19 @@ impl Helpers for KernelHelpers {
         let Some(&(name, body)) = KFUNCS.iter().find(|k| k.0 == name) else {
             return Err(KfuncError::Unknown { name: name.clone() });
         };
+        if self.held_lock.is_some() {
+            let error = HelperError::SpinLock("a kfunc call while a lock is held");
+            return Err(KfuncError::Failed { name: name.to_owned(), error });
+        }
         if availability::kfunc_availability(name, self.program_type) != Availability::Available {
             let error = HelperError::NotAvailable { program_type: self.program_type };
             return Err(KfuncError::Failed { name: name.to_owned(), error });
         }
         body(self, args, memory, code).map_err(|error| KfuncError::Failed { name: name.to_owned(), error })
+    }
+
+    fn spin_lock_held(&self) -> bool {
+        self.held_lock.is_some()
     }
 }
 

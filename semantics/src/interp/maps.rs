@@ -164,6 +164,8 @@ struct MapState {
     max_entries: u32,
     /// What programs may do to its values (its access flags).
     access: Access,
+    /// The byte offset of its values' `struct bpf_spin_lock`, if they have one.
+    spin_lock: Option<u32>,
     storage: Storage,
     /// For an LRU hash: when each key was last used (a lookup or an update).
     last_use: Option<BTreeMap<Vec<u8>, u64>>,
@@ -310,6 +312,7 @@ impl MapTable {
                 value_size: def.value_size,
                 max_entries: def.max_entries,
                 access: Access::of_program_access(def.program_access()),
+                spin_lock: def.extras.spin_lock,
                 storage,
                 last_use: lru.then(BTreeMap::new),
             });
@@ -612,6 +615,15 @@ impl MapTable {
         let bytes = memory.region(region).map_or_else(Vec::new, |r| r.bytes().to_vec());
         memory.set_access(region, Access::None);
         Ok((map, bytes))
+    }
+
+    /// Whether `address` is the `struct bpf_spin_lock` of a live value of one of the maps.
+    pub(crate) fn is_spin_lock(&self, memory: &Memory, address: u64) -> bool {
+        let Some((region, offset)) = memory.locate(address) else { return false };
+        let Some(region) = memory.region(region) else { return false };
+        let RegionKind::MapValue { map } = region.kind() else { return false };
+        let lock = self.maps.get(map as usize).and_then(|m| m.spin_lock);
+        region.access() != Access::None && lock.is_some_and(|lock| i64::from(lock) == offset)
     }
 
     /// What programs may do to the values of the map `handle` names (any map: loads and
