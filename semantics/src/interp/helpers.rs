@@ -60,8 +60,8 @@ pub enum HelperError {
     /// The helper needed a new memory region and the memory has no room for it.
     #[error(transparent)]
     Setup(#[from] MemoryError),
-    /// A `bpf_spin_lock` rule the kernel's verifier enforces is broken (a second lock, an
-    /// unlock of another lock or of none, a call while a lock is held).
+    /// A `bpf_spin_lock` rule the kernel's verifier enforces is broken (an unlock of
+    /// another lock or of none, a call, a second lock included, while a lock is held).
     #[error("bpf_spin_lock: {0}")]
     SpinLock(&'static str),
 }

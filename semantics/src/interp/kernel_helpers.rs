@@ -201,11 +201,9 @@ const SPIN_UNLOCK: i32 = 94;
 
 impl KernelHelpers {
     /// `bpf_spin_lock(lock)`: `lock` must be the `struct bpf_spin_lock` of a live map value
-    /// and no lock may be held. One program runs at a time, so taking it never waits.
+    /// (that no lock is held, [`Helpers::call_with_code`] checked for every call). One
+    /// program runs at a time, so taking it never waits.
     fn spin_lock(&mut self, memory: &Memory, lock: u64) -> Result<(), HelperError> {
-        if self.held_lock.is_some() {
-            return Err(HelperError::SpinLock("a second lock while one is held"));
-        }
         if !self.maps.is_spin_lock(memory, lock) {
             return Err(HelperError::InvalidArgument {
                 register: 1,
@@ -641,6 +639,48 @@ mod tests {
             HelperResult::Return(value) => Ok(value),
             HelperResult::Exit(value) => panic!("kernel helpers never exit (r0 = {value})"),
         }
+    }
+
+    #[test]
+    fn spin_locks_are_the_values_locks_taken_one_at_a_time() {
+        let mut locked = map("locked", 2, 4, 8, 2);
+        locked.extras.spin_lock = Some(4);
+        let (mut helpers, mut memory, scratch) = setup(vec![locked]);
+        memory.write(scratch, &[0, 0, 0, 0, 1, 0, 0, 0]).expect("scratch");
+        let handle = map_handle(MapId(0));
+        let first = call(&mut helpers, &mut memory, 1, [handle, scratch, 0, 0, 0]).expect("element 0");
+        let second = call(&mut helpers, &mut memory, 1, [handle, scratch + 4, 0, 0, 0]).expect("element 1");
+        let mut call = |id, lock| call(&mut helpers, &mut memory, id, [lock, 0, 0, 0, 0]);
+        assert!(matches!(call(93, first), Err(HelperError::InvalidArgument { register: 1, .. })));
+        assert_eq!(call(94, first + 4), Err(HelperError::SpinLock("an unlock without a lock held")));
+        assert_eq!(call(93, first + 4), Ok(0));
+        // The kernel refuses a second lock as it refuses any other call under a lock.
+        assert_eq!(call(93, second + 4), Err(HelperError::SpinLock("a helper call while a lock is held")));
+        assert_eq!(call(5, 0), Err(HelperError::SpinLock("a helper call while a lock is held")));
+        assert_eq!(call(94, second + 4), Err(HelperError::SpinLock("an unlock of a different lock")));
+        assert_eq!(call(94, first + 4), Ok(0));
+        assert!(call(5, 0).is_ok());
+        assert!(!helpers.spin_lock_held());
+    }
+
+    #[test]
+    fn program_access_flags_shape_map_values() {
+        use crate::interp::memory::FaultReason;
+        use crate::isa::Size;
+        use crate::model::maps::{BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+        let (mut read_only, mut write_only) = (map("ro", 2, 4, 8, 1), map("wo", 1, 4, 8, 1));
+        read_only.flags = BPF_F_RDONLY_PROG;
+        write_only.flags = BPF_F_WRONLY_PROG;
+        let (mut helpers, mut memory, scratch) = setup(vec![read_only, write_only]);
+        let ro = call(&mut helpers, &mut memory, 1, [map_handle(MapId(0)), scratch, 0, 0, 0]).expect("element 0");
+        assert!(memory.load(ro, Size::W).is_ok());
+        assert_eq!(memory.store(ro, Size::W, 1).map_err(|f| f.reason), Err(FaultReason::ReadOnly));
+        // A hash value made by an update is write-only for the program too.
+        let update = [map_handle(MapId(1)), scratch, scratch + 8, 0, 0];
+        assert_eq!(call(&mut helpers, &mut memory, 2, update), Ok(0));
+        let wo = call(&mut helpers, &mut memory, 1, [map_handle(MapId(1)), scratch, 0, 0, 0]).expect("the entry");
+        assert!(memory.store(wo, Size::W, 1).is_ok());
+        assert_eq!(memory.load(wo, Size::W).map_err(|f| f.reason), Err(FaultReason::WriteOnly));
     }
 
     #[test]

@@ -238,7 +238,9 @@ mod tests {
         let maps = MapTable::install(&object, &object.programs[0], &mut memory).expect("small maps");
         let context = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[0; 64]).expect("small");
         let scratch = memory.add_region(RegionKind::Other, vec![PATTERN; 5 * SLICE as usize], Access::ReadWrite);
-        let read_only = memory.add_region(RegionKind::Other, b"%d\0".to_vec(), Access::ReadOnly);
+        // Frozen read-only data, as `ARG_PTR_TO_CONST_STR` demands.
+        let rodata = RegionKind::GlobalData { section: 1 };
+        let read_only = memory.add_region(rodata, b"%d\0".to_vec(), Access::ReadOnly);
         Setup {
             helpers: KernelHelpers::new(maps, ProgramType::SchedCls),
             scratch: region_base(scratch.expect("small")),
