@@ -563,6 +563,27 @@ mod tests {
     }
 
     #[test]
+    fn pointers_into_different_maps_join_into_a_set_up_to_the_cap() {
+        let handle = |ids: &[u32]| {
+            let set = MapSet::of(ids.iter().map(|&i| MapId(i))).expect("a few maps");
+            Value::Pointer(Pointer::at(Region::MapHandle(set), D, 0))
+        };
+        let (a, b) = (handle(&[0]), handle(&[1]));
+        let joined = a.join(&b, D);
+        assert_eq!(joined, handle(&[0, 1]));
+        assert!(a.leq(&joined) && b.leq(&joined) && !joined.leq(&a));
+        let many = handle(&[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(many.join(&handle(&[8]), D).is_scalar_top());
+        // Values and handles of one map stay apart.
+        let value = Value::Pointer(Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0));
+        assert!(value.join(&a, D).is_scalar_top());
+        let locked =
+            Value::Pointer(Pointer { locked: true, ..Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0) });
+        assert_eq!(locked.join(&value, D), value);
+        assert!(locked.leq(&value) && !value.leq(&locked));
+    }
+
+    #[test]
     fn small_offsets_stay_clear_of_wrapping() {
         assert!(Pointer::at(Region::Context, D, -8).has_small_offset());
         assert!(!Pointer::at(Region::Context, D, SMALL_OFFSET).has_small_offset());

@@ -920,3 +920,20 @@ pub fn globals_of(slots: &[GlobalSlotLog], domain: DomainKind) -> Result<GlobalS
         .collect::<Result<Vec<_>, LogError>>()?;
     Ok(GlobalSummary::from_slots(parsed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_sets_have_one_spelling_and_at_most_eight_members() {
+        let set = MapSet::of([MapId(3), MapId(1)]).expect("two maps");
+        for region in [Region::MapValue(set), Region::MapHandle(set), Region::MapValue(MapSet::one(MapId(7)))] {
+            assert_eq!(region_of(&region_name(region)), Ok(region));
+        }
+        assert_eq!(region_name(Region::MapValue(set)), "map_value:1,3");
+        for bad in ["map_value:3,1", "map_value:1,1", "map:", "map:1,", "map_value:0,1,2,3,4,5,6,7,8", "map:1:2"] {
+            assert!(region_of(bad).is_err(), "{bad} accepted");
+        }
+    }
+}
