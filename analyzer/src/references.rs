@@ -52,6 +52,12 @@ pub struct Resources {
     pub rcu_min: u8,
     /// The most RCU read sections that may be open.
     pub rcu_max: u8,
+    /// Whether a `bpf_spin_lock` is held on every path (`spin_min` 1) or on some
+    /// (`spin_max` 1); the lock is the one marked pointers point into
+    /// ([`crate::value::Pointer::locked`]).
+    pub spin_min: u8,
+    /// See `spin_min`.
+    pub spin_max: u8,
 }
 
 /// Whether something still held makes an action (exit, tail call, LD_ABS) unsafe.
@@ -91,6 +97,8 @@ impl Resources {
             iterators,
             rcu_min: self.rcu_min.min(other.rcu_min),
             rcu_max: self.rcu_max.max(other.rcu_max),
+            spin_min: self.spin_min.min(other.spin_min),
+            spin_max: self.spin_max.max(other.spin_max),
         }
     }
 
@@ -109,6 +117,8 @@ impl Resources {
             && iterators
             && self.rcu_min >= other.rcu_min
             && self.rcu_max <= other.rcu_max
+            && self.spin_min >= other.spin_min
+            && self.spin_max <= other.spin_max
     }
 
     /// Records the reference acquired at `pc`; `false` when one acquired there may still be
@@ -173,6 +183,15 @@ impl Resources {
         self.rcu_min = self.rcu_min.saturating_sub(1);
         self.rcu_max = self.rcu_max.saturating_sub(1);
         open
+    }
+
+    /// Whether a `bpf_spin_lock` is held.
+    pub fn spin_lock_held(&self) -> Outstanding {
+        match (self.spin_min, self.spin_max) {
+            (0, 0) => Outstanding::None,
+            (0, _) => Outstanding::Maybe,
+            _ => Outstanding::Surely,
+        }
     }
 
     /// Whether an RCU read section may be open.

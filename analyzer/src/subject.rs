@@ -8,7 +8,7 @@ use bpfprove_semantics::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object, S
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::isa::{Insn, LddwKind};
-use bpfprove_semantics::model::maps::MapType;
+use bpfprove_semantics::model::maps::{MapType, ProgramAccess};
 use bpfprove_semantics::model::section::TypeChoice;
 use bpfprove_semantics::program::{FunctionId, Program};
 
@@ -50,6 +50,10 @@ pub struct MapInfo {
     pub inner: Option<MapId>,
     /// Whether it is only the template of some map of maps' inner maps.
     pub template: bool,
+    /// What programs may do to its values (its access flags; frozen `.rodata`).
+    pub access: ProgramAccess,
+    /// The byte offset of its value's `struct bpf_spin_lock`, if it has one.
+    pub spin_lock: Option<u32>,
 }
 
 /// A program with everything the analysis needs to know about its surroundings.
@@ -183,5 +187,7 @@ fn map_info(def: &MapDef, data: Option<DataSection>) -> MapInfo {
         map_type: MapType::from_number(def.map_type).filter(|_| !matches!(def.origin, MapOrigin::Data { .. })),
         inner: def.extras.inner,
         template: def.extras.template,
+        access: def.program_access(),
+        spin_lock: def.extras.spin_lock,
     }
 }

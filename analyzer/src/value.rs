@@ -37,12 +37,12 @@ pub enum Region {
     PacketEnd,
     /// Packet metadata (`data_meta`); the analyzer proves no bytes of it accessible.
     PacketMeta,
-    /// The value of an element of a map.
-    MapValue(MapId),
+    /// The value of an element of one of a set of maps.
+    MapValue(MapSet),
     /// A global data section (a one-element array map).
     GlobalData(MapId),
-    /// A map itself (`r1 = map ll`); only helpers take it.
-    MapHandle(MapId),
+    /// One of a set of maps (`r1 = map ll`, joined at merge points); only helpers take it.
+    MapHandle(MapSet),
     /// A jump table, loaded by its `lddw`.
     JumpTable(JumpTableId),
     /// The socket a context field points to (`__sk_buff.sk`, `bpf_sockopt.sk`): a
@@ -72,6 +72,74 @@ pub enum Region {
         /// What it points to.
         kind: KernelKind,
     },
+}
+
+/// How many maps a [`MapSet`] holds at most; a join of more is any number.
+pub const MAP_SET_CAP: usize = 8;
+
+/// A set of 1 to [`MAP_SET_CAP`] maps, the maps a handle or a value pointer may belong to
+/// after paths loading different maps join. Every check on such a pointer must hold for
+/// every member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MapSet {
+    /// How many of `ids` are members.
+    len: u8,
+    /// The members, ascending, then `MapId(0)` fillers (so derived equality is set equality).
+    ids: [MapId; MAP_SET_CAP],
+}
+
+impl MapSet {
+    /// The set of `map` alone.
+    pub fn one(map: MapId) -> MapSet {
+        let mut ids = [MapId(0); MAP_SET_CAP];
+        ids[0] = map;
+        MapSet { len: 1, ids }
+    }
+
+    /// The set of `maps`, or `None` when there are none or more than [`MAP_SET_CAP`].
+    pub fn of(maps: impl IntoIterator<Item = MapId>) -> Option<MapSet> {
+        let members: BTreeSet<MapId> = maps.into_iter().collect();
+        if members.is_empty() || members.len() > MAP_SET_CAP {
+            return None;
+        }
+        let mut ids = [MapId(0); MAP_SET_CAP];
+        for (slot, map) in ids.iter_mut().zip(&members) {
+            *slot = *map;
+        }
+        Some(MapSet { len: members.len() as u8, ids })
+    }
+
+    /// The members, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = MapId> + '_ {
+        self.ids[..usize::from(self.len)].iter().copied()
+    }
+
+    /// The only member, if there is one.
+    pub fn single(&self) -> Option<MapId> {
+        (self.len == 1).then_some(self.ids[0])
+    }
+
+    /// Whether `map` is a member.
+    pub fn contains(&self, map: MapId) -> bool {
+        self.iter().any(|m| m == map)
+    }
+
+    /// Whether every member of `self` is one of `other`.
+    pub fn is_subset(&self, other: &MapSet) -> bool {
+        self.iter().all(|m| other.contains(m))
+    }
+
+    /// The union, or `None` when it would hold more than [`MAP_SET_CAP`] maps.
+    pub fn union(&self, other: &MapSet) -> Option<MapSet> {
+        MapSet::of(self.iter().chain(other.iter()))
+    }
+}
+
+impl fmt::Display for MapSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.iter().map(|m| m.0.to_string()).collect();
+        f.write_str(&names.join(","))
+    }
 }
 
 /// What a pointer a kfunc returned points to.
@@ -108,6 +176,28 @@ impl Region {
     pub fn holds_many_objects(self) -> bool {
         matches!(self, Region::MapValue(_) | Region::Record { .. } | Region::Kernel { .. })
     }
+
+    /// The region of pointers into `self` or `other`: the same region, or the union of
+    /// two sets of maps of one kind (value pointers, handles) up to [`MAP_SET_CAP`].
+    pub fn join(self, other: Region) -> Option<Region> {
+        match (self, other) {
+            _ if self == other => Some(self),
+            (Region::MapValue(a), Region::MapValue(b)) => a.union(&b).map(Region::MapValue),
+            (Region::MapHandle(a), Region::MapHandle(b)) => a.union(&b).map(Region::MapHandle),
+            _ => None,
+        }
+    }
+
+    /// Whether every address a pointer into `self` may hold, a pointer into `other` may hold.
+    pub fn leq(self, other: Region) -> bool {
+        match (self, other) {
+            _ if self == other => true,
+            (Region::MapValue(a), Region::MapValue(b)) | (Region::MapHandle(a), Region::MapHandle(b)) => {
+                a.is_subset(&b)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Region {
@@ -118,9 +208,9 @@ impl fmt::Display for Region {
             Region::Packet => f.write_str("packet"),
             Region::PacketEnd => f.write_str("packet_end"),
             Region::PacketMeta => f.write_str("packet_meta"),
-            Region::MapValue(map) => write!(f, "map_value({})", map.0),
+            Region::MapValue(maps) => write!(f, "map_value({maps})"),
             Region::GlobalData(map) => write!(f, "global({})", map.0),
-            Region::MapHandle(map) => write!(f, "map({})", map.0),
+            Region::MapHandle(maps) => write!(f, "map({maps})"),
             Region::JumpTable(table) => write!(f, "jump_table({})", table.0),
             Region::Record { pc, size } => write!(f, "record({pc}, {size})"),
             Region::Socket { common: false } => f.write_str("socket"),
@@ -195,12 +285,24 @@ pub struct Pointer {
     /// whose latest result this pointer points into, when known. Two pointers of such a
     /// region point into one object only when they share it.
     pub object: Option<u32>,
+    /// Whether it points into the map value whose `bpf_spin_lock` the program holds. Set
+    /// on every copy when the lock is taken, kept through copies, offsets and joins of
+    /// marked pointers, and cleared everywhere when it is released; so it survives joins
+    /// of paths that locked different lookups' values through the same register.
+    pub locked: bool,
 }
 
 impl Pointer {
     /// A non-NULL pointer to `region` at constant `offset`.
     pub fn at(region: Region, domain: DomainKind, offset: i64) -> Pointer {
-        Pointer { region, offset: domain.constant(&(offset as u64)), null: Nullness::NonNull, var: None, object: None }
+        Pointer {
+            region,
+            offset: domain.constant(&(offset as u64)),
+            null: Nullness::NonNull,
+            var: None,
+            object: None,
+            locked: false,
+        }
     }
 
     /// Whether every offset the pointer may have is small (see [`SMALL_OFFSET`]).
@@ -214,8 +316,9 @@ impl Pointer {
             && (!self.region.holds_many_objects() || (self.object.is_some() && self.object == other.object))
     }
 
-    /// The join of two pointers into one region (offsets joined by `num`).
-    fn join(&self, other: &Pointer, num: &dyn Fn(&Num, &Num) -> Num) -> Pointer {
+    /// The join of two pointers into `region` (their regions' join; offsets joined by
+    /// `num`).
+    fn join(&self, other: &Pointer, region: Region, num: &dyn Fn(&Num, &Num) -> Num) -> Pointer {
         // A non-NULL pointer stays in a class of copies of result `id` only when it points
         // into that result: then the result is not NULL where the pointer is not.
         let copy_of = |id: Option<u32>, p: &Pointer| id.filter(|&id| p.object == Some(id));
@@ -228,15 +331,16 @@ impl Pointer {
             (Nullness::NonNull, Nullness::MaybeNull { id }) => Nullness::MaybeNull { id: copy_of(id, self) },
         };
         Pointer {
-            region: self.region,
+            region,
             offset: num(&self.offset, &other.offset),
             null,
             var: if self.var == other.var { self.var } else { None },
             object: if self.object == other.object { self.object } else { None },
+            locked: self.locked && other.locked,
         }
     }
 
-    /// `self ⊑ other`, for pointers into one region.
+    /// `self ⊑ other`.
     fn leq(&self, other: &Pointer) -> bool {
         let null = match (self.null, other.null) {
             (Nullness::MaybeNull { .. }, Nullness::NonNull) => false,
@@ -244,11 +348,12 @@ impl Pointer {
             (Nullness::NonNull, Nullness::NonNull) => true,
             (Nullness::NonNull, Nullness::MaybeNull { id }) => id.is_none() || self.object == id,
         };
-        self.region == other.region
+        self.region.leq(other.region)
             && self.offset.leq(&other.offset)
             && null
             && (other.var.is_none() || self.var == other.var)
             && (other.object.is_none() || self.object == other.object)
+            && (!other.locked || self.locked)
     }
 
     /// The pointer without the identities `keep` rejects (NULL-check class, packet
@@ -359,7 +464,10 @@ impl Value {
         match (self, other) {
             (Value::Uninit, _) | (_, Value::Uninit) => Value::Uninit,
             (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(num(a, b)),
-            (Value::Pointer(a), Value::Pointer(b)) if a.region == b.region => Value::Pointer(a.join(b, num)),
+            (Value::Pointer(a), Value::Pointer(b)) => match a.region.join(b.region) {
+                Some(region) => Value::Pointer(a.join(b, region, num)),
+                None => Value::top(domain),
+            },
             (Value::Pointer(p), scalar) | (scalar, Value::Pointer(p)) if scalar.is_null_constant() => {
                 Value::Pointer(Pointer { null: Nullness::MaybeNull { id: None }, ..p.clone() })
             }
@@ -401,7 +509,7 @@ mod tests {
     const D: DomainKind = DomainKind::Product;
 
     fn map_value(null: Nullness) -> Value {
-        Value::Pointer(Pointer { null, ..Pointer::at(Region::MapValue(MapId(0)), D, 0) })
+        Value::Pointer(Pointer { null, ..Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0) })
     }
 
     #[test]
@@ -429,7 +537,7 @@ mod tests {
 
     fn result_of(call: u32, null: bool) -> Pointer {
         let null = if null { Nullness::MaybeNull { id: Some(call) } } else { Nullness::NonNull };
-        Pointer { null, object: Some(call), ..Pointer::at(Region::MapValue(MapId(0)), D, 0) }
+        Pointer { null, object: Some(call), ..Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0) }
     }
 
     #[test]
@@ -452,6 +560,27 @@ mod tests {
         assert!(!unknown.same_object(&unknown.clone()));
         let stack = Pointer::at(Region::Stack { frame: 0 }, D, -8);
         assert!(stack.same_object(&Pointer::at(Region::Stack { frame: 0 }, D, 0)));
+    }
+
+    #[test]
+    fn pointers_into_different_maps_join_into_a_set_up_to_the_cap() {
+        let handle = |ids: &[u32]| {
+            let set = MapSet::of(ids.iter().map(|&i| MapId(i))).expect("a few maps");
+            Value::Pointer(Pointer::at(Region::MapHandle(set), D, 0))
+        };
+        let (a, b) = (handle(&[0]), handle(&[1]));
+        let joined = a.join(&b, D);
+        assert_eq!(joined, handle(&[0, 1]));
+        assert!(a.leq(&joined) && b.leq(&joined) && !joined.leq(&a));
+        let many = handle(&[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(many.join(&handle(&[8]), D).is_scalar_top());
+        // Values and handles of one map stay apart.
+        let value = Value::Pointer(Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0));
+        assert!(value.join(&a, D).is_scalar_top());
+        let locked =
+            Value::Pointer(Pointer { locked: true, ..Pointer::at(Region::MapValue(MapSet::one(MapId(0))), D, 0) });
+        assert_eq!(locked.join(&value, D), value);
+        assert!(locked.leq(&value) && !value.leq(&locked));
     }
 
     #[test]

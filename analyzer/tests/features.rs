@@ -28,6 +28,8 @@ fn outcome(text: &str, program_type: ProgramType, privilege: Privilege) -> Strin
         map_type: None,
         inner: None,
         template: false,
+        access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+        spin_lock: None,
     }];
     let config = Config { privilege, ..Config::standard(DomainKind::Product) };
     common::outcome(text, program_type, config, Surroundings { maps, kfuncs: &[] })

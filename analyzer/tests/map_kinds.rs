@@ -25,6 +25,8 @@ fn map(name: &str, map_type: MapType, kind: MapKind, key_size: u32, value_size: 
         map_type: Some(map_type),
         inner: None,
         template: false,
+        access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+        spin_lock: None,
     }
 }
 

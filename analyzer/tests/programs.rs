@@ -24,6 +24,8 @@ fn outcome(text: &str, program_type: ProgramType, config: Config, kfuncs: &[(i32
         map_type: None,
         inner: None,
         template: false,
+        access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+        spin_lock: None,
     }];
     common::outcome(text, program_type, config, Surroundings { maps, kfuncs })
 }

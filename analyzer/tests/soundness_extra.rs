@@ -32,6 +32,8 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         MapInfo {
             name: "progs".into(),
@@ -42,6 +44,8 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
     ];
     let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];

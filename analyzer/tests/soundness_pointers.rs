@@ -31,6 +31,8 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
         MapInfo {
             name: "events".into(),
@@ -41,6 +43,8 @@ fn outcome(text: &str, program_type: ProgramType) -> String {
             map_type: None,
             inner: None,
             template: false,
+            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
+            spin_lock: None,
         },
     ];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &[] })
@@ -340,7 +344,7 @@ fn pointer_identities_survive_the_proof_log() {
     let result = Value::Pointer(Pointer {
         null: Nullness::MaybeNull { id: Some(7) },
         object: Some(7),
-        ..Pointer::at(Region::MapValue(MapId(0)), domain, 0)
+        ..Pointer::at(Region::MapValue(bpfprove_analyzer::value::MapSet::one(MapId(0))), domain, 0)
     });
     let packet =
         Value::Pointer(Pointer { var: Some(PacketVar { id: 3, fixed: 4 }), ..Pointer::at(Region::Packet, domain, 4) });

@@ -121,6 +121,12 @@ struct MapSpec {
     #[serde(default)]
     value: u32,
     entries: u32,
+    /// `map_flags` (`BPF_F_RDONLY_PROG` is 0x80, `BPF_F_WRONLY_PROG` 0x100).
+    #[serde(default)]
+    flags: u32,
+    /// The byte offset of the value's `struct bpf_spin_lock`, as its BTF would give it.
+    #[serde(default)]
+    spin_lock: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,7 +237,10 @@ impl Case {
     fn map_defs(&self, data_override: &BTreeMap<String, String>) -> Result<Vec<MapDef>, String> {
         let mut defs = Vec::new();
         for map in &self.maps {
-            defs.push(MapDef::btf(&map.name, map_type_number(&map.map_type)?, map.key, map.value, map.entries));
+            let mut def = MapDef::btf(&map.name, map_type_number(&map.map_type)?, map.key, map.value, map.entries);
+            def.flags = map.flags;
+            def.extras.spin_lock = map.spin_lock;
+            defs.push(def);
         }
         for data in &self.data {
             let bytes = hex(data_override.get(&data.name).unwrap_or(&data.bytes))?;

@@ -63,8 +63,8 @@ impl Session<'_> {
             let len = region.bytes().len() as u64;
             let access = region.access();
             let host = region.bytes_mut().as_mut_ptr() as u64;
-            let read_len = if access == Access::None { 0 } else { len };
-            let write_len = if access == Access::ReadWrite { len } else { 0 };
+            let read_len = if access.reads() { len } else { 0 };
+            let write_len = if access.writes() { len } else { 0 };
             self.table.push(RegionEntry { host, read_len, write_len, _pad: 0 });
         }
         ctx.table = self.table.as_ptr();

@@ -23,7 +23,7 @@ use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
 use crate::value::KernelKind;
-use crate::value::{CodeAddress, Functions, Nullness, Num, PacketVar, Pointer, Region, Value};
+use crate::value::{CodeAddress, Functions, MapSet, Nullness, Num, PacketVar, Pointer, Region, Value};
 use crate::verify::{Config, Report, Verdict};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
@@ -246,6 +246,13 @@ pub struct ResourcesLog {
     /// Iterators that may be active.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iterators: Vec<IteratorLog>,
+    /// Fewest and most `bpf_spin_lock`s that may be held (0 or 1).
+    #[serde(default, skip_serializing_if = "is_zero_pair")]
+    pub spin_lock: [u8; 2],
+}
+
+fn is_zero_pair(pair: &[u8; 2]) -> bool {
+    *pair == [0, 0]
 }
 
 /// An iterator that may be active: its frame and offset, kind (`bpf_iter_<kind>`; absent
@@ -269,7 +276,11 @@ pub struct IteratorLog {
 
 impl ResourcesLog {
     fn is_empty(&self) -> bool {
-        self.held.is_empty() && self.rcu == [0, 0] && self.surely.is_empty() && self.iterators.is_empty()
+        self.held.is_empty()
+            && self.rcu == [0, 0]
+            && self.surely.is_empty()
+            && self.iterators.is_empty()
+            && self.spin_lock == [0, 0]
     }
 }
 
@@ -361,6 +372,9 @@ pub enum ValueLog {
         var: Option<VarLog>,
         /// For map values and records: the helper call whose latest result it points into.
         object: Option<u32>,
+        /// Whether it points into the map value whose `bpf_spin_lock` is held.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        locked: bool,
     },
     /// Function addresses.
     Func {
@@ -522,9 +536,9 @@ fn region_name(region: Region) -> String {
         Region::Packet => "packet".into(),
         Region::PacketEnd => "packet_end".into(),
         Region::PacketMeta => "packet_meta".into(),
-        Region::MapValue(map) => format!("map_value:{}", map.0),
+        Region::MapValue(maps) => format!("map_value:{maps}"),
         Region::GlobalData(map) => format!("global:{}", map.0),
-        Region::MapHandle(map) => format!("map:{}", map.0),
+        Region::MapHandle(maps) => format!("map:{maps}"),
         Region::JumpTable(table) => format!("jump_table:{}", table.0),
         Region::Record { pc, size } => format!("record:{pc}:{size}"),
         Region::Socket { common: false } => "socket".into(),
@@ -552,6 +566,7 @@ pub fn value_log(value: &Value) -> ValueLog {
             null_id: p.null.id(),
             var: p.var.map(|v| VarLog { id: v.id, fixed: v.fixed }),
             object: p.object,
+            locked: p.locked,
         },
         Value::Func(f) => ValueLog::Func { functions: f.set.iter().map(|id| id.0).collect(), nullable: f.nullable },
         Value::Code(c) => ValueLog::Code { table: c.table.0, index: num_log(&c.index) },
@@ -584,6 +599,7 @@ pub fn state_log(state: &State) -> StateLog {
         resources: ResourcesLog {
             held: state.resources.held.iter().copied().collect(),
             rcu: [state.resources.rcu_min, state.resources.rcu_max],
+            spin_lock: [state.resources.spin_min, state.resources.spin_max],
             surely: state.resources.surely.iter().copied().collect(),
             iterators: state
                 .resources
@@ -752,6 +768,17 @@ fn region_of(name: &str) -> Result<Region, LogError> {
     let bad = || LogError::BadRegion(name.to_owned());
     let mut pieces = name.split(':');
     let kind = pieces.next().ok_or_else(bad)?;
+    if kind == "map_value" || kind == "map" {
+        // A set of maps: ascending ids joined by commas, at most `MAP_SET_CAP` of them.
+        let ids = pieces.next().ok_or_else(bad)?.split(',').map(|p| p.parse().map(MapId).map_err(|_| bad()));
+        let ids = ids.collect::<Result<Vec<MapId>, _>>()?;
+        let set = MapSet::of(ids.iter().copied()).ok_or_else(bad)?;
+        // One spelling per set (and nothing after it), so a log names each region one way.
+        if set.iter().collect::<Vec<_>>() != ids || pieces.next().is_some() {
+            return Err(bad());
+        }
+        return Ok(if kind == "map" { Region::MapHandle(set) } else { Region::MapValue(set) });
+    }
     let mut number = || -> Result<u32, LogError> { pieces.next().and_then(|p| p.parse().ok()).ok_or_else(bad) };
     let region = match kind {
         "ctx" => Region::Context,
@@ -762,9 +789,7 @@ fn region_of(name: &str) -> Result<Region, LogError> {
         "sock_common" => Region::Socket { common: true },
         "block" => Region::Block { size: number()? },
         "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
-        "map_value" => Region::MapValue(MapId(number()?)),
         "global" => Region::GlobalData(MapId(number()?)),
-        "map" => Region::MapHandle(MapId(number()?)),
         "jump_table" => Region::JumpTable(JumpTableId(number()?)),
         "record" => {
             let pc = number()?;
@@ -801,12 +826,13 @@ pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
     Ok(match log {
         ValueLog::Uninit => Value::Uninit,
         ValueLog::Scalar { value } => Value::Scalar(num_of(value, domain)?),
-        ValueLog::Pointer { region, offset, maybe_null, null_id, var, object } => Value::Pointer(Pointer {
+        ValueLog::Pointer { region, offset, maybe_null, null_id, var, object, locked } => Value::Pointer(Pointer {
             region: region_of(region)?,
             offset: num_of(offset, domain)?,
             null: if *maybe_null { Nullness::MaybeNull { id: *null_id } } else { Nullness::NonNull },
             var: var.as_ref().map(|v| PacketVar { id: v.id, fixed: v.fixed }),
             object: *object,
+            locked: *locked,
         }),
         ValueLog::Func { functions, nullable } => {
             Value::Func(Functions { set: functions.iter().map(|&f| FunctionId(f)).collect(), nullable: *nullable })
@@ -877,7 +903,11 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
     if !surely.is_subset(&held) {
         return Err(LogError::BadRegion("a surely held reference is not held".into()));
     }
-    state.resources = Resources { held, surely, iterators, rcu_min, rcu_max };
+    let [spin_min, spin_max] = log.resources.spin_lock;
+    if spin_min > spin_max || spin_max > 1 {
+        return Err(LogError::BadRegion(format!("spin lock count [{spin_min}, {spin_max}]")));
+    }
+    state.resources = Resources { held, surely, iterators, rcu_min, rcu_max, spin_min, spin_max };
     Ok(state)
 }
 
@@ -888,4 +918,21 @@ pub fn globals_of(slots: &[GlobalSlotLog], domain: DomainKind) -> Result<GlobalS
         .map(|s| Ok(((MapId(s.map), s.offset), value_of(&s.value, domain)?)))
         .collect::<Result<Vec<_>, LogError>>()?;
     Ok(GlobalSummary::from_slots(parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_sets_have_one_spelling_and_at_most_eight_members() {
+        let set = MapSet::of([MapId(3), MapId(1)]).expect("two maps");
+        for region in [Region::MapValue(set), Region::MapHandle(set), Region::MapValue(MapSet::one(MapId(7)))] {
+            assert_eq!(region_of(&region_name(region)), Ok(region));
+        }
+        assert_eq!(region_name(Region::MapValue(set)), "map_value:1,3");
+        for bad in ["map_value:3,1", "map_value:1,1", "map:", "map:1,", "map_value:0,1,2,3,4,5,6,7,8", "map:1:2"] {
+            assert!(region_of(bad).is_err(), "{bad} accepted");
+        }
+    }
 }

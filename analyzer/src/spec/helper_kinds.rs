@@ -101,6 +101,7 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::Anything if only(0) => ArgKind::Anything,
         ArgType::Scalar if only(0) => ArgKind::Scalar,
         ArgType::ConstMapPtr if only(0) => ArgKind::Map,
+        ArgType::PtrToSpinLock if only(0) => ArgKind::SpinLock,
         ArgType::PtrToMapKey if only(0) => ArgKind::MapKey,
         ArgType::PtrToMapValue if only(0) => ArgKind::MapValue,
         ArgType::PtrToMem if flags.has(MEM_FIXED_SIZE) => fixed_memory(arg),
@@ -196,9 +197,10 @@ mod tests {
             Some("argument 1 of bpf_sk_release: ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE not modelled yet")
         );
         assert_eq!(
-            proto("spin_lock").unmodelled.as_deref(),
-            Some("argument 1 of bpf_spin_lock: ARG_PTR_TO_SPIN_LOCK not modelled yet")
+            proto("timer_init").unmodelled.as_deref(),
+            Some("argument 1 of bpf_timer_init: ARG_PTR_TO_TIMER not modelled yet")
         );
+        assert_eq!(proto("spin_lock").args, [ArgKind::SpinLock]);
         assert_eq!(
             proto("task_pt_regs").unmodelled.as_deref(),
             Some("result of bpf_task_pt_regs: RET_PTR_TO_BTF_ID not modelled yet")

@@ -20,6 +20,8 @@ pub enum ArgKind {
     Scalar,
     /// A map handle.
     Map,
+    /// The `bpf_spin_lock` inside a map value.
+    SpinLock,
     /// Readable, initialised memory of the map argument's key size.
     MapKey,
     /// Readable, initialised memory of the map argument's value size.

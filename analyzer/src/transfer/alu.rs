@@ -16,7 +16,7 @@ use super::{Env, Post};
 use crate::obligation::{ObligationKind, Status};
 use crate::stack::any_bytes;
 use crate::state::State;
-use crate::value::{Functions, Num, PacketVar, Pointer, Region, Value};
+use crate::value::{Functions, MapSet, Num, PacketVar, Pointer, Region, Value};
 
 /// Largest constant part of a packet pointer's offset that keeps its variable.
 const MAX_FIXED: i64 = 1 << 32;
@@ -180,12 +180,13 @@ impl Env<'_> {
                 None => Value::constant(self.domain, bpfprove_semantics::isa::Insn::lddw_value(imm, next_imm)),
             },
             LddwKind::MapIdx | LddwKind::MapFd => match self.subject.map(map) {
-                Some(_) => Value::Pointer(Pointer::at(Region::MapHandle(map), self.domain, 0)),
+                Some(_) => Value::Pointer(Pointer::at(Region::MapHandle(MapSet::one(map)), self.domain, 0)),
                 None => self.no_such_map(post, imm),
             },
             LddwKind::MapIdxValue | LddwKind::MapValue => match self.subject.map(map) {
                 Some(info) => {
-                    let region = if info.data.is_some() { Region::GlobalData(map) } else { Region::MapValue(map) };
+                    let region =
+                        if info.data.is_some() { Region::GlobalData(map) } else { Region::MapValue(MapSet::one(map)) };
                     Value::Pointer(Pointer::at(region, self.domain, i64::from(next_imm)))
                 }
                 None => self.no_such_map(post, imm),

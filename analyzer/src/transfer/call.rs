@@ -10,12 +10,14 @@ use bpfprove_semantics::isa::{CallTarget, Reg};
 use bpfprove_semantics::program::{FunctionId, code_address};
 
 use super::memory::{Mode, candidates};
+use super::spin_lock::LockCall;
 use super::{Env, GlobalStore, Post, Resolved, Stop};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
 use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
-use crate::value::{Functions, KernelKind, Nullness, Pointer, Region, Value};
+use crate::value::{Functions, KernelKind, MapSet, Nullness, Pointer, Region, Value};
+use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::maps::MapKind;
 
 /// Largest size a memory argument may have (Linux's limit for helper buffers).
@@ -116,7 +118,8 @@ fn is_packet(region: Region) -> bool {
 /// What the argument checks captured for the call's effects.
 #[derive(Default)]
 struct Captured {
-    map: Option<bpfprove_semantics::elf::MapId>,
+    /// The maps the map argument may be (every check held for each).
+    map: Option<MapSet>,
     const_size: Option<u64>,
     callbacks: Option<BTreeSet<FunctionId>>,
     callback_context: Option<Value>,
@@ -126,6 +129,8 @@ struct Captured {
     global_fills: Vec<GlobalStore>,
     released: Option<Region>,
     loop_count: Option<(u64, u64)>,
+    /// The checked `bpf_spin_lock` argument.
+    lock: Option<super::spin_lock::LockArgument>,
 }
 
 /// Stack bytes a helper writes through a memory argument.
@@ -163,7 +168,7 @@ impl StackFill {
 
 impl Env<'_> {
     /// Whether elements of `map` can be freed while the program runs (an unknown map: yes).
-    fn elements_can_be_freed(&self, map: bpfprove_semantics::elf::MapId) -> bool {
+    fn elements_can_be_freed(&self, map: MapId) -> bool {
         let kind = self.subject.maps.get(map.0 as usize).map(|info| info.kind);
         !matches!(kind, Some(MapKind::Array | MapKind::GlobalData))
     }
@@ -171,18 +176,30 @@ impl Env<'_> {
     /// The maps whose values may be the very elements of `map`'s values: itself, and,
     /// through maps of maps, an inner map template and the maps of the object that match
     /// it (the same map reached directly and through its outer map).
-    fn value_aliases(&self, map: bpfprove_semantics::elf::MapId) -> Vec<bpfprove_semantics::elf::MapId> {
+    fn value_aliases(&self, map: MapId) -> Vec<MapId> {
         let maps = &self.subject.maps;
         let Some(info) = maps.get(map.0 as usize) else { return vec![map] };
         let shape = |m: &crate::subject::MapInfo| (m.kind, m.key_size, m.value_size);
         let aliased =
             |other: &crate::subject::MapInfo| (info.template || other.template) && shape(other) == shape(info);
-        let mut aliases: Vec<_> = (0..maps.len() as u32)
-            .map(bpfprove_semantics::elf::MapId)
-            .filter(|&m| m == map || aliased(&maps[m.0 as usize]))
-            .collect();
+        let mut aliases: Vec<_> =
+            (0..maps.len() as u32).map(MapId).filter(|&m| m == map || aliased(&maps[m.0 as usize])).collect();
         aliases.dedup();
         aliases
+    }
+
+    /// What a lookup in one of `maps` points to: a value of one of them, or, for maps of
+    /// maps (which hold maps), one of their inner maps, which match the templates in type
+    /// and sizes. A set mixing the two gives `None` (any number: nothing to dereference).
+    fn lookup_result(&self, maps: MapSet) -> Option<Region> {
+        let inner: Vec<Option<MapId>> = maps.iter().map(|m| self.subject.map(m).and_then(|m| m.inner)).collect();
+        if inner.iter().all(Option::is_none) {
+            Some(Region::MapValue(maps))
+        } else if inner.iter().all(Option::is_some) {
+            MapSet::of(inner.into_iter().flatten()).map(Region::MapHandle)
+        } else {
+            None
+        }
     }
 
     /// `call`.
@@ -211,6 +228,7 @@ impl Env<'_> {
                 if let Some(name) = name {
                     self.check_capability(post, &format!("calling kfunc {name}"));
                 }
+                self.check_no_lock_for_call(post, &state, &format!("a call of kfunc {}", name.unwrap_or("?")));
                 Ok(Some(self.kfunc_call(post, state, pc, name)))
             }
         }
@@ -233,6 +251,9 @@ impl Env<'_> {
                 }
                 post.check(ObligationKind::Call, Status::Proven, format!("helper {id} ({})", proto.name));
                 self.check_helper_allowed(post, id, &proto.name);
+                if LockCall::of(&proto.name) != Some(LockCall::Unlock) {
+                    self.check_no_lock_for_call(post, &state, &format!("a call of bpf_{}", proto.name));
+                }
                 self.apply_prototype(calls, post, state, pc, proto)
             }
             Some(proto) => {
@@ -280,17 +301,25 @@ impl Env<'_> {
         for fill in &captured.filled {
             fill.apply(&mut state, self.domain);
         }
+        if let (Some(call), Some(argument)) = (LockCall::of(&proto.name), &captured.lock) {
+            self.apply_lock_call(post, &mut state, call, argument);
+        }
         post.global_stores.extend(captured.global_fills.iter().cloned());
         // Array elements are never freed (deleting from an array fails with -EINVAL), so only
         // maps whose elements can go away lose their value pointers.
         if proto.invalidates_map_values
-            && let Some(map) = captured.map
-            && self.elements_can_be_freed(map)
+            && let Some(maps) = captured.map
         {
             let domain = self.domain;
-            let aliases = self.value_aliases(map);
+            let aliases: BTreeSet<_> = maps
+                .iter()
+                .filter(|&map| self.elements_can_be_freed(map))
+                .flat_map(|map| self.value_aliases(map))
+                .collect();
             state.map_values(&|v| match v {
-                Value::Pointer(Pointer { region: Region::MapValue(m), .. }) if aliases.contains(m) => {
+                Value::Pointer(Pointer { region: Region::MapValue(m), .. })
+                    if m.iter().any(|m| aliases.contains(&m)) =>
+                {
                     Some(Value::top(domain))
                 }
                 _ => None,
@@ -326,12 +355,7 @@ impl Env<'_> {
             RetKind::Named(NamedRet::Scalar) => Value::top(self.domain),
             RetKind::Named(NamedRet::Void) => Value::Uninit,
             RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
-                // A map of maps holds maps: the lookup gives an inner map, which matches
-                // the template in type and sizes.
-                Some(map) => match self.subject.map(map).and_then(|m| m.inner) {
-                    Some(template) => fresh(Region::MapHandle(template)),
-                    None => fresh(Region::MapValue(map)),
-                },
+                Some(maps) => self.lookup_result(maps).map_or_else(|| Value::top(self.domain), fresh),
                 None => Value::top(self.domain),
             },
             RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
@@ -348,6 +372,31 @@ impl Env<'_> {
         };
         self.call_resources(post, &mut state, proto, captured.released, &ret);
         Ok(Some(self.clobbered(state, ret)))
+    }
+
+    /// The checks of `map` as the map argument of `proto`: a kind the helper takes, and a
+    /// map type that may be passed to it. `refuse` reports a failure.
+    fn check_map_argument(
+        &self,
+        post: &mut Post,
+        proto: &Prototype,
+        map: MapId,
+        refuse: &mut dyn FnMut(&mut Post, String),
+    ) {
+        let info = self.subject.map(map);
+        let kind = info.map(|m| m.kind);
+        let accepted = proto.map_kinds.is_empty()
+            || kind.is_some_and(|k| proto.map_kinds.iter().any(|n: &MapKindName| n.matches(k)));
+        if !accepted {
+            let name = info.map_or("?", |m| m.name.as_str());
+            refuse(post, format!("map `{name}` is not of a kind the helper accepts"));
+        }
+        let map_type = info.and_then(|m| m.map_type);
+        if let Some(map_type) = map_type
+            && map_type.allowed_helpers().is_some_and(|allowed| !allowed.contains(&proto.name.as_str()))
+        {
+            refuse(post, format!("a {} map cannot be passed to {}", map_type.name(), proto.name));
+        }
     }
 
     fn check_arguments(&self, post: &mut Post, state: &State, proto: &Prototype) -> Captured {
@@ -400,31 +449,28 @@ impl Env<'_> {
                     }) => {
                         bad(post, i, Status::Unknown, "the map may be NULL".into());
                     }
-                    Value::Pointer(Pointer { region: Region::MapHandle(map), .. }) => {
-                        captured.map = Some(*map);
-                        let kind = self.subject.map(*map).map(|m| m.kind);
-                        let accepted = proto.map_kinds.is_empty()
-                            || kind.is_some_and(|k| proto.map_kinds.iter().any(|n: &MapKindName| n.matches(k)));
-                        if !accepted {
-                            let name = self.subject.map(*map).map_or("?", |m| m.name.as_str());
-                            let why = format!("map `{name}` is not of a kind the helper accepts");
-                            bad(post, i, Status::Refuted, why);
-                        }
-                        let map_type = self.subject.map(*map).and_then(|m| m.map_type);
-                        if let Some(map_type) = map_type
-                            && map_type.allowed_helpers().is_some_and(|allowed| !allowed.contains(&proto.name.as_str()))
-                        {
-                            let why = format!("a {} map cannot be passed to {}", map_type.name(), proto.name);
-                            bad(post, i, Status::Refuted, why);
+                    Value::Pointer(Pointer { region: Region::MapHandle(maps), .. }) => {
+                        captured.map = Some(*maps);
+                        for map in maps.iter() {
+                            self.check_map_argument(post, proto, map, &mut |post, why| {
+                                bad(post, i, Status::Refuted, why)
+                            });
                         }
                     }
                     other => bad(post, i, Status::Refuted, format!("{} is not a map", crate::display::value(other))),
                 },
                 ArgKind::MapKey | ArgKind::MapValue => {
-                    let size = captured
-                        .map
-                        .and_then(|m| self.subject.map(m))
-                        .map(|m| if kind == ArgKind::MapKey { m.key_size } else { m.value_size });
+                    // The helper reads the size of whichever member the map is: the largest.
+                    let size = captured.map.and_then(|maps| {
+                        maps.iter()
+                            .map(|m| {
+                                self.subject
+                                    .map(m)
+                                    .map(|m| if kind == ArgKind::MapKey { m.key_size } else { m.value_size })
+                            })
+                            .collect::<Option<Vec<u32>>>()
+                            .and_then(|sizes| sizes.into_iter().max())
+                    });
                     match size {
                         Some(size) => self.memory_argument(
                             post,
@@ -554,6 +600,10 @@ impl Env<'_> {
                 },
                 ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
+                ArgKind::SpinLock => match self.lock_argument(value) {
+                    Ok(argument) => captured.lock = Some(argument),
+                    Err((status, why)) => bad(post, i, status, why),
+                },
                 ArgKind::RingbufMem => match value {
                     Value::Pointer(p)
                         if matches!(p.region, Region::Record { .. })
@@ -693,12 +743,7 @@ impl Env<'_> {
 
     /// What a helper writing `len` bytes at `starts` of global data section `map` stores: any
     /// bytes over every slot it may touch.
-    pub(super) fn global_fill(
-        &self,
-        map: bpfprove_semantics::elf::MapId,
-        starts: &crate::value::Num,
-        len: u64,
-    ) -> GlobalStore {
+    pub(super) fn global_fill(&self, map: MapId, starts: &crate::value::Num, len: u64) -> GlobalStore {
         let size = self.subject.map(map).and_then(|m| m.data.as_ref()).map_or(0, |d| d.image.len() as u64);
         let in_section = |start: i64| u64::try_from(start).ok().filter(|&s| s < size);
         match candidates(starts).map(|c| c.into_iter().filter_map(in_section).collect::<Vec<u64>>()) {

@@ -23,11 +23,15 @@ use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
 use crate::state::State;
-use crate::value::{CodeAddress, KernelKind, Nullness, Num, Pointer, Region, Value};
+use crate::value::{CodeAddress, KernelKind, MapSet, Nullness, Num, Pointer, Region, Value};
+use bpfprove_semantics::model::maps::ProgramAccess;
 
 /// Most start offsets enumerated one by one (for context fields, global data slots,
 /// initialisation of stack bytes); beyond it the analysis summarises.
 const MAX_CANDIDATES: i128 = 512;
+
+/// Size of `struct bpf_spin_lock`.
+const SPIN_LOCK_BYTES: i128 = 4;
 
 /// Whether an access reads, writes, or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +44,10 @@ pub(super) enum Mode {
 impl Mode {
     fn writes(self) -> bool {
         matches!(self, Mode::Write | Mode::ReadWrite)
+    }
+
+    fn reads(self) -> bool {
+        matches!(self, Mode::Read | Mode::ReadWrite)
     }
 }
 
@@ -194,11 +202,7 @@ impl Env<'_> {
                 }
                 (ObligationKind::StackBounds, status, format!("stack offsets [{lo}, {hi}] + {len}"))
             }
-            Region::MapValue(map) => {
-                let size = self.subject.map(map).map_or(0, |m| i128::from(m.value_size));
-                let status = bounds_status(lo, hi, 0, size - len_i);
-                (ObligationKind::MapBounds, status, format!("offsets [{lo}, {hi}] + {len} of a {size}-byte value"))
-            }
+            Region::MapValue(maps) => self.map_value_bounds(maps, lo, hi, len, mode),
             Region::GlobalData(map) => {
                 let data = self.subject.map(map).and_then(|m| m.data.as_ref());
                 let size = data.map_or(0, |d| d.image.len() as i128);
@@ -271,6 +275,58 @@ impl Env<'_> {
         };
         post.check(kind, status, detail);
         Some(Access { pointer, starts })
+    }
+
+    /// An access of `len` bytes at offsets `[lo, hi]` of a value of one of `maps`: it must
+    /// be allowed and in bounds for every member (the pointer may point into any of them).
+    /// A data section in a set of several is not followed (its writes change global
+    /// values, which need the one section they change).
+    fn map_value_bounds(
+        &self,
+        maps: MapSet,
+        lo: i128,
+        hi: i128,
+        len: u64,
+        mode: Mode,
+    ) -> (ObligationKind, Status, String) {
+        let mut proven = true;
+        let mut refuted = true;
+        let mut why = Vec::new();
+        for map in maps.iter() {
+            let info = self.subject.map(map);
+            let size = info.map_or(0, |m| i128::from(m.value_size));
+            let access = info.map_or(ProgramAccess { read: false, write: false }, |m| m.access);
+            let name = info.map_or("?", |m| m.name.as_str());
+            let status = if mode.reads() && !access.read {
+                why.push(format!("read from map `{name}` forbidden (BPF_F_WRONLY_PROG)"));
+                Status::Refuted
+            } else if mode.writes() && !access.write {
+                why.push(format!("write into map `{name}` forbidden (read-only for programs)"));
+                Status::Refuted
+            } else if maps.single().is_none() && info.is_some_and(|m| m.data.is_some()) {
+                why.push(format!("`{name}` is a data section in a set of maps"));
+                Status::Unknown
+            } else if let Some(lock) = info.and_then(|m| m.spin_lock).map(i128::from)
+                && lo < lock + SPIN_LOCK_BYTES
+                && hi + i128::from(len) > lock
+            {
+                // The kernel lets only bpf_spin_lock/unlock touch the lock.
+                why.push(format!("the bpf_spin_lock of `{name}` (offset {lock}) is accessed directly"));
+                let surely = lo == hi || (hi < lock + SPIN_LOCK_BYTES && lo + i128::from(len) > lock);
+                if surely { Status::Refuted } else { Status::Unknown }
+            } else {
+                let status = bounds_status(lo, hi, 0, size - i128::from(len));
+                if status != Status::Proven {
+                    why.push(format!("offsets [{lo}, {hi}] + {len} of `{name}`'s {size}-byte value"));
+                }
+                status
+            };
+            proven &= status == Status::Proven;
+            refuted &= status == Status::Refuted;
+        }
+        let detail =
+            if proven { format!("offsets [{lo}, {hi}] + {len} of the value of map(s) {maps}") } else { why.join("; ") };
+        (ObligationKind::MapBounds, Status::decide(proven, refuted), detail)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -508,7 +564,9 @@ impl Env<'_> {
     pub(super) fn data_section_of(&self, region: Region) -> Option<MapId> {
         match region {
             Region::GlobalData(map) => Some(map),
-            Region::MapValue(map) if self.subject.map(map).is_some_and(|m| m.data.is_some()) => Some(map),
+            Region::MapValue(maps) => {
+                maps.single().filter(|&map| self.subject.map(map).is_some_and(|m| m.data.is_some()))
+            }
             _ => None,
         }
     }

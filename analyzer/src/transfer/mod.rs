@@ -16,6 +16,7 @@ mod memory;
 mod packet_meta;
 mod privilege;
 mod resources;
+mod spin_lock;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;

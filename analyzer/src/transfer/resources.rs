@@ -92,6 +92,12 @@ impl Env<'_> {
             Outstanding::Surely => Status::Refuted,
         };
         post.check(ObligationKind::Resources, status, format!("no RCU read section open at {what}"));
+        let status = match state.resources.spin_lock_held() {
+            Outstanding::None => Status::Proven,
+            Outstanding::Maybe => Status::Unknown,
+            Outstanding::Surely => Status::Refuted,
+        };
+        post.check(ObligationKind::Resources, status, format!("no bpf_spin_lock held at {what}"));
     }
 
     /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,

@@ -84,8 +84,8 @@ enum Type {
     /// A type with a byte size and nothing the loader follows (int, enum, float, struct or
     /// union members it does not need).
     Sized { size: u32 },
-    /// A struct or union: its size and members (name, type, offset in bits).
-    Struct { size: u32, members: Vec<(String, u32, u32)> },
+    /// A struct or union: its name, size and members (name, type, offset in bits).
+    Struct { name: String, size: u32, members: Vec<(String, u32, u32)> },
     /// A pointer to a type.
     Ptr { target: u32 },
     /// An array of `count` elements.
@@ -133,6 +133,8 @@ pub struct BtfMapDef {
     pub map_extra: Option<u64>,
     /// Whether both the key and the value are given as types (`__type`).
     pub typed: bool,
+    /// The byte offset of the value's `struct bpf_spin_lock` member, if it has one.
+    pub spin_lock: Option<u32>,
     /// For a map of maps (`__array(values, struct inner)`): the inner map's definition and
     /// the byte offset of `values` in the outer definition, where the relocations of its
     /// initialiser (`.values = { [i] = &map }`) apply.
@@ -201,7 +203,7 @@ impl Btf {
                     let offset = if info & (1 << 31) != 0 { offset & 0x00ff_ffff } else { offset };
                     members.push((self.string(r.u32_at(m)?)?, r.u32_at(m + 4)?, offset));
                 }
-                (Type::Struct { size: size_or_type, members }, 12 * vlen)
+                (Type::Struct { name: self.string(name_off)?, size: size_or_type, members }, 12 * vlen)
             }
             KIND_ENUM => (Type::Sized { size: size_or_type }, 8 * vlen),
             KIND_ENUM64 => (Type::Sized { size: size_or_type }, 12 * vlen),
@@ -295,6 +297,23 @@ impl Btf {
             Type::Ptr { target } => self.size_of(*target),
             _ => error(0, "__type member is not a pointer"),
         }
+    }
+
+    /// The byte offset of the `struct bpf_spin_lock` member of the struct a `__type(value,
+    /// ...)` member points to, if it has one (the kernel's map creation refuses two).
+    fn spin_lock_member(&self, id: u32) -> Result<Option<u32>, BtfError> {
+        let Type::Ptr { target } = self.get(self.resolve(id)?)? else { return Ok(None) };
+        let Type::Struct { members, .. } = self.get(self.resolve(*target)?)? else { return Ok(None) };
+        let mut found = None;
+        for (_, ty, bits) in members {
+            if matches!(self.get(self.resolve(*ty)?)?, Type::Struct { name, .. } if name == "bpf_spin_lock") {
+                if found.is_some() {
+                    return error(0, "a map value with more than one `struct bpf_spin_lock`");
+                }
+                found = Some(bits / 8);
+            }
+        }
+        Ok(found)
     }
 
     /// The variables of data section `section` whose type is a function pointer, by byte
@@ -421,6 +440,7 @@ impl Btf {
                 }
                 "value" => {
                     def.value_size = Some(self.type_member_size(*ty)?);
+                    def.spin_lock = self.spin_lock_member(*ty)?;
                     typed_value = true;
                 }
                 "values" => {

@@ -190,6 +190,8 @@ pub struct MapExtras {
     /// Whether the key and the value have BTF types (`__type(key, ...)`), which storage
     /// maps need.
     pub typed: bool,
+    /// The byte offset of the value's `struct bpf_spin_lock`, if it has one (from BTF).
+    pub spin_lock: Option<u32>,
     /// For a map of maps: the template every inner map must match (a map of the object:
     /// the `__array(values, ...)` struct, or the legacy `inner_map_idx` map).
     pub inner: Option<MapId>,
@@ -202,6 +204,12 @@ pub struct MapExtras {
 }
 
 impl MapDef {
+    /// What programs may do to its values (its access flags; `.rodata` is frozen).
+    pub fn program_access(&self) -> crate::model::maps::ProgramAccess {
+        let frozen = matches!(self.origin, MapOrigin::Data { read_only: true, .. });
+        crate::model::maps::ProgramAccess::of(self.flags, frozen)
+    }
+
     /// The definition as the kernel's creation check sees it.
     pub fn shape(&self) -> crate::model::maps::MapShape {
         crate::model::maps::MapShape {

@@ -60,6 +60,10 @@ pub enum HelperError {
     /// The helper needed a new memory region and the memory has no room for it.
     #[error(transparent)]
     Setup(#[from] MemoryError),
+    /// A `bpf_spin_lock` rule the kernel's verifier enforces is broken (an unlock of
+    /// another lock or of none, a call, a second lock included, while a lock is held).
+    #[error("bpf_spin_lock: {0}")]
+    SpinLock(&'static str),
 }
 
 /// Why a kfunc call failed.
@@ -169,6 +173,12 @@ pub trait Helpers {
     ) -> Result<u64, KfuncError> {
         let _ = (btf_id, btf_obj, args, memory, code);
         Err(KfuncError::NotProvided)
+    }
+
+    /// Whether a `bpf_spin_lock` is held (a program must not exit holding one). Sets
+    /// without the lock helpers keep the default, none.
+    fn spin_lock_held(&self) -> bool {
+        false
     }
 }
 

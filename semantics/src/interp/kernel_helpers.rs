@@ -134,6 +134,8 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (87, "map_push_elem", |h, a, m, _| h.maps.push(m, a[0], a[1], a[2])),
     (88, "map_pop_elem", |h, a, m, _| h.maps.pop(m, a[0], a[1])),
     (89, "map_peek_elem", |h, a, m, _| h.maps.peek(m, a[0], a[1])),
+    (93, "spin_lock", |h, a, m, _| h.spin_lock(m, a[0]).map(|()| 0)),
+    (94, "spin_unlock", |h, a, _, _| h.spin_unlock(a[0]).map(|()| 0)),
     (105, "strtol", |_, a, m, _| strings::strtox(m, a, true)),
     (106, "strtoul", |_, a, m, _| strings::strtox(m, a, false)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
@@ -192,9 +194,41 @@ pub struct KernelHelpers {
     kernel_objects: Vec<RegionId>,
     /// The kernel objects and iterators the kfuncs manage.
     kernel: KernelObjects,
+    /// The address of the `bpf_spin_lock` the program holds.
+    held_lock: Option<u64>,
 }
 
+/// `BPF_FUNC_spin_unlock`, the one helper a program may call while it holds a lock.
+const SPIN_UNLOCK: i32 = 94;
+
 impl KernelHelpers {
+    /// `bpf_spin_lock(lock)`: `lock` must be the `struct bpf_spin_lock` of a live map value
+    /// (that no lock is held, [`Helpers::call_with_code`] checked for every call). One
+    /// program runs at a time, so taking it never waits.
+    fn spin_lock(&mut self, memory: &Memory, lock: u64) -> Result<(), HelperError> {
+        if !self.maps.is_spin_lock(memory, lock) {
+            return Err(HelperError::InvalidArgument {
+                register: 1,
+                value: lock,
+                reason: "not a map value's bpf_spin_lock",
+            });
+        }
+        self.held_lock = Some(lock);
+        Ok(())
+    }
+
+    /// `bpf_spin_unlock(lock)`: `lock` must be the lock held.
+    fn spin_unlock(&mut self, lock: u64) -> Result<(), HelperError> {
+        match self.held_lock {
+            None => Err(HelperError::SpinLock("an unlock without a lock held")),
+            Some(held) if held != lock => Err(HelperError::SpinLock("an unlock of a different lock")),
+            Some(_) => {
+                self.held_lock = None;
+                Ok(())
+            }
+        }
+    }
+
     /// Helpers for a `program_type` program over `maps`.
     pub fn new(maps: MapTable, program_type: ProgramType) -> KernelHelpers {
         KernelHelpers {
@@ -207,6 +241,7 @@ impl KernelHelpers {
             arbitrary_state: ARBITRARY_SEED,
             kernel_objects: Vec::new(),
             kernel: KernelObjects::default(),
+            held_lock: None,
         }
     }
 
@@ -375,6 +410,9 @@ impl Helpers for KernelHelpers {
             Availability::Unknown => return Err(HelperError::Unknown),
         }
         let Some(helper) = model::helper(id) else { return Err(HelperError::Unknown) };
+        if self.held_lock.is_some() && id != SPIN_UNLOCK {
+            return Err(HelperError::SpinLock("a helper call while a lock is held"));
+        }
         match HELPERS.iter().find(|h| h.0 == id) {
             Some(&(_, _, body)) => {
                 // The kernel's verifier checked these arguments before any helper runs.
@@ -404,11 +442,19 @@ impl Helpers for KernelHelpers {
         let Some(&(name, body)) = KFUNCS.iter().find(|k| k.0 == name) else {
             return Err(KfuncError::Unknown { name: name.clone() });
         };
+        if self.held_lock.is_some() {
+            let error = HelperError::SpinLock("a kfunc call while a lock is held");
+            return Err(KfuncError::Failed { name: name.to_owned(), error });
+        }
         if availability::kfunc_availability(name, self.program_type) != Availability::Available {
             let error = HelperError::NotAvailable { program_type: self.program_type };
             return Err(KfuncError::Failed { name: name.to_owned(), error });
         }
         body(self, args, memory, code).map_err(|error| KfuncError::Failed { name: name.to_owned(), error })
+    }
+
+    fn spin_lock_held(&self) -> bool {
+        self.held_lock.is_some()
     }
 }
 
@@ -595,6 +641,48 @@ mod tests {
             HelperResult::Return(value) => Ok(value),
             HelperResult::Exit(value) => panic!("kernel helpers never exit (r0 = {value})"),
         }
+    }
+
+    #[test]
+    fn spin_locks_are_the_values_locks_taken_one_at_a_time() {
+        let mut locked = map("locked", 2, 4, 8, 2);
+        locked.extras.spin_lock = Some(4);
+        let (mut helpers, mut memory, scratch) = setup(vec![locked]);
+        memory.write(scratch, &[0, 0, 0, 0, 1, 0, 0, 0]).expect("scratch");
+        let handle = map_handle(MapId(0));
+        let first = call(&mut helpers, &mut memory, 1, [handle, scratch, 0, 0, 0]).expect("element 0");
+        let second = call(&mut helpers, &mut memory, 1, [handle, scratch + 4, 0, 0, 0]).expect("element 1");
+        let mut call = |id, lock| call(&mut helpers, &mut memory, id, [lock, 0, 0, 0, 0]);
+        assert!(matches!(call(93, first), Err(HelperError::InvalidArgument { register: 1, .. })));
+        assert_eq!(call(94, first + 4), Err(HelperError::SpinLock("an unlock without a lock held")));
+        assert_eq!(call(93, first + 4), Ok(0));
+        // The kernel refuses a second lock as it refuses any other call under a lock.
+        assert_eq!(call(93, second + 4), Err(HelperError::SpinLock("a helper call while a lock is held")));
+        assert_eq!(call(5, 0), Err(HelperError::SpinLock("a helper call while a lock is held")));
+        assert_eq!(call(94, second + 4), Err(HelperError::SpinLock("an unlock of a different lock")));
+        assert_eq!(call(94, first + 4), Ok(0));
+        assert!(call(5, 0).is_ok());
+        assert!(!helpers.spin_lock_held());
+    }
+
+    #[test]
+    fn program_access_flags_shape_map_values() {
+        use crate::interp::memory::FaultReason;
+        use crate::isa::Size;
+        use crate::model::maps::{BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+        let (mut read_only, mut write_only) = (map("ro", 2, 4, 8, 1), map("wo", 1, 4, 8, 1));
+        read_only.flags = BPF_F_RDONLY_PROG;
+        write_only.flags = BPF_F_WRONLY_PROG;
+        let (mut helpers, mut memory, scratch) = setup(vec![read_only, write_only]);
+        let ro = call(&mut helpers, &mut memory, 1, [map_handle(MapId(0)), scratch, 0, 0, 0]).expect("element 0");
+        assert!(memory.load(ro, Size::W).is_ok());
+        assert_eq!(memory.store(ro, Size::W, 1).map_err(|f| f.reason), Err(FaultReason::ReadOnly));
+        // A hash value made by an update is write-only for the program too.
+        let update = [map_handle(MapId(1)), scratch, scratch + 8, 0, 0];
+        assert_eq!(call(&mut helpers, &mut memory, 2, update), Ok(0));
+        let wo = call(&mut helpers, &mut memory, 1, [map_handle(MapId(1)), scratch, 0, 0, 0]).expect("the entry");
+        assert!(memory.store(wo, Size::W, 1).is_ok());
+        assert_eq!(memory.load(wo, Size::W).map_err(|f| f.reason), Err(FaultReason::WriteOnly));
     }
 
     #[test]

@@ -202,7 +202,11 @@ impl Machine {
         memory.activate_frames(0);
         memory.set_may_goto_budget(self.config.may_goto_budget);
         let budget = self.config.instruction_budget;
-        self.execute(memory, helpers, Entry { pc: 0, depth: 0, args, remaining: budget })
+        let outcome = self.execute(memory, helpers, Entry { pc: 0, depth: 0, args, remaining: budget })?;
+        if helpers.spin_lock_held() {
+            return Err(Trap { pc: self.slots.len(), kind: TrapKind::SpinLockHeldAtExit });
+        }
+        Ok(outcome)
     }
 
     /// Runs from `entry.pc` in frame `entry.depth` (whose stack the caller made live) until

@@ -162,6 +162,10 @@ struct MapState {
     key_size: u32,
     value_size: u32,
     max_entries: u32,
+    /// What programs may do to its values (its access flags).
+    access: Access,
+    /// The byte offset of its values' `struct bpf_spin_lock`, if they have one.
+    spin_lock: Option<u32>,
     storage: Storage,
     /// For an LRU hash: when each key was last used (a lookup or an update).
     last_use: Option<BTreeMap<Vec<u8>, u64>>,
@@ -275,7 +279,9 @@ impl MapTable {
                     // the start when the array has one.
                     let mut elements = BTreeMap::new();
                     if def.max_entries > 0 {
-                        let region = new_value(memory, &mut value_bytes, id, def.value_size).map_err(setup_error)?;
+                        let access = Access::of_program_access(def.program_access());
+                        let region =
+                            new_value(memory, &mut value_bytes, id, def.value_size, access).map_err(setup_error)?;
                         elements.insert(0, region);
                     }
                     let first = elements.get(&0).copied();
@@ -305,6 +311,8 @@ impl MapTable {
                 key_size: def.key_size,
                 value_size: def.value_size,
                 max_entries: def.max_entries,
+                access: Access::of_program_access(def.program_access()),
+                spin_lock: def.extras.spin_lock,
                 storage,
                 last_use: lru.then(BTreeMap::new),
             });
@@ -379,6 +387,7 @@ impl MapTable {
             }
             self.element(memory, map, index).map_err(|error| MapInsertError::Memory { map: name, error })?
         } else {
+            let access = self.maps[map.0 as usize].access;
             let Storage::Entries(entries) = &mut self.maps[map.0 as usize].storage else {
                 unreachable!("hash maps have entries")
             };
@@ -388,7 +397,7 @@ impl MapTable {
                     return Err(MapInsertError::Full { map: name, max_entries });
                 }
                 None => {
-                    let region = new_value(memory, &mut self.value_bytes, map, value_size)
+                    let region = new_value(memory, &mut self.value_bytes, map, value_size, access)
                         .map_err(|error| MapInsertError::Memory { map: name, error })?;
                     entries.insert(key.to_vec(), region);
                     region
@@ -511,7 +520,8 @@ impl MapTable {
                         return Ok(errno::negative(errno::E2BIG));
                     }
                     (None, _) => {
-                        let Ok(region) = new_value(memory, &mut self.value_bytes, id, value_size as u32) else {
+                        let access = self.maps[id.0 as usize].access;
+                        let Ok(region) = new_value(memory, &mut self.value_bytes, id, value_size as u32, access) else {
                             return Ok(errno::negative(errno::ENOMEM));
                         };
                         let Storage::Entries(entries) = &mut self.maps[id.0 as usize].storage else {
@@ -584,7 +594,9 @@ impl MapTable {
         if flags != 0 || size > capacity {
             return Ok(0);
         }
-        let Ok(region) = new_value(memory, &mut self.value_bytes, id, size as u32) else { return Ok(0) };
+        let Ok(region) = new_value(memory, &mut self.value_bytes, id, size as u32, Access::ReadWrite) else {
+            return Ok(0);
+        };
         self.reserved.insert(region, id);
         Ok(region_base(region))
     }
@@ -605,6 +617,21 @@ impl MapTable {
         Ok((map, bytes))
     }
 
+    /// Whether `address` is the `struct bpf_spin_lock` of a live value of one of the maps.
+    pub(crate) fn is_spin_lock(&self, memory: &Memory, address: u64) -> bool {
+        let Some((region, offset)) = memory.locate(address) else { return false };
+        let Some(region) = memory.region(region) else { return false };
+        let RegionKind::MapValue { map } = region.kind() else { return false };
+        let lock = self.maps.get(map as usize).and_then(|m| m.spin_lock);
+        region.access() != Access::None && lock.is_some_and(|lock| i64::from(lock) == offset)
+    }
+
+    /// What programs may do to the values of the map `handle` names (any map: loads and
+    /// stores).
+    pub(crate) fn value_access(&self, handle: u64) -> Access {
+        map_of_handle(handle).and_then(|m| self.maps.get(m.0 as usize)).map_or(Access::ReadWrite, |m| m.access)
+    }
+
     /// The region of element `index` of array `map`, created zeroed on first use.
     fn element(&mut self, memory: &mut Memory, map: MapId, index: u32) -> Result<RegionId, MemoryError> {
         let state = &mut self.maps[map.0 as usize];
@@ -612,7 +639,7 @@ impl MapTable {
         if let Some(region) = elements.get(&index) {
             return Ok(*region);
         }
-        let region = new_value(memory, &mut self.value_bytes, map, state.value_size)?;
+        let region = new_value(memory, &mut self.value_bytes, map, state.value_size, state.access)?;
         elements.insert(index, region);
         Ok(region)
     }
@@ -625,12 +652,18 @@ pub const MAX_MAP_VALUE_BYTES: u64 = 256 << 20;
 
 /// A zeroed value region of `size` bytes for map `map`, counted in `allocated` (checked
 /// before anything is allocated).
-fn new_value(memory: &mut Memory, allocated: &mut u64, map: MapId, size: u32) -> Result<RegionId, MemoryError> {
+fn new_value(
+    memory: &mut Memory,
+    allocated: &mut u64,
+    map: MapId,
+    size: u32,
+    access: Access,
+) -> Result<RegionId, MemoryError> {
     let total = *allocated + u64::from(size);
     if total > MAX_MAP_VALUE_BYTES {
         return Err(MemoryError::MapValuesTooLarge { limit: MAX_MAP_VALUE_BYTES });
     }
-    let region = memory.add_region(RegionKind::MapValue { map: map.0 }, vec![0; size as usize], Access::ReadWrite)?;
+    let region = memory.add_region(RegionKind::MapValue { map: map.0 }, vec![0; size as usize], access)?;
     *allocated = total;
     Ok(region)
 }

@@ -112,6 +112,30 @@ pub enum Access {
     ReadOnly,
     /// Loads, stores and atomics.
     ReadWrite,
+    /// Stores only (the values of a `BPF_F_WRONLY_PROG` map).
+    WriteOnly,
+}
+
+impl Access {
+    /// Whether loads may read the region.
+    pub fn reads(self) -> bool {
+        matches!(self, Access::ReadOnly | Access::ReadWrite)
+    }
+
+    /// Whether stores may write the region.
+    pub fn writes(self) -> bool {
+        matches!(self, Access::ReadWrite | Access::WriteOnly)
+    }
+
+    /// The access a map's values give programs.
+    pub fn of_program_access(access: crate::model::maps::ProgramAccess) -> Access {
+        match (access.read, access.write) {
+            (true, true) => Access::ReadWrite,
+            (true, false) => Access::ReadOnly,
+            (false, true) => Access::WriteOnly,
+            (false, false) => Access::None,
+        }
+    }
 }
 
 /// The kind of memory access, named in faults.
@@ -144,6 +168,8 @@ pub enum FaultReason {
     OutOfBounds,
     /// A store or atomic on a read-only region.
     ReadOnly,
+    /// A load or atomic on a write-only region.
+    WriteOnly,
     /// The region allows no access now (e.g. the stack frame of a call that returned).
     Inaccessible,
     /// A read of stack bytes not written since their frame was entered.
@@ -161,6 +187,7 @@ impl fmt::Display for FaultReason {
             FaultReason::Unmapped => "no region",
             FaultReason::OutOfBounds => "out of bounds",
             FaultReason::ReadOnly => "region is read-only",
+            FaultReason::WriteOnly => "region is write-only",
             FaultReason::Inaccessible => "region is not accessible",
             FaultReason::Uninitialised => "stack bytes not initialised",
             FaultReason::ModifiedContextPointer => "the base is a modified context pointer",
@@ -540,7 +567,7 @@ impl Memory {
     fn readable(&self, address: u64, len: usize) -> Option<&[u8]> {
         let (index, offset) = Memory::split(address);
         let region = self.regions.get(index)?;
-        if region.access == Access::None {
+        if !region.access.reads() {
             return None;
         }
         let bytes = region.bytes.get(offset..offset.checked_add(len)?)?;
@@ -552,7 +579,7 @@ impl Memory {
     fn writable(&mut self, address: u64, len: usize) -> Option<&mut [u8]> {
         let (index, offset) = Memory::split(address);
         let region = self.regions.get(index)?;
-        if region.access != Access::ReadWrite || region.bytes.len() < offset.checked_add(len)? {
+        if !region.access.writes() || region.bytes.len() < offset.checked_add(len)? {
             return None;
         }
         self.mark_written(index, offset, len);
@@ -577,6 +604,7 @@ impl Memory {
         let reason = match (region.access, access, fits) {
             (Access::None, _, _) => FaultReason::Inaccessible,
             (Access::ReadOnly, AccessKind::Store | AccessKind::Atomic, _) => FaultReason::ReadOnly,
+            (Access::WriteOnly, AccessKind::Load | AccessKind::Atomic, _) => FaultReason::WriteOnly,
             (_, AccessKind::Load | AccessKind::Atomic, Some((start, end)))
                 if !self.initialised(id.0 as usize, start, end - start) =>
             {
@@ -657,7 +685,8 @@ impl Memory {
     pub(crate) fn atomic_load(&mut self, address: u64, size: Size) -> Result<u64, MemoryFault> {
         let len = size.bytes() as usize;
         let (index, offset) = Memory::split(address);
-        if !self.initialised(index, offset, len) {
+        let reads = self.regions.get(index).is_some_and(|r| r.access.reads());
+        if !reads || !self.initialised(index, offset, len) {
             return Err(self.fault(AccessKind::Atomic, address, len));
         }
         match self.writable(address, len) {

@@ -112,6 +112,11 @@ pub enum TrapKind {
         /// Greatest value allowed (signed).
         max: i64,
     },
+    /// The program exited holding a `bpf_spin_lock` (which the kernel's verifier refuses).
+    /// Judged once the whole program has returned, so the trap names the slot after the
+    /// program's last one.
+    #[error("exited holding a bpf_spin_lock")]
+    SpinLockHeldAtExit,
     /// A call of a kfunc the run knows by name but does not implement.
     #[error("unknown kfunc `{name}` (btf id {btf_id})")]
     UnknownKfunc {

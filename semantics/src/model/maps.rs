@@ -44,6 +44,27 @@ pub const BPF_F_NO_USER_CONV: u32 = 1 << 18;
 /// `BPF_F_ACCESS_MASK`: the four access flags.
 pub const BPF_F_ACCESS_MASK: u32 = BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
 
+/// What a program may do to a map's values through pointers into them (loads, stores,
+/// and helpers' memory arguments): the kernel's `bpf_map_flags_to_cap`, plus frozen
+/// read-only data (`.rodata`, which libbpf creates `BPF_F_RDONLY_PROG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProgramAccess {
+    /// Loads are allowed (no `BPF_F_WRONLY_PROG`).
+    pub read: bool,
+    /// Stores are allowed (no `BPF_F_RDONLY_PROG`, not frozen read-only data).
+    pub write: bool,
+}
+
+impl ProgramAccess {
+    /// Loads and stores.
+    pub const READ_WRITE: ProgramAccess = ProgramAccess { read: true, write: true };
+
+    /// The access `map_flags` give programs; `frozen` read-only data is never written.
+    pub fn of(flags: u32, frozen: bool) -> ProgramAccess {
+        ProgramAccess { read: flags & BPF_F_WRONLY_PROG == 0, write: flags & BPF_F_RDONLY_PROG == 0 && !frozen }
+    }
+}
+
 /// `KMALLOC_MAX_SIZE` on x86-64 (SLUB, 4 KiB pages, `MAX_PAGE_ORDER` 10): no key or value
 /// of any map type is larger.
 pub const KMALLOC_MAX_SIZE: u64 = 4 << 20;

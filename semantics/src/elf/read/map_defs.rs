@@ -115,7 +115,12 @@ fn btf_map(name: &str, d: &BtfMapDef) -> Result<MapDef, String> {
         max_entries: d.max_entries.unwrap_or(0),
         flags: d.map_flags.unwrap_or(0),
         function_pointer_variables: BTreeMap::new(),
-        extras: MapExtras { map_extra: d.map_extra.unwrap_or(0), typed: d.typed, ..MapExtras::default() },
+        extras: MapExtras {
+            map_extra: d.map_extra.unwrap_or(0),
+            typed: d.typed,
+            spin_lock: d.spin_lock,
+            ..MapExtras::default()
+        },
     })
 }
 

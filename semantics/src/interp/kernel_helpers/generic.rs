@@ -172,7 +172,8 @@ fn is_region_base(memory: &Memory, value: u64, kind: impl Fn(RegionKind) -> bool
 fn const_str(memory: &Memory, address: u64) -> Result<(), ()> {
     let (region, offset) = memory.locate(address).ok_or(())?;
     let region = memory.region(region).ok_or(())?;
-    if region.access() != Access::ReadOnly {
+    // Frozen read-only data only: a `BPF_F_RDONLY_PROG` map's values may still change.
+    if region.access() != Access::ReadOnly || !matches!(region.kind(), RegionKind::GlobalData { .. }) {
         return Err(());
     }
     let bytes = usize::try_from(offset).ok().and_then(|o| region.bytes().get(o..)).ok_or(())?;
@@ -192,8 +193,8 @@ fn result(helpers: &mut KernelHelpers, proto: &Proto, args: [u64; 5], memory: &m
         RetType::PtrToMapValue => {
             let (_, value_size) = helpers.maps.key_and_value_size(args[0], 1)?;
             let map = crate::interp::maps::map_of_handle(args[0]).map_or(0, |m| m.0);
-            let region =
-                memory.add_region(RegionKind::MapValue { map }, vec![0; value_size as usize], Access::ReadWrite)?;
+            let access = helpers.maps.value_access(args[0]);
+            let region = memory.add_region(RegionKind::MapValue { map }, vec![0; value_size as usize], access)?;
             Ok(region_base(region))
         }
         _ => {
@@ -242,7 +243,9 @@ mod tests {
         let maps = MapTable::install(&object, &object.programs[0], &mut memory).expect("small maps");
         let context = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[0; 64]).expect("small");
         let scratch = memory.add_region(RegionKind::Other, vec![PATTERN; 5 * SLICE as usize], Access::ReadWrite);
-        let read_only = memory.add_region(RegionKind::Other, b"%d\0".to_vec(), Access::ReadOnly);
+        // Frozen read-only data, as `ARG_PTR_TO_CONST_STR` demands.
+        let rodata = RegionKind::GlobalData { section: 1 };
+        let read_only = memory.add_region(rodata, b"%d\0".to_vec(), Access::ReadOnly);
         Setup {
             helpers: KernelHelpers::new(maps, ProgramType::SchedCls),
             scratch: region_base(scratch.expect("small")),

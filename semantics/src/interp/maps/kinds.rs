@@ -88,7 +88,8 @@ impl MapTable {
             (Some(region), _) => region,
             (None, _) if entries.len() >= max_entries as usize => return Ok(errno::negative(errno::ENOSPC)),
             (None, _) => {
-                let Ok(region) = new_value(memory, &mut self.value_bytes, map, value_size) else {
+                let access = self.maps[map.0 as usize].access;
+                let Ok(region) = new_value(memory, &mut self.value_bytes, map, value_size, access) else {
                     return Ok(errno::negative(errno::ENOMEM));
                 };
                 let Storage::Entries(entries) = &mut self.maps[map.0 as usize].storage else {
