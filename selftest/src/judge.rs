@@ -105,7 +105,8 @@ pub fn object_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SelftestError> {
 /// One object file, read: its tests' expectations and, when it loads, the object.
 struct LoadedFile {
     name: String,
-    object: Result<Object, String>,
+    /// The object with the programs that link, and those that do not.
+    object: Result<elf::ObjectEach, String>,
     /// The tests: program name and privileged expectation.
     tests: Vec<(String, ModeExpectation)>,
 }
@@ -179,11 +180,15 @@ fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
             return Ok(FileRead::Unreadable(object_error(format!("cannot read the BTF annotations: {error}"))));
         }
     };
-    let object = elf::load(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
+    // Each program linked on its own, as libbpf loads them: one out-of-range jump fails
+    // its own test only.
+    let object = elf::load_each(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
     // With the object loaded, its programs are the candidates (untagged ones expect success);
     // without it, the tagged functions are all that is known.
     let candidates: Vec<String> = match &object {
-        Ok(object) => object.programs.iter().map(|p| p.name.clone()).collect(),
+        Ok(each) => {
+            each.object.programs.iter().map(|p| p.name.clone()).chain(each.unlinked.iter().map(|u| u.name.clone())).collect()
+        }
         Err(_) => tags.keys().cloned().collect(),
     };
     let mut tests = Vec::new();
@@ -232,13 +237,19 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
         retval: None,
         kernel: None,
     };
-    let object = match &file.object {
-        Ok(object) => object,
+    let each = match &file.object {
+        Ok(each) => each,
         Err(reason) => {
             outcome.got = Got::LoadError(reason.clone());
             return outcome;
         }
     };
+    if let Some(unlinked) = each.unlinked.iter().find(|u| &u.name == program) {
+        outcome.section = unlinked.section.clone();
+        outcome.got = unlinked_got(&unlinked.error);
+        return outcome;
+    }
+    let object = &each.object;
     let Some(loaded) = object.program(program) else {
         outcome.got = Got::LoadError(format!("no program `{program}` in the object"));
         return outcome;
@@ -282,6 +293,17 @@ fn retval_run(object_name: &str, object: &Object, loaded: &elf::LoadedProgram, r
             Ok(done) => RetvalCheck::Mismatch { expected: retval, r0: done.r0 },
             Err(trap) => RetvalCheck::Trapped(trap.to_string()),
         },
+    }
+}
+
+/// The verdict on a program that does not link: a jump or call out of its function is a
+/// refutation (the kernel's `check_cfg` refuses it too); anything else is a load error.
+fn unlinked_got(error: &elf::ElfError) -> Got {
+    match &error.kind {
+        elf::ElfErrorKind::BadControlFlow(detail) => Got::Fail {
+            first: format!("{}+{:#x}: control-flow refuted: {detail}", error.section, error.offset),
+        },
+        _ => Got::LoadError(format!("cannot link the program: {error}")),
     }
 }
 
