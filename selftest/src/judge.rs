@@ -13,6 +13,7 @@ use bpfprove_semantics::elf::{self, Object};
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
+use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::annotation::{Arch, Expectation, ModeExpectation, Retval, TEST_DATA_LEN};
 use crate::error::SelftestError;
@@ -27,8 +28,10 @@ const ETH_HEADER: usize = 14;
 /// `/dev/zero` ends with an error instead of exhausting memory.
 const MAX_OBJECT_BYTES: u64 = 256 << 20;
 
-/// Instructions a retval run may execute.
-const RUN_BUDGET: u64 = 10_000_000;
+/// Instructions a retval run may execute: enough for a loop that `may_goto` ends after its
+/// 8 Mi rounds (`BPF_MAX_LOOPS`) at a few instructions a round, in the main program and
+/// again in a subprogram, each frame having its own count.
+const RUN_BUDGET: u64 = 100_000_000;
 
 /// How to judge.
 #[derive(Clone, Debug)]
@@ -267,15 +270,25 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
     if outcome.got == Got::Pass
         && let Some(retval) = outcome.expectation.retval
     {
-        outcome.retval = Some(retval_run(&file.name, object, loaded, retval));
+        outcome.retval = Some(retval_run(&file.name, object, loaded, retval, verifier.config().privilege));
     }
     outcome
 }
 
 /// Runs a passing program once in the interpreter, as the kernel's harness runs it: on a
 /// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup.
-fn retval_run(object_name: &str, object: &Object, loaded: &elf::LoadedProgram, retval: Retval) -> RetvalCheck {
-    let mut runner = match ObjectRunner::new(object, loaded, RunConfig::new(CallxModel::Address, RUN_BUDGET)) {
+///
+/// The run is as strict as the analyzer's privilege: a privileged program may read stack
+/// it never wrote (`allow_uninit_stack`), so that read must not trap here either.
+fn retval_run(
+    object_name: &str,
+    object: &Object,
+    loaded: &elf::LoadedProgram,
+    retval: Retval,
+    privilege: Privilege,
+) -> RetvalCheck {
+    let config = RunConfig::new(CallxModel::Address, RUN_BUDGET).with_privilege(privilege);
+    let mut runner = match ObjectRunner::new(object, loaded, config) {
         Ok(runner) => runner,
         Err(error) => return RetvalCheck::NotRun(error.to_string()),
     };
