@@ -15,8 +15,9 @@
 //! a 32-bit step, its low half) then strictly grows or shrinks as an integer. A loop every cycle of which steps one
 //! register in one direction, and in which nothing else writes that register (callee
 //! frames keep `r6`–`r9`; calls clobber `r0`–`r5`), ends: the register cannot grow past
-//! its width's largest value nor shrink below 0. This is the kernel's "bounded loop" without the bound,
-//! for loops longer than the engine unrolls.
+//! its width's largest value nor shrink below 0. The steps' bounds in the invariant bound
+//! the rounds; past [`MAX_COUNTED_ROUNDS`] the rule declines. This is the kernel's
+//! "bounded loop" for loops longer than the engine unrolls.
 //!
 //! The engine uses both rules to prove a widened loop's termination obligation; the proof
 //! checker recomputes them on the logged states of each cycle.
@@ -74,12 +75,31 @@ pub enum Direction {
     Down32,
 }
 
-/// The register the instruction at `pc`, run from `state`, steps without wrapping, and
-/// which way: `r += c` / `r -= c` (`c` a non-zero constant) on a number whose every value
-/// the invariant allows stays in `[0, u64::MAX]` after the step; for `w += c` / `w -= c`,
-/// on a number below 2^32 (so that its low 32 bits are all of it) that stays in
-/// `[0, u32::MAX]`.
-pub fn steps_a_counter(subject: &Subject, pc: usize, state: &State) -> Option<(Reg, Direction)> {
+/// Most rounds the counter rule proves a loop ends within: the kernel's verifier walks
+/// every round of a loop within its million instructions, so a loop of more rounds than
+/// this is no loop the kernel would accept, and proving it ends would be little comfort.
+pub const MAX_COUNTED_ROUNDS: u64 = 1 << 16;
+
+/// One step of a counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Step {
+    /// The register stepped.
+    pub reg: Reg,
+    /// Which way, and which bits count.
+    pub direction: Direction,
+    /// The bounds of the counted bits before the step, over every visit.
+    pub lo: u64,
+    /// See `lo`.
+    pub hi: u64,
+    /// The step's size (at least 1).
+    pub size: u64,
+}
+
+/// The step of a counter the instruction at `pc`, run from `state`, makes without
+/// wrapping: `r += c` / `r -= c` (`c` a non-zero constant) on a number whose every value the
+/// invariant allows stays in `[0, u64::MAX]` after the step; for `w += c` / `w -= c`, on a
+/// number below 2^32 (so that its low 32 bits are all of it) that stays in `[0, u32::MAX]`.
+pub fn steps_a_counter(subject: &Subject, pc: usize, state: &State) -> Option<Step> {
     let Some(Insn::Alu { width, op, dst, src: Operand::Imm(imm) }) = subject.program.insn_at(pc) else {
         return None;
     };
@@ -95,13 +115,14 @@ pub fn steps_a_counter(subject: &Subject, pc: usize, state: &State) -> Option<(R
         Width::W32 if hi <= u64::from(u32::MAX) => (u64::from(u32::MAX), Direction::Up32, Direction::Down32),
         Width::W32 => return None,
     };
-    if delta > 0 && i128::from(hi) + delta <= i128::from(max) {
-        Some((*dst, up))
+    let direction = if delta > 0 && i128::from(hi) + delta <= i128::from(max) {
+        up
     } else if delta < 0 && i128::from(lo) + delta >= 0 {
-        Some((*dst, down))
+        down
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Step { reg: *dst, direction, lo, hi, size: delta.unsigned_abs() as u64 })
 }
 
 /// Whether the instruction at `pc` may write `reg` (define or clobber it).
@@ -113,21 +134,32 @@ pub fn may_write(subject: &Subject, pc: usize, reg: Reg) -> bool {
 }
 
 /// Whether some register is a counter of the loop `nodes`: every cycle (by `successors`)
-/// passes a node that steps it one way (`steps`), and every other node leaves it alone
-/// (`writes` tells whether a node may write a register).
+/// passes a node that steps it one way (`steps`), every other node leaves it alone
+/// (`writes` tells whether a node may write a register), and its steps' bounds leave room
+/// for at most [`MAX_COUNTED_ROUNDS`] of them: each step moves it by at least the smallest
+/// step size, strictly one way, within the union of the bounds.
 pub fn counter_bounded<N: Ord + Clone>(
     nodes: &BTreeSet<N>,
-    steps: &dyn Fn(&N) -> Option<(Reg, Direction)>,
+    steps: &dyn Fn(&N) -> Option<Step>,
     writes: &dyn Fn(&N, Reg) -> bool,
     successors: &dyn Fn(&N) -> Vec<N>,
 ) -> bool {
-    let candidates: BTreeSet<(Reg, Direction)> = nodes.iter().filter_map(|n| steps(n)).collect();
-    candidates.into_iter().any(|counter| {
-        let (stepping, rest): (BTreeSet<N>, BTreeSet<N>) = nodes.iter().cloned().partition(|n| steps(n) == Some(counter));
+    let counter = |step: &Step| (step.reg, step.direction);
+    let candidates: BTreeSet<(Reg, Direction)> = nodes.iter().filter_map(|n| steps(n).map(|s| counter(&s))).collect();
+    candidates.into_iter().any(|(reg, direction)| {
+        let of_counter = |n: &N| steps(n).filter(|s| counter(s) == (reg, direction));
+        let (stepping, rest): (BTreeSet<N>, BTreeSet<N>) = nodes.iter().cloned().partition(|n| of_counter(n).is_some());
         // A node stepping the register the other way, or without the no-wrap guarantee,
         // writes it too.
-        let leaves_alone = |n: &N| !writes(n, counter.0) && steps(n).is_none_or(|(reg, _)| reg != counter.0);
-        rest.iter().all(leaves_alone) && every_cycle_passes(nodes, &stepping, successors)
+        let leaves_alone = |n: &N| !writes(n, reg) && steps(n).is_none_or(|s| s.reg != reg);
+        let all: Vec<Step> = stepping.iter().filter_map(of_counter).collect();
+        let (lo, hi) = (all.iter().map(|s| s.lo).min(), all.iter().map(|s| s.hi).max());
+        let size = all.iter().map(|s| s.size).min();
+        let few_rounds = match (lo, hi, size) {
+            (Some(lo), Some(hi), Some(size)) => (hi - lo) / size.max(1) < MAX_COUNTED_ROUNDS,
+            _ => false,
+        };
+        few_rounds && rest.iter().all(leaves_alone) && every_cycle_passes(nodes, &stepping, successors)
     })
 }
 
@@ -185,7 +217,8 @@ mod tests {
     fn a_counter_bounds_a_loop_only_if_every_cycle_steps_it_and_nothing_else_writes_it() {
         let nodes: BTreeSet<u32> = [1, 2, 3].into();
         let ring = |n: &u32| vec![n % 3 + 1];
-        let up_at_2 = |n: &u32| (*n == 2).then_some((Reg::R6, Direction::Up));
+        let step = |direction, hi| Step { reg: Reg::R6, direction, lo: 0, hi, size: 1 };
+        let up_at_2 = |n: &u32| (*n == 2).then_some(step(Direction::Up, 10_000));
         let quiet = |_: &u32, _: Reg| false;
         assert!(counter_bounded(&nodes, &up_at_2, &quiet, &ring));
         // Node 3 also writes r6 (a reload, a reset): no longer a counter.
@@ -193,8 +226,8 @@ mod tests {
         assert!(!counter_bounded(&nodes, &up_at_2, &reset_at_3, &ring));
         // Up at 2 and down at 3 cancel out.
         let both = |n: &u32| match n {
-            2 => Some((Reg::R6, Direction::Up)),
-            3 => Some((Reg::R6, Direction::Down)),
+            2 => Some(step(Direction::Up, 10_000)),
+            3 => Some(step(Direction::Down, 10_000)),
             _ => None,
         };
         assert!(!counter_bounded(&nodes, &both, &quiet, &ring));
@@ -202,5 +235,8 @@ mod tests {
         let two = |n: &u32| if *n == 1 { vec![2, 3] } else { vec![1] };
         assert!(!counter_bounded(&nodes, &up_at_2, &quiet, &two));
         assert!(!counter_bounded(&nodes, &|_: &u32| None, &quiet, &ring));
+        // Too many rounds: the loop may end, but not as the kernel's loops do.
+        let long = |n: &u32| (*n == 2).then_some(step(Direction::Up, u64::MAX - 1));
+        assert!(!counter_bounded(&nodes, &long, &quiet, &ring));
     }
 }

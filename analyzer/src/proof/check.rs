@@ -342,7 +342,7 @@ struct ProgramCheck<'a> {
     taking: BTreeSet<(usize, StateKey)>,
     renewing: BTreeSet<(usize, StateKey)>,
     /// Logged states whose instruction steps a counter without wrapping, and which way.
-    stepping: BTreeMap<(usize, StateKey), (Reg, termination::Direction)>,
+    stepping: BTreeMap<(usize, StateKey), termination::Step>,
     summary: CheckSummary,
 }
 
