@@ -587,7 +587,11 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let check = if self.iterator_bounded(cfg, &members, &flow.states) {
-                Check::new(ObligationKind::Termination, Status::Proven, "every round takes an item of an open-coded iterator")
+                Check::new(
+                    ObligationKind::Termination,
+                    Status::Proven,
+                    "every round takes an item of an open-coded iterator",
+                )
             } else if self.counter_bounded(cfg, &members, &flow.states) {
                 Check::new(
                     ObligationKind::Termination,

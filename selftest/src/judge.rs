@@ -189,9 +189,13 @@ fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
     // With the object loaded, its programs are the candidates (untagged ones expect success);
     // without it, the tagged functions are all that is known.
     let candidates: Vec<String> = match &object {
-        Ok(each) => {
-            each.object.programs.iter().map(|p| p.name.clone()).chain(each.unlinked.iter().map(|u| u.name.clone())).collect()
-        }
+        Ok(each) => each
+            .object
+            .programs
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(each.unlinked.iter().map(|u| u.name.clone()))
+            .collect(),
         Err(_) => tags.keys().cloned().collect(),
     };
     let mut tests = Vec::new();
@@ -313,9 +317,9 @@ fn retval_run(
 /// refutation (the kernel's `check_cfg` refuses it too); anything else is a load error.
 fn unlinked_got(error: &elf::ElfError) -> Got {
     match &error.kind {
-        elf::ElfErrorKind::BadControlFlow(detail) => Got::Fail {
-            first: format!("{}+{:#x}: control-flow refuted: {detail}", error.section, error.offset),
-        },
+        elf::ElfErrorKind::BadControlFlow(detail) => {
+            Got::Fail { first: format!("{}+{:#x}: control-flow refuted: {detail}", error.section, error.offset) }
+        }
         _ => Got::LoadError(format!("cannot link the program: {error}")),
     }
 }

@@ -33,8 +33,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::CallxModel;
-use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::isa::Reg;
+use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
 use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, TargetLog, UnrolledLog};
@@ -851,7 +851,8 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                     && pcs.contains(pc)
                     && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
-            if !open && !run.iterator_bounded(*context, &cycle, edges) && !run.counter_bounded(*context, &cycle, edges) {
+            if !open && !run.iterator_bounded(*context, &cycle, edges) && !run.counter_bounded(*context, &cycle, edges)
+            {
                 let first = pcs.first().copied();
                 let reason = format!(
                     "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"

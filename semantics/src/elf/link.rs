@@ -34,7 +34,10 @@ pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> Result<Vec<Loade
 /// Links every program of the object as [`link_all`] does, each on its own: one program's
 /// error (a jump out of its function) leaves the others linked. Each result comes with
 /// the program's section and name.
-pub(super) fn link_each(raw: &RawObject, text: TextFunctions) -> Vec<(String, String, Result<LoadedProgram, ElfError>)> {
+pub(super) fn link_each(
+    raw: &RawObject,
+    text: TextFunctions,
+) -> Vec<(String, String, Result<LoadedProgram, ElfError>)> {
     let mut programs = Vec::new();
     for (index, section) in raw.code_sections.iter().enumerate() {
         let is_text = section.name == ".text";
