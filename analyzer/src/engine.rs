@@ -18,6 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
+use bpfprove_semantics::isa::Reg;
 use bpfprove_semantics::program::FunctionId;
 
 use crate::cfg::{CallGraph, FunctionCfg};
@@ -406,8 +407,16 @@ impl<'a> Engine<'a> {
             Some("the loop can be entered other than through its head".to_owned())
         } else if depth >= MAX_UNROLL_DEPTH {
             Some(format!("nested more than {MAX_UNROLL_DEPTH} unrolled loops deep"))
-        } else if self.bounded_by_may_goto(cfg, &cycle.pcs().into_iter().collect()) {
-            // Unrolling would follow the budget's 8 Mi rounds; the budget alone ends it.
+        } else if self.bounded_by_may_goto(cfg, &cycle.pcs().into_iter().collect())
+            && !crate::may_goto::leaves_other_than_by_may_goto(
+                self.env.subject.program,
+                &cycle.pcs().into_iter().collect(),
+                |pc| cfg.successors(pc),
+            )
+        {
+            // Unrolling would follow the budget's 8 Mi rounds; the budget alone ends it. A
+            // loop with a condition of its own (`for (i = 0; i < n; i++) { cond_break; }`)
+            // is unrolled as any other, for the precision of distinct rounds.
             Some("every cycle passes a may_goto: its budget ends the loop".to_owned())
         } else {
             self.not_unrollable.get(&key).cloned()
@@ -577,13 +586,20 @@ impl<'a> Engine<'a> {
             if self.bounded_by_may_goto(cfg, &members) {
                 continue;
             }
-            let check = match self.iterator_bounded(cfg, &members, &flow.states) {
-                true => Check::new(
+            let check = if self.iterator_bounded(cfg, &members, &flow.states) {
+                Check::new(
                     ObligationKind::Termination,
                     Status::Proven,
                     "every round takes an item of an open-coded iterator",
-                ),
-                false => Check::new(ObligationKind::Termination, Status::Unknown, reason),
+                )
+            } else if self.counter_bounded(cfg, &members, &flow.states) {
+                Check::new(
+                    ObligationKind::Termination,
+                    Status::Proven,
+                    "every round steps a counter one way, without wrapping, and nothing else writes it",
+                )
+            } else {
+                Check::new(ObligationKind::Termination, Status::Unknown, reason)
             };
             record.checks.push((latch_of(cfg, head, &members), check));
         }
@@ -662,6 +678,17 @@ impl Engine<'_> {
             .filter(|pc| states.get(pc).is_some_and(|s| termination::takes_an_item(subject, *pc, s)))
             .collect();
         !taking.is_empty() && termination::every_cycle_passes(members, &taking, &|pc: &usize| cfg.successors(*pc))
+    }
+
+    /// Whether the loop `members` (with its invariants `states`) ends by a counter, by
+    /// [`termination::counter_bounded`].
+    fn counter_bounded(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>, states: &HashMap<usize, State>) -> bool {
+        let subject = self.env.subject;
+        // A pc without a state is unreachable: it neither steps nor writes.
+        let steps = |pc: &usize| states.get(pc).and_then(|s| termination::steps_a_counter(subject, *pc, s));
+        let writes = |pc: &usize, reg: Reg| states.contains_key(pc) && termination::may_write(subject, *pc, reg);
+        let successors = |pc: &usize| cfg.successors(*pc).into_iter().filter(|s| states.contains_key(s)).collect();
+        termination::counter_bounded(members, &steps, &writes, &successors)
     }
 }
 

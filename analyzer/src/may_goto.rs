@@ -1,7 +1,9 @@
-//! Loops bounded by `may_goto`: every pass through a `may_goto` spends one of the run's
-//! budget (8 Mi in the kernel), and once it is spent the instruction jumps out. A loop whose
+//! Loops bounded by `may_goto`: every pass through a `may_goto` spends one of its frame's
+//! budget (8 Mi in the kernel, set afresh each time the function is entered), and once it
+//! is spent the instruction jumps out. A loop whose
 //! every cycle passes a `may_goto` therefore ends, however its conditions go, and needs no
-//! other termination argument. Both the engine (which widens such loops and leaves no open
+//! other termination argument. Both the engine (which widens such loops, unless it can
+//! unroll one that its own condition ends, and leaves no open
 //! termination obligation) and the proof checker (which drops the cycles of checked edges
 //! that pass a `may_goto`) ask [`every_cycle_passes_may_goto`].
 
@@ -43,6 +45,21 @@ pub fn every_cycle_passes_may_goto(
     every_cycle_passes(members, &edges, |&pc| is_may_goto(program, pc))
 }
 
+/// Whether the loop `members` can be left other than by a `may_goto`'s jump: through a
+/// condition of its own or an `exit`. Such a loop may end long before the budget does, so
+/// unrolling it is worth a try; one that only a `may_goto` leaves would be unrolled for the
+/// budget's 8 Mi rounds.
+pub fn leaves_other_than_by_may_goto(
+    program: &Program,
+    members: &BTreeSet<usize>,
+    successors: impl Fn(usize) -> Vec<usize>,
+) -> bool {
+    members.iter().filter(|&&pc| !is_may_goto(program, pc)).any(|&pc| {
+        let next = successors(pc);
+        next.is_empty() || next.iter().any(|s| !members.contains(s))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +75,32 @@ mod tests {
         two.push((1, 3));
         assert!(!every_cycle_passes(&nodes, &two, |&n| n == 2));
         assert!(!every_cycle_passes(&nodes, &ring, |_| false));
+    }
+
+    #[test]
+    fn a_loop_with_a_condition_of_its_own_leaves_other_than_by_may_goto() {
+        let members = BTreeSet::from([1, 2, 3]);
+        // 1: may_goto done; 2: r0 += 1; 3: goto 1. Only the may_goto leaves.
+        let only_budget =
+            bpfprove_semantics::asm::llvm::parse("r0 = 0\nloop:\nmay_goto done\nr0 += 1\ngoto loop\ndone:\nexit\n")
+                .expect("valid program");
+        let ring = |pc: usize| match pc {
+            1 => vec![2, 4],
+            2 => vec![3],
+            _ => vec![1],
+        };
+        assert!(every_cycle_passes_may_goto(&only_budget, &members, ring));
+        assert!(!leaves_other_than_by_may_goto(&only_budget, &members, ring));
+        // 3: if r0 < 10 goto 1: the count ends it too.
+        let counted = bpfprove_semantics::asm::llvm::parse(
+            "r0 = 0\nloop:\nmay_goto done\nr0 += 1\nif r0 < 10 goto loop\ndone:\nexit\n",
+        )
+        .expect("valid program");
+        let counted_edges = |pc: usize| match pc {
+            1 => vec![2, 4],
+            2 => vec![3],
+            _ => vec![1, 4],
+        };
+        assert!(leaves_other_than_by_may_goto(&counted, &members, counted_edges));
     }
 }

@@ -149,3 +149,19 @@ fn loops_through_may_goto_need_no_termination_obligation() {
     let endless_subject = self::subject(&endless);
     assert_eq!(log_of(&endless_subject)["programs"][0]["verdict"], "fail");
 }
+
+/// A loop longer than the engine unrolls, ended by a counter, checks without an open
+/// termination obligation; one whose counter is also reset in the loop fails.
+#[test]
+fn loops_ended_by_a_counter_check_without_termination_obligation() {
+    let program = program("r6 = 0\nloop:\nr6 += 1\nif r6 > 10000 goto +2\ncall 7\ngoto loop\nr0 = 0\nexit\n");
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    let reset = self::program("r6 = 0\nloop:\nr6 += 1\nif r6 > 10000 goto +2\nr6 &= 7\ngoto loop\nr0 = 0\nexit\n");
+    let reset_subject = self::subject(&reset);
+    let json = log_of(&reset_subject);
+    assert_eq!(json["programs"][0]["verdict"], "fail");
+    check(&json, &reset_subject).expect("the verifier's own log is valid");
+}

@@ -13,6 +13,7 @@ use bpfprove_semantics::elf::{self, Object};
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
+use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::annotation::{Arch, Expectation, ModeExpectation, Retval, TEST_DATA_LEN};
 use crate::error::SelftestError;
@@ -27,8 +28,10 @@ const ETH_HEADER: usize = 14;
 /// `/dev/zero` ends with an error instead of exhausting memory.
 const MAX_OBJECT_BYTES: u64 = 256 << 20;
 
-/// Instructions a retval run may execute.
-const RUN_BUDGET: u64 = 10_000_000;
+/// Instructions a retval run may execute: enough for a loop that `may_goto` ends after its
+/// 8 Mi rounds (`BPF_MAX_LOOPS`) at a few instructions a round, in the main program and
+/// again in a subprogram, each frame having its own count.
+const RUN_BUDGET: u64 = 100_000_000;
 
 /// How to judge.
 #[derive(Clone, Debug)]
@@ -105,7 +108,8 @@ pub fn object_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SelftestError> {
 /// One object file, read: its tests' expectations and, when it loads, the object.
 struct LoadedFile {
     name: String,
-    object: Result<Object, String>,
+    /// The object with the programs that link, and those that do not.
+    object: Result<elf::ObjectEach, String>,
     /// The tests: program name and privileged expectation.
     tests: Vec<(String, ModeExpectation)>,
 }
@@ -179,11 +183,19 @@ fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
             return Ok(FileRead::Unreadable(object_error(format!("cannot read the BTF annotations: {error}"))));
         }
     };
-    let object = elf::load(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
+    // Each program linked on its own, as libbpf loads them: one out-of-range jump fails
+    // its own test only.
+    let object = elf::load_each(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
     // With the object loaded, its programs are the candidates (untagged ones expect success);
     // without it, the tagged functions are all that is known.
     let candidates: Vec<String> = match &object {
-        Ok(object) => object.programs.iter().map(|p| p.name.clone()).collect(),
+        Ok(each) => each
+            .object
+            .programs
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(each.unlinked.iter().map(|u| u.name.clone()))
+            .collect(),
         Err(_) => tags.keys().cloned().collect(),
     };
     let mut tests = Vec::new();
@@ -232,13 +244,19 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
         retval: None,
         kernel: None,
     };
-    let object = match &file.object {
-        Ok(object) => object,
+    let each = match &file.object {
+        Ok(each) => each,
         Err(reason) => {
             outcome.got = Got::LoadError(reason.clone());
             return outcome;
         }
     };
+    if let Some(unlinked) = each.unlinked.iter().find(|u| &u.name == program) {
+        outcome.section = unlinked.section.clone();
+        outcome.got = unlinked_got(&unlinked.error);
+        return outcome;
+    }
+    let object = &each.object;
     let Some(loaded) = object.program(program) else {
         outcome.got = Got::LoadError(format!("no program `{program}` in the object"));
         return outcome;
@@ -256,15 +274,25 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
     if outcome.got == Got::Pass
         && let Some(retval) = outcome.expectation.retval
     {
-        outcome.retval = Some(retval_run(&file.name, object, loaded, retval));
+        outcome.retval = Some(retval_run(&file.name, object, loaded, retval, verifier.config().privilege));
     }
     outcome
 }
 
 /// Runs a passing program once in the interpreter, as the kernel's harness runs it: on a
 /// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup.
-fn retval_run(object_name: &str, object: &Object, loaded: &elf::LoadedProgram, retval: Retval) -> RetvalCheck {
-    let mut runner = match ObjectRunner::new(object, loaded, RunConfig::new(CallxModel::Address, RUN_BUDGET)) {
+///
+/// The run is as strict as the analyzer's privilege: a privileged program may read stack
+/// it never wrote (`allow_uninit_stack`), so that read must not trap here either.
+fn retval_run(
+    object_name: &str,
+    object: &Object,
+    loaded: &elf::LoadedProgram,
+    retval: Retval,
+    privilege: Privilege,
+) -> RetvalCheck {
+    let config = RunConfig::new(CallxModel::Address, RUN_BUDGET).with_privilege(privilege);
+    let mut runner = match ObjectRunner::new(object, loaded, config) {
         Ok(runner) => runner,
         Err(error) => return RetvalCheck::NotRun(error.to_string()),
     };
@@ -282,6 +310,17 @@ fn retval_run(object_name: &str, object: &Object, loaded: &elf::LoadedProgram, r
             Ok(done) => RetvalCheck::Mismatch { expected: retval, r0: done.r0 },
             Err(trap) => RetvalCheck::Trapped(trap.to_string()),
         },
+    }
+}
+
+/// The verdict on a program that does not link: a jump or call out of its function is a
+/// refutation (the kernel's `check_cfg` refuses it too); anything else is a load error.
+fn unlinked_got(error: &elf::ElfError) -> Got {
+    match &error.kind {
+        elf::ElfErrorKind::BadControlFlow(detail) => {
+            Got::Fail { first: format!("{}+{:#x}: control-flow refuted: {detail}", error.section, error.offset) }
+        }
+        _ => Got::LoadError(format!("cannot link the program: {error}")),
     }
 }
 

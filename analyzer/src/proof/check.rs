@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
 use bpfprove_semantics::interp::CallxModel;
+use bpfprove_semantics::isa::Reg;
 use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
@@ -364,6 +365,8 @@ struct ProgramCheck<'a> {
     /// instruction may start one afresh (see [`crate::termination`]).
     taking: BTreeSet<(usize, StateKey)>,
     renewing: BTreeSet<(usize, StateKey)>,
+    /// Logged states whose instruction steps a counter without wrapping, and which way.
+    stepping: BTreeMap<(usize, StateKey), termination::Step>,
     summary: CheckSummary,
 }
 
@@ -380,6 +383,18 @@ impl<'a> ProgramCheck<'a> {
             edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
         };
         !taking.is_empty() && termination::every_cycle_passes(cycle, &taking, &successors)
+    }
+
+    /// Whether the strongly connected logged states `cycle` of context `context` (with the
+    /// checked `edges`) form loops that a counter ends, by [`termination`]'s rule.
+    fn counter_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
+        let subject = self.env.subject;
+        let steps = |key: &StateKey| self.stepping.get(&(context, key.clone())).copied();
+        let writes = |key: &StateKey, reg: Reg| termination::may_write(subject, key.1, reg);
+        let successors = |key: &StateKey| -> Vec<StateKey> {
+            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
+        };
+        termination::counter_bounded(cycle, &steps, &writes, &successors)
     }
 
     fn error(&self, context: Option<usize>, pc: Option<usize>, reason: impl Into<String>) -> CheckError {
@@ -483,6 +498,9 @@ impl<'a> ProgramCheck<'a> {
         }
         if termination::may_renew(self.env.subject, pc) {
             self.renewing.insert((id, source.clone()));
+        }
+        if let Some(step) = termination::steps_a_counter(self.env.subject, pc, state) {
+            self.stepping.insert((id, source.clone()), step);
         }
         for (target, produced) in &post.edges {
             if *target < function.entry || *target >= function.end {
@@ -682,6 +700,7 @@ fn check_program_on(
         unrolled: Vec::new(),
         taking: BTreeSet::new(),
         renewing: BTreeSet::new(),
+        stepping: BTreeMap::new(),
         summary: CheckSummary::default(),
     };
     for (&id, context) in &contexts {
@@ -823,7 +842,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     let mut bounded_pcs: BTreeSet<(usize, usize)> = BTreeSet::new();
     for (context, edges) in &run.state_edges {
         for cycle in cycles(edges) {
-            if run.iterator_bounded(*context, &cycle, edges) {
+            if run.iterator_bounded(*context, &cycle, edges) || run.counter_bounded(*context, &cycle, edges) {
                 bounded_pcs.extend(cycle.iter().map(|(_, pc)| (*context, *pc)));
             }
         }
@@ -856,7 +875,8 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                     && pcs.contains(pc)
                     && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
-            if !open && !run.iterator_bounded(*context, &cycle, edges) {
+            if !open && !run.iterator_bounded(*context, &cycle, edges) && !run.counter_bounded(*context, &cycle, edges)
+            {
                 let first = pcs.first().copied();
                 let reason = format!(
                     "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"

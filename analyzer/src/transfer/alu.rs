@@ -4,8 +4,9 @@
 //! Rules: a pointer plus or minus a number (64-bit) is a pointer with a moved offset; the
 //! difference of two non-NULL pointers into one region (or into the packet's data, end and
 //! metadata) is a number, their offsets' difference when they point into one object; a
-//! 32-bit move of a pointer is its low half, a number. Everything else on a
-//! pointer (other operations, 32-bit arithmetic, arithmetic on a possibly-NULL pointer, on
+//! 32-bit move of a pointer is its low half, a number; an address negated, byte-swapped
+//! or sign-extended is any number (which an unprivileged loader may not see). Everything
+//! else on a pointer (other operations, 32-bit arithmetic, arithmetic on a possibly-NULL pointer, on
 //! a map handle, on `data_end`, on a function or code address) breaks the rules, and the
 //! result is any number. Writing `r10` breaks them too and changes nothing.
 
@@ -155,6 +156,12 @@ impl Env<'_> {
     pub(super) fn unary(&self, post: &mut Post, state: &mut State, dst: Reg, f: impl Fn(&Num) -> Num) {
         let result = match state.reg(dst) {
             Value::Scalar(n) => Value::Scalar(f(n)),
+            // The kernel lets a privileged loader negate, byte-swap or sign-extend an address
+            // (`allow_ptr_leaks`): the result is a number, never a pointer again.
+            address if super::privilege::is_address(address) => {
+                self.check_arithmetic_leak(post, "a negated, byte-swapped or sign-extended address");
+                Value::top(self.domain)
+            }
             other => {
                 post.check(
                     ObligationKind::PointerArithmetic,

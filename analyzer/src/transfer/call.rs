@@ -24,6 +24,8 @@ use bpfprove_semantics::interp::maps::MapKind;
 const MAX_MEMORY_ARGUMENT: u64 = 1 << 29;
 /// Most rounds of a callback loop before giving up on its fixpoint.
 const MAX_CALLBACK_ROUNDS: u32 = 64;
+/// Largest `bpf_loop` count whose calls are followed one by one rather than to a fixpoint.
+const MAX_EXACT_CALLBACK_CALLS: u64 = 32;
 
 /// How a subprogram is entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -795,6 +797,9 @@ impl Env<'_> {
         let (_, count_hi) = captured.loop_count.unwrap_or((0, u64::from(u32::MAX)));
         let index = self.domain.unsigned_range(0, count_hi.clamp(1, u64::from(u32::MAX)) - 1);
         let context = captured.callback_context.clone().unwrap_or_else(|| Value::constant(self.domain, 0));
+        if (1..=MAX_EXACT_CALLBACK_CALLS).contains(&count_hi) {
+            return self.callback_calls(calls, post, state, pc, functions, &context, count_hi, allowed);
+        }
         let mut current = state.clone();
         for round in 0..MAX_CALLBACK_ROUNDS {
             let mut args = current.clone();
@@ -830,6 +835,54 @@ impl Env<'_> {
             };
         }
         Err(Stop::Budget(format!("callback loop at pc {pc} did not stabilise in {MAX_CALLBACK_ROUNDS} rounds")))
+    }
+
+    /// A helper that calls `functions` at most `count` times (`bpf_loop` with a small
+    /// `nr_loops`), call by call: the state after call `k` is the callbacks' exit from the
+    /// state after call `k - 1`, with index `k - 1` in `r1`. The callbacks may stop the loop
+    /// early, so the result is the join of the states after 0, 1, ..., `count` calls.
+    #[allow(clippy::too_many_arguments)]
+    fn callback_calls(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        state: &State,
+        pc: usize,
+        functions: &BTreeSet<FunctionId>,
+        context: &Value,
+        count: u64,
+        allowed: [i64; 2],
+    ) -> Result<Reach, Stop> {
+        let mut reached = state.clone();
+        let mut current = state.clone();
+        for index in 0..count {
+            let mut args = current.clone();
+            args.set(Reg::R1, Value::constant(self.domain, index));
+            args.set(Reg::R2, context.clone());
+            for reg in [Reg::R3, Reg::R4, Reg::R5] {
+                args.set(reg, Value::Uninit);
+            }
+            let Some(entry) = callee_entry(&args, self.domain) else {
+                post.check(ObligationKind::Call, Status::Refuted, "callback would exceed eight frames");
+                return Ok(Some(reached));
+            };
+            let mut after: Reach = None;
+            for &function in functions {
+                let outcome = calls.call(pc, CallKind::Callback, function, entry.clone())?;
+                if let Some(problem) = outcome.problem {
+                    post.checks.push(problem);
+                }
+                if let Some(exit) = &outcome.exit {
+                    self.check_callback_return(post, exit, allowed);
+                    let merged = merge_return(&current, exit, self.domain, &self.local_to(pc));
+                    after = join_reach(&after, &Some(merged), self.domain);
+                }
+            }
+            let Some(after) = after else { break };
+            reached = reached.join(&after, self.domain);
+            current = after;
+        }
+        Ok(Some(reached))
     }
 
     fn check_callback_return(&self, post: &mut Post, exit: &State, [lo, hi]: [i64; 2]) {

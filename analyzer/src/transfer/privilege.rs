@@ -15,7 +15,7 @@ use crate::state::State;
 use crate::value::{Region, Value};
 
 /// Whether `value` is an address of any kind (a number the loader must not see).
-fn is_address(value: &Value) -> bool {
+pub(super) fn is_address(value: &Value) -> bool {
     matches!(value, Value::Pointer(_) | Value::Func(_) | Value::Code(_))
 }
 

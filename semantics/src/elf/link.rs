@@ -28,6 +28,16 @@ pub(super) enum TextFunctions {
 /// Links every program of the object: each function of each code section but `.text`,
 /// and with [`TextFunctions::GlobalArePrograms`] each global function of `.text`.
 pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> Result<Vec<LoadedProgram>, ElfError> {
+    link_each(raw, text).into_iter().map(|(_, _, linked)| linked).collect()
+}
+
+/// Links every program of the object as [`link_all`] does, each on its own: one program's
+/// error (a jump out of its function) leaves the others linked. Each result comes with
+/// the program's section and name.
+pub(super) fn link_each(
+    raw: &RawObject,
+    text: TextFunctions,
+) -> Vec<(String, String, Result<LoadedProgram, ElfError>)> {
     let mut programs = Vec::new();
     for (index, section) in raw.code_sections.iter().enumerate() {
         let is_text = section.name == ".text";
@@ -38,10 +48,10 @@ pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> Result<Vec<Loade
             if is_text && !symbol.global {
                 continue;
             }
-            programs.push(link(raw, (index, function))?);
+            programs.push((section.name.clone(), symbol.name.clone(), link(raw, (index, function))));
         }
     }
-    Ok(programs)
+    programs
 }
 
 fn error(section: &CodeSection, slot: usize, kind: ElfErrorKind) -> ElfError {

@@ -62,6 +62,50 @@ fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfEr
     })
 }
 
+/// Loads an eBPF relocatable ELF object as [`load`] does, but links each program on its
+/// own, as a loader that loads programs one by one sees them: a program that does not link
+/// (a jump out of its function) is set apart in [`ObjectEach::unlinked`] instead of
+/// failing the whole object. Errors of the object itself (sections, maps, BTF) still fail.
+pub fn load_each(bytes: &[u8]) -> Result<ObjectEach, ElfError> {
+    let raw = read::read(bytes)?;
+    let mut programs = Vec::new();
+    let mut unlinked = Vec::new();
+    for (section, name, linked) in link::link_each(&raw, link::TextFunctions::Subprograms) {
+        match linked {
+            Ok(program) => programs.push(program),
+            Err(error) => unlinked.push(UnlinkedProgram { section, name, error }),
+        }
+    }
+    let object = Object {
+        license: raw.license,
+        code_sections: raw.code_sections,
+        maps: raw.maps,
+        programs,
+        line_records: raw.line_records,
+    };
+    Ok(ObjectEach { object, unlinked })
+}
+
+/// An object loaded by [`load_each`]: the programs that link, and those that do not.
+#[derive(Clone, Debug)]
+pub struct ObjectEach {
+    /// The object with the programs that link.
+    pub object: Object,
+    /// The programs that do not, in section order, then symbol order.
+    pub unlinked: Vec<UnlinkedProgram>,
+}
+
+/// A program of an object that does not link, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnlinkedProgram {
+    /// Its section (as named by `SEC(...)`).
+    pub section: String,
+    /// Its function symbol.
+    pub name: String,
+    /// Why it does not link.
+    pub error: ElfError,
+}
+
 /// The BTF declaration tags (`__attribute__((btf_decl_tag(...)))`) on the functions of an
 /// object, by function name, in BTF order; tags on parameters are left out. An object
 /// without `.BTF` has none. This is how the kernel's selftests record what each program

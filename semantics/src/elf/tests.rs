@@ -529,3 +529,24 @@ fn global_functions_of_text_become_programs_only_when_asked() {
     let filter = object.program("filter").expect("linked");
     assert_eq!(filter.program.functions().len(), 2, "with the subprogram it calls");
 }
+
+#[test]
+fn load_each_sets_apart_a_program_whose_jump_leaves_it() {
+    // `bad` jumps past its own end into `good`: `load` refuses the object, `load_each`
+    // links `good` and names `bad` with the error.
+    let source = r#"
+SEC("socket") __attribute__((naked)) int bad(void) {
+    asm volatile ("if r1 == 0 goto +2; r0 = 0; exit;" ::: "memory");
+}
+SEC("socket") int good(void *ctx) { return 0; }
+"#;
+    let Some(bytes) = compile(source) else { return };
+    let error = load(&bytes).expect_err("the whole object is refused");
+    assert!(matches!(error.kind, ElfErrorKind::BadControlFlow(_)), "{error}");
+    let each = load_each(&bytes).expect("the object itself is sound");
+    let linked: Vec<_> = each.object.programs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(linked, ["good"]);
+    assert_eq!(each.unlinked.len(), 1);
+    assert_eq!((each.unlinked[0].section.as_str(), each.unlinked[0].name.as_str()), ("socket", "bad"));
+    assert_eq!(each.unlinked[0].error, error);
+}

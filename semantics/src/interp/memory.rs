@@ -308,8 +308,12 @@ pub struct Memory {
     structs: Vec<StructView>,
     /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
     stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
-    /// Falls through `may_goto` may still take in this run.
-    may_goto_left: u64,
+    /// Falls through a `may_goto` may take per frame in one entry of that frame.
+    may_goto_budget: u64,
+    /// Per stack frame, the falls through its `may_goto`s may still take: the kernel keeps
+    /// the counter in a hidden slot of each frame, set afresh on every entry of the function
+    /// (a call, a callback's invocation), so a callee's loops do not spend its caller's.
+    may_goto_left: [u64; MAX_FRAMES],
 }
 
 impl PartialEq for Memory {
@@ -361,7 +365,8 @@ impl Memory {
             context: None,
             structs: Vec::new(),
             stack_written: None,
-            may_goto_left: 0,
+            may_goto_budget: 0,
+            may_goto_left: [0; MAX_FRAMES],
         }
     }
 
@@ -371,16 +376,19 @@ impl Memory {
         self.stack_written = on.then(|| Box::new([[0; FRAME_WORDS]; MAX_FRAMES]));
     }
 
-    /// Starts a run's `may_goto` budget: it falls through `budget` times, then jumps.
+    /// Starts a run's `may_goto` budget: the `may_goto`s of each entry of a frame fall
+    /// through `budget` times between them, then jump.
     pub fn set_may_goto_budget(&mut self, budget: u64) {
-        self.may_goto_left = budget;
+        self.may_goto_budget = budget;
+        self.may_goto_left = [budget; MAX_FRAMES];
     }
 
-    /// Whether a `may_goto` falls through (spending one of the run's budget) rather than
-    /// jumping (the budget is spent).
-    pub fn may_goto_falls_through(&mut self) -> bool {
-        let falls = self.may_goto_left > 0;
-        self.may_goto_left = self.may_goto_left.saturating_sub(1);
+    /// Whether a `may_goto` of frame `frame` falls through (spending one of the frame's
+    /// budget) rather than jumping (the budget is spent).
+    pub fn may_goto_falls_through(&mut self, frame: usize) -> bool {
+        let Some(left) = self.may_goto_left.get_mut(frame) else { return false };
+        let falls = *left > 0;
+        *left = left.saturating_sub(1);
         falls
     }
 
@@ -734,6 +742,9 @@ impl Memory {
         }
         if live {
             self.forget_writes(frame);
+            if let Some(left) = self.may_goto_left.get_mut(frame) {
+                *left = self.may_goto_budget;
+            }
         }
     }
 }

@@ -150,7 +150,8 @@ pub struct RunConfig {
     pub deadline: Option<std::time::Instant>,
     /// What reads of uninitialised stack do.
     pub uninitialised_stack: UninitialisedStack,
-    /// How many times `may_goto` falls through in one run before it jumps.
+    /// How many times the `may_goto`s of one entry of a frame fall through before they jump
+    /// (each call of a function, each invocation of a callback, starts afresh).
     pub may_goto_budget: u64,
 }
 

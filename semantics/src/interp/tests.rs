@@ -1016,3 +1016,33 @@ fn may_goto_falls_through_while_the_runs_budget_lasts_then_jumps() {
     assert!(Program::from_bytes(&[0xe5, 0x10, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]).is_err());
     assert_eq!(crate::asm::llvm::print_insn(&Insn::MayGoto { off: 2 }), "may_goto +0x2");
 }
+
+#[test]
+fn each_entry_of_a_frame_gets_its_own_may_goto_budget() {
+    // The main loop spends its budget of 3, then calls a function whose loop counts its own
+    // rounds: the kernel sets the counter afresh in every frame a call enters.
+    let text = "\
+r6 = 0
+outer:
+may_goto after
+r6 += 1
+goto outer
+after:
+call counter
+r0 *= 10
+r0 += r6
+exit
+counter:
+r0 = 0
+inner:
+may_goto done
+r0 += 1
+goto inner
+done:
+exit
+";
+    let program = crate::asm::llvm::parse(text).expect("valid program");
+    let config = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(3);
+    let got = run_on_memory(&program, &mut [], &config, &mut DefaultHelpers).map(|o| o.r0);
+    assert_eq!(got, Ok(33));
+}
