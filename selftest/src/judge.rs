@@ -183,7 +183,10 @@ fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
     // With the object loaded, its programs are the candidates (untagged ones expect success);
     // without it, the tagged functions are all that is known.
     let candidates: Vec<String> = match &object {
-        Ok(object) => object.programs.iter().map(|p| p.name.clone()).collect(),
+        Ok(object) => {
+            let failed = object.failed_programs.iter().map(|p| p.name.clone());
+            object.programs.iter().map(|p| p.name.clone()).chain(failed).collect()
+        }
         Err(_) => tags.keys().cloned().collect(),
     };
     let mut tests = Vec::new();
@@ -240,7 +243,10 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
         }
     };
     let Some(loaded) = object.program(program) else {
-        outcome.got = Got::LoadError(format!("no program `{program}` in the object"));
+        outcome.got = Got::LoadError(match object.failed_program(program) {
+            Some(failed) => format!("cannot load the program: {}", failed.error),
+            None => format!("no program `{program}` in the object"),
+        });
         return outcome;
     };
     outcome.section = loaded.section.clone();

@@ -164,11 +164,15 @@ fn callx_sites_list_address_taken_functions_and_lines_name_the_source() {
     assert!(line.file.ends_with(".c"));
 }
 
-/// Loads `bytes` after `patch`, expecting an error.
+/// Loads `bytes` after `patch`, expecting an error: of the object, or else of its first
+/// program that fails (a program's own fault fails only it).
 fn load_patched(bytes: &[u8], patch: impl FnOnce(&mut Vec<u8>)) -> ElfError {
     let mut bytes = bytes.to_vec();
     patch(&mut bytes);
-    load(&bytes).expect_err("patched object must be rejected")
+    match load(&bytes) {
+        Err(error) => error,
+        Ok(object) => object.failed_programs.first().expect("patched object must be rejected").error.clone(),
+    }
 }
 
 #[test]
@@ -580,4 +584,24 @@ fn btf_program_arrays_bind_their_initial_slots_to_programs() {
     let Some(bytes) = compile(&with_subprogram) else { return };
     let e = load(&bytes).expect_err("`helper` is a subprogram");
     assert!(matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("`helper` is not a program")), "{e}");
+}
+
+#[test]
+fn a_malformed_program_fails_alone() {
+    // In one section: a program that decodes (mov64 with src_reg 15), one whose jump
+    // leaves it, and a good one between them.
+    let source = r#"
+        SEC("socket") __attribute__((naked)) int bad_decode(void) { asm volatile (".quad 0x000000000000f2bf\n exit"); }
+        SEC("socket") int good(void *ctx) { return 1; }
+        SEC("socket") __attribute__((naked)) int bad_jump(void) { asm volatile (".quad 0x0000000000050005\n r0 = 0\n exit"); }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("the good program loads");
+    let names: Vec<_> = object.programs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["good"]);
+    let failed = |name: &str| &object.failed_program(name).expect(name).error;
+    assert!(matches!(failed("bad_decode").kind, ElfErrorKind::Decode(_)), "{}", failed("bad_decode"));
+    assert_eq!((failed("bad_decode").section.as_str(), failed("bad_decode").offset), ("socket", 0));
+    assert!(matches!(&failed("bad_jump").kind, ElfErrorKind::BadControlFlow(s) if s.contains("leaves `bad_jump`")));
+    assert_eq!(object.failed_programs.len(), 2);
 }

@@ -710,7 +710,14 @@ pub(crate) mod tests {
             indirect_sites: Vec::new(),
             lines: Default::default(),
         };
-        Object { license: None, code_sections: Vec::new(), maps, programs: vec![loaded], line_records: Vec::new() }
+        Object {
+            license: None,
+            code_sections: Vec::new(),
+            maps,
+            programs: vec![loaded],
+            failed_programs: Vec::new(),
+            line_records: Vec::new(),
+        }
     }
 
     /// A memory with `maps` installed, and a scratch region at the returned address.
