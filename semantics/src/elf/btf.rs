@@ -86,6 +86,9 @@ enum Type {
     Sized { size: u32 },
     /// A struct or union: its size and members (name, type, offset in bits).
     Struct { size: u32, members: Vec<(String, u32, u32)> },
+    /// An enum: its size, and its value when it has exactly one enumerator (how libbpf's
+    /// `__ulong(name, value)` encodes a 64-bit map field).
+    Enum { size: u32, single: Option<u64> },
     /// A pointer to a type.
     Ptr { target: u32 },
     /// An array of `count` elements.
@@ -205,8 +208,20 @@ impl Btf {
                 }
                 (Type::Struct { size: size_or_type, members }, 12 * vlen)
             }
-            KIND_ENUM => (Type::Sized { size: size_or_type }, 8 * vlen),
-            KIND_ENUM64 => (Type::Sized { size: size_or_type }, 12 * vlen),
+            KIND_ENUM => {
+                // Linux reads an enum's values as signed when kind_flag is set; libbpf's
+                // `__ulong` only ever needs the unsigned view of a non-negative one.
+                let single = if vlen == 1 { Some(u64::from(r.u32_at(body + 4)?)) } else { None };
+                (Type::Enum { size: size_or_type, single }, 8 * vlen)
+            }
+            KIND_ENUM64 => {
+                let single = if vlen == 1 {
+                    Some(u64::from(r.u32_at(body + 4)?) | u64::from(r.u32_at(body + 8)?) << 32)
+                } else {
+                    None
+                };
+                (Type::Enum { size: size_or_type, single }, 12 * vlen)
+            }
             KIND_FLOAT => (Type::Sized { size: size_or_type }, 0),
             KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                 (Type::Alias { target: size_or_type }, 0)
@@ -265,7 +280,7 @@ impl Btf {
         for _ in 0..MAX_TYPE_DEPTH {
             id = self.resolve(id)?;
             let size = match self.get(id)? {
-                Type::Sized { size } | Type::Struct { size, .. } => *size,
+                Type::Sized { size } | Type::Enum { size, .. } | Type::Struct { size, .. } => *size,
                 Type::Ptr { .. } => 8,
                 Type::Array { element, count } => {
                     scale = scale.saturating_mul(u64::from(*count));
@@ -288,6 +303,16 @@ impl Btf {
                 _ => error(0, "__uint member does not point to an array"),
             },
             _ => error(0, "__uint member is not a pointer"),
+        }
+    }
+
+    /// The value a `__ulong(name, value)` member encodes (an enum whose one enumerator is
+    /// the value), or a `__uint` one, as libbpf's `get_map_field_long` reads both.
+    fn long_member(&self, id: u32) -> Result<u64, BtfError> {
+        match self.get(self.resolve(id)?)? {
+            Type::Enum { single: Some(value), .. } => Ok(*value),
+            Type::Enum { single: None, .. } => error(0, "__ulong member is an enum without exactly one value"),
+            _ => self.uint_member(id).map(u64::from),
         }
     }
 
@@ -414,7 +439,7 @@ impl Btf {
                 "type" => def.map_type = Some(self.uint_member(*ty)?),
                 "max_entries" => def.max_entries = Some(self.uint_member(*ty)?),
                 "map_flags" => def.map_flags = Some(self.uint_member(*ty)?),
-                "map_extra" => def.map_extra = Some(u64::from(self.uint_member(*ty)?)),
+                "map_extra" => def.map_extra = Some(self.long_member(*ty)?),
                 "key_size" => def.key_size = Some(self.uint_member(*ty)?),
                 "value_size" => def.value_size = Some(self.uint_member(*ty)?),
                 "key" => {

@@ -605,3 +605,17 @@ fn a_malformed_program_fails_alone() {
     assert!(matches!(&failed("bad_jump").kind, ElfErrorKind::BadControlFlow(s) if s.contains("leaves `bad_jump`")));
     assert_eq!(object.failed_programs.len(), 2);
 }
+
+#[test]
+fn ulong_map_fields_are_read_from_their_enum() {
+    // libbpf's `__ulong(name, value)`: an enum member whose one enumerator is the value.
+    let source = r#"
+        #define __ulong(name, val) enum { __unique_##name = val } name
+        struct { __uint(type, 33); __uint(max_entries, 2); __uint(map_flags, 1024); __ulong(map_extra, 1ull << 44); } arena SEC(".maps");
+        SEC("xdp") int prog(void *ctx) { return 2; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let arena = object.maps.iter().find(|m| m.name == "arena").expect("arena");
+    assert_eq!(arena.extras.map_extra, 1 << 44);
+}
