@@ -902,7 +902,14 @@ mod tests {
             indirect_sites: Vec::new(),
             lines: BTreeMap::new(),
         };
-        Object { license: None, code_sections: Vec::new(), maps, programs: vec![loaded], line_records: Vec::new() }
+        Object {
+            license: None,
+            code_sections: Vec::new(),
+            maps,
+            programs: vec![loaded],
+            failed_programs: Vec::new(),
+            line_records: Vec::new(),
+        }
     }
 
     fn map(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {

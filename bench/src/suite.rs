@@ -54,8 +54,8 @@ pub struct LoadedFile<'f> {
     pub object: Object,
 }
 
-/// Loads every file, sorted by name; files that are not loadable objects are returned apart
-/// with the reason.
+/// Loads every file, sorted by name; files that are not loadable objects, and programs
+/// that cannot be loaded (as `FILE/PROGRAM`), are returned apart with the reason.
 pub fn load(files: &[SuiteFile]) -> (Vec<LoadedFile<'_>>, Vec<(String, String)>) {
     let mut sorted: Vec<&SuiteFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -63,7 +63,12 @@ pub fn load(files: &[SuiteFile]) -> (Vec<LoadedFile<'_>>, Vec<(String, String)>)
     let mut skipped = Vec::new();
     for file in sorted {
         match elf::load(&file.bytes) {
-            Ok(object) => loaded.push(LoadedFile { file, object }),
+            Ok(object) => {
+                for failed in &object.failed_programs {
+                    skipped.push((format!("{}/{}", file.name, failed.name), failed.error.to_string()));
+                }
+                loaded.push(LoadedFile { file, object })
+            }
             Err(error) => skipped.push((file.name.clone(), error.to_string())),
         }
     }

@@ -328,6 +328,7 @@ impl Case {
             insns: program.insns().to_vec(),
             functions: vec![SymbolFunction { name: self.name.clone(), start: 0, end: program.slots(), global: true }],
             relocations,
+            broken: Default::default(),
         };
         let object_with = |data_override: &BTreeMap<String, String>| -> Result<Object, String> {
             let loaded = LoadedProgram {
@@ -351,6 +352,7 @@ impl Case {
                 maps: self.map_defs(data_override)?,
                 programs: vec![loaded],
                 line_records: Vec::new(),
+                failed_programs: Vec::new(),
             })
         };
         let object = object_with(&BTreeMap::new())?;

@@ -142,6 +142,13 @@ pub(crate) fn select_program<'a>(
     match candidates.as_slice() {
         [program] => Ok(program),
         [] => {
+            let failed = object
+                .failed_programs
+                .iter()
+                .find(|p| section.is_none_or(|s| p.section == s) && function.is_none_or(|f| p.name == f));
+            if let Some(failed) = failed {
+                bail!("program {} ({}) cannot be loaded: {}", failed.name, failed.section, failed.error)
+            }
             let all: Vec<String> = object.programs.iter().map(|p| format!("{} ({})", p.name, p.section)).collect();
             bail!("no program matches; the object has: {}", all.join(", "))
         }

@@ -106,6 +106,7 @@ fn check_kfuncs(text: &str) -> Result<Outcome, Trap> {
             maps: Vec::new(),
             programs: vec![loaded],
             line_records: Vec::new(),
+            failed_programs: Vec::new(),
         };
         let maps = MapTable::install(&object, &object.programs[0], &mut interp::Memory::new()).expect("no maps");
         let kfuncs = BTreeMap::from([(1, "bpf_kfunc_implicit_arg".to_owned()), (2, "bpf_nope".to_owned())]);

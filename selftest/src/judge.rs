@@ -109,7 +109,7 @@ pub fn object_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SelftestError> {
 struct LoadedFile {
     name: String,
     /// The object with the programs that link, and those that do not.
-    object: Result<elf::ObjectEach, String>,
+    object: Result<Object, String>,
     /// The tests: program name and privileged expectation.
     tests: Vec<(String, ModeExpectation)>,
 }
@@ -185,17 +185,14 @@ fn read_file(path: &Path) -> Result<FileRead, SelftestError> {
     };
     // Each program linked on its own, as libbpf loads them: one out-of-range jump fails
     // its own test only.
-    let object = elf::load_each(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
+    let object = elf::load(&bytes).map_err(|e| format!("cannot load the ELF object: {e}"));
     // With the object loaded, its programs are the candidates (untagged ones expect success);
     // without it, the tagged functions are all that is known.
     let candidates: Vec<String> = match &object {
-        Ok(each) => each
-            .object
-            .programs
-            .iter()
-            .map(|p| p.name.clone())
-            .chain(each.unlinked.iter().map(|u| u.name.clone()))
-            .collect(),
+        Ok(object) => {
+            let failed = object.failed_programs.iter().map(|p| p.name.clone());
+            object.programs.iter().map(|p| p.name.clone()).chain(failed).collect()
+        }
         Err(_) => tags.keys().cloned().collect(),
     };
     let mut tests = Vec::new();
@@ -244,19 +241,18 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
         retval: None,
         kernel: None,
     };
-    let each = match &file.object {
-        Ok(each) => each,
+    let object = match &file.object {
+        Ok(object) => object,
         Err(reason) => {
             outcome.got = Got::LoadError(reason.clone());
             return outcome;
         }
     };
-    if let Some(unlinked) = each.unlinked.iter().find(|u| &u.name == program) {
-        outcome.section = unlinked.section.clone();
-        outcome.got = unlinked_got(&unlinked.error);
+    if let Some(failed) = object.failed_program(program) {
+        outcome.section = failed.section.clone();
+        outcome.got = unlinked_got(&failed.error);
         return outcome;
     }
-    let object = &each.object;
     let Some(loaded) = object.program(program) else {
         outcome.got = Got::LoadError(format!("no program `{program}` in the object"));
         return outcome;

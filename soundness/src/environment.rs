@@ -115,6 +115,7 @@ pub fn object_with_data(program_type: ProgramType, text: &str, data: Vec<u8>) ->
         maps: maps_with_data(data),
         programs: vec![loaded],
         line_records: Vec::new(),
+        failed_programs: Vec::new(),
     })
 }
 

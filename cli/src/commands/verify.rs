@@ -140,12 +140,22 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
                 .filter(|p| args.source.section.as_deref().is_none_or(|s| p.section == s))
                 .filter(|p| args.source.function.as_deref().is_none_or(|f| p.name == f))
                 .collect();
-            if chosen.is_empty() {
+            let failed: Vec<_> = object
+                .failed_programs
+                .iter()
+                .filter(|p| args.source.section.as_deref().is_none_or(|s| p.section == s))
+                .filter(|p| args.source.function.as_deref().is_none_or(|f| p.name == f))
+                .collect();
+            if chosen.is_empty() && failed.is_empty() {
                 let all: Vec<String> = object.programs.iter().map(|p| format!("{}/{}", p.section, p.name)).collect();
                 bail!("{}: no program matches; the object has: {}", args.source.file.display(), all.join(", "));
             }
             let types = object.program_types(args.types.choice());
-            let mut subjects = Vec::new();
+            // A program that could not be loaded is an error line too.
+            let mut subjects: Vec<_> = failed
+                .iter()
+                .map(|p| Err(format!("{}/{}: ERROR (cannot load: {})", p.section, p.name, p.error)))
+                .collect();
             for loaded in chosen {
                 let index = object.programs.iter().position(|p| std::ptr::eq(p, loaded)).expect("one of its programs");
                 subjects.push(match &types[index] {

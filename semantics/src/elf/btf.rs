@@ -86,6 +86,9 @@ enum Type {
     Sized { size: u32 },
     /// A struct or union: its name, size and members (name, type, offset in bits).
     Struct { name: String, size: u32, members: Vec<(String, u32, u32)> },
+    /// An enum: its size, and its value when it has exactly one enumerator (how libbpf's
+    /// `__ulong(name, value)` encodes a 64-bit map field).
+    Enum { size: u32, single: Option<u64> },
     /// A pointer to a type.
     Ptr { target: u32 },
     /// An array of `count` elements.
@@ -135,10 +138,12 @@ pub struct BtfMapDef {
     pub typed: bool,
     /// The byte offset of the value's `struct bpf_spin_lock` member, if it has one.
     pub spin_lock: Option<u32>,
-    /// For a map of maps (`__array(values, struct inner)`): the inner map's definition and
-    /// the byte offset of `values` in the outer definition, where the relocations of its
-    /// initialiser (`.values = { [i] = &map }`) apply.
-    pub inner: Option<(Box<BtfMapDef>, u32)>,
+    /// For a map of maps (`__array(values, struct inner)`): the inner map's definition.
+    pub inner: Option<Box<BtfMapDef>>,
+    /// For a map of maps or a program array declared with `__array(values, ...)`: the byte
+    /// offset of `values` in the definition, where the relocations of its initialiser
+    /// (`.values = { [i] = &map }` or `{ [i] = &prog }`) apply.
+    pub values_offset: Option<u32>,
 }
 
 impl Btf {
@@ -205,8 +210,20 @@ impl Btf {
                 }
                 (Type::Struct { name: self.string(name_off)?, size: size_or_type, members }, 12 * vlen)
             }
-            KIND_ENUM => (Type::Sized { size: size_or_type }, 8 * vlen),
-            KIND_ENUM64 => (Type::Sized { size: size_or_type }, 12 * vlen),
+            KIND_ENUM => {
+                // Linux reads an enum's values as signed when kind_flag is set; libbpf's
+                // `__ulong` only ever needs the unsigned view of a non-negative one.
+                let single = if vlen == 1 { Some(u64::from(r.u32_at(body + 4)?)) } else { None };
+                (Type::Enum { size: size_or_type, single }, 8 * vlen)
+            }
+            KIND_ENUM64 => {
+                let single = if vlen == 1 {
+                    Some(u64::from(r.u32_at(body + 4)?) | u64::from(r.u32_at(body + 8)?) << 32)
+                } else {
+                    None
+                };
+                (Type::Enum { size: size_or_type, single }, 12 * vlen)
+            }
             KIND_FLOAT => (Type::Sized { size: size_or_type }, 0),
             KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                 (Type::Alias { target: size_or_type }, 0)
@@ -265,7 +282,7 @@ impl Btf {
         for _ in 0..MAX_TYPE_DEPTH {
             id = self.resolve(id)?;
             let size = match self.get(id)? {
-                Type::Sized { size } | Type::Struct { size, .. } => *size,
+                Type::Sized { size } | Type::Enum { size, .. } | Type::Struct { size, .. } => *size,
                 Type::Ptr { .. } => 8,
                 Type::Array { element, count } => {
                     scale = scale.saturating_mul(u64::from(*count));
@@ -288,6 +305,16 @@ impl Btf {
                 _ => error(0, "__uint member does not point to an array"),
             },
             _ => error(0, "__uint member is not a pointer"),
+        }
+    }
+
+    /// The value a `__ulong(name, value)` member encodes (an enum whose one enumerator is
+    /// the value), or a `__uint` one, as libbpf's `get_map_field_long` reads both.
+    fn long_member(&self, id: u32) -> Result<u64, BtfError> {
+        match self.get(self.resolve(id)?)? {
+            Type::Enum { single: Some(value), .. } => Ok(*value),
+            Type::Enum { single: None, .. } => error(0, "__ulong member is an enum without exactly one value"),
+            _ => self.uint_member(id).map(u64::from),
         }
     }
 
@@ -431,7 +458,7 @@ impl Btf {
                 "type" => def.map_type = Some(self.uint_member(*ty)?),
                 "max_entries" => def.max_entries = Some(self.uint_member(*ty)?),
                 "map_flags" => def.map_flags = Some(self.uint_member(*ty)?),
-                "map_extra" => def.map_extra = Some(u64::from(self.uint_member(*ty)?)),
+                "map_extra" => def.map_extra = Some(self.long_member(*ty)?),
                 "key_size" => def.key_size = Some(self.uint_member(*ty)?),
                 "value_size" => def.value_size = Some(self.uint_member(*ty)?),
                 "key" => {
@@ -444,9 +471,13 @@ impl Btf {
                     typed_value = true;
                 }
                 "values" => {
-                    if let Some(inner) = self.values_member(*ty, depth)? {
-                        def.inner = Some((Box::new(inner), offset / 8));
+                    // libbpf: `values` makes the value a 4-byte map or program id.
+                    if def.value_size.is_some_and(|size| size != 4) {
+                        return error(0, "`values` of a map definition conflicts with a value size other than 4");
                     }
+                    def.value_size = Some(4);
+                    def.inner = self.values_member(*ty, depth)?.map(Box::new);
+                    def.values_offset = Some(offset / 8);
                 }
                 // pinning, numa_node, ...: not needed to run or verify.
                 _ => {}
@@ -458,7 +489,7 @@ impl Btf {
 
     /// The inner map definition a `values` member declares (`__array(values, struct
     /// inner)`: a zero-length array of pointers to the inner definition), or `None` for
-    /// a program array's `__array(values, int (void *))`.
+    /// a program array's `__array(values, int (void *))` (pointers to a function type).
     fn values_member(&self, id: u32, depth: u32) -> Result<Option<BtfMapDef>, BtfError> {
         let Type::Array { element, .. } = self.get(self.resolve(id)?)? else {
             return error(0, "`values` of a map definition is not an array");
@@ -470,7 +501,8 @@ impl Btf {
         match self.get(target)? {
             Type::Struct { .. } if depth > 0 => error(0, "a map of maps inside a map of maps"),
             Type::Struct { .. } => self.map_definition_at_depth(target, depth + 1).map(Some),
-            _ => Ok(None),
+            Type::FuncProto { .. } => Ok(None),
+            _ => error(0, "`values` of a map definition points to neither a map definition nor a function type"),
         }
     }
 }

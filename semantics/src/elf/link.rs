@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::read::{JumpTableData, RawObject};
 use super::{
-    CallTable, CodeSection, ElfError, ElfErrorKind, FunctionOrigin, FunctionPointer, IndirectKind, IndirectSite,
-    LoadedProgram, MapId, MapOrigin, RelocationTarget,
+    CallTable, CodeSection, ElfError, ElfErrorKind, FailedProgram, FunctionOrigin, FunctionPointer, IndirectKind,
+    IndirectSite, LoadedProgram, MapId, MapOrigin, RelocationTarget,
 };
 use crate::isa::{CallTarget, Decoded, Insn, LddwKind, SLOT_BYTES};
 use crate::program::{FunctionId, JumpTable, JumpTableId, Program, ProgramParts};
@@ -27,18 +27,11 @@ pub(super) enum TextFunctions {
 
 /// Links every program of the object: each function of each code section but `.text`,
 /// and with [`TextFunctions::GlobalArePrograms`] each global function of `.text`.
-pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> Result<Vec<LoadedProgram>, ElfError> {
-    link_each(raw, text).into_iter().map(|(_, _, linked)| linked).collect()
-}
-
-/// Links every program of the object as [`link_all`] does, each on its own: one program's
-/// error (a jump out of its function) leaves the others linked. Each result comes with
-/// the program's section and name.
-pub(super) fn link_each(
-    raw: &RawObject,
-    text: TextFunctions,
-) -> Vec<(String, String, Result<LoadedProgram, ElfError>)> {
+/// A program that fails to link fails alone: it is returned among the failures, and the
+/// others still link.
+pub(super) fn link_all(raw: &RawObject, text: TextFunctions) -> (Vec<LoadedProgram>, Vec<FailedProgram>) {
     let mut programs = Vec::new();
+    let mut failed = Vec::new();
     for (index, section) in raw.code_sections.iter().enumerate() {
         let is_text = section.name == ".text";
         if is_text && text == TextFunctions::Subprograms {
@@ -48,10 +41,15 @@ pub(super) fn link_each(
             if is_text && !symbol.global {
                 continue;
             }
-            programs.push((section.name.clone(), symbol.name.clone(), link(raw, (index, function))));
+            match link(raw, (index, function)) {
+                Ok(program) => programs.push(program),
+                Err(error) => {
+                    failed.push(FailedProgram { section: section.name.clone(), name: symbol.name.clone(), error })
+                }
+            }
         }
     }
-    programs
+    (programs, failed)
 }
 
 fn error(section: &CodeSection, slot: usize, kind: ElfErrorKind) -> ElfError {
@@ -113,6 +111,9 @@ fn reachable(raw: &RawObject, entry: FunctionKey) -> Result<(Vec<FunctionKey>, B
     };
     while let Some(key) = queue.pop_front() {
         let section = &raw.code_sections[key.0];
+        if let Some(error) = section.broken.get(&section.functions[key.1].start) {
+            return Err(error.clone());
+        }
         for d in function_insns(raw, key) {
             match (section.relocation_at(d.pc).map(|r| &r.target), d.insn) {
                 (Some(RelocationTarget::Code { section: s, slot }), _) => {

@@ -52,58 +52,36 @@ pub fn load_with_text_programs(bytes: &[u8]) -> Result<Object, ElfError> {
 
 fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfError> {
     let raw = read::read(bytes)?;
-    let programs = link::link_all(&raw, text)?;
+    let (programs, failed_programs) = link::link_all(&raw, text);
+    check_program_slots(&raw.maps, &programs, &failed_programs)?;
     Ok(Object {
         license: raw.license,
         code_sections: raw.code_sections,
         maps: raw.maps,
         programs,
+        failed_programs,
         line_records: raw.line_records,
     })
 }
 
-/// Loads an eBPF relocatable ELF object as [`load`] does, but links each program on its
-/// own, as a loader that loads programs one by one sees them: a program that does not link
-/// (a jump out of its function) is set apart in [`ObjectEach::unlinked`] instead of
-/// failing the whole object. Errors of the object itself (sections, maps, BTF) still fail.
-pub fn load_each(bytes: &[u8]) -> Result<ObjectEach, ElfError> {
-    let raw = read::read(bytes)?;
-    let mut programs = Vec::new();
-    let mut unlinked = Vec::new();
-    for (section, name, linked) in link::link_each(&raw, link::TextFunctions::Subprograms) {
-        match linked {
-            Ok(program) => programs.push(program),
-            Err(error) => unlinked.push(UnlinkedProgram { section, name, error }),
+/// Checks that every program a program array holds from the start is an entry-point
+/// program of the object (libbpf: not a subprogram of `.text`).
+fn check_program_slots(maps: &[MapDef], programs: &[LoadedProgram], failed: &[FailedProgram]) -> Result<(), ElfError> {
+    for map in maps {
+        for (slot, name) in &map.extras.initial_programs {
+            if !programs.iter().any(|p| &p.name == name) && !failed.iter().any(|p| &p.name == name) {
+                return Err(ElfError::new(
+                    ".maps",
+                    0,
+                    ElfErrorKind::BadRelocation(format!(
+                        "slot {slot} of program array `{}`: `{name}` is not a program of the object",
+                        map.name
+                    )),
+                ));
+            }
         }
     }
-    let object = Object {
-        license: raw.license,
-        code_sections: raw.code_sections,
-        maps: raw.maps,
-        programs,
-        line_records: raw.line_records,
-    };
-    Ok(ObjectEach { object, unlinked })
-}
-
-/// An object loaded by [`load_each`]: the programs that link, and those that do not.
-#[derive(Clone, Debug)]
-pub struct ObjectEach {
-    /// The object with the programs that link.
-    pub object: Object,
-    /// The programs that do not, in section order, then symbol order.
-    pub unlinked: Vec<UnlinkedProgram>,
-}
-
-/// A program of an object that does not link, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnlinkedProgram {
-    /// Its section (as named by `SEC(...)`).
-    pub section: String,
-    /// Its function symbol.
-    pub name: String,
-    /// Why it does not link.
-    pub error: ElfError,
+    Ok(())
 }
 
 /// The BTF declaration tags (`__attribute__((btf_decl_tag(...)))`) on the functions of an
@@ -125,6 +103,10 @@ pub struct Object {
     pub maps: Vec<MapDef>,
     /// Programs in section order, then symbol order.
     pub programs: Vec<LoadedProgram>,
+    /// Programs that could not be loaded (a function that does not decode, a jump out of
+    /// its function, a bad relocation, ...), in the same order: each fails alone, as the
+    /// kernel loads each program on its own.
+    pub failed_programs: Vec<FailedProgram>,
     /// BTF line information of the whole object (empty without `.BTF.ext`).
     pub line_records: Vec<LineRecord>,
 }
@@ -138,6 +120,11 @@ impl Object {
     /// The program named `name` (its function symbol).
     pub fn program(&self, name: &str) -> Option<&LoadedProgram> {
         self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The program named `name` that could not be loaded, if it is one.
+    pub fn failed_program(&self, name: &str) -> Option<&FailedProgram> {
+        self.failed_programs.iter().find(|p| p.name == name)
     }
 
     /// The map with id `id`.
@@ -168,6 +155,17 @@ impl Object {
             None => section::resolve(&[program.section.as_str()], choice).swap_remove(0),
         }
     }
+}
+
+/// A program of the object that could not be loaded, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedProgram {
+    /// Its section (`SEC(...)` name).
+    pub section: String,
+    /// Its function symbol.
+    pub name: String,
+    /// Why it could not be loaded.
+    pub error: ElfError,
 }
 
 /// Index of a map in [`Object::maps`]; the `imm` of `lddw` kinds `MapIdx`/`MapIdxValue`.
@@ -242,6 +240,9 @@ pub struct MapExtras {
     /// For a map of maps: the inner maps the object puts in it (`.values = { [i] = &m }`),
     /// as (slot, map).
     pub initial_maps: Vec<(u32, MapId)>,
+    /// For a program array: the programs of the object it holds from the start
+    /// (`.values = { [i] = &prog }`), as (slot, program name), in slot order.
+    pub initial_programs: Vec<(u32, String)>,
     /// Whether this map is only a template of the maps some map of maps holds (it is
     /// never created, and programs never name it).
     pub template: bool,
@@ -296,6 +297,10 @@ pub struct CodeSection {
     pub functions: Vec<SymbolFunction>,
     /// Relocations that apply to instructions, sorted by slot.
     pub relocations: Vec<CodeRelocation>,
+    /// Functions that do not decode, by start slot: their instructions are not in
+    /// [`CodeSection::insns`], and every program that reaches one fails with its error
+    /// ([`Object::failed_programs`]).
+    pub broken: BTreeMap<usize, ElfError>,
 }
 
 impl CodeSection {
@@ -307,6 +312,11 @@ impl CodeSection {
     /// The function symbol containing slot `slot`.
     pub fn function_containing(&self, slot: usize) -> Option<&SymbolFunction> {
         self.functions.iter().find(|f| f.start <= slot && slot < f.end)
+    }
+
+    /// The decode error of the function containing slot `slot`, if it does not decode.
+    pub fn broken_function_at(&self, slot: usize) -> Option<&ElfError> {
+        self.function_containing(slot).and_then(|f| self.broken.get(&f.start))
     }
 
     /// The relocation at slot `slot`, if any.

@@ -335,20 +335,23 @@ fn symbol(file: &File<'_>, index: SymbolIndex, sym: &Sym64<Endian>) -> Result<Sy
 
 /// Decodes a code section and finds its function symbols.
 fn code_section(name: &str, bytes: &[u8], index: SectionIndex, symbols: &[Symbol]) -> Result<CodeSection, ElfError> {
-    let insns =
-        isa::decode(bytes).map_err(|e| ElfError::new(name, (e.pc * SLOT_BYTES) as u64, ElfErrorKind::Decode(e)))?;
+    let mut starts: Vec<(u64, &Symbol)> =
+        symbols.iter().filter(|s| s.kind == STT_FUNC && s.section == Some(index)).map(|s| (s.value, s)).collect();
+    starts.sort_by_key(|(value, _)| *value);
+    starts.dedup_by_key(|(value, _)| *value);
+    let (insns, broken) = match isa::decode(bytes) {
+        Ok(insns) => (insns, BTreeMap::new()),
+        Err(e) => decode_by_function(name, bytes, &starts, e)?,
+    };
     let slots = bytes.len() / SLOT_BYTES;
     let mut boundary = vec![false; slots];
     for d in &insns {
         boundary[d.pc] = true;
     }
-    let mut starts: Vec<(u64, &Symbol)> =
-        symbols.iter().filter(|s| s.kind == STT_FUNC && s.section == Some(index)).map(|s| (s.value, s)).collect();
-    starts.sort_by_key(|(value, _)| *value);
-    starts.dedup_by_key(|(value, _)| *value);
     let mut functions = Vec::with_capacity(starts.len());
     for (i, &(value, sym)) in starts.iter().enumerate() {
-        let start = slot_of(value).filter(|&s| s < slots && boundary[s]).ok_or_else(|| {
+        let decoded = |s: usize| boundary[s] || broken.contains_key(&s);
+        let start = slot_of(value).filter(|&s| s < slots && decoded(s)).ok_or_else(|| {
             malformed(name, value, format!("function `{}` does not start at an instruction", sym.name))
         })?;
         let next = starts.get(i + 1).map_or(slots as u64, |(v, _)| v / SLOT_BYTES as u64) as usize;
@@ -363,7 +366,41 @@ fn code_section(name: &str, bytes: &[u8], index: SectionIndex, symbols: &[Symbol
         // Code without symbols (e.g. stripped): one function named after the section.
         functions.push(SymbolFunction { name: name.to_owned(), start: 0, end: slots, global: true });
     }
-    Ok(CodeSection { name: name.to_owned(), insns, functions, relocations: Vec::new() })
+    Ok(CodeSection { name: name.to_owned(), insns, functions, relocations: Vec::new(), broken })
+}
+
+/// Decodes a section that does not decode as a whole function by function, so that an
+/// undecodable function (a selftest's deliberately malformed program) fails only the
+/// programs that reach it: its instructions are left out, and its start slot maps to the
+/// error. Bytes before the first function must decode.
+fn decode_by_function(
+    name: &str,
+    bytes: &[u8],
+    starts: &[(u64, &Symbol)],
+    whole: isa::DecodeError,
+) -> Result<(Vec<isa::Decoded>, BTreeMap<usize, ElfError>), ElfError> {
+    let slots = bytes.len() / SLOT_BYTES;
+    let error = |e: isa::DecodeError| ElfError::new(name, (e.pc * SLOT_BYTES) as u64, ElfErrorKind::Decode(e));
+    let mut bounds: Vec<usize> =
+        starts.iter().filter_map(|(value, _)| slot_of(*value)).filter(|&s| s < slots).collect();
+    if bounds.first() != Some(&0) {
+        bounds.insert(0, 0);
+    }
+    bounds.push(slots);
+    let first_function = starts.first().and_then(|(value, _)| slot_of(*value));
+    let mut insns = Vec::new();
+    let mut broken = BTreeMap::new();
+    for pair in bounds.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        match isa::decode(&bytes[from * SLOT_BYTES..to * SLOT_BYTES]) {
+            Ok(decoded) => insns.extend(decoded.into_iter().map(|d| isa::Decoded { pc: d.pc + from, ..d })),
+            Err(e) if first_function.is_some_and(|first| from >= first) => {
+                broken.insert(from, error(isa::DecodeError { pc: e.pc + from, ..e }));
+            }
+            Err(_) => return Err(error(whole)),
+        }
+    }
+    Ok((insns, broken))
 }
 
 /// The slot of a byte offset, if it is slot-aligned.
@@ -505,6 +542,10 @@ impl Context<'_, '_> {
             let r_type = rel.r_type(Endian::default()).0;
             let bad = |what: String| ElfError::new(name, offset, ElfErrorKind::BadRelocation(what));
             let slot = slot_of(offset).ok_or_else(|| bad("offset is not slot-aligned".into()))?;
+            if section.broken_function_at(slot).is_some() {
+                // Its programs fail with the decode error; nothing links it.
+                continue;
+            }
             let insn = section
                 .insns
                 .binary_search_by_key(&slot, |d| d.pc)

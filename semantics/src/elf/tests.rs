@@ -164,11 +164,15 @@ fn callx_sites_list_address_taken_functions_and_lines_name_the_source() {
     assert!(line.file.ends_with(".c"));
 }
 
-/// Loads `bytes` after `patch`, expecting an error.
+/// Loads `bytes` after `patch`, expecting an error: of the object, or else of its first
+/// program that fails (a program's own fault fails only it).
 fn load_patched(bytes: &[u8], patch: impl FnOnce(&mut Vec<u8>)) -> ElfError {
     let mut bytes = bytes.to_vec();
     patch(&mut bytes);
-    load(&bytes).expect_err("patched object must be rejected")
+    match load(&bytes) {
+        Err(error) => error,
+        Ok(object) => object.failed_programs.first().expect("patched object must be rejected").error.clone(),
+    }
 }
 
 #[test]
@@ -530,23 +534,88 @@ fn global_functions_of_text_become_programs_only_when_asked() {
     assert_eq!(filter.program.functions().len(), 2, "with the subprogram it calls");
 }
 
-#[test]
-fn load_each_sets_apart_a_program_whose_jump_leaves_it() {
-    // `bad` jumps past its own end into `good`: `load` refuses the object, `load_each`
-    // links `good` and names `bad` with the error.
-    let source = r#"
-SEC("socket") __attribute__((naked)) int bad(void) {
-    asm volatile ("if r1 == 0 goto +2; r0 = 0; exit;" ::: "memory");
-}
-SEC("socket") int good(void *ctx) { return 0; }
+const BTF_PROG_ARRAY: &str = r#"
+#define __array(name, val) typeof(val) *name[]
+int first(void *ctx);
+int second(void *ctx);
+struct inner_map { __uint(type, 2); __uint(max_entries, 1); __type(key, u32); __type(value, u64); } inner SEC(".maps");
+struct {
+    __uint(type, 3); __uint(max_entries, 4); __uint(key_size, 4);
+    __array(values, int (void *));
+} jumps SEC(".maps") = { .values = { [0] = (void *)&second, [2] = (void *)&first } };
+struct {
+    __uint(type, 12); __uint(max_entries, 2); __type(key, u32);
+    __array(values, struct inner_map);
+} outer SEC(".maps") = { .values = { [1] = &inner } };
+static long (*bpf_tail_call)(void *ctx, void *map, u32 index) = (void *)12;
+SEC("socket") int first(void *ctx) { bpf_tail_call(ctx, &jumps, 0); return bpf_map_lookup_elem(&outer, &(u32){0}) != 0; }
+SEC("socket") int second(void *ctx) { return 2; }
 "#;
+
+#[test]
+fn btf_program_arrays_bind_their_initial_slots_to_programs() {
+    let Some(bytes) = compile(BTF_PROG_ARRAY) else { return };
+    let object = load(&bytes).expect("loads");
+    let id = |name: &str| object.maps.iter().position(|m| m.name == name).map(|i| MapId(i as u32)).expect(name);
+    let jumps = &object.maps[id("jumps").0 as usize];
+    assert_eq!(jumps.value_size, 4, "libbpf gives `values` 4-byte values");
+    assert_eq!(jumps.extras.initial_programs, vec![(0, "second".to_owned()), (2, "first".to_owned())]);
+    assert_eq!(jumps.extras.inner, None);
+    let outer = &object.maps[id("outer").0 as usize];
+    assert_eq!(outer.extras.initial_maps, vec![(1, id("inner"))], "relocations of a later map stay its own");
+    assert!(outer.extras.initial_programs.is_empty());
+
+    // A program array slot past `max_entries` is refused, naming the map.
+    let Some(bytes) = compile(&BTF_PROG_ARRAY.replace("[2] = (void *)&first", "[4] = (void *)&first")) else { return };
+    let e = load(&bytes).expect_err("slot 4 of a 4-entry array");
+    assert!(matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("past the end of `jumps`")), "{e}");
+    // A map in a program array is refused.
+    let Some(bytes) = compile(&BTF_PROG_ARRAY.replace("[2] = (void *)&first", "[2] = (void *)&inner")) else { return };
+    let e = load(&bytes).expect_err("a map is no program");
+    assert!(
+        matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("`inner` in program array `jumps` is not a program")),
+        "{e}"
+    );
+    // A subprogram of `.text` is no entry point.
+    let with_subprogram = BTF_PROG_ARRAY
+        .replace("[2] = (void *)&first", "[2] = (void *)&helper")
+        .replace("int first(void *ctx);", "int first(void *ctx); int helper(void *ctx);")
+        + "__attribute__((noinline)) int helper(void *ctx) { return 1; }";
+    let Some(bytes) = compile(&with_subprogram) else { return };
+    let e = load(&bytes).expect_err("`helper` is a subprogram");
+    assert!(matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("`helper` is not a program")), "{e}");
+}
+
+#[test]
+fn a_malformed_program_fails_alone() {
+    // In one section: a program that decodes (mov64 with src_reg 15), one whose jump
+    // leaves it, and a good one between them.
+    let source = r#"
+        SEC("socket") __attribute__((naked)) int bad_decode(void) { asm volatile (".quad 0x000000000000f2bf\n exit"); }
+        SEC("socket") int good(void *ctx) { return 1; }
+        SEC("socket") __attribute__((naked)) int bad_jump(void) { asm volatile (".quad 0x0000000000050005\n r0 = 0\n exit"); }
+    "#;
     let Some(bytes) = compile(source) else { return };
-    let error = load(&bytes).expect_err("the whole object is refused");
-    assert!(matches!(error.kind, ElfErrorKind::BadControlFlow(_)), "{error}");
-    let each = load_each(&bytes).expect("the object itself is sound");
-    let linked: Vec<_> = each.object.programs.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(linked, ["good"]);
-    assert_eq!(each.unlinked.len(), 1);
-    assert_eq!((each.unlinked[0].section.as_str(), each.unlinked[0].name.as_str()), ("socket", "bad"));
-    assert_eq!(each.unlinked[0].error, error);
+    let object = load(&bytes).expect("the good program loads");
+    let names: Vec<_> = object.programs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["good"]);
+    let failed = |name: &str| &object.failed_program(name).expect(name).error;
+    assert!(matches!(failed("bad_decode").kind, ElfErrorKind::Decode(_)), "{}", failed("bad_decode"));
+    assert_eq!((failed("bad_decode").section.as_str(), failed("bad_decode").offset), ("socket", 0));
+    assert!(matches!(&failed("bad_jump").kind, ElfErrorKind::BadControlFlow(s) if s.contains("leaves `bad_jump`")));
+    assert_eq!(object.failed_programs.len(), 2);
+}
+
+#[test]
+fn ulong_map_fields_are_read_from_their_enum() {
+    // libbpf's `__ulong(name, value)`: an enum member whose one enumerator is the value.
+    let source = r#"
+        #define __ulong(name, val) enum { __unique_##name = val } name
+        struct { __uint(type, 33); __uint(max_entries, 2); __uint(map_flags, 1024); __ulong(map_extra, 1ull << 44); } arena SEC(".maps");
+        SEC("xdp") int prog(void *ctx) { return 2; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let arena = object.maps.iter().find(|m| m.name == "arena").expect("arena");
+    assert_eq!(arena.extras.map_extra, 1 << 44);
 }

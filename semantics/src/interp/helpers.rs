@@ -64,6 +64,20 @@ pub enum HelperError {
     /// another lock or of none, a call, a second lock included, while a lock is held).
     #[error("bpf_spin_lock: {0}")]
     SpinLock(&'static str),
+    /// Not a failure: `tail_call` found a program in its slot, so the running program ends
+    /// here and the runner of the object starts that one on `context` (see
+    /// [`super::elf_run::ObjectRunner`]). Only a runner that knows the object's programs
+    /// can continue; any other caller sees the run stop at the call.
+    #[error("tail call to program {program} of the object")]
+    TailCall {
+        /// The target, an index in [`crate::elf::Object::programs`].
+        program: usize,
+        /// The context argument (`r1`) the target starts with.
+        context: u64,
+    },
+    /// A tail call the model cannot make faithfully (the reason says why).
+    #[error("tail call not modelled: {0}")]
+    TailCallNotModelled(String),
 }
 
 /// Why a kfunc call failed.

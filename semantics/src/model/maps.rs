@@ -177,6 +177,9 @@ const U32: SizeRule = SizeRule::Exactly(4);
 const U32_OR_U64: SizeRule = SizeRule::OneOf(&[4, 8]);
 const NONE: SizeRule = SizeRule::Exactly(0);
 const HASH_VALUE: SizeRule = SizeRule::Between(1, KMALLOC_MAX_SIZE);
+/// `sizeof(struct bpf_cgroup_storage_key)`: a u64 inode id and a u32 attach type, padded
+/// to 16 bytes (the other key a cgroup storage map takes is the bare u64 id).
+const CGROUP_STORAGE_KEY: u32 = 16;
 const PERCPU_VALUE: SizeRule = SizeRule::Between(1, PCPU_MIN_UNIT_SIZE);
 const ARRAY_VALUE: SizeRule = SizeRule::Between(1, i32::MAX as u64);
 const STORAGE_VALUE: SizeRule = SizeRule::Between(1, LOCAL_STORAGE_MAX_VALUE);
@@ -259,14 +262,14 @@ const MAP_TYPES: &[(MapType, u32, &str, Rules)] = &[
         MapType::CgroupStorage,
         19,
         "cgroup_storage",
-        rules(SizeRule::OneOf(&[8, 12]), SizeRule::Between(1, PAGE_SIZE), EntriesRule::Zero, ARRAY_FLAGS),
+        rules(SizeRule::OneOf(&[8, CGROUP_STORAGE_KEY]), STORAGE_VALUE, EntriesRule::Zero, ARRAY_FLAGS),
     ),
     (MapType::ReuseportSockarray, 20, "reuseport_sockarray", rules(U32, U32_OR_U64, POSITIVE, ARRAY_FLAGS)),
     (
         MapType::PercpuCgroupStorage,
         21,
         "percpu_cgroup_storage",
-        rules(SizeRule::OneOf(&[8, 12]), PERCPU_VALUE, EntriesRule::Zero, ARRAY_FLAGS),
+        rules(SizeRule::OneOf(&[8, CGROUP_STORAGE_KEY]), PERCPU_VALUE, EntriesRule::Zero, ARRAY_FLAGS),
     ),
     (MapType::Queue, 22, "queue", rules(NONE, SizeRule::Between(1, KMALLOC_MAX_SIZE), POSITIVE, ARRAY_FLAGS)),
     (MapType::Stack, 23, "stack", rules(NONE, SizeRule::Between(1, KMALLOC_MAX_SIZE), POSITIVE, ARRAY_FLAGS)),

@@ -82,7 +82,10 @@ const CASES: &[Case] = &[
     ("inode_storage", 8, 16, 0, BPF_F_NO_PREALLOC, Some("key_size 8")),
     ("cgrp_storage", 4, 65407, 0, BPF_F_NO_PREALLOC, None),
     ("cgrp_storage", 4, 65408, 0, BPF_F_NO_PREALLOC, Some("value_size 65408")),
-    ("cgroup_storage", 12, 8, 0, 0, None),
+    // `struct bpf_cgroup_storage_key` is 16 bytes with its padding; 12 is refused.
+    ("cgroup_storage", 16, 8, 0, 0, None),
+    ("cgroup_storage", 12, 8, 0, 0, Some("key_size 12")),
+    ("cgroup_storage", 16, 4097, 0, 0, None),
     ("cgroup_storage", 4, 8, 0, 0, Some("key_size 4")),
     ("percpu_cgroup_storage", 8, 8, 0, 0, None),
     ("struct_ops", 4, 64, 1, 0, None),
