@@ -15,7 +15,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
 use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
-use crate::value::{Functions, KernelKind, Nullness, Pointer, Region, Value};
+use crate::value::{Functions, KernelKind, Nullness, Pointer, Region, SocketView, Value};
 use bpfprove_semantics::interp::maps::MapKind;
 
 /// Largest size a memory argument may have (Linux's limit for helper buffers).
@@ -124,7 +124,11 @@ struct Captured {
     filled: Vec<StackFill>,
     /// Global data the helper fills: its old contents are gone.
     global_fills: Vec<GlobalStore>,
-    released: Option<Region>,
+    /// The acquiring pc of the reference the call releases.
+    released: Option<u32>,
+    /// The reference a pointer-cast argument depends on (`bpf_tcp_sock(sk)`'s result
+    /// depends on `sk`'s).
+    cast_reference: Option<u32>,
     loop_count: Option<(u64, u64)>,
 }
 
@@ -296,12 +300,10 @@ impl Env<'_> {
                 _ => None,
             });
         }
-        if let Some(record) = captured.released {
+        // Every pointer into the released object, or derived from its reference, dies.
+        if let Some(released) = captured.released {
             let domain = self.domain;
-            state.map_values(&|v| match v {
-                Value::Pointer(p) if p.region == record => Some(Value::top(domain)),
-                _ => None,
-            });
+            state.map_values(&|v| (super::resources::acquired_at(v) == Some(released)).then(|| Value::top(domain)));
         }
         if proto.changes_packet {
             let domain = self.domain;
@@ -328,12 +330,28 @@ impl Env<'_> {
             RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
                 // A map of maps holds maps: the lookup gives an inner map, which matches
                 // the template in type and sizes.
-                Some(map) => match self.subject.map(map).and_then(|m| m.inner) {
-                    Some(template) => fresh(Region::MapHandle(template)),
-                    None => fresh(Region::MapValue(map)),
+                Some(map) => match self.subject.map(map) {
+                    Some(info) if let Some(template) = info.inner => fresh(Region::MapHandle(template)),
+                    // Sockmaps and sockhashes give a socket and a reference to it; XSK maps
+                    // an XDP socket the map keeps alive.
+                    Some(info) if MapKindName::SocketMap.matches(info.kind) => {
+                        fresh(Region::Socket { view: SocketView::Full, reference: Some(id) })
+                    }
+                    Some(info) if MapKindName::XskMap.matches(info.kind) => {
+                        fresh(Region::Socket { view: SocketView::Xdp, reference: None })
+                    }
+                    _ => fresh(Region::MapValue(map)),
                 },
                 None => Value::top(self.domain),
             },
+            RetKind::Named(NamedRet::SocketOrNull(view)) => {
+                let reference = match () {
+                    _ if proto.acquires => Some(id),
+                    _ if proto.casts_reference => captured.cast_reference,
+                    _ => None,
+                };
+                fresh(Region::Socket { view, reference })
+            }
             RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
                 Some(size) => fresh(Region::Record { pc: id, size: size as u32 }),
                 None => Value::top(self.domain),
@@ -410,9 +428,30 @@ impl Env<'_> {
                             let why = format!("a {} map cannot be passed to {}", map_type.name(), proto.name);
                             bad(post, i, Status::Refuted, why);
                         }
+                        let program_type = self.subject.spec.program_type;
+                        if let Some(map_type) = map_type
+                            && !map_type.allowed_from(program_type, &proto.name)
+                        {
+                            let why = format!("{program_type} programs cannot change a {} map", map_type.name());
+                            bad(post, i, Status::Refuted, why);
+                        }
                     }
                     other => bad(post, i, Status::Refuted, format!("{} is not a map", crate::display::value(other))),
                 },
+                // A socket map's values are sockets (the kernel's `resolve_map_arg_type`).
+                ArgKind::MapValue
+                    if captured
+                        .map
+                        .and_then(|m| self.subject.map(m))
+                        .is_some_and(|m| MapKindName::SocketMap.matches(m.kind)) =>
+                {
+                    match value {
+                        Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if !p.null.may_be_null() => {}
+                        other => {
+                            bad(post, i, Status::Refuted, format!("{} is not a socket", crate::display::value(other)))
+                        }
+                    }
+                }
                 ArgKind::MapKey | ArgKind::MapValue => {
                     let size = captured
                         .map
@@ -515,6 +554,46 @@ impl Env<'_> {
                         format!("{} is not a stack pointer or NULL", crate::display::value(other)),
                     ),
                 },
+                ArgKind::Socket | ArgKind::SocketRelease => match value {
+                    Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if p.null.may_be_null() => {
+                        bad(post, i, Status::Unknown, "the socket may be NULL".into())
+                    }
+                    Value::Pointer(Pointer { region: Region::Socket { reference, .. }, .. }) => {
+                        captured.cast_reference = *reference;
+                        if kind == ArgKind::SocketRelease {
+                            match reference {
+                                Some(pc) => captured.released = Some(*pc),
+                                None => bad(
+                                    post,
+                                    i,
+                                    Status::Refuted,
+                                    "the socket is no reference the program acquired".into(),
+                                ),
+                            }
+                        }
+                    }
+                    other => bad(post, i, Status::Refuted, format!("{} is not a socket", crate::display::value(other))),
+                },
+                ArgKind::FullSocketOrNull => match value {
+                    Value::Pointer(Pointer { region: Region::Socket { view: SocketView::Full, .. }, .. }) => {}
+                    v if v.is_null_constant() => {}
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a full socket or NULL", crate::display::value(other)),
+                    ),
+                },
+                ArgKind::CtxOrNull => match value {
+                    Value::Pointer(p) if p.region == Region::Context && p.offset.as_constant() == Some(0) => {}
+                    v if v.is_null_constant() => {}
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not the context or NULL", crate::display::value(other)),
+                    ),
+                },
                 ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
                 ArgKind::RingbufMem => match value {
@@ -523,7 +602,7 @@ impl Env<'_> {
                             && !p.null.may_be_null()
                             && p.offset.as_constant() == Some(0) =>
                     {
-                        captured.released = Some(p.region);
+                        captured.released = super::resources::acquired_at(value);
                     }
                     other => bad(
                         post,
