@@ -128,7 +128,7 @@ impl JitObjectRunner {
         let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
         let low_32_bits = self.program_type.return_value_is_32_bit();
         let result = elf_run::check_return(self.machine.program(), self.return_range, low_32_bits, result);
-        Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
+        Ok(ProgramRun { result, outputs: self.helpers.take_outputs(), tail_calls: Vec::new() })
     }
 
     /// The compiled program.

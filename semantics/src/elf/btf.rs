@@ -133,10 +133,12 @@ pub struct BtfMapDef {
     pub map_extra: Option<u64>,
     /// Whether both the key and the value are given as types (`__type`).
     pub typed: bool,
-    /// For a map of maps (`__array(values, struct inner)`): the inner map's definition and
-    /// the byte offset of `values` in the outer definition, where the relocations of its
-    /// initialiser (`.values = { [i] = &map }`) apply.
-    pub inner: Option<(Box<BtfMapDef>, u32)>,
+    /// For a map of maps (`__array(values, struct inner)`): the inner map's definition.
+    pub inner: Option<Box<BtfMapDef>>,
+    /// For a map of maps or a program array declared with `__array(values, ...)`: the byte
+    /// offset of `values` in the definition, where the relocations of its initialiser
+    /// (`.values = { [i] = &map }` or `{ [i] = &prog }`) apply.
+    pub values_offset: Option<u32>,
 }
 
 impl Btf {
@@ -424,9 +426,13 @@ impl Btf {
                     typed_value = true;
                 }
                 "values" => {
-                    if let Some(inner) = self.values_member(*ty, depth)? {
-                        def.inner = Some((Box::new(inner), offset / 8));
+                    // libbpf: `values` makes the value a 4-byte map or program id.
+                    if def.value_size.is_some_and(|size| size != 4) {
+                        return error(0, "`values` of a map definition conflicts with a value size other than 4");
                     }
+                    def.value_size = Some(4);
+                    def.inner = self.values_member(*ty, depth)?.map(Box::new);
+                    def.values_offset = Some(offset / 8);
                 }
                 // pinning, numa_node, ...: not needed to run or verify.
                 _ => {}
@@ -438,7 +444,7 @@ impl Btf {
 
     /// The inner map definition a `values` member declares (`__array(values, struct
     /// inner)`: a zero-length array of pointers to the inner definition), or `None` for
-    /// a program array's `__array(values, int (void *))`.
+    /// a program array's `__array(values, int (void *))` (pointers to a function type).
     fn values_member(&self, id: u32, depth: u32) -> Result<Option<BtfMapDef>, BtfError> {
         let Type::Array { element, .. } = self.get(self.resolve(id)?)? else {
             return error(0, "`values` of a map definition is not an array");
@@ -450,7 +456,8 @@ impl Btf {
         match self.get(target)? {
             Type::Struct { .. } if depth > 0 => error(0, "a map of maps inside a map of maps"),
             Type::Struct { .. } => self.map_definition_at_depth(target, depth + 1).map(Some),
-            _ => Ok(None),
+            Type::FuncProto { .. } => Ok(None),
+            _ => error(0, "`values` of a map definition points to neither a map definition nor a function type"),
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn load_with_text_programs(bytes: &[u8]) -> Result<Object, ElfError> {
 fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfError> {
     let raw = read::read(bytes)?;
     let programs = link::link_all(&raw, text)?;
+    check_program_slots(&raw.maps, &programs)?;
     Ok(Object {
         license: raw.license,
         code_sections: raw.code_sections,
@@ -60,6 +61,26 @@ fn load_linking(bytes: &[u8], text: link::TextFunctions) -> Result<Object, ElfEr
         programs,
         line_records: raw.line_records,
     })
+}
+
+/// Checks that every program a program array holds from the start is an entry-point
+/// program of the object (libbpf: not a subprogram of `.text`).
+fn check_program_slots(maps: &[MapDef], programs: &[LoadedProgram]) -> Result<(), ElfError> {
+    for map in maps {
+        for (slot, name) in &map.extras.initial_programs {
+            if !programs.iter().any(|p| &p.name == name) {
+                return Err(ElfError::new(
+                    ".maps",
+                    0,
+                    ElfErrorKind::BadRelocation(format!(
+                        "slot {slot} of program array `{}`: `{name}` is not a program of the object",
+                        map.name
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The BTF declaration tags (`__attribute__((btf_decl_tag(...)))`) on the functions of an
@@ -190,6 +211,9 @@ pub struct MapExtras {
     /// For a map of maps: the inner maps the object puts in it (`.values = { [i] = &m }`),
     /// as (slot, map).
     pub initial_maps: Vec<(u32, MapId)>,
+    /// For a program array: the programs of the object it holds from the start
+    /// (`.values = { [i] = &prog }`), as (slot, program name), in slot order.
+    pub initial_programs: Vec<(u32, String)>,
     /// Whether this map is only a template of the maps some map of maps holds (it is
     /// never created, and programs never name it).
     pub template: bool,

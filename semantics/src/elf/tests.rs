@@ -529,3 +529,55 @@ fn global_functions_of_text_become_programs_only_when_asked() {
     let filter = object.program("filter").expect("linked");
     assert_eq!(filter.program.functions().len(), 2, "with the subprogram it calls");
 }
+
+const BTF_PROG_ARRAY: &str = r#"
+#define __array(name, val) typeof(val) *name[]
+int first(void *ctx);
+int second(void *ctx);
+struct inner_map { __uint(type, 2); __uint(max_entries, 1); __type(key, u32); __type(value, u64); } inner SEC(".maps");
+struct {
+    __uint(type, 3); __uint(max_entries, 4); __uint(key_size, 4);
+    __array(values, int (void *));
+} jumps SEC(".maps") = { .values = { [0] = (void *)&second, [2] = (void *)&first } };
+struct {
+    __uint(type, 12); __uint(max_entries, 2); __type(key, u32);
+    __array(values, struct inner_map);
+} outer SEC(".maps") = { .values = { [1] = &inner } };
+static long (*bpf_tail_call)(void *ctx, void *map, u32 index) = (void *)12;
+SEC("socket") int first(void *ctx) { bpf_tail_call(ctx, &jumps, 0); return bpf_map_lookup_elem(&outer, &(u32){0}) != 0; }
+SEC("socket") int second(void *ctx) { return 2; }
+"#;
+
+#[test]
+fn btf_program_arrays_bind_their_initial_slots_to_programs() {
+    let Some(bytes) = compile(BTF_PROG_ARRAY) else { return };
+    let object = load(&bytes).expect("loads");
+    let id = |name: &str| object.maps.iter().position(|m| m.name == name).map(|i| MapId(i as u32)).expect(name);
+    let jumps = &object.maps[id("jumps").0 as usize];
+    assert_eq!(jumps.value_size, 4, "libbpf gives `values` 4-byte values");
+    assert_eq!(jumps.extras.initial_programs, vec![(0, "second".to_owned()), (2, "first".to_owned())]);
+    assert_eq!(jumps.extras.inner, None);
+    let outer = &object.maps[id("outer").0 as usize];
+    assert_eq!(outer.extras.initial_maps, vec![(1, id("inner"))], "relocations of a later map stay its own");
+    assert!(outer.extras.initial_programs.is_empty());
+
+    // A program array slot past `max_entries` is refused, naming the map.
+    let Some(bytes) = compile(&BTF_PROG_ARRAY.replace("[2] = (void *)&first", "[4] = (void *)&first")) else { return };
+    let e = load(&bytes).expect_err("slot 4 of a 4-entry array");
+    assert!(matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("past the end of `jumps`")), "{e}");
+    // A map in a program array is refused.
+    let Some(bytes) = compile(&BTF_PROG_ARRAY.replace("[2] = (void *)&first", "[2] = (void *)&inner")) else { return };
+    let e = load(&bytes).expect_err("a map is no program");
+    assert!(
+        matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("`inner` in program array `jumps` is not a program")),
+        "{e}"
+    );
+    // A subprogram of `.text` is no entry point.
+    let with_subprogram = BTF_PROG_ARRAY
+        .replace("[2] = (void *)&first", "[2] = (void *)&helper")
+        .replace("int first(void *ctx);", "int first(void *ctx); int helper(void *ctx);")
+        + "__attribute__((noinline)) int helper(void *ctx) { return 1; }";
+    let Some(bytes) = compile(&with_subprogram) else { return };
+    let e = load(&bytes).expect_err("`helper` is a subprogram");
+    assert!(matches!(&e.kind, ElfErrorKind::BadRelocation(s) if s.contains("`helper` is not a program")), "{e}");
+}

@@ -39,6 +39,8 @@
 //! # }
 //! ```
 
+use std::collections::BTreeMap;
+
 use thiserror::Error;
 
 use super::context::{self, ContextError, InstalledContext, ProgramType};
@@ -75,6 +77,9 @@ pub struct ProgramRun {
     pub result: Result<Outcome, Trap>,
     /// What it sent out (ring buffers, perf events, `trace_printk`), in order.
     pub outputs: Vec<Output>,
+    /// The programs tail calls entered, in order (empty when none did): the run ended in
+    /// the last one, so a trap's pc is in that program.
+    pub tail_calls: Vec<String>,
 }
 
 /// One program of an object, ready for runs (see the module docs).
@@ -88,6 +93,9 @@ pub struct ObjectRunner<'a> {
     helpers: KernelHelpers,
     /// The context of the last run, retired when the next one starts.
     last_context: Option<InstalledContext>,
+    /// Machines of the object's other programs that tail calls entered, by index in
+    /// [`Object::programs`].
+    tail_call_machines: BTreeMap<usize, Machine>,
 }
 
 impl<'a> ObjectRunner<'a> {
@@ -110,7 +118,16 @@ impl<'a> ObjectRunner<'a> {
         let mut memory = machine.new_memory().map_err(ObjectRunError::Memory)?;
         let maps = MapTable::install(object, program, &mut memory)?;
         let helpers = KernelHelpers::new(maps, program_type).with_kfuncs(program.kfuncs(object));
-        Ok(ObjectRunner { object, program, program_type, machine, memory, helpers, last_context: None })
+        Ok(ObjectRunner {
+            object,
+            program,
+            program_type,
+            machine,
+            memory,
+            helpers,
+            last_context: None,
+            tail_call_machines: BTreeMap::new(),
+        })
     }
 
     /// The program's type.
@@ -138,11 +155,69 @@ impl<'a> ObjectRunner<'a> {
             context::retire(&mut self.memory, last);
         }
         let args = [region_base(installed.context)];
-        let result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
-        let range = self.program_type.return_range_in(&self.program.section);
+        self.helpers.start_run();
+        let mut result = self.machine.run(&mut self.memory, &args, &mut self.helpers);
+        let mut running = self.program;
+        let mut tail_calls = Vec::new();
+        while let Err(Trap {
+            pc,
+            kind: TrapKind::HelperFailed { id, error: HelperError::TailCall { program, context } },
+        }) = result
+        {
+            match self.enter_tail_call(program) {
+                Ok(target) => {
+                    running = target;
+                    tail_calls.push(target.name.clone());
+                    self.helpers.set_kfuncs(target.kfuncs(self.object));
+                    let machine = self.tail_call_machines.get(&program).expect("entered above");
+                    result = machine.run(&mut self.memory, &[context], &mut self.helpers);
+                }
+                Err(reason) => {
+                    let error = HelperError::TailCallNotModelled(reason);
+                    result = Err(Trap { pc, kind: TrapKind::HelperFailed { id, error } });
+                }
+            }
+        }
+        if !tail_calls.is_empty() {
+            self.helpers.set_kfuncs(self.program.kfuncs(self.object));
+        }
+        let range = self.program_type.return_range_in(&running.section);
         let low_32_bits = self.program_type.return_value_is_32_bit();
-        let result = check_return(&self.program.program, range, low_32_bits, result);
-        Ok(ProgramRun { result, outputs: self.helpers.take_outputs() })
+        let result = check_return(&running.program, range, low_32_bits, result);
+        Ok(ProgramRun { result, outputs: self.helpers.take_outputs(), tail_calls })
+    }
+
+    /// Prepares program `index` of the object for a tail call from this runner's program,
+    /// or says why the model cannot run it in this memory: the kernel refuses a program of
+    /// another type in the array, and the memory holds this program's jump tables and
+    /// global data images (function addresses are program-relative).
+    fn enter_tail_call(&mut self, index: usize) -> Result<&'a LoadedProgram, String> {
+        let object = self.object;
+        let target = object.programs.get(index).ok_or_else(|| format!("the object has no program {index}"))?;
+        let target_type = object.program_type_of(target, TypeChoice::default()).map_err(|e| e.to_string())?;
+        if target_type != self.program_type {
+            return Err(format!(
+                "`{}` is a {target_type} program, the caller a {} program",
+                target.name, self.program_type
+            ));
+        }
+        if !self.tail_call_machines.contains_key(&index) {
+            let machine = Machine::new(&target.program, self.machine.config().clone());
+            if machine.jump_table_images() != self.machine.jump_table_images() {
+                return Err(format!("`{}` has other jump tables than `{}`", target.name, self.program.name));
+            }
+            let differs = (0..object.maps.len() as u32)
+                .map(MapId)
+                .any(|map| target.data_image(object, map) != self.program.data_image(object, map));
+            if differs {
+                return Err(format!(
+                    "`{}` sees other function addresses in global data than `{}`",
+                    target.name, self.program.name
+                ));
+            }
+            self.tail_call_machines.insert(index, machine);
+        }
+        Ok(target)
     }
 
     /// Sets entry `key` of map `map` (an array or a hash table) to `value` before the next
@@ -428,6 +503,75 @@ mod tests {
         assert!(matches!(refused, Err(ObjectRunError::Context(ContextError::RawContextFields { .. }))));
         let run = runner.run_with(&RunInput::new((7u128 << 64 | 5).to_le_bytes())).expect("pt_regs");
         assert_eq!(run.result.map(|o| o.r0), Ok(7));
+    }
+
+    /// `text` assembled, with the `lddw`s at `loads` (slot, map index) made map loads.
+    fn with_map_loads(text: &str, loads: &[(usize, u32)]) -> crate::program::Program {
+        let mut bytes = asm::llvm::parse(text).expect("valid").to_bytes();
+        for &(slot, map) in loads {
+            bytes[slot * 8 + 1] |= 5 << 4; // src_reg 5: MapIdx
+            bytes[slot * 8 + 4..slot * 8 + 8].copy_from_slice(&map.to_le_bytes());
+        }
+        crate::program::Program::from_bytes(&bytes).expect("valid")
+    }
+
+    /// An object whose program array `jumps` (map 0) holds, at slot 1, a program that counts
+    /// its runs in `counts` (map 1) and tail-calls itself, and at slot 2 an XDP program; its
+    /// first program tail-calls the slot its packet's length names.
+    fn tail_call_object() -> Object {
+        let entry = "r3 = *(u32 *)(r1 + 0)\n r2 = 0 ll\n call 12\n r0 = 7\n exit";
+        let again = "
+            r6 = r1
+            r1 = 0 ll
+            r2 = 0
+            *(u32 *)(r10 - 4) = r2
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto out
+            r1 = *(u64 *)(r0 + 0)
+            r1 += 1
+            *(u64 *)(r0 + 0) = r1
+        out:
+            r1 = r6
+            r2 = 0 ll
+            r3 = 1
+            call 12
+            r0 = 41
+            exit";
+        let mut jumps = map("jumps", 3, 4, 4, 4);
+        jumps.extras.initial_programs = vec![(1, "again".into()), (2, "elsewhere".into())];
+        let mut object = object("socket", vec![jumps, map("counts", 2, 4, 8, 1)], with_map_loads(entry, &[(1, 0)]));
+        let mut program = |section: &str, name: &str, program| {
+            let mut loaded = object.programs[0].clone();
+            (loaded.section, loaded.name, loaded.program) = (section.into(), name.into(), program);
+            loaded
+        };
+        let again = program("socket", "again", with_map_loads(again, &[(1, 1), (13, 0)]));
+        let elsewhere = program("xdp", "elsewhere", asm::llvm::parse("r0 = 2\n exit").expect("valid"));
+        object.programs.extend([again, elsewhere]);
+        object
+    }
+
+    #[test]
+    fn tail_calls_run_the_program_in_the_slot_at_most_33_times() {
+        let object = tail_call_object();
+        let mut runner = ObjectRunner::new(&object, &object.programs[0], config()).expect("socket");
+        let empty_slot = runner.run(&[]).expect("runs");
+        assert_eq!((empty_slot.result.map(|o| o.r0), empty_slot.tail_calls.len()), (Ok(7), 0), "falls through");
+        let looped = runner.run(&[0]).expect("runs");
+        assert_eq!(looped.result.map(|o| o.r0), Ok(41), "the 34th tail call falls through");
+        assert_eq!(looped.tail_calls, vec!["again".to_owned(); 33]);
+        let counts = runner.maps().entries(runner.memory(), MapId(1));
+        assert_eq!(counts, [(0u32.to_le_bytes().to_vec(), 33u64.to_le_bytes().to_vec())], "maps are shared");
+        // The count starts again with every run.
+        assert_eq!(runner.run(&[0]).expect("runs").tail_calls.len(), 33);
+        // An XDP program in a socket filter's array: the kernel never lets it get there.
+        let trap = runner.run(&[0, 0]).expect("runs").result.expect_err("not modelled");
+        let TrapKind::HelperFailed { id: 12, error: HelperError::TailCallNotModelled(reason) } = trap.kind else {
+            panic!("{trap}")
+        };
+        assert!(reason.contains("`elsewhere` is a"), "{reason}");
     }
 
     fn object_kprobe(program: crate::program::Program) -> Object {

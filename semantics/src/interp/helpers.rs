@@ -60,6 +60,20 @@ pub enum HelperError {
     /// The helper needed a new memory region and the memory has no room for it.
     #[error(transparent)]
     Setup(#[from] MemoryError),
+    /// Not a failure: `tail_call` found a program in its slot, so the running program ends
+    /// here and the runner of the object starts that one on `context` (see
+    /// [`super::elf_run::ObjectRunner`]). Only a runner that knows the object's programs
+    /// can continue; any other caller sees the run stop at the call.
+    #[error("tail call to program {program} of the object")]
+    TailCall {
+        /// The target, an index in [`crate::elf::Object::programs`].
+        program: usize,
+        /// The context argument (`r1`) the target starts with.
+        context: u64,
+    },
+    /// A tail call the model cannot make faithfully (the reason says why).
+    #[error("tail call not modelled: {0}")]
+    TailCallNotModelled(String),
 }
 
 /// Why a kfunc call failed.

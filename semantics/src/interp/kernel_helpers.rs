@@ -65,6 +65,9 @@ pub const SKB_HASH: u32 = 0x5eed_cafe;
 const NS_PER_JIFFY: u64 = 4_000_000;
 /// The first state of the generator of generic helper models' arbitrary results.
 const ARBITRARY_SEED: u64 = 0x6270_6670_726f_7665;
+/// Most tail calls one run of a program makes (Linux's `MAX_TAIL_CALL_CNT`); the next one
+/// falls through.
+pub const MAX_TAIL_CALLS: u32 = 33;
 /// Most iterations `bpf_loop` accepts (Linux's `BPF_MAX_LOOPS`).
 const MAX_LOOPS: u64 = 1 << 23;
 
@@ -107,8 +110,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (9, "skb_store_bytes", |_, a, m, _| skb::store_bytes(m, a)),
     (10, "l3_csum_replace", |_, a, m, _| skb::csum_replace(m, a, skb::Layer::L3)),
     (11, "l4_csum_replace", |_, a, m, _| skb::csum_replace(m, a, skb::Layer::L4)),
-    // The program arrays of this environment are empty: a tail call falls through.
-    (12, "tail_call", |_, _, _, _| Ok(errno::negative(errno::ENOENT))),
+    (12, "tail_call", |h, a, _, _| h.tail_call(a)),
     // No network device exists to clone to.
     (13, "clone_redirect", |_, a, m, _| skb::clone_redirect(m, a)),
     (14, "get_current_pid_tgid", |_, _, _, _| Ok(u64::from(TASK_PID) << 32 | u64::from(TASK_PID))),
@@ -200,6 +202,8 @@ pub struct KernelHelpers {
     kernel: KernelObjects,
     /// The sockets the socket helpers met.
     sockets: sockets::Sockets,
+    /// Tail calls taken since [`KernelHelpers::start_run`].
+    tail_calls: u32,
 }
 
 impl KernelHelpers {
@@ -216,6 +220,7 @@ impl KernelHelpers {
             kernel_objects: Vec::new(),
             kernel: KernelObjects::default(),
             sockets: sockets::Sockets::default(),
+            tail_calls: 0,
         }
     }
 
@@ -232,6 +237,32 @@ impl KernelHelpers {
     pub fn with_kfuncs(mut self, kfuncs: BTreeMap<i32, String>) -> KernelHelpers {
         self.kfuncs = kfuncs;
         self
+    }
+
+    /// Starts a new run of a program (not a tail call): the tail-call count starts again.
+    pub fn start_run(&mut self) {
+        self.tail_calls = 0;
+    }
+
+    /// Replaces the kfunc table, for the program a tail call entered (ids are
+    /// program-local).
+    pub fn set_kfuncs(&mut self, kfuncs: BTreeMap<i32, String>) {
+        self.kfuncs = kfuncs;
+    }
+
+    /// `bpf_tail_call(ctx, prog_array, index)`: when the slot holds a program and fewer
+    /// than [`MAX_TAIL_CALLS`] were taken, ends this program with
+    /// [`HelperError::TailCall`]; otherwise falls through, as the kernel does, with
+    /// `-ENOENT` in `r0` (the verifier leaves `r0` unknown after the call).
+    fn tail_call(&mut self, args: [u64; 5]) -> Result<u64, HelperError> {
+        let target = self.maps.program_at(args[1], args[2])?;
+        match target {
+            Some(program) if self.tail_calls < MAX_TAIL_CALLS => {
+                self.tail_calls += 1;
+                Err(HelperError::TailCall { program, context: args[0] })
+            }
+            _ => Ok(errno::negative(errno::ENOENT)),
+        }
     }
 
     /// Kfunc names by the BTF id their calls use.

@@ -173,6 +173,11 @@ impl Machine {
         Machine { code, slots, effects, tables, config }
     }
 
+    /// The initial contents of the program's jump-table regions.
+    pub fn jump_table_images(&self) -> &[Vec<u8>] {
+        &self.tables
+    }
+
     /// The configuration runs use.
     pub fn config(&self) -> &RunConfig {
         &self.config

@@ -67,6 +67,8 @@ pub enum MapKind {
     ArrayOfMaps,
     /// A hash table of maps.
     HashOfMaps,
+    /// A program array: the object's programs `tail_call` jumps to, by index.
+    ProgArray,
     /// A perf event array (a sink for `perf_event_output`).
     PerfEventArray,
     /// A ring buffer (a sink for `ringbuf_output` / `ringbuf_reserve`).
@@ -102,6 +104,7 @@ impl MapKind {
             Some(MapType::BloomFilter) => MapKind::BloomFilter,
             Some(MapType::ArrayOfMaps) => MapKind::ArrayOfMaps,
             Some(MapType::HashOfMaps) => MapKind::HashOfMaps,
+            Some(MapType::ProgArray) => MapKind::ProgArray,
             Some(MapType::PerfEventArray) => MapKind::PerfEventArray,
             Some(MapType::Ringbuf) => MapKind::RingBuffer,
             Some(MapType::Sockmap | MapType::Sockhash) => MapKind::SocketMap,
@@ -155,6 +158,8 @@ enum Storage {
     Members(BTreeSet<Vec<u8>>),
     /// A map of maps' inner maps, by key bytes.
     Maps(BTreeMap<Vec<u8>, MapId>),
+    /// A program array's programs (indices in [`Object::programs`]), by slot.
+    Programs(BTreeMap<u32, usize>),
     /// Nothing (sinks, unsupported types).
     None,
 }
@@ -302,6 +307,12 @@ impl MapTable {
                     };
                     (Storage::Maps(def.extras.initial_maps.iter().map(|&(slot, map)| (key(slot), map)).collect()), None)
                 }
+                (MapKind::ProgArray, _) => {
+                    let index = |name: &String| object.programs.iter().position(|p| &p.name == name);
+                    let programs =
+                        def.extras.initial_programs.iter().filter_map(|(slot, name)| Some((*slot, index(name)?)));
+                    (Storage::Programs(programs.collect()), None)
+                }
                 _ => (Storage::None, None),
             };
             let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));
@@ -364,6 +375,10 @@ impl MapTable {
             Some(Storage::Maps(inner)) => {
                 inner.iter().map(|(key, map)| (key.clone(), map.0.to_le_bytes().to_vec())).collect()
             }
+            Some(Storage::Programs(programs)) => programs
+                .iter()
+                .map(|(slot, program)| (slot.to_le_bytes().to_vec(), (*program as u32).to_le_bytes().to_vec()))
+                .collect(),
             Some(Storage::None) | None => Vec::new(),
         }
     }
@@ -423,6 +438,18 @@ impl MapTable {
         })
     }
 
+    /// The program (an index in [`Object::programs`]) at slot `index` of program array
+    /// `handle`, if the slot holds one.
+    pub fn program_at(&self, handle: u64, index: u64) -> Result<Option<usize>, HelperError> {
+        let id = self.resolve(handle, 2)?;
+        let state = &self.maps[id.0 as usize];
+        let Storage::Programs(programs) = &state.storage else {
+            return Err(HelperError::InvalidArgument { register: 2, value: handle, reason: "not a program array" });
+        };
+        // The kernel reads the index as a u32.
+        Ok(programs.get(&(index as u32)).copied())
+    }
+
     /// The key of map `map` at address `key`.
     fn read_key(&self, memory: &Memory, map: MapId, key: u64) -> Result<Vec<u8>, HelperError> {
         let size = self.maps[map.0 as usize].key_size as usize;
@@ -465,6 +492,7 @@ impl MapTable {
             | MapKind::RingBuffer
             | MapKind::SocketMap
             | MapKind::XskMap
+            | MapKind::ProgArray
             | MapKind::Unsupported => {
                 Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })
             }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use object::read::SectionIndex;
 use object::read::elf::SectionHeader as _;
 
-use super::{Endian, File, STT_NOTYPE, STT_OBJECT, Symbol, btf_error, section_by_name};
+use super::{Endian, File, STT_FUNC, STT_NOTYPE, STT_OBJECT, Symbol, btf_error, section_by_name};
 use crate::elf::btf::{Btf, BtfMapDef};
 use crate::elf::{ElfError, ElfErrorKind, MapDef, MapExtras, MapId, MapOrigin};
 use crate::model::maps::{MapType, libbpf_max_entries, violation};
@@ -39,48 +39,44 @@ pub(super) fn read_map_definitions(
     maps: &mut Vec<MapDef>,
 ) -> Result<HashMap<(usize, u64), MapId>, ElfError> {
     let mut by_place = HashMap::new();
-    // Outer maps whose template comes from BTF: (outer, template, `values` offset).
-    let mut btf_templates = Vec::new();
     if let Some((index, _)) = section_by_name(file, ".maps") {
         let Some(btf) = btf else {
             return Err(ElfError::new(".maps", 0, ElfErrorKind::BadMap("`.maps` without `.BTF`".into())));
         };
         let defs = btf.map_definitions().map_err(|e| btf_error(".BTF", e))?;
-        for sym in map_symbols(symbols, index) {
+        let in_section = map_symbols(symbols, index);
+        // Maps declared with `__array(values, ...)`: (map, its `values` area in the section, inner template).
+        let mut with_values = Vec::new();
+        for (i, sym) in in_section.iter().enumerate() {
             let bad = |what: String| ElfError::new(".maps", sym.value, ElfErrorKind::BadMap(what));
             let d = defs.get(&sym.name).ok_or_else(|| bad(format!("no BTF definition for `{}`", sym.name)))?;
             let def = btf_map(&sym.name, d).map_err(bad)?;
             let id = MapId(maps.len() as u32);
-            if let Some((inner, values_offset)) = &d.inner {
-                btf_templates.push((id, sym.value, inner.as_ref().clone(), *values_offset));
+            if let Some(values_offset) = d.values_offset {
+                // A symbol without a size (hand-written) extends to the next map.
+                let next = in_section.get(i + 1).map_or(u64::MAX, |s| s.value);
+                let end = if sym.size > 0 { sym.value.saturating_add(sym.size) } else { next };
+                let start = sym.value + u64::from(values_offset);
+                with_values.push((id, sym.value, start..end, d.inner.as_deref().cloned()));
             }
             maps.push(def);
             by_place.insert((index.0, sym.value), id);
         }
-        let initial = values_initialisers(file, symbols, index, &by_place)?;
-        for (outer, place, inner, values_offset) in btf_templates {
-            let name = format!("{}.inner", maps[outer.0 as usize].name);
-            let template =
-                btf_map(&name, &inner).map_err(|why| ElfError::new(".maps", place, ElfErrorKind::BadMap(why)))?;
-            let template_id = MapId(maps.len() as u32);
-            maps.push(MapDef { extras: MapExtras { template: true, ..template.extras.clone() }, ..template });
-            let extras = &mut maps[outer.0 as usize].extras;
-            extras.inner = Some(template_id);
-            let start = place + u64::from(values_offset);
-            for (&offset, &map) in initial.range(start..) {
-                let slot = (offset - start) / 8;
-                if !(offset - start).is_multiple_of(8) || slot >= u64::from(maps[outer.0 as usize].max_entries) {
-                    return Err(ElfError::new(
-                        ".maps",
-                        offset,
-                        ElfErrorKind::BadMap(format!(
-                            "`.values` entry past the end of `{}`",
-                            maps[outer.0 as usize].name
-                        )),
-                    ));
-                }
-                maps[outer.0 as usize].extras.initial_maps.push((slot as u32, map));
+        let mut initial = values_initialisers(file, symbols, index)?;
+        for (outer, place, area, inner) in with_values {
+            let entries: Vec<(u64, Symbol)> = initial.range(area.clone()).map(|(&o, s)| (o, s.clone())).collect();
+            for (offset, _) in &entries {
+                initial.remove(offset);
             }
+            let values = ValuesArea { outer, place, start: area.start, inner };
+            bind_values(maps, values, &entries, index, &by_place)?;
+        }
+        if let Some((&offset, sym)) = initial.iter().next() {
+            return Err(ElfError::new(
+                ".maps",
+                offset,
+                ElfErrorKind::BadRelocation(format!("`{}` is used outside the `values` of a map", sym.name)),
+            ));
         }
     }
     if let Some((index, bytes)) = section_by_name(file, "maps") {
@@ -119,14 +115,13 @@ fn btf_map(name: &str, d: &BtfMapDef) -> Result<MapDef, String> {
     })
 }
 
-/// The relocations of `.maps` (a map of maps' `.values = { [i] = &map }`), as offset in
-/// the section → the map named.
+/// The relocations of `.maps` (`.values = { [i] = &map }` of a map of maps, `{ [i] = &prog }`
+/// of a program array), as offset in the section → the symbol named.
 fn values_initialisers(
     file: &File<'_>,
     symbols: &[Symbol],
     maps_section: SectionIndex,
-    by_place: &HashMap<(usize, u64), MapId>,
-) -> Result<BTreeMap<u64, MapId>, ElfError> {
+) -> Result<BTreeMap<u64, Symbol>, ElfError> {
     let mut initial = BTreeMap::new();
     for header in file.sections.iter() {
         let Ok(Some((rels, _))) = header.rel(Endian::default(), file.data) else { continue };
@@ -135,17 +130,81 @@ fn values_initialisers(
         }
         for rel in rels {
             let offset = rel.r_offset.get(Endian::default());
-            let bad = |what: String| ElfError::new(".maps", offset, ElfErrorKind::BadRelocation(what));
             let index = rel.r_sym(Endian::default()) as usize;
-            let sym = symbols.get(index).ok_or_else(|| bad(format!("symbol {index} does not exist")))?;
-            let map = sym
-                .section
-                .and_then(|section| by_place.get(&(section.0, sym.value)))
-                .ok_or_else(|| bad(format!("`{}` is not a map of `.maps`", sym.name)))?;
-            initial.insert(offset, *map);
+            let sym = symbols.get(index).ok_or_else(|| {
+                ElfError::new(".maps", offset, ElfErrorKind::BadRelocation(format!("symbol {index} does not exist")))
+            })?;
+            initial.insert(offset, sym.clone());
         }
     }
     Ok(initial)
+}
+
+/// A map's `__array(values, ...)`: the map, where its definition and its `values` start in
+/// `.maps`, and (for a map of maps) its inner map template.
+struct ValuesArea {
+    outer: MapId,
+    place: u64,
+    start: u64,
+    inner: Option<BtfMapDef>,
+}
+
+/// Makes the template of a map of maps, and binds the slots `entries` (the relocations in
+/// its `values`) initialise: to maps of `.maps` for a map of maps, to programs for a
+/// program array, as libbpf does.
+fn bind_values(
+    maps: &mut Vec<MapDef>,
+    values: ValuesArea,
+    entries: &[(u64, Symbol)],
+    maps_section: SectionIndex,
+    by_place: &HashMap<(usize, u64), MapId>,
+) -> Result<(), ElfError> {
+    let ValuesArea { outer, place, start, inner } = values;
+    let outer_def = &maps[outer.0 as usize];
+    let name = outer_def.name.clone();
+    let max_entries = outer_def.max_entries;
+    let map_type = MapType::from_number(outer_def.map_type);
+    let bad_map = |what: String| ElfError::new(".maps", place, ElfErrorKind::BadMap(what));
+    let holds_programs = map_type == Some(MapType::ProgArray);
+    match (map_type.is_some_and(MapType::holds_maps), holds_programs, inner) {
+        (true, _, Some(inner)) => {
+            let template = btf_map(&format!("{name}.inner"), &inner).map_err(bad_map)?;
+            let template_id = MapId(maps.len() as u32);
+            maps.push(MapDef { extras: MapExtras { template: true, ..template.extras.clone() }, ..template });
+            maps[outer.0 as usize].extras.inner = Some(template_id);
+        }
+        (false, true, None) => {}
+        (true, _, None) => {
+            return Err(bad_map(format!("map of maps `{name}`: its `values` are not map definitions")));
+        }
+        (false, true, Some(_)) => {
+            return Err(bad_map(format!("program array `{name}`: its `values` are not functions")));
+        }
+        (false, false, _) => {
+            return Err(bad_map(format!("map `{name}` has `values` but is neither a map of maps nor a program array")));
+        }
+    }
+    for (offset, sym) in entries {
+        let bad = |what: String| ElfError::new(".maps", *offset, ElfErrorKind::BadRelocation(what));
+        let slot = (offset - start) / 8;
+        if !(offset - start).is_multiple_of(8) || slot >= u64::from(max_entries) {
+            return Err(bad(format!("`.values` entry past the end of `{name}`")));
+        }
+        let slot = slot as u32;
+        if holds_programs {
+            if sym.kind != STT_FUNC || sym.section.is_none_or(|s| s == maps_section) {
+                return Err(bad(format!("`{}` in program array `{name}` is not a program", sym.name)));
+            }
+            maps[outer.0 as usize].extras.initial_programs.push((slot, sym.name.clone()));
+        } else {
+            let map = sym
+                .section
+                .and_then(|section| by_place.get(&(section.0, sym.value)))
+                .ok_or_else(|| bad(format!("`{}` in map of maps `{name}` is not a map of `.maps`", sym.name)))?;
+            maps[outer.0 as usize].extras.initial_maps.push((slot, *map));
+        }
+    }
+    Ok(())
 }
 
 /// Reads legacy definitions of any size: the four fields every loader reads, `map_flags`
