@@ -49,7 +49,11 @@ impl Env<'_> {
             self.check_nothing_held(post, state, "a tail call");
         }
         if let Some(pc) = released {
-            let status = Status::decide(state.resources.surely.contains(&pc), !state.resources.held.contains(&pc));
+            // The argument is a live pointer of this reference (releasing kills every copy,
+            // a NULL test shows a failed acquisition), so the reference is held on every path
+            // where the reference may be.
+            let held = state.resources.held.contains(&pc);
+            let status = Status::decide(held, !held);
             post.check(ObligationKind::Resources, status, format!("the reference acquired at pc {pc} is held"));
             state.resources.release(pc);
         }
@@ -109,7 +113,8 @@ impl Env<'_> {
     }
 
     /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,
-    /// the acquisition failed: nothing is held for it. On the edge where it showed the
+    /// the acquisition failed: nothing is held for it; where it showed it not to be, the
+    /// reference is surely held. On the edge where it showed the
     /// latest result of an iterator's `next` not to be NULL, the iterator was not drained.
     pub(super) fn release_failed_acquisitions(&self, before: &State, dst: Reg, src: Operand, edge: &mut State) {
         let mut tested = vec![dst];
@@ -117,10 +122,16 @@ impl Env<'_> {
             tested.push(r);
         }
         for reg in tested {
-            if let Some(pc) = direct_acquisition(before.reg(reg))
-                && edge.reg(reg).is_null_constant()
-            {
-                edge.resources.release(pc);
+            if let Some(pc) = direct_acquisition(before.reg(reg)) {
+                if edge.reg(reg).is_null_constant() {
+                    edge.resources.release(pc);
+                } else if matches!(edge.reg(reg), Value::Pointer(Pointer { null: Nullness::NonNull, .. }))
+                    && edge.resources.held.contains(&pc)
+                {
+                    // The acquisition succeeded and its pointer lives (releasing it kills
+                    // every copy): the reference is held on this path, whatever joins said.
+                    edge.resources.surely.insert(pc);
+                }
             }
             // The latest `next` of an iterator found an item: it was not drained.
             if let Value::Pointer(Pointer {
