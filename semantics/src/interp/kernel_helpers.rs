@@ -801,6 +801,43 @@ mod tests {
         assert!(matches!(not_xdp, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_xdp:?}");
     }
 
+    #[test]
+    fn socket_references_are_counted_and_released_sockets_die() {
+        let (mut helpers, mut memory, scratch) = setup_for(ProgramType::SchedCls);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[0; 16]).expect("small");
+        let sk = crate::interp::context::load(
+            &memory,
+            memory.load(region_base(ctx.context) + 168, Size::DW).expect_err("a virtual context"),
+            region_base(ctx.context),
+            Size::DW,
+            false,
+        )
+        .expect("__sk_buff.sk");
+        // The context's socket is a full TCP socket the program holds no reference to.
+        let full = call(&mut helpers, &mut memory, 95, [sk, 0, 0, 0, 0]).expect("fullsock");
+        assert_ne!(full, 0);
+        let tcp = call(&mut helpers, &mut memory, 96, [full, 0, 0, 0, 0]).expect("tcp_sock");
+        assert_ne!(tcp, 0);
+        let no_reference = call(&mut helpers, &mut memory, 86, [sk, 0, 0, 0, 0]);
+        assert!(matches!(no_reference, Err(HelperError::InvalidArgument { register: 1, .. })), "{no_reference:?}");
+        // A lookup finds nothing or a socket with one reference; the seeded choices give a
+        // socket by the third lookup.
+        let tuple = [region_base(ctx.context), scratch, 12, u64::MAX, 0];
+        let found = (0..3)
+            .map(|_| call(&mut helpers, &mut memory, 84, tuple).expect("lookup"))
+            .find(|&address| address != 0)
+            .expect("a socket by the third lookup");
+        let derived = call(&mut helpers, &mut memory, 96, [found, 0, 0, 0, 0]).expect("tcp_sock");
+        assert_ne!(derived, 0);
+        assert_eq!(call(&mut helpers, &mut memory, 86, [found, 0, 0, 0, 0]), Ok(0));
+        let twice = call(&mut helpers, &mut memory, 86, [found, 0, 0, 0, 0]);
+        assert!(matches!(twice, Err(HelperError::InvalidArgument { register: 1, .. })), "{twice:?}");
+        let fault = memory.load(derived, Size::W).expect_err("dead");
+        assert!(crate::interp::context::load(&memory, fault, derived, Size::W, false).is_err(), "views die too");
+        let dead = call(&mut helpers, &mut memory, 95, [found, 0, 0, 0, 0]);
+        assert!(matches!(dead, Err(HelperError::InvalidArgument { register: 1, .. })), "{dead:?}");
+    }
+
     /// Helpers for a `program_type` program (no maps), a memory, and a scratch region.
     fn setup_for(program_type: ProgramType) -> (KernelHelpers, Memory, u64) {
         let (helpers, memory, scratch) = setup(vec![]);
