@@ -542,7 +542,7 @@ mod tests {
         let mut jumps = map("jumps", 3, 4, 4, 4);
         jumps.extras.initial_programs = vec![(1, "again".into()), (2, "elsewhere".into())];
         let mut object = object("socket", vec![jumps, map("counts", 2, 4, 8, 1)], with_map_loads(entry, &[(1, 0)]));
-        let mut program = |section: &str, name: &str, program| {
+        let program = |section: &str, name: &str, program| {
             let mut loaded = object.programs[0].clone();
             (loaded.section, loaded.name, loaded.program) = (section.into(), name.into(), program);
             loaded

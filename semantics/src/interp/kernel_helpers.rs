@@ -363,7 +363,7 @@ impl KernelHelpers {
                 if args[3] > 2 {
                     return Ok(errno::negative(errno::EINVAL));
                 }
-                Ok(if self.arbitrary() % 2 == 0 { 0 } else { errno::negative(errno::EOPNOTSUPP) })
+                Ok(if self.arbitrary().is_multiple_of(2) { 0 } else { errno::negative(errno::EOPNOTSUPP) })
             }
             _ => self.maps.update(memory, args[0], args[1], args[2], args[3]),
         }
@@ -388,7 +388,7 @@ impl KernelHelpers {
         match super::maps::map_of_handle(args[0]).and_then(|map| self.maps.kind(map)) {
             Some(MapKind::SocketMap) => {
                 self.socket_map_change_allowed(args[0], "map_delete_elem")?;
-                Ok(if self.arbitrary() % 2 == 0 { 0 } else { errno::negative(errno::ENOENT) })
+                Ok(if self.arbitrary().is_multiple_of(2) { 0 } else { errno::negative(errno::ENOENT) })
             }
             _ => self.maps.delete(memory, args[0], args[1]),
         }

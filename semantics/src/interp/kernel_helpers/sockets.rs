@@ -202,7 +202,7 @@ impl KernelHelpers {
     /// `bpf_get_listener_sock(sk)`: a listening socket of the environment, or NULL.
     pub(super) fn get_listener_sock(&mut self, memory: &mut Memory, sk: u64) -> Result<u64, HelperError> {
         let (socket, _) = self.sockets.view(memory, sk, 1)?;
-        if !self.sockets.sockets[socket].tcp || self.arbitrary() % 2 == 0 {
+        if !self.sockets.sockets[socket].tcp || self.arbitrary().is_multiple_of(2) {
             return Ok(0);
         }
         self.sockets.sockets.push(Socket { full: true, tcp: true, references: 0, views: Vec::new() });
@@ -212,20 +212,20 @@ impl KernelHelpers {
 
     /// A lookup: nothing, or a socket of the environment with a reference for the program.
     pub(super) fn sk_lookup(&mut self, memory: &mut Memory, lookup: Lookup) -> Result<u64, HelperError> {
-        if self.arbitrary() % 2 == 0 {
+        if self.arbitrary().is_multiple_of(2) {
             return Ok(0);
         }
         let (full, tcp, kind) = match lookup {
             Lookup::Tcp | Lookup::Map => (true, true, ViewKind::Full),
             Lookup::Udp => (true, false, ViewKind::Full),
-            Lookup::TcpCommon => (self.arbitrary() % 2 == 0, true, ViewKind::Common),
+            Lookup::TcpCommon => (self.arbitrary().is_multiple_of(2), true, ViewKind::Common),
         };
         self.sockets.acquire_new(memory, full, tcp, kind)
     }
 
     /// An XSK map lookup: nothing, or an XDP socket (the map holds its reference).
     pub(super) fn xsk_lookup(&mut self, memory: &mut Memory) -> Result<u64, HelperError> {
-        if self.arbitrary() % 2 == 0 {
+        if self.arbitrary().is_multiple_of(2) {
             return Ok(0);
         }
         self.sockets.sockets.push(Socket { full: true, tcp: false, references: 0, views: Vec::new() });
