@@ -12,6 +12,7 @@ use std::fmt;
 
 use bpfprove_domains::{AnyValue, DomainKind, Lattice};
 use bpfprove_semantics::elf::MapId;
+use bpfprove_semantics::model::context::{ContextLayout, sock, tcp_sock, xdp_sock};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 
@@ -45,11 +46,14 @@ pub enum Region {
     MapHandle(MapSet),
     /// A jump table, loaded by its `lddw`.
     JumpTable(JumpTableId),
-    /// The socket a context field points to (`__sk_buff.sk`, `bpf_sockopt.sk`): a
-    /// read-only `bpf_sock`, all of it or (`common`) its common part only.
+    /// A socket: one a context field points to (`__sk_buff.sk`, `bpf_sockopt.sk`) or a
+    /// socket helper returned, read-only, through the rules of its `view`.
     Socket {
-        /// Whether only the common part may be read (`PTR_TO_SOCK_COMMON`).
-        common: bool,
+        /// Which of the socket's structures the pointer reads.
+        view: SocketView,
+        /// The acquiring call (a lookup) of the reference the pointer depends on: releasing
+        /// it makes every such pointer unusable.
+        reference: Option<u32>,
     },
     /// The plain read-write block of `size` bytes a context field points to
     /// (`__sk_buff.flow_keys`); a context has at most one.
@@ -142,6 +146,54 @@ impl fmt::Display for MapSet {
     }
 }
 
+/// The kernel's socket pointer types: which UAPI structure a load through the pointer
+/// reads, by that structure's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SocketView {
+    /// `PTR_TO_SOCK_COMMON`: `bpf_sock` without the fields only full sockets have.
+    Common,
+    /// `PTR_TO_SOCKET`: a full socket's `bpf_sock`.
+    Full,
+    /// `PTR_TO_TCP_SOCK`: `bpf_tcp_sock`.
+    Tcp,
+    /// `PTR_TO_XDP_SOCK`: `bpf_xdp_sock`.
+    Xdp,
+}
+
+impl SocketView {
+    /// The rules for loads through a pointer of this view.
+    pub fn layout(self) -> &'static ContextLayout {
+        match self {
+            SocketView::Common => &sock::SOCK_COMMON,
+            SocketView::Full => &sock::SOCKET,
+            SocketView::Tcp => &tcp_sock::TCP_SOCK,
+            SocketView::Xdp => &xdp_sock::XDP_SOCK,
+        }
+    }
+
+    /// The view whose rules are `layout`, if any.
+    pub fn of_layout(layout: &'static ContextLayout) -> Option<SocketView> {
+        [SocketView::Common, SocketView::Full, SocketView::Tcp, SocketView::Xdp]
+            .into_iter()
+            .find(|view| std::ptr::eq(view.layout(), layout))
+    }
+
+    /// Its name in logs and displays.
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketView::Common => "sock_common",
+            SocketView::Full => "socket",
+            SocketView::Tcp => "tcp_sock",
+            SocketView::Xdp => "xdp_sock",
+        }
+    }
+
+    /// The view named `name`.
+    pub fn named(name: &str) -> Option<SocketView> {
+        [SocketView::Common, SocketView::Full, SocketView::Tcp, SocketView::Xdp].into_iter().find(|v| v.name() == name)
+    }
+}
+
 /// What a pointer a kfunc returned points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KernelKind {
@@ -213,8 +265,8 @@ impl fmt::Display for Region {
             Region::MapHandle(maps) => write!(f, "map({maps})"),
             Region::JumpTable(table) => write!(f, "jump_table({})", table.0),
             Region::Record { pc, size } => write!(f, "record({pc}, {size})"),
-            Region::Socket { common: false } => f.write_str("socket"),
-            Region::Socket { common: true } => f.write_str("sock_common"),
+            Region::Socket { view, reference: None } => f.write_str(view.name()),
+            Region::Socket { view, reference: Some(pc) } => write!(f, "{}@{pc}", view.name()),
             Region::Block { size } => write!(f, "block({size})"),
             Region::Kernel { pc, kind } => write!(f, "{}({pc})", kind.name()),
         }

@@ -198,6 +198,9 @@ fn map_type_number(name: &str) -> Result<u32, String> {
         "array" => 2,
         "prog_array" => 3,
         "perf_event_array" => 4,
+        "sockmap" => 15,
+        "xskmap" => 17,
+        "sockhash" => 18,
         "ringbuf" => 27,
         other => return Err(format!("unknown map type `{other}`")),
     })

@@ -22,8 +22,8 @@ use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
-use crate::value::KernelKind;
 use crate::value::{CodeAddress, Functions, MapSet, Nullness, Num, PacketVar, Pointer, Region, Value};
+use crate::value::{KernelKind, SocketView};
 use crate::verify::{Config, Report, Verdict};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
@@ -541,8 +541,8 @@ fn region_name(region: Region) -> String {
         Region::MapHandle(maps) => format!("map:{maps}"),
         Region::JumpTable(table) => format!("jump_table:{}", table.0),
         Region::Record { pc, size } => format!("record:{pc}:{size}"),
-        Region::Socket { common: false } => "socket".into(),
-        Region::Socket { common: true } => "sock_common".into(),
+        Region::Socket { view, reference: None } => view.name().into(),
+        Region::Socket { view, reference: Some(pc) } => format!("{}:{pc}", view.name()),
         Region::Block { size } => format!("block:{size}"),
         Region::Kernel { pc, kind } => {
             let (frame, offset) = match kind {
@@ -785,8 +785,10 @@ fn region_of(name: &str) -> Result<Region, LogError> {
         "packet" => Region::Packet,
         "packet_end" => Region::PacketEnd,
         "packet_meta" => Region::PacketMeta,
-        "socket" => Region::Socket { common: false },
-        "sock_common" => Region::Socket { common: true },
+        view if SocketView::named(view).is_some() => {
+            let reference = pieces.next().map(|p| p.parse().map_err(|_| bad())).transpose()?;
+            Region::Socket { view: SocketView::named(view).ok_or_else(bad)?, reference }
+        }
         "block" => Region::Block { size: number()? },
         "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
         "global" => Region::GlobalData(MapId(number()?)),

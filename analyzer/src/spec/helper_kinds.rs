@@ -14,6 +14,7 @@ use bpfprove_semantics::model::helpers::{
 };
 
 use super::prototypes::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
+use crate::value::SocketView;
 
 /// What a call of a helper does beyond its prototype, as far as the analyzer models it.
 struct Effects {
@@ -27,24 +28,37 @@ struct Effects {
     tail_call: bool,
     /// The range the callback argument's return value must lie in.
     callback_return: Option<[i64; 2]>,
+    /// The result depends on the socket argument's reference (a pointer cast).
+    casts_reference: bool,
 }
 
 const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
-    Effects { id, map_kinds, invalidates_map_values: false, tail_call: false, callback_return: None }
+    Effects {
+        id,
+        map_kinds,
+        invalidates_map_values: false,
+        tail_call: false,
+        callback_return: None,
+        casts_reference: false,
+    }
 }
 
-use MapKindName::{Array, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf};
+use MapKindName::{Array, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf, SocketMap, XskMap};
 
 /// The helpers whose calls do more than their prototype says. One per line.
 const EFFECTS: &[Effects] = &[
-    effects(1, &[Array, Hash, GlobalData, LpmTrie, MapOfMaps]),
-    effects(2, &[Array, Hash, GlobalData, LpmTrie]),
-    Effects { invalidates_map_values: true, ..effects(3, &[Array, Hash, GlobalData, LpmTrie]) },
+    effects(1, &[Array, Hash, GlobalData, LpmTrie, MapOfMaps, SocketMap, XskMap]),
+    effects(2, &[Array, Hash, GlobalData, LpmTrie, SocketMap]),
+    Effects { invalidates_map_values: true, ..effects(3, &[Array, Hash, GlobalData, LpmTrie, SocketMap]) },
     Effects { tail_call: true, ..effects(12, &[]) },
     effects(22, &[PerfEventArray]),
     effects(25, &[PerfEventArray]),
     effects(130, &[Ringbuf]),
     effects(131, &[Ringbuf]),
+    // bpf_sk_fullsock and bpf_tcp_sock cast their argument (bpf_get_listener_sock does not:
+    // a listener is no reference the program holds).
+    Effects { casts_reference: true, ..effects(95, &[]) },
+    Effects { casts_reference: true, ..effects(96, &[]) },
     // bpf_loop's callback returns 0 (continue) or 1 (stop): the kernel's callback range.
     Effects { callback_return: Some([0, 1]), ..effects(181, &[]) },
 ];
@@ -81,6 +95,8 @@ pub(super) fn from_kernel(helper: &model::Helper) -> Prototype {
         invalidates_map_values: extra.is_some_and(|e| e.invalidates_map_values),
         tail_call: extra.is_some_and(|e| e.tail_call),
         rcu: None,
+        acquires: helper.proto.has(model::ACQUIRES),
+        casts_reference: extra.is_some_and(|e| e.casts_reference),
         non_null_memory: helper
             .proto
             .args
@@ -116,6 +132,9 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToBtfId if only(0) => {
             arg.btf.and_then(|btf| btf.object()).map_or(ArgKind::Unmodelled, ArgKind::Object)
         }
+        ArgType::PtrToSockCommon | ArgType::PtrToBtfIdSockCommon if only(0) => ArgKind::Socket,
+        ArgType::PtrToBtfIdSockCommon if only(OBJ_RELEASE) => ArgKind::SocketRelease,
+        ArgType::PtrToSocket if only(PTR_MAYBE_NULL) => ArgKind::FullSocketOrNull,
         ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
         ArgType::PtrToStack if only(PTR_MAYBE_NULL) && flags.has(PTR_MAYBE_NULL) => ArgKind::StackOrNull,
         ArgType::PtrToConstStr if only(0) => ArgKind::ConstStr,
@@ -152,6 +171,15 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }
         RetType::PtrToMem if flags.has(PTR_MAYBE_NULL | MEM_RINGBUF) => {
             Some(RetKind::Named(NamedRet::RingbufMemOrNull))
+        }
+        RetType::PtrToSocket if flags.bits() == PTR_MAYBE_NULL => {
+            Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Full)))
+        }
+        RetType::PtrToTcpSock if flags.bits() == PTR_MAYBE_NULL => {
+            Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Tcp)))
+        }
+        RetType::PtrToSockCommon if flags.bits() == PTR_MAYBE_NULL => {
+            Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Common)))
         }
         _ => None,
     }
@@ -191,11 +219,24 @@ mod tests {
     }
 
     #[test]
+    fn socket_kinds_say_what_they_acquire_cast_and_release() {
+        let lookup = proto("sk_lookup_tcp");
+        assert!(lookup.acquires && !lookup.casts_reference);
+        assert_eq!(lookup.ret, RetKind::Named(NamedRet::SocketOrNull(SocketView::Full)));
+        assert_eq!(proto("skc_lookup_tcp").ret, RetKind::Named(NamedRet::SocketOrNull(SocketView::Common)));
+        let tcp = proto("tcp_sock");
+        assert!(tcp.casts_reference && !tcp.acquires && tcp.args == vec![ArgKind::Socket]);
+        assert_eq!(tcp.ret, RetKind::Named(NamedRet::SocketOrNull(SocketView::Tcp)));
+        assert!(proto("sk_fullsock").casts_reference);
+        assert!(!proto("get_listener_sock").casts_reference, "a listener is no reference");
+        assert_eq!(proto("sk_release").args, vec![ArgKind::SocketRelease]);
+        assert_eq!(proto("sk_assign").args[1], ArgKind::Socket);
+        assert!(proto("sk_release").unmodelled.is_none());
+    }
+
+    #[test]
     fn unmodelled_kinds_name_the_helper_and_the_argument() {
-        assert_eq!(
-            proto("sk_release").unmodelled.as_deref(),
-            Some("argument 1 of bpf_sk_release: ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE not modelled yet")
-        );
+        assert!(proto("skc_to_tcp_sock").unmodelled.as_deref().is_some_and(|why| why.starts_with("result of")));
         assert_eq!(
             proto("timer_init").unmodelled.as_deref(),
             Some("argument 1 of bpf_timer_init: ARG_PTR_TO_TIMER not modelled yet")

@@ -72,6 +72,17 @@ pub enum ArgKind {
     /// A NUL-terminated string at a constant offset of read-only (frozen) global data
     /// (`ARG_PTR_TO_CONST_STR`).
     ConstStr,
+    /// A socket pointer of any kind, not NULL, at its start (`ARG_PTR_TO_SOCK_COMMON`,
+    /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON`).
+    #[serde(skip)]
+    Socket,
+    /// A full socket or NULL (`ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL`).
+    #[serde(skip)]
+    FullSocketOrNull,
+    /// A socket pointer holding a reference the program acquired, which the call releases
+    /// (`ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE`).
+    #[serde(skip)]
+    SocketRelease,
     /// A kind the analyzer does not model yet: [`Prototype::unmodelled`] says which.
     #[serde(skip)]
     Unmodelled,
@@ -111,6 +122,10 @@ pub enum NamedRet {
     /// no reference to (`RET_PTR_TO_BTF_ID | PTR_TRUSTED`).
     #[serde(skip)]
     TrustedObject(bpfprove_semantics::model::kfuncs::ObjectKind),
+    /// A socket pointer of this view, or NULL (`RET_PTR_TO_SOCKET_OR_NULL`, ...): a new
+    /// reference when the helper acquires, the socket argument's reference when it casts.
+    #[serde(skip)]
+    SocketOrNull(crate::value::SocketView),
 }
 
 /// A helper's or kfunc's prototype.
@@ -155,6 +170,14 @@ pub struct Prototype {
     /// (a helper's `ARG_PTR_TO_MEM` without `PTR_MAYBE_NULL`).
     #[serde(skip)]
     pub non_null_memory: u8,
+    /// Whether the result is a reference the program must release (the kernel's
+    /// `is_acquire_function`; map lookups acquire by the map's type).
+    #[serde(skip)]
+    pub acquires: bool,
+    /// Whether the result depends on the socket argument's reference (the kernel's
+    /// `is_ptr_cast_function`: `bpf_sk_fullsock`, `bpf_tcp_sock`).
+    #[serde(skip)]
+    pub casts_reference: bool,
     /// Why calls are refused: the first argument or result kind the analyzer does not model
     /// yet (helpers only).
     #[serde(skip)]
@@ -189,6 +212,10 @@ pub enum MapKindName {
     LpmTrie,
     /// Arrays and hash tables of maps (a lookup gives an inner map).
     MapOfMaps,
+    /// Sockmaps and sockhashes (a lookup gives a referenced socket).
+    SocketMap,
+    /// XSK maps (a lookup gives an XDP socket).
+    XskMap,
 }
 
 impl MapKindName {
@@ -204,6 +231,8 @@ impl MapKindName {
                 | (MapKindName::PerfEventArray, MapKind::PerfEventArray)
                 | (MapKindName::LpmTrie, MapKind::LpmTrie)
                 | (MapKindName::MapOfMaps, MapKind::ArrayOfMaps | MapKind::HashOfMaps)
+                | (MapKindName::SocketMap, MapKind::SocketMap)
+                | (MapKindName::XskMap, MapKind::XskMap)
         )
     }
 }

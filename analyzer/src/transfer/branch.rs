@@ -1,8 +1,10 @@
 //! Conditional jumps: each edge refines the state with what its condition tells.
 //!
 //! - Two numbers: the domain's refinement of both operands.
-//! - A pointer (or function address) against 0: NULL on one edge, non-NULL on the other,
-//!   for every copy of the same helper result. A non-NULL pointer is never 0 only while its
+//! - A pointer (or function address) against the immediate 0: NULL on one edge, non-NULL
+//!   on the other, for every copy of the same helper result.
+//! - A pointer that may be NULL equal to one that is not: not NULL (the kernel's jeq/jne
+//!   inference). A non-NULL pointer is never 0 only while its
 //!   offset is small (see [`crate::value::SMALL_OFFSET`]).
 //! - A non-NULL packet pointer with a small offset against `data_end`: the edge where it is
 //!   at most `data_end` learns a lower bound on the packet's length (see
@@ -58,8 +60,11 @@ impl Env<'_> {
                 };
                 (edge(Relation::taken(cond)), edge(Relation::not_taken(cond)))
             }
+            // Only against the immediate 0, as the kernel infers (a register holding 0
+            // refines nothing there).
             (nullable, zero) | (zero, nullable)
                 if zero.is_null_constant()
+                    && src_reg.is_none()
                     && matches!(cond, Cond::Eq | Cond::Ne)
                     && width == Width::W64
                     && matches!(nullable, Value::Pointer(_) | Value::Func(_)) =>
@@ -68,6 +73,23 @@ impl Env<'_> {
                 if cond == Cond::Eq { (null, non_null) } else { (non_null, null) }
             }
             (Value::Pointer(p), Value::Pointer(q)) if width == Width::W64 => {
+                // Equal to a pointer that is not NULL (and cannot have wrapped to 0): not NULL.
+                let known = |p: &Pointer| !p.null.may_be_null() && p.has_small_offset();
+                let nullable = match () {
+                    _ if known(p) && q.null.may_be_null() => Some((q, src_reg)),
+                    _ if known(q) && p.null.may_be_null() => Some((p, Some(dst))),
+                    _ => None,
+                };
+                if let Some((nullable, reg)) = nullable
+                    && matches!(cond, Cond::Eq | Cond::Ne)
+                {
+                    let (_, non_null) = null_split(state, &Value::Pointer(nullable.clone()), reg, self);
+                    return if cond == Cond::Eq {
+                        (non_null, Some(state.clone()))
+                    } else {
+                        (Some(state.clone()), non_null)
+                    };
+                }
                 let comparable = cond != Cond::Set
                     && !p.null.may_be_null()
                     && !q.null.may_be_null()

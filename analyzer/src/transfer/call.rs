@@ -16,7 +16,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::{ArgKind, MapKindName, NamedRet, Prototype, RetKind};
 use crate::stack::{CALLEE_SAVED, FRAME_BYTES, Frame};
 use crate::state::{Reach, State, join_reach};
-use crate::value::{Functions, KernelKind, MapSet, Nullness, Pointer, Region, Value};
+use crate::value::{Functions, KernelKind, MapSet, Nullness, Pointer, Region, SocketView, Value};
 use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::maps::MapKind;
 
@@ -129,7 +129,11 @@ struct Captured {
     filled: Vec<StackFill>,
     /// Global data the helper fills: its old contents are gone.
     global_fills: Vec<GlobalStore>,
-    released: Option<Region>,
+    /// The acquiring pc of the reference the call releases.
+    released: Option<u32>,
+    /// The reference a pointer-cast argument depends on (`bpf_tcp_sock(sk)`'s result
+    /// depends on `sk`'s).
+    cast_reference: Option<u32>,
     loop_count: Option<(u64, u64)>,
     /// The checked `bpf_spin_lock` argument.
     lock: Option<super::spin_lock::LockArgument>,
@@ -193,7 +197,21 @@ impl Env<'_> {
     /// What a lookup in one of `maps` points to: a value of one of them, or, for maps of
     /// maps (which hold maps), one of their inner maps, which match the templates in type
     /// and sizes. A set mixing the two gives `None` (any number: nothing to dereference).
-    fn lookup_result(&self, maps: MapSet) -> Option<Region> {
+    fn lookup_result(&self, maps: MapSet, pc: u32) -> Option<Region> {
+        let kinds: Vec<Option<MapKind>> = maps.iter().map(|m| self.subject.map(m).map(|m| m.kind)).collect();
+        let all = |name: MapKindName| kinds.iter().all(|k| k.is_some_and(|k| name.matches(k)));
+        let any = |name: MapKindName| kinds.iter().any(|k| k.is_some_and(|k| name.matches(k)));
+        // Sockmaps and sockhashes give a socket and a reference to it; XSK maps an XDP socket
+        // the map keeps alive. A set mixing them with other maps gives any number.
+        if all(MapKindName::SocketMap) {
+            return Some(Region::Socket { view: SocketView::Full, reference: Some(pc) });
+        }
+        if all(MapKindName::XskMap) {
+            return Some(Region::Socket { view: SocketView::Xdp, reference: None });
+        }
+        if any(MapKindName::SocketMap) || any(MapKindName::XskMap) {
+            return None;
+        }
         let inner: Vec<Option<MapId>> = maps.iter().map(|m| self.subject.map(m).and_then(|m| m.inner)).collect();
         if inner.iter().all(Option::is_none) {
             Some(Region::MapValue(maps))
@@ -327,12 +345,10 @@ impl Env<'_> {
                 _ => None,
             });
         }
-        if let Some(record) = captured.released {
+        // Every pointer into the released object, or derived from its reference, dies.
+        if let Some(released) = captured.released {
             let domain = self.domain;
-            state.map_values(&|v| match v {
-                Value::Pointer(p) if p.region == record => Some(Value::top(domain)),
-                _ => None,
-            });
+            state.map_values(&|v| (super::resources::acquired_at(v) == Some(released)).then(|| Value::top(domain)));
         }
         if proto.changes_packet {
             let domain = self.domain;
@@ -357,9 +373,17 @@ impl Env<'_> {
             RetKind::Named(NamedRet::Scalar) => Value::top(self.domain),
             RetKind::Named(NamedRet::Void) => Value::Uninit,
             RetKind::Named(NamedRet::MapValueOrNull) => match captured.map {
-                Some(maps) => self.lookup_result(maps).map_or_else(|| Value::top(self.domain), fresh),
+                Some(maps) => self.lookup_result(maps, id).map_or_else(|| Value::top(self.domain), fresh),
                 None => Value::top(self.domain),
             },
+            RetKind::Named(NamedRet::SocketOrNull(view)) => {
+                let reference = match () {
+                    _ if proto.acquires => Some(id),
+                    _ if proto.casts_reference => captured.cast_reference,
+                    _ => None,
+                };
+                fresh(Region::Socket { view, reference })
+            }
             RetKind::Named(NamedRet::RingbufMemOrNull) => match captured.const_size {
                 Some(size) => fresh(Region::Record { pc: id, size: size as u32 }),
                 None => Value::top(self.domain),
@@ -398,6 +422,12 @@ impl Env<'_> {
             && map_type.allowed_helpers().is_some_and(|allowed| !allowed.contains(&proto.name.as_str()))
         {
             refuse(post, format!("a {} map cannot be passed to {}", map_type.name(), proto.name));
+        }
+        let program_type = self.subject.spec.program_type;
+        if let Some(map_type) = map_type
+            && !map_type.allowed_from(program_type, &proto.name)
+        {
+            refuse(post, format!("{program_type} programs cannot change a {} map", map_type.name()));
         }
     }
 
@@ -461,6 +491,30 @@ impl Env<'_> {
                     }
                     other => bad(post, i, Status::Refuted, format!("{} is not a map", crate::display::value(other))),
                 },
+                // A socket map's values are sockets (the kernel's `resolve_map_arg_type`).
+                ArgKind::MapValue
+                    if captured.map.is_some_and(|maps| {
+                        maps.iter().any(|m| self.subject.map(m).is_some_and(|m| MapKindName::SocketMap.matches(m.kind)))
+                    }) =>
+                {
+                    let all_sockets = captured.map.is_some_and(|maps| {
+                        maps.iter().all(|m| self.subject.map(m).is_some_and(|m| MapKindName::SocketMap.matches(m.kind)))
+                    });
+                    if !all_sockets {
+                        bad(
+                            post,
+                            i,
+                            Status::Refuted,
+                            "the maps are socket maps and others, whose values differ".into(),
+                        );
+                    }
+                    match value {
+                        Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if !p.null.may_be_null() => {}
+                        other => {
+                            bad(post, i, Status::Refuted, format!("{} is not a socket", crate::display::value(other)))
+                        }
+                    }
+                }
                 ArgKind::MapKey | ArgKind::MapValue => {
                     // The helper reads the size of whichever member the map is: the largest.
                     let size = captured.map.and_then(|maps| {
@@ -600,6 +654,36 @@ impl Env<'_> {
                         format!("{} is not a stack pointer or NULL", crate::display::value(other)),
                     ),
                 },
+                ArgKind::Socket | ArgKind::SocketRelease => match value {
+                    Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if p.null.may_be_null() => {
+                        bad(post, i, Status::Unknown, "the socket may be NULL".into())
+                    }
+                    Value::Pointer(Pointer { region: Region::Socket { reference, .. }, .. }) => {
+                        captured.cast_reference = *reference;
+                        if kind == ArgKind::SocketRelease {
+                            match reference {
+                                Some(pc) => captured.released = Some(*pc),
+                                None => bad(
+                                    post,
+                                    i,
+                                    Status::Refuted,
+                                    "the socket is no reference the program acquired".into(),
+                                ),
+                            }
+                        }
+                    }
+                    other => bad(post, i, Status::Refuted, format!("{} is not a socket", crate::display::value(other))),
+                },
+                ArgKind::FullSocketOrNull => match value {
+                    Value::Pointer(Pointer { region: Region::Socket { view: SocketView::Full, .. }, .. }) => {}
+                    v if v.is_null_constant() => {}
+                    other => bad(
+                        post,
+                        i,
+                        Status::Refuted,
+                        format!("{} is not a full socket or NULL", crate::display::value(other)),
+                    ),
+                },
                 ArgKind::Unmodelled => bad(post, i, Status::Unknown, "this kind is not modelled yet".into()),
                 ArgKind::Pointer => self.memory_argument(post, state, proto, i, value, 1, 1, false, &mut captured),
                 ArgKind::SpinLock => match self.lock_argument(value) {
@@ -612,7 +696,7 @@ impl Env<'_> {
                             && !p.null.may_be_null()
                             && p.offset.as_constant() == Some(0) =>
                     {
-                        captured.released = Some(p.region);
+                        captured.released = super::resources::acquired_at(value);
                     }
                     other => bad(
                         post,

@@ -14,7 +14,7 @@
 //! for kernel pointers the model does not follow, a number, which cannot be dereferenced.
 
 use bpfprove_semantics::elf::MapId;
-use bpfprove_semantics::interp::context::{ContextLayout, FieldKind, PacketEdge, loadable_field, sock, storable_field};
+use bpfprove_semantics::interp::context::{ContextLayout, FieldKind, PacketEdge, loadable_field, storable_field};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 use bpfprove_semantics::model::kfuncs::ObjectKind;
 
@@ -23,7 +23,7 @@ use crate::obligation::{ObligationKind, Status};
 use crate::spec::ContextSpec;
 use crate::stack::{FRAME_BYTES, any_bytes};
 use crate::state::State;
-use crate::value::{CodeAddress, KernelKind, MapSet, Nullness, Num, Pointer, Region, Value};
+use crate::value::{CodeAddress, KernelKind, MapSet, Nullness, Num, Pointer, Region, SocketView, Value};
 use bpfprove_semantics::model::maps::ProgramAccess;
 
 /// Most start offsets enumerated one by one (for context fields, global data slots,
@@ -72,18 +72,11 @@ fn bounds_status(lo: i128, hi: i128, min: i128, max: i128) -> Status {
     Status::decide(min <= lo && hi <= max, hi < min || lo > max || min > max)
 }
 
-/// The rules for reading a socket through a pointer of region `Socket { common }`.
-fn socket_layout(common: bool) -> &'static ContextLayout {
-    if common { &sock::SOCK_COMMON } else { &sock::SOCKET }
-}
-
 /// The region of a pointer to a virtual structure with `target`'s rules, if the analyzer
-/// follows such pointers (sockets; anything else loads as a number).
+/// follows such pointers (sockets; anything else loads as a number). A context's socket
+/// is no reference the program holds.
 fn socket_region(target: &'static ContextLayout) -> Option<Region> {
-    [false, true]
-        .into_iter()
-        .find(|&common| std::ptr::eq(target, socket_layout(common)))
-        .map(|common| Region::Socket { common })
+    SocketView::of_layout(target).map(|view| Region::Socket { view, reference: None })
 }
 
 /// A number of `len` bytes as a load of it gives it (sign-extended for `ldsx`).
@@ -263,10 +256,7 @@ impl Env<'_> {
             Region::Socket { .. } if pointer.offset.as_constant() != Some(0) => {
                 (ObligationKind::CtxAccess, Status::Refuted, "a modified socket pointer is dereferenced".to_owned())
             }
-            Region::Socket { common } => {
-                let layout = socket_layout(common);
-                self.layout_access(layout, &starts, lo, hi, len, mode, signed)
-            }
+            Region::Socket { view, .. } => self.layout_access(view.layout(), &starts, lo, hi, len, mode, signed),
             Region::Block { size } => {
                 let size = i128::from(size);
                 let status = bounds_status(lo, hi, 0, size - len_i);

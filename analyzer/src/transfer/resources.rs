@@ -11,35 +11,53 @@ use crate::spec::{Prototype, RcuEffect};
 use crate::state::State;
 use crate::value::{KernelKind, Nullness, Pointer, Region, Value};
 
-/// The pc of the call that acquired the reference `value` is (or points into).
-fn acquired_at(value: &Value) -> Option<u32> {
+/// The pc of the call that acquired the reference `value` is (or points into, or was
+/// derived from: `bpf_tcp_sock` of a looked-up socket depends on the lookup's reference).
+pub(super) fn acquired_at(value: &Value) -> Option<u32> {
     match value {
         Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) => Some(*pc),
         Value::Pointer(Pointer { region: Region::Kernel { pc, kind: KernelKind::Object(_) }, .. }) => Some(*pc),
+        Value::Pointer(Pointer { region: Region::Socket { reference: Some(pc), .. }, .. }) => Some(*pc),
+        _ => None,
+    }
+}
+
+/// The reference `value` is the direct result of acquiring: its NULL-check class is the
+/// acquiring call itself (a pointer derived from a reference has its own class, and a NULL
+/// derived pointer says nothing about the reference).
+fn direct_acquisition(value: &Value) -> Option<u32> {
+    match value {
+        Value::Pointer(Pointer { null: Nullness::MaybeNull { id: Some(id) }, .. }) => {
+            acquired_at(value).filter(|pc| pc == id)
+        }
         _ => None,
     }
 }
 
 impl Env<'_> {
-    /// The effect of a helper or kfunc call on the resources: `released` is the record
-    /// argument the call releases, `ret` what it returns.
+    /// The effect of a helper or kfunc call on the resources: `released` is the acquiring
+    /// pc of the reference the call releases, `ret` what it returns.
     pub(super) fn call_resources(
         &self,
         post: &mut Post,
         state: &mut State,
         proto: &Prototype,
-        released: Option<Region>,
+        released: Option<u32>,
         ret: &Value,
     ) {
         if proto.name == "tail_call" {
             self.check_nothing_held(post, state, "a tail call");
         }
-        if let Some(Region::Record { pc, .. }) = released {
+        if let Some(pc) = released {
+            // The argument is a live pointer of this reference (releasing kills every copy,
+            // a NULL test shows a failed acquisition), so the reference is held on every path
+            // where the reference may be.
+            let held = state.resources.held.contains(&pc);
+            let status = Status::decide(held, !held);
+            post.check(ObligationKind::Resources, status, format!("the reference acquired at pc {pc} is held"));
             state.resources.release(pc);
         }
-        // Helpers acquire only records; the kernel objects they return are trusted, not
-        // referenced (helpers that acquire sockets are not modelled).
-        if let Value::Pointer(Pointer { region: Region::Record { pc, .. }, .. }) = *ret {
+        if let Some(pc) = direct_acquisition(ret) {
             let fresh = state.resources.acquire(pc);
             let status = if fresh { Status::Proven } else { Status::Unknown };
             post.check(
@@ -101,7 +119,8 @@ impl Env<'_> {
     }
 
     /// On the edge where `if dst cond src` showed a direct acquisition result to be NULL,
-    /// the acquisition failed: nothing is held for it. On the edge where it showed the
+    /// the acquisition failed: nothing is held for it; where it showed it not to be, the
+    /// reference is surely held. On the edge where it showed the
     /// latest result of an iterator's `next` not to be NULL, the iterator was not drained.
     pub(super) fn release_failed_acquisitions(&self, before: &State, dst: Reg, src: Operand, edge: &mut State) {
         let mut tested = vec![dst];
@@ -109,16 +128,16 @@ impl Env<'_> {
             tested.push(r);
         }
         for reg in tested {
-            let direct = match before.reg(reg) {
-                Value::Pointer(p @ Pointer { null: Nullness::MaybeNull { id: Some(_) }, .. }) => {
-                    acquired_at(&Value::Pointer(p.clone()))
+            if let Some(pc) = direct_acquisition(before.reg(reg)) {
+                if edge.reg(reg).is_null_constant() {
+                    edge.resources.release(pc);
+                } else if matches!(edge.reg(reg), Value::Pointer(Pointer { null: Nullness::NonNull, .. }))
+                    && edge.resources.held.contains(&pc)
+                {
+                    // The acquisition succeeded and its pointer lives (releasing it kills
+                    // every copy): the reference is held on this path, whatever joins said.
+                    edge.resources.surely.insert(pc);
                 }
-                _ => None,
-            };
-            if let Some(pc) = direct
-                && edge.reg(reg).is_null_constant()
-            {
-                edge.resources.release(pc);
             }
             // The latest `next` of an iterator found an item: it was not drained.
             if let Value::Pointer(Pointer {

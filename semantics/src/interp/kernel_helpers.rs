@@ -34,6 +34,7 @@ use super::printk;
 mod generic;
 mod kfuncs;
 mod skb;
+mod sockets;
 mod strings;
 use crate::elf::MapId;
 use crate::interp::memory::RegionId;
@@ -99,9 +100,9 @@ type HelperFn = fn(&mut KernelHelpers, [u64; 5], &mut Memory, &mut dyn CodeRunne
 /// One per line. Every other helper of the kernel model (`model::helpers`) runs its
 /// prototype's generic model (`generic`).
 const HELPERS: &[(i32, &str, HelperFn)] = &[
-    (1, "map_lookup_elem", |h, a, m, _| h.maps.lookup(m, a[0], a[1])),
-    (2, "map_update_elem", |h, a, m, _| h.maps.update(m, a[0], a[1], a[2], a[3])),
-    (3, "map_delete_elem", |h, a, m, _| h.maps.delete(m, a[0], a[1])),
+    (1, "map_lookup_elem", |h, a, m, _| h.map_lookup(m, a)),
+    (2, "map_update_elem", |h, a, m, _| h.map_update(m, a)),
+    (3, "map_delete_elem", |h, a, m, _| h.map_delete(m, a)),
     (4, "probe_read", |_, a, m, _| probe_read(m, a)),
     (5, "ktime_get_ns", |h, _, _, _| Ok(h.clock())),
     (6, "trace_printk", |h, a, m, _| h.trace_printk(m, a)),
@@ -133,11 +134,18 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
     (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
     (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
+    (84, "sk_lookup_tcp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Tcp)),
+    (85, "sk_lookup_udp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Udp)),
+    (86, "sk_release", |h, a, m, _| h.sk_release(m, a[0])),
     (87, "map_push_elem", |h, a, m, _| h.maps.push(m, a[0], a[1], a[2])),
     (88, "map_pop_elem", |h, a, m, _| h.maps.pop(m, a[0], a[1])),
     (89, "map_peek_elem", |h, a, m, _| h.maps.peek(m, a[0], a[1])),
     (93, "spin_lock", |h, a, m, _| h.spin_lock(m, a[0]).map(|()| 0)),
     (94, "spin_unlock", |h, a, _, _| h.spin_unlock(a[0]).map(|()| 0)),
+    (95, "sk_fullsock", |h, a, m, _| h.sk_fullsock(m, a[0])),
+    (96, "tcp_sock", |h, a, m, _| h.tcp_sock(m, a[0])),
+    (98, "get_listener_sock", |h, a, m, _| h.get_listener_sock(m, a[0])),
+    (99, "skc_lookup_tcp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::TcpCommon)),
     (105, "strtol", |_, a, m, _| strings::strtox(m, a, true)),
     (106, "strtoul", |_, a, m, _| strings::strtox(m, a, false)),
     (112, "probe_read_user", |_, a, m, _| probe_read(m, a)),
@@ -198,6 +206,8 @@ pub struct KernelHelpers {
     kernel: KernelObjects,
     /// The address of the `bpf_spin_lock` the program holds.
     held_lock: Option<u64>,
+    /// The sockets the socket helpers met.
+    sockets: sockets::Sockets,
     /// Tail calls taken since [`KernelHelpers::start_run`].
     tail_calls: u32,
 }
@@ -246,6 +256,7 @@ impl KernelHelpers {
             kernel_objects: Vec::new(),
             kernel: KernelObjects::default(),
             held_lock: None,
+            sockets: sockets::Sockets::default(),
             tail_calls: 0,
         }
     }
@@ -368,6 +379,55 @@ impl KernelHelpers {
                 Ok(len)
             }
             Err(printk::BadFormat) => Ok(errno::negative(errno::EINVAL)),
+        }
+    }
+
+    /// `bpf_map_lookup_elem`: socket maps give sockets (see [`sockets`]).
+    fn map_lookup(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        match super::maps::map_of_handle(args[0]).and_then(|map| self.maps.kind(map)) {
+            Some(MapKind::SocketMap) => self.sk_lookup(memory, sockets::Lookup::Map),
+            Some(MapKind::XskMap) => self.xsk_lookup(memory),
+            _ => self.maps.lookup(memory, args[0], args[1]),
+        }
+    }
+
+    /// `bpf_map_update_elem`: a socket (checked with the arguments) goes into a socket
+    /// map, or the map refuses it (a socket in a state it does not take), arbitrarily.
+    fn map_update(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        match super::maps::map_of_handle(args[0]).and_then(|map| self.maps.kind(map)) {
+            Some(MapKind::SocketMap) => {
+                self.socket_map_change_allowed(args[0], "map_update_elem")?;
+                if args[3] > 2 {
+                    return Ok(errno::negative(errno::EINVAL));
+                }
+                Ok(if self.arbitrary().is_multiple_of(2) { 0 } else { errno::negative(errno::EOPNOTSUPP) })
+            }
+            _ => self.maps.update(memory, args[0], args[1], args[2], args[3]),
+        }
+    }
+
+    /// Whether this program type may change the socket map `handle` with `helper`.
+    fn socket_map_change_allowed(&self, handle: u64, helper: &str) -> Result<(), HelperError> {
+        let map_type = super::maps::map_of_handle(handle).and_then(|map| self.maps.map_type(map));
+        if map_type.is_some_and(|t| !t.allowed_from(self.program_type, helper)) {
+            return Err(HelperError::InvalidArgument {
+                register: 1,
+                value: handle,
+                reason: "this program type cannot change a socket map",
+            });
+        }
+        Ok(())
+    }
+
+    /// `bpf_map_delete_elem`: a socket map's elements are the environment's, unknown to
+    /// the run, so the key is there or not, arbitrarily.
+    fn map_delete(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        match super::maps::map_of_handle(args[0]).and_then(|map| self.maps.kind(map)) {
+            Some(MapKind::SocketMap) => {
+                self.socket_map_change_allowed(args[0], "map_delete_elem")?;
+                Ok(if self.arbitrary().is_multiple_of(2) { 0 } else { errno::negative(errno::ENOENT) })
+            }
+            _ => self.maps.delete(memory, args[0], args[1]),
         }
     }
 
@@ -829,6 +889,43 @@ mod tests {
         assert_eq!(memory.region(packet).expect("packet").bytes(), &[1, 2, 9, 9]);
         let not_xdp = load(&mut memory, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_xdp, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_xdp:?}");
+    }
+
+    #[test]
+    fn socket_references_are_counted_and_released_sockets_die() {
+        let (mut helpers, mut memory, scratch) = setup_for(ProgramType::SchedCls);
+        let ctx = crate::interp::context::install(&mut memory, ProgramType::SchedCls, &[0; 16]).expect("small");
+        let sk = crate::interp::context::load(
+            &memory,
+            memory.load(region_base(ctx.context) + 168, Size::DW).expect_err("a virtual context"),
+            region_base(ctx.context),
+            Size::DW,
+            false,
+        )
+        .expect("__sk_buff.sk");
+        // The context's socket is a full TCP socket the program holds no reference to.
+        let full = call(&mut helpers, &mut memory, 95, [sk, 0, 0, 0, 0]).expect("fullsock");
+        assert_ne!(full, 0);
+        let tcp = call(&mut helpers, &mut memory, 96, [full, 0, 0, 0, 0]).expect("tcp_sock");
+        assert_ne!(tcp, 0);
+        let no_reference = call(&mut helpers, &mut memory, 86, [sk, 0, 0, 0, 0]);
+        assert!(matches!(no_reference, Err(HelperError::InvalidArgument { register: 1, .. })), "{no_reference:?}");
+        // A lookup finds nothing or a socket with one reference; the seeded choices give a
+        // socket by the third lookup.
+        let tuple = [region_base(ctx.context), scratch, 12, u64::MAX, 0];
+        let found = (0..3)
+            .map(|_| call(&mut helpers, &mut memory, 84, tuple).expect("lookup"))
+            .find(|&address| address != 0)
+            .expect("a socket by the third lookup");
+        let derived = call(&mut helpers, &mut memory, 96, [found, 0, 0, 0, 0]).expect("tcp_sock");
+        assert_ne!(derived, 0);
+        assert_eq!(call(&mut helpers, &mut memory, 86, [found, 0, 0, 0, 0]), Ok(0));
+        let twice = call(&mut helpers, &mut memory, 86, [found, 0, 0, 0, 0]);
+        assert!(matches!(twice, Err(HelperError::InvalidArgument { register: 1, .. })), "{twice:?}");
+        let fault = memory.load(derived, Size::W).expect_err("dead");
+        assert!(crate::interp::context::load(&memory, fault, derived, Size::W, false).is_err(), "views die too");
+        let dead = call(&mut helpers, &mut memory, 95, [found, 0, 0, 0, 0]);
+        assert!(matches!(dead, Err(HelperError::InvalidArgument { register: 1, .. })), "{dead:?}");
     }
 
     /// Helpers for a `program_type` program (no maps), a memory, and a scratch region.

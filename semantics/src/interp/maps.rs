@@ -75,6 +75,11 @@ pub enum MapKind {
     RingBuffer,
     /// A global data section: a one-element array.
     GlobalData,
+    /// A sockmap or sockhash: its sockets are the environment's, so lookups and deletes
+    /// are the socket helpers' (`kernel_helpers::sockets`).
+    SocketMap,
+    /// An XSK map: lookups give XDP sockets of the environment.
+    XskMap,
     /// A type the run does not model.
     Unsupported,
 }
@@ -102,6 +107,8 @@ impl MapKind {
             Some(MapType::ProgArray) => MapKind::ProgArray,
             Some(MapType::PerfEventArray) => MapKind::PerfEventArray,
             Some(MapType::Ringbuf) => MapKind::RingBuffer,
+            Some(MapType::Sockmap | MapType::Sockhash) => MapKind::SocketMap,
+            Some(MapType::Xskmap) => MapKind::XskMap,
             _ => MapKind::Unsupported,
         }
     }
@@ -127,6 +134,8 @@ pub mod errno {
     pub const ENOMEM: u64 = 12;
     /// No space left (a full LPM trie).
     pub const ENOSPC: u64 = 28;
+    /// Operation not supported (a socket a socket map does not take).
+    pub const EOPNOTSUPP: u64 = 95;
 
     /// `-error` as a register value.
     pub const fn negative(error: u64) -> u64 {
@@ -351,6 +360,11 @@ impl MapTable {
         self.maps.get(map.0 as usize).map(|m| m.kind)
     }
 
+    /// The kernel map type of map `map`, if it is one the model knows.
+    pub fn map_type(&self, map: MapId) -> Option<MapType> {
+        self.maps.get(map.0 as usize).and_then(|m| MapType::from_number(m.map_type))
+    }
+
     /// The live entries of map `map` as (key bytes, value bytes), in key order: array
     /// elements created so far (keys are little-endian u32 indices), hash entries, or a
     /// data section's whole contents under key 0.
@@ -485,6 +499,8 @@ impl MapTable {
             | MapKind::BloomFilter
             | MapKind::PerfEventArray
             | MapKind::RingBuffer
+            | MapKind::SocketMap
+            | MapKind::XskMap
             | MapKind::ProgArray
             | MapKind::Unsupported => {
                 Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })

@@ -526,6 +526,11 @@ impl Memory {
         self.structs.push(view);
     }
 
+    /// Ends the virtual structure in `region` (a released socket): accesses to it fault.
+    pub fn remove_struct_view(&mut self, region: RegionId) {
+        self.structs.retain(|v| v.region != region);
+    }
+
     /// The virtual structure in `region`, if it is one.
     pub fn struct_view(&self, region: RegionId) -> Option<&StructView> {
         self.structs.iter().find(|v| v.region == region)

@@ -406,6 +406,35 @@ impl MapType {
         })
     }
 
+    /// Whether a `program_type` program may pass a map of this type to `helper`, from the
+    /// program's side: sockmaps and sockhashes change (`map_update_elem`,
+    /// `map_delete_elem`) only where no locked socket can be reached (the kernel's
+    /// `may_update_sockmap`); sock_ops programs only delete, their updates go through
+    /// `sock_map_update`/`sock_hash_update`.
+    pub fn allowed_from(self, program_type: crate::model::program_type::ProgramType, helper: &str) -> bool {
+        use crate::model::program_type::ProgramType as T;
+        if !matches!(self, MapType::Sockmap | MapType::Sockhash)
+            || !matches!(helper, "map_update_elem" | "map_delete_elem")
+        {
+            return true;
+        }
+        match program_type {
+            T::Iter | T::IterSleepable => true,
+            T::SockOps => helper == "map_delete_elem",
+            T::SocketFilter
+            | T::SchedCls
+            | T::SchedAct
+            | T::Xdp
+            | T::XdpDevmap
+            | T::XdpCpumap
+            | T::SkReuseport
+            | T::SkReuseportMigrate
+            | T::FlowDissector
+            | T::SkLookup => true,
+            _ => false,
+        }
+    }
+
     fn row(self) -> &'static (MapType, u32, &'static str, Rules) {
         MAP_TYPES.iter().find(|row| row.0 == self).expect("every map type has a row")
     }

@@ -58,6 +58,7 @@ pub(super) fn check_arguments(
 ) -> Result<Vec<(u64, usize)>, HelperError> {
     let mut writes = Vec::new();
     let mut map_sizes = None;
+    let mut socket_map = false;
     for (i, arg) in proto.args.iter().enumerate() {
         let (value, register) = (args[i], i as u8 + 1);
         let invalid = |reason| HelperError::InvalidArgument { register, value, reason };
@@ -68,7 +69,13 @@ pub(super) fn check_arguments(
             ArgType::Anything | ArgType::Scalar | ArgType::ConstAllocSizeOrZero | ArgType::ConstSizeOrZero => {}
             ArgType::ConstSize if value == 0 => return Err(invalid("a size of 0")),
             ArgType::ConstSize => {}
-            ArgType::ConstMapPtr => map_sizes = Some(helpers.maps.key_and_value_size(value, register)?),
+            ArgType::ConstMapPtr => {
+                map_sizes = Some(helpers.maps.key_and_value_size(value, register)?);
+                let kind = crate::interp::maps::map_of_handle(value).and_then(|map| helpers.maps.kind(map));
+                socket_map = kind == Some(crate::interp::maps::MapKind::SocketMap);
+            }
+            // A socket map's values are sockets (the kernel's `resolve_map_arg_type`).
+            ArgType::PtrToMapValue if socket_map => helpers.socket_argument(memory, value, register, false)?,
             ArgType::PtrToMapKey | ArgType::PtrToMapValue => {
                 let (key, val) = map_sizes.ok_or(invalid("no map argument before it"))?;
                 let len = if arg.ty == ArgType::PtrToMapKey { key } else { val } as usize;
@@ -112,11 +119,12 @@ pub(super) fn check_arguments(
             ArgType::PtrToDynptr => access(memory, &mut writes, *arg, value, DYNPTR_BYTES)?,
             // Only `ringbuf_submit`/`_discard` take one; their models check the record.
             ArgType::PtrToRingbufMem => {}
-            ArgType::PtrToSocket
-            | ArgType::PtrToSockCommon
-            | ArgType::PtrToBtfIdSockCommon
-            | ArgType::PtrToBtfId
-            | ArgType::PtrToPercpuBtfId => {
+            ArgType::PtrToSocket => helpers.socket_argument(memory, value, register, true)?,
+            // A BTF-typed socket is any socket view here: the analyzer has no BTF sockets.
+            ArgType::PtrToSockCommon | ArgType::PtrToBtfIdSockCommon => {
+                helpers.socket_argument(memory, value, register, false)?
+            }
+            ArgType::PtrToBtfId | ArgType::PtrToPercpuBtfId => {
                 let object = arg.btf.and_then(|btf| btf.object());
                 let live = match object {
                     Some(kind) if arg.ty == ArgType::PtrToBtfId => helpers.kernel.is_live(value, kind),

@@ -16,7 +16,7 @@
 //!
 //! One file per structure: [`sk_buff`], [`xdp_md`], [`sock`], [`sock_addr`], [`sock_ops`],
 //! [`sk_msg`], [`sk_lookup`], [`sysctl`], [`sockopt`], [`cgroup_dev`], [`sk_reuseport`],
-//! [`perf_event`], [`nf`].
+//! [`perf_event`], [`nf`], and the sockets helpers return: [`tcp_sock`], [`xdp_sock`].
 
 pub mod cgroup_dev;
 pub mod nf;
@@ -30,7 +30,9 @@ pub mod sock_addr;
 pub mod sock_ops;
 pub mod sockopt;
 pub mod sysctl;
+pub mod tcp_sock;
 pub mod xdp_md;
+pub mod xdp_sock;
 
 pub use sk_buff::TC as SK_BUFF;
 pub use xdp_md::XDP_MD;
@@ -409,6 +411,8 @@ pub fn all_layouts() -> Vec<&'static ContextLayout> {
     all.extend(sk_buff::LAYOUTS);
     all.extend(xdp_md::LAYOUTS);
     all.extend(sock::LAYOUTS);
+    all.extend(tcp_sock::LAYOUTS);
+    all.extend(xdp_sock::LAYOUTS);
     all.extend(sock_addr::LAYOUTS);
     all.extend(sock_ops::LAYOUTS);
     all.extend(sk_msg::LAYOUTS);
