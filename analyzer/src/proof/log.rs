@@ -20,6 +20,7 @@ use crate::obligation::{ObligationKind, Status};
 use crate::references::{IterState, Resources};
 use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
+use crate::ties::{Place, Ties};
 use crate::subject::Subject;
 use crate::transfer::Resolved;
 use crate::value::KernelKind;
@@ -230,6 +231,29 @@ pub struct StateLog {
     /// Held references and open RCU read sections (absent: none).
     #[serde(default, skip_serializing_if = "ResourcesLog::is_empty")]
     pub resources: ResourcesLog,
+    /// Classes of places holding one number (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ties: Vec<Vec<PlaceLog>>,
+}
+
+/// A register (`reg`) or a stack slot (`frame`, `offset`, `size`) in a class of ties.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, untagged)]
+pub enum PlaceLog {
+    /// A register.
+    Reg {
+        /// 0..=10.
+        reg: u8,
+    },
+    /// A stack slot.
+    Slot {
+        /// The frame's depth.
+        frame: u8,
+        /// The slot's first byte from the frame pointer.
+        offset: i16,
+        /// Its bytes.
+        size: u8,
+    },
 }
 
 /// What a state may hold that the program must give back.
@@ -598,6 +622,19 @@ pub fn state_log(state: &State) -> StateLog {
                 })
                 .collect(),
         },
+        ties: state
+            .ties
+            .classes()
+            .map(|class| {
+                class
+                    .iter()
+                    .map(|place| match *place {
+                        Place::Reg(reg) => PlaceLog::Reg { reg: reg.number() },
+                        Place::Slot { frame, start, size } => PlaceLog::Slot { frame, offset: start, size },
+                    })
+                    .collect()
+            })
+            .collect(),
     }
 }
 
@@ -879,6 +916,19 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
         return Err(LogError::BadRegion("a surely held reference is not held".into()));
     }
     state.resources = Resources { held, surely, iterators, rcu_min, rcu_max };
+    let mut classes = Vec::new();
+    for class in &log.ties {
+        let mut places = std::collections::BTreeSet::new();
+        for place in class {
+            places.insert(match *place {
+                PlaceLog::Reg { reg } => Place::Reg(Reg::new(reg).ok_or(LogError::BadRegister(reg))?),
+                PlaceLog::Slot { frame, offset, size } => Place::Slot { frame, start: offset, size },
+            });
+        }
+        classes.push(places);
+    }
+    state.ties = Ties::from_classes(classes);
+    state.drop_stale_ties();
     Ok(state)
 }
 

@@ -20,6 +20,7 @@ use bpfprove_semantics::isa::{Cond, Operand, Reg, Width};
 
 use super::Env;
 use crate::state::{Reach, State};
+use crate::ties::Place;
 use crate::value::{Functions, Nullness, Pointer, Region, Value};
 
 impl Env<'_> {
@@ -54,7 +55,9 @@ impl Env<'_> {
                         }
                         None => s.set(dst, Value::Scalar(x2)),
                     }
-                    Some(s)
+                    // What the condition says of an operand holds of every place tied to it.
+                    let spread = s.spread_ties(Place::Reg(dst)) && src_reg.is_none_or(|r| s.spread_ties(Place::Reg(r)));
+                    spread.then_some(s)
                 };
                 (edge(Relation::taken(cond)), edge(Relation::not_taken(cond)))
             }

@@ -16,6 +16,7 @@ mod memory;
 mod packet_meta;
 mod privilege;
 mod resources;
+mod ties;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
@@ -28,6 +29,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
 use crate::state::State;
 use crate::subject::Subject;
+use crate::ties::Ties;
 use crate::value::Value;
 use crate::widening::Thresholds;
 
@@ -154,6 +156,7 @@ impl Env<'_> {
         self.check_reads(&mut post, insn, &mut state);
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
+        let ties = self.ties_after(insn, &state);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {
@@ -261,8 +264,16 @@ impl Env<'_> {
                 post.exit = Some(state);
             }
         }
+        // After a failed check the analysis goes on only to report more: what the
+        // instruction wrote is then not worth trusting for ties.
+        let ties = if post.checks.iter().all(|c| c.status == Status::Proven) { ties } else { Ties::none() };
         for (_, successor) in &mut post.edges {
             successor.set(Reg::R10, frame_pointer.clone());
+            successor.ties = ties.clone();
+            successor.drop_stale_ties();
+        }
+        if let Some(exit) = &mut post.exit {
+            exit.ties = Ties::none();
         }
         Ok(post)
     }
