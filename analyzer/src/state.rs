@@ -100,8 +100,16 @@ impl State {
         &self.regs[reg.index()]
     }
 
-    /// Sets a register.
+    /// Sets a register, which no longer shares the number of any other place (a change
+    /// that keeps it equal to them is [`State::spread_ties`]'s).
     pub fn set(&mut self, reg: Reg, value: Value) {
+        self.regs[reg.index()] = value;
+        self.ties.untie(Place::Reg(reg));
+    }
+
+    /// Narrows a register to `value`, which must describe the number it already holds (what
+    /// a branch learned): it keeps its ties.
+    pub fn refine(&mut self, reg: Reg, value: Value) {
         self.regs[reg.index()] = value;
     }
 
@@ -267,7 +275,7 @@ impl State {
                 continue;
             }
             match p {
-                Place::Reg(reg) => self.set(reg, Value::Scalar(common.clone())),
+                Place::Reg(reg) => self.refine(reg, Value::Scalar(common.clone())),
                 Place::Slot { frame, start, .. } => {
                     if let Some(f) = self.frame_mut(frame) {
                         f.replace_value(start, Value::Scalar(common.clone()));

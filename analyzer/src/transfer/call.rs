@@ -68,7 +68,9 @@ pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
     entry.set(Reg::R10, Value::Pointer(Pointer::at(Region::Stack { frame: depth }, domain, 0)));
     entry.frames.push_back(Frame::new());
     entry.packet.moved = false;
-    entry.ties = crate::ties::Ties::none();
+    // The arguments keep their ties; the caller's slots do not, as the callee may write
+    // them through pointers.
+    entry.ties.retain(|place| matches!(place, crate::ties::Place::Reg(_)));
     Some(entry)
 }
 
