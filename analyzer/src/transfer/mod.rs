@@ -169,8 +169,19 @@ impl Env<'_> {
             }
             Insn::MovSx { width, dst, src, from } => {
                 let value = state.reg(src).clone();
-                state.set(dst, value);
-                self.unary(&mut post, &mut state, dst, |n| n.move_sign_extend(width, from));
+                if matches!(value, Value::Scalar(_)) || dst == Reg::R10 {
+                    state.set(dst, value);
+                    self.unary(&mut post, &mut state, dst, |n| n.move_sign_extend(width, from));
+                } else {
+                    // Linux gives a loader that may see addresses some number (of the
+                    // operation's width) for part of an address, sign-extended.
+                    self.check_arithmetic_leak(&mut post, "a sign-extended part of an address");
+                    let any = match width {
+                        bpfprove_semantics::isa::Width::W64 => Value::top(self.domain),
+                        bpfprove_semantics::isa::Width::W32 => crate::stack::any_bytes(self.domain, 4),
+                    };
+                    state.set(dst, any);
+                }
                 post.edges.push((next, state));
             }
             Insn::Endian { order, dst, bits } => {
