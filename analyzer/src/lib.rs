@@ -36,6 +36,7 @@ pub mod stack_depth;
 pub mod state;
 pub mod subject;
 pub mod termination;
+pub mod ties;
 pub mod transfer;
 pub mod value;
 pub mod verify;

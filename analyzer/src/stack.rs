@@ -96,6 +96,19 @@ impl Frame {
         self.slots.iter().map(|(&start, slot)| (start, slot))
     }
 
+    /// The slot starting at `start`, if one does.
+    pub fn slot_at(&self, start: i16) -> Option<&Slot> {
+        self.slots.get(&start)
+    }
+
+    /// Replaces the value of the slot starting at `start` (if one does) by `value`, which
+    /// must describe bytes the slot may hold: a refinement of what it holds.
+    pub fn replace_value(&mut self, start: i16, value: Value) {
+        if let Some(slot) = self.slots.get_mut(&start) {
+            slot.value = value;
+        }
+    }
+
     /// A frame made of `slots` (no two may overlap).
     pub fn from_slots(slots: impl IntoIterator<Item = (i16, Slot)>) -> Frame {
         Frame { slots: slots.into_iter().collect() }

@@ -1,13 +1,14 @@
 //! The abstract machine state at a program point: registers, the stack frames of the
 //! active calls, and what is known about the packet's size.
 
-use bpfprove_domains::DomainKind;
+use bpfprove_domains::{DomainKind, Lattice};
 use bpfprove_semantics::isa::Reg;
 use imbl::{OrdMap, Vector};
 
 use crate::references::Resources;
 use crate::stack::Frame;
-use crate::value::{Pointer, Region, Value};
+use crate::ties::{Place, Ties};
+use crate::value::{Num, Pointer, Region, Value};
 use crate::widening::Thresholds;
 
 /// What bounds checks against `data_end` established about the packet's size `len`.
@@ -74,6 +75,8 @@ pub struct State {
     pub packet: PacketFacts,
     /// Held references and open RCU read sections.
     pub resources: Resources,
+    /// Registers and stack slots known to hold one number.
+    pub ties: Ties,
 }
 
 impl State {
@@ -88,6 +91,7 @@ impl State {
             frames: Vector::unit(Frame::new()),
             packet: PacketFacts::default(),
             resources: Resources::default(),
+            ties: Ties::none(),
         }
     }
 
@@ -96,8 +100,16 @@ impl State {
         &self.regs[reg.index()]
     }
 
-    /// Sets a register.
+    /// Sets a register, which no longer shares the number of any other place (a change
+    /// that keeps it equal to them is [`State::spread_ties`]'s).
     pub fn set(&mut self, reg: Reg, value: Value) {
+        self.regs[reg.index()] = value;
+        self.ties.untie(Place::Reg(reg));
+    }
+
+    /// Narrows a register to `value`, which must describe the number it already holds (what
+    /// a branch learned): it keeps its ties.
+    pub fn refine(&mut self, reg: Reg, value: Value) {
         self.regs[reg.index()] = value;
     }
 
@@ -166,7 +178,9 @@ impl State {
             frames: self.frames.iter().zip(other.frames.iter()).map(|(a, b)| a.join(b, domain)).collect(),
             packet: self.packet.join(&other.packet),
             resources: self.resources.join(&other.resources),
+            ties: self.ties.join(&other.ties),
         }
+        .without_stale_ties()
     }
 
     /// Widening of `self` by `newer`.
@@ -179,7 +193,9 @@ impl State {
             frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.widen(b, domain, thresholds)).collect(),
             packet: self.packet.join(&newer.packet),
             resources: self.resources.join(&newer.resources),
+            ties: self.ties.join(&newer.ties),
         }
+        .without_stale_ties()
     }
 
     /// Narrowing of `self` by `newer` (`newer ⊑ self`).
@@ -189,7 +205,9 @@ impl State {
             frames: self.frames.iter().zip(newer.frames.iter()).map(|(a, b)| a.narrow(b)).collect(),
             packet: newer.packet.clone(),
             resources: newer.resources.clone(),
+            ties: newer.ties.clone(),
         }
+        .without_stale_ties()
     }
 
     /// `self ⊑ other`.
@@ -199,7 +217,73 @@ impl State {
                 && self.regs.iter().zip(other.regs.iter()).all(|(a, b)| a.leq(b))
                 && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| a.leq(b, domain))
                 && self.packet.leq(&other.packet)
-                && self.resources.leq(&other.resources))
+                && self.resources.leq(&other.resources)
+                && self.ties.implies(&other.ties))
+    }
+
+    /// The number `place` holds, if it holds one.
+    pub fn number_at(&self, place: Place) -> Option<&Num> {
+        let value = match place {
+            Place::Reg(reg) => self.reg(reg),
+            Place::Slot { frame, start, size } => {
+                let slot = self.frame(frame)?.slot_at(start)?;
+                if slot.size != size {
+                    return None;
+                }
+                &slot.value
+            }
+        };
+        match value {
+            Value::Scalar(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Forgets the ties of places that no longer hold a number of their tied shape.
+    pub fn drop_stale_ties(&mut self) {
+        let stale: Vec<Place> =
+            self.ties.classes().flatten().copied().filter(|&p| self.number_at(p).is_none()).collect();
+        if !stale.is_empty() {
+            self.ties.retain(|p| !stale.contains(&p));
+        }
+    }
+
+    fn without_stale_ties(mut self) -> State {
+        self.drop_stale_ties();
+        self
+    }
+
+    /// Narrows every place tied to `place` to what they all hold together (they hold one
+    /// number). `false` if they cannot agree: the state is unreachable.
+    pub fn spread_ties(&mut self, place: Place) -> bool {
+        let Some(class) = self.ties.class_of(place).cloned() else { return true };
+        let mut common: Option<Num> = None;
+        for &p in &class {
+            if let Some(n) = self.number_at(p) {
+                common = Some(match common {
+                    None => n.clone(),
+                    Some(c) => c.meet(n),
+                });
+            }
+        }
+        let Some(common) = common else { return true };
+        if common.is_bottom() {
+            return false;
+        }
+        for p in class {
+            if self.number_at(p).is_none() {
+                continue;
+            }
+            match p {
+                Place::Reg(reg) => self.refine(reg, Value::Scalar(common.clone())),
+                Place::Slot { frame, start, .. } => {
+                    if let Some(f) = self.frame_mut(frame) {
+                        f.replace_value(start, Value::Scalar(common.clone()));
+                    }
+                }
+            }
+        }
+        true
     }
 }
 

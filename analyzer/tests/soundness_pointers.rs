@@ -316,7 +316,9 @@ fn a_possibly_null_pointer_has_no_distance() {
             maybe_null("r10")
         )
     };
-    check(&text(""), SOCKET, "5 pointer-arithmetic refuted\n9 stack-bounds unknown");
+    // A privileged loader may take the difference (Linux's `allow_ptr_leaks`), but it is
+    // some number: the store it places stays unproven.
+    check(&text(""), SOCKET, "9 stack-bounds unknown");
     check(&text("if r6 == 0 goto out\n"), SOCKET, "PASS");
 }
 

@@ -21,6 +21,7 @@ use crate::references::{IterState, Resources};
 use crate::stack::{Frame, SAVED_REGISTERS_END, Slot};
 use crate::state::{PacketFacts, State};
 use crate::subject::Subject;
+use crate::ties::{Place, Ties};
 use crate::transfer::Resolved;
 use crate::value::{CodeAddress, Functions, MapSet, Nullness, Num, PacketVar, Pointer, Region, Value};
 use crate::value::{KernelKind, SocketView};
@@ -230,6 +231,29 @@ pub struct StateLog {
     /// Held references and open RCU read sections (absent: none).
     #[serde(default, skip_serializing_if = "ResourcesLog::is_empty")]
     pub resources: ResourcesLog,
+    /// Classes of places holding one number (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ties: Vec<Vec<PlaceLog>>,
+}
+
+/// A register (`reg`) or a stack slot (`frame`, `offset`, `size`) in a class of ties.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, untagged)]
+pub enum PlaceLog {
+    /// A register.
+    Reg {
+        /// 0..=10.
+        reg: u8,
+    },
+    /// A stack slot.
+    Slot {
+        /// The frame's depth.
+        frame: u8,
+        /// The slot's first byte from the frame pointer.
+        offset: i16,
+        /// Its bytes.
+        size: u8,
+    },
 }
 
 /// What a state may hold that the program must give back.
@@ -614,6 +638,19 @@ pub fn state_log(state: &State) -> StateLog {
                 })
                 .collect(),
         },
+        ties: state
+            .ties
+            .classes()
+            .map(|class| {
+                class
+                    .iter()
+                    .map(|place| match *place {
+                        Place::Reg(reg) => PlaceLog::Reg { reg: reg.number() },
+                        Place::Slot { frame, start, size } => PlaceLog::Slot { frame, offset: start, size },
+                    })
+                    .collect()
+            })
+            .collect(),
     }
 }
 
@@ -910,6 +947,19 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
         return Err(LogError::BadRegion(format!("spin lock count [{spin_min}, {spin_max}]")));
     }
     state.resources = Resources { held, surely, iterators, rcu_min, rcu_max, spin_min, spin_max };
+    let mut classes = Vec::new();
+    for class in &log.ties {
+        let mut places = std::collections::BTreeSet::new();
+        for place in class {
+            places.insert(match *place {
+                PlaceLog::Reg { reg } => Place::Reg(Reg::new(reg).ok_or(LogError::BadRegister(reg))?),
+                PlaceLog::Slot { frame, offset, size } => Place::Slot { frame, start: offset, size },
+            });
+        }
+        classes.push(places);
+    }
+    state.ties = Ties::from_classes(classes);
+    state.drop_stale_ties();
     Ok(state)
 }
 

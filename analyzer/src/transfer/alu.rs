@@ -8,7 +8,9 @@
 //! or sign-extended is any number (which an unprivileged loader may not see). Everything
 //! else on a pointer (other operations, 32-bit arithmetic, arithmetic on a possibly-NULL pointer, on
 //! a map handle, on `data_end`, on a function or code address) breaks the rules, and the
-//! result is any number. Writing `r10` breaks them too and changes nothing.
+//! result is any number. Except, as in Linux, for a loader that may see addresses: it may
+//! subtract any two addresses (NULL-able ones too), or subtract in 32 bits with an address
+//! on either side, and gets some number. Writing `r10` breaks them too and changes nothing.
 
 use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::isa::{BinOp, LddwKind, Operand, Reg, Width};
@@ -78,7 +80,7 @@ impl Env<'_> {
                 self.offset_pointer(post, state, pc, p, op, &y)
             }
             (Value::Pointer(p), Value::Pointer(q)) if op == BinOp::Sub && same_kind(p.region, q.region) => {
-                if p.null.may_be_null() || q.null.may_be_null() {
+                if (p.null.may_be_null() || q.null.may_be_null()) && !self.privilege.allows_pointer_leaks() {
                     post.check(
                         ObligationKind::PointerArithmetic,
                         Status::Refuted,
@@ -88,11 +90,19 @@ impl Env<'_> {
                 }
                 post.check(ObligationKind::PointerArithmetic, Status::Proven, "difference of two pointers");
                 self.check_arithmetic_leak(post, "the difference of two pointers");
-                if p.same_object(&q) {
+                if p.same_object(&q) && !p.null.may_be_null() && !q.null.may_be_null() {
                     Value::Scalar(p.offset.binary(BinOp::Sub, width, &q.offset))
                 } else {
                     self.any_of_width(width)
                 }
+            }
+            (a, b) if op == BinOp::Sub && self.privilege.allows_pointer_leaks() && leaky_difference(width, &a, &b) => {
+                post.check(
+                    ObligationKind::PointerArithmetic,
+                    Status::Proven,
+                    format!("a difference involving an address ({width:?}): some number"),
+                );
+                self.any_of_width(width)
             }
             (a, b) => {
                 post.check(
@@ -226,4 +236,15 @@ impl Env<'_> {
 fn same_kind(a: Region, b: Region) -> bool {
     let packet = |r: Region| matches!(r, Region::Packet | Region::PacketEnd | Region::PacketMeta);
     a == b || (packet(a) && packet(b))
+}
+
+/// Whether Linux lets a loader that may see addresses compute `a - b` as an unusable number:
+/// any 64-bit difference of two addresses, and any 32-bit difference involving one (its
+/// `adjust_reg_min_max_vals` and `adjust_ptr_min_max_vals` under `allow_ptr_leaks`).
+fn leaky_difference(width: Width, a: &Value, b: &Value) -> bool {
+    let address = |v: &Value| !matches!(v, Value::Scalar(_) | Value::Uninit);
+    match width {
+        Width::W64 => address(a) && address(b),
+        Width::W32 => address(a) || address(b),
+    }
 }

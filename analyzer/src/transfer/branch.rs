@@ -22,6 +22,7 @@ use bpfprove_semantics::isa::{Cond, Operand, Reg, Width};
 
 use super::Env;
 use crate::state::{Reach, State};
+use crate::ties::Place;
 use crate::value::{Functions, Nullness, Pointer, Region, Value};
 
 impl Env<'_> {
@@ -49,14 +50,16 @@ impl Env<'_> {
                     }
                     let mut s = state.clone();
                     match src_reg {
-                        Some(r) if r == dst => s.set(dst, Value::Scalar(x2.meet(&y2))),
+                        Some(r) if r == dst => s.refine(dst, Value::Scalar(x2.meet(&y2))),
                         Some(r) => {
-                            s.set(dst, Value::Scalar(x2));
-                            s.set(r, Value::Scalar(y2));
+                            s.refine(dst, Value::Scalar(x2));
+                            s.refine(r, Value::Scalar(y2));
                         }
-                        None => s.set(dst, Value::Scalar(x2)),
+                        None => s.refine(dst, Value::Scalar(x2)),
                     }
-                    Some(s)
+                    // What the condition says of an operand holds of every place tied to it.
+                    let spread = s.spread_ties(Place::Reg(dst)) && src_reg.is_none_or(|r| s.spread_ties(Place::Reg(r)));
+                    spread.then_some(s)
                 };
                 (edge(Relation::taken(cond)), edge(Relation::not_taken(cond)))
             }

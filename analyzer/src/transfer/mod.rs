@@ -17,6 +17,7 @@ mod packet_meta;
 mod privilege;
 mod resources;
 mod spin_lock;
+mod ties;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
@@ -29,6 +30,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
 use crate::state::State;
 use crate::subject::Subject;
+use crate::ties::Ties;
 use crate::value::Value;
 use crate::widening::Thresholds;
 
@@ -155,6 +157,7 @@ impl Env<'_> {
         self.check_reads(&mut post, insn, &mut state);
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
+        let ties = self.ties_after(insn, &state);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {
@@ -167,8 +170,19 @@ impl Env<'_> {
             }
             Insn::MovSx { width, dst, src, from } => {
                 let value = state.reg(src).clone();
-                state.set(dst, value);
-                self.unary(&mut post, &mut state, dst, |n| n.move_sign_extend(width, from));
+                if matches!(value, Value::Scalar(_)) || dst == Reg::R10 {
+                    state.set(dst, value);
+                    self.unary(&mut post, &mut state, dst, |n| n.move_sign_extend(width, from));
+                } else {
+                    // Linux gives a loader that may see addresses some number (of the
+                    // operation's width) for part of an address, sign-extended.
+                    self.check_arithmetic_leak(&mut post, "a sign-extended part of an address");
+                    let any = match width {
+                        bpfprove_semantics::isa::Width::W64 => Value::top(self.domain),
+                        bpfprove_semantics::isa::Width::W32 => crate::stack::any_bytes(self.domain, 4),
+                    };
+                    state.set(dst, any);
+                }
                 post.edges.push((next, state));
             }
             Insn::Endian { order, dst, bits } => {
@@ -262,8 +276,16 @@ impl Env<'_> {
                 post.exit = Some(state);
             }
         }
+        // After a failed check the analysis goes on only to report more: what the
+        // instruction wrote is then not worth trusting for ties.
+        let ties = if post.checks.iter().all(|c| c.status == Status::Proven) { ties } else { Ties::none() };
         for (_, successor) in &mut post.edges {
             successor.set(Reg::R10, frame_pointer.clone());
+            successor.ties = ties.clone();
+            successor.drop_stale_ties();
+        }
+        if let Some(exit) = &mut post.exit {
+            exit.ties = Ties::none();
         }
         Ok(post)
     }
