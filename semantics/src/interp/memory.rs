@@ -281,8 +281,11 @@ pub struct Memory {
     structs: Vec<StructView>,
     /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
     stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
-    /// Falls through `may_goto` may still take in this run.
-    may_goto_left: u64,
+    /// Falls through `may_goto` may take in each function call it enters afresh.
+    may_goto_budget: u64,
+    /// Per stack frame, falls through `may_goto` may still take in that frame's call: the
+    /// kernel keeps the counter in each function's own stack, set in its prologue.
+    may_goto_left: [u64; MAX_FRAMES],
 }
 
 impl PartialEq for Memory {
@@ -334,7 +337,8 @@ impl Memory {
             context: None,
             structs: Vec::new(),
             stack_written: None,
-            may_goto_left: 0,
+            may_goto_budget: 0,
+            may_goto_left: [0; MAX_FRAMES],
         }
     }
 
@@ -344,16 +348,21 @@ impl Memory {
         self.stack_written = on.then(|| Box::new([[0; FRAME_WORDS]; MAX_FRAMES]));
     }
 
-    /// Starts a run's `may_goto` budget: it falls through `budget` times, then jumps.
+    /// Sets the `may_goto` budget of every function call: within one call, `may_goto` falls
+    /// through `budget` times, then jumps. Frames entered from now on start with it, and so
+    /// do the frames active now.
     pub fn set_may_goto_budget(&mut self, budget: u64) {
-        self.may_goto_left = budget;
+        self.may_goto_budget = budget;
+        self.may_goto_left = [budget; MAX_FRAMES];
     }
 
-    /// Whether a `may_goto` falls through (spending one of the run's budget) rather than
-    /// jumping (the budget is spent).
-    pub fn may_goto_falls_through(&mut self) -> bool {
-        let falls = self.may_goto_left > 0;
-        self.may_goto_left = self.may_goto_left.saturating_sub(1);
+    /// Whether a `may_goto` in stack frame `frame` falls through (spending one of that
+    /// call's budget) rather than jumping (the call's budget is spent).
+    #[inline(always)]
+    pub fn may_goto_falls_through(&mut self, frame: usize) -> bool {
+        let Some(left) = self.may_goto_left.get_mut(frame) else { return false };
+        let falls = *left > 0;
+        *left = left.saturating_sub(1);
         falls
     }
 
@@ -705,6 +714,9 @@ impl Memory {
         }
         if live {
             self.forget_writes(frame);
+            if let Some(left) = self.may_goto_left.get_mut(frame) {
+                *left = self.may_goto_budget;
+            }
         }
     }
 }
