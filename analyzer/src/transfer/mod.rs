@@ -14,6 +14,7 @@ mod call;
 mod kfunc;
 mod memory;
 mod packet_meta;
+mod policy;
 mod privilege;
 mod resources;
 
@@ -154,6 +155,7 @@ impl Env<'_> {
         self.check_reads(&mut post, insn, &mut state);
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
+        self.check_policy(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {
