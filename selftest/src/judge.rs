@@ -27,8 +27,10 @@ const ETH_HEADER: usize = 14;
 /// `/dev/zero` ends with an error instead of exhausting memory.
 const MAX_OBJECT_BYTES: u64 = 256 << 20;
 
-/// Instructions a retval run may execute.
-const RUN_BUDGET: u64 = 10_000_000;
+/// Instructions a retval run may execute: enough for loops that run until `may_goto`'s
+/// budget (8 Mi falls through per call) is spent, at a dozen instructions a round, as the
+/// kernel's harness runs them (`cond_break*`, `*_and_may_goto`).
+const RUN_BUDGET: u64 = 12 * bpfprove_semantics::interp::MAY_GOTO_BUDGET;
 
 /// How to judge.
 #[derive(Clone, Debug)]
@@ -256,15 +258,23 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
     if outcome.got == Got::Pass
         && let Some(retval) = outcome.expectation.retval
     {
-        outcome.retval = Some(retval_run(&file.name, object, loaded, retval));
+        let config = RunConfig::new(CallxModel::Address, RUN_BUDGET).with_privilege(verifier.config().privilege);
+        outcome.retval = Some(retval_run(&file.name, object, loaded, retval, config));
     }
     outcome
 }
 
 /// Runs a passing program once in the interpreter, as the kernel's harness runs it: on a
-/// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup.
-fn retval_run(object_name: &str, object: &Object, loaded: &elf::LoadedProgram, retval: Retval) -> RetvalCheck {
-    let mut runner = match ObjectRunner::new(object, loaded, RunConfig::new(CallxModel::Address, RUN_BUDGET)) {
+/// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup, with `config` (the
+/// analyzer's privilege: a privileged program reads never-written stack as whatever it holds).
+fn retval_run(
+    object_name: &str,
+    object: &Object,
+    loaded: &elf::LoadedProgram,
+    retval: Retval,
+    config: RunConfig,
+) -> RetvalCheck {
+    let mut runner = match ObjectRunner::new(object, loaded, config) {
         Ok(runner) => runner,
         Err(error) => return RetvalCheck::NotRun(error.to_string()),
     };
