@@ -182,7 +182,6 @@ impl Env<'_> {
                 post.edges.push((next, state));
             }
             Insn::Load { size, signed, dst, src, off } => {
-                self.check_alignment_policy(&mut post, &state, src, off, size.bytes(), false);
                 let value = self.load(&mut post, &state, pc, src, off, size, signed);
                 // A nullable pointer loaded here is a new one: older copies of what this
                 // load gave are no longer its copies.
@@ -195,7 +194,6 @@ impl Env<'_> {
                 post.edges.push((next, state));
             }
             Insn::Store { size, dst, off, src } => {
-                self.check_alignment_policy(&mut post, &state, dst, off, size.bytes(), false);
                 let value = match src {
                     bpfprove_semantics::isa::Operand::Reg(r) => state.reg(r).clone(),
                     bpfprove_semantics::isa::Operand::Imm(imm) => Value::constant(self.domain, imm as i64 as u64),
@@ -204,7 +202,6 @@ impl Env<'_> {
                 post.edges.push((next, state));
             }
             Insn::Atomic { size, op, fetch, dst, off, src } => {
-                self.check_alignment_policy(&mut post, &state, dst, off, size.bytes(), true);
                 self.atomic(&mut post, &mut state, pc, size, op, fetch, dst, off, src);
                 post.edges.push((next, state));
             }

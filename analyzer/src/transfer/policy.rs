@@ -6,43 +6,19 @@
 //! - pointer arithmetic with a number whose lowest value may lie `BPF_MAX_VAR_OFF` (2^29) or
 //!   more from 0, whether or not the pointer is used ("value ... makes ... pointer be out of
 //!   bounds", "math between ... pointer and ... is not allowed");
-//! - a subtraction from a stack pointer ("subtraction from stack pointer prohibited");
-//! - a stack access, or an atomic operation on memory other than the packet, not provably
-//!   aligned to its size ("misaligned stack access", "misaligned value access"): the
-//!   kernel's stack tracking relies on aligned slots, and atomics need aligned words.
+//! - a subtraction from a stack pointer ("subtraction from stack pointer prohibited").
 //!
 //! They are obligations of their own kind ([`ObligationKind::Policy`]), refuted in every
 //! reachable state that breaks them.
 
-use bpfprove_semantics::isa::{BinOp, Insn, Operand, Reg, Width};
+use bpfprove_semantics::isa::{BinOp, Insn, Operand, Width};
 
 use super::{Env, Post};
 use crate::obligation::{ObligationKind, Status};
-use crate::state::State;
-use crate::value::{Num, Region, Value};
+use crate::value::{Num, Region};
 
 /// The kernel's bound on the offset a pointer may be moved by (`BPF_MAX_VAR_OFF`).
 pub const MAX_VAR_OFF: i64 = 1 << 29;
-
-/// Whether every address `offset` from a suitably aligned base is a multiple of `size`
-/// (a power of two): the kernel's `tnum_is_aligned`.
-fn provably_aligned(offset: &Num, size: u32) -> bool {
-    let low = u64::from(size) - 1;
-    offset.known_bits().is_none_or(|k| (k.mask | k.value) & low == 0)
-}
-
-/// Why the kernel refuses an access of `size` bytes at `offset` into `region` for its
-/// alignment, if it does: stack accesses, and atomic ones anywhere but the packet (which the
-/// kernel refuses for atomics on other grounds), must be aligned.
-pub fn alignment_refusal(region: Region, offset: &Num, size: u32, atomic: bool) -> Option<String> {
-    let strict = match region {
-        Region::Stack { .. } => true,
-        Region::Packet | Region::PacketMeta => false,
-        _ => atomic,
-    };
-    (strict && size > 1 && !provably_aligned(offset, size))
-        .then(|| format!("misaligned {region} access: {size} bytes at an offset not provably a multiple of {size}"))
-}
 
 /// Why the kernel refuses moving a pointer into `region` by the number `y`, if it does (its
 /// `check_reg_sane_offset` on the number): a constant, or else the lowest value, 2^29 or more
@@ -87,23 +63,6 @@ impl Env<'_> {
     /// Refutes the kernel's policy at a reached `insn` that breaks it.
     pub(super) fn check_policy(&self, post: &mut Post, insn: &Insn) {
         if let Some(reason) = refusal(insn) {
-            post.check(ObligationKind::Policy, Status::Refuted, reason);
-        }
-    }
-
-    /// Refutes the kernel's alignment policy at an access of `size` bytes at `base + off`.
-    pub(super) fn check_alignment_policy(
-        &self,
-        post: &mut Post,
-        state: &State,
-        base: Reg,
-        off: i16,
-        size: u32,
-        atomic: bool,
-    ) {
-        let Value::Pointer(p) = state.reg(base) else { return };
-        let offset = p.offset.binary(BinOp::Add, Width::W64, &self.domain.constant(&(i64::from(off) as u64)));
-        if let Some(reason) = alignment_refusal(p.region, &offset, size, atomic) {
             post.check(ObligationKind::Policy, Status::Refuted, reason);
         }
     }
@@ -167,24 +126,5 @@ mod tests {
         // Moving a stack pointer down is an addition; a subtraction is refused.
         assert!(offset_refusal(region, BinOp::Sub, &constant(8)).is_some_and(|r| r.contains("subtraction")));
         assert_eq!(offset_refusal(Region::Packet, BinOp::Sub, &constant(8)), None);
-    }
-
-    #[test]
-    fn stack_accesses_and_atomics_must_be_aligned() {
-        use bpfprove_domains::any::DomainKind;
-        let domain = DomainKind::Product;
-        let stack = Region::Stack { frame: 0 };
-        let at = |v: i64| domain.constant(&(v as u64));
-        assert_eq!(alignment_refusal(stack, &at(-16), 8, false), None);
-        assert!(alignment_refusal(stack, &at(-20), 8, false).is_some());
-        assert_eq!(alignment_refusal(stack, &at(-20), 4, false), None);
-        assert_eq!(alignment_refusal(stack, &at(-3), 1, false), None);
-        // A variable offset is refused unless its low bits are known zero.
-        assert!(alignment_refusal(stack, &domain.signed_range(-16, -8), 8, false).is_some());
-        let packet = Region::Packet;
-        assert_eq!(alignment_refusal(packet, &at(3), 4, true), None);
-        let map = Region::Context;
-        assert_eq!(alignment_refusal(map, &at(3), 4, false), None);
-        assert!(alignment_refusal(map, &at(3), 4, true).is_some());
     }
 }
