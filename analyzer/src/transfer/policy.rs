@@ -1,15 +1,12 @@
-//! The kernel verifier's refusals of instructions whose meaning the ISA defines and that
-//! memory safety does not need, wherever a path reaches them:
-//! - a constant divisor of 0 ("div by zero": the ISA makes the quotient 0 and the remainder
-//!   the dividend);
-//! - a constant shift count outside the operand's width ("invalid shift": the ISA masks it);
-//! - pointer arithmetic with a number whose lowest value may lie `BPF_MAX_VAR_OFF` (2^29) or
-//!   more from 0, whether or not the pointer is used ("value ... makes ... pointer be out of
-//!   bounds", "math between ... pointer and ... is not allowed");
-//! - a subtraction from a stack pointer ("subtraction from stack pointer prohibited").
-//!
-//! They are obligations of their own kind ([`ObligationKind::Policy`]), refuted in every
-//! reachable state that breaks them.
+//! The kernel verifier's refusals of instructions whose meaning the ISA defines but that
+//! it deems mistakes, wherever a path reaches them: a constant divisor of 0 ("div by zero":
+//! the ISA makes the quotient 0 and the remainder the dividend) and a constant shift count
+//! outside the operand's width ("invalid shift": the ISA masks it); and pointer arithmetic
+//! with a number whose lowest value may lie `BPF_MAX_VAR_OFF` (2^29) or more from 0, which the
+//! kernel refuses whether or not the pointer is used ("value ... makes ... pointer be out of
+//! bounds", "math between ... pointer and ... is not allowed"). They are no memory-safety
+//! question, so they are obligations of their own kind ([`ObligationKind::Policy`]), refuted
+//! in every reachable state and recorded nowhere else.
 
 use bpfprove_semantics::isa::{BinOp, Insn, Operand, Width};
 
@@ -23,11 +20,7 @@ pub const MAX_VAR_OFF: i64 = 1 << 29;
 /// Why the kernel refuses moving a pointer into `region` by the number `y`, if it does (its
 /// `check_reg_sane_offset` on the number): a constant, or else the lowest value, 2^29 or more
 /// from 0, or no lowest value at all.
-pub fn offset_refusal(region: Region, op: BinOp, y: &Num) -> Option<String> {
-    // The kernel keeps stack pointers moving only by addition (its JITs rely on it).
-    if op == BinOp::Sub && matches!(region, Region::Stack { .. }) {
-        return Some("subtraction from stack pointer prohibited: add a negative number instead".to_owned());
-    }
+pub fn offset_refusal(region: Region, y: &Num) -> Option<String> {
     let far = |v: i64| !(-MAX_VAR_OFF + 1..MAX_VAR_OFF).contains(&v);
     if let Some(c) = y.as_constant() {
         let c = c as i64;
@@ -68,8 +61,8 @@ impl Env<'_> {
     }
 
     /// Refutes the kernel's policy at the move of a pointer into `region` by `y`.
-    pub(super) fn check_offset_policy(&self, post: &mut Post, region: Region, op: BinOp, y: &Num) {
-        if let Some(reason) = offset_refusal(region, op, y) {
+    pub(super) fn check_offset_policy(&self, post: &mut Post, region: Region, y: &Num) {
+        if let Some(reason) = offset_refusal(region, y) {
             post.check(ObligationKind::Policy, Status::Refuted, reason);
         }
     }
@@ -114,17 +107,14 @@ mod tests {
             Value::Scalar(n) => n,
             _ => unreachable!("a constant is a number"),
         };
-        assert_eq!(offset_refusal(region, BinOp::Add, &constant(-8)), None);
-        assert_eq!(offset_refusal(region, BinOp::Add, &constant(MAX_VAR_OFF - 1)), None);
-        assert!(offset_refusal(region, BinOp::Add, &constant(MAX_VAR_OFF)).is_some());
-        assert!(offset_refusal(region, BinOp::Add, &constant(-MAX_VAR_OFF)).is_some());
-        assert!(offset_refusal(region, BinOp::Add, &constant(0xffff_fffe)).is_some());
+        assert_eq!(offset_refusal(region, &constant(-8)), None);
+        assert_eq!(offset_refusal(region, &constant(MAX_VAR_OFF - 1)), None);
+        assert!(offset_refusal(region, &constant(MAX_VAR_OFF)).is_some());
+        assert!(offset_refusal(region, &constant(-MAX_VAR_OFF)).is_some());
+        assert!(offset_refusal(region, &constant(0xffff_fffe)).is_some());
         let range = |lo: i64, hi: i64| domain.signed_range(lo, hi);
-        assert_eq!(offset_refusal(region, BinOp::Add, &range(-16, 1 << 40)), None);
-        assert!(offset_refusal(region, BinOp::Add, &range(-(1 << 32), 0)).is_some_and(|r| r.contains("out of bounds")));
-        assert!(offset_refusal(region, BinOp::Add, &domain.top(&0u64)).is_some_and(|r| r.contains("unbounded min")));
-        // Moving a stack pointer down is an addition; a subtraction is refused.
-        assert!(offset_refusal(region, BinOp::Sub, &constant(8)).is_some_and(|r| r.contains("subtraction")));
-        assert_eq!(offset_refusal(Region::Packet, BinOp::Sub, &constant(8)), None);
+        assert_eq!(offset_refusal(region, &range(-16, 1 << 40)), None);
+        assert!(offset_refusal(region, &range(-(1 << 32), 0)).is_some_and(|r| r.contains("out of bounds")));
+        assert!(offset_refusal(region, &domain.top(&0u64)).is_some_and(|r| r.contains("unbounded min")));
     }
 }
