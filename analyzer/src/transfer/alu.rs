@@ -130,7 +130,6 @@ impl Env<'_> {
             return Value::top(self.domain);
         }
         post.check(ObligationKind::PointerArithmetic, Status::Proven, format!("{} {op:?} a number", p.region));
-        self.check_offset_policy(post, p.region, y);
         let offset = p.offset.binary(op, Width::W64, y);
         let var = if p.region != Region::Packet {
             None
