@@ -243,13 +243,9 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         // The interpreter gives every frame its own 512 bytes: only the kernel sees the sum.
         // A leak to an unprivileged loader, or an instruction the kernel refuses though the
         // ISA defines it, is no fault of the machine.
-        K::UninitStack
-        | K::ReturnRange
-        | K::Termination
-        | K::StackDepth
-        | K::Resources
-        | K::Privilege
-        | K::Policy => false,
+        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources | K::Privilege | K::Policy => {
+            false
+        }
     }
 }
 

@@ -155,7 +155,9 @@ fn loops_through_may_goto_need_no_termination_obligation() {
 /// open, and a log that drops it is rejected.
 #[test]
 fn loops_through_the_jump_edge_of_may_goto_need_a_termination_obligation() {
-    for text in ["r0 = 0\nself:\nmay_goto self\nexit\n", "top:\nr0 = 1\nif r0 > 10 goto top\nmay_goto top\nr0 = 0\nexit\n"] {
+    for text in
+        ["r0 = 0\nself:\nmay_goto self\nexit\n", "top:\nr0 = 1\nif r0 > 10 goto top\nmay_goto top\nr0 = 0\nexit\n"]
+    {
         let program = program(text);
         let subject = subject(&program);
         let json = log_of(&subject);

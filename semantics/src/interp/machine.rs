@@ -273,7 +273,9 @@ impl Machine {
                     pc = if condition32(cond, regs[r(dst)], regs[r(src)]) { target as usize } else { pc + 1 };
                 }
                 Op::Goto { target } => pc = target as usize,
-                Op::MayGoto { target } => pc = if memory.may_goto_falls_through(calls.depth) { pc + 1 } else { target as usize },
+                Op::MayGoto { target } => {
+                    pc = if memory.may_goto_falls_through(calls.depth) { pc + 1 } else { target as usize }
+                }
                 Op::Load { size, signed, dst, src, off } => {
                     let address = regs[r(src)].wrapping_add(off as i64 as u64);
                     match memory.load(address, size) {
