@@ -265,8 +265,11 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
         K::PointerArithmetic => matches!(trap, TrapKind::WriteToFramePointer),
         K::Call => matches!(trap, TrapKind::CallDepthExceeded { .. } | TrapKind::UnknownHelper { .. }),
         // The interpreter gives every frame its own 512 bytes: only the kernel sees the sum.
-        // A leak to an unprivileged loader is no fault of the machine.
-        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources | K::Privilege => false,
+        // A leak to an unprivileged loader, or an instruction the kernel refuses though the
+        // ISA defines it, is no fault of the machine.
+        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources | K::Privilege | K::Policy => {
+            false
+        }
     }
 }
 
@@ -278,6 +281,7 @@ fn searchable(kind: ObligationKind) -> bool {
             | ObligationKind::ReturnRange
             | ObligationKind::Termination
             | ObligationKind::Resources
+            | ObligationKind::Policy
     )
 }
 

@@ -393,9 +393,9 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Whether every cycle through the loop `members` passes a `may_goto`.
+    /// Whether every cycle through the loop `members` takes a `may_goto`'s fall-through.
     fn bounded_by_may_goto(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>) -> bool {
-        crate::may_goto::every_cycle_passes_may_goto(self.env.subject.program, members, |pc| cfg.successors(pc))
+        crate::may_goto::every_cycle_spends_budget(self.env.subject.program, members, |pc| cfg.successors(pc))
     }
 
     /// Processes the loop `cycle` by unrolling when it can; `false` when it is to be widened
@@ -417,7 +417,7 @@ impl<'a> Engine<'a> {
             // Unrolling would follow the budget's 8 Mi rounds; the budget alone ends it. A
             // loop with a condition of its own (`for (i = 0; i < n; i++) { cond_break; }`)
             // is unrolled as any other, for the precision of distinct rounds.
-            Some("every cycle passes a may_goto: its budget ends the loop".to_owned())
+            Some("every cycle takes a may_goto's fall-through: its budget ends the loop".to_owned())
         } else {
             self.not_unrollable.get(&key).cloned()
         };

@@ -1,31 +1,36 @@
-//! Loops bounded by `may_goto`: every pass through a `may_goto` spends one of its frame's
-//! budget (8 Mi in the kernel, set afresh each time the function is entered), and once it
-//! is spent the instruction jumps out. A loop whose
-//! every cycle passes a `may_goto` therefore ends, however its conditions go, and needs no
-//! other termination argument. Both the engine (which widens such loops, unless it can
-//! unroll one that its own condition ends, and leaves no open
-//! termination obligation) and the proof checker (which drops the cycles of checked edges
-//! that pass a `may_goto`) ask [`every_cycle_passes_may_goto`].
+//! Loops bounded by `may_goto`: every fall-through of a `may_goto` spends one of its
+//! function call's budget (8 Mi in the kernel, set in the function's prologue), and once it
+//! is spent the instruction jumps instead. A loop whose every cycle takes the fall-through
+//! edge of a `may_goto` therefore ends, however its conditions go, and needs no other
+//! termination argument. A cycle through the *jump* edge is not bounded: once the budget is
+//! spent that edge is taken every time (`may_goto` to itself loops for ever). Both the
+//! engine (which widens such loops, unless it can unroll one that its own condition ends,
+//! and leaves no open termination obligation) and the proof
+//! checker (which drops the budget-spending edges before looking for cycles) ask
+//! [`spends_budget`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use bpfprove_semantics::isa::Insn;
 use bpfprove_semantics::program::Program;
 
-/// Whether the instruction at `pc` is a `may_goto`.
-pub fn is_may_goto(program: &Program, pc: usize) -> bool {
-    matches!(program.insn_at(pc), Some(Insn::MayGoto { .. }))
+/// Whether control flowing from `from` to `to` spends a `may_goto` budget: `from` is a
+/// `may_goto` and `to` its fall-through, distinct from its jump target (with offset 0 both
+/// edges are the same, and the one taken once the budget is spent bounds nothing).
+pub fn spends_budget(program: &Program, from: usize, to: usize) -> bool {
+    matches!(program.insn_at(from), Some(Insn::MayGoto { off }) if *off != 0) && to == from + 1
 }
 
-/// Whether every cycle of the graph on `nodes` with `edges` passes a node `bounded` accepts:
-/// the graph without those nodes has no cycle.
-pub fn every_cycle_passes<N: Clone + Ord>(nodes: &BTreeSet<N>, edges: &[(N, N)], bounded: impl Fn(&N) -> bool) -> bool {
+/// Whether every cycle of the graph on `nodes` with `edges` takes an edge `bounded`
+/// accepts: the graph without those edges has no cycle.
+pub fn every_cycle_takes<N: Clone + Ord>(
+    nodes: &BTreeSet<N>,
+    edges: &[(N, N)],
+    bounded: impl Fn(&N, &N) -> bool,
+) -> bool {
     let mut graph = petgraph::graph::DiGraph::<(), ()>::new();
-    let mut index = BTreeMap::new();
-    for node in nodes.iter().filter(|n| !bounded(n)) {
-        index.insert(node.clone(), graph.add_node(()));
-    }
-    for (a, b) in edges {
+    let index: BTreeMap<N, _> = nodes.iter().map(|node| (node.clone(), graph.add_node(()))).collect();
+    for (a, b) in edges.iter().filter(|(a, b)| !bounded(a, b)) {
         if let (Some(&x), Some(&y)) = (index.get(a), index.get(b)) {
             graph.add_edge(x, y, ());
         }
@@ -34,15 +39,15 @@ pub fn every_cycle_passes<N: Clone + Ord>(nodes: &BTreeSet<N>, edges: &[(N, N)],
 }
 
 /// Whether every cycle through the loop `members` (pcs, with `successors` the control
-/// flow) passes a `may_goto`.
-pub fn every_cycle_passes_may_goto(
+/// flow) takes the fall-through edge of a `may_goto`.
+pub fn every_cycle_spends_budget(
     program: &Program,
     members: &BTreeSet<usize>,
     successors: impl Fn(usize) -> Vec<usize>,
 ) -> bool {
     let edges: Vec<(usize, usize)> =
         members.iter().flat_map(|&pc| successors(pc).into_iter().map(move |s| (pc, s))).collect();
-    every_cycle_passes(members, &edges, |&pc| is_may_goto(program, pc))
+    every_cycle_takes(members, &edges, |&a, &b| spends_budget(program, a, b))
 }
 
 /// Whether the loop `members` can be left other than by a `may_goto`'s jump: through a
@@ -54,7 +59,8 @@ pub fn leaves_other_than_by_may_goto(
     members: &BTreeSet<usize>,
     successors: impl Fn(usize) -> Vec<usize>,
 ) -> bool {
-    members.iter().filter(|&&pc| !is_may_goto(program, pc)).any(|&pc| {
+    let is_may_goto = |pc: usize| matches!(program.insn_at(pc), Some(Insn::MayGoto { .. }));
+    members.iter().filter(|&&pc| !is_may_goto(pc)).any(|&pc| {
         let next = successors(pc);
         next.is_empty() || next.iter().any(|s| !members.contains(s))
     })
@@ -65,16 +71,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cycle_avoiding_the_bounded_nodes_is_found() {
+    fn a_cycle_avoiding_the_bounded_edges_is_found() {
         let nodes = BTreeSet::from([1, 2, 3]);
-        // 1 -> 2 -> 3 -> 1, with 2 bounded: every cycle passes it.
+        // 1 -> 2 -> 3 -> 1, with 2 -> 3 bounded: every cycle takes it.
         let ring = [(1, 2), (2, 3), (3, 1)];
-        assert!(every_cycle_passes(&nodes, &ring, |&n| n == 2));
-        // A second cycle 1 -> 3 -> 1 avoids it.
+        assert!(every_cycle_takes(&nodes, &ring, |&a, &b| (a, b) == (2, 3)));
+        // A second cycle 2 -> 1 -> 2 passes node 2 but not the bounded edge.
         let mut two = ring.to_vec();
-        two.push((1, 3));
-        assert!(!every_cycle_passes(&nodes, &two, |&n| n == 2));
-        assert!(!every_cycle_passes(&nodes, &ring, |_| false));
+        two.push((2, 1));
+        assert!(!every_cycle_takes(&nodes, &two, |&a, &b| (a, b) == (2, 3)));
+        assert!(!every_cycle_takes(&nodes, &ring, |_, _| false));
+    }
+
+    fn parse(text: &str) -> Program {
+        bpfprove_semantics::asm::llvm::parse(text).expect("valid program")
+    }
+
+    #[test]
+    fn only_the_fall_through_of_a_may_goto_spends_its_budget() {
+        let forward = parse("r0 = 0\nloop:\nmay_goto done\nr0 += 1\ngoto loop\ndone:\nexit\n");
+        assert!(spends_budget(&forward, 1, 2));
+        assert!(!spends_budget(&forward, 1, 4));
+        assert!(!spends_budget(&forward, 2, 3));
+        let members = BTreeSet::from([1, 2, 3]);
+        let successors = |pc: usize| match pc {
+            1 => vec![2, 4],
+            2 => vec![3],
+            3 => vec![1],
+            _ => vec![],
+        };
+        assert!(every_cycle_spends_budget(&forward, &members, successors));
+        // `may_goto` to itself: the jump edge is the cycle, and once the budget is spent
+        // it is taken for ever.
+        let itself = parse("r0 = 0\nself:\nmay_goto self\nexit\n");
+        assert!(!every_cycle_spends_budget(&itself, &BTreeSet::from([1]), |pc| vec![pc, pc + 1]));
+        // With offset 0 both edges lead to the next instruction: nothing is bounded.
+        let zero = parse("r0 = 0\nloop:\nmay_goto next\nnext:\ngoto loop\nexit\n");
+        assert!(!spends_budget(&zero, 1, 2));
     }
 
     #[test]
@@ -89,7 +122,7 @@ mod tests {
             2 => vec![3],
             _ => vec![1],
         };
-        assert!(every_cycle_passes_may_goto(&only_budget, &members, ring));
+        assert!(every_cycle_spends_budget(&only_budget, &members, ring));
         assert!(!leaves_other_than_by_may_goto(&only_budget, &members, ring));
         // 3: if r0 < 10 goto 1: the count ends it too.
         let counted = bpfprove_semantics::asm::llvm::parse(

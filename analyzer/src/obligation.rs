@@ -52,11 +52,14 @@ pub enum ObligationKind {
     /// other program types than socket filters, or use `CAP_BPF` features (subprogram calls,
     /// kfuncs, loops, the gated helpers).
     Privilege,
+    /// What the kernel's verifier refuses though the ISA defines it and memory safety does
+    /// not need it: a constant divisor of 0, a constant shift count outside the width.
+    Policy,
 }
 
 impl ObligationKind {
     /// Every kind.
-    pub const ALL: [ObligationKind; 19] = [
+    pub const ALL: [ObligationKind; 20] = [
         ObligationKind::PacketBounds,
         ObligationKind::MapBounds,
         ObligationKind::StackBounds,
@@ -76,6 +79,7 @@ impl ObligationKind {
         ObligationKind::StackDepth,
         ObligationKind::Resources,
         ObligationKind::Privilege,
+        ObligationKind::Policy,
     ];
 
     /// The kebab-case name used in output, manifests and proof logs.
@@ -100,6 +104,7 @@ impl ObligationKind {
             ObligationKind::StackDepth => "stack-depth",
             ObligationKind::Resources => "resources",
             ObligationKind::Privilege => "privilege",
+            ObligationKind::Policy => "policy",
         }
     }
 

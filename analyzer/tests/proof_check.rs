@@ -165,3 +165,25 @@ fn loops_ended_by_a_counter_check_without_termination_obligation() {
     assert_eq!(json["programs"][0]["verdict"], "fail");
     check(&json, &reset_subject).expect("the verifier's own log is valid");
 }
+
+/// A loop through a `may_goto`'s jump edge (here to itself, and back to the instruction
+/// before it) never ends once the budget is spent: its log keeps the termination obligation
+/// open, and a log that drops it is rejected.
+#[test]
+fn loops_through_the_jump_edge_of_may_goto_need_a_termination_obligation() {
+    for text in
+        ["r0 = 0\nself:\nmay_goto self\nexit\n", "top:\nr0 = 1\nif r0 > 10 goto top\nmay_goto top\nr0 = 0\nexit\n"]
+    {
+        let program = program(text);
+        let subject = subject(&program);
+        let json = log_of(&subject);
+        assert_eq!(json["programs"][0]["verdict"], "fail", "{text}");
+        check(&json, &subject).expect("the verifier's own log is valid");
+        let mut forged = json.clone();
+        let prog = &mut forged["programs"][0];
+        prog["obligations"].as_array_mut().expect("obligations").retain(|o| o["kind"] != "termination");
+        prog["verdict"] = Json::from("pass");
+        let error = check(&forged, &subject).expect_err("a loop the budget does not end");
+        assert!(error.reason.contains("loop through pcs"), "{text}: {error}");
+    }
+}

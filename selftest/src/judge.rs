@@ -13,7 +13,6 @@ use bpfprove_semantics::elf::{self, Object};
 use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::interp::elf_run::ObjectRunner;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
-use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::annotation::{Arch, Expectation, ModeExpectation, Retval, TEST_DATA_LEN};
 use crate::error::SelftestError;
@@ -28,10 +27,10 @@ const ETH_HEADER: usize = 14;
 /// `/dev/zero` ends with an error instead of exhausting memory.
 const MAX_OBJECT_BYTES: u64 = 256 << 20;
 
-/// Instructions a retval run may execute: enough for a loop that `may_goto` ends after its
-/// 8 Mi rounds (`BPF_MAX_LOOPS`) at a few instructions a round, in the main program and
-/// again in a subprogram, each frame having its own count.
-const RUN_BUDGET: u64 = 100_000_000;
+/// Instructions a retval run may execute: enough for loops that run until `may_goto`'s
+/// budget (8 Mi falls through per call) is spent, at a dozen instructions a round, as the
+/// kernel's harness runs them (`cond_break*`, `*_and_may_goto`).
+const RUN_BUDGET: u64 = 12 * bpfprove_semantics::interp::MAY_GOTO_BUDGET;
 
 /// How to judge.
 #[derive(Clone, Debug)]
@@ -270,24 +269,22 @@ fn judge_test(file: &LoadedFile, index: usize, verifier: &Verifier, kernel: bool
     if outcome.got == Got::Pass
         && let Some(retval) = outcome.expectation.retval
     {
-        outcome.retval = Some(retval_run(&file.name, object, loaded, retval, verifier.config().privilege));
+        let config = RunConfig::new(CallxModel::Address, RUN_BUDGET).with_privilege(verifier.config().privilege);
+        outcome.retval = Some(retval_run(&file.name, object, loaded, retval, config));
     }
     outcome
 }
 
 /// Runs a passing program once in the interpreter, as the kernel's harness runs it: on a
-/// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup.
-///
-/// The run is as strict as the analyzer's privilege: a privileged program may read stack
-/// it never wrote (`allow_uninit_stack`), so that read must not trap here either.
+/// packet of `TEST_DATA_LEN` zero bytes, after the harness's map setup, with `config` (the
+/// analyzer's privilege: a privileged program reads never-written stack as whatever it holds).
 fn retval_run(
     object_name: &str,
     object: &Object,
     loaded: &elf::LoadedProgram,
     retval: Retval,
-    privilege: Privilege,
+    config: RunConfig,
 ) -> RetvalCheck {
-    let config = RunConfig::new(CallxModel::Address, RUN_BUDGET).with_privilege(privilege);
     let mut runner = match ObjectRunner::new(object, loaded, config) {
         Ok(runner) => runner,
         Err(error) => return RetvalCheck::NotRun(error.to_string()),

@@ -861,12 +861,9 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     }
     let program = run.env.subject.program;
     for (context, edges) in &run.state_edges {
-        // A cycle that passes a `may_goto` ends when the run's budget does.
-        let unbounded: Vec<(StateKey, StateKey)> = edges
-            .iter()
-            .filter(|(a, b)| !crate::may_goto::is_may_goto(program, a.1) && !crate::may_goto::is_may_goto(program, b.1))
-            .cloned()
-            .collect();
+        // A cycle that takes a `may_goto`'s fall-through ends when the call's budget does.
+        let unbounded: Vec<(StateKey, StateKey)> =
+            edges.iter().filter(|(a, b)| !crate::may_goto::spends_budget(program, a.1, b.1)).cloned().collect();
         for cycle in cycles(&unbounded) {
             let pcs: BTreeSet<usize> = cycle.iter().map(|(_, pc)| *pc).collect();
             let open = logged.iter().any(|((c, pc, kind), entries)| {

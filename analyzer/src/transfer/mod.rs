@@ -14,6 +14,7 @@ mod call;
 mod kfunc;
 mod memory;
 mod packet_meta;
+mod policy;
 mod privilege;
 mod resources;
 mod spin_lock;
@@ -158,6 +159,7 @@ impl Env<'_> {
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
         let ties = self.ties_after(insn, &state);
+        self.check_policy(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
             Insn::Alu { width, op, dst, src } => {

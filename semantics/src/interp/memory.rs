@@ -308,11 +308,10 @@ pub struct Memory {
     structs: Vec<StructView>,
     /// Per stack frame, a bit per byte written since the frame was entered, when tracked.
     stack_written: Option<Box<[[u64; FRAME_WORDS]; MAX_FRAMES]>>,
-    /// Falls through a `may_goto` may take per frame in one entry of that frame.
+    /// Falls through `may_goto` may take in each function call it enters afresh.
     may_goto_budget: u64,
-    /// Per stack frame, the falls through its `may_goto`s may still take: the kernel keeps
-    /// the counter in a hidden slot of each frame, set afresh on every entry of the function
-    /// (a call, a callback's invocation), so a callee's loops do not spend its caller's.
+    /// Per stack frame, falls through `may_goto` may still take in that frame's call: the
+    /// kernel keeps the counter in each function's own stack, set in its prologue.
     may_goto_left: [u64; MAX_FRAMES],
 }
 
@@ -376,15 +375,17 @@ impl Memory {
         self.stack_written = on.then(|| Box::new([[0; FRAME_WORDS]; MAX_FRAMES]));
     }
 
-    /// Starts a run's `may_goto` budget: the `may_goto`s of each entry of a frame fall
-    /// through `budget` times between them, then jump.
+    /// Sets the `may_goto` budget of every function call: within one call, `may_goto` falls
+    /// through `budget` times, then jumps. Frames entered from now on start with it, and so
+    /// do the frames active now.
     pub fn set_may_goto_budget(&mut self, budget: u64) {
         self.may_goto_budget = budget;
         self.may_goto_left = [budget; MAX_FRAMES];
     }
 
-    /// Whether a `may_goto` of frame `frame` falls through (spending one of the frame's
-    /// budget) rather than jumping (the budget is spent).
+    /// Whether a `may_goto` in stack frame `frame` falls through (spending one of that
+    /// call's budget) rather than jumping (the call's budget is spent).
+    #[inline(always)]
     pub fn may_goto_falls_through(&mut self, frame: usize) -> bool {
         let Some(left) = self.may_goto_left.get_mut(frame) else { return false };
         let falls = *left > 0;

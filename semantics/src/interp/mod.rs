@@ -150,8 +150,8 @@ pub struct RunConfig {
     pub deadline: Option<std::time::Instant>,
     /// What reads of uninitialised stack do.
     pub uninitialised_stack: UninitialisedStack,
-    /// How many times the `may_goto`s of one entry of a frame fall through before they jump
-    /// (each call of a function, each invocation of a callback, starts afresh).
+    /// How many times `may_goto` falls through in one function call before it jumps (the
+    /// kernel sets each function's counter in its prologue).
     pub may_goto_budget: u64,
 }
 
@@ -174,7 +174,7 @@ impl RunConfig {
         }
     }
 
-    /// The same configuration with `may_goto` falling through `budget` times per run.
+    /// The same configuration with `may_goto` falling through `budget` times per call.
     pub fn with_may_goto_budget(self, budget: u64) -> RunConfig {
         RunConfig { may_goto_budget: budget, ..self }
     }

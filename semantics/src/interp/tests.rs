@@ -997,7 +997,7 @@ fn the_permissive_mode_reads_an_arbitrary_value_never_a_silent_zero() {
 }
 
 #[test]
-fn may_goto_falls_through_while_the_runs_budget_lasts_then_jumps() {
+fn may_goto_falls_through_while_the_calls_budget_lasts_then_jumps() {
     // Counts the loop's rounds: the loop has no other exit.
     let text = "r0 = 0\nloop:\nmay_goto done\nr0 += 1\ngoto loop\ndone:\nexit\n";
     let program = crate::asm::llvm::parse(text).expect("valid program");
@@ -1007,7 +1007,7 @@ fn may_goto_falls_through_while_the_runs_budget_lasts_then_jumps() {
     };
     assert_eq!(run(0), Ok(0));
     assert_eq!(run(5), Ok(5));
-    // The budget is the run's: a second run starts afresh.
+    // Each run starts afresh.
     assert_eq!(run(5), Ok(5));
     assert_eq!(RunConfig::new(CallxModel::Address, BUDGET).may_goto_budget, 8 * 1024 * 1024);
     // The encoding is BPF_JMP | BPF_JCOND (0xe5) with every field but the offset zero.
@@ -1018,31 +1018,25 @@ fn may_goto_falls_through_while_the_runs_budget_lasts_then_jumps() {
 }
 
 #[test]
-fn each_entry_of_a_frame_gets_its_own_may_goto_budget() {
-    // The main loop spends its budget of 3, then calls a function whose loop counts its own
-    // rounds: the kernel sets the counter afresh in every frame a call enters.
-    let text = "\
-r6 = 0
-outer:
-may_goto after
-r6 += 1
-goto outer
-after:
-call counter
-r0 *= 10
-r0 += r6
-exit
-counter:
-r0 = 0
-inner:
-may_goto done
-r0 += 1
-goto inner
-done:
-exit
-";
+fn each_function_call_has_its_own_may_goto_budget() {
+    // The kernel sets a function's counter in its prologue: the callee loops its 3 rounds
+    // after the caller has spent the caller's 3, and the caller's stay spent.
+    let text = "r6 = 0\nloop:\nmay_goto done\nr6 += 1\ngoto loop\ndone:\ncall counter\nr0 *= 10\n\
+                r0 += r6\nexit\ncounter:\nr0 = 0\nagain:\nmay_goto out\nr0 += 1\ngoto again\nout:\nexit\n";
     let program = crate::asm::llvm::parse(text).expect("valid program");
     let config = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(3);
     let got = run_on_memory(&program, &mut [], &config, &mut DefaultHelpers).map(|o| o.r0);
     assert_eq!(got, Ok(33));
+}
+
+#[test]
+fn a_may_goto_jumping_to_itself_never_ends_once_the_budget_is_spent() {
+    // Falling through leaves the loop; the jump, taken once the budget is spent, does not.
+    let text = "r0 = 0\nself:\nmay_goto self\nexit\n";
+    let program = crate::asm::llvm::parse(text).expect("valid program");
+    let spent = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(0);
+    let trap = run_on_memory(&program, &mut [], &spent, &mut DefaultHelpers).expect_err("loops for ever");
+    assert_eq!(trap.kind, TrapKind::BudgetExhausted { budget: BUDGET });
+    let left = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(1);
+    assert_eq!(run_on_memory(&program, &mut [], &left, &mut DefaultHelpers).map(|o| o.r0), Ok(0));
 }
