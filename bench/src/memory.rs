@@ -24,6 +24,14 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 #[derive(Debug)]
 pub struct CountingAllocator;
 
+/// Notes that the allocator is installed. A store on every allocation would bounce the
+/// flag's cache line between the cores of a parallel run; after the first, only loads happen.
+fn mark_installed() {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        INSTALLED.store(true, Ordering::Relaxed);
+    }
+}
+
 fn grew(bytes: usize) {
     // `try_with`: a thread being torn down has no counters left; its allocations go
     // uncounted rather than panicking inside the allocator.
@@ -42,7 +50,7 @@ fn shrank(bytes: usize) {
 // contract; the counters only observe sizes.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        INSTALLED.store(true, Ordering::Relaxed);
+        mark_installed();
         // SAFETY: the caller's `layout` contract is passed on.
         let pointer = unsafe { System.alloc(layout) };
         if !pointer.is_null() {
@@ -58,7 +66,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        INSTALLED.store(true, Ordering::Relaxed);
+        mark_installed();
         // SAFETY: as for `alloc`.
         let pointer = unsafe { System.alloc_zeroed(layout) };
         if !pointer.is_null() {
