@@ -169,20 +169,43 @@ fn prepare(
     object: &Object,
     program: &LoadedProgram,
 ) -> Result<(KernelProgram, ProgramType, Vec<KernelMap>), KernelError> {
-    let program_type = object
-        .program_type_of(program, TypeChoice::default())
-        .map_err(|error| KernelError::Unsupported(error.to_string()))?;
-    refuse_attach_targets(program_type)?;
-    let maps = create_maps(object)?;
-    let (bytecode, info) = bytecode_for(program, &maps)?;
-    let request = LoadRequest { program_type, bytecode: &bytecode, func_info: info.as_ref() };
-    let kernel = load_flagged(&request, section_flags(&program.section))?;
-    Ok((kernel, program_type, maps))
+    let prepared = Prepared::new(object, program)?;
+    let kernel = load_flagged(&prepared.request(), prepared.flags)?;
+    Ok((kernel, prepared.program_type, prepared.maps))
+}
+
+/// A program of an object ready for `BPF_PROG_LOAD`: its type, its object's maps created in
+/// the kernel, its bytecode relocated to them, and the extra load flags its section asks for.
+pub(crate) struct Prepared {
+    pub(crate) program_type: ProgramType,
+    pub(crate) maps: Vec<KernelMap>,
+    bytecode: Vec<u8>,
+    info: Option<FuncInfo>,
+    pub(crate) flags: u32,
+}
+
+impl Prepared {
+    /// Prepares `program` of `object`; types the kernel cannot load without an attach
+    /// target are [`KernelError::Unsupported`].
+    pub(crate) fn new(object: &Object, program: &LoadedProgram) -> Result<Prepared, KernelError> {
+        let program_type = object
+            .program_type_of(program, TypeChoice::default())
+            .map_err(|error| KernelError::Unsupported(error.to_string()))?;
+        refuse_attach_targets(program_type)?;
+        let maps = create_maps(object)?;
+        let (bytecode, info) = bytecode_for(program, &maps)?;
+        Ok(Prepared { program_type, maps, bytecode, info, flags: section_flags(&program.section) })
+    }
+
+    /// The load request (the maps must stay alive while it loads).
+    pub(crate) fn request(&self) -> LoadRequest<'_> {
+        LoadRequest { program_type: self.program_type, bytecode: &self.bytecode, func_info: self.info.as_ref() }
+    }
 }
 
 /// The object's maps in the kernel, in [`Object::maps`] order: global data sections hold
 /// their initial bytes.
-pub(crate) fn create_maps(object: &Object) -> Result<Vec<KernelMap>, KernelError> {
+fn create_maps(object: &Object) -> Result<Vec<KernelMap>, KernelError> {
     let mut maps = Vec::new();
     for def in &object.maps {
         let map = KernelMap::create(MapShape {
@@ -202,10 +225,7 @@ pub(crate) fn create_maps(object: &Object) -> Result<Vec<KernelMap>, KernelError
 
 /// `program`'s bytecode with its map loads pointed at `maps`, and the BTF function records
 /// a program of several functions needs.
-pub(crate) fn bytecode_for(
-    program: &LoadedProgram,
-    maps: &[KernelMap],
-) -> Result<(Vec<u8>, Option<FuncInfo>), KernelError> {
+fn bytecode_for(program: &LoadedProgram, maps: &[KernelMap]) -> Result<(Vec<u8>, Option<FuncInfo>), KernelError> {
     let fds: BTreeMap<i32, i32> = maps.iter().enumerate().map(|(index, map)| (index as i32, map.raw_fd())).collect();
     let insns = program
         .program

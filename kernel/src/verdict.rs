@@ -10,11 +10,10 @@
 use std::time::{Duration, Instant};
 
 use bpfprove_semantics::elf::{LoadedProgram, Object};
-use bpfprove_semantics::model::section::TypeChoice;
 
 use crate::error::KernelError;
-use crate::object::{bytecode_for, create_maps};
-use crate::program::{LoadRequest, load_attempt, log_text, reason_line, refuse_attach_targets, section_flags};
+use crate::object::Prepared;
+use crate::program::{load_attempt, log_text, reason_line};
 
 /// `BPF_LOG_STATS`.
 const LOG_STATS: u32 = 4;
@@ -74,14 +73,8 @@ pub fn parse_stats(log: &str) -> LogStats {
 /// kernel verifier's verdict and statistics. An error means the program never reached the
 /// verifier (its type, a map or an instruction this crate cannot hand over).
 pub fn verify(object: &Object, program: &LoadedProgram) -> Result<KernelVerdict, KernelError> {
-    let program_type = object
-        .program_type_of(program, TypeChoice::default())
-        .map_err(|error| KernelError::Unsupported(error.to_string()))?;
-    refuse_attach_targets(program_type)?;
-    let maps = create_maps(object)?;
-    let (bytecode, info) = bytecode_for(program, &maps)?;
-    let request = LoadRequest { program_type, bytecode: &bytecode, func_info: info.as_ref() };
-    let flags = section_flags(&program.section);
+    let prepared = Prepared::new(object, program)?;
+    let (request, flags) = (prepared.request(), prepared.flags);
     let mut log = vec![0u8; STATS_LOG_BYTES];
     let started = Instant::now();
     let loaded = load_attempt(&request, flags, LOG_STATS, Some(&mut log));
@@ -96,7 +89,7 @@ pub fn verify(object: &Object, program: &LoadedProgram) -> Result<KernelVerdict,
             Some(reason_line(&log_text(&log)).to_owned())
         }
     };
-    drop(maps);
+    drop(prepared);
     Ok(KernelVerdict {
         accepted: reason.is_none(),
         processed_insns: stats.processed_insns,
