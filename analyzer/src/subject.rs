@@ -56,6 +56,25 @@ pub struct MapInfo {
     pub spin_lock: Option<u32>,
 }
 
+impl MapInfo {
+    /// A read-write map of `kind` with no data image, BTF type, inner map or lock (what
+    /// tests and bare programs describe by hand).
+    pub fn plain(name: &str, kind: MapKind, key_size: u32, value_size: u32) -> MapInfo {
+        MapInfo {
+            name: name.to_owned(),
+            kind,
+            key_size,
+            value_size,
+            data: None,
+            map_type: None,
+            inner: None,
+            template: false,
+            access: ProgramAccess::READ_WRITE,
+            spin_lock: None,
+        }
+    }
+}
+
 /// A program with everything the analysis needs to know about its surroundings.
 #[derive(Clone, Debug)]
 pub struct Subject<'a> {

@@ -19,18 +19,7 @@ const XDP: ProgramType = ProgramType::Xdp;
 
 /// What verifying `text` for a loader of `privilege` gives, with map 0 an 8-byte array.
 fn outcome(text: &str, program_type: ProgramType, privilege: Privilege) -> String {
-    let maps = vec![MapInfo {
-        name: "m".into(),
-        kind: MapKind::Array,
-        key_size: 4,
-        value_size: 8,
-        data: None,
-        map_type: None,
-        inner: None,
-        template: false,
-        access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-        spin_lock: None,
-    }];
+    let maps = vec![MapInfo::plain("m", MapKind::Array, 4, 8)];
     let config = Config { privilege, ..Config::standard(DomainKind::Product) };
     common::outcome(text, program_type, config, Surroundings { maps, kfuncs: &[] })
 }

@@ -15,18 +15,7 @@ use common::{Surroundings, assert_outcome};
 
 /// What verifying `text` gives, with map 0 a hash map (4-byte keys, 8-byte values).
 fn outcome(text: &str, program_type: ProgramType, config: Config, kfuncs: &[(i32, &str)]) -> String {
-    let maps = vec![MapInfo {
-        name: "counts".into(),
-        kind: MapKind::Hash,
-        key_size: 4,
-        value_size: 8,
-        data: None,
-        map_type: None,
-        inner: None,
-        template: false,
-        access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-        spin_lock: None,
-    }];
+    let maps = vec![MapInfo::plain("counts", MapKind::Hash, 4, 8)];
     common::outcome(text, program_type, config, Surroundings { maps, kfuncs })
 }
 

@@ -52,30 +52,8 @@ fn maps() -> Vec<MapInfo> {
         template: false,
     };
     vec![
-        MapInfo {
-            name: "counts".into(),
-            kind: MapKind::Hash,
-            key_size: 4,
-            value_size: 8,
-            data: None,
-            map_type: None,
-            inner: None,
-            template: false,
-            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-            spin_lock: None,
-        },
-        MapInfo {
-            name: "events".into(),
-            kind: MapKind::RingBuffer,
-            key_size: 0,
-            value_size: 0,
-            data: None,
-            map_type: None,
-            inner: None,
-            template: false,
-            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-            spin_lock: None,
-        },
+        MapInfo::plain("counts", MapKind::Hash, 4, 8),
+        MapInfo::plain("events", MapKind::RingBuffer, 0, 0),
         global(".data", data(false, data_image, &[(0, 1)])),
         global(".rodata", data(true, rodata_image, &[])),
     ]

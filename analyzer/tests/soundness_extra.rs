@@ -22,32 +22,8 @@ const TC: ProgramType = ProgramType::SchedCls;
 /// What verifying `text` gives, with map 0 a ring buffer, map 1 a program array, and kfuncs
 /// 1 and 2 the RCU lock and unlock.
 fn outcome(text: &str, program_type: ProgramType) -> String {
-    let maps = vec![
-        MapInfo {
-            name: "rb".into(),
-            kind: MapKind::RingBuffer,
-            key_size: 0,
-            value_size: 0,
-            data: None,
-            map_type: None,
-            inner: None,
-            template: false,
-            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-            spin_lock: None,
-        },
-        MapInfo {
-            name: "progs".into(),
-            kind: MapKind::Unsupported,
-            key_size: 4,
-            value_size: 4,
-            data: None,
-            map_type: None,
-            inner: None,
-            template: false,
-            access: bpfprove_semantics::model::maps::ProgramAccess::READ_WRITE,
-            spin_lock: None,
-        },
-    ];
+    let maps =
+        vec![MapInfo::plain("rb", MapKind::RingBuffer, 0, 0), MapInfo::plain("progs", MapKind::Unsupported, 4, 4)];
     let kfuncs = [(1, "bpf_rcu_read_lock"), (2, "bpf_rcu_read_unlock")];
     common::outcome(text, program_type, Config::standard(DomainKind::Product), Surroundings { maps, kfuncs: &kfuncs })
 }

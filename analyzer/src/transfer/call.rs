@@ -143,6 +143,15 @@ struct Captured {
     lock: Option<super::spin_lock::LockArgument>,
 }
 
+/// What each call of a callback helper's round shares: the helper's pc, the callbacks, the
+/// context argument and the range their `r0` must lie in.
+struct CallbackRound<'a> {
+    pc: usize,
+    functions: &'a BTreeSet<FunctionId>,
+    context: &'a Value,
+    allowed: [i64; 2],
+}
+
 /// Stack bytes a helper writes through a memory argument.
 struct StackFill {
     frame: u8,
@@ -890,28 +899,11 @@ impl Env<'_> {
         }
         let mut current = state.clone();
         for round in 0..MAX_CALLBACK_ROUNDS {
-            let mut args = current.clone();
-            args.set(Reg::R1, Value::Scalar(index.clone()));
-            args.set(Reg::R2, context.clone());
-            for reg in [Reg::R3, Reg::R4, Reg::R5] {
-                args.set(reg, Value::Uninit);
-            }
-            let Some(entry) = callee_entry(&args, self.domain) else {
-                post.check(ObligationKind::Call, Status::Refuted, "callback would exceed eight frames");
+            let index = Value::Scalar(index.clone());
+            let round_calls = CallbackRound { pc, functions, context: &context, allowed };
+            let Some(after) = self.callback_round(calls, post, &current, index, &round_calls)? else {
                 return Ok(Some(current));
             };
-            let mut after: Reach = None;
-            for &function in functions {
-                let outcome = calls.call(pc, CallKind::Callback, function, entry.clone())?;
-                if let Some(problem) = outcome.problem {
-                    post.checks.push(problem);
-                }
-                if let Some(exit) = &outcome.exit {
-                    self.check_callback_return(post, exit, allowed);
-                    let merged = merge_return(&current, exit, self.domain, &self.local_to(pc));
-                    after = join_reach(&after, &Some(merged), self.domain);
-                }
-            }
             let Some(after) = after else { return Ok(Some(current)) };
             if after.leq(&current, self.domain) {
                 return Ok(Some(current));
@@ -944,33 +936,53 @@ impl Env<'_> {
         let mut reached = state.clone();
         let mut current = state.clone();
         for index in 0..count {
-            let mut args = current.clone();
-            args.set(Reg::R1, Value::constant(self.domain, index));
-            args.set(Reg::R2, context.clone());
-            for reg in [Reg::R3, Reg::R4, Reg::R5] {
-                args.set(reg, Value::Uninit);
-            }
-            let Some(entry) = callee_entry(&args, self.domain) else {
-                post.check(ObligationKind::Call, Status::Refuted, "callback would exceed eight frames");
+            let index = Value::constant(self.domain, index);
+            let round_calls = CallbackRound { pc, functions, context, allowed };
+            let Some(after) = self.callback_round(calls, post, &current, index, &round_calls)? else {
                 return Ok(Some(reached));
             };
-            let mut after: Reach = None;
-            for &function in functions {
-                let outcome = calls.call(pc, CallKind::Callback, function, entry.clone())?;
-                if let Some(problem) = outcome.problem {
-                    post.checks.push(problem);
-                }
-                if let Some(exit) = &outcome.exit {
-                    self.check_callback_return(post, exit, allowed);
-                    let merged = merge_return(&current, exit, self.domain, &self.local_to(pc));
-                    after = join_reach(&after, &Some(merged), self.domain);
-                }
-            }
             let Some(after) = after else { break };
             reached = reached.join(&after, self.domain);
             current = after;
         }
         Ok(Some(reached))
+    }
+
+    /// One call of each of `round.functions` from `current` with `index` in `r1` and the
+    /// context argument in `r2`: the join of the caller's states after the callbacks return
+    /// (`Some(None)`: none returns), or `None` when the call would exceed eight frames (the
+    /// refutation is recorded).
+    fn callback_round(
+        &self,
+        calls: &mut dyn Calls,
+        post: &mut Post,
+        current: &State,
+        index: Value,
+        round: &CallbackRound<'_>,
+    ) -> Result<Option<Reach>, Stop> {
+        let mut args = current.clone();
+        args.set(Reg::R1, index);
+        args.set(Reg::R2, round.context.clone());
+        for reg in [Reg::R3, Reg::R4, Reg::R5] {
+            args.set(reg, Value::Uninit);
+        }
+        let Some(entry) = callee_entry(&args, self.domain) else {
+            post.check(ObligationKind::Call, Status::Refuted, "callback would exceed eight frames");
+            return Ok(None);
+        };
+        let mut after: Reach = None;
+        for &function in round.functions {
+            let outcome = calls.call(round.pc, CallKind::Callback, function, entry.clone())?;
+            if let Some(problem) = outcome.problem {
+                post.checks.push(problem);
+            }
+            if let Some(exit) = &outcome.exit {
+                self.check_callback_return(post, exit, round.allowed);
+                let merged = merge_return(current, exit, self.domain, &self.local_to(round.pc));
+                after = join_reach(&after, &Some(merged), self.domain);
+            }
+        }
+        Ok(Some(after))
     }
 
     fn check_callback_return(&self, post: &mut Post, exit: &State, [lo, hi]: [i64; 2]) {
