@@ -78,6 +78,10 @@ struct Case {
     /// Kfunc names by the BTF id their calls use.
     #[serde(default)]
     kfuncs: BTreeMap<i32, String>,
+    /// Labels of the functions that are global (non-`static`), which the kernel verifies
+    /// on their own; the others are static subprograms.
+    #[serde(default)]
+    global_functions: Vec<String>,
     /// Unsafe cases: the input on which the interpreter traps.
     trap: Option<InputSpec>,
     /// Unsafe cases the interpreter cannot exhibit: why.
@@ -285,9 +289,15 @@ impl Case {
             function_entries
                 .push(*labels.get(pointer.function.as_str()).ok_or(format!("no label `{}`", pointer.function))?);
         }
+        let global_functions = self
+            .global_functions
+            .iter()
+            .map(|name| labels.get(name.as_str()).copied().ok_or(format!("no label `{name}`")))
+            .collect::<Result<_, _>>()?;
         let parts = ProgramParts {
             labels: parsed.labels().clone(),
             function_entries,
+            global_functions,
             jump_tables: parsed.jump_tables().to_vec(),
             table_loads: parsed.table_loads().clone(),
         };

@@ -70,6 +70,10 @@ fn calls_budget_and_traps() {
     check("r10 = 1\nexit", &[], 1000).expect_err("write to r10");
     check("r0 |= r10\nexit", &[], 1000).expect_err("r0 undefined");
     check("r1 = 5\nr0 = 1\ncall 5\nexit", &[], 1000).expect("helper 5 returns");
+    // A static subprogram may return without r0 (its exit does not read it)...
+    assert_eq!(r0(check("call f\nr0 = 3\nexit\nf: exit", &[], 1000)), 3);
+    // ...and the caller's read of it traps.
+    check("call f\nr0 += 3\nexit\nf: exit", &[], 1000).expect_err("r0 undefined after the call");
 }
 
 #[test]

@@ -5,12 +5,12 @@
 //! an instruction boundary inside the program, never on the second slot of an `lddw`, and
 //! every jump-table entry does too. Later layers rely on this and do not re-check it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use thiserror::Error;
 
-use crate::isa::{self, CallTarget, Decoded, Insn, LddwKind};
+use crate::isa::{self, CallTarget, Decoded, Insn, LddwKind, RegSet};
 
 /// Base of the code address space. The address of the instruction at slot `pc` is
 /// `CODE_BASE + 8 * pc`; function pointers and jump-table entries hold such addresses, and
@@ -49,6 +49,10 @@ pub struct Function {
     pub entry: usize,
     /// One past the last slot.
     pub end: usize,
+    /// Whether the kernel verifies it on its own: the program's entry function or a global
+    /// (non-`static`) subprogram. Its exit must define `r0`. A static subprogram's exit
+    /// instead hands `r0`, defined or not, to its caller (see [`Program::exit_reads_r0`]).
+    pub verified_alone: bool,
 }
 
 /// A table of code addresses that a `gotox` may jump through.
@@ -67,6 +71,9 @@ pub struct ProgramParts {
     pub labels: BTreeMap<usize, String>,
     /// Slots known to start functions, beyond those that calls and code-address loads name.
     pub function_entries: Vec<usize>,
+    /// Entries of the global (non-`static`) subprograms, which the kernel verifies on their
+    /// own ([`Function::verified_alone`]). The entry function at slot 0 always is.
+    pub global_functions: BTreeSet<usize>,
     /// Jump tables.
     pub jump_tables: Vec<JumpTable>,
     /// `lddw` slots (of kind [`LddwKind::Imm64`]) that load the address of a jump table.
@@ -200,6 +207,7 @@ impl Program {
                 name: parts.labels.get(&entry).cloned().unwrap_or_else(|| format!("sub_{entry}")),
                 entry,
                 end: entries.get(i + 1).copied().unwrap_or(slots),
+                verified_alone: entry == 0 || parts.global_functions.contains(&entry),
             })
             .collect();
         Ok(Program {
@@ -254,6 +262,22 @@ impl Program {
         &self.functions[id.0 as usize]
     }
 
+    /// Whether the `exit` at `pc` reads `r0` wherever it runs. The kernel reads it at the
+    /// exit of a function it verifies alone ([`Function::verified_alone`]); a static
+    /// subprogram's exit reads it only when it ends a callback (the helper that called the
+    /// callback reads the result), and otherwise hands it, defined or not, to its caller.
+    pub fn exit_reads_r0(&self, pc: usize) -> bool {
+        self.function_containing(pc).is_none_or(|id| self.function(id).verified_alone)
+    }
+
+    /// The registers `insn`, at slot `pc`, reads wherever it runs: its
+    /// [`Insn::register_effects`], less `r0` at a static subprogram's exit
+    /// ([`Program::exit_reads_r0`]).
+    pub fn reads_everywhere(&self, pc: usize, insn: &Insn) -> RegSet {
+        let reads = insn.register_effects().reads;
+        if *insn == Insn::Exit && !self.exit_reads_r0(pc) { reads.minus(RegSet::of(isa::Reg::R0)) } else { reads }
+    }
+
     /// Jump tables.
     pub fn jump_tables(&self) -> &[JumpTable] {
         &self.jump_tables
@@ -295,7 +319,7 @@ mod tests {
         let insns = vec![Insn::Call(CallTarget::Local(1)), Insn::Exit, mov(Reg::R0, 1), Insn::Exit];
         let p = Program::new(insns, ProgramParts::default()).expect("valid");
         assert_eq!(p.functions().len(), 2);
-        assert_eq!(p.functions()[1], Function { name: "sub_2".into(), entry: 2, end: 4 });
+        assert_eq!(p.functions()[1], Function { name: "sub_2".into(), entry: 2, end: 4, verified_alone: false });
         assert_eq!(p.function_containing(3), Some(FunctionId(1)));
         assert_eq!(p.function_at_entry(2), Some(FunctionId(1)));
     }

@@ -986,6 +986,11 @@ impl Env<'_> {
     }
 
     fn check_callback_return(&self, post: &mut Post, exit: &State, [lo, hi]: [i64; 2]) {
+        if *exit.reg(Reg::R0) == Value::Uninit {
+            // The exit did not read r0 (a static subprogram's does not): the helper does.
+            post.check(ObligationKind::UninitRegister, Status::Unknown, "the callback's r0 may be uninitialised");
+            return;
+        }
         let (status, detail) = match exit.reg(Reg::R0) {
             Value::Scalar(n) => match n.signed_bounds() {
                 Some((a, b)) => (

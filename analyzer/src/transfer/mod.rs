@@ -155,7 +155,7 @@ impl Env<'_> {
         let mut post = Post::default();
         let frame_pointer = state.reg(Reg::R10).clone();
         let mut state = state.clone();
-        self.check_reads(&mut post, insn, &mut state);
+        self.check_reads(&mut post, insn, pc, &mut state);
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
         let ties = self.ties_after(insn, &state);
@@ -294,8 +294,14 @@ impl Env<'_> {
 
     /// Every register the instruction reads must be initialised; reads of undefined ones are
     /// reported, then treated as any number so one mistake is reported once.
-    fn check_reads(&self, post: &mut Post, insn: &Insn, state: &mut State) {
-        let reads = insn.register_effects().reads;
+    fn check_reads(&self, post: &mut Post, insn: &Insn, pc: usize, state: &mut State) {
+        // A static subprogram returns r0 as it is: its caller, or the helper that called it
+        // as a callback, judges it. Analysed alone (depth 0), its exit ends the program.
+        let reads = if state.depth() > 0 {
+            self.subject.program.reads_everywhere(pc, insn)
+        } else {
+            insn.register_effects().reads
+        };
         for reg in Reg::all().filter(|r| reads.contains(*r)) {
             let status = match state.reg(reg) {
                 Value::Uninit => Status::Unknown,

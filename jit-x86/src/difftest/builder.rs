@@ -101,6 +101,7 @@ impl Builder {
             function_entries: function_entries.iter().map(|&l| slot(l)).collect(),
             jump_tables,
             table_loads: self.table_loads,
+            ..ProgramParts::default()
         };
         Program::new(self.insns, parts)
     }

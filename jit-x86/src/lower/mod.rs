@@ -288,7 +288,7 @@ pub(crate) fn lower(program: &Program, callx_model: CallxModel, runtime: Runtime
         .iter()
         .filter_map(|d| {
             // The interpreter checks reads before it executes anything.
-            let undefined_reads = d.insn.register_effects().reads.bits() & undefined[d.pc];
+            let undefined_reads = program.reads_everywhere(d.pc, &d.insn).bits() & undefined[d.pc];
             let first_undefined = (undefined_reads != 0).then(|| Reg::new(undefined_reads.trailing_zeros() as u8));
             let kind = match first_undefined.flatten() {
                 Some(reg) => Some(TrapKind::UninitialisedRegister { reg }),

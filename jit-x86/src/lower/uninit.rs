@@ -11,7 +11,7 @@
 //! never read undefined registers.
 
 use bpfprove_semantics::isa::{CallTarget, Insn, Reg, RegSet};
-use bpfprove_semantics::program::Program;
+use bpfprove_semantics::program::{Function, Program};
 
 /// Registers every function starts without: `r0` and `r6`–`r9`.
 const CALLEE_UNDEFINED: u16 = 0b11_1100_0001;
@@ -21,7 +21,36 @@ const ARGUMENTS: u16 = RegSet::CALLER_SAVED.bits();
 const UNREACHED: u16 = 0x7ff;
 
 /// Per slot, the registers undefined on every path reaching it.
+///
+/// A static subprogram returns `r0` as it left it, so whether `r0` is surely undefined
+/// after a call depends on the callee: each pass assumes, per function, that it returns
+/// `r0` undefined if every exit the previous pass reached leaves it so. The assumptions
+/// start at "undefined" and only weaken, so the passes stop at the greatest fixpoint.
 pub(super) fn surely_undefined(program: &Program) -> Vec<u16> {
+    let mut returns_undefined_r0 = vec![true; program.functions().len()];
+    loop {
+        let state = one_pass(program, &returns_undefined_r0);
+        let next: Vec<bool> = program.functions().iter().map(|f| leaves_r0_undefined(program, f, &state)).collect();
+        if next == returns_undefined_r0 {
+            return state;
+        }
+        returns_undefined_r0 = next;
+    }
+}
+
+/// Whether every way out of `function` that `state` reaches leaves `r0` undefined: its
+/// exits, and the legacy packet loads that return 0 when they miss.
+fn leaves_r0_undefined(program: &Program, function: &Function, state: &[u16]) -> bool {
+    let r0 = RegSet::of(Reg::R0).bits();
+    program.insns().iter().filter(|d| (function.entry..function.end).contains(&d.pc)).all(|d| match d.insn {
+        Insn::Exit => state[d.pc] & r0 != 0,
+        Insn::LoadPacket { .. } => state[d.pc] == UNREACHED,
+        _ => true,
+    })
+}
+
+/// The must-analysis under the callees' assumed `r0` (see [`surely_undefined`]).
+fn one_pass(program: &Program, returns_undefined_r0: &[bool]) -> Vec<u16> {
     let slots = program.slots();
     let mut state = vec![UNREACHED; slots + 1];
     let mut work: Vec<usize> = Vec::new();
@@ -65,9 +94,16 @@ pub(super) fn surely_undefined(program: &Program) -> Vec<u16> {
                     }
                 }
             }
-            // A call returns with r0 defined and r1–r5 undefined, whatever the callee does.
+            // A call returns with r1–r5 undefined, whatever the callee does, and r0 as the
+            // callee left it: a `callx` target is not known here.
             Insn::Call(CallTarget::Local(_)) | Insn::Callx { .. } => {
-                push(&mut state, &mut work, next, ((before | ARGUMENTS) & !RegSet::of(Reg::R0).bits()) & 0x7ff);
+                let r0 = RegSet::of(Reg::R0).bits();
+                let callee = insn.branch_target(pc).and_then(|target| program.function_at_entry(target as usize));
+                let r0_after = match callee {
+                    Some(id) if returns_undefined_r0[id.0 as usize] => r0,
+                    _ => 0,
+                };
+                push(&mut state, &mut work, next, (((before | ARGUMENTS) & !r0) | r0_after) & 0x7ff);
             }
             _ => push(&mut state, &mut work, next, after),
         }

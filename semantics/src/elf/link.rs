@@ -165,6 +165,9 @@ fn link(raw: &RawObject, entry: FunctionKey) -> Result<LoadedProgram, ElfError> 
         let here = base_of(key);
         parts.labels.insert(here, function.name.clone());
         parts.function_entries.push(here);
+        if function.global {
+            parts.global_functions.insert(here);
+        }
         for record in raw.line_records.iter().filter(|r| r.section == section.name) {
             if (function.start..function.end).contains(&record.slot) {
                 lines.insert(here + record.slot - function.start, record.line.clone());

@@ -153,6 +153,9 @@ impl Machine {
         for decoded in program.insns() {
             code[decoded.pc] = prepare(program, decoded.pc, &decoded.insn);
             effects[decoded.pc] = SlotEffects::of(&decoded.insn);
+            // `Op::Exit` reads r0 itself when a static subprogram's exit ends the run (a
+            // callback's).
+            effects[decoded.pc].reads &= program.reads_everywhere(decoded.pc, &decoded.insn).bits();
         }
         let mut slots = vec![SlotInfo::default(); slot_count];
         for (index, function) in program.functions().iter().enumerate() {
@@ -439,10 +442,18 @@ impl Machine {
                         _ => return trap(pc, TrapKind::BadGotoxTarget { value }),
                     }
                 }
-                Op::Exit => match calls.pop(memory, &mut regs, &mut initialised) {
-                    Some(return_pc) => pc = return_pc,
-                    None => return Ok(outcome(&regs, allowed - remaining)),
-                },
+                Op::Exit => {
+                    let r0_defined = initialised & R0;
+                    match calls.pop(memory, &mut regs, &mut initialised) {
+                        Some(return_pc) => {
+                            // A static subprogram returns r0 as it is, defined or not.
+                            initialised = (initialised & !R0) | r0_defined;
+                            pc = return_pc;
+                        }
+                        None if r0_defined == 0 => return trap(pc, TrapKind::UninitialisedRegister { reg: Reg::R0 }),
+                        None => return Ok(outcome(&regs, allowed - remaining)),
+                    }
+                }
                 Op::Trap(kind) => return trap(pc, kind.kind()),
             }
         }

@@ -941,6 +941,23 @@ fn calls_leave_argument_registers_undefined() {
 }
 
 #[test]
+fn a_static_subprogram_returns_r0_defined_or_not() {
+    // The callee's exit does not read r0; the caller may ignore it...
+    let ignored = vec![call_local(2), mov(Reg::R0, 3), Insn::Exit, Insn::Exit];
+    assert_eq!(r0(ignored.clone()), 3);
+    // ...but its read of the undefined r0 traps, in the caller.
+    let read = vec![call_local(2), add(Reg::R0, 1), Insn::Exit, Insn::Exit];
+    assert_eq!(uninitialised(run(read)), (1, Reg::R0));
+    // A defined r0 comes back defined.
+    assert_eq!(r0(vec![call_local(2), add(Reg::R0, 1), Insn::Exit, mov(Reg::R0, 4), Insn::Exit]), 5);
+    // A global subprogram's exit reads it, as the kernel verifies such a function alone.
+    let parts = ProgramParts { global_functions: [3].into(), ..ProgramParts::default() };
+    let global = Program::new(ignored, parts).expect("valid");
+    let config = RunConfig::new(CallxModel::Address, BUDGET);
+    assert_eq!(uninitialised(run_on_memory(&global, &mut [0; 16], &config, &mut DefaultHelpers)), (3, Reg::R0));
+}
+
+#[test]
 fn a_run_past_its_deadline_stops_as_if_its_budget_ran_out() {
     // r0 counts to 100,000: 200,001 instructions, well within the budget.
     let counting = vec![mov(Reg::R0, 0), add(Reg::R0, 1), jump(Cond::Lt, Reg::R0, 100_000, -2), Insn::Exit];
