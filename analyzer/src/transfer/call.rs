@@ -571,8 +571,12 @@ impl Env<'_> {
                         // The kernel checks the pointer's type even for 0 bytes.
                         let required = proto.non_null_memory & (1 << i) != 0;
                         match value {
+                            // ...and that its offset stays within the region, as for any
+                            // access (`check_stack_access_within_bounds` with size 0).
+                            Value::Pointer(p) if !p.null.may_be_null() => {
+                                self.memory_argument(post, state, proto, i, value, 0, 0, false, &mut captured);
+                            }
                             _ if !required => {}
-                            Value::Pointer(p) if !p.null.may_be_null() => {}
                             Value::Pointer(_) => bad(post, i, Status::Unknown, "the pointer may be NULL".into()),
                             other => bad(
                                 post,

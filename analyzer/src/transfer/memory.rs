@@ -480,6 +480,15 @@ impl Env<'_> {
             in_frame.iter().map(|&o| frame_state.read(o as i16, len, self.domain)).collect();
         let partial_pointer = in_frame.iter().any(|&o| frame_state.reads_part_of_address(o as i16, len));
         self.check_partial_fill_leak(post, partial_pointer);
+        if partial_pointer && starts.as_constant().is_some() {
+            // The kernel refuses, for every loader, a fixed-offset fill of part of a spilled
+            // pointer ("invalid size of register fill"); the bytes themselves are readable.
+            post.check(
+                ObligationKind::Policy,
+                Status::Refuted,
+                "invalid size of register fill: part of a spilled address",
+            );
+        }
         let initialised = reads.iter().filter(|r| r.is_some()).count();
         let (status, detail) = if initialised == reads.len() {
             (
