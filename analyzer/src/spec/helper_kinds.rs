@@ -30,6 +30,9 @@ struct Effects {
     callback_return: Option<[i64; 2]>,
     /// The result depends on the socket argument's reference (a pointer cast).
     casts_reference: bool,
+    /// An argument the verifier demands be the constant 0 whatever its prototype says
+    /// (`get_local_storage`'s flags, for a helper that cannot fail).
+    zero_argument: Option<usize>,
 }
 
 const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
@@ -40,10 +43,13 @@ const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
         tail_call: false,
         callback_return: None,
         casts_reference: false,
+        zero_argument: None,
     }
 }
 
-use MapKindName::{Array, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf, SocketMap, XskMap};
+use MapKindName::{
+    Array, CgroupStorage, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf, SocketMap, XskMap,
+};
 
 /// The helpers whose calls do more than their prototype says. One per line.
 const EFFECTS: &[Effects] = &[
@@ -53,6 +59,8 @@ const EFFECTS: &[Effects] = &[
     Effects { tail_call: true, ..effects(12, &[]) },
     effects(22, &[PerfEventArray]),
     effects(25, &[PerfEventArray]),
+    // The kernel's check_helper_call: get_local_storage(map, flags) demands flags == 0.
+    Effects { zero_argument: Some(1), ..effects(81, &[CgroupStorage]) },
     effects(130, &[Ringbuf]),
     effects(131, &[Ringbuf]),
     // bpf_sk_fullsock and bpf_tcp_sock cast their argument (bpf_get_listener_sock does not:
@@ -70,7 +78,10 @@ pub(super) fn from_kernel(helper: &model::Helper) -> Prototype {
     let mut unmodelled = None;
     let mut args = Vec::with_capacity(helper.proto.args.len());
     for (i, arg) in helper.proto.args.iter().enumerate() {
-        let kind = arg_kind(*arg, callback_return.is_some());
+        let kind = match extra.and_then(|e| e.zero_argument) {
+            Some(zero) if zero == i => ArgKind::Zero,
+            _ => arg_kind(*arg, callback_return.is_some()),
+        };
         if kind == ArgKind::Unmodelled && unmodelled.is_none() {
             unmodelled =
                 Some(format!("argument {} of bpf_{}: {} not modelled yet", i + 1, helper.name, arg.kernel_name()));
@@ -166,6 +177,7 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }),
         RetType::Void => Some(RetKind::Named(NamedRet::Void)),
         RetType::PtrToMapValue if flags.has(PTR_MAYBE_NULL) => Some(RetKind::Named(NamedRet::MapValueOrNull)),
+        RetType::PtrToMapValue if flags.bits() == 0 => Some(RetKind::Named(NamedRet::MapValue)),
         RetType::PtrToBtfId if flags.bits() == PTR_TRUSTED => {
             ret.btf.and_then(|btf| btf.object()).map(|object| RetKind::Named(NamedRet::TrustedObject(object)))
         }
@@ -216,6 +228,12 @@ mod tests {
         assert_eq!(proto("strncmp").args[2], ArgKind::ConstStr);
         assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));
         assert_eq!(proto("tcp_raw_check_syncookie_ipv4").args[0], ArgKind::FixedMemReadWrite(20));
+        let storage = proto("get_local_storage");
+        assert_eq!(
+            (storage.args, storage.ret),
+            (vec![ArgKind::Map, ArgKind::Zero], RetKind::Named(NamedRet::MapValue))
+        );
+        assert_eq!(storage.map_kinds, vec![MapKindName::CgroupStorage]);
     }
 
     #[test]

@@ -116,6 +116,9 @@ pub enum NamedRet {
     Void,
     /// A pointer to the map argument's value, or NULL.
     MapValueOrNull,
+    /// A pointer to the map argument's value, never NULL (`RET_PTR_TO_MAP_VALUE`:
+    /// `get_local_storage`'s cgroup storage).
+    MapValue,
     /// A ring-buffer record of the `const-size` argument's size, or NULL.
     RingbufMemOrNull,
     /// A trusted, non-NULL pointer to a kernel object of this kind that the program holds
@@ -216,6 +219,8 @@ pub enum MapKindName {
     SocketMap,
     /// XSK maps (a lookup gives an XDP socket).
     XskMap,
+    /// Cgroup storage maps, shared or per-CPU (`get_local_storage` gives their value).
+    CgroupStorage,
 }
 
 impl MapKindName {
@@ -233,6 +238,7 @@ impl MapKindName {
                 | (MapKindName::MapOfMaps, MapKind::ArrayOfMaps | MapKind::HashOfMaps)
                 | (MapKindName::SocketMap, MapKind::SocketMap)
                 | (MapKindName::XskMap, MapKind::XskMap)
+                | (MapKindName::CgroupStorage, MapKind::CgroupStorage)
         )
     }
 }

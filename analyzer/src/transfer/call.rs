@@ -389,6 +389,12 @@ impl Env<'_> {
                 Some(maps) => self.lookup_result(maps, id).map_or_else(|| Value::top(self.domain), fresh),
                 None => Value::top(self.domain),
             },
+            // One value per map, the same on every call: no object identity, so it aliases
+            // every other pointer to it.
+            RetKind::Named(NamedRet::MapValue) => match captured.map {
+                Some(maps) => Value::Pointer(Pointer::at(Region::MapValue(maps), self.domain, 0)),
+                None => Value::top(self.domain),
+            },
             RetKind::Named(NamedRet::SocketOrNull(view)) => {
                 let reference = match () {
                     _ if proto.acquires => Some(id),

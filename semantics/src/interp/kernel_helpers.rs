@@ -134,6 +134,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
     (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
     (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
+    (81, "get_local_storage", |h, a, _, _| h.maps.local_storage(a[0])),
     (84, "sk_lookup_tcp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Tcp)),
     (85, "sk_lookup_udp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Udp)),
     (86, "sk_release", |h, a, m, _| h.sk_release(m, a[0])),
@@ -871,6 +872,21 @@ mod tests {
         assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
         let not_skb = call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    #[test]
+    fn local_storage_is_one_zeroed_value_per_cgroup_storage_map() {
+        let (helpers, mut memory, _) = setup(vec![map("storage", 19, 16, 24, 0), map("table", 1, 8, 24, 1)]);
+        let mut helpers = KernelHelpers { program_type: ProgramType::CgroupSkbIngress, ..helpers };
+        let (storage, table) = (map_handle(MapId(0)), map_handle(MapId(1)));
+        let value = call(&mut helpers, &mut memory, 81, [storage, 0, 0, 0, 0]).expect("the storage");
+        assert_eq!(memory.read(value, 24), Ok(&[0u8; 24][..]));
+        memory.write(value + 16, &[7; 8]).expect("the value is writable");
+        assert!(memory.read(value + 20, 8).is_err(), "24 bytes, no more");
+        // Every call gives the same value.
+        assert_eq!(call(&mut helpers, &mut memory, 81, [storage, 0, 0, 0, 0]), Ok(value));
+        let not_storage = call(&mut helpers, &mut memory, 81, [table, 0, 0, 0, 0]);
+        assert!(matches!(not_storage, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_storage:?}");
     }
 
     #[test]
