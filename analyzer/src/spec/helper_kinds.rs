@@ -131,6 +131,7 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToSpinLock if only(0) => ArgKind::SpinLock,
         ArgType::PtrToMapKey if only(0) => ArgKind::MapKey,
         ArgType::PtrToMapValue if only(0) => ArgKind::MapValue,
+        ArgType::PtrToMapValue if only(PTR_MAYBE_NULL) => ArgKind::MapValueOrNull,
         ArgType::PtrToMem if flags.has(MEM_FIXED_SIZE) => fixed_memory(arg),
         ArgType::PtrToMem if only(MEM_RDONLY | PTR_MAYBE_NULL) && flags.has(MEM_RDONLY) => ArgKind::Mem,
         ArgType::PtrToMem if only(MEM_UNINIT | MEM_WRITE) && flags.has(MEM_UNINIT | MEM_WRITE) => ArgKind::MemUninit,

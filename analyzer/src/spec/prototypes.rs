@@ -26,6 +26,9 @@ pub enum ArgKind {
     MapKey,
     /// Readable, initialised memory of the map argument's value size.
     MapValue,
+    /// NULL, or what [`ArgKind::MapValue`] demands (`ARG_PTR_TO_MAP_VALUE | PTR_MAYBE_NULL`:
+    /// a storage's initial value).
+    MapValueOrNull,
     /// Readable, initialised memory sized by the next argument.
     Mem,
     /// Writable memory sized by the next argument, filled by the call.

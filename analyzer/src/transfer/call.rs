@@ -442,6 +442,12 @@ impl Env<'_> {
         {
             refuse(post, format!("a {} map cannot be passed to {}", map_type.name(), proto.name));
         }
+        if let Some(map_type) = map_type
+            && bpfprove_semantics::model::maps::MapType::required_by(&proto.name)
+                .is_some_and(|required| !required.contains(&map_type))
+        {
+            refuse(post, format!("{} takes no {} map", proto.name, map_type.name()));
+        }
         let program_type = self.subject.spec.program_type;
         if let Some(map_type) = map_type
             && !map_type.allowed_from(program_type, &proto.name)
@@ -471,6 +477,18 @@ impl Env<'_> {
                 post.check(ObligationKind::UninitRegister, Status::Unknown, format!("{reg} may be uninitialised"));
                 continue;
             }
+            // NULL is allowed; any other value is checked as a map value. A pointer that may
+            // be NULL passes as the kernel lets it: the helper gets NULL or the memory.
+            let not_null;
+            let (kind, value) = match (kind, value) {
+                (ArgKind::MapValueOrNull, v) if v.is_null_constant() => continue,
+                (ArgKind::MapValueOrNull, Value::Pointer(p)) => {
+                    not_null = Value::Pointer(Pointer { null: Nullness::NonNull, ..p.clone() });
+                    (ArgKind::MapValue, &not_null)
+                }
+                (ArgKind::MapValueOrNull, v) => (ArgKind::MapValue, v),
+                _ => (kind, value),
+            };
             let scalar_bounds = match value {
                 Value::Scalar(n) => n.unsigned_bounds(),
                 _ => None,
@@ -534,7 +552,7 @@ impl Env<'_> {
                         }
                     }
                 }
-                ArgKind::MapKey | ArgKind::MapValue => {
+                ArgKind::MapKey | ArgKind::MapValue | ArgKind::MapValueOrNull => {
                     // The helper reads the size of whichever member the map is: the largest.
                     let size = captured.map.and_then(|maps| {
                         maps.iter()

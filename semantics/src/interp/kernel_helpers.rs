@@ -40,6 +40,7 @@ use crate::elf::MapId;
 use crate::interp::memory::RegionId;
 use crate::model::helpers as model;
 use crate::model::kfuncs::ObjectKind;
+use crate::model::maps::MapType;
 use kfuncs::KFUNCS;
 pub use kfuncs::{CPUS, KernelObjects};
 
@@ -473,6 +474,29 @@ impl KernelHelpers {
         Ok(0)
     }
 
+    /// The kernel's `check_map_func_compatibility`: the map argument's type must take
+    /// this helper, and the helper that map type.
+    fn check_map_compatibility(&self, helper: &model::Helper, args: [u64; 5]) -> Result<(), HelperError> {
+        let Some(index) = helper.proto.args.iter().position(|a| a.ty == model::ArgType::ConstMapPtr) else {
+            return Ok(());
+        };
+        let handle = args[index];
+        let Some(map_type) = super::maps::map_of_handle(handle).and_then(|map| self.maps.map_type(map)) else {
+            // Not a map: the argument check says so.
+            return Ok(());
+        };
+        let from_map = map_type.allowed_helpers().is_none_or(|allowed| allowed.contains(&helper.name));
+        let from_helper = MapType::required_by(helper.name).is_none_or(|required| required.contains(&map_type));
+        match from_map && from_helper {
+            true => Ok(()),
+            false => Err(HelperError::InvalidArgument {
+                register: index as u8 + 1,
+                value: handle,
+                reason: "a map type this helper does not take",
+            }),
+        }
+    }
+
     fn ringbuf_commit(&mut self, memory: &mut Memory, record: u64, submit: bool) -> Result<u64, HelperError> {
         let (map, bytes) = self.maps.take_record(memory, record, 1)?;
         if submit {
@@ -505,6 +529,7 @@ impl Helpers for KernelHelpers {
         if self.held_lock.is_some() && id != SPIN_UNLOCK {
             return Err(HelperError::SpinLock("a helper call while a lock is held"));
         }
+        self.check_map_compatibility(helper, args)?;
         match HELPERS.iter().find(|h| h.0 == id) {
             Some(&(_, _, body)) => {
                 // The kernel's verifier checked these arguments before any helper runs.
