@@ -67,6 +67,8 @@ const EFFECTS: &[Effects] = &[
     // a listener is no reference the program holds).
     Effects { casts_reference: true, ..effects(95, &[]) },
     Effects { casts_reference: true, ..effects(96, &[]) },
+    // So does bpf_skc_to_tcp_sock (is_ptr_cast_function).
+    Effects { casts_reference: true, ..effects(137, &[]) },
     // bpf_loop's callback returns 0 (continue) or 1 (stop): the kernel's callback range.
     Effects { callback_return: Some([0, 1]), ..effects(181, &[]) },
 ];
@@ -144,7 +146,8 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToBtfId if only(0) => {
             arg.btf.and_then(|btf| btf.object()).map_or(ArgKind::Unmodelled, ArgKind::Object)
         }
-        ArgType::PtrToSockCommon | ArgType::PtrToBtfIdSockCommon if only(0) => ArgKind::Socket,
+        ArgType::PtrToSockCommon if only(0) => ArgKind::Socket,
+        ArgType::PtrToBtfIdSockCommon if only(0) => ArgKind::BtfSocket,
         ArgType::PtrToBtfIdSockCommon if only(OBJ_RELEASE) => ArgKind::SocketRelease,
         ArgType::PtrToSocket if only(PTR_MAYBE_NULL) => ArgKind::FullSocketOrNull,
         ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
@@ -190,6 +193,9 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }
         RetType::PtrToTcpSock if flags.bits() == PTR_MAYBE_NULL => {
             Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Tcp)))
+        }
+        RetType::PtrToBtfId if flags.bits() == PTR_MAYBE_NULL && ret.btf == Some(model::BtfType::TcpSock) => {
+            Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::BtfTcp)))
         }
         RetType::PtrToSockCommon if flags.bits() == PTR_MAYBE_NULL => {
             Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Common)))
@@ -249,13 +255,16 @@ mod tests {
         assert!(proto("sk_fullsock").casts_reference);
         assert!(!proto("get_listener_sock").casts_reference, "a listener is no reference");
         assert_eq!(proto("sk_release").args, vec![ArgKind::SocketRelease]);
-        assert_eq!(proto("sk_assign").args[1], ArgKind::Socket);
+        assert_eq!(proto("sk_assign").args[1], ArgKind::BtfSocket);
+        let to_tcp = proto("skc_to_tcp_sock");
+        assert!(to_tcp.casts_reference && to_tcp.args == vec![ArgKind::BtfSocket]);
+        assert_eq!(to_tcp.ret, RetKind::Named(NamedRet::SocketOrNull(SocketView::BtfTcp)));
         assert!(proto("sk_release").unmodelled.is_none());
     }
 
     #[test]
     fn unmodelled_kinds_name_the_helper_and_the_argument() {
-        assert!(proto("skc_to_tcp_sock").unmodelled.as_deref().is_some_and(|why| why.starts_with("result of")));
+        assert!(proto("skc_to_udp6_sock").unmodelled.as_deref().is_some_and(|why| why.starts_with("result of")));
         assert_eq!(
             proto("timer_init").unmodelled.as_deref(),
             Some("argument 1 of bpf_timer_init: ARG_PTR_TO_TIMER not modelled yet")

@@ -79,6 +79,10 @@ pub enum ArgKind {
     /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON`).
     #[serde(skip)]
     Socket,
+    /// A socket pointer of any kind, BTF ones included, not NULL, at its start
+    /// (`ARG_PTR_TO_BTF_ID_SOCK_COMMON`; [`ArgKind::Socket`] takes no BTF socket).
+    #[serde(skip)]
+    BtfSocket,
     /// A full socket or NULL (`ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL`).
     #[serde(skip)]
     FullSocketOrNull,

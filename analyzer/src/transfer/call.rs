@@ -691,9 +691,15 @@ impl Env<'_> {
                         format!("{} is not a stack pointer or NULL", crate::display::value(other)),
                     ),
                 },
-                ArgKind::Socket | ArgKind::SocketRelease => match value {
+                ArgKind::Socket | ArgKind::BtfSocket | ArgKind::SocketRelease => match value {
                     Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if p.null.may_be_null() => {
                         bad(post, i, Status::Unknown, "the socket may be NULL".into())
+                    }
+                    // The kernel's sock_types (ARG_PTR_TO_SOCK_COMMON) hold no BTF pointer.
+                    Value::Pointer(Pointer { region: Region::Socket { view, .. }, .. })
+                        if kind == ArgKind::Socket && view.is_btf() =>
+                    {
+                        bad(post, i, Status::Refuted, format!("a BTF {} is not a PTR_TO_SOCK_COMMON", view.name()))
                     }
                     Value::Pointer(Pointer { region: Region::Socket { reference, .. }, .. }) => {
                         captured.cast_reference = *reference;

@@ -160,6 +160,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
     (132, "ringbuf_submit", |h, a, m, _| h.ringbuf_commit(m, a[0], true)),
     (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
+    (137, "skc_to_tcp_sock", |h, a, m, _| h.skc_to_tcp_sock(m, a[0])),
     (158, "get_current_task_btf", |h, _, m, _| h.kernel.borrowed(m, ObjectKind::Task)),
     (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     (181, "loop", bpf_loop),
