@@ -158,6 +158,9 @@ pub enum SocketView {
     Tcp,
     /// `PTR_TO_XDP_SOCK`: `bpf_xdp_sock`.
     Xdp,
+    /// `PTR_TO_BTF_ID` of `struct tcp_sock` (`bpf_skc_to_tcp_sock`): the kernel's own
+    /// structure, whose layout the model does not know (no field readable).
+    BtfTcp,
 }
 
 impl SocketView {
@@ -168,14 +171,13 @@ impl SocketView {
             SocketView::Full => &sock::SOCKET,
             SocketView::Tcp => &tcp_sock::TCP_SOCK,
             SocketView::Xdp => &xdp_sock::XDP_SOCK,
+            SocketView::BtfTcp => &tcp_sock::BTF_TCP_SOCK,
         }
     }
 
     /// The view whose rules are `layout`, if any.
     pub fn of_layout(layout: &'static ContextLayout) -> Option<SocketView> {
-        [SocketView::Common, SocketView::Full, SocketView::Tcp, SocketView::Xdp]
-            .into_iter()
-            .find(|view| std::ptr::eq(view.layout(), layout))
+        SocketView::ALL.into_iter().find(|view| std::ptr::eq(view.layout(), layout))
     }
 
     /// Its name in logs and displays.
@@ -185,12 +187,23 @@ impl SocketView {
             SocketView::Full => "socket",
             SocketView::Tcp => "tcp_sock",
             SocketView::Xdp => "xdp_sock",
+            SocketView::BtfTcp => "btf_tcp_sock",
         }
     }
 
     /// The view named `name`.
     pub fn named(name: &str) -> Option<SocketView> {
-        [SocketView::Common, SocketView::Full, SocketView::Tcp, SocketView::Xdp].into_iter().find(|v| v.name() == name)
+        SocketView::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// Every view.
+    pub const ALL: [SocketView; 5] =
+        [SocketView::Common, SocketView::Full, SocketView::Tcp, SocketView::Xdp, SocketView::BtfTcp];
+
+    /// Whether it is a BTF pointer (`PTR_TO_BTF_ID`), which only `ARG_PTR_TO_BTF_ID_*`
+    /// arguments take.
+    pub fn is_btf(self) -> bool {
+        self == SocketView::BtfTcp
     }
 }
 

@@ -205,6 +205,9 @@ fn map_type_number(name: &str) -> Result<u32, String> {
         "sockmap" => 15,
         "xskmap" => 17,
         "sockhash" => 18,
+        "cgroup_storage" => 19,
+        "percpu_cgroup_storage" => 21,
+        "sk_storage" => 24,
         "ringbuf" => 27,
         other => return Err(format!("unknown map type `{other}`")),
     })

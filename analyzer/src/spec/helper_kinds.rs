@@ -30,6 +30,9 @@ struct Effects {
     callback_return: Option<[i64; 2]>,
     /// The result depends on the socket argument's reference (a pointer cast).
     casts_reference: bool,
+    /// An argument the verifier demands be the constant 0 whatever its prototype says
+    /// (`get_local_storage`'s flags, for a helper that cannot fail).
+    zero_argument: Option<usize>,
 }
 
 const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
@@ -40,10 +43,13 @@ const fn effects(id: i32, map_kinds: &'static [MapKindName]) -> Effects {
         tail_call: false,
         callback_return: None,
         casts_reference: false,
+        zero_argument: None,
     }
 }
 
-use MapKindName::{Array, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf, SocketMap, XskMap};
+use MapKindName::{
+    Array, CgroupStorage, GlobalData, Hash, LpmTrie, MapOfMaps, PerfEventArray, Ringbuf, SocketMap, XskMap,
+};
 
 /// The helpers whose calls do more than their prototype says. One per line.
 const EFFECTS: &[Effects] = &[
@@ -53,12 +59,16 @@ const EFFECTS: &[Effects] = &[
     Effects { tail_call: true, ..effects(12, &[]) },
     effects(22, &[PerfEventArray]),
     effects(25, &[PerfEventArray]),
+    // The kernel's check_helper_call: get_local_storage(map, flags) demands flags == 0.
+    Effects { zero_argument: Some(1), ..effects(81, &[CgroupStorage]) },
     effects(130, &[Ringbuf]),
     effects(131, &[Ringbuf]),
     // bpf_sk_fullsock and bpf_tcp_sock cast their argument (bpf_get_listener_sock does not:
     // a listener is no reference the program holds).
     Effects { casts_reference: true, ..effects(95, &[]) },
     Effects { casts_reference: true, ..effects(96, &[]) },
+    // So does bpf_skc_to_tcp_sock (is_ptr_cast_function).
+    Effects { casts_reference: true, ..effects(137, &[]) },
     // bpf_loop's callback returns 0 (continue) or 1 (stop): the kernel's callback range.
     Effects { callback_return: Some([0, 1]), ..effects(181, &[]) },
 ];
@@ -70,7 +80,10 @@ pub(super) fn from_kernel(helper: &model::Helper) -> Prototype {
     let mut unmodelled = None;
     let mut args = Vec::with_capacity(helper.proto.args.len());
     for (i, arg) in helper.proto.args.iter().enumerate() {
-        let kind = arg_kind(*arg, callback_return.is_some());
+        let kind = match extra.and_then(|e| e.zero_argument) {
+            Some(zero) if zero == i => ArgKind::Zero,
+            _ => arg_kind(*arg, callback_return.is_some()),
+        };
         if kind == ArgKind::Unmodelled && unmodelled.is_none() {
             unmodelled =
                 Some(format!("argument {} of bpf_{}: {} not modelled yet", i + 1, helper.name, arg.kernel_name()));
@@ -120,6 +133,7 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToSpinLock if only(0) => ArgKind::SpinLock,
         ArgType::PtrToMapKey if only(0) => ArgKind::MapKey,
         ArgType::PtrToMapValue if only(0) => ArgKind::MapValue,
+        ArgType::PtrToMapValue if only(PTR_MAYBE_NULL) => ArgKind::MapValueOrNull,
         ArgType::PtrToMem if flags.has(MEM_FIXED_SIZE) => fixed_memory(arg),
         ArgType::PtrToMem if only(MEM_RDONLY | PTR_MAYBE_NULL) && flags.has(MEM_RDONLY) => ArgKind::Mem,
         ArgType::PtrToMem if only(MEM_UNINIT | MEM_WRITE) && flags.has(MEM_UNINIT | MEM_WRITE) => ArgKind::MemUninit,
@@ -132,7 +146,8 @@ fn arg_kind(arg: model::Arg, callbacks_modelled: bool) -> ArgKind {
         ArgType::PtrToBtfId if only(0) => {
             arg.btf.and_then(|btf| btf.object()).map_or(ArgKind::Unmodelled, ArgKind::Object)
         }
-        ArgType::PtrToSockCommon | ArgType::PtrToBtfIdSockCommon if only(0) => ArgKind::Socket,
+        ArgType::PtrToSockCommon if only(0) => ArgKind::Socket,
+        ArgType::PtrToBtfIdSockCommon if only(0) => ArgKind::BtfSocket,
         ArgType::PtrToBtfIdSockCommon if only(OBJ_RELEASE) => ArgKind::SocketRelease,
         ArgType::PtrToSocket if only(PTR_MAYBE_NULL) => ArgKind::FullSocketOrNull,
         ArgType::PtrToFunc if only(0) && callbacks_modelled => ArgKind::Callback,
@@ -166,6 +181,7 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }),
         RetType::Void => Some(RetKind::Named(NamedRet::Void)),
         RetType::PtrToMapValue if flags.has(PTR_MAYBE_NULL) => Some(RetKind::Named(NamedRet::MapValueOrNull)),
+        RetType::PtrToMapValue if flags.bits() == 0 => Some(RetKind::Named(NamedRet::MapValue)),
         RetType::PtrToBtfId if flags.bits() == PTR_TRUSTED => {
             ret.btf.and_then(|btf| btf.object()).map(|object| RetKind::Named(NamedRet::TrustedObject(object)))
         }
@@ -177,6 +193,9 @@ fn ret_kind(ret: model::Ret) -> Option<RetKind> {
         }
         RetType::PtrToTcpSock if flags.bits() == PTR_MAYBE_NULL => {
             Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Tcp)))
+        }
+        RetType::PtrToBtfId if flags.bits() == PTR_MAYBE_NULL && ret.btf == Some(model::BtfType::TcpSock) => {
+            Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::BtfTcp)))
         }
         RetType::PtrToSockCommon if flags.bits() == PTR_MAYBE_NULL => {
             Some(RetKind::Named(NamedRet::SocketOrNull(SocketView::Common)))
@@ -216,6 +235,12 @@ mod tests {
         assert_eq!(proto("strncmp").args[2], ArgKind::ConstStr);
         assert_eq!(proto("check_mtu").args[2], ArgKind::FixedMemReadWrite(4));
         assert_eq!(proto("tcp_raw_check_syncookie_ipv4").args[0], ArgKind::FixedMemReadWrite(20));
+        let storage = proto("get_local_storage");
+        assert_eq!(
+            (storage.args, storage.ret),
+            (vec![ArgKind::Map, ArgKind::Zero], RetKind::Named(NamedRet::MapValue))
+        );
+        assert_eq!(storage.map_kinds, vec![MapKindName::CgroupStorage]);
     }
 
     #[test]
@@ -230,13 +255,16 @@ mod tests {
         assert!(proto("sk_fullsock").casts_reference);
         assert!(!proto("get_listener_sock").casts_reference, "a listener is no reference");
         assert_eq!(proto("sk_release").args, vec![ArgKind::SocketRelease]);
-        assert_eq!(proto("sk_assign").args[1], ArgKind::Socket);
+        assert_eq!(proto("sk_assign").args[1], ArgKind::BtfSocket);
+        let to_tcp = proto("skc_to_tcp_sock");
+        assert!(to_tcp.casts_reference && to_tcp.args == vec![ArgKind::BtfSocket]);
+        assert_eq!(to_tcp.ret, RetKind::Named(NamedRet::SocketOrNull(SocketView::BtfTcp)));
         assert!(proto("sk_release").unmodelled.is_none());
     }
 
     #[test]
     fn unmodelled_kinds_name_the_helper_and_the_argument() {
-        assert!(proto("skc_to_tcp_sock").unmodelled.as_deref().is_some_and(|why| why.starts_with("result of")));
+        assert!(proto("skc_to_udp6_sock").unmodelled.as_deref().is_some_and(|why| why.starts_with("result of")));
         assert_eq!(
             proto("timer_init").unmodelled.as_deref(),
             Some("argument 1 of bpf_timer_init: ARG_PTR_TO_TIMER not modelled yet")

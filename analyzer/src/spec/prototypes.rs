@@ -26,6 +26,9 @@ pub enum ArgKind {
     MapKey,
     /// Readable, initialised memory of the map argument's value size.
     MapValue,
+    /// NULL, or what [`ArgKind::MapValue`] demands (`ARG_PTR_TO_MAP_VALUE | PTR_MAYBE_NULL`:
+    /// a storage's initial value).
+    MapValueOrNull,
     /// Readable, initialised memory sized by the next argument.
     Mem,
     /// Writable memory sized by the next argument, filled by the call.
@@ -76,6 +79,10 @@ pub enum ArgKind {
     /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON`).
     #[serde(skip)]
     Socket,
+    /// A socket pointer of any kind, BTF ones included, not NULL, at its start
+    /// (`ARG_PTR_TO_BTF_ID_SOCK_COMMON`; [`ArgKind::Socket`] takes no BTF socket).
+    #[serde(skip)]
+    BtfSocket,
     /// A full socket or NULL (`ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL`).
     #[serde(skip)]
     FullSocketOrNull,
@@ -116,6 +123,9 @@ pub enum NamedRet {
     Void,
     /// A pointer to the map argument's value, or NULL.
     MapValueOrNull,
+    /// A pointer to the map argument's value, never NULL (`RET_PTR_TO_MAP_VALUE`:
+    /// `get_local_storage`'s cgroup storage).
+    MapValue,
     /// A ring-buffer record of the `const-size` argument's size, or NULL.
     RingbufMemOrNull,
     /// A trusted, non-NULL pointer to a kernel object of this kind that the program holds
@@ -216,6 +226,8 @@ pub enum MapKindName {
     SocketMap,
     /// XSK maps (a lookup gives an XDP socket).
     XskMap,
+    /// Cgroup storage maps, shared or per-CPU (`get_local_storage` gives their value).
+    CgroupStorage,
 }
 
 impl MapKindName {
@@ -233,6 +245,7 @@ impl MapKindName {
                 | (MapKindName::MapOfMaps, MapKind::ArrayOfMaps | MapKind::HashOfMaps)
                 | (MapKindName::SocketMap, MapKind::SocketMap)
                 | (MapKindName::XskMap, MapKind::XskMap)
+                | (MapKindName::CgroupStorage, MapKind::CgroupStorage)
         )
     }
 }

@@ -389,6 +389,12 @@ impl Env<'_> {
                 Some(maps) => self.lookup_result(maps, id).map_or_else(|| Value::top(self.domain), fresh),
                 None => Value::top(self.domain),
             },
+            // One value per map, the same on every call: no object identity, so it aliases
+            // every other pointer to it.
+            RetKind::Named(NamedRet::MapValue) => match captured.map {
+                Some(maps) => Value::Pointer(Pointer::at(Region::MapValue(maps), self.domain, 0)),
+                None => Value::top(self.domain),
+            },
             RetKind::Named(NamedRet::SocketOrNull(view)) => {
                 let reference = match () {
                     _ if proto.acquires => Some(id),
@@ -436,6 +442,12 @@ impl Env<'_> {
         {
             refuse(post, format!("a {} map cannot be passed to {}", map_type.name(), proto.name));
         }
+        if let Some(map_type) = map_type
+            && bpfprove_semantics::model::maps::MapType::required_by(&proto.name)
+                .is_some_and(|required| !required.contains(&map_type))
+        {
+            refuse(post, format!("{} takes no {} map", proto.name, map_type.name()));
+        }
         let program_type = self.subject.spec.program_type;
         if let Some(map_type) = map_type
             && !map_type.allowed_from(program_type, &proto.name)
@@ -465,6 +477,18 @@ impl Env<'_> {
                 post.check(ObligationKind::UninitRegister, Status::Unknown, format!("{reg} may be uninitialised"));
                 continue;
             }
+            // NULL is allowed; any other value is checked as a map value. A pointer that may
+            // be NULL passes as the kernel lets it: the helper gets NULL or the memory.
+            let not_null;
+            let (kind, value) = match (kind, value) {
+                (ArgKind::MapValueOrNull, v) if v.is_null_constant() => continue,
+                (ArgKind::MapValueOrNull, Value::Pointer(p)) => {
+                    not_null = Value::Pointer(Pointer { null: Nullness::NonNull, ..p.clone() });
+                    (ArgKind::MapValue, &not_null)
+                }
+                (ArgKind::MapValueOrNull, v) => (ArgKind::MapValue, v),
+                _ => (kind, value),
+            };
             let scalar_bounds = match value {
                 Value::Scalar(n) => n.unsigned_bounds(),
                 _ => None,
@@ -528,7 +552,7 @@ impl Env<'_> {
                         }
                     }
                 }
-                ArgKind::MapKey | ArgKind::MapValue => {
+                ArgKind::MapKey | ArgKind::MapValue | ArgKind::MapValueOrNull => {
                     // The helper reads the size of whichever member the map is: the largest.
                     let size = captured.map.and_then(|maps| {
                         maps.iter()
@@ -671,9 +695,15 @@ impl Env<'_> {
                         format!("{} is not a stack pointer or NULL", crate::display::value(other)),
                     ),
                 },
-                ArgKind::Socket | ArgKind::SocketRelease => match value {
+                ArgKind::Socket | ArgKind::BtfSocket | ArgKind::SocketRelease => match value {
                     Value::Pointer(p @ Pointer { region: Region::Socket { .. }, .. }) if p.null.may_be_null() => {
                         bad(post, i, Status::Unknown, "the socket may be NULL".into())
+                    }
+                    // The kernel's sock_types (ARG_PTR_TO_SOCK_COMMON) hold no BTF pointer.
+                    Value::Pointer(Pointer { region: Region::Socket { view, .. }, .. })
+                        if kind == ArgKind::Socket && view.is_btf() =>
+                    {
+                        bad(post, i, Status::Refuted, format!("a BTF {} is not a PTR_TO_SOCK_COMMON", view.name()))
                     }
                     Value::Pointer(Pointer { region: Region::Socket { reference, .. }, .. }) => {
                         captured.cast_reference = *reference;

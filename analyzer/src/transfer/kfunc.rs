@@ -73,6 +73,19 @@ impl Env<'_> {
             return self.clobber(state, Value::top(self.domain));
         }
         post.check(ObligationKind::Call, Status::Proven, format!("kfunc {}", kfunc.name));
+        if kfunc.has(KfuncFlags::SLEEPABLE) {
+            // The kernel's check_kfunc_call: no sleeping inside an RCU read section.
+            let status = match state.resources.rcu_open() {
+                Outstanding::None => Status::Proven,
+                Outstanding::Maybe => Status::Unknown,
+                Outstanding::Surely => Status::Refuted,
+            };
+            post.check(
+                ObligationKind::Call,
+                status,
+                format!("sleepable kfunc {} outside RCU read sections", kfunc.name),
+            );
+        }
         let effects = self.kfunc_arguments(post, &state, kfunc);
         self.kfunc_effects(post, state, pc, kfunc, effects)
     }

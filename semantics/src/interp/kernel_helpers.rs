@@ -40,6 +40,7 @@ use crate::elf::MapId;
 use crate::interp::memory::RegionId;
 use crate::model::helpers as model;
 use crate::model::kfuncs::ObjectKind;
+use crate::model::maps::MapType;
 use kfuncs::KFUNCS;
 pub use kfuncs::{CPUS, KernelObjects};
 
@@ -134,6 +135,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (54, "xdp_adjust_meta", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Meta)),
     (65, "xdp_adjust_tail", |_, a, m, _| skb::xdp_adjust(m, a, skb::XdpEdge::Tail)),
     (80, "get_current_cgroup_id", |_, _, _, _| Ok(CGROUP_ID)),
+    (81, "get_local_storage", |h, a, _, _| h.maps.local_storage(a[0])),
     (84, "sk_lookup_tcp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Tcp)),
     (85, "sk_lookup_udp", |h, _, m, _| h.sk_lookup(m, sockets::Lookup::Udp)),
     (86, "sk_release", |h, a, m, _| h.sk_release(m, a[0])),
@@ -158,6 +160,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (131, "ringbuf_reserve", |h, a, m, _| h.maps.reserve(m, a[0], a[1], a[2])),
     (132, "ringbuf_submit", |h, a, m, _| h.ringbuf_commit(m, a[0], true)),
     (133, "ringbuf_discard", |h, a, m, _| h.ringbuf_commit(m, a[0], false)),
+    (137, "skc_to_tcp_sock", |h, a, m, _| h.skc_to_tcp_sock(m, a[0])),
     (158, "get_current_task_btf", |h, _, m, _| h.kernel.borrowed(m, ObjectKind::Task)),
     (160, "ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
     (181, "loop", bpf_loop),
@@ -472,6 +475,29 @@ impl KernelHelpers {
         Ok(0)
     }
 
+    /// The kernel's `check_map_func_compatibility`: the map argument's type must take
+    /// this helper, and the helper that map type.
+    fn check_map_compatibility(&self, helper: &model::Helper, args: [u64; 5]) -> Result<(), HelperError> {
+        let Some(index) = helper.proto.args.iter().position(|a| a.ty == model::ArgType::ConstMapPtr) else {
+            return Ok(());
+        };
+        let handle = args[index];
+        let Some(map_type) = super::maps::map_of_handle(handle).and_then(|map| self.maps.map_type(map)) else {
+            // Not a map: the argument check says so.
+            return Ok(());
+        };
+        let from_map = map_type.allowed_helpers().is_none_or(|allowed| allowed.contains(&helper.name));
+        let from_helper = MapType::required_by(helper.name).is_none_or(|required| required.contains(&map_type));
+        match from_map && from_helper {
+            true => Ok(()),
+            false => Err(HelperError::InvalidArgument {
+                register: index as u8 + 1,
+                value: handle,
+                reason: "a map type this helper does not take",
+            }),
+        }
+    }
+
     fn ringbuf_commit(&mut self, memory: &mut Memory, record: u64, submit: bool) -> Result<u64, HelperError> {
         let (map, bytes) = self.maps.take_record(memory, record, 1)?;
         if submit {
@@ -504,6 +530,7 @@ impl Helpers for KernelHelpers {
         if self.held_lock.is_some() && id != SPIN_UNLOCK {
             return Err(HelperError::SpinLock("a helper call while a lock is held"));
         }
+        self.check_map_compatibility(helper, args)?;
         match HELPERS.iter().find(|h| h.0 == id) {
             Some(&(_, _, body)) => {
                 // The kernel's verifier checked these arguments before any helper runs.
@@ -871,6 +898,21 @@ mod tests {
         assert_eq!(memory.read(scratch, 2), Ok(&[0u8, 0][..]));
         let not_skb = call(&mut helpers, &mut memory, 26, [scratch, 0, scratch, 1, 0]);
         assert!(matches!(not_skb, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_skb:?}");
+    }
+
+    #[test]
+    fn local_storage_is_one_zeroed_value_per_cgroup_storage_map() {
+        let (helpers, mut memory, _) = setup(vec![map("storage", 19, 16, 24, 0), map("table", 1, 8, 24, 1)]);
+        let mut helpers = KernelHelpers { program_type: ProgramType::CgroupSkbIngress, ..helpers };
+        let (storage, table) = (map_handle(MapId(0)), map_handle(MapId(1)));
+        let value = call(&mut helpers, &mut memory, 81, [storage, 0, 0, 0, 0]).expect("the storage");
+        assert_eq!(memory.read(value, 24), Ok(&[0u8; 24][..]));
+        memory.write(value + 16, &[7; 8]).expect("the value is writable");
+        assert!(memory.read(value + 20, 8).is_err(), "24 bytes, no more");
+        // Every call gives the same value.
+        assert_eq!(call(&mut helpers, &mut memory, 81, [storage, 0, 0, 0, 0]), Ok(value));
+        let not_storage = call(&mut helpers, &mut memory, 81, [table, 0, 0, 0, 0]);
+        assert!(matches!(not_storage, Err(HelperError::InvalidArgument { register: 1, .. })), "{not_storage:?}");
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub enum MapKind {
     SocketMap,
     /// An XSK map: lookups give XDP sockets of the environment.
     XskMap,
+    /// A cgroup storage map (shared or per-CPU): the one value of the cgroup the program
+    /// runs for, which `get_local_storage` returns.
+    CgroupStorage,
     /// A type the run does not model.
     Unsupported,
 }
@@ -109,6 +112,7 @@ impl MapKind {
             Some(MapType::Ringbuf) => MapKind::RingBuffer,
             Some(MapType::Sockmap | MapType::Sockhash) => MapKind::SocketMap,
             Some(MapType::Xskmap) => MapKind::XskMap,
+            Some(MapType::CgroupStorage | MapType::PercpuCgroupStorage) => MapKind::CgroupStorage,
             _ => MapKind::Unsupported,
         }
     }
@@ -160,6 +164,9 @@ enum Storage {
     Maps(BTreeMap<Vec<u8>, MapId>),
     /// A program array's programs (indices in [`Object::programs`]), by slot.
     Programs(BTreeMap<u32, usize>),
+    /// A cgroup storage's value for the run's cgroup (CPU 0's copy of a per-CPU one),
+    /// zeroed when the program is attached, as the kernel allocates it.
+    Local(RegionId),
     /// Nothing (sinks, unsupported types).
     None,
 }
@@ -319,6 +326,12 @@ impl MapTable {
                         def.extras.initial_programs.iter().filter_map(|(slot, name)| Some((*slot, index(name)?)));
                     (Storage::Programs(programs.collect()), None)
                 }
+                (MapKind::CgroupStorage, _) => {
+                    let access = Access::of_program_access(def.program_access());
+                    let region =
+                        new_value(memory, &mut value_bytes, id, def.value_size, access).map_err(setup_error)?;
+                    (Storage::Local(region), None)
+                }
                 _ => (Storage::None, None),
             };
             let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));
@@ -366,8 +379,8 @@ impl MapTable {
     }
 
     /// The live entries of map `map` as (key bytes, value bytes), in key order: array
-    /// elements created so far (keys are little-endian u32 indices), hash entries, or a
-    /// data section's whole contents under key 0.
+    /// elements created so far (keys are little-endian u32 indices), hash entries, a
+    /// data section's whole contents under key 0, or a cgroup storage's value (no key).
     pub fn entries(&self, memory: &Memory, map: MapId) -> Vec<(Vec<u8>, Vec<u8>)> {
         let value = |region: &RegionId| memory.region(*region).map_or_else(Vec::new, |r| r.bytes().to_vec());
         match self.maps.get(map.0 as usize).map(|m| &m.storage) {
@@ -380,6 +393,7 @@ impl MapTable {
             Some(Storage::Data(region)) => vec![(0u32.to_le_bytes().to_vec(), value(region))],
             Some(Storage::Values(values)) => values.iter().map(|v| (Vec::new(), v.clone())).collect(),
             Some(Storage::Members(members)) => members.iter().map(|v| (Vec::new(), v.clone())).collect(),
+            Some(Storage::Local(region)) => vec![(Vec::new(), value(region))],
             Some(Storage::Maps(inner)) => {
                 inner.iter().map(|(key, map)| (key.clone(), map.0.to_le_bytes().to_vec())).collect()
             }
@@ -502,6 +516,7 @@ impl MapTable {
             | MapKind::SocketMap
             | MapKind::XskMap
             | MapKind::ProgArray
+            | MapKind::CgroupStorage
             | MapKind::Unsupported => {
                 Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })
             }
@@ -622,6 +637,16 @@ impl MapTable {
             return Err(HelperError::InvalidArgument { register, value: handle, reason: "wrong map type" });
         }
         Ok(id)
+    }
+
+    /// `bpf_get_local_storage(handle, flags)`: the address of the cgroup storage's value;
+    /// the same value on every call of every run, never NULL.
+    pub fn local_storage(&self, handle: u64) -> Result<u64, HelperError> {
+        let id = self.sink(handle, 1, MapKind::CgroupStorage)?;
+        let Storage::Local(region) = self.maps[id.0 as usize].storage else {
+            unreachable!("cgroup storage maps have their value")
+        };
+        Ok(region_base(region))
     }
 
     /// The key and value sizes of the map a handle in register `register` names.

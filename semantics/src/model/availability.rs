@@ -535,6 +535,10 @@ pub fn helper_availability(id: i32, program_type: ProgramType) -> Availability {
 /// The kfunc sets it is registered in are data in [`super::kfuncs`].
 pub fn kfunc_availability(name: &str, program_type: ProgramType) -> Availability {
     match super::kfuncs::kfunc(name) {
+        // The kernel's check_kfunc_call: a KF_SLEEPABLE kfunc needs a sleepable program.
+        Some(kfunc) if kfunc.has(super::kfuncs::KfuncFlags::SLEEPABLE) && !program_type.sleepable() => {
+            Availability::NotForProgramType
+        }
         Some(kfunc) if kfunc.set.offers(program_type) => Availability::Available,
         Some(_) => Availability::NotForProgramType,
         None => Availability::Unknown,

@@ -76,6 +76,8 @@ pub enum ObjectKind {
     Cpumask,
     /// `struct file`.
     File,
+    /// `struct bpf_key`: a key (or a system keyring's id) for signature checks.
+    Key,
     /// The kernel's own context structure of the program type (`struct sk_buff` for a
     /// `__sk_buff` program, ...), as `bpf_cast_to_kern_ctx` gives it.
     KernelContext,
@@ -86,11 +88,12 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// Every kind.
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 7] = [
         ObjectKind::Task,
         ObjectKind::Cgroup,
         ObjectKind::Cpumask,
         ObjectKind::File,
+        ObjectKind::Key,
         ObjectKind::KernelContext,
         ObjectKind::Untrusted,
     ];
@@ -102,6 +105,7 @@ impl ObjectKind {
             ObjectKind::Cgroup => "cgroup",
             ObjectKind::Cpumask => "bpf_cpumask",
             ObjectKind::File => "file",
+            ObjectKind::Key => "bpf_key",
             ObjectKind::KernelContext => "kernel_ctx",
             ObjectKind::Untrusted => "untrusted",
         }
@@ -118,6 +122,8 @@ impl ObjectKind {
             ObjectKind::Cgroup => 8192,
             ObjectKind::Cpumask => 2048,
             ObjectKind::File => 512,
+            // `struct bpf_key`: the key pointer and `has_ref`.
+            ObjectKind::Key => 16,
             ObjectKind::KernelContext => 1024,
             ObjectKind::Untrusted => 4096,
         }
@@ -256,6 +262,8 @@ pub enum KfuncSet {
     /// `bpf_fs_kfunc_set` (fs/bpf_fs_kfuncs.c): registered for LSM programs, and its filter
     /// refuses every other type that shares the tracing hook.
     Fs,
+    /// `bpf_key_sig_kfunc_set` (kernel/trace/bpf_trace.c): registered for tracing.
+    KeySig,
     /// Linux's selftest kfuncs (`bpf_testmod`): offered to every program type here.
     Selftest,
 }
@@ -331,7 +339,7 @@ impl KfuncSet {
                 Some(&[H::Tc, H::SchedAct, H::SkSkb, H::SocketFilter, H::Cgroup, H::Lwt, H::Netfilter, H::Tracing])
             }
             KfuncSet::Xdp => Some(&[H::Xdp]),
-            KfuncSet::Fs => Some(&[H::Tracing]),
+            KfuncSet::Fs | KfuncSet::KeySig => Some(&[H::Tracing]),
         }
     }
 
@@ -407,7 +415,7 @@ use IterKind::{Bits, Num};
 use KfuncArg as A;
 use KfuncFlags as F;
 use KfuncRet as R;
-use KfuncSet::{Common, Cpumask, Fs, Generic, Selftest, Skb, Xdp};
+use KfuncSet::{Common, Cpumask, Fs, Generic, KeySig, Selftest, Skb, Xdp};
 use ObjectKind::{Cgroup, Task};
 
 const ACQUIRE_OR_NULL: KfuncFlags = F::ACQUIRE.with(F::RET_NULL);
@@ -481,6 +489,12 @@ pub const KFUNCS: &[Kfunc] = &[
     Kfunc::new("bpf_get_task_exe_file", &[A::Object(Task)], R::Object(ObjectKind::File), Fs)
         .flags(ACQUIRE_OR_NULL.with(F::TRUSTED_ARGS)),
     Kfunc::new("bpf_put_file", &[A::Object(ObjectKind::File)], R::Void, Fs).flags(F::RELEASE),
+    // Keys (`key_sig_kfunc_set`): a user key by serial (a reference to it), a system
+    // keyring by id (no key reference, but the `bpf_key` is still the program's to put).
+    Kfunc::new("bpf_lookup_user_key", &[A::Scalar, A::Scalar], R::Object(ObjectKind::Key), KeySig)
+        .flags(ACQUIRE_OR_NULL.with(F::SLEEPABLE)),
+    Kfunc::new("bpf_lookup_system_key", &[A::Scalar], R::Object(ObjectKind::Key), KeySig).flags(ACQUIRE_OR_NULL),
+    Kfunc::new("bpf_key_put", &[A::Object(ObjectKind::Key)], R::Void, KeySig).flags(F::RELEASE),
     // Resilient spin locks (after 6.12: `int bpf_res_spin_lock(struct bpf_res_spin_lock *)`).
     Kfunc::new("bpf_res_spin_lock", &[A::ResSpinLock], ERRNO_OR_ZERO, Common).effect(KfuncEffect::ResLock),
     Kfunc::new("bpf_res_spin_unlock", &[A::ResSpinLock], R::Void, Common).effect(KfuncEffect::ResUnlock),
@@ -599,6 +613,12 @@ mod tests {
         // The fs set's filter keeps it to LSM programs within the tracing hook.
         assert!(KfuncSet::Fs.offers(ProgramType::Lsm) && KfuncSet::Fs.offers(ProgramType::LsmSleepable));
         assert!(!KfuncSet::Fs.offers(ProgramType::Fentry) && !KfuncSet::Fs.offers(ProgramType::SchedCls));
+        // The key set serves the tracing hook; its KF_SLEEPABLE kfunc only sleepable programs.
+        use crate::model::availability::{Availability, kfunc_availability};
+        assert!(KfuncSet::KeySig.offers(ProgramType::Fentry) && !KfuncSet::KeySig.offers(tc));
+        assert_eq!(kfunc_availability("bpf_lookup_user_key", ProgramType::LsmSleepable), Availability::Available);
+        assert_eq!(kfunc_availability("bpf_lookup_user_key", ProgramType::Lsm), Availability::NotForProgramType);
+        assert_eq!(kfunc_availability("bpf_lookup_system_key", ProgramType::Lsm), Availability::Available);
     }
 
     #[test]

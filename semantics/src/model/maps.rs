@@ -406,6 +406,40 @@ impl MapType {
         })
     }
 
+    /// The only map types `helper` takes (Linux's `check_map_func_compatibility`, from the
+    /// helper's side), or `None` when the helper sets no limit.
+    pub fn required_by(helper: &str) -> Option<&'static [MapType]> {
+        use MapType as M;
+        Some(match helper {
+            "tail_call" => &[M::ProgArray],
+            "perf_event_read" | "perf_event_output" | "perf_event_read_value" | "skb_output" | "xdp_output" => {
+                &[M::PerfEventArray]
+            }
+            "ringbuf_output"
+            | "ringbuf_reserve"
+            | "ringbuf_query"
+            | "ringbuf_reserve_dynptr"
+            | "ringbuf_submit_dynptr"
+            | "ringbuf_discard_dynptr" => &[M::Ringbuf],
+            "user_ringbuf_drain" => &[M::UserRingbuf],
+            "get_stackid" => &[M::StackTrace],
+            "current_task_under_cgroup" | "skb_under_cgroup" => &[M::CgroupArray],
+            "redirect_map" => &[M::Devmap, M::DevmapHash, M::Cpumap, M::Xskmap],
+            "sk_redirect_map" | "msg_redirect_map" | "sock_map_update" => &[M::Sockmap],
+            "sk_redirect_hash" | "msg_redirect_hash" | "sock_hash_update" => &[M::Sockhash],
+            "get_local_storage" => &[M::CgroupStorage, M::PercpuCgroupStorage],
+            "sk_select_reuseport" => &[M::ReuseportSockarray, M::Sockmap, M::Sockhash],
+            "map_pop_elem" => &[M::Queue, M::Stack],
+            "map_peek_elem" | "map_push_elem" => &[M::Queue, M::Stack, M::BloomFilter],
+            "map_lookup_percpu_elem" => &[M::PercpuArray, M::PercpuHash, M::LruPercpuHash],
+            "sk_storage_get" | "sk_storage_delete" => &[M::SkStorage],
+            "inode_storage_get" | "inode_storage_delete" => &[M::InodeStorage],
+            "task_storage_get" | "task_storage_delete" => &[M::TaskStorage],
+            "cgrp_storage_get" | "cgrp_storage_delete" => &[M::CgrpStorage],
+            _ => return None,
+        })
+    }
+
     /// Whether a `program_type` program may pass a map of this type to `helper`, from the
     /// program's side: sockmaps and sockhashes change (`map_update_elem`,
     /// `map_delete_elem`) only where no locked socket can be reached (the kernel's

@@ -75,7 +75,7 @@ pub(super) fn check_arguments(
                 socket_map = kind == Some(crate::interp::maps::MapKind::SocketMap);
             }
             // A socket map's values are sockets (the kernel's `resolve_map_arg_type`).
-            ArgType::PtrToMapValue if socket_map => helpers.socket_argument(memory, value, register, false)?,
+            ArgType::PtrToMapValue if socket_map => helpers.socket_argument(memory, value, register, false, true)?,
             ArgType::PtrToMapKey | ArgType::PtrToMapValue => {
                 let (key, val) = map_sizes.ok_or(invalid("no map argument before it"))?;
                 let len = if arg.ty == ArgType::PtrToMapKey { key } else { val } as usize;
@@ -119,11 +119,10 @@ pub(super) fn check_arguments(
             ArgType::PtrToDynptr => access(memory, &mut writes, *arg, value, DYNPTR_BYTES)?,
             // Only `ringbuf_submit`/`_discard` take one; their models check the record.
             ArgType::PtrToRingbufMem => {}
-            ArgType::PtrToSocket => helpers.socket_argument(memory, value, register, true)?,
-            // A BTF-typed socket is any socket view here: the analyzer has no BTF sockets.
-            ArgType::PtrToSockCommon | ArgType::PtrToBtfIdSockCommon => {
-                helpers.socket_argument(memory, value, register, false)?
-            }
+            ArgType::PtrToSocket => helpers.socket_argument(memory, value, register, true, false)?,
+            ArgType::PtrToSockCommon => helpers.socket_argument(memory, value, register, false, false)?,
+            // A BTF-typed socket is any socket view.
+            ArgType::PtrToBtfIdSockCommon => helpers.socket_argument(memory, value, register, false, true)?,
             ArgType::PtrToBtfId | ArgType::PtrToPercpuBtfId => {
                 let object = arg.btf.and_then(|btf| btf.object());
                 let live = match object {

@@ -7,8 +7,8 @@
 //!   may; stores fail. A reference count is kept here. The current task and the root
 //!   cgroup exist for the whole run (looking them up takes a reference, releasing gives it
 //!   back; releasing a reference not taken fails; `bpf_get_current_task_btf` lends the task
-//!   without one). A CPU mask or a file is made by its acquiring kfunc and freed when its
-//!   last reference goes: any later use fails.
+//!   without one). A CPU mask, a file or a key is made by its acquiring kfunc and freed
+//!   when its last reference goes: any later use fails.
 //! - **Iterators** live on the program's stack; which stack addresses hold an initialised
 //!   one, and its position, is kept here, so `next` or `destroy` of anything else fails.
 //!   `next` writes the current item into the iterator's own bytes and returns its address,
@@ -106,6 +106,12 @@ pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
     }),
     ("bpf_get_task_exe_file", |h, a, m, _| h.kernel.task_exe_file(m, a[0])),
     ("bpf_put_file", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::File)),
+    ("bpf_lookup_user_key", |h, a, m, _| {
+        let found = h.arbitrary().is_multiple_of(2);
+        h.kernel.key_lookup(m, user_key_flags_valid(a[1]) && found)
+    }),
+    ("bpf_lookup_system_key", |h, a, m, _| h.kernel.key_lookup(m, a[0] <= MAX_SYSTEM_KEYRING)),
+    ("bpf_key_put", |h, a, m, _| h.kernel.release(m, a[0], ObjectKind::Key)),
     ("bpf_res_spin_lock", |_, a, m, _| res_spin_lock(m, a[0])),
     ("bpf_res_spin_unlock", |_, a, m, _| res_spin_unlock(m, a[0])),
     ("bpf_ktime_get_coarse_ns", |h, _, _, _| Ok(h.clock())),
@@ -124,6 +130,17 @@ pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
     ("bpf_task_work_schedule_resume", |_, a, _, c| super::schedule_task_work(a, c)),
     ("bpf_stream_vprintk", |_, a, m, _| super::stream_vprintk(m, a)),
 ];
+
+/// `KEY_LOOKUP_CREATE | KEY_LOOKUP_PARTIAL`: the flags `bpf_lookup_user_key` takes.
+const KEY_LOOKUP_ALL: u64 = 0x3;
+/// The largest system keyring id (`VERIFY_USE_PLATFORM_KEYRING`; 0 is the builtin
+/// keyring, 1 the secondary one).
+const MAX_SYSTEM_KEYRING: u64 = 2;
+
+/// Whether `bpf_lookup_user_key` takes `flags` (others give NULL).
+fn user_key_flags_valid(flags: u64) -> bool {
+    flags & !KEY_LOOKUP_ALL == 0
+}
 
 /// A kernel object alive in the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,6 +237,19 @@ impl KernelObjects {
         }
     }
 
+    /// `bpf_lookup_*_key`: when `found`, a new `bpf_key` with one reference, which
+    /// `bpf_key_put` frees; else (or when no memory is left) NULL.
+    fn key_lookup(&mut self, memory: &mut Memory, found: bool) -> Result<u64, HelperError> {
+        if !found {
+            return Ok(0);
+        }
+        match self.make(memory, ObjectKind::Key, 1) {
+            Ok(region) => Ok(region_base(region)),
+            Err(HelperError::Setup(_)) => Ok(0),
+            Err(other) => Err(other),
+        }
+    }
+
     /// `bpf_cast_to_kern_ctx(ctx)`: the kernel's structure behind the program's context.
     fn kernel_context(&mut self, memory: &mut Memory, ctx: u64) -> Result<u64, HelperError> {
         let is_context = matches!(memory.locate(ctx), Some((region, 0))
@@ -258,7 +288,7 @@ impl KernelObjects {
             return Err(invalid(1, address, "no reference to it is held"));
         }
         object.references -= 1;
-        if object.references == 0 && matches!(kind, ObjectKind::Cpumask | ObjectKind::File) {
+        if object.references == 0 && matches!(kind, ObjectKind::Cpumask | ObjectKind::File | ObjectKind::Key) {
             self.objects.remove(&region);
             memory.set_access(region, Access::None);
         }

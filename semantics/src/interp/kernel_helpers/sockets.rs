@@ -31,6 +31,8 @@ pub(super) enum ViewKind {
     Tcp,
     /// `bpf_xdp_sock`.
     Xdp,
+    /// The kernel's `struct tcp_sock` (a BTF pointer): no field readable.
+    BtfTcp,
 }
 
 impl ViewKind {
@@ -40,11 +42,12 @@ impl ViewKind {
             ViewKind::Full => &sock::SOCKET,
             ViewKind::Tcp => &tcp_sock::TCP_SOCK,
             ViewKind::Xdp => &xdp_sock::XDP_SOCK,
+            ViewKind::BtfTcp => &tcp_sock::BTF_TCP_SOCK,
         }
     }
 
     fn of_layout(layout: &'static ContextLayout) -> Option<ViewKind> {
-        [ViewKind::Common, ViewKind::Full, ViewKind::Tcp, ViewKind::Xdp]
+        [ViewKind::Common, ViewKind::Full, ViewKind::Tcp, ViewKind::Xdp, ViewKind::BtfTcp]
             .into_iter()
             .find(|kind| std::ptr::eq(kind.layout(), layout))
     }
@@ -135,7 +138,7 @@ impl Sockets {
                     None => self.fresh_sock_bytes(socket),
                 }
             }
-            ViewKind::Tcp | ViewKind::Xdp => kind.layout().initial_bytes(&[]),
+            ViewKind::Tcp | ViewKind::Xdp | ViewKind::BtfTcp => kind.layout().initial_bytes(&[]),
         };
         let region = memory.add_region(RegionKind::Other, bytes, Access::None)?;
         memory.add_struct_view(StructView { region, layout: kind.layout() });
@@ -199,6 +202,17 @@ impl KernelHelpers {
         self.sockets.view_of(memory, socket, ViewKind::Tcp)
     }
 
+    /// `bpf_skc_to_tcp_sock(sk)`: the kernel's `tcp_sock` of a full TCP socket (the same
+    /// socket, its reference), or NULL.
+    pub(super) fn skc_to_tcp_sock(&mut self, memory: &mut Memory, sk: u64) -> Result<u64, HelperError> {
+        let (socket, _) = self.sockets.view(memory, sk, 1)?;
+        let entry = &self.sockets.sockets[socket];
+        if !(entry.full && entry.tcp) {
+            return Ok(0);
+        }
+        self.sockets.view_of(memory, socket, ViewKind::BtfTcp)
+    }
+
     /// `bpf_get_listener_sock(sk)`: a listening socket of the environment, or NULL.
     pub(super) fn get_listener_sock(&mut self, memory: &mut Memory, sk: u64) -> Result<u64, HelperError> {
         let (socket, _) = self.sockets.view(memory, sk, 1)?;
@@ -239,13 +253,15 @@ impl KernelHelpers {
     }
 
     /// Checks that `address` is a live socket view (an `ARG_PTR_TO_SOCK_COMMON` or
-    /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON` argument), of a full socket if `full`.
+    /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON` argument), of a full socket if `full`, and not a BTF
+    /// one unless `btf` (the kernel's `sock_types` hold no `PTR_TO_BTF_ID`).
     pub(super) fn socket_argument(
         &self,
         memory: &Memory,
         address: u64,
         register: u8,
         full: bool,
+        btf: bool,
     ) -> Result<(), HelperError> {
         let kind = memory
             .locate(address)
@@ -253,6 +269,7 @@ impl KernelHelpers {
             .and_then(|(region, _)| memory.struct_view(region))
             .and_then(|view| ViewKind::of_layout(view.layout));
         match kind {
+            Some(ViewKind::BtfTcp) if !btf => Err(invalid(register, address, "a BTF socket")),
             Some(ViewKind::Full) => Ok(()),
             Some(_) if !full => Ok(()),
             Some(_) => Err(invalid(register, address, "not a full socket")),

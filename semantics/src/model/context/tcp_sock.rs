@@ -46,5 +46,20 @@ pub static TCP_SOCK: ContextLayout = ContextLayout {
     packet_writes: false,
 };
 
+/// The kernel's own `struct tcp_sock` as `bpf_skc_to_tcp_sock` returns it (a BTF pointer,
+/// `PTR_TO_BTF_ID`): the kernel lets programs read it with `PROBE_MEM` loads, but its
+/// layout is the running kernel's, which the model does not know, so no field is readable.
+/// It is a socket still: helpers taking BTF sockets take it, and it carries its socket's
+/// reference.
+pub static BTF_TCP_SOCK: ContextLayout = ContextLayout {
+    name: "tcp_sock",
+    flavour: "BTF tcp_sock",
+    size: 0,
+    fields: &[],
+    readable: Fields::None,
+    writable: Fields::None,
+    packet_writes: false,
+};
+
 /// Every flavour of `bpf_tcp_sock`.
 pub static LAYOUTS: &[&ContextLayout] = &[&TCP_SOCK];
