@@ -72,6 +72,9 @@ impl Env<'_> {
         a: Value,
         b: Value,
     ) -> Value {
+        if let Some(value) = self.arena_arithmetic(post, op, &a, &b) {
+            return value;
+        }
         let offsetting = width == Width::W64 && matches!(op, BinOp::Add | BinOp::Sub);
         match (a, b) {
             (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(x.binary(op, width, &y)),
@@ -131,6 +134,8 @@ impl Env<'_> {
     fn offset_pointer(&self, post: &mut Post, state: &mut State, pc: usize, p: Pointer, op: BinOp, y: &Num) -> Value {
         let refused = match p.region {
             _ if p.null.may_be_null() => Some("the pointer may be NULL: check it before arithmetic"),
+            // Linux lets `&map->field`-style code add a known 0 (`CONST_PTR_TO_MAP`).
+            Region::MapHandle(_) if op == BinOp::Add && y.as_constant() == Some(0) => None,
             Region::MapHandle(_) => Some("arithmetic on a map handle"),
             Region::PacketEnd => Some("arithmetic on data_end"),
             Region::Socket { .. } => Some("arithmetic on a socket pointer"),

@@ -21,9 +21,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use super::arena::Arena;
 use super::helpers::HelperError;
 use super::memory::{Access, MapBinding, Memory, MemoryError, RegionId, RegionKind, region_base};
 use crate::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object};
+use crate::isa::{Insn, LddwKind};
 use crate::model::maps::{LPM_PREFIX_BYTES, MapType};
 
 mod kinds;
@@ -46,6 +48,14 @@ pub fn map_of_handle(handle: u64) -> Option<MapId> {
         return None;
     }
     u32::try_from(offset >> MAP_HANDLE_SHIFT).ok().map(MapId)
+}
+
+/// Whether `program` loads map `map`'s handle or value (Linux gives a program the one arena
+/// it names).
+fn program_uses_map(program: &LoadedProgram, map: MapId) -> bool {
+    program.program.insns().iter().any(|d| {
+        matches!(d.insn, Insn::Lddw { kind: LddwKind::MapIdx | LddwKind::MapIdxValue, imm, .. } if imm as u32 == map.0)
+    })
 }
 
 /// How a run models a map.
@@ -80,6 +90,8 @@ pub enum MapKind {
     SocketMap,
     /// An XSK map: lookups give XDP sockets of the environment.
     XskMap,
+    /// An arena: no helper takes it; its pages are the run's [`crate::interp::arena`].
+    Arena,
     /// A type the run does not model.
     Unsupported,
 }
@@ -109,6 +121,7 @@ impl MapKind {
             Some(MapType::Ringbuf) => MapKind::RingBuffer,
             Some(MapType::Sockmap | MapType::Sockhash) => MapKind::SocketMap,
             Some(MapType::Xskmap) => MapKind::XskMap,
+            Some(MapType::Arena) => MapKind::Arena,
             _ => MapKind::Unsupported,
         }
     }
@@ -321,6 +334,11 @@ impl MapTable {
                 }
                 _ => (Storage::None, None),
             };
+            if kind == MapKind::Arena && program_uses_map(program, id) {
+                let arena = Arena::new(map_handle(id), def.max_entries, def.extras.map_extra, def.flags)
+                    .map_err(|error| MapSetupError { map: def.name.clone(), error: MemoryError::Arena(error) })?;
+                memory.install_arena(arena);
+            }
             let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));
             memory.bind_map(id.0, MapBinding { handle: map_handle(id), value });
             maps.push(MapState {
@@ -501,6 +519,7 @@ impl MapTable {
             | MapKind::RingBuffer
             | MapKind::SocketMap
             | MapKind::XskMap
+            | MapKind::Arena
             | MapKind::ProgArray
             | MapKind::Unsupported => {
                 Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "map type has no lookup" })

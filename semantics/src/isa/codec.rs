@@ -1,7 +1,7 @@
 //! Byte encoding and decoding of instructions.
 
 use super::opcode::*;
-use super::{ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use super::{AddrSpace, ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
 use thiserror::Error;
 
 /// Size of one instruction slot in bytes.
@@ -300,6 +300,10 @@ fn decode_alu(raw: Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
             }
             Ok(Insn::Endian { order, dst, bits: raw.imm as u32 })
         }
+        0xb0 if raw.off == 1 && width == Width::W64 && raw.opcode & SOURCE_X != 0 => {
+            let cast = AddrSpace::from_imm(raw.imm).ok_or_else(|| raw.invalid(Imm))?;
+            Ok(Insn::AddrSpaceCast { dst, src: raw.src_reg()?, cast })
+        }
         0xb0 if raw.off != 0 => {
             // movsx: register source only; 32-bit form takes 8 or 16 bits.
             let from = match (raw.off, width) {
@@ -417,6 +421,9 @@ pub fn encode_into(insn: &Insn, out: &mut Vec<u8>) {
             off: from.bits() as i16,
             imm: 0,
         },
+        Insn::AddrSpaceCast { dst, src, cast } => {
+            Raw { opcode: CLASS_ALU64 | 0xb0 | SOURCE_X, dst: dst.number(), src: src.number(), off: 1, imm: cast.imm() }
+        }
         Insn::Endian { order, dst, bits } => {
             let opcode = match order {
                 ByteOrder::ToLe => CLASS_ALU | ALU_END,

@@ -481,6 +481,13 @@ pub const KFUNCS: &[Kfunc] = &[
     Kfunc::new("bpf_get_task_exe_file", &[A::Object(Task)], R::Object(ObjectKind::File), Fs)
         .flags(ACQUIRE_OR_NULL.with(F::TRUSTED_ARGS)),
     Kfunc::new("bpf_put_file", &[A::Object(ObjectKind::File)], R::Void, Fs).flags(F::RELEASE),
+    // Arenas (kernel/bpf/arena.c, `common_kfunc_set`): pages of the arena map the first
+    // argument names (any other map gets NULL / nothing). The address arguments are
+    // `__ign` and the result is `void *`, a number to the verifier; the program casts it.
+    Kfunc::new("bpf_arena_alloc_pages", &[A::Map, A::Ignored, A::Scalar, A::Scalar, A::Scalar], R::Scalar, Common)
+        .flags(F::TRUSTED_ARGS.with(F::SLEEPABLE)),
+    Kfunc::new("bpf_arena_free_pages", &[A::Map, A::Ignored, A::Scalar], R::Void, Common)
+        .flags(F::TRUSTED_ARGS.with(F::SLEEPABLE)),
     // Resilient spin locks (after 6.12: `int bpf_res_spin_lock(struct bpf_res_spin_lock *)`).
     Kfunc::new("bpf_res_spin_lock", &[A::ResSpinLock], ERRNO_OR_ZERO, Common).effect(KfuncEffect::ResLock),
     Kfunc::new("bpf_res_spin_unlock", &[A::ResSpinLock], R::Void, Common).effect(KfuncEffect::ResUnlock),
