@@ -206,6 +206,8 @@ impl Env<'_> {
                 None => self.no_such_map(post, imm),
             },
             LddwKind::MapIdxValue | LddwKind::MapValue => match self.subject.map(map) {
+                // An arena's globals: a user address, a number until the program casts it.
+                Some(info) if info.kind == bpfprove_semantics::interp::maps::MapKind::Arena => Value::top(self.domain),
                 Some(info) => {
                     let region =
                         if info.data.is_some() { Region::GlobalData(map) } else { Region::MapValue(MapSet::one(map)) };

@@ -99,6 +99,28 @@ impl Arena {
         self.user_vm_start
     }
 
+    /// Allocates the last pages for the object's arena globals and copies `image` there,
+    /// as libbpf does when it loads the object.
+    pub fn place_globals(&mut self, image: &[u8]) -> Result<(), ArenaError> {
+        if image.is_empty() {
+            return Ok(());
+        }
+        let pages = (image.len() as u64).div_ceil(ARENA_PAGE_BYTES);
+        let too_big = ArenaError::Size { pages: u32::try_from(self.pages_max).unwrap_or(u32::MAX) };
+        let first = self.pages_max.checked_sub(pages).ok_or(too_big)?;
+        if pages * ARENA_PAGE_BYTES > MAX_ARENA_BYTES {
+            return Err(too_big);
+        }
+        for page in first..self.pages_max {
+            self.pages.insert(page, vec![0; ARENA_PAGE_BYTES as usize].into_boxed_slice());
+        }
+        let start = ((self.user_vm_start & 0xffff_ffff) + first * ARENA_PAGE_BYTES) as i64;
+        for (i, byte) in image.iter().enumerate() {
+            self.store(start + i as i64, crate::isa::Size::B, u64::from(*byte));
+        }
+        Ok(())
+    }
+
     /// `addr_space_cast(value, 1, 0)`: the user address of window offset `(u32)value`.
     pub fn to_user(&self, value: u64) -> u64 {
         let low = value & 0xffff_ffff;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use super::arena_step;
 use super::context;
 use super::helpers::{CLOBBERED, CodeRunner, HelperError, HelperResult, Helpers};
-use super::memory::{MAX_FRAMES, Memory, region_base};
+use super::memory::{MAX_FRAMES, MapBinding, Memory, region_base};
 use super::trap::{Trap, TrapKind};
 use super::{CallxModel, DEADLINE_STRIDE, Outcome, RunConfig, UninitialisedStack};
 use crate::alu;
@@ -463,12 +463,20 @@ impl Machine {
                     }
                     None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdx }),
                 },
-                Op::MapValue { dst, map, offset } => match memory.map_binding(map).and_then(|b| b.value) {
-                    Some(region) => {
+                Op::MapValue { dst, map, offset } => match memory.map_binding(map) {
+                    Some(MapBinding { value: Some(region), .. }) => {
                         regs[r(dst)] = region_base(region).wrapping_add(u64::from(offset));
                         pc += 2;
                     }
-                    None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdxValue }),
+                    // The arena's "value" is its user range (its globals' user addresses).
+                    Some(MapBinding { handle, value: None })
+                        if memory.arena().is_some_and(|arena| arena.handle() == handle) =>
+                    {
+                        let start = memory.arena().map_or(0, |arena| arena.user_vm_start());
+                        regs[r(dst)] = start + u64::from(offset);
+                        pc += 2;
+                    }
+                    _ => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdxValue }),
                 },
                 Op::Atomic { size, op, fetch, dst, src, off } => {
                     if let Err(kind) = atomic(memory, &mut regs, size, op, fetch, dst, src, off) {

@@ -335,8 +335,10 @@ impl MapTable {
                 _ => (Storage::None, None),
             };
             if kind == MapKind::Arena && program_uses_map(program, id) {
-                let arena = Arena::new(map_handle(id), def.max_entries, def.extras.map_extra, def.flags)
-                    .map_err(|error| MapSetupError { map: def.name.clone(), error: MemoryError::Arena(error) })?;
+                let arena_error = |error| MapSetupError { map: def.name.clone(), error: MemoryError::Arena(error) };
+                let mut arena = Arena::new(map_handle(id), def.max_entries, def.extras.map_extra, def.flags)
+                    .map_err(arena_error)?;
+                arena.place_globals(&def.extras.arena_globals).map_err(arena_error)?;
                 memory.install_arena(arena);
             }
             let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));

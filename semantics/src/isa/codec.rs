@@ -503,3 +503,25 @@ pub fn encode_into(insn: &Insn, out: &mut Vec<u8>) {
     };
     raw.write(out);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_hex(hex: &str) -> Result<Insn, DecodeError> {
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        decode_one(&bytes, 0)
+    }
+
+    #[test]
+    fn addr_space_casts_are_the_two_linux_knows() {
+        let to_kernel = decode_hex("bf08010001000000").expect("as(1) -> as(0)");
+        assert_eq!(to_kernel, Insn::AddrSpaceCast { dst: Reg::R8, src: Reg::R0, cast: AddrSpace::ToKernel });
+        assert!(matches!(decode_hex("bf08010000000100"), Ok(Insn::AddrSpaceCast { cast: AddrSpace::ToUser, .. })));
+        // Other address spaces, the 32-bit class and the immediate form are undefined.
+        for bad in ["bf08010002000000", "bf08010000000000", "bc08010001000000", "b708010001000000"] {
+            assert!(decode_hex(bad).is_err(), "{bad}");
+        }
+    }
+}
