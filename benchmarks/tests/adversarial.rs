@@ -202,6 +202,7 @@ fn map_type_number(name: &str) -> Result<u32, String> {
         "xskmap" => 17,
         "sockhash" => 18,
         "ringbuf" => 27,
+        "arena" => 33,
         other => return Err(format!("unknown map type `{other}`")),
     })
 }
