@@ -134,8 +134,13 @@ impl Env<'_> {
     fn offset_pointer(&self, post: &mut Post, state: &mut State, pc: usize, p: Pointer, op: BinOp, y: &Num) -> Value {
         let refused = match p.region {
             _ if p.null.may_be_null() => Some("the pointer may be NULL: check it before arithmetic"),
-            // Linux lets `&map->field`-style code add a known 0 (`CONST_PTR_TO_MAP`).
-            Region::MapHandle(_) if op == BinOp::Add && y.as_constant() == Some(0) => None,
+            // Linux lets `&map->field`-style code add a known 0 to a map handle
+            // (`CONST_PTR_TO_MAP`), except for a loader its Spectre sanitation covers.
+            Region::MapHandle(_)
+                if op == BinOp::Add && y.as_constant() == Some(0) && self.privilege.allows_pointer_leaks() =>
+            {
+                None
+            }
             Region::MapHandle(_) => Some("arithmetic on a map handle"),
             Region::PacketEnd => Some("arithmetic on data_end"),
             Region::Socket { .. } => Some("arithmetic on a socket pointer"),
