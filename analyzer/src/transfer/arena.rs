@@ -2,7 +2,7 @@
 //! `arena_step` runs them.
 //!
 //! - `addr_space_cast(r, 0, 1)` of any initialised value is an arena pointer, in a program
-//!   that names an arena map (Linux refuses the cast otherwise) and for a loader with
+//!   that names one arena map (Linux refuses the cast otherwise) and for a loader with
 //!   `CAP_BPF` (only such a loader has an arena); `addr_space_cast(r, 1, 0)` is a number.
 //! - ALU operations with an arena pointer and a number (or another arena pointer) on the
 //!   other side give an arena pointer (32-bit arithmetic, whose value nothing needs); a
@@ -27,22 +27,39 @@ use crate::state::State;
 use crate::value::Value;
 
 impl Env<'_> {
-    /// Whether the program loads an arena map (Linux's `prog->aux->arena`).
-    fn names_an_arena(&self) -> bool {
-        self.subject.program.insns().iter().any(|d| match d.insn {
-            Insn::Lddw {
-                kind: LddwKind::MapIdx | LddwKind::MapFd | LddwKind::MapIdxValue | LddwKind::MapValue,
-                imm,
-                ..
-            } => self.subject.map(MapId(imm as u32)).is_some_and(|info| info.kind == MapKind::Arena),
-            _ => false,
-        })
+    /// The arena maps the program loads (Linux's `prog->aux->arena` is the one it may load).
+    fn arenas_named(&self) -> std::collections::BTreeSet<MapId> {
+        let arena = |map: MapId| self.subject.map(map).is_some_and(|info| info.kind == MapKind::Arena);
+        self.subject
+            .program
+            .insns()
+            .iter()
+            .filter_map(|d| match d.insn {
+                Insn::Lddw {
+                    kind: LddwKind::MapIdx | LddwKind::MapFd | LddwKind::MapIdxValue | LddwKind::MapValue,
+                    imm,
+                    ..
+                } => Some(MapId(imm as u32)),
+                _ => None,
+            })
+            .filter(|&map| arena(map))
+            .collect()
     }
 
     /// `dst = addr_space_cast(src, ...)`.
     pub(super) fn addr_space_cast(&self, post: &mut Post, state: &mut State, dst: Reg, cast: AddrSpace) {
-        if !self.names_an_arena() {
-            post.check(ObligationKind::Policy, Status::Refuted, "addr_space_cast in a program that names no arena map");
+        match self.arenas_named().len() {
+            0 => post.check(
+                ObligationKind::Policy,
+                Status::Refuted,
+                "addr_space_cast in a program that names no arena map",
+            ),
+            1 => {}
+            _ => post.check(
+                ObligationKind::Policy,
+                Status::Refuted,
+                "Linux gives a program one arena; this one names more",
+            ),
         }
         self.check_capability(post, "an arena");
         let value = match cast {
