@@ -114,9 +114,9 @@ impl Arena {
         for page in first..self.pages_max {
             self.pages.insert(page, vec![0; ARENA_PAGE_BYTES as usize].into_boxed_slice());
         }
-        let start = ((self.user_vm_start & 0xffff_ffff) + first * ARENA_PAGE_BYTES) as i64;
+        let start = (self.user_vm_start & 0xffff_ffff) + first * ARENA_PAGE_BYTES;
         for (i, byte) in image.iter().enumerate() {
-            self.store(start + i as i64, crate::isa::Size::B, u64::from(*byte));
+            self.store(start + i as u64, 0, crate::isa::Size::B, u64::from(*byte));
         }
         Ok(())
     }
@@ -128,7 +128,7 @@ impl Arena {
     }
 
     /// The page offset holding window offset `at`, if that page is allocated.
-    fn page_at(&self, at: i64) -> Option<(u64, usize)> {
+    fn page_at(&self, at: i128) -> Option<(u64, usize)> {
         let at = u64::try_from(at).ok().filter(|&at| at < FOUR_GIB)?;
         let first = self.user_vm_start & 0xffff_ffff;
         let pgoff = at.checked_sub(first)? / ARENA_PAGE_BYTES;
@@ -136,32 +136,34 @@ impl Arena {
     }
 
     /// Whether every byte of `[at, at + len)` lies in allocated pages.
-    fn mapped(&self, at: i64, len: u32) -> bool {
-        (0..i64::from(len)).all(|i| self.page_at(at + i).is_some())
+    fn mapped(&self, at: i128, len: u32) -> bool {
+        (0..i128::from(len)).all(|i| self.page_at(at + i).is_some())
     }
 
-    /// A `PROBE_MEM32` load of `size` at window offset `at`: 0 unless every byte is in an
-    /// allocated page.
-    pub fn load(&self, at: i64, size: Size) -> u64 {
+    /// A `PROBE_MEM32` load of `size` at window offset `base + off`: 0 unless every byte is
+    /// in an allocated page.
+    pub fn load(&self, base: u64, off: i16, size: Size) -> u64 {
+        let at = i128::from(base) + i128::from(off);
         if !self.mapped(at, size.bytes()) {
             return 0;
         }
         let mut bytes = [0u8; 8];
         for (i, byte) in bytes.iter_mut().take(size.bytes() as usize).enumerate() {
-            let (pgoff, within) = self.page_at(at + i as i64).expect("mapped() checked every byte");
+            let (pgoff, within) = self.page_at(at + i as i128).expect("mapped() checked every byte");
             *byte = self.pages[&pgoff][within];
         }
         u64::from_le_bytes(bytes)
     }
 
-    /// A `PROBE_MEM32` store of the low `size` bytes of `value` at window offset `at`:
-    /// dropped unless every byte is in an allocated page.
-    pub fn store(&mut self, at: i64, size: Size, value: u64) {
+    /// A `PROBE_MEM32` store of the low `size` bytes of `value` at window offset
+    /// `base + off`: dropped unless every byte is in an allocated page.
+    pub fn store(&mut self, base: u64, off: i16, size: Size, value: u64) {
+        let at = i128::from(base) + i128::from(off);
         if !self.mapped(at, size.bytes()) {
             return;
         }
         for (i, byte) in value.to_le_bytes().iter().take(size.bytes() as usize).enumerate() {
-            let (pgoff, within) = self.page_at(at + i as i64).expect("mapped() checked every byte");
+            let (pgoff, within) = self.page_at(at + i as i128).expect("mapped() checked every byte");
             self.pages.get_mut(&pgoff).expect("page_at found it")[within] = *byte;
         }
     }
@@ -260,15 +262,16 @@ mod tests {
     fn accesses_outside_allocated_pages_read_zero_and_drop_stores() {
         let mut arena = Arena::new(7, 2, TWO_PAGES_BELOW_4G, 0).expect("valid arena");
         let page = arena.alloc(0, 1, -1, 0).unwrap();
-        let at = (page & 0xffff_ffff) as i64;
-        arena.store(at, Size::W, 0x1234_5678);
-        assert_eq!(arena.load(at, Size::W), 0x1234_5678);
-        arena.store(at + ARENA_PAGE_BYTES as i64, Size::B, 9);
-        assert_eq!(arena.load(at + ARENA_PAGE_BYTES as i64, Size::B), 0, "the next page is not allocated");
-        assert_eq!(arena.load(at - 1, Size::B), 0);
-        assert_eq!(arena.load(at + ARENA_PAGE_BYTES as i64 - 2, Size::W), 0, "straddles an unallocated page");
+        let at = page & 0xffff_ffff;
+        arena.store(at, 0, Size::W, 0x1234_5678);
+        assert_eq!(arena.load(at, 0, Size::W), 0x1234_5678);
+        arena.store(at, 0x1000, Size::B, 9);
+        assert_eq!(arena.load(at, 0x1000, Size::B), 0, "the next page is not allocated");
+        assert_eq!(arena.load(at, -1, Size::B), 0);
+        assert_eq!(arena.load(at, 0xffe, Size::W), 0, "straddles an unallocated page");
+        assert_eq!(arena.load(u64::MAX, i16::MIN, Size::DW), 0, "far outside the window");
         arena.free(page, 1);
-        assert_eq!(arena.load(at, Size::W), 0, "use after free reads 0");
+        assert_eq!(arena.load(at, 0, Size::W), 0, "use after free reads 0");
     }
 
     #[test]

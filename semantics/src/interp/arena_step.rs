@@ -100,7 +100,7 @@ pub(super) fn step(insn: &Insn, mut regs: Registers<'_>, memory: &mut Memory) ->
                 if signed {
                     return Err(TrapKind::ArenaSignExtendingLoad);
                 }
-                arena(memory)?.load(base as i64 + i64::from(off), size)
+                arena(memory)?.load(base, off, size)
             } else {
                 load(memory, base, off, size, signed)?
             };
@@ -112,7 +112,7 @@ pub(super) fn step(insn: &Insn, mut regs: Registers<'_>, memory: &mut Memory) ->
             };
             let base = regs.values[dst.index()];
             if regs.was_arena(dst) {
-                memory.arena_mut().ok_or(TrapKind::NoArena)?.store(base as i64 + i64::from(off), size, value);
+                memory.arena_mut().ok_or(TrapKind::NoArena)?.store(base, off, size, value);
             } else {
                 store(memory, base, off, size, value)?;
             }

@@ -547,6 +547,7 @@ impl Machine {
                             match call_helper(helpers, memory, &mut regs, id, &mut code) {
                                 Ok(HelperResult::Return(_)) => {
                                     initialised = (initialised | R0) & !CALLER_SAVED;
+                                    arena_pointers &= !CALLER_SAVED;
                                     pc += 1;
                                 }
                                 Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, allowed - remaining)),
