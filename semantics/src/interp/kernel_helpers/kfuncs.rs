@@ -568,6 +568,31 @@ pub(super) fn run_builtin(builtin: Builtin, args: [u64; 5], memory: &mut Memory)
     }
 }
 
+/// The run's arena if `handle` is its map's handle; `None` for another map, as Linux's
+/// arena kfuncs do nothing for a map of another type.
+fn arena_of(memory: &mut Memory, handle: u64) -> Result<Option<&mut Arena>, HelperError> {
+    if map_of_handle(handle).is_none() {
+        return Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "not a map" });
+    }
+    Ok(memory.arena_mut().filter(|arena| arena.handle() == handle))
+}
+
+/// `void *bpf_arena_alloc_pages(void *map, void *addr, u32 page_cnt, int node_id, u64 flags)`.
+fn arena_alloc_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
+    match arena_of(memory, a[0])? {
+        Some(arena) => arena.alloc(a[1], a[2] as u32, a[3] as u32 as i32, a[4]),
+        None => Ok(0),
+    }
+}
+
+/// `void bpf_arena_free_pages(void *map, void *ptr, u32 page_cnt)`.
+fn arena_free_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
+    if let Some(arena) = arena_of(memory, a[0])? {
+        arena.free(a[1], a[2] as u32);
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{KernelHelpers, MapTable};
@@ -727,29 +752,4 @@ mod tests {
         let uninit = "r1 = r10\n r1 += -8\n r2 = r10\n r2 += -16\n r3 = 8\n call kfunc 0x2\n exit";
         assert!(run(uninit, names).is_err());
     }
-}
-
-/// The run's arena if `handle` is its map's handle; `None` for another map, as Linux's
-/// arena kfuncs do nothing for a map of another type.
-fn arena_of(memory: &mut Memory, handle: u64) -> Result<Option<&mut Arena>, HelperError> {
-    if map_of_handle(handle).is_none() {
-        return Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "not a map" });
-    }
-    Ok(memory.arena_mut().filter(|arena| arena.handle() == handle))
-}
-
-/// `void *bpf_arena_alloc_pages(void *map, void *addr, u32 page_cnt, int node_id, u64 flags)`.
-fn arena_alloc_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
-    match arena_of(memory, a[0])? {
-        Some(arena) => arena.alloc(a[1], a[2] as u32, a[3] as u32 as i32, a[4]),
-        None => Ok(0),
-    }
-}
-
-/// `void bpf_arena_free_pages(void *map, void *ptr, u32 page_cnt)`.
-fn arena_free_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
-    if let Some(arena) = arena_of(memory, a[0])? {
-        arena.free(a[1], a[2] as u32);
-    }
-    Ok(0)
 }
