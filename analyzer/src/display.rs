@@ -53,6 +53,7 @@ pub fn value(v: &Value) -> String {
             format!("fn{{{}}}{}", ids.join(","), if f.nullable { " or null" } else { "" })
         }
         Value::Code(c) => format!("jump_table({})[{}]", c.table.0, num(&c.index)),
+        Value::Arena => "arena".to_owned(),
     }
 }
 

@@ -468,6 +468,11 @@ pub enum Value {
     Func(Functions),
     /// A code address from a jump table.
     Code(CodeAddress),
+    /// An arena pointer (the verifier's `PTR_TO_ARENA`, made by `addr_space_cast(r, 0, 1)`):
+    /// the low 32 bits of an arena address. Loads and stores through it are the kernel's
+    /// faulting-safe `PROBE_MEM32` accesses, so its value needs no tracking; it is no
+    /// pointer to anything else.
+    Arena,
 }
 
 impl Value {
@@ -546,6 +551,7 @@ impl Value {
             (Value::Code(a), Value::Code(b)) if a.table == b.table => {
                 Value::Code(CodeAddress { table: a.table, index: num(&a.index, &b.index) })
             }
+            (Value::Arena, Value::Arena) => Value::Arena,
             _ => Value::top(domain),
         }
     }
@@ -562,6 +568,7 @@ impl Value {
             (Value::Func(a), Value::Func(b)) => a.set.is_subset(&b.set) && (!a.nullable || b.nullable),
             (scalar, Value::Func(f)) => scalar.is_null_constant() && f.nullable,
             (Value::Code(a), Value::Code(b)) => a.table == b.table && a.index.leq(&b.index),
+            (Value::Arena, Value::Arena) => true,
             _ => false,
         }
     }

@@ -209,6 +209,7 @@ fn map_type_number(name: &str) -> Result<u32, String> {
         "percpu_cgroup_storage" => 21,
         "sk_storage" => 24,
         "ringbuf" => 27,
+        "arena" => 33,
         other => return Err(format!("unknown map type `{other}`")),
     })
 }

@@ -172,3 +172,12 @@ fn may_goto_is_refused_naming_its_pc() {
     };
     assert_eq!(error.to_string(), "pc 1: the JIT does not compile may_goto");
 }
+
+#[test]
+fn arena_programs_are_refused_naming_the_cast() {
+    let program = llvm::parse("r1 = 0\nr2 = addr_space_cast(r1, 0x0, 0x1)\nr0 = 0\nexit").expect("assembles");
+    let Err(error) = JitMachine::new(Validated::unverified(&program), RunConfig::new(CallxModel::Address, 10)) else {
+        panic!("the JIT refuses arena programs");
+    };
+    assert_eq!(error.to_string(), "pc 1: the JIT does not compile addr_space_cast (arena programs)");
+}

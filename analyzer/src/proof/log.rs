@@ -414,6 +414,8 @@ pub enum ValueLog {
         /// The entries.
         index: NumLog,
     },
+    /// An arena pointer.
+    Arena,
 }
 
 /// A packet pointer's variable part.
@@ -594,6 +596,7 @@ pub fn value_log(value: &Value) -> ValueLog {
         },
         Value::Func(f) => ValueLog::Func { functions: f.set.iter().map(|id| id.0).collect(), nullable: f.nullable },
         Value::Code(c) => ValueLog::Code { table: c.table.0, index: num_log(&c.index) },
+        Value::Arena => ValueLog::Arena,
     }
 }
 
@@ -879,6 +882,7 @@ pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
         ValueLog::Code { table, index } => {
             Value::Code(CodeAddress { table: JumpTableId(*table), index: num_of(index, domain)? })
         }
+        ValueLog::Arena => Value::Arena,
     })
 }
 

@@ -72,6 +72,9 @@ impl Env<'_> {
         a: Value,
         b: Value,
     ) -> Value {
+        if let Some(value) = self.arena_arithmetic(post, op, &a, &b) {
+            return value;
+        }
         let offsetting = width == Width::W64 && matches!(op, BinOp::Add | BinOp::Sub);
         match (a, b) {
             (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(x.binary(op, width, &y)),
@@ -131,6 +134,13 @@ impl Env<'_> {
     fn offset_pointer(&self, post: &mut Post, state: &mut State, pc: usize, p: Pointer, op: BinOp, y: &Num) -> Value {
         let refused = match p.region {
             _ if p.null.may_be_null() => Some("the pointer may be NULL: check it before arithmetic"),
+            // Linux lets `&map->field`-style code add a known 0 to a map handle
+            // (`CONST_PTR_TO_MAP`), except for a loader its Spectre sanitation covers.
+            Region::MapHandle(_)
+                if op == BinOp::Add && y.as_constant() == Some(0) && self.privilege.allows_pointer_leaks() =>
+            {
+                None
+            }
             Region::MapHandle(_) => Some("arithmetic on a map handle"),
             Region::PacketEnd => Some("arithmetic on data_end"),
             Region::Socket { .. } => Some("arithmetic on a socket pointer"),
@@ -201,6 +211,8 @@ impl Env<'_> {
                 None => self.no_such_map(post, imm),
             },
             LddwKind::MapIdxValue | LddwKind::MapValue => match self.subject.map(map) {
+                // An arena's globals: a user address, a number until the program casts it.
+                Some(info) if info.kind == bpfprove_semantics::interp::maps::MapKind::Arena => Value::top(self.domain),
                 Some(info) => {
                     let region =
                         if info.data.is_some() { Region::GlobalData(map) } else { Region::MapValue(MapSet::one(map)) };

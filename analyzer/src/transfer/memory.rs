@@ -439,6 +439,9 @@ impl Env<'_> {
         signed: bool,
     ) -> Value {
         let len = size.bytes();
+        if let Some(value) = self.arena_load(post, state, src, size, signed) {
+            return value;
+        }
         let Some(access) = self.access(post, state, src, off, len, Mode::Read, signed) else {
             return any_bytes(self.domain, len);
         };
@@ -553,7 +556,11 @@ impl Env<'_> {
         value: Value,
     ) {
         let len = size.bytes();
+        if self.arena_store(post, state, dst) {
+            return;
+        }
         let Some(access) = self.access(post, state, dst, off, len, Mode::Write, false) else { return };
+        let value = self.arena_pointer_stored(post, value, matches!(access.pointer.region, Region::Stack { .. }));
         self.check_store_leak(post, access.pointer.region, &value);
         self.write_memory(post, state, &access, len, value);
     }
@@ -623,6 +630,10 @@ impl Env<'_> {
     ) {
         let len = size.bytes();
         let operand = state.reg(src).clone();
+        if self.check_arena_atomic(post, state, dst, src) {
+            self.atomic_results(state, op, fetch, src, any_bytes(self.domain, len));
+            return;
+        }
         if let Value::Pointer(p) = state.reg(dst)
             && matches!(p.region, Region::Context)
         {

@@ -9,6 +9,7 @@
 //! One module per instruction family: `alu`, `branch`, `memory`, `call`.
 
 mod alu;
+mod arena;
 mod branch;
 mod call;
 mod kfunc;
@@ -185,6 +186,10 @@ impl Env<'_> {
                     };
                     state.set(dst, any);
                 }
+                post.edges.push((next, state));
+            }
+            Insn::AddrSpaceCast { dst, cast, .. } => {
+                self.addr_space_cast(&mut post, &mut state, dst, cast);
                 post.edges.push((next, state));
             }
             Insn::Endian { order, dst, bits } => {

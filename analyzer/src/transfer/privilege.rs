@@ -16,7 +16,7 @@ use crate::value::{Region, Value};
 
 /// Whether `value` is an address of any kind (a number the loader must not see).
 pub(super) fn is_address(value: &Value) -> bool {
-    matches!(value, Value::Pointer(_) | Value::Func(_) | Value::Code(_))
+    matches!(value, Value::Pointer(_) | Value::Func(_) | Value::Code(_) | Value::Arena)
 }
 
 impl Env<'_> {

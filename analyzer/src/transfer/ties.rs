@@ -58,6 +58,7 @@ impl Env<'_> {
             | Insn::Neg { dst, .. }
             | Insn::MovSx { dst, .. }
             | Insn::Endian { dst, .. }
+            | Insn::AddrSpaceCast { dst, .. }
             | Insn::Lddw { dst, .. } => ties.untie(Place::Reg(dst)),
             Insn::Load { size, signed, dst, src, off } => {
                 ties.untie(Place::Reg(dst));

@@ -85,6 +85,7 @@ pub(crate) fn static_trap(program: &Program, pc: usize, insn: &Insn) -> Option<T
         | Insn::Neg { dst, .. }
         | Insn::MovSx { dst, .. }
         | Insn::Endian { dst, .. }
+        | Insn::AddrSpaceCast { dst, .. }
         | Insn::Lddw { dst, .. }
         | Insn::Load { dst, .. } => dst == Reg::R10,
         Insn::Atomic { op, fetch, src, .. } => fetch && op != AtomicOp::CmpXchg && src == Reg::R10,
@@ -437,6 +438,10 @@ impl Lower<'_> {
             }
             // The run's loop budget would need a counter in the run context; refused until then.
             Insn::MayGoto { .. } => Err(JitError::Unsupported { pc, what: "may_goto" }),
+            // Arena pointers change the meaning of ALU and memory instructions by register
+            // type (32-bit arithmetic, faulting-safe accesses of the arena); the JIT tracks
+            // no types, so it refuses every program that makes one.
+            Insn::AddrSpaceCast { .. } => Err(JitError::Unsupported { pc, what: "addr_space_cast (arena programs)" }),
             Insn::Ja { .. } | Insn::Ja32 { .. } => {
                 let target = self.target(pc, insn)?;
                 self.push(Inst::Jmp(target));

@@ -246,6 +246,9 @@ pub struct MapExtras {
     /// Whether this map is only a template of the maps some map of maps holds (it is
     /// never created, and programs never name it).
     pub template: bool,
+    /// For an arena: the initial bytes of the object's arena globals (`.addr_space.1`),
+    /// which libbpf copies into the arena's last pages.
+    pub arena_globals: Vec<u8>,
 }
 
 impl MapDef {

@@ -50,8 +50,27 @@ enum SectionRole {
     Maps,
     /// `.jumptables`.
     JumpTables,
+    /// `.addr_space.1`: global variables in the arena (libbpf places them in its last
+    /// pages).
+    ArenaData,
     /// Anything else (debug info, BTF, strings, license, ...).
     Other,
+}
+
+/// The section of global variables in the arena (libbpf's `ARENA_SEC`).
+const ARENA_DATA_SECTION: &str = ".addr_space.1";
+
+/// The object's arena map, if it has one.
+fn arena_map(maps: &[MapDef]) -> Option<MapId> {
+    let arena = crate::model::maps::MapType::Arena.number();
+    maps.iter().position(|m| m.map_type == arena).map(|i| MapId(i as u32))
+}
+
+/// The offset in the arena's user range of its globals: libbpf puts them in the last pages.
+pub(crate) fn arena_globals_offset(arena: &MapDef) -> Option<u64> {
+    const PAGE: u64 = 4096;
+    let pages = (arena.extras.arena_globals.len() as u64).div_ceil(PAGE) * PAGE;
+    (u64::from(arena.max_entries) * PAGE).checked_sub(pages)
 }
 
 /// A symbol, with what the loader needs of it.
@@ -142,6 +161,8 @@ pub(super) fn read(data: &[u8]) -> Result<RawObject, ElfError> {
             SectionRole::Maps
         } else if name == ".jumptables" {
             SectionRole::JumpTables
+        } else if name == ARENA_DATA_SECTION {
+            SectionRole::ArenaData
         } else if flags & SHF_ALLOC != 0
             && (sh_type == SHT_PROGBITS || sh_type == SHT_NOBITS)
             && [".data", ".rodata", ".bss"].iter().any(|p| name.starts_with(p))
@@ -165,6 +186,18 @@ pub(super) fn read(data: &[u8]) -> Result<RawObject, ElfError> {
         }
     }
     let map_symbols = read_map_definitions(&file, &symbols, btf.as_ref(), &mut maps)?;
+    if let Some((index, bytes)) = section_by_name(&file, ARENA_DATA_SECTION) {
+        let arena = arena_map(&maps).ok_or_else(|| {
+            ElfError::new(ARENA_DATA_SECTION, 0, ElfErrorKind::BadMap("arena globals but no arena map".into()))
+        })?;
+        let size = file.sections.section(index).map(|h| h.sh_size(Endian::default())).unwrap_or(0);
+        if size > MAX_DATA_SECTION {
+            return Err(malformed(ARENA_DATA_SECTION, 0, format!("arena globals of {size} bytes are too large")));
+        }
+        let mut image = bytes.to_vec();
+        image.resize(usize::try_from(size).unwrap_or(0).max(image.len()), 0);
+        maps[arena.0 as usize].extras.arena_globals = image;
+    }
     let jump_tables = read_jump_tables(&file, &symbols, &roles)?;
 
     let ctx = Context { file: &file, symbols: &symbols, roles: &roles, maps: &maps, map_symbols: &map_symbols };
@@ -592,6 +625,23 @@ impl Context<'_, '_> {
                                 )));
                             }
                             RelocationTarget::Data { map, offset: at as u32 }
+                        }
+                        SectionRole::ArenaData => {
+                            let arena =
+                                arena_map(self.maps).ok_or_else(|| bad("arena globals but no arena map".into()))?;
+                            let def = &self.maps[arena.0 as usize];
+                            let size = def.extras.arena_globals.len() as u64;
+                            let at = value.wrapping_add(addend);
+                            let start = arena_globals_offset(def)
+                                .ok_or_else(|| bad("arena globals larger than the arena".into()))?;
+                            let offset = u64::try_from(at)
+                                .ok()
+                                .filter(|&at| at <= size)
+                                .and_then(|at| u32::try_from(start + at).ok())
+                                .ok_or_else(|| {
+                                    bad(format!("arena global offset {at:#x} outside `{ARENA_DATA_SECTION}`"))
+                                })?;
+                            RelocationTarget::Data { map: arena, offset }
                         }
                         SectionRole::JumpTables => {
                             if addend != 0 || sym.size == 0 {

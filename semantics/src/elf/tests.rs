@@ -619,3 +619,39 @@ fn ulong_map_fields_are_read_from_their_enum() {
     let arena = object.maps.iter().find(|m| m.name == "arena").expect("arena");
     assert_eq!(arena.extras.map_extra, 1 << 44);
 }
+
+#[test]
+fn arena_globals_load_as_the_arena_maps_last_pages() {
+    // `__arena` globals live in `.addr_space.1`; libbpf puts them in the arena's last pages
+    // and relocates their loads to the arena map's value at that offset.
+    let source = r#"
+        struct { __uint(type, 33); __uint(max_entries, 4); __uint(map_flags, 1024); } arena SEC(".maps");
+        int __attribute__((address_space(1))) counter = 5;
+        SEC("syscall") int prog(void *ctx) { return counter; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let object = load(&bytes).expect("loads");
+    let (index, arena) = object.maps.iter().enumerate().find(|(_, m)| m.name == "arena").expect("arena");
+    assert_eq!(arena.extras.arena_globals, 5u32.to_le_bytes());
+    let loads: Vec<_> = object.programs[0]
+        .program
+        .insns()
+        .iter()
+        .filter_map(|d| match d.insn {
+            Insn::Lddw { kind: LddwKind::MapIdxValue, imm, next_imm, .. } => Some((imm, next_imm)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(loads, [(index as i32, 3 * 4096)]);
+}
+
+#[test]
+fn arena_globals_without_an_arena_are_refused() {
+    let source = r#"
+        int __attribute__((address_space(1))) counter = 5;
+        SEC("syscall") int prog(void *ctx) { return counter; }
+    "#;
+    let Some(bytes) = compile(source) else { return };
+    let error = load(&bytes).expect_err("no arena map");
+    assert!(matches!(&error.kind, ElfErrorKind::BadMap(s) if s.contains("no arena map")), "{error}");
+}

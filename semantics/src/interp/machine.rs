@@ -10,9 +10,10 @@
 
 use std::time::Instant;
 
+use super::arena_step;
 use super::context;
 use super::helpers::{CLOBBERED, CodeRunner, HelperError, HelperResult, Helpers};
-use super::memory::{MAX_FRAMES, Memory, region_base};
+use super::memory::{MAX_FRAMES, MapBinding, Memory, region_base};
 use super::trap::{Trap, TrapKind};
 use super::{CallxModel, DEADLINE_STRIDE, Outcome, RunConfig, UninitialisedStack};
 use crate::alu;
@@ -46,34 +47,142 @@ impl StaticTrap {
 /// two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
-    Alu64Imm { op: BinOp, dst: u8, imm: u64 },
-    Alu64Reg { op: BinOp, dst: u8, src: u8 },
-    Alu32Imm { op: BinOp, dst: u8, imm: u64 },
-    Alu32Reg { op: BinOp, dst: u8, src: u8 },
-    Neg { width: Width, dst: u8 },
-    MovSx { width: Width, dst: u8, src: u8, from: Size },
-    Endian { order: ByteOrder, dst: u8, bits: u8 },
-    Const { dst: u8, value: u64 },
-    TableAddress { dst: u8, table: u32 },
-    MapHandle { dst: u8, map: u32 },
-    MapValue { dst: u8, map: u32, offset: u32 },
-    Load { size: Size, signed: bool, dst: u8, src: u8, off: i16 },
-    StoreImm { size: Size, dst: u8, off: i16, imm: u64 },
-    StoreReg { size: Size, dst: u8, off: i16, src: u8 },
-    Atomic { size: Size, op: AtomicOp, fetch: bool, dst: u8, src: u8, off: i16 },
-    LoadPacket { size: Size, index: Option<u8>, imm: i32 },
-    Goto { target: u32 },
-    MayGoto { target: u32 },
-    Jump64Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
-    Jump64Reg { cond: Cond, dst: u8, src: u8, target: u32 },
-    Jump32Imm { cond: Cond, dst: u8, target: u32, imm: u64 },
-    Jump32Reg { cond: Cond, dst: u8, src: u8, target: u32 },
-    CallHelper { id: i32 },
-    CallKfunc { btf_id: i32, btf_obj: i16 },
-    CallLocal { target: u32 },
-    Callx { reg: u8 },
-    Gotox { reg: u8 },
+    Alu64Imm {
+        op: BinOp,
+        dst: u8,
+        imm: u64,
+    },
+    Alu64Reg {
+        op: BinOp,
+        dst: u8,
+        src: u8,
+    },
+    Alu32Imm {
+        op: BinOp,
+        dst: u8,
+        imm: u64,
+    },
+    Alu32Reg {
+        op: BinOp,
+        dst: u8,
+        src: u8,
+    },
+    Neg {
+        width: Width,
+        dst: u8,
+    },
+    MovSx {
+        width: Width,
+        dst: u8,
+        src: u8,
+        from: Size,
+    },
+    Endian {
+        order: ByteOrder,
+        dst: u8,
+        bits: u8,
+    },
+    Const {
+        dst: u8,
+        value: u64,
+    },
+    TableAddress {
+        dst: u8,
+        table: u32,
+    },
+    MapHandle {
+        dst: u8,
+        map: u32,
+    },
+    MapValue {
+        dst: u8,
+        map: u32,
+        offset: u32,
+    },
+    Load {
+        size: Size,
+        signed: bool,
+        dst: u8,
+        src: u8,
+        off: i16,
+    },
+    StoreImm {
+        size: Size,
+        dst: u8,
+        off: i16,
+        imm: u64,
+    },
+    StoreReg {
+        size: Size,
+        dst: u8,
+        off: i16,
+        src: u8,
+    },
+    Atomic {
+        size: Size,
+        op: AtomicOp,
+        fetch: bool,
+        dst: u8,
+        src: u8,
+        off: i16,
+    },
+    LoadPacket {
+        size: Size,
+        index: Option<u8>,
+        imm: i32,
+    },
+    Goto {
+        target: u32,
+    },
+    MayGoto {
+        target: u32,
+    },
+    Jump64Imm {
+        cond: Cond,
+        dst: u8,
+        target: u32,
+        imm: u64,
+    },
+    Jump64Reg {
+        cond: Cond,
+        dst: u8,
+        src: u8,
+        target: u32,
+    },
+    Jump32Imm {
+        cond: Cond,
+        dst: u8,
+        target: u32,
+        imm: u64,
+    },
+    Jump32Reg {
+        cond: Cond,
+        dst: u8,
+        src: u8,
+        target: u32,
+    },
+    CallHelper {
+        id: i32,
+    },
+    CallKfunc {
+        btf_id: i32,
+        btf_obj: i16,
+    },
+    CallLocal {
+        target: u32,
+    },
+    Callx {
+        reg: u8,
+    },
+    Gotox {
+        reg: u8,
+    },
     Exit,
+    /// An instruction of a program that casts to arena pointers: its meaning depends on
+    /// which registers hold one (`Machine::arena_insns[index]`, run by `arena_step`).
+    Arena {
+        index: u32,
+    },
     Trap(StaticTrap),
 }
 
@@ -115,6 +224,7 @@ impl SlotEffects {
 const R0: u16 = RegSet::of(Reg::R0).bits();
 const R10: u16 = RegSet::of(Reg::R10).bits();
 const CALLER_SAVED: u16 = RegSet::CALLER_SAVED.bits();
+const CALLEE_SAVED: u16 = 0b11_1100_0000;
 
 /// The registers saved by a bpf-to-bpf call.
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,6 +233,8 @@ struct SavedFrame {
     callee_saved: [u64; 4],
     /// The caller's initialised registers once the call returns.
     initialised: u16,
+    /// The caller's arena-pointer registers among `r6`–`r9`.
+    arena_pointers: u16,
 }
 
 /// A program prepared for repeated runs under one [`RunConfig`].
@@ -135,6 +247,8 @@ pub struct Machine {
     effects: Vec<SlotEffects>,
     /// Contents of each jump table's region.
     tables: Vec<Vec<u8>>,
+    /// The instructions of `Op::Arena` slots.
+    arena_insns: Vec<Insn>,
     config: RunConfig,
 }
 
@@ -150,8 +264,18 @@ impl Machine {
         let mut code = vec![Op::Trap(StaticTrap::InsideLddw); slot_count + 1];
         code[slot_count] = Op::Trap(StaticTrap::FellOffEnd);
         let mut effects = vec![SlotEffects::default(); slot_count + 1];
+        // Only a cast makes an arena pointer, so a program without one runs no `Op::Arena`.
+        let casts = program.insns().iter().any(|d| matches!(d.insn, Insn::AddrSpaceCast { .. }));
+        let mut arena_insns = Vec::new();
         for decoded in program.insns() {
             code[decoded.pc] = prepare(program, decoded.pc, &decoded.insn);
+            if casts
+                && arena_step::depends_on_arena_pointers(&decoded.insn)
+                && code[decoded.pc] != Op::Trap(StaticTrap::WriteToFramePointer)
+            {
+                code[decoded.pc] = Op::Arena { index: arena_insns.len() as u32 };
+                arena_insns.push(decoded.insn);
+            }
             effects[decoded.pc] = SlotEffects::of(&decoded.insn);
             // `Op::Exit` reads r0 itself when a static subprogram's exit ends the run (a
             // callback's).
@@ -173,7 +297,7 @@ impl Machine {
             }
             tables.push(bytes);
         }
-        Machine { code, slots, effects, tables, config }
+        Machine { code, slots, effects, tables, arena_insns, config }
     }
 
     /// The initial contents of the program's jump-table regions.
@@ -226,6 +350,8 @@ impl Machine {
         regs[10] = Memory::frame_pointer(depth);
         // Bit n is set once rn holds a defined value.
         let mut initialised: u16 = R10 | RegSet::arguments(args.len()).bits();
+        // Bit n is set while rn holds an arena pointer (the verifier's `PTR_TO_ARENA`).
+        let mut arena_pointers: u16 = 0;
         let mut calls = CallStack { frames: [SavedFrame::default(); MAX_FRAMES], depth, base: depth };
         let budget = self.config.instruction_budget;
         // Counting down keeps the budget check to one decrement and one test.
@@ -249,6 +375,8 @@ impl Machine {
                 return trap(pc, TrapKind::UninitialisedRegister { reg });
             }
             initialised = (initialised | effects.writes) & !effects.clobbers;
+            let arena_pointers_before = arena_pointers;
+            arena_pointers &= !(effects.writes | effects.clobbers);
             match *op {
                 Op::Alu64Imm { op, dst, imm } => {
                     let dst = &mut regs[r(dst)];
@@ -289,31 +417,21 @@ impl Machine {
                     pc = if memory.may_goto_falls_through(calls.depth) { pc + 1 } else { target as usize }
                 }
                 Op::Load { size, signed, dst, src, off } => {
-                    let address = regs[r(src)].wrapping_add(off as i64 as u64);
-                    match memory.load(address, size) {
-                        Ok(raw) => regs[r(dst)] = alu::extend_load(&raw, size, signed),
-                        Err(fault) => match context::load(memory, fault, regs[r(src)], size, signed) {
-                            Ok(value) => regs[r(dst)] = value,
-                            Err(fault) => return trap(pc, fault.into()),
-                        },
+                    match load(memory, regs[r(src)], off, size, signed) {
+                        Ok(value) => regs[r(dst)] = value,
+                        Err(kind) => return trap(pc, kind),
                     }
                     pc += 1;
                 }
                 Op::StoreImm { size, dst, off, imm } => {
-                    let address = regs[r(dst)].wrapping_add(off as i64 as u64);
-                    if let Err(fault) = memory.store(address, size, imm)
-                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, imm)
-                    {
-                        return trap(pc, fault.into());
+                    if let Err(kind) = store(memory, regs[r(dst)], off, size, imm) {
+                        return trap(pc, kind);
                     }
                     pc += 1;
                 }
                 Op::StoreReg { size, dst, off, src } => {
-                    let address = regs[r(dst)].wrapping_add(off as i64 as u64);
-                    if let Err(fault) = memory.store(address, size, regs[r(src)])
-                        && let Err(fault) = context::store(memory, fault, regs[r(dst)], size, regs[r(src)])
-                    {
-                        return trap(pc, fault.into());
+                    if let Err(kind) = store(memory, regs[r(dst)], off, size, regs[r(src)]) {
+                        return trap(pc, kind);
                     }
                     pc += 1;
                 }
@@ -348,12 +466,20 @@ impl Machine {
                     }
                     None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdx }),
                 },
-                Op::MapValue { dst, map, offset } => match memory.map_binding(map).and_then(|b| b.value) {
-                    Some(region) => {
+                Op::MapValue { dst, map, offset } => match memory.map_binding(map) {
+                    Some(MapBinding { value: Some(region), .. }) => {
                         regs[r(dst)] = region_base(region).wrapping_add(u64::from(offset));
                         pc += 2;
                     }
-                    None => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdxValue }),
+                    // The arena's "value" is its user range (its globals' user addresses).
+                    Some(MapBinding { handle, value: None })
+                        if memory.arena().is_some_and(|arena| arena.handle() == handle) =>
+                    {
+                        let start = memory.arena().map_or(0, |arena| arena.user_vm_start());
+                        regs[r(dst)] = start + u64::from(offset);
+                        pc += 2;
+                    }
+                    _ => return trap(pc, TrapKind::UnsupportedLddw { kind: LddwKind::MapIdxValue }),
                 },
                 Op::Atomic { size, op, fetch, dst, src, off } => {
                     if let Err(kind) = atomic(memory, &mut regs, size, op, fetch, dst, src, off) {
@@ -369,7 +495,7 @@ impl Machine {
                         // ends the program.
                         Ok(None) => {
                             regs[0] = 0;
-                            match calls.pop(memory, &mut regs, &mut initialised) {
+                            match calls.pop(memory, &mut regs, &mut initialised, &mut arena_pointers) {
                                 Some(return_pc) => {
                                     pc = return_pc;
                                     continue;
@@ -397,16 +523,18 @@ impl Machine {
                     }
                     pc += 1;
                 }
-                Op::CallLocal { target } => match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
-                    Ok(()) => pc = target as usize,
-                    Err(kind) => return trap(pc, kind),
-                },
+                Op::CallLocal { target } => {
+                    match calls.push(memory, &mut regs, pc + 1, &mut initialised, &mut arena_pointers) {
+                        Ok(()) => pc = target as usize,
+                        Err(kind) => return trap(pc, kind),
+                    }
+                }
                 Op::Callx { reg } => {
                     let value = regs[r(reg)];
                     match self.config.callx_model {
                         CallxModel::Address => match pc_of_code_address(value, self.slots.len()) {
                             Some(target) if self.slots[target].is_entry => {
-                                match calls.push(memory, &mut regs, pc + 1, &mut initialised) {
+                                match calls.push(memory, &mut regs, pc + 1, &mut initialised, &mut arena_pointers) {
                                     Ok(()) => pc = target,
                                     Err(kind) => return trap(pc, kind),
                                 }
@@ -422,6 +550,7 @@ impl Machine {
                             match call_helper(helpers, memory, &mut regs, id, &mut code) {
                                 Ok(HelperResult::Return(_)) => {
                                     initialised = (initialised | R0) & !CALLER_SAVED;
+                                    arena_pointers &= !CALLER_SAVED;
                                     pc += 1;
                                 }
                                 Ok(HelperResult::Exit(_)) => return Ok(outcome(&regs, allowed - remaining)),
@@ -444,7 +573,7 @@ impl Machine {
                 }
                 Op::Exit => {
                     let r0_defined = initialised & R0;
-                    match calls.pop(memory, &mut regs, &mut initialised) {
+                    match calls.pop(memory, &mut regs, &mut initialised, &mut arena_pointers) {
                         Some(return_pc) => {
                             // A static subprogram returns r0 as it is, defined or not.
                             initialised = (initialised & !R0) | r0_defined;
@@ -453,6 +582,18 @@ impl Machine {
                         None if r0_defined == 0 => return trap(pc, TrapKind::UninitialisedRegister { reg: Reg::R0 }),
                         None => return Ok(outcome(&regs, allowed - remaining)),
                     }
+                }
+                Op::Arena { index } => {
+                    let insn = &self.arena_insns[index as usize];
+                    let registers = arena_step::Registers {
+                        values: &mut regs,
+                        arena_before: arena_pointers_before,
+                        arena: &mut arena_pointers,
+                    };
+                    if let Err(kind) = arena_step::step(insn, registers, memory) {
+                        return trap(pc, kind);
+                    }
+                    pc += 1;
                 }
                 Op::Trap(kind) => return trap(pc, kind.kind()),
             }
@@ -538,7 +679,7 @@ macro_rules! specialise {
 }
 
 #[inline(always)]
-fn binary64(op: BinOp, a: u64, b: u64) -> u64 {
+pub(super) fn binary64(op: BinOp, a: u64, b: u64) -> u64 {
     specialise!(
         alu::binary,
         BinOp,
@@ -551,7 +692,7 @@ fn binary64(op: BinOp, a: u64, b: u64) -> u64 {
 }
 
 #[inline(always)]
-fn binary32(op: BinOp, a: u64, b: u64) -> u64 {
+pub(super) fn binary32(op: BinOp, a: u64, b: u64) -> u64 {
     specialise!(
         alu::binary,
         BinOp,
@@ -601,6 +742,7 @@ impl CallStack {
         regs: &mut [u64; 16],
         return_pc: usize,
         initialised: &mut u16,
+        arena_pointers: &mut u16,
     ) -> Result<(), TrapKind> {
         if self.depth + 1 >= MAX_FRAMES {
             return Err(TrapKind::CallDepthExceeded { max_frames: MAX_FRAMES });
@@ -608,8 +750,14 @@ impl CallStack {
         let mut callee_saved = [0; 4];
         callee_saved.copy_from_slice(&regs[6..10]);
         let after_return = (*initialised | R0) & !CALLER_SAVED;
-        self.frames[self.depth] = SavedFrame { return_pc, callee_saved, initialised: after_return };
+        self.frames[self.depth] = SavedFrame {
+            return_pc,
+            callee_saved,
+            initialised: after_return,
+            arena_pointers: *arena_pointers & CALLEE_SAVED,
+        };
         *initialised = (*initialised & CALLER_SAVED) | R10;
+        *arena_pointers &= CALLER_SAVED & !R0;
         self.depth += 1;
         memory.set_frame_live(self.depth, true);
         regs[10] = Memory::frame_pointer(self.depth);
@@ -617,7 +765,13 @@ impl CallStack {
     }
 
     /// Leaves the current frame, restoring `r6`–`r10`; `None` in the run's first frame.
-    fn pop(&mut self, memory: &mut Memory, regs: &mut [u64; 16], initialised: &mut u16) -> Option<usize> {
+    fn pop(
+        &mut self,
+        memory: &mut Memory,
+        regs: &mut [u64; 16],
+        initialised: &mut u16,
+        arena_pointers: &mut u16,
+    ) -> Option<usize> {
         if self.depth == self.base {
             return None;
         }
@@ -626,6 +780,7 @@ impl CallStack {
         let saved = self.frames[self.depth];
         regs[6..10].copy_from_slice(&saved.callee_saved);
         *initialised = saved.initialised;
+        *arena_pointers = saved.arena_pointers | (*arena_pointers & R0);
         regs[10] = Memory::frame_pointer(self.depth);
         Some(saved.return_pc)
     }
@@ -674,10 +829,32 @@ fn call_kfunc(
     Ok(())
 }
 
+/// `*(size *)(base + off)`, extended; a fault is offered to the run's virtual context.
+#[inline(always)]
+pub(super) fn load(memory: &Memory, base: u64, off: i16, size: Size, signed: bool) -> Result<u64, TrapKind> {
+    let address = base.wrapping_add(off as i64 as u64);
+    match memory.load(address, size) {
+        Ok(raw) => Ok(alu::extend_load(&raw, size, signed)),
+        Err(fault) => context::load(memory, fault, base, size, signed).map_err(TrapKind::from),
+    }
+}
+
+/// `*(size *)(base + off) = value`; a fault is offered to the run's virtual context.
+#[inline(always)]
+pub(super) fn store(memory: &mut Memory, base: u64, off: i16, size: Size, value: u64) -> Result<(), TrapKind> {
+    let address = base.wrapping_add(off as i64 as u64);
+    if let Err(fault) = memory.store(address, size, value)
+        && let Err(fault) = context::store(memory, fault, base, size, value)
+    {
+        return Err(fault.into());
+    }
+    Ok(())
+}
+
 /// An atomic read-modify-write; the fetched value goes to `src` (`r0` for `cmpxchg`).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn atomic(
+pub(super) fn atomic(
     memory: &mut Memory,
     regs: &mut [u64; 16],
     size: Size,
@@ -743,6 +920,7 @@ fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
         | Insn::MovSx { dst, .. }
         | Insn::Endian { dst, .. }
         | Insn::Lddw { dst, .. }
+        | Insn::AddrSpaceCast { dst, .. }
         | Insn::Load { dst, .. } => dst == Reg::R10,
         Insn::Atomic { op, fetch, src, .. } => fetch && op != AtomicOp::CmpXchg && src == Reg::R10,
         _ => false,
@@ -805,5 +983,8 @@ fn prepare(program: &Program, pc: usize, insn: &Insn) -> Op {
         Insn::Callx { reg } => Op::Callx { reg: num(reg) },
         Insn::Gotox { reg } => Op::Gotox { reg: num(reg) },
         Insn::Exit => Op::Exit,
+        // Replaced by `Op::Arena` in `Machine::new`, as the cast is what makes the program
+        // one with arena pointers.
+        Insn::AddrSpaceCast { .. } => Op::Trap(StaticTrap::FellOffEnd),
     }
 }

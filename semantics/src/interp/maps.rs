@@ -21,9 +21,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use super::arena::Arena;
 use super::helpers::HelperError;
 use super::memory::{Access, MapBinding, Memory, MemoryError, RegionId, RegionKind, region_base};
 use crate::elf::{LoadedProgram, MapDef, MapId, MapOrigin, Object};
+use crate::isa::{Insn, LddwKind};
 use crate::model::maps::{LPM_PREFIX_BYTES, MapType};
 
 mod kinds;
@@ -46,6 +48,14 @@ pub fn map_of_handle(handle: u64) -> Option<MapId> {
         return None;
     }
     u32::try_from(offset >> MAP_HANDLE_SHIFT).ok().map(MapId)
+}
+
+/// Whether `program` loads map `map`'s handle or value (Linux gives a program the one arena
+/// it names).
+fn program_uses_map(program: &LoadedProgram, map: MapId) -> bool {
+    program.program.insns().iter().any(|d| {
+        matches!(d.insn, Insn::Lddw { kind: LddwKind::MapIdx | LddwKind::MapIdxValue, imm, .. } if imm as u32 == map.0)
+    })
 }
 
 /// How a run models a map.
@@ -83,6 +93,8 @@ pub enum MapKind {
     /// A cgroup storage map (shared or per-CPU): the one value of the cgroup the program
     /// runs for, which `get_local_storage` returns.
     CgroupStorage,
+    /// An arena: no helper takes it; its pages are the run's [`crate::interp::arena`].
+    Arena,
     /// A type the run does not model.
     Unsupported,
 }
@@ -113,6 +125,7 @@ impl MapKind {
             Some(MapType::Sockmap | MapType::Sockhash) => MapKind::SocketMap,
             Some(MapType::Xskmap) => MapKind::XskMap,
             Some(MapType::CgroupStorage | MapType::PercpuCgroupStorage) => MapKind::CgroupStorage,
+            Some(MapType::Arena) => MapKind::Arena,
             _ => MapKind::Unsupported,
         }
     }
@@ -334,6 +347,13 @@ impl MapTable {
                 }
                 _ => (Storage::None, None),
             };
+            if kind == MapKind::Arena && program_uses_map(program, id) {
+                let arena_error = |error| MapSetupError { map: def.name.clone(), error: MemoryError::Arena(error) };
+                let mut arena = Arena::new(map_handle(id), def.max_entries, def.extras.map_extra, def.flags)
+                    .map_err(arena_error)?;
+                arena.place_globals(&def.extras.arena_globals).map_err(arena_error)?;
+                memory.install_arena(arena);
+            }
             let lru = matches!(MapType::from_number(def.map_type), Some(MapType::LruHash | MapType::LruPercpuHash));
             memory.bind_map(id.0, MapBinding { handle: map_handle(id), value });
             maps.push(MapState {
@@ -515,6 +535,7 @@ impl MapTable {
             | MapKind::RingBuffer
             | MapKind::SocketMap
             | MapKind::XskMap
+            | MapKind::Arena
             | MapKind::ProgArray
             | MapKind::CgroupStorage
             | MapKind::Unsupported => {

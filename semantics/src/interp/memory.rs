@@ -26,6 +26,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use super::arena::Arena;
 use super::context::{ContextView, Refusal, StructView};
 use crate::isa::Size;
 use crate::program::JumpTableId;
@@ -257,6 +258,9 @@ pub enum MemoryError {
         /// The limit.
         limit: u64,
     },
+    /// The program's arena cannot be set up.
+    #[error(transparent)]
+    Arena(#[from] super::arena::ArenaError),
 }
 
 /// One region: its bytes and what it allows.
@@ -313,6 +317,8 @@ pub struct Memory {
     /// Per stack frame, falls through `may_goto` may still take in that frame's call: the
     /// kernel keeps the counter in each function's own stack, set in its prologue.
     may_goto_left: [u64; MAX_FRAMES],
+    /// The program's arena, reached only by `PROBE_MEM32` accesses (see [`super::arena`]).
+    arena: Option<Arena>,
 }
 
 impl PartialEq for Memory {
@@ -323,6 +329,7 @@ impl PartialEq for Memory {
             && self.maps == other.maps
             && self.context == other.context
             && self.structs == other.structs
+            && self.arena == other.arena
     }
 }
 
@@ -366,7 +373,23 @@ impl Memory {
             stack_written: None,
             may_goto_budget: 0,
             may_goto_left: [0; MAX_FRAMES],
+            arena: None,
         }
+    }
+
+    /// Gives the run the arena its program uses.
+    pub fn install_arena(&mut self, arena: Arena) {
+        self.arena = Some(arena);
+    }
+
+    /// The run's arena, if its program uses one.
+    pub fn arena(&self) -> Option<&Arena> {
+        self.arena.as_ref()
+    }
+
+    /// The run's arena, to allocate, free or store.
+    pub fn arena_mut(&mut self) -> Option<&mut Arena> {
+        self.arena.as_mut()
     }
 
     /// Turns tracking of stack writes on (every byte of every frame unwritten) or off (see

@@ -42,6 +42,11 @@
 //!   ([`context::load`]/[`context::store`]) before it traps: packet contexts (`xdp_md`,
 //!   `__sk_buff`) are inaccessible regions whose fields only that cold path reads, so a
 //!   32-bit load of `data`/`data_end` yields a 64-bit packet address.
+//! - Arenas ([`arena`]): `addr_space_cast(r, 0, 1)` makes an arena pointer, and the
+//!   machine keeps, per register, whether it holds one, as the verifier's types do; ALU
+//!   operations on one are 32-bit, loads and stores through one are the kernel's
+//!   faulting-safe `PROBE_MEM32` accesses of the arena (a page not allocated reads 0 and
+//!   ignores stores).
 //! - A helper may run program code ([`CodeRunner`], for `bpf_loop`): the callee runs in the
 //!   frame above the caller's, out of the same instruction budget; a trap inside it ends the
 //!   run as [`HelperError::Callback`] of the calling helper.
@@ -80,6 +85,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod arena;
+mod arena_step;
 pub mod context;
 pub use crate::model::availability;
 pub mod elf_run;

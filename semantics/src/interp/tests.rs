@@ -1057,3 +1057,107 @@ fn a_may_goto_jumping_to_itself_never_ends_once_the_budget_is_spent() {
     let left = RunConfig::new(CallxModel::Address, BUDGET).with_may_goto_budget(1);
     assert_eq!(run_on_memory(&program, &mut [], &left, &mut DefaultHelpers).map(|o| o.r0), Ok(0));
 }
+
+mod arena {
+    use super::*;
+    use crate::interp::arena::{ARENA_PAGE_BYTES, Arena};
+    use crate::isa::AddrSpace;
+
+    const START: u64 = (1 << 44) | (0xffff_ffff - 2 * ARENA_PAGE_BYTES + 1);
+
+    fn cast(dst: Reg, src: Reg, cast: AddrSpace) -> Insn {
+        Insn::AddrSpaceCast { dst, src, cast }
+    }
+
+    /// Runs `insns` with a two-page arena whose first page is allocated.
+    fn run_with_arena(insns: Vec<Insn>, arena: bool) -> Result<Outcome, Trap> {
+        let machine = Machine::new(&program(insns), RunConfig::new(CallxModel::Address, BUDGET));
+        let mut memory = machine.new_memory().expect("memory");
+        if arena {
+            let mut arena = Arena::new(7, 2, START, 0).expect("valid arena");
+            assert_eq!(arena.alloc(0, 1, -1, 0), Ok(START));
+            memory.install_arena(arena);
+        }
+        machine.run(&mut memory, &[], &mut DefaultHelpers)
+    }
+
+    #[test]
+    fn arena_pointers_are_32_bit_and_their_accesses_cannot_fault() {
+        let insns = vec![
+            lddw(Reg::R1, START),
+            cast(Reg::R2, Reg::R1, AddrSpace::ToKernel),
+            Insn::Store { size: Size::W, dst: Reg::R2, off: 0, src: Operand::Imm(7) },
+            load(Size::W, Reg::R3, Reg::R2, 0),
+            // 64-bit arithmetic on an arena pointer is done on 32 bits: the add vanishes.
+            lddw(Reg::R4, 1 << 32),
+            Insn::Alu { width: Width::W64, op: BinOp::Add, dst: Reg::R2, src: Operand::Reg(Reg::R4) },
+            load(Size::W, Reg::R5, Reg::R2, 0),
+            // The second page is not allocated: the store is dropped, the load reads 0.
+            Insn::Store { size: Size::B, dst: Reg::R2, off: 0x1000, src: Operand::Imm(1) },
+            load(Size::B, Reg::R6, Reg::R2, 0x1000),
+            // So is the guard below the window.
+            load(Size::B, Reg::R7, Reg::R2, -0x7000),
+            mov_reg(Reg::R0, Reg::R3),
+            Insn::Alu { width: Width::W64, op: BinOp::Add, dst: Reg::R0, src: Operand::Reg(Reg::R5) },
+            Insn::Alu { width: Width::W64, op: BinOp::Add, dst: Reg::R0, src: Operand::Reg(Reg::R6) },
+            Insn::Alu { width: Width::W64, op: BinOp::Add, dst: Reg::R0, src: Operand::Reg(Reg::R7) },
+            cast(Reg::R8, Reg::R2, AddrSpace::ToUser),
+            Insn::Exit,
+        ];
+        let outcome = run_with_arena(insns, true).expect("arena accesses do not trap");
+        assert_eq!(outcome.r0, 14);
+        assert_eq!(outcome.registers[2], START & 0xffff_ffff);
+        assert_eq!(outcome.registers[8], START);
+    }
+
+    #[test]
+    fn a_number_is_no_arena_pointer_and_a_cast_needs_an_arena() {
+        // Without the cast, the same low 32 bits are a plain address in no region.
+        let plain = vec![lddw(Reg::R1, START & 0xffff_ffff), load(Size::W, Reg::R0, Reg::R1, 0), Insn::Exit];
+        assert!(matches!(trap_of(run_with_arena(plain, true)).kind, TrapKind::Memory(_)));
+        // A 32-bit copy of an arena pointer is a number too.
+        let copied = vec![
+            lddw(Reg::R1, START),
+            cast(Reg::R2, Reg::R1, AddrSpace::ToKernel),
+            Insn::Alu { width: Width::W32, op: BinOp::Mov, dst: Reg::R3, src: Operand::Reg(Reg::R2) },
+            load(Size::W, Reg::R0, Reg::R3, 0),
+            Insn::Exit,
+        ];
+        assert!(matches!(trap_of(run_with_arena(copied, true)).kind, TrapKind::Memory(_)));
+        let no_arena =
+            vec![lddw(Reg::R1, START), cast(Reg::R2, Reg::R1, AddrSpace::ToKernel), mov(Reg::R0, 0), Insn::Exit];
+        assert_eq!(trap_of(run_with_arena(no_arena, false)).kind, TrapKind::NoArena);
+    }
+
+    #[test]
+    fn sign_extending_loads_and_atomics_on_the_arena_trap() {
+        let prefix = || vec![lddw(Reg::R1, START), cast(Reg::R2, Reg::R1, AddrSpace::ToKernel), mov(Reg::R3, 1)];
+        let mut signed = prefix();
+        signed.extend([Insn::Load { size: Size::B, signed: true, dst: Reg::R0, src: Reg::R2, off: 0 }, Insn::Exit]);
+        assert_eq!(trap_of(run_with_arena(signed, true)).kind, TrapKind::ArenaSignExtendingLoad);
+        let mut atomic = prefix();
+        atomic.extend([
+            Insn::Atomic { size: Size::DW, op: AtomicOp::Add, fetch: false, dst: Reg::R2, off: 0, src: Reg::R3 },
+            mov(Reg::R0, 0),
+            Insn::Exit,
+        ]);
+        assert_eq!(trap_of(run_with_arena(atomic, true)).kind, TrapKind::ArenaAtomic);
+    }
+
+    #[test]
+    fn arena_pointers_survive_calls_in_callee_saved_registers_only() {
+        // r6 keeps its arena pointer across a local call; the callee's r1 gets one too.
+        let insns = vec![
+            lddw(Reg::R1, START),
+            cast(Reg::R6, Reg::R1, AddrSpace::ToKernel),
+            mov_reg(Reg::R1, Reg::R6),
+            call_local(2),
+            load(Size::W, Reg::R0, Reg::R6, 0),
+            Insn::Exit,
+            Insn::Store { size: Size::W, dst: Reg::R1, off: 0, src: Operand::Imm(5) },
+            mov(Reg::R0, 0),
+            Insn::Exit,
+        ];
+        assert_eq!(run_with_arena(insns, true).map(|o| o.r0), Ok(5));
+    }
+}

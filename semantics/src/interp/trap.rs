@@ -41,6 +41,16 @@ pub enum TrapKind {
         /// How many were given.
         count: usize,
     },
+    /// An `addr_space_cast` or an arena access in a run whose program has no arena (Linux
+    /// refuses the cast in such a program).
+    #[error("addr_space_cast or arena access without an arena")]
+    NoArena,
+    /// A sign-extending load through an arena pointer, which Linux refuses.
+    #[error("sign-extending load from the arena (Linux refuses it)")]
+    ArenaSignExtendingLoad,
+    /// An atomic operation through an arena pointer, which the model does not run.
+    #[error("atomic operation on the arena (not modelled)")]
+    ArenaAtomic,
     /// An instruction would write `r10`, the read-only frame pointer.
     #[error("write to the read-only frame pointer r10")]
     WriteToFramePointer,

@@ -9,7 +9,9 @@
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
 
-use super::{AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use super::{
+    AddrSpace, AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width,
+};
 use crate::program::{JumpTable, JumpTableId, Program, ProgramParts};
 
 /// Any register `r0`..`r10`.
@@ -76,6 +78,8 @@ pub(crate) fn insn() -> impl Strategy<Value = Insn> {
         prop::sample::select(vec![16u32, 32, 64]),
     )
         .prop_map(|(order, dst, bits)| Insn::Endian { order, dst, bits });
+    let cast = (reg(), reg(), prop::sample::select(vec![AddrSpace::ToKernel, AddrSpace::ToUser]))
+        .prop_map(|(dst, src, cast)| Insn::AddrSpaceCast { dst, src, cast });
     let lddw = (reg(), lddw_kind(), imm32(), imm32()).prop_map(|(dst, kind, imm, next_imm)| Insn::Lddw {
         dst,
         kind,
@@ -115,6 +119,7 @@ pub(crate) fn insn() -> impl Strategy<Value = Insn> {
         neg,
         movsx,
         endian,
+        cast,
         lddw,
         packet,
         load,

@@ -1,7 +1,7 @@
 //! Byte encoding and decoding of instructions.
 
 use super::opcode::*;
-use super::{ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use super::{AddrSpace, ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
 use thiserror::Error;
 
 /// Size of one instruction slot in bytes.
@@ -300,6 +300,10 @@ fn decode_alu(raw: Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
             }
             Ok(Insn::Endian { order, dst, bits: raw.imm as u32 })
         }
+        0xb0 if raw.off == 1 && width == Width::W64 && raw.opcode & SOURCE_X != 0 => {
+            let cast = AddrSpace::from_imm(raw.imm).ok_or_else(|| raw.invalid(Imm))?;
+            Ok(Insn::AddrSpaceCast { dst, src: raw.src_reg()?, cast })
+        }
         0xb0 if raw.off != 0 => {
             // movsx: register source only; 32-bit form takes 8 or 16 bits.
             let from = match (raw.off, width) {
@@ -417,6 +421,9 @@ pub fn encode_into(insn: &Insn, out: &mut Vec<u8>) {
             off: from.bits() as i16,
             imm: 0,
         },
+        Insn::AddrSpaceCast { dst, src, cast } => {
+            Raw { opcode: CLASS_ALU64 | 0xb0 | SOURCE_X, dst: dst.number(), src: src.number(), off: 1, imm: cast.imm() }
+        }
         Insn::Endian { order, dst, bits } => {
             let opcode = match order {
                 ByteOrder::ToLe => CLASS_ALU | ALU_END,
@@ -495,4 +502,26 @@ pub fn encode_into(insn: &Insn, out: &mut Vec<u8>) {
         Insn::Exit => Raw { opcode: CLASS_JMP | JMP_EXIT, dst: 0, src: 0, off: 0, imm: 0 },
     };
     raw.write(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_hex(hex: &str) -> Result<Insn, DecodeError> {
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        decode_one(&bytes, 0)
+    }
+
+    #[test]
+    fn addr_space_casts_are_the_two_linux_knows() {
+        let to_kernel = decode_hex("bf08010001000000").expect("as(1) -> as(0)");
+        assert_eq!(to_kernel, Insn::AddrSpaceCast { dst: Reg::R8, src: Reg::R0, cast: AddrSpace::ToKernel });
+        assert!(matches!(decode_hex("bf08010000000100"), Ok(Insn::AddrSpaceCast { cast: AddrSpace::ToUser, .. })));
+        // Other address spaces, the 32-bit class and the immediate form are undefined.
+        for bad in ["bf08010002000000", "bf08010000000000", "bc08010001000000", "b708010001000000"] {
+            assert!(decode_hex(bad).is_err(), "{bad}");
+        }
+    }
 }

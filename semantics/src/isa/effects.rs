@@ -90,7 +90,7 @@ impl Insn {
             Insn::Alu { op: BinOp::Mov, dst, src, .. } => (operand(src), one(dst)),
             Insn::Alu { dst, src, .. } => (one(dst).union(operand(src)), one(dst)),
             Insn::Neg { dst, .. } | Insn::Endian { dst, .. } => (one(dst), one(dst)),
-            Insn::MovSx { dst, src, .. } => (one(src), one(dst)),
+            Insn::MovSx { dst, src, .. } | Insn::AddrSpaceCast { dst, src, .. } => (one(src), one(dst)),
             Insn::Lddw { dst, .. } => (RegSet::EMPTY, one(dst)),
             Insn::LoadPacket { addr, .. } => {
                 let reads = match addr {

@@ -263,6 +263,44 @@ impl Cond {
     }
 }
 
+/// The direction of an `addr_space_cast` (`BPF_ALU64 | BPF_MOV | BPF_X`, `off = 1`): the
+/// cast between an arena's user addresses (address space 1) and the program's own
+/// (address space 0). The `imm` field holds `dst_as << 16 | src_as`; Linux accepts only
+/// these two casts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AddrSpace {
+    /// `imm = 1`, `as(1) -> as(0)`: the arena pointer the program dereferences, the low
+    /// 32 bits of the user address.
+    ToKernel,
+    /// `imm = 1 << 16`, `as(0) -> as(1)`: the full user address (the arena's
+    /// `user_vm_start` upper half over the low 32 bits; 0 stays 0).
+    ToUser,
+}
+
+impl AddrSpace {
+    /// The `imm` field of the cast: `dst_as << 16 | src_as`.
+    pub const fn imm(self) -> i32 {
+        match self {
+            AddrSpace::ToKernel => 1,
+            AddrSpace::ToUser => 1 << 16,
+        }
+    }
+
+    /// The cast whose `imm` field is `imm`, if Linux knows it.
+    pub const fn from_imm(imm: i32) -> Option<AddrSpace> {
+        match imm {
+            1 => Some(AddrSpace::ToKernel),
+            0x1_0000 => Some(AddrSpace::ToUser),
+            _ => None,
+        }
+    }
+
+    /// `(dst_as, src_as)` as LLVM prints them.
+    pub const fn spaces(self) -> (u32, u32) {
+        (self.imm() as u32 >> 16, self.imm() as u32 & 0xffff)
+    }
+}
+
 /// Read-modify-write operations of `BPF_ATOMIC` instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicOp {
@@ -367,6 +405,16 @@ pub enum Insn {
         src: Reg,
         /// Bits taken from `src`: 8, 16 or (64-bit only) 32.
         from: Size,
+    },
+    /// `dst = addr_space_cast(src, dst_as, src_as)` (`BPF_ALU64 | BPF_MOV | BPF_X` with
+    /// `off = 1`): converts an arena address between the user's and the program's view.
+    AddrSpaceCast {
+        /// Destination.
+        dst: Reg,
+        /// Source register.
+        src: Reg,
+        /// Which way.
+        cast: AddrSpace,
     },
     /// Byte-order conversion of the low `bits` of `dst`, zero-extended.
     Endian {

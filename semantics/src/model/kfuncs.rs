@@ -495,6 +495,13 @@ pub const KFUNCS: &[Kfunc] = &[
         .flags(ACQUIRE_OR_NULL.with(F::SLEEPABLE)),
     Kfunc::new("bpf_lookup_system_key", &[A::Scalar], R::Object(ObjectKind::Key), KeySig).flags(ACQUIRE_OR_NULL),
     Kfunc::new("bpf_key_put", &[A::Object(ObjectKind::Key)], R::Void, KeySig).flags(F::RELEASE),
+    // Arenas (kernel/bpf/arena.c, `common_kfunc_set`): pages of the arena map the first
+    // argument names (any other map gets NULL / nothing). The address arguments are
+    // `__ign` and the result is `void *`, a number to the verifier; the program casts it.
+    Kfunc::new("bpf_arena_alloc_pages", &[A::Map, A::Ignored, A::Scalar, A::Scalar, A::Scalar], R::Scalar, Common)
+        .flags(F::TRUSTED_ARGS.with(F::SLEEPABLE)),
+    Kfunc::new("bpf_arena_free_pages", &[A::Map, A::Ignored, A::Scalar], R::Void, Common)
+        .flags(F::TRUSTED_ARGS.with(F::SLEEPABLE)),
     // Resilient spin locks (after 6.12: `int bpf_res_spin_lock(struct bpf_res_spin_lock *)`).
     Kfunc::new("bpf_res_spin_lock", &[A::ResSpinLock], ERRNO_OR_ZERO, Common).effect(KfuncEffect::ResLock),
     Kfunc::new("bpf_res_spin_unlock", &[A::ResSpinLock], R::Void, Common).effect(KfuncEffect::ResUnlock),

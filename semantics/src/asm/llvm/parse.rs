@@ -5,7 +5,7 @@ use super::spelling::{
     access, access_type, atomic_of_fetch, atomic_of_lock, bin_op_of, byte_order_of, cond_of, lddw_kind,
 };
 use crate::asm::AsmErrorKind;
-use crate::isa::{AtomicOp, ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use crate::isa::{AddrSpace, AtomicOp, ByteOrder, CallTarget, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
 
 /// One parsed line that is an instruction, before labels are resolved.
 #[derive(Debug)]
@@ -513,6 +513,9 @@ impl Cursor<'_> {
             same_register(dst, self.register()?, "the converted register")?;
             return Ok(Statement::Insn(Insn::Endian { order, dst: dst64, bits }));
         }
+        if name == "addr_space_cast" {
+            return self.addr_space_cast(dst).map(Statement::Insn);
+        }
         if let Some(op) = atomic_of_fetch(&name) {
             self.punct("(")?;
             let size = self.atomic_size()?;
@@ -537,6 +540,28 @@ impl Cursor<'_> {
             return self.exchange(dst, op, size).map(Statement::Insn);
         }
         Err(AsmErrorKind::Syntax(format!("unexpected `{name}` after `=`")))
+    }
+
+    /// `r1 = addr_space_cast(r2, 0x0, 0x1)`: destination then source address space.
+    fn addr_space_cast(&mut self, dst: RegOperand) -> Result<Insn, AsmErrorKind> {
+        let dst = wide(dst)?;
+        self.punct("(")?;
+        let src = self.reg64()?;
+        self.punct(",")?;
+        let dst_as = self.unsigned()?;
+        self.punct(",")?;
+        let src_as = self.unsigned()?;
+        self.punct(")")?;
+        let cast = match (dst_as, src_as) {
+            (0, 1) => AddrSpace::ToKernel,
+            (1, 0) => AddrSpace::ToUser,
+            _ => {
+                return Err(AsmErrorKind::Syntax(format!(
+                    "addr_space_cast converts between address spaces 0 and 1, not from {src_as} to {dst_as}"
+                )));
+            }
+        };
+        Ok(Insn::AddrSpaceCast { dst, src, cast })
     }
 
     /// `w0 = xchg32_32(r10 - 0x4, w0)` and `r0 = cmpxchg_64(r10 - 0x4, r0, r1)`.

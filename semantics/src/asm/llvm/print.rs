@@ -64,6 +64,10 @@ pub fn print_insn_objdump(insn: &Insn) -> String {
         Insn::MovSx { width, dst, src, from } => {
             format!("{} = ({}){}", reg(width, dst), access_type(from, true), reg(width, src))
         }
+        Insn::AddrSpaceCast { dst, src, cast } => {
+            let (dst_as, src_as) = cast.spaces();
+            format!("{dst} = addr_space_cast({src}, {}, {})", hex(dst_as.into()), hex(src_as.into()))
+        }
         Insn::Endian { order, dst, bits } => format!("{dst} = {}{bits} {dst}", byte_order_spelling(order)),
         Insn::Lddw { dst, kind: LddwKind::Imm64, imm, next_imm } => {
             format!("{dst} = {} ll", hex(Insn::lddw_value(imm, next_imm) as i64))

@@ -75,6 +75,8 @@ const OBJDUMP_ROWS: &[(&str, &str)] = &[
     ("bf21080000000000", "r1 = (s8)r2"),
     ("bf21100000000000", "r1 = (s16)r2"),
     ("bf21200000000000", "r1 = (s32)r2"),
+    ("bf08010001000000", "r8 = addr_space_cast(r0, 0x0, 0x1)"),
+    ("bf26010000000100", "r6 = addr_space_cast(r2, 0x1, 0x0)"),
     ("d404000010000000", "r4 = le16 r4"),
     ("d404000020000000", "r4 = le32 r4"),
     ("d404000040000000", "r4 = le64 r4"),
@@ -294,6 +296,7 @@ fn rows_cover_every_instruction_family() {
     assert!(covered(&|i| matches!(*i, Insn::Ja32 { .. })));
     assert!(covered(&|i| matches!(*i, Insn::LoadPacket { .. })));
     assert!(covered(&|i| matches!(*i, Insn::MovSx { .. })));
+    assert!(covered(&|i| matches!(*i, Insn::AddrSpaceCast { .. })));
     assert!(covered(&|i| matches!(*i, Insn::Load { signed: true, .. })));
     assert!(covered(&|i| matches!(*i, Insn::Atomic { op: crate::isa::AtomicOp::CmpXchg, .. })));
 }

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | ALU | `add %rD, %rS` / `add %rD, imm`, `32` suffix for 32 bits (`64` or none for 64): `add sub mul div sdiv or and lsh rsh mod smod xor mov arsh`; `neg`, `neg32` |
 //! | sign-extending move | `movsx{8,16,32}{32,64} %rD, %rS` (`movsx3232` does not exist) |
+//! | arena cast | `addr_space_cast %rD, %rS, DST_AS, SRC_AS` (`0, 1` or `1, 0`; LLVM's `rD = addr_space_cast(rS, DST_AS, SRC_AS)`) |
 //! | byte order | `le16/32/64`, `be16/32/64`, `bswap16/32/64` (also `swap16/32/64`) `%rD` |
 //! | 64-bit load | `lddw %rD, 0x1122334455667788` (hex: any 64-bit pattern; decimal: `i64` or `u64`) |
 //! | special `lddw` | `lddw %rD, map_fd(N)`, `map_value(N, OFF)`, `var_addr(N)`, `map_idx(N)`, `map_idx_value(N, OFF)`, `code(+N)`; a second number is `next_imm` |

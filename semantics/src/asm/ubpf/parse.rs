@@ -2,7 +2,9 @@
 
 use super::lex::{self, Target};
 use crate::asm::AsmErrorKind;
-use crate::isa::{AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width};
+use crate::isa::{
+    AddrSpace, AtomicOp, BinOp, ByteOrder, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width,
+};
 
 /// What one line says (besides its labels).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,6 +235,15 @@ fn memory_or_alu(mnemonic: &str, ops: &[String]) -> Result<Statement, AsmErrorKi
     }) {
         count(1)?;
         return Ok(plain(Insn::Endian { order, dst: lex::register(&ops[0])?, bits }));
+    }
+    if mnemonic == "addr_space_cast" {
+        count(4)?;
+        let cast = match (lex::imm32(&ops[2])?, lex::imm32(&ops[3])?) {
+            (0, 1) => AddrSpace::ToKernel,
+            (1, 0) => AddrSpace::ToUser,
+            _ => return Err(AsmErrorKind::Syntax("addr_space_cast converts between address spaces 0 and 1".into())),
+        };
+        return Ok(plain(Insn::AddrSpaceCast { dst: lex::register(&ops[0])?, src: lex::register(&ops[1])?, cast }));
     }
     if let Some(from) = mnemonic.strip_prefix("movsx") {
         let (from, width) = width_suffix(from);

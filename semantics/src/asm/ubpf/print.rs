@@ -102,6 +102,10 @@ fn insn_with(insn: &Insn, target: TargetText<'_>) -> String {
             let width_bits = if width == Width::W32 { 32 } else { 64 };
             format!("movsx{}{} {}, {}", from.bits(), width_bits, reg(dst), reg(src))
         }
+        Insn::AddrSpaceCast { dst, src, cast } => {
+            let (dst_as, src_as) = cast.spaces();
+            format!("addr_space_cast {}, {}, {dst_as}, {src_as}", reg(dst), reg(src))
+        }
         Insn::Endian { order, dst, bits } => {
             let name = match order {
                 ByteOrder::ToLe => "le",

@@ -41,6 +41,9 @@ fn movsx_and_byte_order_vectors() {
     check("movsx832 %r0, %r1", "bc 10 08 00 00 00 00 00", "movsx832 %r0, %r1");
     check("movsx1632 %r0, %r1", "bc 10 10 00 00 00 00 00", "movsx1632 %r0, %r1");
     check("movsx864 %r0, %r1", "bf 10 08 00 00 00 00 00", "movsx864 %r0, %r1");
+    check("addr_space_cast %r8, %r0, 0, 1", "bf 08 01 00 01 00 00 00", "addr_space_cast %r8, %r0, 0, 1");
+    check("addr_space_cast %r6, %r2, 1, 0", "bf 26 01 00 00 00 01 00", "addr_space_cast %r6, %r2, 1, 0");
+    assert!(parse_insn("addr_space_cast %r6, %r2, 2, 0").is_err());
     check("movsx1664 %r0, %r1", "bf 10 10 00 00 00 00 00", "movsx1664 %r0, %r1");
     check("movsx3264 %r0, %r1", "bf 10 20 00 00 00 00 00", "movsx3264 %r0, %r1");
     check("le16 %r1", "d4 01 00 00 10 00 00 00", "le16 %r1");

@@ -22,7 +22,8 @@
 
 use std::collections::BTreeMap;
 
-use super::super::maps::errno;
+use super::super::arena::Arena;
+use super::super::maps::{errno, map_of_handle};
 use super::super::memory::{Access, Memory, RegionId, RegionKind, region_base};
 use super::{CGROUP_ID, HelperError, HelperFn, TASK_PID, errno_u32};
 use crate::model::kfuncs::{Builtin, IterKind, ObjectKind};
@@ -55,6 +56,8 @@ pub(super) const KFUNCS: &[(&str, HelperFn)] = &[
     // cannot fault. Here it is an object of arbitrary bytes to read.
     ("bpf_rdonly_cast", |h, _, m, _| h.kernel.borrowed(m, ObjectKind::Untrusted)),
     ("bpf_rcu_read_lock", |_, _, _, _| Ok(0)),
+    ("bpf_arena_alloc_pages", |_, a, m, _| arena_alloc_pages(m, a)),
+    ("bpf_arena_free_pages", |_, a, m, _| arena_free_pages(m, a)),
     ("bpf_rcu_read_unlock", |_, _, _, _| Ok(0)),
     ("bpf_iter_num_new", |h, a, m, _| h.kernel.iter_num_new(m, a)),
     ("bpf_iter_num_next", |h, a, m, _| h.kernel.iter_next(m, a[0], IterKind::Num)),
@@ -593,6 +596,31 @@ pub(super) fn run_builtin(builtin: Builtin, args: [u64; 5], memory: &mut Memory)
             })
         }
     }
+}
+
+/// The run's arena if `handle` is its map's handle; `None` for another map, as Linux's
+/// arena kfuncs do nothing for a map of another type.
+fn arena_of(memory: &mut Memory, handle: u64) -> Result<Option<&mut Arena>, HelperError> {
+    if map_of_handle(handle).is_none() {
+        return Err(HelperError::InvalidArgument { register: 1, value: handle, reason: "not a map" });
+    }
+    Ok(memory.arena_mut().filter(|arena| arena.handle() == handle))
+}
+
+/// `void *bpf_arena_alloc_pages(void *map, void *addr, u32 page_cnt, int node_id, u64 flags)`.
+fn arena_alloc_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
+    match arena_of(memory, a[0])? {
+        Some(arena) => arena.alloc(a[1], a[2] as u32, a[3] as u32 as i32, a[4]),
+        None => Ok(0),
+    }
+}
+
+/// `void bpf_arena_free_pages(void *map, void *ptr, u32 page_cnt)`.
+fn arena_free_pages(memory: &mut Memory, a: [u64; 5]) -> Result<u64, HelperError> {
+    if let Some(arena) = arena_of(memory, a[0])? {
+        arena.free(a[1], a[2] as u32);
+    }
+    Ok(0)
 }
 
 #[cfg(test)]
