@@ -139,12 +139,15 @@ impl<W: DomainWord> Product<W> {
 
         low_unsigned = low_unsigned.meet_at(&unsigned.truncate(h), h);
         low_signed = low_signed.meet_at(&signed.truncate(h), h);
-        low_unsigned = low_unsigned.meet_at(&convert::s_to_u(&low_signed, h), h);
-        low_signed = low_signed.meet_at(&convert::u_to_s(&low_unsigned, h), h);
+        (low_unsigned, low_signed) = meet_views(&low_unsigned, &low_signed, h);
 
-        unsigned = unsigned.meet_at(&convert::s_to_u(&signed, n), n);
+        // Meeting the views before the restrictions lets a range that the other view confines
+        // to one block of high bits learn its low half; meeting them after passes on what
+        // the low halves taught.
+        (unsigned, signed) = meet_views(&unsigned, &signed, n);
         unsigned = unsigned.restrict_low(&low_unsigned, h);
-        signed = signed.meet_at(&convert::u_to_s(&unsigned, n), n);
+        signed = signed.restrict_low(&low_signed, h);
+        (unsigned, signed) = meet_views(&unsigned, &signed, n);
 
         // Signed bounds that are the unsigned ones, on one side of the sign boundary, give
         // the same tnum range, and meeting with a range twice changes nothing: known words
@@ -247,6 +250,51 @@ impl<W: DomainWord> Product<W> {
         };
         (build(self, unsigned_a, signed_a, tnum_a), build(src, unsigned_b, signed_b, tnum_b))
     }
+}
+
+/// The values in both `unsigned` and `signed` at `bits`, as the smallest unsigned and signed
+/// intervals holding them (Linux's deductions between the s64 and u64 ranges, and between
+/// the s32 and u32 ones, in one exact step).
+///
+/// On the unsigned number line the signed interval is its non-negative part `[max(lo, 0),
+/// hi]` and its negative part `[lo, min(hi, -1)]`, each one interval that keeps its order in
+/// both readings. The intersection is the union of the unsigned interval's meets with those
+/// two parts, and each reading's hull of that union is the join of the parts in that
+/// reading. When the unsigned interval overlaps only one part (the "positive" and
+/// "negative overlap" cases), both results are that overlap; when it overlaps both, the
+/// hulls are the inputs again: no single interval in either reading says more.
+pub(crate) fn meet_views<W: DomainWord>(
+    unsigned: &UInterval<W>,
+    signed: &SInterval<W>,
+    bits: u32,
+) -> (UInterval<W>, SInterval<W>) {
+    let like = &signed.lo;
+    let (zero, minus_one) = (arith::zero(like), arith::ones(like, bits));
+    let inhabited = arith::sle(&signed.lo, &signed.hi, bits);
+    let part = |exists: W::Bool, lo: W, hi: W| {
+        let part = pick(&exists, || UInterval::new(lo, hi), || UInterval::bottom_at(like, bits));
+        unsigned.meet_at(&part, bits)
+    };
+    let non_negative = part(
+        inhabited.and(&is_negative(&signed.hi, bits).not()),
+        arith::smax(&signed.lo, &zero, bits),
+        signed.hi.clone(),
+    );
+    let negative = part(
+        inhabited.and(&is_negative(&signed.lo, bits)),
+        signed.lo.clone(),
+        arith::smin(&signed.hi, &minus_one, bits),
+    );
+    // Each part lies on one side of the sign boundary, where both readings order alike.
+    let as_signed = |part: &UInterval<W>| {
+        pick(
+            &part.is_bottom_at(bits),
+            || SInterval::bottom_at(like, bits),
+            || SInterval::new(part.lo.clone(), part.hi.clone()),
+        )
+    };
+    let joined_signed = as_signed(&non_negative).join_at(&as_signed(&negative), bits);
+    (non_negative.join_at(&negative, bits), joined_signed)
 }
 
 /// Whether the signed view, read as unsigned (`s_to_u`), is the unsigned view.
@@ -553,6 +601,17 @@ impl<W: DomainWord> ValueDomain<W> for Product<W> {
             let bits = from.bits();
             let extended = if bits >= self.width() {
                 self.clone()
+            } else if bits == self.half() {
+                // Extending the low half keeps it: the low views stay, and `sync` extends
+                // the signed one to the whole register (`SInterval::restrict_low`).
+                Product {
+                    unsigned: self.unsigned.sign_extend(bits),
+                    signed: self.signed.sign_extend(bits),
+                    low_unsigned: self.low_unsigned.clone(),
+                    low_signed: self.low_signed.clone(),
+                    tnum: self.tnum.sign_extend(bits),
+                }
+                .sync()
             } else {
                 Self::from_full(
                     self.unsigned.sign_extend(bits),
