@@ -331,6 +331,23 @@ mod tests {
     }
 
     #[test]
+    fn only_movsx_from_the_half_keeps_the_low_views() {
+        // At 16 bits the half is a byte: `movsx8/64` keeps the operand's low views (the
+        // table's `low-half-movsx8/64`), `movsx16/64` is the identity; at 64 bits `movsx32/64`
+        // keeps them and the narrower ones rebuild them from the whole word.
+        let value = known_low_half(16, 0x85);
+        let extended = value.move_sign_extend(Width::W64, Size::B);
+        assert_eq!((extended.low_unsigned(), extended.low_signed()), (value.low_unsigned(), value.low_signed()));
+        for width in WIDTHS {
+            for from in [Size::B, Size::H, Size::W] {
+                let listed = lemmas(Operation::MoveSignExtend(Width::W64, from), width);
+                let keeps = listed.contains(&SignExtendKeepsLow(from));
+                assert_eq!(keeps, from.bits() == width / 2, "movsx{}/64 at {width}", from.bits());
+            }
+        }
+    }
+
+    #[test]
     fn the_identity_cases_match_the_product() {
         // Where the table lists no sync, the product returns its input unchanged.
         let width = 16;

@@ -765,6 +765,38 @@ mod tests {
         assert!(witness.abstract_result.contains("bits above bit 4"), "{witness}");
     }
 
+    /// The joint meet of the unsigned and signed views that keeps only the signed interval's
+    /// non-negative part (Linux's positive-overlap deduction without its condition).
+    struct NonNegativeOnly;
+
+    impl Law for NonNegativeOnly {
+        fn evaluate<W: DomainWord>(&self, width: u32, words: &mut Words<'_, W>) -> Evaluation<W> {
+            let (unsigned, signed): (UInterval<W>, SInterval<W>) = (words.value(width), words.value(width));
+            let x = words.point(width);
+            let mut law = Evaluation::new(vec![x.clone()]);
+            law.input(words, &unsigned);
+            law.input(words, &signed);
+            law.assume(&unsigned.contains_at(&x, width).and(&signed.contains_at(&x, width)));
+            let non_negative = SInterval::new(arith::smax(&signed.lo, &arith::zero(&x), width), signed.hi.clone());
+            let (_, met) = product::meet_views(&unsigned, &non_negative, width);
+            law.claim_in(words, &met, &x, width);
+            law
+        }
+    }
+
+    #[test]
+    fn the_joint_meet_of_the_views_is_proven_and_its_careless_twin_caught() {
+        let witness = counterexample(&NonNegativeOnly, 8);
+        assert!(witness.abstract_result.contains("SInterval"), "{witness}");
+        // The dropped point is negative.
+        assert!(witness.result >= 0x80, "{witness}");
+        for part in [Width::W64, Width::W32] {
+            assert_eq!(prove_law(&Lemma::MeetViews(part), 16, QUICK), Verdict::Proven, "{part:?}");
+        }
+        assert_eq!(prove_law(&Lemma::RestrictLow(View::Signed), 16, QUICK), Verdict::Proven);
+        assert_eq!(prove_law(&Lemma::SignExtendKeepsLow(Size::B), 16, QUICK), Verdict::Proven);
+    }
+
     #[test]
     fn every_conversion_is_proven_at_16_bits() {
         for conversion in Conversion::ALL {
