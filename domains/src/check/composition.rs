@@ -99,7 +99,8 @@ pub fn lemmas(operation: Operation, width: u32) -> Vec<Lemma> {
         Operation::Binary(op, Width::W32) => [strict(), binary_low(op)].concat(),
         // `negate`: constant(0).binary(Sub, width, self).
         Operation::Negate(w) => [vec![Constant, NegateIsSub(w)], lemmas(Operation::Binary(BinOp::Sub, w), n)].concat(),
-        // `move_sign_extend`: strict(from_full(sign_extend ×3), or self), then narrow_to_low for W32.
+        // `move_sign_extend`: strict(from_full(sign_extend ×3), from the half the kept low views
+        // and sync, or self), then narrow_to_low for W32.
         Operation::MoveSignExtend(w, from) => [strict(), sign_extend(from, n), narrow(w)].concat(),
         // `byte_order`, le: strict(self, or from_full(truncate+zero_extend ×3)).
         Operation::ByteOrder(ByteOrder::ToLe, bits) => [strict(), to_le(bits, n)].concat(),
