@@ -70,7 +70,13 @@ fn extract(value: &Value, skip: u32, len: u32, domain: DomainKind) -> Num {
             } else {
                 n.binary(BinOp::Rsh, Width::W64, &domain.constant(&u64::from(8 * skip)))
             };
-            if len >= 8 { shifted } else { shifted.binary(BinOp::And, Width::W64, &domain.constant(&byte_mask(len))) }
+            match len {
+                8.. => shifted,
+                // The low half as a 32-bit move gives it: the domain keeps what it knows of
+                // the sub-register (its signed bounds, which masking would lose).
+                4 => shifted.binary(BinOp::Mov, Width::W32, &shifted),
+                _ => shifted.binary(BinOp::And, Width::W64, &domain.constant(&byte_mask(len))),
+            }
         }
         // The bytes of an address are some number.
         _ => domain.unsigned_range(0, byte_mask(len)),
@@ -391,6 +397,23 @@ mod tests {
             below.smear(-16, len, D);
             assert!(below.is_initialised(-512, 512), "len {len:#x}");
         }
+    }
+
+    #[test]
+    fn a_four_byte_spill_keeps_the_low_half_signed_bounds() {
+        // An `int` in [-4, 7] spilled in 4 bytes: a zero-extending fill is its low half, whose
+        // signed bounds a sign extension (`ldsx`, `(s32)`) gives back.
+        let mut frame = Frame::new();
+        frame.write(-8, 4, Value::Scalar(D.signed_range(-4, 7)), D);
+        let Some(Value::Scalar(filled)) = frame.read(-8, 4, D) else { panic!("a number") };
+        assert_eq!(filled.unsigned_bounds(), Some((0, 0xffff_ffff)));
+        assert_eq!(
+            filled.move_sign_extend(Width::W64, bpfprove_semantics::isa::Size::W).signed_bounds(),
+            Some((-4, 7))
+        );
+        // The high half of an 8-byte spill, read alone, is the value shifted down.
+        frame.write(-16, 8, constant(0xffff_fffc_0000_0001), D);
+        assert_eq!(frame.read(-12, 4, D), Some(constant(0xffff_fffc)));
     }
 
     #[test]

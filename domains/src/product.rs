@@ -139,12 +139,15 @@ impl<W: DomainWord> Product<W> {
 
         low_unsigned = low_unsigned.meet_at(&unsigned.truncate(h), h);
         low_signed = low_signed.meet_at(&signed.truncate(h), h);
-        low_unsigned = low_unsigned.meet_at(&convert::s_to_u(&low_signed, h), h);
-        low_signed = low_signed.meet_at(&convert::u_to_s(&low_unsigned, h), h);
+        (low_unsigned, low_signed) = meet_views(&low_unsigned, &low_signed, h);
 
-        unsigned = unsigned.meet_at(&convert::s_to_u(&signed, n), n);
+        // Meeting the views before the restrictions lets a range that the other view confines
+        // to one block of high bits learn its low half; meeting them after passes on what
+        // the low halves taught.
+        (unsigned, signed) = meet_views(&unsigned, &signed, n);
         unsigned = unsigned.restrict_low(&low_unsigned, h);
-        signed = signed.meet_at(&convert::u_to_s(&unsigned, n), n);
+        signed = signed.restrict_low(&low_signed, h);
+        (unsigned, signed) = meet_views(&unsigned, &signed, n);
 
         // Signed bounds that are the unsigned ones, on one side of the sign boundary, give
         // the same tnum range, and meeting with a range twice changes nothing: known words
@@ -247,6 +250,51 @@ impl<W: DomainWord> Product<W> {
         };
         (build(self, unsigned_a, signed_a, tnum_a), build(src, unsigned_b, signed_b, tnum_b))
     }
+}
+
+/// The values in both `unsigned` and `signed` at `bits`, as the smallest unsigned and signed
+/// intervals holding them (Linux's deductions between the s64 and u64 ranges, and between
+/// the s32 and u32 ones, in one exact step).
+///
+/// On the unsigned number line the signed interval is its non-negative part `[max(lo, 0),
+/// hi]` and its negative part `[lo, min(hi, -1)]`, each one interval that keeps its order in
+/// both readings. The intersection is the union of the unsigned interval's meets with those
+/// two parts, and each reading's hull of that union is the join of the parts in that
+/// reading. When the unsigned interval overlaps only one part (the "positive" and
+/// "negative overlap" cases), both results are that overlap; when it overlaps both, the
+/// hulls are the inputs again: no single interval in either reading says more.
+pub(crate) fn meet_views<W: DomainWord>(
+    unsigned: &UInterval<W>,
+    signed: &SInterval<W>,
+    bits: u32,
+) -> (UInterval<W>, SInterval<W>) {
+    let like = &signed.lo;
+    let (zero, minus_one) = (arith::zero(like), arith::ones(like, bits));
+    let inhabited = arith::sle(&signed.lo, &signed.hi, bits);
+    let part = |exists: W::Bool, lo: W, hi: W| {
+        let part = pick(&exists, || UInterval::new(lo, hi), || UInterval::bottom_at(like, bits));
+        unsigned.meet_at(&part, bits)
+    };
+    let non_negative = part(
+        inhabited.and(&is_negative(&signed.hi, bits).not()),
+        arith::smax(&signed.lo, &zero, bits),
+        signed.hi.clone(),
+    );
+    let negative = part(
+        inhabited.and(&is_negative(&signed.lo, bits)),
+        signed.lo.clone(),
+        arith::smin(&signed.hi, &minus_one, bits),
+    );
+    // Each part lies on one side of the sign boundary, where both readings order alike.
+    let as_signed = |part: &UInterval<W>| {
+        pick(
+            &part.is_bottom_at(bits),
+            || SInterval::bottom_at(like, bits),
+            || SInterval::new(part.lo.clone(), part.hi.clone()),
+        )
+    };
+    let joined_signed = as_signed(&non_negative).join_at(&as_signed(&negative), bits);
+    (non_negative.join_at(&negative, bits), joined_signed)
 }
 
 /// Whether the signed view, read as unsigned (`s_to_u`), is the unsigned view.
@@ -553,6 +601,17 @@ impl<W: DomainWord> ValueDomain<W> for Product<W> {
             let bits = from.bits();
             let extended = if bits >= self.width() {
                 self.clone()
+            } else if bits == self.half() {
+                // Extending the low half keeps it: the low views stay, and `sync` extends
+                // the signed one to the whole register (`SInterval::restrict_low`).
+                Product {
+                    unsigned: self.unsigned.sign_extend(bits),
+                    signed: self.signed.sign_extend(bits),
+                    low_unsigned: self.low_unsigned.clone(),
+                    low_signed: self.low_signed.clone(),
+                    tnum: self.tnum.sign_extend(bits),
+                }
+                .sync()
             } else {
                 Self::from_full(
                     self.unsigned.sign_extend(bits),
@@ -656,6 +715,133 @@ mod tests {
     /// Operand pairs: each value with its neighbour, and with the next value of its kind.
     fn pairs(values: &[Product<Bits>]) -> impl Iterator<Item = (&Product<Bits>, &Product<Bits>)> {
         values.iter().zip(&values[1..]).chain(values.iter().zip(&values[3..]))
+    }
+
+    /// Views of values at `bits` in words of `width` bits.
+    fn views_in(
+        width: u32,
+        bits: u32,
+        (ulo, uhi): (u64, u64),
+        (slo, shi): (i64, i64),
+    ) -> (UInterval<Bits>, SInterval<Bits>) {
+        let word = |value: u64| Bits::new(width, value);
+        // Signed bounds as two's-complement patterns at `bits`.
+        let signed = |value: i64| word(value as u64 & arith::low_mask(bits));
+        (UInterval::new(word(ulo), word(uhi)), SInterval::new(signed(slo), signed(shi)))
+    }
+
+    fn views_at(bits: u32, unsigned: (u64, u64), signed: (i64, i64)) -> (UInterval<Bits>, SInterval<Bits>) {
+        views_in(bits, bits, unsigned, signed)
+    }
+
+    /// A 64-bit product whose views are top but the given ones.
+    fn product_with(
+        (unsigned, signed): (Option<UInterval<Bits>>, Option<SInterval<Bits>>),
+        (low_unsigned, low_signed): (Option<UInterval<Bits>>, Option<SInterval<Bits>>),
+    ) -> Product<Bits> {
+        let like = Bits::new(64, 0);
+        Product::new(
+            unsigned.unwrap_or_else(|| UInterval::top_at(&like, 64)),
+            signed.unwrap_or_else(|| SInterval::top_at(&like, 64)),
+            low_unsigned.unwrap_or_else(|| UInterval::top_at(&like, 32)),
+            low_signed.unwrap_or_else(|| SInterval::top_at(&like, 32)),
+            Tnum::top(&like),
+        )
+    }
+
+    fn met(bits: u32, unsigned: (u64, u64), signed: (i64, i64)) -> ((u64, u64), (i64, i64)) {
+        let (u, s) = views_at(bits, unsigned, signed);
+        let (u, s) = meet_views(&u, &s, bits);
+        ((u.lo.value(), u.hi.value()), (s.lo.signed(), s.hi.signed()))
+    }
+
+    #[test]
+    fn positive_overlap_leaves_the_non_negative_part() {
+        // `r0 = (s8)r0; if r0 > 0xffffffffffffff00 goto`: the negative values lie above the
+        // unsigned upper bound.
+        assert_eq!(met(64, (0, u64::MAX - 255), (-128, 127)), ((0, 127), (0, 127)));
+        // The 32-bit case of `signed_unsigned_intersection32_case2`: u32 [0, S32_MIN + 3]
+        // and s32 [-3, S32_MAX] meet in [0, S32_MAX].
+        assert_eq!(met(32, (0, 0x8000_0003), (-3, i64::from(i32::MAX))), ((0, 0x7fff_ffff), (0, 0x7fff_ffff)));
+    }
+
+    #[test]
+    fn negative_overlap_leaves_the_negative_part() {
+        // `bounds_deduct_negative_overlap`: u64 [0xfffffcf1, -146] and s64 [-655, 0xeffffeee];
+        // the non-negative values lie below the unsigned lower bound.
+        let expected = ((u64::MAX - 654, u64::MAX - 145), (-655, -146));
+        assert_eq!(met(64, (0xffff_fcf1, u64::MAX - 145), (-655, 0xefff_feee)), expected);
+        let expected = ((0xffff_ff80, 0xffff_fff0), (-128, -16));
+        assert_eq!(met(32, (0x8000_0000, 0xffff_fff0), (-128, 100)), expected);
+    }
+
+    #[test]
+    fn two_overlaps_deduce_nothing() {
+        // Both parts of the signed range meet the unsigned one: each view's hull of the
+        // intersection is that view again.
+        assert_eq!(met(64, (100, u64::MAX - 99), (-128, 127)), ((100, u64::MAX - 99), (-128, 127)));
+        assert_eq!(met(32, (100, 0xffff_ff9c), (-128, 127)), ((100, 0xffff_ff9c), (-128, 127)));
+    }
+
+    #[test]
+    fn disjoint_views_meet_empty() {
+        let (u, s) = views_at(64, (5, 10), (20, 30));
+        let (u, s) = meet_views(&u, &s, 64);
+        assert!(u.is_bottom_at(64) && s.is_bottom_at(64), "{u:?} {s:?}");
+    }
+
+    #[test]
+    fn meet_views_is_each_views_hull_of_the_intersection() {
+        // Every pair of (possibly empty) unsigned and signed intervals at 5 bits.
+        let bits = 5;
+        let size = 1u64 << bits;
+        let word = |value| Bits::new(bits, value);
+        for (ulo, uhi) in (0..size).flat_map(|lo| (0..size).map(move |hi| (lo, hi))) {
+            for (slo, shi) in (0..size).flat_map(|lo| (0..size).map(move |hi| (lo, hi))) {
+                let (u, s) = (UInterval::new(word(ulo), word(uhi)), SInterval::new(word(slo), word(shi)));
+                let both: Vec<Bits> =
+                    (0..size).map(word).filter(|x| u.contains_at(x, bits) && s.contains_at(x, bits)).collect();
+                let (met_u, met_s) = meet_views(&u, &s, bits);
+                if both.is_empty() {
+                    assert!(met_u.is_bottom_at(bits) && met_s.is_bottom_at(bits), "{u:?} {s:?}: {met_u:?} {met_s:?}");
+                    continue;
+                }
+                let unsigned = |x: &Bits| x.value();
+                let signed = |x: &Bits| x.signed();
+                let hull_u = (both.iter().map(unsigned).min(), both.iter().map(unsigned).max());
+                let hull_s = (both.iter().map(signed).min(), both.iter().map(signed).max());
+                assert_eq!((Some(met_u.lo.value()), Some(met_u.hi.value())), hull_u, "{u:?} {s:?}");
+                assert_eq!((Some(met_s.lo.signed()), Some(met_s.hi.signed())), hull_s, "{u:?} {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sync_deduces_across_the_sign_boundary_at_both_widths() {
+        let (unsigned, signed) = views_at(64, (0, u64::MAX - 255), (-128, 127));
+        let value = product_with((Some(unsigned), Some(signed)), (None, None));
+        assert_eq!((value.unsigned().hi().value(), value.signed().lo().signed()), (127, 0), "{value:?}");
+        let (low_unsigned, low_signed) = views_in(64, 32, (0, 0x8000_0003), (-3, i64::from(i32::MAX)));
+        let value = product_with((None, None), (Some(low_unsigned), Some(low_signed)));
+        assert_eq!((value.low_unsigned().hi().value(), value.low_signed().lo().value()), (0x7fff_ffff, 0), "{value:?}");
+    }
+
+    #[test]
+    fn low_signed_bounds_reach_the_whole_register_through_sign_extension() {
+        // An LSM hook's `int` return, clamped by 32-bit signed comparisons: the whole
+        // register knows nothing, its low half is in [-4095, 0].
+        let (_, low_signed) = views_in(64, 32, (0, 0), (-4095, 0));
+        let value = product_with((None, None), (None, Some(low_signed)));
+        let extended = value.move_sign_extend(Width::W64, Size::W);
+        assert_eq!((extended.signed().lo().signed(), extended.signed().hi().signed()), (-4095, 0), "{extended:?}");
+        assert_eq!(extended.low_signed(), value.low_signed());
+        // A 32-bit signed range reaches the whole register only where the register is its
+        // low half sign-extended.
+        let in_range = SInterval::new(Bits::new(64, (-(1i64 << 31)) as u64), Bits::new(64, (1 << 31) - 1));
+        let restricted = in_range.restrict_low(&low_signed, 32);
+        assert_eq!((restricted.lo().signed(), restricted.hi().signed()), (-4095, 0));
+        let wider = SInterval::new(Bits::new(64, (-(1i64 << 31) - 1) as u64), Bits::new(64, 0));
+        assert_eq!(wider.restrict_low(&low_signed, 32), wider);
     }
 
     #[test]

@@ -372,7 +372,15 @@ impl<W: DomainWord> Component<W> for SInterval<W> {
             || Self::bottom_at(&self.lo, n),
             || {
                 let unsigned = convert::s_to_u(self, n).restrict_low(&convert::s_to_u(low, bits), bits);
-                self.meet_at(&convert::u_to_s(&unsigned, n), n)
+                let restricted = self.meet_at(&convert::u_to_s(&unsigned, n), n);
+                // A value between the least and the greatest signed `bits`-bit number is its
+                // low half sign-extended, which keeps the signed order: the low bounds,
+                // sign-extended, bound it (a sign-extending move or load, then a 32-bit
+                // signed comparison).
+                let low_extended = SInterval { lo: low.lo.sext_low(bits), hi: low.hi.sext_low(bits) };
+                let extended_range = signed_min(&self.lo, bits).sext_low(bits);
+                let fits = sle(&extended_range, &self.lo, n).and(&sle(&self.hi, &signed_max(&self.lo, bits), n));
+                pick(&fits, || restricted.meet_at(&low_extended, n), || restricted.clone())
             },
         )
     }

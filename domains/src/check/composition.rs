@@ -53,7 +53,8 @@
 //!   never pass wrongly.
 //! - *The semantic identities* the composition relies on are lemmas too: the low half of
 //!   `add`, `sub`, `mul` and `mov` at 64 bits is the 32-bit operation of the low halves
-//!   ([`Lemma::LowHalf`]), and `neg` is `0 - x` ([`Lemma::NegateIsSub`]). That a 32-bit
+//!   ([`Lemma::LowHalf`]), `neg` is `0 - x` ([`Lemma::NegateIsSub`]), and sign-extending
+//!   from the half word keeps the low half ([`Lemma::SignExtendKeepsLow`]). That a 32-bit
 //!   operation reads only its operands' low halves, and that `le`'s result is `low(x)`, is
 //!   the definition in `alu` (`narrow` first).
 //! - *Shortcuts of known words.* The lemmas prove the path solver terms take. Concrete
@@ -81,8 +82,8 @@ use crate::value::Relation;
 use crate::{Product, ValueDomain};
 
 use Lemma::{
-    Bounds, Constant, Convert, Inhabited, Meet, NegateIsSub, RefineBounds, RestrictLow, SignExtend, SwapBytes,
-    TnumBinary, TnumRefine, Top, Truncate, ZeroExtend,
+    Bounds, Constant, Convert, Inhabited, Meet, MeetViews, NegateIsSub, RefineBounds, RestrictLow, SignExtend,
+    SignExtendKeepsLow, SwapBytes, TnumBinary, TnumRefine, Top, Truncate, ZeroExtend,
 };
 use View::{Signed as S, Tnum as T, Unsigned as U};
 use Width::{W32 as HALF, W64 as FULL};
@@ -98,7 +99,8 @@ pub fn lemmas(operation: Operation, width: u32) -> Vec<Lemma> {
         Operation::Binary(op, Width::W32) => [strict(), binary_low(op)].concat(),
         // `negate`: constant(0).binary(Sub, width, self).
         Operation::Negate(w) => [vec![Constant, NegateIsSub(w)], lemmas(Operation::Binary(BinOp::Sub, w), n)].concat(),
-        // `move_sign_extend`: strict(from_full(sign_extend ×3), or self), then narrow_to_low for W32.
+        // `move_sign_extend`: strict(from_full(sign_extend ×3), from the half the kept low views
+        // and sync, or self), then narrow_to_low for W32.
         Operation::MoveSignExtend(w, from) => [strict(), sign_extend(from, n), narrow(w)].concat(),
         // `byte_order`, le: strict(self, or from_full(truncate+zero_extend ×3)).
         Operation::ByteOrder(ByteOrder::ToLe, bits) => [strict(), to_le(bits, n)].concat(),
@@ -132,17 +134,18 @@ fn strict() -> Vec<Lemma> {
 }
 
 /// `Product::sync`, statement by statement: bounds from the tnum (whole and low half),
-/// low bounds from the whole ones and across signedness, whole bounds from each other and
-/// restricted by the low ones, the tnum from the bounds and restricted by the low ones,
-/// bounds from the tnum again.
+/// low bounds from the whole ones and across signedness (`meet_views`), whole bounds from
+/// each other, restricted by the low ones and from each other again, the tnum from the
+/// bounds and restricted by the low ones, bounds from the tnum again.
 pub fn sync() -> Vec<Lemma> {
     let mut lemmas = Vec::new();
     for part in [FULL, HALF] {
         lemmas.extend(Conversion::ALL.map(|conversion| Convert(conversion, part)));
         lemmas.extend([U, S, T].map(|view| Meet(view, part)));
+        lemmas.push(MeetViews(part));
     }
     lemmas.extend([Truncate(T, Cut::Half), Truncate(U, Cut::Half), Truncate(S, Cut::Half)]);
-    lemmas.extend([RestrictLow(U), RestrictLow(T)]);
+    lemmas.extend([RestrictLow(U), RestrictLow(S), RestrictLow(T)]);
     lemmas
 }
 
@@ -181,13 +184,19 @@ fn narrow(width: Width) -> Vec<Lemma> {
     }
 }
 
-/// `move_sign_extend`'s whole-word part: each view's `sign_extend`, then `from_full`
-/// (nothing when `from` covers the word: the value is kept).
+/// `move_sign_extend`'s whole-word part: each view's `sign_extend`, then `from_full`, or,
+/// from the half word, the kept low views and `sync` (nothing when `from` covers the word:
+/// the value is kept).
 fn sign_extend(from: Size, n: u32) -> Vec<Lemma> {
     if from.bits() >= n {
         return Vec::new();
     }
-    [vec![SignExtend(U, from), SignExtend(S, from), SignExtend(T, from)], from_full()].concat()
+    let extended = vec![SignExtend(U, from), SignExtend(S, from), SignExtend(T, from)];
+    if from.bits() == n / 2 {
+        [extended, vec![SignExtendKeepsLow(from)], sync()].concat()
+    } else {
+        [extended, from_full()].concat()
+    }
 }
 
 /// `le<bits>`: the value itself when `bits` covers the word; otherwise each view truncated
@@ -235,7 +244,7 @@ mod tests {
     #[test]
     fn every_product_operation_has_a_composition_that_names_its_own_pieces() {
         let sync: HashSet<Lemma> = sync().into_iter().collect();
-        assert_eq!(sync.len(), 23);
+        assert_eq!(sync.len(), 26);
         for width in WIDTHS {
             for operation in Operation::all() {
                 let listed = lemmas(operation, width);
@@ -273,9 +282,11 @@ mod tests {
             Constant,
             Lemma::LowHalf(BinOp::Add),
             NegateIsSub(FULL),
+            SignExtendKeepsLow(Size::W),
             Top(U, FULL),
             Convert(Conversion::UToS, FULL),
             Meet(U, FULL),
+            MeetViews(FULL),
             Truncate(U, Cut::Half),
             ZeroExtend(U, Cut::Half),
             RestrictLow(U),
@@ -316,6 +327,23 @@ mod tests {
                 let expected =
                     bpfprove_semantics::alu::binary(op, Width::W32, &Bits::new(width, 3), &Bits::new(width, 5));
                 assert_eq!(low.lo().value(), expected.value() & low_mask(half), "{op:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_movsx_from_the_half_keeps_the_low_views() {
+        // At 16 bits the half is a byte: `movsx8/64` keeps the operand's low views (the
+        // table's `low-half-movsx8/64`), `movsx16/64` is the identity; at 64 bits `movsx32/64`
+        // keeps them and the narrower ones rebuild them from the whole word.
+        let value = known_low_half(16, 0x85);
+        let extended = value.move_sign_extend(Width::W64, Size::B);
+        assert_eq!((extended.low_unsigned(), extended.low_signed()), (value.low_unsigned(), value.low_signed()));
+        for width in WIDTHS {
+            for from in [Size::B, Size::H, Size::W] {
+                let listed = lemmas(Operation::MoveSignExtend(Width::W64, from), width);
+                let keeps = listed.contains(&SignExtendKeepsLow(from));
+                assert_eq!(keeps, from.bits() == width / 2, "movsx{}/64 at {width}", from.bits());
             }
         }
     }

@@ -144,12 +144,18 @@ pub enum Lemma {
     LowHalf(BinOp),
     /// The semantics: `neg` is `0 - x` at the same width.
     NegateIsSub(Width),
+    /// The semantics: sign-extending from `size` keeps the low half (listed where `size` is
+    /// the half word, whose low views `move_sign_extend` keeps).
+    SignExtendKeepsLow(Size),
     /// Every value at the part's width is in the view's `top_at`.
     Top(View, Width),
     /// A conversion keeps every value.
     Convert(Conversion, Width),
     /// `γ(a) ∩ γ(b) ⊆ γ(a ⊓ b)`.
     Meet(View, Width),
+    /// The product's joint meet of an unsigned and a signed interval (`meet_views`): a
+    /// point in both is in both results.
+    MeetViews(Width),
     /// `x ∈ γ(a)` implies `trunc(x) ∈ γ(a.truncate(cut))` (at the cut).
     Truncate(View, Cut),
     /// A value at the cut, zero-extended: `x ∈ γ(a)` implies `x ∈ γ(a.zero_extend(cut))`.
@@ -181,9 +187,13 @@ impl fmt::Display for Lemma {
             Lemma::Constant => f.write_str("constant"),
             Lemma::LowHalf(op) => write!(f, "low-half-{}", Operation::Binary(*op, Width::W64)),
             Lemma::NegateIsSub(width) => write!(f, "{}-is-sub", Operation::Negate(*width)),
+            Lemma::SignExtendKeepsLow(size) => {
+                write!(f, "low-half-{}", Operation::MoveSignExtend(Width::W64, *size))
+            }
             Lemma::Top(view, part) => write!(f, "top-{}/{}", view.letter(), part_name(*part)),
             Lemma::Convert(conversion, part) => write!(f, "{}/{}", conversion.name(), part_name(*part)),
             Lemma::Meet(view, part) => write!(f, "meet-{}/{}", view.letter(), part_name(*part)),
+            Lemma::MeetViews(part) => write!(f, "meet-us/{}", part_name(*part)),
             Lemma::Truncate(view, to) => write!(f, "truncate-{}/{}", view.letter(), cut(to)),
             Lemma::ZeroExtend(view, from) => write!(f, "zext-{}/{}", view.letter(), cut(from)),
             Lemma::RestrictLow(view) => write!(f, "restrict-low-{}", view.letter()),
@@ -384,6 +394,13 @@ impl Law for Lemma {
                 law.claim(&negated, words.note(|| format!("0 - x = {difference:?}")), negated.eq(&difference));
                 law
             }
+            Lemma::SignExtendKeepsLow(size) => {
+                let x = words.point(n);
+                let (extended, low) = (trunc(&alu::move_sign_extend(Width::W64, &x, size), h), trunc(&x, h));
+                let mut law = Evaluation::new(vec![x]);
+                law.claim(&extended, words.note(|| format!("the low half {low:?}")), extended.eq(&low));
+                law
+            }
             Lemma::Top(view, part) => {
                 let bits = part_bits(part, n);
                 per_view!(view, |C| {
@@ -408,6 +425,19 @@ impl Law for Lemma {
             Lemma::Meet(view, part) => {
                 let bits = part_bits(part, n);
                 per_view!(view, |C| meet_law::<W, C<W>>(words, bits, |a, b, bits| a.meet_at(b, bits)))
+            }
+            Lemma::MeetViews(part) => {
+                let bits = part_bits(part, n);
+                let (unsigned, signed): (UInterval<W>, SInterval<W>) = (words.value(bits), words.value(bits));
+                let x = words.point(bits);
+                let mut law = Evaluation::new(vec![x.clone()]);
+                law.input(words, &unsigned);
+                law.input(words, &signed);
+                law.assume(&unsigned.contains_at(&x, bits).and(&signed.contains_at(&x, bits)));
+                let (met_unsigned, met_signed) = product::meet_views(&unsigned, &signed, bits);
+                law.claim_in(words, &met_unsigned, &x, bits);
+                law.claim_in(words, &met_signed, &x, bits);
+                law
             }
             Lemma::Truncate(view, to) => {
                 let bits = to.bits(n);
@@ -733,6 +763,38 @@ mod tests {
         }
         let witness = counterexample(&Uncut, 8);
         assert!(witness.abstract_result.contains("bits above bit 4"), "{witness}");
+    }
+
+    /// The joint meet of the unsigned and signed views that keeps only the signed interval's
+    /// non-negative part (Linux's positive-overlap deduction without its condition).
+    struct NonNegativeOnly;
+
+    impl Law for NonNegativeOnly {
+        fn evaluate<W: DomainWord>(&self, width: u32, words: &mut Words<'_, W>) -> Evaluation<W> {
+            let (unsigned, signed): (UInterval<W>, SInterval<W>) = (words.value(width), words.value(width));
+            let x = words.point(width);
+            let mut law = Evaluation::new(vec![x.clone()]);
+            law.input(words, &unsigned);
+            law.input(words, &signed);
+            law.assume(&unsigned.contains_at(&x, width).and(&signed.contains_at(&x, width)));
+            let non_negative = SInterval::new(arith::smax(&signed.lo, &arith::zero(&x), width), signed.hi.clone());
+            let (_, met) = product::meet_views(&unsigned, &non_negative, width);
+            law.claim_in(words, &met, &x, width);
+            law
+        }
+    }
+
+    #[test]
+    fn the_joint_meet_of_the_views_is_proven_and_its_careless_twin_caught() {
+        let witness = counterexample(&NonNegativeOnly, 8);
+        assert!(witness.abstract_result.contains("SInterval"), "{witness}");
+        // The dropped point is negative.
+        assert!(witness.result >= 0x80, "{witness}");
+        for part in [Width::W64, Width::W32] {
+            assert_eq!(prove_law(&Lemma::MeetViews(part), 16, QUICK), Verdict::Proven, "{part:?}");
+        }
+        assert_eq!(prove_law(&Lemma::RestrictLow(View::Signed), 16, QUICK), Verdict::Proven);
+        assert_eq!(prove_law(&Lemma::SignExtendKeepsLow(Size::B), 16, QUICK), Verdict::Proven);
     }
 
     #[test]
