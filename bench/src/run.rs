@@ -100,7 +100,9 @@ pub fn execute(plan: &Plan<'_>, config: &BenchConfig, on_done: &(dyn Fn() + Sync
     };
     let results: Vec<(Row, Option<ObligationMap>)> =
         match rayon::ThreadPoolBuilder::new().num_threads(config.jobs.max(1)).build() {
-            Ok(pool) => pool.install(|| jobs.par_iter().map(work).collect()),
+            // One job per task: analysis times differ by 1000×, and rayon's default split
+            // into a few long runs of jobs left a worker idle through much of a suite.
+            Ok(pool) => pool.install(|| jobs.par_iter().with_max_len(1).map(work).collect()),
             // No threads to be had: run on this one.
             Err(_) => jobs.iter().map(work).collect(),
         };
