@@ -877,7 +877,6 @@ fn word_bytes(value: u64, size: usize) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use bpfprove_domains::DomainKind;
     use bpfprove_semantics::asm;
@@ -896,24 +895,7 @@ mod tests {
             bytes[slot * 8 + 1] |= 5 << 4;
         }
         let program = Program::from_bytes(&bytes).expect("valid program");
-        let loaded = LoadedProgram {
-            section: section.into(),
-            name: "prog".into(),
-            program,
-            origins: Vec::new(),
-            function_pointers: Vec::new(),
-            call_tables: Vec::new(),
-            indirect_sites: Vec::new(),
-            lines: BTreeMap::new(),
-        };
-        Object {
-            license: None,
-            code_sections: Vec::new(),
-            maps,
-            programs: vec![loaded],
-            failed_programs: Vec::new(),
-            line_records: Vec::new(),
-        }
+        Object::of_program(None, maps, LoadedProgram::bare(section, "prog", program))
     }
 
     fn map(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {

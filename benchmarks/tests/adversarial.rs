@@ -349,9 +349,6 @@ impl Case {
         };
         let object_with = |data_override: &BTreeMap<String, String>| -> Result<Object, String> {
             let loaded = LoadedProgram {
-                section: self.section.clone(),
-                name: self.name.clone(),
-                program: program.clone(),
                 origins: origins.clone(),
                 // Bytes user space wrote are final: no relocation puts an address back.
                 function_pointers: function_pointers
@@ -359,17 +356,11 @@ impl Case {
                     .filter(|p| !data_override.contains_key(&self.data_name(p.map)))
                     .copied()
                     .collect(),
-                call_tables: Vec::new(),
-                indirect_sites: Vec::new(),
-                lines: BTreeMap::new(),
+                ..LoadedProgram::bare(self.section.clone(), self.name.clone(), program.clone())
             };
             Ok(Object {
-                license: Some("GPL".into()),
                 code_sections: vec![code.clone()],
-                maps: self.map_defs(data_override)?,
-                programs: vec![loaded],
-                line_records: Vec::new(),
-                failed_programs: Vec::new(),
+                ..Object::of_program(Some("GPL".into()), self.map_defs(data_override)?, loaded)
             })
         };
         let object = object_with(&BTreeMap::new())?;

@@ -94,24 +94,7 @@ fn check_kfuncs(text: &str) -> Result<Outcome, Trap> {
     let program = llvm::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
     let config = RunConfig::new(CallxModel::Address, 100);
     let helpers = || {
-        let loaded = LoadedProgram {
-            section: "tc".into(),
-            name: "prog".into(),
-            program: program.clone(),
-            origins: Vec::new(),
-            function_pointers: Vec::new(),
-            call_tables: Vec::new(),
-            indirect_sites: Vec::new(),
-            lines: BTreeMap::new(),
-        };
-        let object = Object {
-            license: None,
-            code_sections: Vec::new(),
-            maps: Vec::new(),
-            programs: vec![loaded],
-            line_records: Vec::new(),
-            failed_programs: Vec::new(),
-        };
+        let object = Object::of_program(None, Vec::new(), LoadedProgram::bare("tc", "prog", program.clone()));
         let maps = MapTable::install(&object, &object.programs[0], &mut interp::Memory::new()).expect("no maps");
         let kfuncs = BTreeMap::from([(1, "bpf_kfunc_implicit_arg".to_owned()), (2, "bpf_nope".to_owned())]);
         KernelHelpers::new(maps, ProgramType::SchedCls).with_kfuncs(kfuncs)

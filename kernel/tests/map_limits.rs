@@ -42,6 +42,18 @@ fn valid(map_type: MapType) -> Option<maps::MapShape> {
 }
 
 /// `base` and its variations one field at a time.
+/// Asks the live kernel to create a map of the model's `shape`.
+fn create_in_kernel(shape: &maps::MapShape, map_extra: u64) -> Result<KernelMap, bpfprove_kernel::KernelError> {
+    let shape = MapShape {
+        map_type: shape.map_type,
+        key_size: shape.key_size,
+        value_size: shape.value_size,
+        max_entries: shape.max_entries,
+        flags: shape.flags,
+    };
+    KernelMap::create_with_extra(shape, map_extra)
+}
+
 fn variations(base: maps::MapShape) -> Vec<maps::MapShape> {
     let mut shapes = vec![base];
     for key_size in [0, 1, 4, 5, 8, 12, 260, 261, 512, 513] {
@@ -76,16 +88,7 @@ fn the_kernel_creates_exactly_the_maps_the_model_allows() {
                 continue;
             }
             let model = maps::violation(&shape);
-            let kernel = KernelMap::create_with_extra(
-                MapShape {
-                    map_type: shape.map_type,
-                    key_size: shape.key_size,
-                    value_size: shape.value_size,
-                    max_entries: shape.max_entries,
-                    flags: shape.flags,
-                },
-                shape.map_extra,
-            );
+            let kernel = create_in_kernel(&shape, shape.map_extra);
             checked += 1;
             if model.is_none() != kernel.is_ok() {
                 disagreements.push(format!(
@@ -134,16 +137,7 @@ fn the_kernel_creates_exactly_the_cgroup_storage_maps_the_model_allows() {
         }
         for shape in shapes {
             let model = maps::violation(&shape);
-            let kernel = KernelMap::create_with_extra(
-                MapShape {
-                    map_type: shape.map_type,
-                    key_size: shape.key_size,
-                    value_size: shape.value_size,
-                    max_entries: shape.max_entries,
-                    flags: shape.flags,
-                },
-                0,
-            );
+            let kernel = create_in_kernel(&shape, 0);
             if model.is_none() != kernel.is_ok() {
                 disagreements.push(format!(
                     "{} {shape:?}: model {model:?}, kernel {:?}",

@@ -2,8 +2,6 @@
 //! sections, and the object built around one program so that the analyzer and the
 //! interpreter see exactly what a loader would give them.
 
-use std::collections::BTreeMap;
-
 use bpfprove_semantics::asm::llvm;
 use bpfprove_semantics::elf::{LoadedProgram, MAP_TYPE_ARRAY, MapDef, MapOrigin, Object};
 use bpfprove_semantics::interp::context::ProgramType;
@@ -99,24 +97,8 @@ pub fn object(program_type: ProgramType, text: &str) -> Result<Object, FuzzError
 /// As [`object`], with `.data` holding `data` instead of its initial image.
 pub fn object_with_data(program_type: ProgramType, text: &str, data: Vec<u8>) -> Result<Object, FuzzError> {
     let program = llvm::parse(text)?;
-    let loaded = LoadedProgram {
-        section: section(program_type).into(),
-        name: "fuzz".into(),
-        program,
-        origins: Vec::new(),
-        function_pointers: Vec::new(),
-        call_tables: Vec::new(),
-        indirect_sites: Vec::new(),
-        lines: BTreeMap::new(),
-    };
-    Ok(Object {
-        license: Some("GPL".into()),
-        code_sections: Vec::new(),
-        maps: maps_with_data(data),
-        programs: vec![loaded],
-        line_records: Vec::new(),
-        failed_programs: Vec::new(),
-    })
+    let loaded = LoadedProgram::bare(section(program_type), "fuzz", program);
+    Ok(Object::of_program(Some("GPL".into()), maps_with_data(data), loaded))
 }
 
 #[cfg(test)]

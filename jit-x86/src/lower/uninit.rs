@@ -11,7 +11,7 @@
 //! never read undefined registers.
 
 use bpfprove_semantics::isa::{CallTarget, Insn, Reg, RegSet};
-use bpfprove_semantics::program::{Function, Program};
+use bpfprove_semantics::program::Program;
 
 /// Registers every function starts without: `r0` and `r6`–`r9`.
 const CALLEE_UNDEFINED: u16 = 0b11_1100_0001;
@@ -30,7 +30,7 @@ pub(super) fn surely_undefined(program: &Program) -> Vec<u16> {
     let mut returns_undefined_r0 = vec![true; program.functions().len()];
     loop {
         let state = one_pass(program, &returns_undefined_r0);
-        let next: Vec<bool> = program.functions().iter().map(|f| leaves_r0_undefined(program, f, &state)).collect();
+        let next = functions_leaving_r0_undefined(program, &state);
         if next == returns_undefined_r0 {
             return state;
         }
@@ -38,15 +38,22 @@ pub(super) fn surely_undefined(program: &Program) -> Vec<u16> {
     }
 }
 
-/// Whether every way out of `function` that `state` reaches leaves `r0` undefined: its
-/// exits, and the legacy packet loads that return 0 when they miss.
-fn leaves_r0_undefined(program: &Program, function: &Function, state: &[u16]) -> bool {
+/// Per function, whether every way out of it that `state` reaches leaves `r0` undefined:
+/// its exits, and the legacy packet loads that return 0 when they miss.
+fn functions_leaving_r0_undefined(program: &Program, state: &[u16]) -> Vec<bool> {
     let r0 = RegSet::of(Reg::R0).bits();
-    program.insns().iter().filter(|d| (function.entry..function.end).contains(&d.pc)).all(|d| match d.insn {
-        Insn::Exit => state[d.pc] & r0 != 0,
-        Insn::LoadPacket { .. } => state[d.pc] == UNREACHED,
-        _ => true,
-    })
+    let mut leaves = vec![true; program.functions().len()];
+    for d in program.insns() {
+        let leaves_undefined = match d.insn {
+            Insn::Exit => state[d.pc] & r0 != 0,
+            Insn::LoadPacket { .. } => state[d.pc] == UNREACHED,
+            _ => continue,
+        };
+        if let Some(id) = program.function_containing(d.pc) {
+            leaves[id.0 as usize] &= leaves_undefined;
+        }
+    }
+    leaves
 }
 
 /// The must-analysis under the callees' assumed `r0` (see [`surely_undefined`]).

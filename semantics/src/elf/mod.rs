@@ -112,6 +112,19 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object of one program and `maps` that no ELF file gave: what assembly, a
+    /// generator or a test builds.
+    pub fn of_program(license: Option<String>, maps: Vec<MapDef>, program: LoadedProgram) -> Object {
+        Object {
+            license,
+            code_sections: Vec::new(),
+            maps,
+            programs: vec![program],
+            failed_programs: Vec::new(),
+            line_records: Vec::new(),
+        }
+    }
+
     /// The programs of section `section` (as named by `SEC(...)`).
     pub fn programs_in<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a LoadedProgram> + 'a {
         self.programs.iter().filter(move |p| p.section == section)
@@ -466,6 +479,21 @@ pub struct LoadedProgram {
 }
 
 impl LoadedProgram {
+    /// `program` in section `section` as no ELF file gave it: no function origins, function
+    /// pointers, indirect sites or source lines.
+    pub fn bare(section: impl Into<String>, name: impl Into<String>, program: Program) -> LoadedProgram {
+        LoadedProgram {
+            section: section.into(),
+            name: name.into(),
+            program,
+            origins: Vec::new(),
+            function_pointers: Vec::new(),
+            call_tables: Vec::new(),
+            indirect_sites: Vec::new(),
+            lines: BTreeMap::new(),
+        }
+    }
+
     /// The source line of slot `pc`: the nearest line record at or before it in the same
     /// function.
     pub fn source_line(&self, pc: usize) -> Option<&SourceLine> {

@@ -795,24 +795,7 @@ pub(crate) mod tests {
 
     /// An object holding `maps` and one program `insns` in section `section`.
     pub(crate) fn object(section: &str, maps: Vec<MapDef>, program: Program) -> Object {
-        let loaded = LoadedProgram {
-            section: section.into(),
-            name: "prog".into(),
-            program,
-            origins: Vec::new(),
-            function_pointers: Vec::new(),
-            call_tables: Vec::new(),
-            indirect_sites: Vec::new(),
-            lines: Default::default(),
-        };
-        Object {
-            license: None,
-            code_sections: Vec::new(),
-            maps,
-            programs: vec![loaded],
-            failed_programs: Vec::new(),
-            line_records: Vec::new(),
-        }
+        Object::of_program(None, maps, LoadedProgram::bare(section, "prog", program))
     }
 
     /// A memory with `maps` installed, and a scratch region at the returned address.
