@@ -188,6 +188,7 @@ impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.program_type.context() {
             ContextKind::Packet(_) => "packet",
+            ContextKind::Iterator(_) => "element",
             ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => "context",
         };
         write!(f, "{what} of {} bytes [{}]", self.bytes.len(), hex(&self.bytes))?;
@@ -522,7 +523,7 @@ impl InputGenerator {
     /// `max_packet_len` bytes.
     pub fn new(object: &Object, subject: &Subject<'_>, max_packet_len: usize) -> InputGenerator {
         let program_type = subject.spec.program_type;
-        let shape = match program_type.context() {
+        let shape = match program_type.context_in(&subject.section) {
             ContextKind::Packet(layout) => Shape::Packet {
                 fields: layout
                     .choosable_fields()
@@ -546,6 +547,9 @@ impl InputGenerator {
             }
             // No run can install such a context: every replay reports that.
             ContextKind::NotModelled { .. } => Shape::Raw { min: 0, max: 0 },
+            // The element's sizes are the attached map's, which the object does not say:
+            // only the call after the last element (no element) can be tried.
+            ContextKind::Iterator(_) => Shape::Raw { min: 0, max: 0 },
         };
         let mut constants = BTreeSet::from([0u64, 1]);
         let mut offsets = BTreeSet::from([0usize]);

@@ -106,8 +106,7 @@ impl<'a> Subject<'a> {
     /// Program `loaded` of `object` as a program of type `program_type`, whatever its
     /// section says (a `--program-type` override).
     pub fn from_object_as(object: &Object, loaded: &'a LoadedProgram, program_type: ProgramType) -> Subject<'a> {
-        let mut spec = ProgramSpec::of(program_type);
-        spec.return_range = program_type.return_range_in(&loaded.section);
+        let spec = ProgramSpec::in_section(program_type, &loaded.section);
         let referenced = |program: &Program, map: MapId| {
             program
                 .insns()

@@ -12,7 +12,7 @@ use std::fmt;
 
 use bpfprove_domains::{AnyValue, DomainKind, Lattice};
 use bpfprove_semantics::elf::MapId;
-use bpfprove_semantics::model::context::{ContextLayout, sock, tcp_sock, xdp_sock};
+use bpfprove_semantics::model::context::{AttachedBuffer, BtfStruct, ContextLayout, sock, tcp_sock, xdp_sock};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 
@@ -67,6 +67,17 @@ pub enum Region {
         pc: u32,
         /// Its size.
         size: u32,
+    },
+    /// A kernel structure whose layout the model describes (`bpf_iter_meta`), read-only
+    /// through its base with its layout's rules.
+    BtfStruct(BtfStruct),
+    /// A buffer whose size the kernel checks when the program is attached (`PTR_TO_BUF`:
+    /// an iterated map element's key or value): only constant, non-negative offsets.
+    AttachedBuffer {
+        /// Which buffer.
+        buffer: AttachedBuffer,
+        /// Whether the program may write it.
+        writable: bool,
     },
     /// What the kfunc call at `pc` returned.
     Kernel {
@@ -282,7 +293,19 @@ impl fmt::Display for Region {
             Region::Socket { view, reference: Some(pc) } => write!(f, "{}@{pc}", view.name()),
             Region::Block { size } => write!(f, "block({size})"),
             Region::Kernel { pc, kind } => write!(f, "{}({pc})", kind.name()),
+            Region::BtfStruct(structure) => f.write_str(structure.name()),
+            Region::AttachedBuffer { buffer, writable } => {
+                write!(f, "{}({})", buffer_name(*buffer), if *writable { "rw" } else { "ro" })
+            }
         }
+    }
+}
+
+/// The short name of an attached buffer in displays and logs.
+pub fn buffer_name(buffer: AttachedBuffer) -> &'static str {
+    match buffer {
+        AttachedBuffer::MapKey => "iter_key",
+        AttachedBuffer::MapValue => "iter_value",
     }
 }
 

@@ -22,7 +22,7 @@ fn outcome(text: &str, layout: &'static ContextLayout) -> String {
     let program_type = ProgramType::SchedCls;
     let mut subject = Subject::bare("test", &program, program_type);
     subject.spec =
-        ProgramSpec { context: ContextSpec::Packet(layout), return_range: None, ..ProgramSpec::of(program_type) };
+        ProgramSpec { context: ContextSpec::Layout(layout), return_range: None, ..ProgramSpec::of(program_type) };
     let report = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
     match report.verdict {
         Verdict::Pass => "PASS".to_owned(),

@@ -24,6 +24,7 @@ use bpfprove_semantics::elf::{
 };
 use bpfprove_semantics::interp::context::{FieldSelector, ProgramType};
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
+use bpfprove_semantics::interp::iter_context::ElementSizes;
 use bpfprove_semantics::interp::{CallxModel, RunConfig, Trap};
 use bpfprove_semantics::isa::{CallTarget, Insn};
 use bpfprove_semantics::model::privilege::Privilege;
@@ -82,6 +83,9 @@ struct Case {
     /// on their own; the others are static subprograms.
     #[serde(default)]
     global_functions: Vec<String>,
+    /// Map-element iterators: the iterated map's key and value sizes (inputs are then
+    /// elements, the key's bytes then the value's; empty for the call after the last).
+    element: Option<[u32; 2]>,
     /// Unsafe cases: the input on which the interpreter traps.
     trap: Option<InputSpec>,
     /// Unsafe cases the interpreter cannot exhibit: why.
@@ -223,6 +227,11 @@ struct Built {
 }
 
 impl Case {
+    /// The iterated map's sizes, for map-element iterators.
+    fn element_sizes(&self) -> Option<ElementSizes> {
+        self.element.map(|[key, value]| ElementSizes { key, value })
+    }
+
     /// The map ids by name: maps first, then data sections.
     fn map_ids(&self) -> BTreeMap<String, u32> {
         let names = self.maps.iter().map(|m| &m.name).chain(self.data.iter().map(|d| &d.name));
@@ -458,10 +467,27 @@ fn run_config(privilege: Privilege) -> RunConfig {
         .with_may_goto_budget(MAY_GOTO_BUDGET)
 }
 
+/// A runner of the object's program, attached to a map with `element`'s sizes if given.
+fn runner(
+    object: &Object,
+    privilege: Privilege,
+    element: Option<ElementSizes>,
+) -> Result<ObjectRunner<'_>, elf_run::ObjectRunError> {
+    let runner = ObjectRunner::new(object, &object.programs[0], run_config(privilege))?;
+    Ok(match element {
+        Some(sizes) => runner.with_element_sizes(sizes),
+        None => runner,
+    })
+}
+
 /// The trap of one run of `input`, or `Ok(None)` if it ran to the end.
-fn run_once(object: &Object, input: &Counterexample, privilege: Privilege) -> Result<Option<Trap>, String> {
-    let mut runner =
-        ObjectRunner::new(object, &object.programs[0], run_config(privilege)).map_err(|e| e.to_string())?;
+fn run_once(
+    object: &Object,
+    input: &Counterexample,
+    privilege: Privilege,
+    element: Option<ElementSizes>,
+) -> Result<Option<Trap>, String> {
+    let mut runner = runner(object, privilege, element).map_err(|e| e.to_string())?;
     let run = input.replay(&mut runner).map_err(|e| format!("input {input}: {e}"))?;
     Ok(run.result.err())
 }
@@ -506,7 +532,7 @@ fn check_case(case: &Case) -> Vec<String> {
             let run_object = built.run_object.as_ref().unwrap_or(&built.object);
             match case
                 .counterexample(spec, built.program_type)
-                .and_then(|input| run_once(run_object, &input, privilege))
+                .and_then(|input| run_once(run_object, &input, privilege, case.element_sizes()))
             {
                 Ok(Some(trap)) => {
                     let pc = elf_run::innermost(&trap).pc;
@@ -521,14 +547,15 @@ fn check_case(case: &Case) -> Vec<String> {
         (None, Expected::Safe) => {
             for spec in &case.inputs {
                 match case.counterexample(spec, built.program_type).and_then(|input| {
-                    run_once(&built.object, &input, privilege).map(|trap| trap.map(|t| format!("input {input}: {t}")))
+                    run_once(&built.object, &input, privilege, case.element_sizes())
+                        .map(|trap| trap.map(|t| format!("input {input}: {t}")))
                 }) {
                     Ok(None) => {}
                     Ok(Some(trap)) => problems.push(format!("interpreter: safe case traps on {trap}")),
                     Err(e) => problems.push(format!("malformed input: {e}")),
                 }
             }
-            if let Some(trap) = random_trap(&built.object, privilege) {
+            if let Some(trap) = random_trap(&built.object, privilege, case.element_sizes()) {
                 problems.push(format!("interpreter: safe case traps on {trap}"));
             }
         }
@@ -538,11 +565,11 @@ fn check_case(case: &Case) -> Vec<String> {
 }
 
 /// A seeded random input on which a (supposedly safe) program traps, described.
-fn random_trap(object: &Object, privilege: Privilege) -> Option<String> {
+fn random_trap(object: &Object, privilege: Privilege, element: Option<ElementSizes>) -> Option<String> {
     let loaded = &object.programs[0];
     let subject = Subject::from_object(object, loaded)?;
     let generator = InputGenerator::new(object, &subject, 256);
-    let mut runner = ObjectRunner::new(object, loaded, run_config(privilege)).ok()?;
+    let mut runner = runner(object, privilege, element).ok()?;
     let mut rng = Rng::new(0xad7e_55a1);
     for _ in 0..RANDOM_RUNS {
         let input = generator.generate(&mut rng, &Hint::none());
@@ -562,7 +589,10 @@ fn describe(case: &Case) -> String {
     let (_, summary, _) = analyze(&built.object, DomainKind::Product, privilege);
     let run = case.trap.as_ref().map(|spec| {
         let object = built.run_object.as_ref().unwrap_or(&built.object);
-        match case.counterexample(spec, built.program_type).and_then(|input| run_once(object, &input, privilege)) {
+        match case
+            .counterexample(spec, built.program_type)
+            .and_then(|input| run_once(object, &input, privilege, case.element_sizes()))
+        {
             Ok(Some(trap)) => format!("traps (innermost pc {}): {trap}", elf_run::innermost(&trap).pc),
             Ok(None) => "no trap".to_owned(),
             Err(e) => e,

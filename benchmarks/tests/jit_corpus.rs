@@ -28,25 +28,14 @@ fn packets() -> Vec<Vec<u8>> {
     vec![Vec::new(), vec![0; 14], ipv4, ipv6, vec![0xff; 1600]]
 }
 
+/// The inputs for a program whose context is `context`: none for an iterator, whose
+/// context the JIT's runner cannot install.
 fn inputs(context: ContextKind, rng: &mut Rng) -> Vec<Vec<u8>> {
-    let mut inputs = match context {
-        ContextKind::Packet(_) => packets(),
-        ContextKind::Raw { .. } | ContextKind::NotModelled { .. } => Vec::new(),
-    };
-    if matches!(context, ContextKind::NotModelled { .. }) {
-        return inputs;
+    match context {
+        ContextKind::Packet(_) => common::context_inputs(context, packets(), RANDOM_INPUTS, 0, rng),
+        ContextKind::Iterator(_) => Vec::new(),
+        _ => common::context_inputs(context, Vec::new(), RANDOM_INPUTS, 0, rng),
     }
-    for _ in 0..RANDOM_INPUTS {
-        inputs.push(match context {
-            ContextKind::Packet(_) => {
-                let len = (rng.next() % 129) as usize;
-                rng.bytes(len)
-            }
-            ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
-            ContextKind::NotModelled { .. } => Vec::new(),
-        });
-    }
-    inputs
 }
 
 /// The first difference between the two runners' memories, in words.
@@ -102,7 +91,7 @@ fn every_corpus_program_runs_alike_in_the_jit_and_the_interpreter() {
                 compiled.unwrap_or_else(|e| panic!("{cpu} {stem} {}: the JIT cannot compile it: {e}", program.name));
             programs += 1;
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ programs as u64);
-            for input in inputs(interpreter.program_type().context(), &mut rng) {
+            for input in inputs(interpreter.context(), &mut rng) {
                 let expected = interpreter.run(&input);
                 let actual = jit.run(&input);
                 runs += 1;

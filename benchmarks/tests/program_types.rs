@@ -23,6 +23,7 @@ use bpfprove_kernel::object::{ProgramResult, compare_program, load_for_verdict};
 use bpfprove_semantics::elf::{self, LoadedProgram, Object};
 use bpfprove_semantics::interp::context::ContextKind;
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunner};
+use bpfprove_semantics::interp::iter_context::ElementSizes;
 use bpfprove_semantics::interp::{CallxModel, RunConfig};
 
 /// Random inputs per program besides the hand-made packets.
@@ -43,6 +44,8 @@ struct TypeEntry {
     verdict: String,
     exercises: String,
     known_gap: Option<String>,
+    /// Map-element iterators: the key and value sizes of the map the runs attach to.
+    element_sizes: Option<[u32; 2]>,
     kernel_run: bool,
     kernel_gap: Option<String>,
 }
@@ -84,24 +87,17 @@ fn packets() -> Vec<Vec<u8>> {
     vec![vec![0; 14], ipv4_packet(6, 80), ipv4_packet(17, 53), ipv4_packet(1, 0), ttl_one, vec![0xff; 200]]
 }
 
-/// Inputs for a program whose context is `context`, or why there are none.
-fn inputs(context: ContextKind, rng: &mut Rng) -> Result<Vec<Vec<u8>>, String> {
-    let mut inputs = match context {
+/// Inputs for a program whose context is `context` (an iterator's elements are of
+/// `element` bytes), or why there are none.
+fn inputs(context: ContextKind, element: usize, rng: &mut Rng) -> Result<Vec<Vec<u8>>, String> {
+    let fixed = match context {
         ContextKind::Packet(_) => packets(),
         ContextKind::Raw { size } => vec![vec![0; size.unwrap_or(64)]],
+        // The call after the last element, and a zeroed element.
+        ContextKind::Iterator(_) => vec![Vec::new(), vec![0; element]],
         ContextKind::NotModelled { .. } => return Err(format!("context not modelled: {context:?}")),
     };
-    for _ in 0..RANDOM_INPUTS {
-        inputs.push(match context {
-            ContextKind::Packet(_) => {
-                let len = (rng.next() % 129) as usize;
-                rng.bytes(len)
-            }
-            ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
-            ContextKind::NotModelled { .. } => Vec::new(),
-        });
-    }
-    Ok(inputs)
+    Ok(common::context_inputs(context, fixed, RANDOM_INPUTS, element, rng))
 }
 
 /// The analyzer's outcome: `Ok(())` for PASS, else why not.
@@ -122,12 +118,17 @@ fn analyze(object: &Object, program: &LoadedProgram) -> Result<(), String> {
 }
 
 /// The interpreter's outcome over the inputs: how many runs, or the first trap / refusal.
-fn interpret(object: &Object, program: &LoadedProgram, seed: u64) -> Result<usize, String> {
+fn interpret(object: &Object, program: &LoadedProgram, entry: &TypeEntry, seed: u64) -> Result<usize, String> {
     let config = RunConfig::new(CallxModel::Address, 1_000_000);
     let mut runner = ObjectRunner::new(object, program, config).map_err(|e| format!("interpreter: {e}"))?;
+    let mut element = 0;
+    if let Some([key, value]) = entry.element_sizes {
+        runner = runner.with_element_sizes(ElementSizes { key, value });
+        element = (key + value) as usize;
+    }
     let mut rng = Rng(seed);
     let mut runs = 0;
-    for input in inputs(runner.program_type().context(), &mut rng)? {
+    for input in inputs(runner.context(), element, &mut rng)? {
         let run = runner.run(&input).map_err(|e| format!("interpreter input: {e}"))?;
         if let Err(trap) = run.result {
             let at = runner.location(elf_run::innermost(&trap).pc).map(|l| l.to_string()).unwrap_or_default();
@@ -166,7 +167,7 @@ fn every_program_type_verifies_and_runs_or_shows_its_known_gap() {
             continue;
         }
         assert_eq!(entry.verdict, "pass", "{}: verdict is pass or fail", entry.function);
-        let interpreted = interpret(&object, program, 0x51ed_270b ^ index as u64);
+        let interpreted = interpret(&object, program, entry, 0x51ed_270b ^ index as u64);
         let title = format!("{}/{}", entry.section, entry.function);
         table.push(format!(
             "{title}: analyzer {}, interpreter {}",

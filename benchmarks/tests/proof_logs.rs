@@ -96,6 +96,35 @@ fn every_corpus_log_validates_and_checks() {
     assert!(logs >= 5 * 40, "{logs} logs");
 }
 
+/// The program-type corpus (`corpus/src/types/`) reaches regions the main corpus does not
+/// (sockets, kernel objects, iterator buffers): its product-domain logs validate and check.
+#[test]
+fn every_program_type_log_validates_and_checks() {
+    if !common::tools_present() {
+        return;
+    }
+    let validator = schema();
+    let mut paths: Vec<_> = std::fs::read_dir(common::corpus_dir().join("types"))
+        .expect("the corpus has program types")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .collect();
+    paths.sort();
+    for path in &paths {
+        let bytes = common::read(path);
+        let object = elf::load(&bytes).expect("type objects load");
+        let stem = path.file_stem().expect("named").to_string_lossy();
+        let json = log_of(&stem, &bytes, &object, DomainKind::Product);
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
+        assert!(errors.is_empty(), "types/{stem}: schema violations: {errors:?}");
+        if let Err(error) = check(&json, &bytes, &object) {
+            panic!("types/{stem}: {error}");
+        }
+    }
+    assert!(paths.len() >= 35, "{} program-type objects", paths.len());
+}
+
 /// The v4 object `stem`, its bytes, and its product-domain log.
 fn fixture(stem: &str) -> (Vec<u8>, Object, Json) {
     let path = common::corpus_dir().join(Cpu::V4.name()).join(format!("{stem}.o"));

@@ -9,6 +9,7 @@
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::isa::Reg;
+use bpfprove_semantics::model::context::{AttachedBuffer, BtfStruct};
 use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 use serde::{Deserialize, Serialize};
@@ -570,6 +571,10 @@ fn region_name(region: Region) -> String {
         Region::Socket { view, reference: None } => view.name().into(),
         Region::Socket { view, reference: Some(pc) } => format!("{}:{pc}", view.name()),
         Region::Block { size } => format!("block:{size}"),
+        Region::BtfStruct(structure) => format!("btf:{}", structure.name()),
+        Region::AttachedBuffer { buffer, writable } => {
+            format!("{}:{}", crate::value::buffer_name(buffer), if writable { "rw" } else { "ro" })
+        }
         Region::Kernel { pc, kind } => {
             let (frame, offset) = match kind {
                 KernelKind::Item { frame, offset, .. } => (frame, -i32::from(offset)),
@@ -830,6 +835,19 @@ fn region_of(name: &str) -> Result<Region, LogError> {
             Region::Socket { view: SocketView::named(view).ok_or_else(bad)?, reference }
         }
         "block" => Region::Block { size: number()? },
+        "btf" => {
+            let name = pieces.next().ok_or_else(bad)?;
+            Region::BtfStruct(BtfStruct::ALL.into_iter().find(|s| s.name() == name).ok_or_else(bad)?)
+        }
+        buffer @ ("iter_key" | "iter_value") => {
+            let buffer = if buffer == "iter_key" { AttachedBuffer::MapKey } else { AttachedBuffer::MapValue };
+            let writable = match pieces.next() {
+                Some("rw") => true,
+                Some("ro") => false,
+                _ => return Err(bad()),
+            };
+            Region::AttachedBuffer { buffer, writable }
+        }
         "stack" => Region::Stack { frame: u8::try_from(number()?).map_err(|_| bad())? },
         "global" => Region::GlobalData(MapId(number()?)),
         "jump_table" => Region::JumpTable(JumpTableId(number()?)),
@@ -985,6 +1003,17 @@ mod tests {
         let set = MapSet::of([MapId(3), MapId(1)]).expect("two maps");
         for region in [Region::MapValue(set), Region::MapHandle(set), Region::MapValue(MapSet::one(MapId(7)))] {
             assert_eq!(region_of(&region_name(region)), Ok(region));
+        }
+        let iterator_regions = [
+            Region::BtfStruct(BtfStruct::IterMeta),
+            Region::AttachedBuffer { buffer: AttachedBuffer::MapKey, writable: false },
+            Region::AttachedBuffer { buffer: AttachedBuffer::MapValue, writable: true },
+        ];
+        for region in iterator_regions {
+            assert_eq!(region_of(&region_name(region)), Ok(region));
+        }
+        for bad in ["btf:task_struct", "iter_key", "iter_value:xx", "iter_key:ro:1"] {
+            assert!(region_of(bad).is_err(), "{bad} accepted");
         }
         assert_eq!(region_name(Region::MapValue(set)), "map_value:1,3");
         for bad in ["map_value:3,1", "map_value:1,1", "map:", "map:1,", "map_value:0,1,2,3,4,5,6,7,8", "map:1:2"] {

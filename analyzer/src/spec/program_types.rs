@@ -14,8 +14,9 @@ pub const TRACEPOINT_CONTEXT_BYTES: u32 = 64;
 /// What a program's context is, for the analyzer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContextSpec {
-    /// A virtual packet context: loads and stores follow the layout's field rules.
-    Packet(&'static ContextLayout),
+    /// A structure whose loads and stores follow the layout's field rules: a virtual
+    /// context (`__sk_buff`, `xdp_md`, ...) or an iterator's (`bpf_iter__bpf_map_elem`).
+    Layout(&'static ContextLayout),
     /// Plain read-only bytes.
     Raw {
         /// How many.
@@ -43,26 +44,36 @@ pub struct ProgramSpec {
 impl ProgramSpec {
     /// The rules of `program_type`.
     pub fn of(program_type: ProgramType) -> ProgramSpec {
-        let context = match program_type.context() {
-            ContextKind::Packet(layout) => ContextSpec::Packet(layout),
+        ProgramSpec::with_context(program_type, program_type.context(), program_type.return_range())
+    }
+
+    /// The rules of a `program_type` program in ELF section `section`, whose attach
+    /// target may choose the context (iterators) and the return range (LSM hooks).
+    pub fn in_section(program_type: ProgramType, section: &str) -> ProgramSpec {
+        ProgramSpec::with_context(program_type, program_type.context_in(section), program_type.return_range_in(section))
+    }
+
+    fn with_context(program_type: ProgramType, context: ContextKind, return_range: Option<(i64, i64)>) -> ProgramSpec {
+        let context = match context {
+            ContextKind::Packet(layout) => ContextSpec::Layout(layout),
+            ContextKind::Iterator(target) => ContextSpec::Layout(target.layout),
             ContextKind::Raw { size: Some(size) } => ContextSpec::Raw { size: size as u32 },
             ContextKind::Raw { size: None } => ContextSpec::Raw { size: TRACEPOINT_CONTEXT_BYTES },
             ContextKind::NotModelled { structure } => ContextSpec::NotModelled { structure },
         };
         debug_assert!(PT_REGS_BYTES <= u32::MAX as usize);
-        let return_range = program_type.return_range();
         ProgramSpec { program_type, context, return_range }
     }
 
     /// The rules of the program in ELF section `section`, chosen as libbpf does.
     pub fn of_section(section: &str) -> Option<ProgramSpec> {
-        ProgramType::of_section(section).map(ProgramSpec::of)
+        ProgramType::of_section(section).map(|t| ProgramSpec::in_section(t, section))
     }
 
     /// Size of the context in bytes.
     pub fn context_size(&self) -> u32 {
         match self.context {
-            ContextSpec::Packet(layout) => layout.size,
+            ContextSpec::Layout(layout) => layout.size,
             ContextSpec::Raw { size } => size,
             ContextSpec::NotModelled { .. } => 0,
         }
@@ -77,7 +88,7 @@ mod tests {
     fn sections_choose_rules() {
         let xdp = ProgramSpec::of_section("xdp").expect("xdp");
         assert_eq!(xdp.return_range, Some((0, 4)));
-        assert!(matches!(xdp.context, ContextSpec::Packet(layout) if layout.name == "xdp_md"));
+        assert!(matches!(xdp.context, ContextSpec::Layout(layout) if layout.name == "xdp_md"));
         let kprobe = ProgramSpec::of_section("kprobe/do_sys_openat2").expect("kprobe");
         assert_eq!(kprobe.context, ContextSpec::Raw { size: PT_REGS_BYTES as u32 });
         let tp = ProgramSpec::of_section("tracepoint/syscalls/sys_enter_execve").expect("tracepoint");

@@ -822,7 +822,11 @@ impl Env<'_> {
         };
         if matches!(
             pointer.region,
-            Region::Context | Region::Socket { .. } | Region::MapHandle(_) | Region::JumpTable(_)
+            Region::Context
+                | Region::Socket { .. }
+                | Region::BtfStruct(_)
+                | Region::MapHandle(_)
+                | Region::JumpTable(_)
         ) {
             post.check(
                 ObligationKind::HelperArgument,

@@ -14,7 +14,9 @@
 //! for kernel pointers the model does not follow, a number, which cannot be dereferenced.
 
 use bpfprove_semantics::elf::MapId;
-use bpfprove_semantics::interp::context::{ContextLayout, FieldKind, PacketEdge, loadable_field, storable_field};
+use bpfprove_semantics::interp::context::{
+    AttachedBuffer, BtfStruct, ContextLayout, FieldKind, PacketEdge, loadable_field, storable_field,
+};
 use bpfprove_semantics::isa::{AtomicOp, BinOp, PacketAddr, Reg, Size, Width};
 use bpfprove_semantics::model::kfuncs::ObjectKind;
 
@@ -77,6 +79,37 @@ fn bounds_status(lo: i128, hi: i128, min: i128, max: i128) -> Status {
 /// is no reference the program holds.
 fn socket_region(target: &'static ContextLayout) -> Option<Region> {
     SocketView::of_layout(target).map(|view| Region::Socket { view, reference: None })
+}
+
+/// The check of an access of `len` bytes at offsets `[lo, hi]` of an attached buffer, as
+/// the kernel's `check_buffer_access`: a constant, non-negative offset; the size is checked
+/// when the program is attached, against the furthest byte, which the detail records.
+fn attached_buffer_access(
+    buffer: AttachedBuffer,
+    writable: bool,
+    lo: i128,
+    hi: i128,
+    len: u64,
+    mode: Mode,
+) -> (ObligationKind, Status, String) {
+    let name = buffer.name();
+    let (status, detail) = if mode.writes() && !writable {
+        (Status::Refuted, format!("the {name} is read-only"))
+    } else if hi < 0 {
+        (Status::Refuted, format!("offsets [{lo}, {hi}] of the {name}: before its start"))
+    } else if lo != hi {
+        // The kernel refuses a variable offset; the buffer's size is unknown until attach.
+        (Status::Unknown, format!("a variable offset [{lo}, {hi}] into the {name}"))
+    } else if lo < 0 {
+        (Status::Refuted, format!("offset {lo} of the {name}: before its start"))
+    } else {
+        let end = lo + i128::from(len);
+        (
+            Status::Proven,
+            format!("bytes [{lo}, {end}) of the {name}: attaching requires {} >= {end}", buffer.size_name()),
+        )
+    };
+    (ObligationKind::MemoryBounds, status, detail)
 }
 
 /// A number of `len` bytes as a load of it gives it (sign-extended for `ldsx`).
@@ -257,6 +290,10 @@ impl Env<'_> {
                 (ObligationKind::CtxAccess, Status::Refuted, "a modified socket pointer is dereferenced".to_owned())
             }
             Region::Socket { view, .. } => self.layout_access(view.layout(), &starts, lo, hi, len, mode, signed),
+            // Unlike a socket, a BTF pointer may be moved (its field is then at the moved
+            // offset): `starts` already holds the pointer's offset.
+            Region::BtfStruct(structure) => self.layout_access(structure.layout(), &starts, lo, hi, len, mode, signed),
+            Region::AttachedBuffer { buffer, writable } => attached_buffer_access(buffer, writable, lo, hi, len, mode),
             Region::Block { size } => {
                 let size = i128::from(size);
                 let status = bounds_status(lo, hi, 0, size - len_i);
@@ -375,7 +412,7 @@ impl Env<'_> {
             ContextSpec::NotModelled { structure } => {
                 (ObligationKind::CtxAccess, Status::Refuted, format!("the {structure} context is not modelled yet"))
             }
-            ContextSpec::Packet(layout) => self.layout_access(layout, starts, lo, hi, len, mode, signed),
+            ContextSpec::Layout(layout) => self.layout_access(layout, starts, lo, hi, len, mode, signed),
         }
     }
 
@@ -421,7 +458,7 @@ impl Env<'_> {
     /// Whether the program may write the bytes its packet pointers delimit.
     pub(super) fn packet_writes(&self) -> bool {
         match self.subject.spec.context {
-            ContextSpec::Packet(layout) => layout.packet_writes,
+            ContextSpec::Layout(layout) => layout.packet_writes,
             ContextSpec::Raw { .. } | ContextSpec::NotModelled { .. } => false,
         }
     }
@@ -447,7 +484,11 @@ impl Env<'_> {
         };
         let value = match access.pointer.region {
             Region::Stack { frame } => self.stack_load(post, state, frame, &access.starts, len),
-            Region::Context => self.context_load(&access.starts, pc, len, size, signed),
+            Region::Context => match self.subject.spec.context {
+                ContextSpec::Layout(layout) => self.layout_load(layout, &access.starts, pc, len, size, signed),
+                _ => any_bytes(self.domain, len),
+            },
+            Region::BtfStruct(structure) => self.layout_load(structure.layout(), &access.starts, pc, len, size, signed),
             Region::GlobalData(map) => match candidates(&access.starts) {
                 Some(offsets) if !offsets.is_empty() => offsets
                     .iter()
@@ -517,25 +558,47 @@ impl Env<'_> {
             .unwrap_or_else(|| any_bytes(self.domain, len))
     }
 
-    /// What a load at `pc` of `len` bytes at offsets `starts` of the context gives.
-    fn context_load(&self, starts: &Num, pc: usize, len: u32, size: Size, signed: bool) -> Value {
-        let ContextSpec::Packet(layout) = self.subject.spec.context else { return any_bytes(self.domain, len) };
+    /// What a load at `pc` of `len` bytes at offsets `starts` of a structure read with
+    /// `layout`'s rules (the context, or a described BTF structure) gives.
+    #[allow(clippy::too_many_arguments)]
+    fn layout_load(
+        &self,
+        layout: &'static ContextLayout,
+        starts: &Num,
+        pc: usize,
+        len: u32,
+        size: Size,
+        signed: bool,
+    ) -> Value {
         let values = candidates(starts).unwrap_or_default().into_iter().filter_map(|o| {
             let field = loadable_field(layout, o, size.bytes(), signed).ok()?;
-            let pointer = |region| Value::Pointer(Pointer::at(region, self.domain, 0));
+            let null =
+                |nullable| if nullable { Nullness::MaybeNull { id: Some(pc as u32) } } else { Nullness::NonNull };
+            let at = |region, nullable| {
+                Value::Pointer(Pointer { null: null(nullable), ..Pointer::at(region, self.domain, 0) })
+            };
             Some(match field.kind {
-                FieldKind::PacketPointer(PacketEdge::Start) => pointer(Region::Packet),
-                FieldKind::PacketPointer(PacketEdge::End) => pointer(Region::PacketEnd),
-                FieldKind::PacketPointer(PacketEdge::Meta) => pointer(Region::PacketMeta),
+                FieldKind::PacketPointer(PacketEdge::Start) => at(Region::Packet, false),
+                FieldKind::PacketPointer(PacketEdge::End) => at(Region::PacketEnd, false),
+                FieldKind::PacketPointer(PacketEdge::Meta) => at(Region::PacketMeta, false),
                 FieldKind::Struct { target, nullable } => match socket_region(target) {
-                    Some(region) => {
-                        let null =
-                            if nullable { Nullness::MaybeNull { id: Some(pc as u32) } } else { Nullness::NonNull };
-                        Value::Pointer(Pointer { null, ..Pointer::at(region, self.domain, 0) })
-                    }
-                    None => Value::top(self.domain),
+                    Some(region) => at(region, nullable),
+                    None => match BtfStruct::of_layout(target) {
+                        Some(structure) => at(Region::BtfStruct(structure), nullable),
+                        None => Value::top(self.domain),
+                    },
                 },
-                FieldKind::Block { size } => pointer(Region::Block { size }),
+                FieldKind::Block { size } => at(Region::Block { size }, false),
+                // Lent by the kernel for the call, not acquired: the region's pc (the load)
+                // is one no reference is ever held for, so releasing it is refused.
+                FieldKind::Object { kind, nullable } => Value::Pointer(Pointer {
+                    null: null(nullable),
+                    object: Some(pc as u32),
+                    ..Pointer::at(Region::Kernel { pc: pc as u32, kind: KernelKind::Object(kind) }, self.domain, 0)
+                }),
+                FieldKind::AttachedBuffer { buffer, nullable, writable } => {
+                    at(Region::AttachedBuffer { buffer, writable }, nullable)
+                }
                 FieldKind::Opaque => Value::top(self.domain),
                 FieldKind::Value => any_bytes(self.domain, len),
             })

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use bpfprove_benchmarks::corpus::{Cpu, Entry};
 use bpfprove_semantics::elf::{self, LoadedProgram, Object};
+use bpfprove_semantics::interp::context::ContextKind;
 
 /// Whether a tool runs (`TOOL --version` succeeds).
 fn have(tool: &str) -> bool {
@@ -108,6 +109,34 @@ impl Rng {
 }
 
 /// The corpus object `object` (a manifest `object` name) built for `cpu`, loaded.
+/// Inputs for a program whose context is `context`: `fixed` first, then `random` seeded
+/// ones (packets of up to 128 bytes, raw contexts of their size or 64 bytes, iterator
+/// elements of `element` bytes); none for a context the model does not describe.
+pub fn context_inputs(
+    context: ContextKind,
+    fixed: Vec<Vec<u8>>,
+    random: usize,
+    element: usize,
+    rng: &mut Rng,
+) -> Vec<Vec<u8>> {
+    if matches!(context, ContextKind::NotModelled { .. }) {
+        return Vec::new();
+    }
+    let mut inputs = fixed;
+    for _ in 0..random {
+        inputs.push(match context {
+            ContextKind::Packet(_) => {
+                let len = (rng.next() % 129) as usize;
+                rng.bytes(len)
+            }
+            ContextKind::Raw { size } => rng.bytes(size.unwrap_or(64)),
+            ContextKind::Iterator(_) => rng.bytes(element),
+            ContextKind::NotModelled { .. } => Vec::new(),
+        });
+    }
+    inputs
+}
+
 pub fn load_object(cpu: Cpu, object: &str) -> Object {
     let path = corpus_dir().join(cpu.name()).join(format!("{object}.o"));
     elf::load(&read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

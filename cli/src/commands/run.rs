@@ -5,7 +5,9 @@ use bpfprove_jit_x86 as jit_x86;
 use bpfprove_jit_x86::object_run::JitObjectRunner;
 use bpfprove_semantics::conformance;
 use bpfprove_semantics::elf::Object;
+use bpfprove_semantics::interp::context::ContextKind;
 use bpfprove_semantics::interp::elf_run::{self, FieldSelector, ObjectRunner, RunInput};
+use bpfprove_semantics::interp::iter_context::ElementSizes;
 use bpfprove_semantics::interp::{self, CallxModel, RunConfig};
 use clap::{Args, ValueEnum};
 
@@ -53,6 +55,11 @@ pub(crate) struct RunArgs {
     /// for a confirmed counterexample replays with these options. The interpreter only.
     #[arg(long = "map", value_parser = parse_map_entry)]
     map_entries: Vec<MapEntryArg>,
+    /// For a map-element iterator (`iter/bpf_map_elem`): the key and value sizes of the map
+    /// it is attached to, as `KEY:VALUE` bytes. `--mem` is then the visited element, the key's
+    /// bytes then the value's (empty: the call after the last element). The interpreter only.
+    #[arg(long, value_parser = parse_element_sizes)]
+    element_sizes: Option<ElementSizes>,
     /// What a `callx` register holds.
     #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
     callx_model: CallxModelArg,
@@ -108,8 +115,14 @@ fn run_object(object: &Object, args: &RunArgs, config: RunConfig) -> Result<Outc
     let program_type = object.program_type_of(program, args.types.choice()).with_context(name)?;
     let mut runner =
         ObjectRunner::with_program_type(object, program, program_type, config.clone()).with_context(name)?;
-    if args.jit && (!args.fields.is_empty() || !args.map_entries.is_empty()) {
-        bail!("--field and --map apply to the interpreter only");
+    if args.jit && (!args.fields.is_empty() || !args.map_entries.is_empty() || args.element_sizes.is_some()) {
+        bail!("--field, --map and --element-sizes apply to the interpreter only");
+    }
+    if let Some(sizes) = args.element_sizes {
+        if !matches!(runner.context(), ContextKind::Iterator(_)) {
+            bail!("{}: --element-sizes applies to map-element iterators (iter/bpf_map_elem)", name());
+        }
+        runner = runner.with_element_sizes(sizes);
     }
     for entry in &args.map_entries {
         let map = object
@@ -161,6 +174,13 @@ fn parse_map_entry(text: &str) -> Result<MapEntryArg, String> {
     let (key, value) = entry.split_once('=').ok_or_else(|| format!("`{text}`: expected MAP:KEY=VALUE"))?;
     let bytes = |hex: &str, what: &str| conformance::parse_hex(hex).map_err(|e| format!("`{text}`: {what}: {e}"));
     Ok(MapEntryArg { map: map.to_owned(), key: bytes(key, "key")?, value: bytes(value, "value")? })
+}
+
+/// `KEY:VALUE`, two sizes in bytes.
+fn parse_element_sizes(text: &str) -> Result<ElementSizes, String> {
+    let (key, value) = text.split_once(':').ok_or_else(|| format!("`{text}`: expected KEY:VALUE sizes in bytes"))?;
+    let size = |digits: &str| digits.parse::<u32>().map_err(|e| format!("`{text}`: `{digits}`: {e}"));
+    Ok(ElementSizes { key: size(key)?, value: size(value)? })
 }
 
 /// `NAME=VALUE` or `+OFFSET=VALUE`, the value decimal or `0x` hexadecimal.

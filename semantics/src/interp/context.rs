@@ -96,6 +96,7 @@ fn choosable(field: &ContextField) -> Result<(), &'static str> {
         FieldKind::PacketPointer(_) => Err("it points into the packet"),
         FieldKind::Struct { nullable: true, .. } => Ok(()),
         FieldKind::Struct { .. } | FieldKind::Block { .. } | FieldKind::Opaque => Err("it is never NULL"),
+        FieldKind::Object { .. } | FieldKind::AttachedBuffer { .. } => Err("it points to what an iterator visits"),
         FieldKind::Value if field.init == PacketLen => Err("it is the packet's length"),
         FieldKind::Value => Ok(()),
     }
@@ -211,6 +212,31 @@ pub enum ContextError {
         /// Why not.
         why: &'static str,
     },
+    /// An iterator context asked of [`install`], which cannot make the kernel objects it
+    /// points to: [`crate::interp::elf_run::ObjectRunner`] installs it.
+    #[error("an iter/{target} context points to kernel objects: run the program with an object runner")]
+    IteratorNeedsRunner {
+        /// The attach target.
+        target: &'static str,
+    },
+    /// A run of a map-element iterator without the iterated map's key and value sizes.
+    #[error("iter/{target} visits a map's elements: give the iterated map's key and value sizes")]
+    ElementSizesUnknown {
+        /// The attach target.
+        target: &'static str,
+    },
+    /// An element of the wrong length for the iterated map.
+    #[error(
+        "iter/{target} element is {len} bytes; the iterated map's key and value are {expected} (or none, for the call after the last element)"
+    )]
+    ElementLength {
+        /// The attach target.
+        target: &'static str,
+        /// The input's length.
+        len: usize,
+        /// Key and value sizes together.
+        expected: usize,
+    },
     /// Chosen fields for a raw context, whose input is its bytes.
     #[error("{program_type} contexts are plain bytes: put the values in the input, not in fields")]
     RawContextFields {
@@ -253,6 +279,7 @@ pub fn install_with(
             let context = memory.add_region(RegionKind::Context, bytes, Access::ReadOnly)?;
             Ok(InstalledContext { context, packet: None, pointees: [None; MAX_POINTEES] })
         }
+        ContextKind::Iterator(target) => Err(ContextError::IteratorNeedsRunner { target: target.name }),
         ContextKind::NotModelled { structure } => Err(ContextError::NotModelled { program_type, structure }),
     }
 }
@@ -355,7 +382,8 @@ pub fn load(memory: &Memory, fault: MemoryFault, base: u64, size: Size, signed: 
         },
         FieldKind::Struct { nullable: true, .. } if raw == 0 => 0,
         FieldKind::Struct { .. } | FieldKind::Block { .. } => pointee(),
-        FieldKind::Opaque => OPAQUE_POINTER,
+        // Only iterator contexts have these, and they are plain memory (`iter_context`).
+        FieldKind::Opaque | FieldKind::Object { .. } | FieldKind::AttachedBuffer { .. } => OPAQUE_POINTER,
     })
 }
 

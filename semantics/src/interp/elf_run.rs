@@ -43,8 +43,9 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use super::context::{self, ContextError, InstalledContext, ProgramType};
+use super::context::{self, ContextError, ContextKind, InstalledContext, ProgramType};
 pub use super::context::{FieldSelector, RunInput};
+use super::iter_context::{self, ElementSizes};
 use super::kernel_helpers::{KernelHelpers, Output};
 use super::maps::{MapInsertError, MapSetupError, MapTable};
 use super::memory::{Memory, region_base};
@@ -88,6 +89,10 @@ pub struct ObjectRunner<'a> {
     object: &'a Object,
     program: &'a LoadedProgram,
     program_type: ProgramType,
+    /// The program's context (its attach target chooses an iterator's).
+    context: ContextKind,
+    /// The iterated map's key and value sizes, for a map-element iterator.
+    element_sizes: Option<ElementSizes>,
     machine: Machine,
     memory: Memory,
     helpers: KernelHelpers,
@@ -122,6 +127,8 @@ impl<'a> ObjectRunner<'a> {
             object,
             program,
             program_type,
+            context: program_type.context_in(&program.section),
+            element_sizes: None,
             machine,
             memory,
             helpers,
@@ -133,6 +140,19 @@ impl<'a> ObjectRunner<'a> {
     /// The program's type.
     pub fn program_type(&self) -> ProgramType {
         self.program_type
+    }
+
+    /// The program's context: its type's, or, for an iterator, its attach target's.
+    pub fn context(&self) -> ContextKind {
+        self.context
+    }
+
+    /// This runner, for a map-element iterator attached to a map with `sizes`: each run's
+    /// input is then the visited element, its key then its value (or nothing, for the call
+    /// after the last element).
+    pub fn with_element_sizes(mut self, sizes: ElementSizes) -> Self {
+        self.element_sizes = Some(sizes);
+        self
     }
 
     /// Runs the program once on `input`: the packet for packet program types (XDP, tc,
@@ -150,7 +170,15 @@ impl<'a> ObjectRunner<'a> {
     }
 
     fn run_fields(&mut self, input: &[u8], fields: &[(FieldSelector, u32)]) -> Result<ProgramRun, ObjectRunError> {
-        let installed = context::install_with(&mut self.memory, self.program_type, input, fields)?;
+        let installed = match self.context {
+            ContextKind::Iterator(target) if fields.is_empty() => {
+                iter_context::install(&mut self.memory, &mut self.helpers, target, self.element_sizes, input)?
+            }
+            ContextKind::Iterator(_) => {
+                return Err(ContextError::RawContextFields { program_type: self.program_type }.into());
+            }
+            _ => context::install_with(&mut self.memory, self.program_type, input, fields)?,
+        };
         if let Some(last) = self.last_context.replace(installed) {
             context::retire(&mut self.memory, last);
         }

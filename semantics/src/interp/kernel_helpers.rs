@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use super::helpers::{CodeRunner, HelperError, HelperResult, Helpers, KfuncError, NoCode};
 use super::maps::{MapKind, MapTable, errno};
-use super::memory::{Memory, region_base};
+use super::memory::{Memory, MemoryError, region_base};
 use super::printk;
 
 mod generic;
@@ -282,6 +282,12 @@ impl KernelHelpers {
     /// Starts a new run of a program (not a tail call): the tail-call count starts again.
     pub fn start_run(&mut self) {
         self.tail_calls = 0;
+    }
+
+    /// The long-lived kernel object of `kind` a context points to (an iterator's
+    /// `seq_file`), which the helpers taking that kind take; no reference is held.
+    pub fn lend_object(&mut self, memory: &mut Memory, kind: ObjectKind) -> Result<u64, MemoryError> {
+        self.kernel.lend(memory, kind)
     }
 
     /// Replaces the kfunc table, for the program a tail call entered (ids are

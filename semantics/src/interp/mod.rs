@@ -91,6 +91,7 @@ pub mod context;
 pub use crate::model::availability;
 pub mod elf_run;
 pub mod helpers;
+pub mod iter_context;
 pub mod kernel_helpers;
 mod machine;
 pub mod maps;

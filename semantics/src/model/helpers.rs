@@ -252,6 +252,7 @@ impl BtfType {
             BtfType::TaskStruct => Some(ObjectKind::Task),
             BtfType::Cgroup => Some(ObjectKind::Cgroup),
             BtfType::File => Some(ObjectKind::File),
+            BtfType::SeqFile => Some(ObjectKind::SeqFile),
             _ => None,
         }
     }

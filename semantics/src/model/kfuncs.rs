@@ -84,11 +84,14 @@ pub enum ObjectKind {
     /// Any kernel type, untrusted (`bpf_rdonly_cast`'s `PTR_UNTRUSTED` result): readable
     /// only, never an argument.
     Untrusted,
+    /// `struct seq_file`: an iterator's output (`bpf_iter_meta.seq`), which only the
+    /// `seq_*` helpers take.
+    SeqFile,
 }
 
 impl ObjectKind {
     /// Every kind.
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Task,
         ObjectKind::Cgroup,
         ObjectKind::Cpumask,
@@ -96,6 +99,7 @@ impl ObjectKind {
         ObjectKind::Key,
         ObjectKind::KernelContext,
         ObjectKind::Untrusted,
+        ObjectKind::SeqFile,
     ];
 
     /// The kernel's struct name.
@@ -108,6 +112,7 @@ impl ObjectKind {
             ObjectKind::Key => "bpf_key",
             ObjectKind::KernelContext => "kernel_ctx",
             ObjectKind::Untrusted => "untrusted",
+            ObjectKind::SeqFile => "seq_file",
         }
     }
 
@@ -126,6 +131,7 @@ impl ObjectKind {
             ObjectKind::Key => 16,
             ObjectKind::KernelContext => 1024,
             ObjectKind::Untrusted => 4096,
+            ObjectKind::SeqFile => 256,
         }
     }
 }

@@ -16,8 +16,8 @@
 //! The section-name rules that choose a type are in [`super::section`].
 
 use super::context::{
-    ContextKind, PT_REGS_BYTES, XDP_MD, cgroup_dev, nf, perf_event, sk_buff, sk_lookup, sk_msg, sk_reuseport, sock,
-    sock_addr, sock_ops, sockopt, sysctl, xdp_md,
+    ContextKind, PT_REGS_BYTES, XDP_MD, cgroup_dev, iter, nf, perf_event, sk_buff, sk_lookup, sk_msg, sk_reuseport,
+    sock, sock_addr, sock_ops, sockopt, sysctl, xdp_md,
 };
 
 /// A program type as the verifier sees it: kernel program type plus the expected attach
@@ -720,6 +720,12 @@ impl ProgramType {
     /// get [`ContextKind::NotModelled`], which both the interpreter and the analyzer
     /// refuse: a guessed context could accept accesses the kernel rejects.
     pub fn context(self) -> ContextKind {
+        self.context_at(None)
+    }
+
+    /// As [`ProgramType::context`], for a program attached to `target`: an iterator's
+    /// context is its target's (a target the model does not describe keeps raw bytes).
+    pub fn context_at(self, target: Option<&str>) -> ContextKind {
         use ProgramType as T;
         let not_modelled = |structure| ContextKind::NotModelled { structure };
         match self {
@@ -742,7 +748,11 @@ impl ProgramType {
             // Records and u64 argument arrays whose length depends on the attach target.
             T::Tracepoint | T::RawTracepoint | T::RawTracepointWritable | T::TpBtf => ContextKind::Raw { size: None },
             T::Fentry | T::FentrySleepable | T::Fexit | T::FexitSleepable => ContextKind::Raw { size: None },
-            T::FmodRet | T::FmodRetSleepable | T::Iter | T::IterSleepable => ContextKind::Raw { size: None },
+            T::Iter | T::IterSleepable => match target.and_then(iter::target) {
+                Some(target) => ContextKind::Iterator(target),
+                None => ContextKind::Raw { size: None },
+            },
+            T::FmodRet | T::FmodRetSleepable => ContextKind::Raw { size: None },
             T::StructOps | T::StructOpsSleepable | T::Lsm | T::LsmSleepable | T::LsmCgroup => {
                 ContextKind::Raw { size: None }
             }
@@ -1133,8 +1143,12 @@ mod tests {
                 }
                 ContextKind::Packet(layout) => assert!(!layout.flavour.is_empty(), "{t}"),
                 ContextKind::Raw { .. } => {}
+                ContextKind::Iterator(target) => panic!("{t}: iterator context {} without a target", target.name),
             }
         }
+        let iterator = ProgramType::IterSleepable.context_in("iter.s/bpf_map_elem");
+        assert!(matches!(iterator, ContextKind::Iterator(target) if target.name == "bpf_map_elem"));
+        assert_eq!(ProgramType::Iter.context_in("iter/task_vma"), ContextKind::Raw { size: None });
         let layout = |t: ProgramType| match t.context() {
             ContextKind::Packet(layout) => (layout.name, layout.flavour),
             other => panic!("{t}: {other:?}"),

@@ -17,6 +17,7 @@
 
 use thiserror::Error;
 
+use super::context::ContextKind;
 use super::program_type::{CgroupSockHook, ProgramType, SockAddrHook};
 
 /// What a section name says about its program's type.
@@ -308,6 +309,12 @@ pub fn resolve(sections: &[&str], choice: TypeChoice) -> Vec<Result<ProgramType,
         .collect()
 }
 
+/// What follows the section's first `/` (`file_open` in `lsm/file_open`), ignoring a `?`.
+fn attach_target(section: &str) -> Option<&str> {
+    let name = section.strip_prefix('?').unwrap_or(section);
+    name.split_once('/').map(|(_, target)| target)
+}
+
 impl ProgramType {
     /// The program type that ELF section `section` (a `SEC(...)` name, possibly with `?`)
     /// selects by itself, as libbpf or an older loader decides it. Object-wide choices
@@ -319,8 +326,13 @@ impl ProgramType {
     /// The values a program of this type in section `section` may return: the attach
     /// target is what follows the section's first `/` (`lsm/file_open`).
     pub fn return_range_in(self, section: &str) -> Option<(i64, i64)> {
-        let name = section.strip_prefix('?').unwrap_or(section);
-        self.return_range_at(name.split_once('/').map(|(_, target)| target))
+        self.return_range_at(attach_target(section))
+    }
+
+    /// The context of a program of this type in section `section`, whose attach target
+    /// chooses it for iterators (`iter/bpf_map_elem`).
+    pub fn context_in(self, section: &str) -> ContextKind {
+        self.context_at(attach_target(section))
     }
 
     /// A section name that selects this type by itself: its libbpf name where that is a

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use super::super::arena::Arena;
 use super::super::maps::{errno, map_of_handle};
-use super::super::memory::{Access, Memory, RegionId, RegionKind, region_base};
+use super::super::memory::{Access, Memory, MemoryError, RegionId, RegionKind, region_base};
 use super::{CGROUP_ID, HelperError, HelperFn, TASK_PID, errno_u32};
 use crate::model::kfuncs::{Builtin, IterKind, ObjectKind};
 use crate::model::program_type::ProgramType;
@@ -188,7 +188,7 @@ fn first_set(mask: u64) -> u64 {
 
 impl KernelObjects {
     /// A new region for an object of `kind` with `references`.
-    fn make(&mut self, memory: &mut Memory, kind: ObjectKind, references: u64) -> Result<RegionId, HelperError> {
+    fn make(&mut self, memory: &mut Memory, kind: ObjectKind, references: u64) -> Result<RegionId, MemoryError> {
         let bytes = vec![0; kind.probe_bytes() as usize];
         let region = memory.add_region(RegionKind::Other, bytes, Access::ReadOnly)?;
         self.objects.insert(region, Object { kind, references, bits: 0 });
@@ -218,6 +218,12 @@ impl KernelObjects {
     /// trusted pointer the program does not own (the current task, the program's kernel
     /// context, a read-only cast).
     pub(super) fn borrowed(&mut self, memory: &mut Memory, kind: ObjectKind) -> Result<u64, HelperError> {
+        Ok(self.lend(memory, kind)?)
+    }
+
+    /// As [`KernelObjects::borrowed`], for the objects a context points to (an iterator's
+    /// `seq_file`), made before the run.
+    pub(crate) fn lend(&mut self, memory: &mut Memory, kind: ObjectKind) -> Result<u64, MemoryError> {
         let region = match self.singletons.get(&kind) {
             Some(&region) => region,
             None => {
@@ -235,8 +241,8 @@ impl KernelObjects {
         self.object(task, ObjectKind::Task, 1)?;
         match self.make(memory, ObjectKind::File, 1) {
             Ok(region) => Ok(region_base(region)),
-            Err(HelperError::Setup(_)) => Ok(0),
-            Err(other) => Err(other),
+            // No memory left: the kernel's allocation fails.
+            Err(_) => Ok(0),
         }
     }
 
@@ -248,8 +254,8 @@ impl KernelObjects {
         }
         match self.make(memory, ObjectKind::Key, 1) {
             Ok(region) => Ok(region_base(region)),
-            Err(HelperError::Setup(_)) => Ok(0),
-            Err(other) => Err(other),
+            // No memory left: the kernel's allocation fails.
+            Err(_) => Ok(0),
         }
     }
 
@@ -303,8 +309,8 @@ impl KernelObjects {
     fn cpumask_create(&mut self, memory: &mut Memory) -> Result<u64, HelperError> {
         match self.make(memory, ObjectKind::Cpumask, 1) {
             Ok(region) => Ok(region_base(region)),
-            Err(HelperError::Setup(_)) => Ok(0),
-            Err(other) => Err(other),
+            // No memory left: the kernel's allocation fails.
+            Err(_) => Ok(0),
         }
     }
 

@@ -17,8 +17,10 @@
 //! One file per structure: [`sk_buff`], [`xdp_md`], [`sock`], [`sock_addr`], [`sock_ops`],
 //! [`sk_msg`], [`sk_lookup`], [`sysctl`], [`sockopt`], [`cgroup_dev`], [`sk_reuseport`],
 //! [`perf_event`], [`nf`], and the sockets helpers return: [`tcp_sock`], [`xdp_sock`].
+//! Iterator contexts, which depend on the attach target, are in [`iter`].
 
 pub mod cgroup_dev;
+pub mod iter;
 pub mod nf;
 pub mod perf_event;
 pub mod sk_buff;
@@ -35,6 +37,8 @@ pub mod xdp_md;
 pub mod xdp_sock;
 
 pub use sk_buff::TC as SK_BUFF;
+
+use super::kfuncs::ObjectKind;
 pub use xdp_md::XDP_MD;
 
 /// What a program type's context is.
@@ -49,6 +53,9 @@ pub enum ContextKind {
         /// Size of the structure, if fixed.
         size: Option<usize>,
     },
+    /// An iterator's context (`struct bpf_iter__<target>`), for the attach target: read-only
+    /// pointers to what the iterator visits. A run's input is the visited element.
+    Iterator(&'static iter::IterTarget),
     /// A context structure this model does not describe yet: the interpreter and the
     /// analyzer refuse programs of such types rather than guess at their context.
     NotModelled {
@@ -164,6 +171,85 @@ pub enum FieldKind {
     /// A pointer to a kernel object the model does not describe (`bpf_nf_ctx.skb`): a
     /// program may hold it and pass it on, but not dereference it.
     Opaque,
+    /// A trusted pointer to a kernel object of `kind` (`bpf_iter_meta.seq`), which the
+    /// helpers and kfuncs taking that kind take; its layout is not modelled.
+    Object {
+        /// Its kind.
+        kind: ObjectKind,
+        /// Whether it may be NULL.
+        nullable: bool,
+    },
+    /// A pointer to a buffer whose size the kernel checks only when the program is
+    /// attached (`PTR_TO_BUF`): the verifier takes any constant, non-negative offset and
+    /// records the furthest byte accessed; attaching fails if the buffer is shorter.
+    AttachedBuffer {
+        /// Which buffer.
+        buffer: AttachedBuffer,
+        /// Whether it may be NULL.
+        nullable: bool,
+        /// Whether the program may write it.
+        writable: bool,
+    },
+}
+
+/// A buffer a program reads through a context field whose size is known only when the
+/// program is attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AttachedBuffer {
+    /// The key of the element a map iterator visits: the iterated map's `key_size` bytes.
+    MapKey,
+    /// The value of the element a map iterator visits: the iterated map's `value_size`
+    /// bytes.
+    MapValue,
+}
+
+impl AttachedBuffer {
+    /// What it is, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            AttachedBuffer::MapKey => "iterated key",
+            AttachedBuffer::MapValue => "iterated value",
+        }
+    }
+
+    /// What attaching checks against the furthest byte accessed.
+    pub fn size_name(self) -> &'static str {
+        match self {
+            AttachedBuffer::MapKey => "key_size",
+            AttachedBuffer::MapValue => "value_size",
+        }
+    }
+}
+
+/// A kernel structure a BTF pointer of the context points to whose layout the model
+/// describes (the kernel's `PTR_TO_BTF_ID` of a known type): read-only, through its base,
+/// with its layout's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BtfStruct {
+    /// `struct bpf_iter_meta`.
+    IterMeta,
+}
+
+impl BtfStruct {
+    /// Every described structure.
+    pub const ALL: [BtfStruct; 1] = [BtfStruct::IterMeta];
+
+    /// Its layout.
+    pub fn layout(self) -> &'static ContextLayout {
+        match self {
+            BtfStruct::IterMeta => &iter::ITER_META,
+        }
+    }
+
+    /// The structure whose rules are `layout`, if any.
+    pub fn of_layout(layout: &'static ContextLayout) -> Option<BtfStruct> {
+        BtfStruct::ALL.into_iter().find(|s| std::ptr::eq(s.layout(), layout))
+    }
+
+    /// The kernel's struct name.
+    pub fn name(self) -> &'static str {
+        self.layout().name
+    }
 }
 
 impl FieldKind {
@@ -413,6 +499,7 @@ pub fn all_layouts() -> Vec<&'static ContextLayout> {
     all.extend(sock::LAYOUTS);
     all.extend(tcp_sock::LAYOUTS);
     all.extend(xdp_sock::LAYOUTS);
+    all.extend(iter::LAYOUTS);
     all.extend(sock_addr::LAYOUTS);
     all.extend(sock_ops::LAYOUTS);
     all.extend(sk_msg::LAYOUTS);
