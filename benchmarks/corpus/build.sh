@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the corpus: every src/*.c with clang-22 at -mcpu=v1..v4 into OUT/<cpu>/<name>.o,
-# the per-program-type sources src/types/*.c at -mcpu=v3 into OUT/types/<name>.o, and the
+# the per-program-type sources src/types/*.c at -mcpu=v3 into OUT/types/<name>.o, the
+# relational suite src/relational/*.c at -mcpu=v3 into OUT/relational/<name>.o, and the
 # older loaders' objects ../loaders/src/*.c at -mcpu=v2 into OUT/loaders/<name>.o.
 #
 #   benchmarks/corpus/build.sh [OUT]     (OUT defaults to benchmarks/corpus/build, gitignored)
@@ -42,9 +43,12 @@ build_one() {
     mv "$obj.tmp" "$obj"
 }
 
-mkdir -p "$out/types" "$out/loaders"
+mkdir -p "$out/types" "$out/loaders" "$out/relational"
 for src in "$here"/src/types/*.c; do
     build_one "$src" "$out/types/$(basename "$src" .c).o" v3
+done
+for src in "$here"/src/relational/*.c; do
+    build_one "$src" "$out/relational/$(basename "$src" .c).o" v3
 done
 for src in "$here"/../loaders/src/*.c; do
     [[ -e "$src" ]] || continue

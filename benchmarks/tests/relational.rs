@@ -1,0 +1,157 @@
+//! The relational suite (`corpus/src/relational/`, listed in `corpus/relational.toml`):
+//! safe programs whose safety needs a relation between two quantities, each with an
+//! unsafe twin. Every twin is refused by every domain and faults in the interpreter on its
+//! recorded packet; every safe program runs without a fault; today's product-domain and
+//! live-kernel verdicts are the recorded ones, so a domain that proves more shows up here.
+
+mod common;
+
+use common::Rng;
+use serde::Deserialize;
+
+use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
+use bpfprove_domains::DomainKind;
+use bpfprove_kernel::KernelError;
+use bpfprove_kernel::capability;
+use bpfprove_kernel::object::load_for_verdict;
+use bpfprove_semantics::conformance::parse_hex;
+use bpfprove_semantics::elf::{self, LoadedProgram, Object};
+use bpfprove_semantics::interp::elf_run::ObjectRunner;
+use bpfprove_semantics::interp::{CallxModel, RunConfig};
+
+/// Random packets per safe program, besides the zeroed ones.
+const RANDOM_PACKETS: usize = 48;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Suite {
+    program: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Entry {
+    function: String,
+    verdict: String,
+    pattern: String,
+    trap: Option<String>,
+    trap_len: Option<usize>,
+    product: String,
+    kernel: String,
+}
+
+fn suite() -> Suite {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/relational.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn object() -> Object {
+    let path = common::corpus_dir().join("relational/relational.o");
+    elf::load(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn program<'a>(object: &'a Object, entry: &Entry) -> &'a LoadedProgram {
+    object.program(&entry.function).unwrap_or_else(|| panic!("{} not in relational.o", entry.function))
+}
+
+fn passes(object: &Object, program: &LoadedProgram, domain: DomainKind) -> bool {
+    let subject = Subject::from_object(object, program).expect("XDP sections");
+    Verifier::new(Config::standard(domain)).verify(&subject).verdict == Verdict::Pass
+}
+
+/// The first fault of the interpreter over `packets`, described.
+fn first_fault(object: &Object, program: &LoadedProgram, packets: &[Vec<u8>]) -> Option<String> {
+    let config = RunConfig::new(CallxModel::Address, 1_000_000);
+    let mut runner = ObjectRunner::new(object, program, config).expect("XDP programs run");
+    packets.iter().find_map(|packet| {
+        let run = runner.run(packet).expect("packets install");
+        run.result.err().map(|trap| format!("{trap} on {} bytes", packet.len()))
+    })
+}
+
+fn verdict_name(pass: bool) -> &'static str {
+    if pass { "pass" } else { "fail" }
+}
+
+#[test]
+fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
+    if !common::tools_present() {
+        return;
+    }
+    let suite = suite();
+    let object = object();
+    let mut problems = Vec::new();
+    let mut rng = Rng(0x0e1a_7104);
+    for entry in &suite.program {
+        assert!(!entry.pattern.is_empty(), "{}: says its pattern", entry.function);
+        let program = program(&object, entry);
+        let product = passes(&object, program, DomainKind::Product);
+        if verdict_name(product) != entry.product {
+            problems.push(format!(
+                "{}: product gives {}, recorded {}",
+                entry.function,
+                verdict_name(product),
+                entry.product
+            ));
+        }
+        match entry.verdict.as_str() {
+            "fail" => {
+                let unsound: Vec<&str> = DomainKind::ALL
+                    .into_iter()
+                    .filter(|&d| passes(&object, program, d))
+                    .map(DomainKind::name)
+                    .collect();
+                if !unsound.is_empty() {
+                    problems.push(format!("{}: an unsafe twin passes with {}", entry.function, unsound.join(", ")));
+                }
+                let mut packet =
+                    parse_hex(entry.trap.as_deref().unwrap_or_else(|| panic!("{}: a trap", entry.function)))
+                        .expect("hex trap");
+                packet.resize(entry.trap_len.unwrap_or(packet.len()).max(packet.len()), 0);
+                if first_fault(&object, program, &[packet]).is_none() {
+                    problems.push(format!("{}: the twin runs its trap packet without a fault", entry.function));
+                }
+            }
+            "pass" => {
+                assert!(entry.trap.is_none(), "{}: safe programs have no trap", entry.function);
+                let mut packets: Vec<Vec<u8>> = [0, 2, 8, 20, 64, 200, 256].iter().map(|&n| vec![0; n]).collect();
+                for _ in 0..RANDOM_PACKETS {
+                    let len = (rng.next() % 300) as usize;
+                    packets.push(rng.bytes(len));
+                }
+                if let Some(fault) = first_fault(&object, program, &packets) {
+                    problems.push(format!("{}: a safe program faults: {fault}", entry.function));
+                }
+            }
+            other => panic!("{}: verdict `{other}`", entry.function),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let safe = suite.program.iter().filter(|e| e.verdict == "pass").count();
+    assert!(safe >= 7 && suite.program.len() - safe >= safe, "{safe} safe programs, each with a twin");
+}
+
+#[test]
+fn the_live_kernel_gives_the_recorded_verdicts() {
+    if !common::tools_present() || !capability::available_or_explain("relational suite kernel verdicts") {
+        return;
+    }
+    let object = object();
+    let mut problems = Vec::new();
+    for entry in &suite().program {
+        let verdict = match load_for_verdict(&object, program(&object, entry)) {
+            Ok(()) => "pass",
+            Err(KernelError::Rejected { .. }) => "fail",
+            Err(other) => {
+                problems.push(format!("{}: the kernel could not judge it: {other}", entry.function));
+                continue;
+            }
+        };
+        if verdict != entry.kernel {
+            problems.push(format!("{}: the kernel gives {verdict}, recorded {}", entry.function, entry.kernel));
+        }
+        assert!(entry.verdict == "pass" || verdict == "fail", "{}: the kernel accepts an unsafe twin", entry.function);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
