@@ -354,6 +354,7 @@ pub fn describe_output(output: &Output, maps: &MapTable) -> String {
         Output::RingBuffer { map, bytes } => format!("ringbuf {}: {} bytes: {}", name(*map), bytes.len(), hex(bytes)),
         Output::PerfEvent { map, bytes } => format!("perf_event {}: {} bytes: {}", name(*map), bytes.len(), hex(bytes)),
         Output::TracePrintk(text) => format!("trace_printk: {}", text.trim_end_matches('\n')),
+        Output::SeqFile(bytes) => format!("seq_file: {} bytes: {}", bytes.len(), hex(bytes)),
     }
 }
 

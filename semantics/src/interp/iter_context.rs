@@ -152,8 +152,13 @@ mod tests {
 
     #[test]
     fn meta_seq_is_the_seq_file_seq_write_takes() {
-        let write = "r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + 0)\nr2 = 7\n*(u64 *)(r10 - 8) = r2\nr2 = r10\nr2 += -8\nr3 = 8\ncall 127\nr0 = 0\nexit\n";
+        let write = "r1 = *(u64 *)(r1 + 0)\nr1 = *(u64 *)(r1 + 0)\nr2 = 7\n*(u64 *)(r10 - 8) = r2\nr2 = r10\nr2 += -8\nr3 = 8\ncall 127\nexit\n";
         assert_eq!(run(&object(write), &[]), Ok(0));
+        let writer = object(write);
+        let config = RunConfig::new(CallxModel::Address, 10_000);
+        let mut runner = ObjectRunner::new(&writer, &writer.programs[0], config).expect("runs");
+        let outputs = runner.run(&[]).expect("installs").outputs;
+        assert_eq!(outputs, [crate::interp::kernel_helpers::Output::SeqFile(vec![7, 0, 0, 0, 0, 0, 0, 0])]);
         let meta_itself = write.replacen("r1 = *(u64 *)(r1 + 0)\n", "", 1);
         assert!(run(&object(&meta_itself), &[]).is_err_and(|e| e.contains("not a kernel object")));
     }

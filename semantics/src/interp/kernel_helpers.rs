@@ -19,8 +19,8 @@
 //! helper writes, data it sends) must be accessible: otherwise the helper faults and the
 //! run traps. The pointer a `probe_read*` helper reads from is not checked by the verifier:
 //! when it is not readable the helper zeroes its buffer and returns `-EFAULT`, as in Linux.
-//! What programs send to ring buffers, perf event arrays and `trace_printk` is recorded as
-//! [`Output`]s.
+//! What programs send to ring buffers, perf event arrays, `trace_printk` and an iterator's
+//! `seq_file` (`seq_write`) is recorded as [`Output`]s.
 
 use super::availability::{self, Availability};
 use super::context::ProgramType;
@@ -92,6 +92,8 @@ pub enum Output {
     },
     /// A `trace_printk` line.
     TracePrintk(String),
+    /// Bytes an iterator wrote to its `seq_file` (`seq_write`).
+    SeqFile(Vec<u8>),
 }
 
 /// A helper's body: the helper set, `r1`–`r5`, the memory, and a way to run callbacks.
@@ -107,6 +109,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (4, "probe_read", |_, a, m, _| probe_read(m, a)),
     (5, "ktime_get_ns", |h, _, _, _| Ok(h.clock())),
     (6, "trace_printk", |h, a, m, _| h.trace_printk(m, a)),
+    (127, "seq_write", |h, a, m, _| h.seq_write(m, a)),
     (7, "get_prandom_u32", |h, _, _, _| Ok(u64::from(h.prandom()))),
     (8, "get_smp_processor_id", |_, _, _, _| Ok(0)),
     (9, "skb_store_bytes", |_, a, m, _| skb::store_bytes(m, a)),
@@ -389,6 +392,15 @@ impl KernelHelpers {
             }
             Err(printk::BadFormat) => Ok(errno::negative(errno::EINVAL)),
         }
+    }
+
+    /// `bpf_seq_write(seq, data, len)`: the bytes go to the iterator's output. The output
+    /// buffer of a run never fills (the kernel returns `-EOVERFLOW` and repeats the element
+    /// with a larger buffer).
+    fn seq_write(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        let bytes = memory.read(args[1], args[2] as u32 as usize)?.to_vec();
+        self.outputs.push(Output::SeqFile(bytes));
+        Ok(0)
     }
 
     /// `bpf_map_lookup_elem`: socket maps give sockets (see [`sockets`]).
