@@ -164,6 +164,35 @@ mod tests {
     }
 
     #[test]
+    fn seq_printf_formats_its_argument_array() {
+        let print = |data_len: u32| {
+            format!(
+                "r6 = r1\nr1 = 0x0a75253d6b ll\n*(u64 *)(r10 - 8) = r1\nr1 = 5\n*(u64 *)(r10 - 16) = r1\n\
+                 r1 = *(u64 *)(r6 + 0)\nr1 = *(u64 *)(r1 + 0)\nr2 = r10\nr2 += -8\nr3 = 8\n\
+                 r4 = r10\nr4 += -16\nr5 = {data_len}\ncall 126\n\
+                 r0 = -r0\nif r0 != 22 goto done\nr0 = 1\nexit\ndone:\nr0 = 0\nexit\n"
+            )
+        };
+        let outputs = |text: &str| {
+            let printer = object(text);
+            let config = RunConfig::new(CallxModel::Address, 10_000);
+            let mut runner = ObjectRunner::new(&printer, &printer.programs[0], config).expect("runs");
+            let run = runner.run(&[]).expect("installs");
+            (run.result.map(|o| o.r0), run.outputs)
+        };
+        // r0 is 1 for -EINVAL, else 0.
+        let (r0, printed) = outputs(&print(8));
+        assert_eq!(r0, Ok(0));
+        assert_eq!(printed, [crate::interp::kernel_helpers::Output::SeqFile(b"k=5\n".to_vec())]);
+        // No argument for the conversion, or a size that is no whole number of arguments.
+        for data_len in [0, 4] {
+            let (r0, printed) = outputs(&print(data_len));
+            assert_eq!(r0, Ok(1), "data_len {data_len}: -EINVAL");
+            assert!(printed.is_empty());
+        }
+    }
+
+    #[test]
     fn elements_need_the_maps_sizes_and_length() {
         let object = object(SUM);
         let config = RunConfig::new(CallxModel::Address, 10_000);

@@ -20,7 +20,7 @@
 //! run traps. The pointer a `probe_read*` helper reads from is not checked by the verifier:
 //! when it is not readable the helper zeroes its buffer and returns `-EFAULT`, as in Linux.
 //! What programs send to ring buffers, perf event arrays, `trace_printk` and an iterator's
-//! `seq_file` (`seq_write`) is recorded as [`Output`]s.
+//! `seq_file` (`seq_write`, `seq_printf`) is recorded as [`Output`]s.
 
 use super::availability::{self, Availability};
 use super::context::ProgramType;
@@ -109,6 +109,7 @@ const HELPERS: &[(i32, &str, HelperFn)] = &[
     (4, "probe_read", |_, a, m, _| probe_read(m, a)),
     (5, "ktime_get_ns", |h, _, _, _| Ok(h.clock())),
     (6, "trace_printk", |h, a, m, _| h.trace_printk(m, a)),
+    (126, "seq_printf", |h, a, m, _| h.seq_printf(m, a)),
     (127, "seq_write", |h, a, m, _| h.seq_write(m, a)),
     (7, "get_prandom_u32", |h, _, _, _| Ok(u64::from(h.prandom()))),
     (8, "get_smp_processor_id", |_, _, _, _| Ok(0)),
@@ -217,6 +218,9 @@ pub struct KernelHelpers {
     /// Tail calls taken since [`KernelHelpers::start_run`].
     tail_calls: u32,
 }
+
+/// Most arguments `seq_printf` and `snprintf` take (Linux's `MAX_BPRINTF_VARARGS`).
+const MAX_PRINTF_ARGUMENTS: usize = 12;
 
 /// `BPF_FUNC_spin_unlock`, the one helper a program may call while it holds a lock.
 const SPIN_UNLOCK: i32 = 94;
@@ -389,6 +393,27 @@ impl KernelHelpers {
                 let len = text.len() as u64;
                 self.outputs.push(Output::TracePrintk(text));
                 Ok(len)
+            }
+            Err(printk::BadFormat) => Ok(errno::negative(errno::EINVAL)),
+        }
+    }
+
+    /// `bpf_seq_printf(seq, fmt, fmt_size, data, data_len)`: `data` holds the arguments, 8
+    /// bytes each, at most [`MAX_PRINTF_ARGUMENTS`]; the text goes to the iterator's output.
+    fn seq_printf(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
+        let data_len = args[4] as u32 as usize;
+        if !data_len.is_multiple_of(8) || data_len > 8 * MAX_PRINTF_ARGUMENTS || (data_len > 0 && args[3] == 0) {
+            return Ok(errno::negative(errno::EINVAL));
+        }
+        let data = if data_len == 0 { Vec::new() } else { memory.read(args[3], data_len)?.to_vec() };
+        let values: Vec<u64> =
+            data.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8-byte chunks"))).collect();
+        let format = memory.read(args[1], args[2] as u32 as usize)?;
+        let Some(end) = format.iter().position(|&b| b == 0) else { return Ok(errno::negative(errno::EINVAL)) };
+        match printk::format(&format[..end], &values, memory) {
+            Ok(text) => {
+                self.outputs.push(Output::SeqFile(text.into_bytes()));
+                Ok(0)
             }
             Err(printk::BadFormat) => Ok(errno::negative(errno::EINVAL)),
         }

@@ -1,5 +1,6 @@
-//! The format language of `bpf_trace_printk`, as Linux's `bpf_bprintf_prepare` accepts it:
-//! at most three conversions among `%d %i %u %x %X %c %s %p` (with `l`/`ll` for 64-bit
+//! The format language of `bpf_trace_printk` and `bpf_seq_printf`, as Linux's
+//! `bpf_bprintf_prepare` accepts it: at most as many conversions as there are arguments
+//! (three for `trace_printk`, up to twelve for `seq_printf`) among `%d %i %u %x %X %c %s %p` (with `l`/`ll` for 64-bit
 //! values, optional `-`/`0` flags and a width), and `%%`. `%s` reads a NUL-terminated string
 //! from the program's memory; an unreadable one prints as empty, as in Linux.
 
@@ -13,7 +14,7 @@ const MAX_STRING: usize = 1024;
 pub(crate) struct BadFormat;
 
 /// Formats `format` (without its NUL) with `args`.
-pub(crate) fn format(format: &[u8], args: &[u64; 3], memory: &Memory) -> Result<String, BadFormat> {
+pub(crate) fn format(format: &[u8], args: &[u64], memory: &Memory) -> Result<String, BadFormat> {
     let mut out = String::new();
     let mut next_arg = args.iter();
     let mut i = 0;
