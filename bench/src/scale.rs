@@ -36,6 +36,9 @@ pub struct ScaleRow {
     pub verdict: Verdict,
     /// Verification wall time.
     pub verify: Duration,
+    /// The verifying thread's CPU time (`None` where Linux's `schedstat` is missing): on a
+    /// shared machine, wall time also counts the other processes' turns.
+    pub verify_cpu: Option<Duration>,
     /// Peak heap bytes of the verification (`None` without the counting allocator).
     pub peak_heap: Option<u64>,
     /// Instruction visits.
@@ -69,10 +72,14 @@ pub fn measure(workload: Workload, config: &Config, extras: Extras) -> Result<Sc
     let object = workload.object().map_err(|e| format!("{workload}: {e}"))?;
     let loaded = &object.programs[0];
     let subject = Subject::from_object_as(&object, loaded, workload.program_type());
+    // The proof log needs every pc's invariant.
+    let config = &Config { all_invariants: extras.proof_log, ..config.clone() };
     let verifier = Verifier::new(config.clone());
     let started = Instant::now();
+    let cpu_before = thread_cpu_time();
     let (report, peak_heap) = memory::measure(|| verifier.verify(&subject));
     let verify = started.elapsed();
+    let verify_cpu = cpu_before.zip(thread_cpu_time()).map(|(before, after)| after.saturating_sub(before));
     let (unrolled_loops, widened_loops) = loop_methods(&report);
     let proof = extras.proof_log.then(|| proof_figures(&workload, config, &subject, report.clone()));
     let counterexample = (extras.counterexample && report.verdict == Verdict::Fail).then(|| {
@@ -86,6 +93,7 @@ pub fn measure(workload: Workload, config: &Config, extras: Extras) -> Result<Sc
         insns: loaded.program.slots(),
         verdict: report.verdict.clone(),
         verify,
+        verify_cpu,
         peak_heap,
         visits: report.stats.visits,
         unrolled_loops,
@@ -105,6 +113,13 @@ fn proof_figures(workload: &Workload, config: &Config, subject: &Subject, report
     let started = Instant::now();
     let accepted = proof::check_subject(&log, &log.programs[0], subject).is_ok();
     ProofFigures { bytes, write, check: started.elapsed(), accepted }
+}
+
+/// The CPU time this thread has run, from `/proc/thread-self/schedstat` (nanoseconds on
+/// the CPU first).
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(text.split_whitespace().next()?.parse().ok()?))
 }
 
 /// (loops proven by unrolling, loops iterated with widening instead). Every loop has one
