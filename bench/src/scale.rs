@@ -36,7 +36,7 @@ pub struct ScaleRow {
     pub verdict: Verdict,
     /// Verification wall time.
     pub verify: Duration,
-    /// The verifying thread's CPU time (`None` where Linux's `schedstat` is missing): on a
+    /// The verifying thread's CPU time (`None` where `/proc` is missing): on a
     /// shared machine, wall time also counts the other processes' turns.
     pub verify_cpu: Option<Duration>,
     /// Peak heap bytes of the verification (`None` without the counting allocator).
@@ -115,11 +115,15 @@ fn proof_figures(workload: &Workload, config: &Config, subject: &Subject, report
     ProofFigures { bytes, write, check: started.elapsed(), accepted }
 }
 
-/// The CPU time this thread has run, from `/proc/thread-self/schedstat` (nanoseconds on
-/// the CPU first).
+/// The CPU time this thread has run, user and system, from `/proc/thread-self/stat` (in
+/// Linux's fixed 100 ticks per second: 10 ms resolution).
 fn thread_cpu_time() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(text.split_whitespace().next()?.parse().ok()?))
+    const TICKS_PER_SECOND: u64 = 100;
+    let text = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from the third (state) on.
+    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// (loops proven by unrolling, loops iterated with widening instead). Every loop has one
@@ -153,6 +157,9 @@ impl fmt::Display for ScaleRow {
             self.verdict,
             self.verify.as_secs_f64()
         )?;
+        if let Some(cpu) = self.verify_cpu {
+            write!(f, " ({:>7.2} s CPU)", cpu.as_secs_f64())?;
+        }
         match self.peak_heap {
             Some(bytes) => write!(f, "  {:>9.1} MiB peak", bytes as f64 / (1024.0 * 1024.0))?,
             None => write!(f, "  peak unknown")?,
