@@ -197,7 +197,7 @@ pub fn workloads(small: bool) -> Vec<(Workload, Extras)> {
     let plain = Extras::default();
     let straight = if small { vec![10_000, 100_000] } else { vec![100_000, 1_000_000] };
     let nested = if small { vec![2, 3, 4] } else { vec![4, 5, 8] };
-    let blocks = if small { 2_000 } else { 20_000 };
+    let blocks = if small { 2_000 } else { 8_000 };
     let mut out: Vec<(Workload, Extras)> =
         straight.into_iter().map(|insns| (Workload::StraightLine { insns }, plain)).collect();
     out.extend(nested.into_iter().map(|depth| (Workload::NestedLoops { depth, bound: 10 }, plain)));
