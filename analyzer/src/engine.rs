@@ -25,7 +25,7 @@ use crate::cfg::{CallGraph, FunctionCfg};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::state::{Reach, State, join_reach};
 use crate::termination;
-use crate::transfer::{CallKind, CallOutcome, Calls, Env, GlobalStore, Resolved, Stop};
+use crate::transfer::{CallKind, CallOutcome, Calls, Env, GlobalStore, Post, Resolved, Stop};
 use crate::wto::{Component, Wto};
 
 /// Index of an analysed context.
@@ -46,6 +46,10 @@ pub struct EngineConfig {
     pub max_contexts: usize,
     /// When to give up.
     pub deadline: Option<Instant>,
+    /// Keep the state of every reached pc in [`ContextResult::invariants`] (the proof log
+    /// needs them all). Otherwise a function without loops keeps only the states of pcs
+    /// with a check that is not proven.
+    pub all_invariants: bool,
 }
 
 /// Counters of one analysis.
@@ -71,7 +75,8 @@ pub struct ContextResult {
     /// Its entry state.
     pub entry: State,
     /// The invariant at each reachable pc (for pcs of unrolled loops: the join of the
-    /// rounds).
+    /// rounds); without [`EngineConfig::all_invariants`], a function without loops keeps
+    /// only those of pcs with a check that is not proven.
     pub invariants: BTreeMap<usize, State>,
     /// The loops analysed by unrolling, outside any other unrolled loop, by head.
     pub unrolled: BTreeMap<usize, Unrolled>,
@@ -271,6 +276,15 @@ impl<'a> Engine<'a> {
             check_deadline(self.config.deadline)?;
             let cfg = FunctionCfg::build(self.env.subject.program, function, &indirect);
             let wto = Wto::within(&cfg, self.config.deadline)?;
+            if wto.elements.iter().all(|element| matches!(element, Component::Vertex(_))) {
+                match self.acyclic(&cfg, &wto, function, entry)? {
+                    Some(result) => return Ok(result),
+                    None => {
+                        self.stats.restarts += 1;
+                        continue;
+                    }
+                }
+            }
             let mut flow = Flow::new(cfg.entry, entry.clone(), false);
             self.ascend(&cfg, &wto.elements, &mut flow, 0)?;
             for _ in 0..self.config.narrowing_passes {
@@ -284,6 +298,88 @@ impl<'a> Engine<'a> {
             self.stats.peak_states = self.stats.peak_states.max(flow.states.len() + flow.edges.len());
             return self.record(&cfg, &wto, flow, function, entry);
         }
+    }
+
+    /// The analysis of a function without loops in one pass. Its weak topological order is
+    /// a topological order, so every state is final when its pc is visited (narrowing and
+    /// the repair pass would change nothing): each instruction's transfer both propagates
+    /// and records. An edge's state is dropped once its target is visited, and a pc's state
+    /// is kept only as [`EngineConfig::all_invariants`] asks, so the states held at once are
+    /// the open edges, not the program. `None` when new `gotox` edges were found (the
+    /// caller rebuilds the graph and starts again).
+    fn acyclic(
+        &mut self,
+        cfg: &FunctionCfg,
+        wto: &Wto,
+        function: FunctionId,
+        entry: &State,
+    ) -> Result<Option<ContextResult>, Stop> {
+        let mut flow = Flow::new(cfg.entry, entry.clone(), false);
+        let mut record = Record::default();
+        let mut invariants = BTreeMap::new();
+        let mut peak_states = 0;
+        let env = self.env;
+        for pc in wto.elements.iter().flat_map(Component::pcs) {
+            let mut pre = (pc == flow.seed_pc).then(|| flow.seed.clone());
+            for pred in cfg.predecessors(pc) {
+                if let Some(edge) = flow.edges.remove(&(pred, pc)) {
+                    pre = Some(match pre {
+                        Some(state) => state.join(&edge, env.domain),
+                        None => edge,
+                    });
+                }
+            }
+            let Some(pre) = pre else { continue };
+            self.spend()?;
+            let insn = *env.subject.program.insn_at(pc).expect("CFG nodes are instructions");
+            if let Some(top) = self.active.last_mut() {
+                top.recording = true;
+            }
+            let mut post = env.post(self, pc, &insn, &pre)?;
+            for (target, state) in std::mem::take(&mut post.edges) {
+                if cfg.node(target).is_none() {
+                    continue; // leaves the function: recorded below
+                }
+                if !cfg.has_edge(pc, target) {
+                    self.indirect.entry(function).or_default().entry(pc).or_default().insert(target);
+                    flow.new_edges = true;
+                }
+                let merged = match flow.edges.remove(&(pc, target)) {
+                    Some(other) => other.join(&state, env.domain),
+                    None => state,
+                };
+                flow.edges.insert((pc, target), merged);
+            }
+            if let Some(exit) = post.exit.take() {
+                flow.exits.insert(pc, exit);
+            }
+            let unproven = post.checks.iter().any(|check| check.status != Status::Proven);
+            self.record_post(cfg, pc, post, &mut record);
+            if self.config.all_invariants || unproven {
+                invariants.insert(pc, pre);
+            }
+            peak_states = peak_states.max(flow.edges.len() + invariants.len());
+        }
+        if let Some(top) = self.active.last_mut() {
+            top.recording = false;
+        }
+        if flow.new_edges {
+            return Ok(None);
+        }
+        self.stats.peak_states = self.stats.peak_states.max(peak_states);
+        let exit = flow.exits.into_values().fold(None, |acc, s| join_reach(&acc, &Some(s), env.domain));
+        Ok(Some(ContextResult {
+            function,
+            entry: entry.clone(),
+            invariants,
+            unrolled: BTreeMap::new(),
+            exit,
+            checks: record.checks,
+            resolved: record.resolved,
+            callees: BTreeMap::new(),
+            global_stores: record.global_stores,
+            stack_uses: record.stack_uses,
+        }))
     }
 
     /// The join of what flows into `pc`.
@@ -628,6 +724,13 @@ impl<'a> Engine<'a> {
             top.recording = true;
         }
         let post = env.post(self, pc, &insn, state)?;
+        self.record_post(cfg, pc, post, record);
+        Ok(())
+    }
+
+    /// Collects what `post`, the transfer at `pc`, has to record: checks, targets, stores,
+    /// stack uses, and a refutation for every edge leaving the function.
+    fn record_post(&self, cfg: &FunctionCfg, pc: usize, post: Post, record: &mut Record) {
         record.checks.extend(post.checks.into_iter().map(|c| (pc, c)));
         // Rounds of an unrolled loop visit one pc under several states: log their union.
         if let Some(resolved) = post.resolved {
@@ -651,7 +754,6 @@ impl<'a> Engine<'a> {
             );
             record.checks.push((from, check));
         }
-        Ok(())
     }
 }
 

@@ -70,12 +70,19 @@ pub struct Config {
     /// and leak pointers; an unprivileged one may not, and gets fewer program types, helpers
     /// and features ([`Privilege`]).
     pub privilege: Privilege,
+    /// Keep the invariant of every reached pc in the report: the proof log
+    /// ([`crate::proof::log_of`]) and a listing of invariants need them all, and a log made
+    /// without them does not check. Off, functions without loops keep only the states of
+    /// pcs with an obligation that is not proven (what the counterexample search reads),
+    /// and their states are dropped as the analysis moves past them.
+    pub all_invariants: bool,
 }
 
 impl Config {
     /// The settings the CLI uses by default: address-model `callx`, widening after 10
-    /// visits with thresholds, two narrowing passes, loops unrolled up to 4096 rounds, and
-    /// budgets of 5 million visits, 10,000 contexts and 60 seconds, for a privileged loader.
+    /// visits with thresholds, two narrowing passes, loops unrolled up to 4096 rounds,
+    /// budgets of 5 million visits, 10,000 contexts and 60 seconds, for a privileged loader,
+    /// keeping every invariant (for a proof log).
     pub fn standard(domain: DomainKind) -> Config {
         Config {
             domain,
@@ -89,6 +96,7 @@ impl Config {
             time_limit: Some(Duration::from_secs(60)),
             assume_initial_globals: false,
             privilege: Privilege::Privileged,
+            all_invariants: true,
         }
     }
 }
@@ -209,6 +217,7 @@ impl Verifier {
             // A limit too far to add to the clock (`--time-limit 18446744073709551615`) is
             // no limit.
             deadline: self.config.time_limit.and_then(|limit| Instant::now().checked_add(limit)),
+            all_invariants: self.config.all_invariants,
         }
     }
 

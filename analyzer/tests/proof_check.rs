@@ -187,3 +187,37 @@ fn loops_through_the_jump_edge_of_may_goto_need_a_termination_obligation() {
         assert!(error.reason.contains("loop through pcs"), "{text}: {error}");
     }
 }
+
+/// Branches and a join, no loop; `r0` spilled and filled.
+const BRANCHES: &str = "r2 = *(u32 *)(r1 + 0)\nif r2 > 10 goto big\nr0 = 1\ngoto out\nbig:\nr0 = 2\nout:\n\
+*(u64 *)(r10 - 8) = r0\nr0 = *(u64 *)(r10 - 8)\nexit\n";
+
+/// Without every invariant, a loop-free function's report keeps the verdict and every
+/// obligation, and the states it keeps (those of unproven obligations) are the full
+/// report's; a log of such a report lacks states, and the checker refuses it.
+#[test]
+fn reports_without_every_invariant_keep_their_obligations_and_do_not_make_checkable_logs() {
+    let lean_config = Config { all_invariants: false, ..Config::standard(DomainKind::Product) };
+    let failing = format!("r3 = *(u8 *)(r1 + 1000)\n{BRANCHES}");
+    for text in [BRANCHES, failing.as_str()] {
+        let program = program(text);
+        let subject = subject(&program);
+        let full = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
+        let lean = Verifier::new(lean_config.clone()).verify(&subject);
+        assert_eq!(full.verdict, lean.verdict, "{text}");
+        assert_eq!(full.obligations, lean.obligations, "{text}");
+        let (full_analysis, lean_analysis) =
+            (full.analysis.expect("finished"), lean.analysis.clone().expect("finished"));
+        let (full_root, lean_root) =
+            (&full_analysis.contexts[full_analysis.root], &lean_analysis.contexts[lean_analysis.root]);
+        let unproven: Vec<usize> = lean.failures().iter().map(|o| o.pc).collect();
+        assert_eq!(lean_root.invariants.keys().copied().collect::<Vec<_>>(), unproven, "{text}");
+        for (pc, state) in &lean_root.invariants {
+            assert_eq!(full_root.invariants.get(pc), Some(state), "{text}: pc {pc}");
+        }
+        if lean.verdict == bpfprove_analyzer::Verdict::Pass {
+            let log = proof::log_of("test", b"", &lean_config, &[(subject.clone(), lean)], None);
+            assert!(proof::check_subject(&log, &log.programs[0], &subject).is_err(), "{text}");
+        }
+    }
+}

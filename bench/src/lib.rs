@@ -23,6 +23,7 @@ pub mod compare;
 pub mod error;
 pub mod filter;
 pub mod format;
+pub mod generate;
 pub mod key;
 pub mod memory;
 pub mod merge;
@@ -31,6 +32,7 @@ pub mod precision;
 pub mod prevail;
 pub mod row;
 pub mod run;
+pub mod scale;
 pub mod suite;
 pub mod verifier;
 

@@ -72,6 +72,10 @@ enum Command {
     /// Compare verifiers (domains, the live kernel, PREVAIL) on suites of objects:
     /// veristat-style table, CSV and compare, obligation-level precision, plots.
     Bench(commands::bench::BenchArgs),
+    /// Verify generated programs of growing size (straight-line code, nested and sequential
+    /// loops, a large packet parser): time, peak heap, loop handling, proof-log size and
+    /// check time, counterexample search share.
+    Scale(commands::scale::ScaleArgs),
 }
 
 /// How a command ended when it did not fail on bad input.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::Kernel(args) => commands::kernel::kernel(args),
         Command::SoundnessFuzz(args) => commands::soundness_fuzz::soundness_fuzz(args),
         Command::Bench(args) => commands::bench::bench(args),
+        Command::Scale(args) => commands::scale::scale(args),
     };
     let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

@@ -907,16 +907,26 @@ fn cycles<N: Clone + Ord>(edges: &[(N, N)]) -> Vec<BTreeSet<N>> {
         }
         graph.add_edge(index[a], index[b], ());
     }
+    // A component of two or more nodes always has an edge inside it, one node only a
+    // self-loop (looking through every edge for each component was quadratic in the log).
+    let self_loops: BTreeSet<&N> = edges.iter().filter(|(a, b)| a == b).map(|(a, _)| a).collect();
     petgraph::algo::kosaraju_scc(&graph)
         .into_iter()
         .map(|scc| scc.into_iter().map(|n| graph[n].clone()).collect::<BTreeSet<N>>())
-        .filter(|scc| edges.iter().any(|(a, b)| scc.contains(a) && scc.contains(b)))
+        .filter(|scc| scc.len() > 1 || scc.iter().any(|node| self_loops.contains(node)))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cycles_are_components_with_an_edge_inside() {
+        let edges = [(1, 2), (2, 3), (3, 2), (3, 4), (4, 4), (5, 6)];
+        let found: BTreeSet<BTreeSet<i32>> = cycles(&edges).into_iter().collect();
+        assert_eq!(found, BTreeSet::from([BTreeSet::from([4]), BTreeSet::from([2, 3])]));
+    }
 
     #[test]
     fn rounds_of_an_unrolled_loop_are_distinct_states_and_form_no_cycle() {

@@ -9,6 +9,7 @@ pub(crate) mod jit;
 pub(crate) mod kernel;
 pub(crate) mod prove_domains;
 pub(crate) mod run;
+pub(crate) mod scale;
 pub(crate) mod selftest;
 pub(crate) mod soundness_fuzz;
 pub(crate) mod verify;

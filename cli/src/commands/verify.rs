@@ -89,6 +89,8 @@ impl AnalysisArgs {
             time_limit: Some(Duration::from_secs(self.time_limit)),
             assume_initial_globals: self.assume_initial_globals,
             privilege: self.privilege.privilege(),
+            // Only `verify --json`/`--invariants` read every pc's state; they ask for it.
+            all_invariants: false,
             ..Config::standard(self.domain)
         }
     }
@@ -126,7 +128,7 @@ pub(crate) struct VerifyArgs {
 
 /// Runs `bpfprove verify`.
 pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
-    let config = args.analysis.config();
+    let config = Config { all_invariants: args.json.is_some() || args.invariants, ..args.analysis.config() };
     let verifier = Verifier::new(config.clone());
     let bytes = input::read_bytes(&args.source.file)?;
     let object = input::load_object_if_elf(&args.source.file)?;
