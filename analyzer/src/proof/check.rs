@@ -371,30 +371,25 @@ struct ProgramCheck<'a> {
 }
 
 impl<'a> ProgramCheck<'a> {
-    /// Whether the strongly connected logged states `cycle` of context `context` (with the
-    /// checked `edges`) form loops that end by [`termination`]'s rule.
-    fn iterator_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
-        if cycle.iter().any(|key| self.renewing.contains(&(context, key.clone()))) {
-            return false;
-        }
-        let taking: BTreeSet<StateKey> =
-            cycle.iter().filter(|key| self.taking.contains(&(context, (*key).clone()))).cloned().collect();
-        let successors = |key: &StateKey| -> Vec<StateKey> {
-            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
-        };
-        !taking.is_empty() && termination::every_cycle_passes(cycle, &taking, &successors)
-    }
-
-    /// Whether the strongly connected logged states `cycle` of context `context` (with the
-    /// checked `edges`) form loops that a counter ends, by [`termination`]'s rule.
-    fn counter_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
+    /// Whether no run stays in the strongly connected logged states `cycle` of context
+    /// `context` for ever, by [`termination::ends`] over the checked edges `successors`.
+    fn ends(
+        &self,
+        context: usize,
+        cycle: &BTreeSet<StateKey>,
+        successors: &BTreeMap<&StateKey, Vec<StateKey>>,
+    ) -> bool {
         let subject = self.env.subject;
-        let steps = |key: &StateKey| self.stepping.get(&(context, key.clone())).copied();
-        let writes = |key: &StateKey, reg: Reg| termination::may_write(subject, key.1, reg);
-        let successors = |key: &StateKey| -> Vec<StateKey> {
-            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
+        let facts = termination::LoopFacts {
+            successors: &|key: &StateKey| successors.get(key).cloned().unwrap_or_default(),
+            steps: &|key: &StateKey| self.stepping.get(&(context, key.clone())).copied(),
+            writes: &|key: &StateKey, reg: Reg| termination::may_write(subject, key.1, reg),
+            takes_an_item: &|key: &StateKey| self.taking.contains(&(context, key.clone())),
+            renews: &|key: &StateKey| self.renewing.contains(&(context, key.clone())),
+            // Unrolled rounds are distinct states: an unrolled loop closes no cycle.
+            ends_otherwise: &|_: &BTreeSet<StateKey>| false,
         };
-        termination::counter_bounded(cycle, &steps, &writes, &successors)
+        termination::ends(cycle, &facts).is_some()
     }
 
     fn error(&self, context: Option<usize>, pc: Option<usize>, reason: impl Into<String>) -> CheckError {
@@ -836,13 +831,23 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             }
         }
     }
-    // Termination: proven only for unrolled loops and loops every round of which takes an
-    // item of an iterator (`crate::termination`); every other cycle of checked edges must
-    // carry an open obligation.
+    // Termination: proven only for unrolled loops and loops that `crate::termination`'s
+    // rules end; every other cycle of checked edges must carry an open obligation.
+    let successors: BTreeMap<usize, BTreeMap<&StateKey, Vec<StateKey>>> = run
+        .state_edges
+        .iter()
+        .map(|(context, edges)| {
+            let mut out: BTreeMap<&StateKey, Vec<StateKey>> = BTreeMap::new();
+            for (a, b) in edges {
+                out.entry(a).or_default().push(b.clone());
+            }
+            (*context, out)
+        })
+        .collect();
     let mut bounded_pcs: BTreeSet<(usize, usize)> = BTreeSet::new();
     for (context, edges) in &run.state_edges {
         for cycle in cycles(edges) {
-            if run.iterator_bounded(*context, &cycle, edges) || run.counter_bounded(*context, &cycle, edges) {
+            if run.ends(*context, &cycle, &successors[context]) {
                 bounded_pcs.extend(cycle.iter().map(|(_, pc)| (*context, *pc)));
             }
         }
@@ -872,8 +877,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                     && pcs.contains(pc)
                     && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
-            if !open && !run.iterator_bounded(*context, &cycle, edges) && !run.counter_bounded(*context, &cycle, edges)
-            {
+            if !open && !run.ends(*context, &cycle, &successors[context]) {
                 let first = pcs.first().copied();
                 let reason = format!(
                     "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"
