@@ -271,14 +271,9 @@ impl<'a> Engine<'a> {
             let active = self.active.pop().expect("pushed above");
             let mut result = result?;
             result.callees = active.callees;
-            if self.config.loops != LoopStrategy::WidenFirst {
+            if self.config.loops != LoopStrategy::WidenFirst || !self.unroll_for_precision(function, &result, retries) {
                 break result;
             }
-            let heads = loops::to_unroll(&result.loops, &self.failing_pcs(&result), retries);
-            if heads.is_empty() {
-                break result;
-            }
-            self.unroll_wanted.extend(heads.into_iter().map(|head| (function, head)));
             retries += 1;
         };
         let id = self.contexts.len();
@@ -738,6 +733,43 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
+    /// Under [`LoopStrategy::WidenFirst`], after the `retries`-th analysis of `function` gave
+    /// `result`: whether to analyse it again, with more loops unrolled ([`loops::to_unroll`]).
+    /// When its own loops are all unrolled and a check still fails, its callees' widened
+    /// loops may be what lost the precision: they are all unrolled, and the contexts of its
+    /// callees forgotten so that they are analysed again.
+    fn unroll_for_precision(&mut self, function: FunctionId, result: &ContextResult, retries: u32) -> bool {
+        let failing = self.failing_pcs(result);
+        let heads = loops::to_unroll(&result.loops, &failing, retries);
+        if !heads.is_empty() {
+            self.unroll_wanted.extend(heads.into_iter().map(|head| (function, head)));
+            return true;
+        }
+        if failing.is_empty() {
+            return false;
+        }
+        let mut callees: BTreeSet<ContextId> = BTreeSet::new();
+        let mut pending: Vec<ContextId> = result.callees.values().flatten().copied().collect();
+        while let Some(id) = pending.pop() {
+            if callees.insert(id) {
+                pending.extend(self.contexts[id].callees.values().flatten().copied().filter(|&c| c < id));
+            }
+        }
+        let widened: Vec<(FunctionId, usize)> = callees
+            .iter()
+            .flat_map(|&id| {
+                let context = &self.contexts[id];
+                context.loops.values().filter(|l| l.widened_first).map(|l| (context.function, l.head))
+            })
+            .collect();
+        if widened.is_empty() {
+            return false;
+        }
+        self.unroll_wanted.extend(widened);
+        self.memo.retain(|_, id| !callees.contains(id));
+        true
+    }
+
     /// The pcs of `result`'s checks that are not proven, and of its calls into contexts
     /// where some check, theirs or their callees', is not proven.
     fn failing_pcs(&self, result: &ContextResult) -> BTreeSet<usize> {
