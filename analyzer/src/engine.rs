@@ -580,10 +580,10 @@ impl<'a> Engine<'a> {
         let mut pending: Vec<&Unrolled> = flow.unrolled.values().collect();
         let mut widened: Vec<(usize, String)> = flow.widened.iter().map(|(h, r)| (*h, r.clone())).collect();
         let mut summaries: BTreeMap<usize, LoopSummary> = BTreeMap::new();
-        let mut unrolled_loops: Vec<&BTreeSet<usize>> = Vec::new();
+        let mut unrolled_loops: Vec<(usize, &BTreeSet<usize>)> = Vec::new();
         while let Some(loop_) = pending.pop() {
             loops::note_unrolled(&mut summaries, loop_.head, &loop_.members, loop_.rounds.len());
-            unrolled_loops.push(&loop_.members);
+            unrolled_loops.push((loop_.head, &loop_.members));
             let latch = latch_of(cfg, loop_.head, &loop_.members);
             let check = Check::new(
                 ObligationKind::Termination,
@@ -702,13 +702,13 @@ pub(crate) fn check_deadline(deadline: Option<Instant>) -> Result<(), Stop> {
 /// The loop's last back edge's source: where its termination check is reported.
 impl Engine<'_> {
     /// The rules by which the widened loop `members` ends ([`termination::ends`]) on the
-    /// invariants `states`, given the members of the loops unrolled to their end.
+    /// invariants `states`, given the heads and members of the loops unrolled to their end.
     fn widened_loop_ends(
         &self,
         cfg: &FunctionCfg,
         members: &BTreeSet<usize>,
         states: &HashMap<usize, State>,
-        unrolled: &[&BTreeSet<usize>],
+        unrolled: &[(usize, &BTreeSet<usize>)],
     ) -> Option<BTreeSet<termination::Rule>> {
         let subject = self.env.subject;
         // A pc without a state is unreachable: it neither steps nor writes, and no cycle
@@ -719,14 +719,22 @@ impl Engine<'_> {
         let writes = |pc: &usize, reg: Reg| termination::may_write(subject, *pc, reg);
         let takes = |pc: &usize| termination::takes_an_item(subject, *pc, &states[pc]);
         let renews = |pc: &usize| termination::may_renew(subject, *pc);
-        let ends_otherwise = |part: &BTreeSet<usize>| unrolled.iter().any(|m| part.is_subset(m));
+        // A run that stays in an unrolled loop passes its head at most as many times as
+        // the unrolling ran rounds.
+        let bounded_otherwise = |part: &BTreeSet<usize>| {
+            unrolled
+                .iter()
+                .filter(|(head, m)| part.contains(head) && part.is_subset(m))
+                .map(|(head, _)| *head)
+                .collect()
+        };
         let facts = termination::LoopFacts {
             successors: &successors,
             steps: &steps,
             writes: &writes,
             takes_an_item: &takes,
             renews: &renews,
-            ends_otherwise: &ends_otherwise,
+            bounded_otherwise: &bounded_otherwise,
         };
         termination::ends(&reachable, &facts)
     }

@@ -89,7 +89,7 @@ impl fmt::Display for LoopMethod {
                     .map(|rule| match rule {
                         Rule::Counter => "counter",
                         Rule::Iterator => "iterator",
-                        Rule::Unrolled => "nested unrolling",
+                        Rule::Unrolled => "unrolled inner loops",
                     })
                     .collect();
                 write!(f, "widened ({})", names.join(" + "))

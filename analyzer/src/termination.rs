@@ -140,7 +140,8 @@ pub enum Rule {
     Counter,
     /// A `next` takes an item of an iterator nothing restarts.
     Iterator,
-    /// The part is a loop the caller proved otherwise (unrolled to its end).
+    /// The part lies in a loop unrolled to its end: each entry passes its head a bounded
+    /// number of times.
     Unrolled,
 }
 
@@ -157,8 +158,10 @@ pub struct LoopFacts<'f, N> {
     pub takes_an_item: &'f dyn Fn(&N) -> bool,
     /// Whether a point may start an iterator afresh ([`may_renew`]).
     pub renews: &'f dyn Fn(&N) -> bool,
-    /// Whether a strongly connected part is a loop already proven to end another way.
-    pub ends_otherwise: &'f dyn Fn(&BTreeSet<N>) -> bool,
+    /// The points of a strongly connected part that a run staying in the part passes
+    /// finitely often for reasons of the caller's (the heads of loops unrolled to their end
+    /// that hold the part).
+    pub bounded_otherwise: &'f dyn Fn(&BTreeSet<N>) -> BTreeSet<N>,
 }
 
 /// Whether no run stays in `nodes` for ever, and by which rules: the rules that bound each
@@ -178,13 +181,14 @@ pub fn ends<N: Ord + Clone>(nodes: &BTreeSet<N>, facts: &LoopFacts<N>) -> Option
     let mut pending = strongly_connected(nodes, facts.successors);
     // Every part cut loses at least one point: the work is bounded by the points.
     while let Some(part) = pending.pop() {
-        if (facts.ends_otherwise)(&part) {
-            rules.insert(Rule::Unrolled);
-            continue;
-        }
-        let mut cut = counter_steps(&part, facts);
+        let mut cut = (facts.bounded_otherwise)(&part);
         if !cut.is_empty() {
+            rules.insert(Rule::Unrolled);
+        }
+        let counted = counter_steps(&part, facts);
+        if !counted.is_empty() {
             rules.insert(Rule::Counter);
+            cut.extend(counted);
         }
         if !part.iter().any(|n| (facts.renews)(n)) {
             let taking: BTreeSet<N> = part.iter().filter(|n| (facts.takes_an_item)(n)).cloned().collect();
@@ -200,6 +204,33 @@ pub fn ends<N: Ord + Clone>(nodes: &BTreeSet<N>, facts: &LoopFacts<N>) -> Option
         pending.extend(strongly_connected(&rest, facts.successors));
     }
     Some(rules)
+}
+
+/// The points of `nodes` that lie in loops that end: every strongly connected part that
+/// [`ends`], and where a part does not, the parts left inside it once its entries (points
+/// with a predecessor outside it, by `predecessors`) are taken away, in turn. A loop nested
+/// in one that may run for ever is found this way; which points end decides only which
+/// termination claims a log may make, never whether a run ends.
+pub fn ending_points<N: Ord + Clone>(
+    nodes: &BTreeSet<N>,
+    predecessors: &dyn Fn(&N) -> Vec<N>,
+    facts: &LoopFacts<N>,
+) -> BTreeSet<N> {
+    let mut out = BTreeSet::new();
+    let mut pending = strongly_connected(nodes, facts.successors);
+    while let Some(part) = pending.pop() {
+        if ends(&part, facts).is_some() {
+            out.extend(part);
+            continue;
+        }
+        let entries: BTreeSet<N> =
+            part.iter().filter(|n| predecessors(n).iter().any(|p| !part.contains(p))).cloned().collect();
+        // A part with no entry is the whole graph's loop: take away its first point instead.
+        let entries = if entries.is_empty() { part.iter().take(1).cloned().collect() } else { entries };
+        let inside: BTreeSet<N> = part.difference(&entries).cloned().collect();
+        pending.extend(strongly_connected(&inside, facts.successors));
+    }
+    out
 }
 
 /// The points of `part` that step one of its counters: a register stepped one way (each
@@ -267,11 +298,19 @@ mod tests {
         writes: Vec<u32>,
         taking: Vec<u32>,
         renewing: Vec<u32>,
+        unrolled: Vec<(u32, BTreeSet<u32>)>,
     }
 
     impl Graph {
         fn new(edges: &[(u32, u32)]) -> Graph {
-            Graph { edges: edges.to_vec(), steps: vec![], writes: vec![], taking: vec![], renewing: vec![] }
+            Graph {
+                edges: edges.to_vec(),
+                steps: vec![],
+                writes: vec![],
+                taking: vec![],
+                renewing: vec![],
+                unrolled: vec![],
+            }
         }
 
         fn ends(&self) -> Option<BTreeSet<Rule>> {
@@ -295,7 +334,13 @@ mod tests {
                 writes: &writes,
                 takes_an_item: &takes,
                 renews: &renews,
-                ends_otherwise: &|_: &BTreeSet<u32>| false,
+                bounded_otherwise: &|part: &BTreeSet<u32>| {
+                    self.unrolled
+                        .iter()
+                        .filter(|(h, m)| part.contains(h) && part.is_subset(m))
+                        .map(|(h, _)| *h)
+                        .collect()
+                },
             };
             ends(&nodes, &facts)
         }
@@ -352,6 +397,20 @@ mod tests {
         // An iterator nothing renews ends the whole nest: every cycle takes its items.
         nest.renewing.clear();
         assert_eq!(nest.ends(), Some([Rule::Iterator].into()));
+    }
+
+    #[test]
+    fn an_unrolled_loop_bounds_the_cycles_through_its_head_only() {
+        // The outer loop (head 1) is unrolled; the inner loop 2 -> 3 -> 2 is not.
+        let mut nest = Graph::new(&[(1, 2), (2, 3), (3, 2), (3, 4), (4, 1)]);
+        nest.unrolled = vec![(1, [1, 2, 3, 4].into())];
+        assert_eq!(nest.ends(), None, "the inner loop may spin without passing the head");
+        nest.taking = vec![3];
+        nest.renewing = vec![1];
+        assert_eq!(nest.ends(), Some([Rule::Unrolled, Rule::Iterator].into()));
+        // A part that leaves the unrolled loop may enter it again and again.
+        nest.unrolled = vec![(1, [1, 2, 3].into())];
+        assert_eq!(nest.ends(), None);
     }
 
     #[test]
