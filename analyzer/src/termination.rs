@@ -1,5 +1,5 @@
 //! Loops that end because every round takes an item of an open-coded iterator, or steps
-//! a counter that nothing else changes.
+//! a counter that nothing else changes, part by part.
 //!
 //! Linux's iterators yield finitely many items (a number iterator at most `BPF_MAX_LOOPS`,
 //! a bits iterator at most 511 × 64), and once `next` returns NULL it keeps returning NULL.
@@ -12,15 +12,23 @@
 //!
 //! A round *steps a counter* when it passes `r += c` or `r -= c` (constant `c`) where the
 //! invariant shows the register a number that the step cannot wrap: the register (or, for
-//! a 32-bit step, its low half) then strictly grows or shrinks as an integer. A loop every cycle of which steps one
-//! register in one direction, and in which nothing else writes that register (callee
-//! frames keep `r6`–`r9`; calls clobber `r0`–`r5`), ends: the register cannot grow past
-//! its width's largest value nor shrink below 0. The steps' bounds in the invariant bound
-//! the rounds; past [`MAX_COUNTED_ROUNDS`] the rule declines. This is the kernel's
-//! "bounded loop" for loops longer than the engine unrolls.
+//! a 32-bit step, its low half) then strictly grows or shrinks as an integer. In a part of
+//! a loop where a register is stepped one way and nothing else writes it (callee frames
+//! keep `r6`–`r9`; calls clobber `r0`–`r5`), the steps can be passed only finitely often:
+//! the register cannot grow past its width's largest value nor shrink below 0. The steps'
+//! bounds in the invariant bound their number; past [`MAX_COUNTED_ROUNDS`] the rule
+//! declines. This is the kernel's "bounded loop", proven once on the widened invariant
+//! instead of round by round.
 //!
-//! The engine uses both rules to prove a widened loop's termination obligation; the proof
-//! checker recomputes them on the logged states of each cycle.
+//! [`ends`] combines the rules lexicographically over strongly connected parts: cut the
+//! points a part passes finitely often, and the parts left must end in turn. So nested
+//! loops end one counter at a time, whatever their depth and bounds, for the cost of one
+//! decomposition: the outer loop's body resets the inner counter, which is no counter of
+//! the whole nest, but once the outer counter's steps are cut the inner loop is a part of
+//! its own.
+//!
+//! The engine uses the rules to prove a widened loop's termination obligation; the proof
+//! checker recomputes them on the graph of logged states.
 
 use std::collections::{BTreeMap, BTreeSet};
 

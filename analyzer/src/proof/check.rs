@@ -14,7 +14,9 @@
 //!   logged state, and every obligation that is not proven under it is in the log as not
 //!   proven; a `pass` verdict has none;
 //! - **termination**: every cycle of the graph of checked edges between logged states must
-//!   carry a termination obligation that is not proven. The graph is built from the edges
+//!   end by [`crate::termination::ends`] (counters and iterators, part by part, recomputed on
+//!   the logged states) or carry a termination obligation that is not proven; one logged
+//!   proven must lie in an unrolled loop or in a part that ends. The graph is built from the edges
 //!   the transfer function produces, each landing on the one logged state that must cover
 //!   it (an unrolled loop's rounds are distinct states), so its cycles are the loops of the
 //!   control-flow graph that the log did not unroll, whatever loop membership the log
