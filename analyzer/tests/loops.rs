@@ -38,10 +38,16 @@ fn sequential(count: usize, rounds: u32) -> String {
 }
 
 fn verify(text: &str, loops: LoopStrategy) -> (Report, String) {
+    verify_with(text, Config { loops, ..Config::standard(DomainKind::Product) })
+}
+
+/// The report of `text` under `config` and its failed obligations as `pc KIND STATUS` lines,
+/// once the proof checker has accepted its log.
+fn verify_with(text: &str, config: Config) -> (Report, String) {
+    let loops = config.loops;
     let program = asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let mut subject = Subject::bare("test", &program, ProgramType::SocketFilter);
     subject.spec = ProgramSpec::of(ProgramType::SocketFilter);
-    let config = Config { loops, ..Config::standard(DomainKind::Product) };
     let report = Verifier::new(config.clone()).verify(&subject);
     // Whatever the strategy, the checker re-derives the log's termination arguments.
     let log = proof::log_of("test", b"", &config, &[(subject.clone(), report.clone())], None);
@@ -160,4 +166,25 @@ fn loops_that_only_seem_bounded_are_refused_by_every_strategy() {
     // The same with room for i + j up to 18: proven widened.
     let (report, failures) = verify(&past_the_row.replace("(r1 - 80)", "(r1 - 152)"), LoopStrategy::Widen);
     assert_eq!(report.verdict, Verdict::Pass, "{failures}");
+}
+
+/// An outer loop too long to unroll around an inner loop that needs unrolling: the outer
+/// loop is widened and ends by its counter once the unrolled inner loop's head is cut, and
+/// the checker agrees on the log of widened states around unrolled rounds.
+#[test]
+fn a_widened_loop_around_an_unrolled_one_ends_by_its_counter() {
+    let text = "r6 = 0\nouter:\nr2 = r10\nr1 = 0\ninner:\nr2 += -8\n*(u64 *)(r2 + 0) = r1\nr1 += 1\n\
+                if r1 < 64 goto inner\nr6 += 1\nif r6 < 10000 goto outer\nr0 = 0\nexit\n";
+    for loops in [LoopStrategy::WidenFirst, LoopStrategy::Unroll] {
+        let config = Config { loops, loop_unroll: 100, ..Config::standard(DomainKind::Product) };
+        let (report, failures) = verify_with(text, config);
+        assert_eq!(report.verdict, Verdict::Pass, "{loops}: {failures}");
+        let outer = LoopMethod::Widened { rules: [Rule::Counter, Rule::Unrolled].into() };
+        assert_eq!(methods(&report), vec![outer, LoopMethod::Unrolled { rounds: 64 }], "{loops}");
+        // One round more writes below the frame.
+        let config = Config { loops, loop_unroll: 100, ..Config::standard(DomainKind::Product) };
+        let (report, failures) = verify_with(&text.replace("r1 < 64", "r1 < 65"), config);
+        assert_eq!(report.verdict, Verdict::Fail, "{loops}");
+        assert!(failures.starts_with("5 stack-bounds"), "{loops}: {failures}");
+    }
 }
