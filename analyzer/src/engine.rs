@@ -7,21 +7,24 @@
 //! arguments, function pointers and caller frames. The price is analysis time proportional
 //! to the number of distinct calling states; recursion is refused (Linux refuses it too).
 //!
-//! Loops are first tried by abstract unrolling: from the state entering the loop, run its
-//! body one iteration at a time without joining iterations. If after `k` rounds no state
-//! reaches the back edges, every execution leaves the loop within `k` iterations: the loop
-//! terminates, and the rounds' states (an [`Unrolled`] certificate) are as precise as
-//! path-by-path exploration for counters and walking pointers that no non-relational domain
-//! relates. Loops that do not end within the limit (or whose rounds repeat) are iterated
-//! with widening instead, and their termination stays unknown.
+//! Loops are widened or unrolled as [`LoopStrategy`] says (by default widened first, see
+//! [`crate::loops`]). A widened loop is iterated to a stable head state with widening, and
+//! ends if [`termination::ends`] proves it on the invariants. Abstract unrolling runs, from
+//! the state entering the loop, its body one iteration at a time without joining
+//! iterations. If after `k` rounds no state reaches the back edges, every execution leaves
+//! the loop within `k` iterations: the loop terminates, and the rounds' states (an
+//! [`Unrolled`] certificate) are as precise as path-by-path exploration for counters and
+//! walking pointers that no non-relational domain relates. Loops that do not end within
+//! the limit (or whose rounds repeat) are widened instead.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 use bpfprove_semantics::isa::Reg;
 use bpfprove_semantics::program::FunctionId;
 
 use crate::cfg::{CallGraph, FunctionCfg};
+use crate::loops::{self, LoopMethod, LoopStrategy, LoopSummary};
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::state::{Reach, State, join_reach};
 use crate::termination;
@@ -40,6 +43,8 @@ pub struct EngineConfig {
     pub narrowing_passes: u32,
     /// Most rounds of abstract unrolling per loop.
     pub loop_unroll: u32,
+    /// Which loops are unrolled.
+    pub loops: LoopStrategy,
     /// Most instruction visits in all.
     pub max_visits: u64,
     /// Most contexts (function × entry state).
@@ -80,6 +85,8 @@ pub struct ContextResult {
     pub invariants: BTreeMap<usize, State>,
     /// The loops analysed by unrolling, outside any other unrolled loop, by head.
     pub unrolled: BTreeMap<usize, Unrolled>,
+    /// Every loop, by head: how it was analysed and why it ends.
+    pub loops: BTreeMap<usize, LoopSummary>,
     /// The join of its exit states.
     pub exit: Reach,
     /// Every check, by pc.
@@ -184,6 +191,9 @@ pub struct Engine<'a> {
     /// Loops whose unrolling failed once, by function and head, with the reason: they are
     /// widened from then on.
     not_unrollable: HashMap<(FunctionId, usize), String>,
+    /// Loops, by function and head, that [`LoopStrategy::WidenFirst`] unrolls: a check failed
+    /// in them when they were widened.
+    unroll_wanted: HashSet<(FunctionId, usize)>,
 }
 
 /// Everything one program's analysis produced.
@@ -232,6 +242,7 @@ impl<'a> Engine<'a> {
             call_graph: CallGraph::default(),
             stats: Stats::default(),
             not_unrollable: HashMap::new(),
+            unroll_wanted: HashSet::new(),
         }
     }
 
@@ -258,11 +269,18 @@ impl<'a> Engine<'a> {
         if self.contexts.len() >= self.config.max_contexts {
             return Err(Stop::Budget(format!("more than {} contexts", self.config.max_contexts)));
         }
-        self.active.push(Active { function, recording: false, callees: BTreeMap::new() });
-        let result = self.fixpoint(function, &entry);
-        let active = self.active.pop().expect("pushed above");
-        let mut result = result?;
-        result.callees = active.callees;
+        let mut retries = 0;
+        let result = loop {
+            self.active.push(Active { function, recording: false, callees: BTreeMap::new() });
+            let result = self.fixpoint(function, &entry);
+            let active = self.active.pop().expect("pushed above");
+            let mut result = result?;
+            result.callees = active.callees;
+            if self.config.loops != LoopStrategy::WidenFirst || !self.unroll_for_precision(function, &result, retries) {
+                break result;
+            }
+            retries += 1;
+        };
         let id = self.contexts.len();
         self.contexts.push(result);
         self.stats.contexts = self.contexts.len();
@@ -373,6 +391,7 @@ impl<'a> Engine<'a> {
             entry: entry.clone(),
             invariants,
             unrolled: BTreeMap::new(),
+            loops: BTreeMap::new(),
             exit,
             checks: record.checks,
             resolved: record.resolved,
@@ -501,8 +520,6 @@ impl<'a> Engine<'a> {
         let key = (cfg.function, *head);
         let refusal = if !reducible {
             Some("the loop can be entered other than through its head".to_owned())
-        } else if depth >= MAX_UNROLL_DEPTH {
-            Some(format!("nested more than {MAX_UNROLL_DEPTH} unrolled loops deep"))
         } else if self.bounded_by_may_goto(cfg, &cycle.pcs().into_iter().collect())
             && !crate::may_goto::leaves_other_than_by_may_goto(
                 self.env.subject.program,
@@ -514,8 +531,16 @@ impl<'a> Engine<'a> {
             // loop with a condition of its own (`for (i = 0; i < n; i++) { cond_break; }`)
             // is unrolled as any other, for the precision of distinct rounds.
             Some("every cycle takes a may_goto's fall-through: its budget ends the loop".to_owned())
+        } else if let Some(reason) = self.not_unrollable.get(&key) {
+            Some(reason.clone())
+        } else if self.config.loops == LoopStrategy::Widen {
+            Some(loops::NEVER_UNROLLED.to_owned())
+        } else if self.config.loops == LoopStrategy::WidenFirst && !self.unroll_wanted.contains(&key) {
+            Some(loops::WIDENED_FIRST.to_owned())
+        } else if depth >= MAX_UNROLL_DEPTH {
+            Some(format!("nested more than {MAX_UNROLL_DEPTH} unrolled loops deep"))
         } else {
-            self.not_unrollable.get(&key).cloned()
+            None
         };
         if let Some(reason) = refusal {
             flow.unrolled.remove(head);
@@ -651,7 +676,11 @@ impl<'a> Engine<'a> {
         // Unrolled loops, round by round (nesting is at most MAX_UNROLL_DEPTH deep).
         let mut pending: Vec<&Unrolled> = flow.unrolled.values().collect();
         let mut widened: Vec<(usize, String)> = flow.widened.iter().map(|(h, r)| (*h, r.clone())).collect();
+        let mut summaries: BTreeMap<usize, LoopSummary> = BTreeMap::new();
+        let mut unrolled_loops: Vec<(usize, &BTreeSet<usize>)> = Vec::new();
         while let Some(loop_) = pending.pop() {
+            loops::note_unrolled(&mut summaries, loop_.head, &loop_.members, loop_.rounds.len());
+            unrolled_loops.push((loop_.head, &loop_.members));
             let latch = latch_of(cfg, loop_.head, &loop_.members);
             let check = Check::new(
                 ObligationKind::Termination,
@@ -679,25 +708,32 @@ impl<'a> Engine<'a> {
                 .find(|c| matches!(c, Component::Cycle { head: h, .. } if *h == head))
                 .map(|c| c.pcs().into_iter().collect())
                 .unwrap_or_default();
-            if self.bounded_by_may_goto(cfg, &members) {
+            let mut summary = LoopSummary {
+                head,
+                members,
+                method: LoopMethod::MayGoto,
+                widened_first: reason == loops::WIDENED_FIRST,
+            };
+            if self.bounded_by_may_goto(cfg, &summary.members) {
+                summaries.insert(head, summary);
                 continue;
             }
-            let check = if self.iterator_bounded(cfg, &members, &flow.states) {
-                Check::new(
-                    ObligationKind::Termination,
-                    Status::Proven,
-                    "every round takes an item of an open-coded iterator",
-                )
-            } else if self.counter_bounded(cfg, &members, &flow.states) {
-                Check::new(
-                    ObligationKind::Termination,
-                    Status::Proven,
-                    "every round steps a counter one way, without wrapping, and nothing else writes it",
-                )
-            } else {
-                Check::new(ObligationKind::Termination, Status::Unknown, reason)
+            let (check, method) = match self.widened_loop_ends(cfg, &summary.members, &flow.states, &unrolled_loops) {
+                Some(rules) => {
+                    let names = LoopMethod::Widened { rules: rules.clone() }.to_string();
+                    let detail = format!(
+                        "every part of the loop steps a counter one way without wrapping, nothing else writing it, or takes an iterator's item: {names}"
+                    );
+                    (Check::new(ObligationKind::Termination, Status::Proven, detail), LoopMethod::Widened { rules })
+                }
+                None => (
+                    Check::new(ObligationKind::Termination, Status::Unknown, reason.clone()),
+                    LoopMethod::Unproven { reason },
+                ),
             };
-            record.checks.push((latch_of(cfg, head, &members), check));
+            record.checks.push((latch_of(cfg, head, &summary.members), check));
+            summary.method = method;
+            summaries.insert(head, summary);
         }
         let exit = flow.exits.values().fold(None, |acc, s| join_reach(&acc, &Some(s.clone()), self.env.domain));
         Ok(ContextResult {
@@ -705,6 +741,7 @@ impl<'a> Engine<'a> {
             entry: entry.clone(),
             invariants: flow.states.into_iter().collect(),
             unrolled: flow.unrolled,
+            loops: summaries,
             exit,
             checks: record.checks,
             resolved: record.resolved,
@@ -767,30 +804,120 @@ pub(crate) fn check_deadline(deadline: Option<Instant>) -> Result<(), Stop> {
 
 /// The loop's last back edge's source: where its termination check is reported.
 impl Engine<'_> {
-    /// Whether the loop `members` ends by [`crate::termination`]'s rule, on the states
-    /// `states` the fixpoint found.
-    fn iterator_bounded(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>, states: &HashMap<usize, State>) -> bool {
+    /// The rules by which the widened loop `members` ends ([`termination::ends`]) on the
+    /// invariants `states`, given the heads and members of the loops unrolled to their end.
+    fn widened_loop_ends(
+        &self,
+        cfg: &FunctionCfg,
+        members: &BTreeSet<usize>,
+        states: &HashMap<usize, State>,
+        unrolled: &[(usize, &BTreeSet<usize>)],
+    ) -> Option<BTreeSet<termination::Rule>> {
         let subject = self.env.subject;
-        if members.is_empty() || members.iter().any(|&pc| termination::may_renew(subject, pc)) {
+        // A pc without a state is unreachable: it neither steps nor writes, and no cycle
+        // passes it.
+        let reachable: BTreeSet<usize> = members.iter().copied().filter(|pc| states.contains_key(pc)).collect();
+        let successors = |pc: &usize| cfg.successors(*pc);
+        let steps = |pc: &usize| termination::steps_a_counter(subject, *pc, &states[pc]);
+        let writes = |pc: &usize, reg: Reg| termination::may_write(subject, *pc, reg);
+        let takes = |pc: &usize| termination::takes_an_item(subject, *pc, &states[pc]);
+        let renews = |pc: &usize| termination::may_renew(subject, *pc);
+        // A run that stays in an unrolled loop passes its head at most as many times as
+        // the unrolling ran rounds.
+        let bounded_otherwise = |part: &BTreeSet<usize>| {
+            unrolled
+                .iter()
+                .filter(|(head, m)| part.contains(head) && part.is_subset(m))
+                .map(|(head, _)| *head)
+                .collect()
+        };
+        let facts = termination::LoopFacts {
+            successors: &successors,
+            steps: &steps,
+            writes: &writes,
+            takes_an_item: &takes,
+            renews: &renews,
+            bounded_otherwise: &bounded_otherwise,
+        };
+        termination::ends(&reachable, &facts)
+    }
+}
+
+impl Engine<'_> {
+    /// Under [`LoopStrategy::WidenFirst`], after the `retries`-th analysis of `function` gave
+    /// `result`: whether to analyse it again, with more loops unrolled ([`loops::to_unroll`]).
+    /// When its own loops are all unrolled and a check still fails, its callees' widened
+    /// loops may be what lost the precision: they are all unrolled, and the contexts of its
+    /// callees forgotten so that they are analysed again.
+    fn unroll_for_precision(&mut self, function: FunctionId, result: &ContextResult, retries: u32) -> bool {
+        let failing = self.failing_pcs(result);
+        let heads = loops::to_unroll(&result.loops, &failing, retries);
+        if !heads.is_empty() {
+            self.unroll_wanted.extend(heads.into_iter().map(|head| (function, head)));
+            return true;
+        }
+        if failing.is_empty() {
             return false;
         }
-        let taking: BTreeSet<usize> = members
+        let mut callees: BTreeSet<ContextId> = BTreeSet::new();
+        let mut pending: Vec<ContextId> = result.callees.values().flatten().copied().collect();
+        while let Some(id) = pending.pop() {
+            if callees.insert(id) {
+                pending.extend(self.contexts[id].callees.values().flatten().copied().filter(|&c| c < id));
+            }
+        }
+        let widened: Vec<(FunctionId, usize)> = callees
             .iter()
-            .copied()
-            .filter(|pc| states.get(pc).is_some_and(|s| termination::takes_an_item(subject, *pc, s)))
+            .flat_map(|&id| {
+                let context = &self.contexts[id];
+                context.loops.values().filter(|l| l.widened_first).map(|l| (context.function, l.head))
+            })
             .collect();
-        !taking.is_empty() && termination::every_cycle_passes(members, &taking, &|pc: &usize| cfg.successors(*pc))
+        if widened.is_empty() {
+            return false;
+        }
+        self.unroll_wanted.extend(widened);
+        self.memo.retain(|_, id| !callees.contains(id));
+        true
     }
 
-    /// Whether the loop `members` (with its invariants `states`) ends by a counter, by
-    /// [`termination::counter_bounded`].
-    fn counter_bounded(&self, cfg: &FunctionCfg, members: &BTreeSet<usize>, states: &HashMap<usize, State>) -> bool {
-        let subject = self.env.subject;
-        // A pc without a state is unreachable: it neither steps nor writes.
-        let steps = |pc: &usize| states.get(pc).and_then(|s| termination::steps_a_counter(subject, *pc, s));
-        let writes = |pc: &usize, reg: Reg| states.contains_key(pc) && termination::may_write(subject, *pc, reg);
-        let successors = |pc: &usize| cfg.successors(*pc).into_iter().filter(|s| states.contains_key(s)).collect();
-        termination::counter_bounded(members, &steps, &writes, &successors)
+    /// The pcs of `result`'s checks that are not proven, and of its calls into contexts
+    /// where some check, theirs or their callees', is not proven.
+    fn failing_pcs(&self, result: &ContextResult) -> BTreeSet<usize> {
+        let mut failing: BTreeSet<usize> =
+            result.checks.iter().filter(|(_, c)| c.status != Status::Proven).map(|(pc, _)| *pc).collect();
+        let mut failed_contexts: HashMap<ContextId, bool> = HashMap::new();
+        for ((pc, _), callees) in &result.callees {
+            if callees.iter().any(|&id| self.context_fails(id, &mut failed_contexts)) {
+                failing.insert(*pc);
+            }
+        }
+        failing
+    }
+
+    /// Whether a check of context `id` or of a context it calls is not proven (`known`
+    /// remembers the answers).
+    fn context_fails(&self, id: ContextId, known: &mut HashMap<ContextId, bool>) -> bool {
+        let mut stack = vec![id];
+        while let Some(&top) = stack.last() {
+            if known.contains_key(&top) {
+                stack.pop();
+                continue;
+            }
+            let context = &self.contexts[top];
+            // A callee's context is made before its caller's: ids fall along calls.
+            let callees: Vec<ContextId> = context.callees.values().flatten().copied().filter(|&c| c < top).collect();
+            let pending: Vec<ContextId> = callees.iter().copied().filter(|c| !known.contains_key(c)).collect();
+            if pending.is_empty() {
+                let fails =
+                    context.checks.iter().any(|(_, c)| c.status != Status::Proven) || callees.iter().any(|c| known[c]);
+                known.insert(top, fails);
+                stack.pop();
+            } else {
+                stack.extend(pending);
+            }
+        }
+        known[&id]
     }
 }
 

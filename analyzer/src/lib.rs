@@ -17,7 +17,8 @@
 //! - [`value`], [`stack`], [`state`]: the abstract state (registers, byte-precise stack
 //!   frames, packet-size facts), [`globals`]: global data.
 //! - [`transfer`]: the abstract meaning of each instruction and the checks it must pass.
-//! - [`cfg`], [`wto`], [`engine`]: graphs, iteration order and the fixpoint.
+//! - [`cfg`], [`wto`], [`engine`]: graphs, iteration order and the fixpoint; [`loops`]:
+//!   which loops are widened or unrolled, [`termination`]: why widened loops end.
 //! - [`spec`]: program types and helper/kfunc prototypes, as data.
 //! - [`verify`]: configuration, budgets, verdicts.
 
@@ -26,6 +27,7 @@ pub mod counterexample;
 pub mod display;
 pub mod engine;
 pub mod globals;
+pub mod loops;
 pub mod may_goto;
 pub mod obligation;
 pub mod proof;
@@ -43,6 +45,7 @@ pub mod verify;
 pub mod widening;
 pub mod wto;
 
+pub use loops::{LoopMethod, LoopStrategy};
 pub use obligation::{ObligationKind, Status};
 pub use subject::Subject;
-pub use verify::{Config, Obligation, Report, Verdict, Verified, Verifier};
+pub use verify::{Config, LoopReport, Obligation, Report, Verdict, Verified, Verifier};

@@ -1,5 +1,5 @@
 //! Loops that end because every round takes an item of an open-coded iterator, or steps
-//! a counter that nothing else changes.
+//! a counter that nothing else changes, part by part.
 //!
 //! Linux's iterators yield finitely many items (a number iterator at most `BPF_MAX_LOOPS`,
 //! a bits iterator at most 511 × 64), and once `next` returns NULL it keeps returning NULL.
@@ -12,17 +12,25 @@
 //!
 //! A round *steps a counter* when it passes `r += c` or `r -= c` (constant `c`) where the
 //! invariant shows the register a number that the step cannot wrap: the register (or, for
-//! a 32-bit step, its low half) then strictly grows or shrinks as an integer. A loop every cycle of which steps one
-//! register in one direction, and in which nothing else writes that register (callee
-//! frames keep `r6`–`r9`; calls clobber `r0`–`r5`), ends: the register cannot grow past
-//! its width's largest value nor shrink below 0. The steps' bounds in the invariant bound
-//! the rounds; past [`MAX_COUNTED_ROUNDS`] the rule declines. This is the kernel's
-//! "bounded loop" for loops longer than the engine unrolls.
+//! a 32-bit step, its low half) then strictly grows or shrinks as an integer. In a part of
+//! a loop where a register is stepped one way and nothing else writes it (callee frames
+//! keep `r6`–`r9`; calls clobber `r0`–`r5`), the steps can be passed only finitely often:
+//! the register cannot grow past its width's largest value nor shrink below 0. The steps'
+//! bounds in the invariant bound their number; past [`MAX_COUNTED_ROUNDS`] the rule
+//! declines. This is the kernel's "bounded loop", proven once on the widened invariant
+//! instead of round by round.
 //!
-//! The engine uses both rules to prove a widened loop's termination obligation; the proof
-//! checker recomputes them on the logged states of each cycle.
+//! [`ends`] combines the rules lexicographically over strongly connected parts: cut the
+//! points a part passes finitely often, and the parts left must end in turn. So nested
+//! loops end one counter at a time, whatever their depth and bounds, for the cost of one
+//! decomposition: the outer loop's body resets the inner counter, which is no counter of
+//! the whole nest, but once the outer counter's steps are cut the inner loop is a part of
+//! its own.
+//!
+//! The engine uses the rules to prove a widened loop's termination obligation; the proof
+//! checker recomputes them on the graph of logged states.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bpfprove_semantics::isa::{BinOp, CallTarget, Insn, Operand, Reg, Width};
 use bpfprove_semantics::model::kfuncs::{Kfunc, KfuncFlags, kfunc};
@@ -133,25 +141,120 @@ pub fn may_write(subject: &Subject, pc: usize, reg: Reg) -> bool {
     })
 }
 
-/// Whether some register is a counter of the loop `nodes`: every cycle (by `successors`)
-/// passes a node that steps it one way (`steps`), every other node leaves it alone
-/// (`writes` tells whether a node may write a register), and its steps' bounds leave room
-/// for at most [`MAX_COUNTED_ROUNDS`] of them: each step moves it by at least the smallest
-/// step size, strictly one way, within the union of the bounds.
-pub fn counter_bounded<N: Ord + Clone>(
+/// The rules that bound a loop's rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// A counter steps one way without wrapping and nothing else writes it.
+    Counter,
+    /// A `next` takes an item of an iterator nothing restarts.
+    Iterator,
+    /// The part lies in a loop unrolled to its end: each entry passes its head a bounded
+    /// number of times.
+    Unrolled,
+}
+
+/// What the rules read of a graph of program points: the engine's instructions under their
+/// invariants, or the proof checker's logged states.
+pub struct LoopFacts<'f, N> {
+    /// The points a point flows to.
+    pub successors: &'f dyn Fn(&N) -> Vec<N>,
+    /// The counter step a point makes without wrapping ([`steps_a_counter`]).
+    pub steps: &'f dyn Fn(&N) -> Option<Step>,
+    /// Whether a point may write a register ([`may_write`]).
+    pub writes: &'f dyn Fn(&N, Reg) -> bool,
+    /// Whether a point takes an item of an iterator ([`takes_an_item`]).
+    pub takes_an_item: &'f dyn Fn(&N) -> bool,
+    /// Whether a point may start an iterator afresh ([`may_renew`]).
+    pub renews: &'f dyn Fn(&N) -> bool,
+    /// The points of a strongly connected part that a run staying in the part passes
+    /// finitely often for reasons of the caller's (the heads of loops unrolled to their end
+    /// that hold the part).
+    pub bounded_otherwise: &'f dyn Fn(&BTreeSet<N>) -> BTreeSet<N>,
+}
+
+/// Whether no run stays in `nodes` for ever, and by which rules: the rules that bound each
+/// strongly connected part, as a lexicographic argument.
+///
+/// In a strongly connected part, a set of points that every run can pass only finitely often
+/// is cut out, and the parts left must end in turn: a run that stayed in the part for ever
+/// would, after its last pass through the cut points, stay in one part left. Cut points are
+/// the steps of a counter of the part (it steps one way without wrapping there, so by at
+/// least the smallest step, and nothing else in the part writes it, so it never steps back:
+/// the invariant's bounds at the steps allow finitely many) and the `next` calls on
+/// iterators nothing in the part restarts (each yields finitely many items). Nested loops
+/// thus end one counter at a time: the outer counter's steps are cut first, and the inner
+/// loop that remains has a counter of its own even though the outer body resets it.
+pub fn ends<N: Ord + Clone>(nodes: &BTreeSet<N>, facts: &LoopFacts<N>) -> Option<BTreeSet<Rule>> {
+    let mut rules = BTreeSet::new();
+    let mut pending = strongly_connected(nodes, facts.successors);
+    // Every part cut loses at least one point: the work is bounded by the points.
+    while let Some(part) = pending.pop() {
+        let mut cut = (facts.bounded_otherwise)(&part);
+        if !cut.is_empty() {
+            rules.insert(Rule::Unrolled);
+        }
+        let counted = counter_steps(&part, facts);
+        if !counted.is_empty() {
+            rules.insert(Rule::Counter);
+            cut.extend(counted);
+        }
+        if !part.iter().any(|n| (facts.renews)(n)) {
+            let taking: BTreeSet<N> = part.iter().filter(|n| (facts.takes_an_item)(n)).cloned().collect();
+            if !taking.is_empty() {
+                rules.insert(Rule::Iterator);
+                cut.extend(taking);
+            }
+        }
+        if cut.is_empty() {
+            return None;
+        }
+        let rest: BTreeSet<N> = part.difference(&cut).cloned().collect();
+        pending.extend(strongly_connected(&rest, facts.successors));
+    }
+    Some(rules)
+}
+
+/// The points of `nodes` that lie in loops that end: every strongly connected part that
+/// [`ends`], and where a part does not, the parts left inside it once its entries (points
+/// with a predecessor outside it, by `predecessors`) are taken away, in turn. A loop nested
+/// in one that may run for ever is found this way; which points end decides only which
+/// termination claims a log may make, never whether a run ends.
+pub fn ending_points<N: Ord + Clone>(
     nodes: &BTreeSet<N>,
-    steps: &dyn Fn(&N) -> Option<Step>,
-    writes: &dyn Fn(&N, Reg) -> bool,
-    successors: &dyn Fn(&N) -> Vec<N>,
-) -> bool {
+    predecessors: &dyn Fn(&N) -> Vec<N>,
+    facts: &LoopFacts<N>,
+) -> BTreeSet<N> {
+    let mut out = BTreeSet::new();
+    let mut pending = strongly_connected(nodes, facts.successors);
+    while let Some(part) = pending.pop() {
+        if ends(&part, facts).is_some() {
+            out.extend(part);
+            continue;
+        }
+        let entries: BTreeSet<N> =
+            part.iter().filter(|n| predecessors(n).iter().any(|p| !part.contains(p))).cloned().collect();
+        // A part with no entry is the whole graph's loop: take away its first point instead.
+        let entries = if entries.is_empty() { part.iter().take(1).cloned().collect() } else { entries };
+        let inside: BTreeSet<N> = part.difference(&entries).cloned().collect();
+        pending.extend(strongly_connected(&inside, facts.successors));
+    }
+    out
+}
+
+/// The points of `part` that step one of its counters: a register stepped one way (each
+/// step's bounds leave room for at most [`MAX_COUNTED_ROUNDS`] steps of the smallest size
+/// over the union of the steps' bounds) that no other point of `part` writes.
+fn counter_steps<N: Ord + Clone>(part: &BTreeSet<N>, facts: &LoopFacts<N>) -> BTreeSet<N> {
     let counter = |step: &Step| (step.reg, step.direction);
-    let candidates: BTreeSet<(Reg, Direction)> = nodes.iter().filter_map(|n| steps(n).map(|s| counter(&s))).collect();
-    candidates.into_iter().any(|(reg, direction)| {
-        let of_counter = |n: &N| steps(n).filter(|s| counter(s) == (reg, direction));
-        let (stepping, rest): (BTreeSet<N>, BTreeSet<N>) = nodes.iter().cloned().partition(|n| of_counter(n).is_some());
-        // A node stepping the register the other way, or without the no-wrap guarantee,
+    let candidates: BTreeSet<(Reg, Direction)> =
+        part.iter().filter_map(|n| (facts.steps)(n).map(|s| counter(&s))).collect();
+    let mut cut = BTreeSet::new();
+    for (reg, direction) in candidates {
+        let of_counter = |n: &N| (facts.steps)(n).filter(|s| counter(s) == (reg, direction));
+        let (stepping, rest): (BTreeSet<N>, BTreeSet<N>) = part.iter().cloned().partition(|n| of_counter(n).is_some());
+        // A point stepping the register the other way, or without the no-wrap guarantee,
         // writes it too.
-        let leaves_alone = |n: &N| !writes(n, reg) && steps(n).is_none_or(|s| s.reg != reg);
+        let leaves_alone = |n: &N| !(facts.writes)(n, reg) && (facts.steps)(n).is_none_or(|s| s.reg != reg);
         let all: Vec<Step> = stepping.iter().filter_map(of_counter).collect();
         let (lo, hi) = (all.iter().map(|s| s.lo).min(), all.iter().map(|s| s.hi).max());
         let size = all.iter().map(|s| s.size).min();
@@ -159,84 +262,178 @@ pub fn counter_bounded<N: Ord + Clone>(
             (Some(lo), Some(hi), Some(size)) => (hi - lo) / size.max(1) < MAX_COUNTED_ROUNDS,
             _ => false,
         };
-        few_rounds && rest.iter().all(leaves_alone) && every_cycle_passes(nodes, &stepping, successors)
-    })
-}
-
-/// Whether every cycle of the graph `successors` over `nodes` passes a node of `taking`.
-pub fn every_cycle_passes<N: Ord + Clone>(
-    nodes: &BTreeSet<N>,
-    taking: &BTreeSet<N>,
-    successors: &dyn Fn(&N) -> Vec<N>,
-) -> bool {
-    let rest: BTreeSet<&N> = nodes.iter().filter(|n| !taking.contains(*n)).collect();
-    // Kahn's algorithm on the nodes left: a cycle remains exactly when some node is never
-    // freed of its predecessors.
-    let mut indegree: std::collections::BTreeMap<&N, usize> = rest.iter().map(|n| (*n, 0)).collect();
-    for n in &rest {
-        for s in successors(n) {
-            if let Some(d) = indegree.get_mut(&s) {
-                *d += 1;
-            }
+        if few_rounds && rest.iter().all(leaves_alone) {
+            cut.extend(stepping);
         }
     }
-    let mut ready: Vec<&N> = indegree.iter().filter(|(_, d)| **d == 0).map(|(n, _)| *n).collect();
-    let mut freed = 0;
-    while let Some(n) = ready.pop() {
-        freed += 1;
+    cut
+}
+
+/// The strongly connected parts of the graph `successors` restricted to `nodes` that hold
+/// a cycle (a single point only with an edge to itself).
+pub fn strongly_connected<N: Ord + Clone>(nodes: &BTreeSet<N>, successors: &dyn Fn(&N) -> Vec<N>) -> Vec<BTreeSet<N>> {
+    let mut graph = petgraph::graph::DiGraph::<N, ()>::new();
+    let index: BTreeMap<N, petgraph::graph::NodeIndex> =
+        nodes.iter().map(|n| (n.clone(), graph.add_node(n.clone()))).collect();
+    let mut self_loops = BTreeSet::new();
+    for (n, &from) in &index {
         for s in successors(n) {
-            if let Some((key, d)) = indegree.get_key_value(&s).map(|(k, d)| (*k, *d)) {
-                let left = d - 1;
-                indegree.insert(key, left);
-                if left == 0 {
-                    ready.push(key);
+            if let Some(&to) = index.get(&s) {
+                graph.add_edge(from, to, ());
+                if from == to {
+                    self_loops.insert(n.clone());
                 }
             }
         }
     }
-    freed == rest.len()
+    petgraph::algo::kosaraju_scc(&graph)
+        .into_iter()
+        .map(|scc| scc.into_iter().map(|i| graph[i].clone()).collect::<BTreeSet<N>>())
+        .filter(|part| part.len() > 1 || part.iter().any(|n| self_loops.contains(n)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The rules over a graph of small numbers: `edges` from each point, counter steps of r6
+    /// (one way, bounds `[0, hi]`) at `steps`, writes of r6 at `writes`, `next` calls at
+    /// `taking`, an iterator `new` at `renewing`.
+    struct Graph {
+        edges: Vec<(u32, u32)>,
+        steps: Vec<(u32, Direction, u64)>,
+        writes: Vec<u32>,
+        taking: Vec<u32>,
+        renewing: Vec<u32>,
+        unrolled: Vec<(u32, BTreeSet<u32>)>,
+    }
+
+    impl Graph {
+        fn new(edges: &[(u32, u32)]) -> Graph {
+            Graph {
+                edges: edges.to_vec(),
+                steps: vec![],
+                writes: vec![],
+                taking: vec![],
+                renewing: vec![],
+                unrolled: vec![],
+            }
+        }
+
+        fn ends(&self) -> Option<BTreeSet<Rule>> {
+            let nodes: BTreeSet<u32> = self.edges.iter().flat_map(|(a, b)| [*a, *b]).collect();
+            let successors = |n: &u32| self.edges.iter().filter(|(a, _)| a == n).map(|(_, b)| *b).collect();
+            let steps = |n: &u32| {
+                self.steps.iter().find(|(at, ..)| at == n).map(|&(_, direction, hi)| Step {
+                    reg: Reg::R6,
+                    direction,
+                    lo: 0,
+                    hi,
+                    size: 1,
+                })
+            };
+            let writes = |n: &u32, reg: Reg| reg == Reg::R6 && (self.writes.contains(n) || steps(n).is_some());
+            let takes = |n: &u32| self.taking.contains(n);
+            let renews = |n: &u32| self.renewing.contains(n);
+            let facts = LoopFacts {
+                successors: &successors,
+                steps: &steps,
+                writes: &writes,
+                takes_an_item: &takes,
+                renews: &renews,
+                bounded_otherwise: &|part: &BTreeSet<u32>| {
+                    self.unrolled
+                        .iter()
+                        .filter(|(h, m)| part.contains(h) && part.is_subset(m))
+                        .map(|(h, _)| *h)
+                        .collect()
+                },
+            };
+            ends(&nodes, &facts)
+        }
+    }
+
+    const RING: [(u32, u32); 3] = [(1, 2), (2, 3), (3, 1)];
+
     #[test]
-    fn a_cycle_avoiding_the_taking_nodes_is_found() {
-        let nodes: BTreeSet<u32> = [1, 2, 3].into();
-        let ring = |n: &u32| vec![n % 3 + 1];
-        assert!(every_cycle_passes(&nodes, &[2].into(), &ring));
-        assert!(!every_cycle_passes(&nodes, &BTreeSet::new(), &ring));
-        // 1 -> 2 -> 1 and 1 -> 3 -> 1: taking 2 leaves the cycle through 3.
-        let two = |n: &u32| if *n == 1 { vec![2, 3] } else { vec![1] };
-        assert!(!every_cycle_passes(&nodes, &[2].into(), &two));
-        assert!(every_cycle_passes(&nodes, &[1].into(), &two));
+    fn a_counter_ends_a_loop_only_if_nothing_else_writes_it() {
+        let mut ring = Graph::new(&RING);
+        assert_eq!(ring.ends(), None);
+        ring.steps = vec![(2, Direction::Up, 10_000)];
+        assert_eq!(ring.ends(), Some([Rule::Counter].into()));
+        // Node 3 also writes r6 (a reload, a reset): no longer a counter.
+        ring.writes = vec![3];
+        assert_eq!(ring.ends(), None);
+        // Up at 2 and down at 3 cancel out.
+        ring.writes.clear();
+        ring.steps.push((3, Direction::Down, 10_000));
+        assert_eq!(ring.ends(), None);
+        // Too many rounds: the loop may end, but not as the kernel's loops do.
+        ring.steps = vec![(2, Direction::Up, u64::MAX - 1)];
+        assert_eq!(ring.ends(), None);
     }
 
     #[test]
-    fn a_counter_bounds_a_loop_only_if_every_cycle_steps_it_and_nothing_else_writes_it() {
-        let nodes: BTreeSet<u32> = [1, 2, 3].into();
-        let ring = |n: &u32| vec![n % 3 + 1];
-        let step = |direction, hi| Step { reg: Reg::R6, direction, lo: 0, hi, size: 1 };
-        let up_at_2 = |n: &u32| (*n == 2).then_some(step(Direction::Up, 10_000));
-        let quiet = |_: &u32, _: Reg| false;
-        assert!(counter_bounded(&nodes, &up_at_2, &quiet, &ring));
-        // Node 3 also writes r6 (a reload, a reset): no longer a counter.
-        let reset_at_3 = |n: &u32, r: Reg| *n == 3 && r == Reg::R6;
-        assert!(!counter_bounded(&nodes, &up_at_2, &reset_at_3, &ring));
-        // Up at 2 and down at 3 cancel out.
-        let both = |n: &u32| match n {
-            2 => Some(step(Direction::Up, 10_000)),
-            3 => Some(step(Direction::Down, 10_000)),
-            _ => None,
-        };
-        assert!(!counter_bounded(&nodes, &both, &quiet, &ring));
-        // The cycle 1 -> 3 -> 1 never steps.
-        let two = |n: &u32| if *n == 1 { vec![2, 3] } else { vec![1] };
-        assert!(!counter_bounded(&nodes, &up_at_2, &quiet, &two));
-        assert!(!counter_bounded(&nodes, &|_: &u32| None, &quiet, &ring));
-        // Too many rounds: the loop may end, but not as the kernel's loops do.
-        let long = |n: &u32| (*n == 2).then_some(step(Direction::Up, u64::MAX - 1));
-        assert!(!counter_bounded(&nodes, &long, &quiet, &ring));
+    fn a_cycle_that_avoids_every_step_does_not_end() {
+        // 1 -> 2 -> 1 and 1 -> 3 -> 1: stepping at 2 leaves the cycle through 3.
+        let mut two = Graph::new(&[(1, 2), (2, 1), (1, 3), (3, 1)]);
+        two.steps = vec![(2, Direction::Up, 100)];
+        assert_eq!(two.ends(), None);
+        two.steps = vec![(1, Direction::Up, 100)];
+        assert_eq!(two.ends(), Some([Rule::Counter].into()));
+    }
+
+    #[test]
+    fn nested_loops_end_one_counter_at_a_time() {
+        // Outer loop 1 -> 2 -> 3 -> 4 -> 1 with the inner loop 2 -> 3 -> 2. The outer
+        // counter (r6 here) steps at 4; the inner loop takes items at 3 of an iterator the
+        // outer loop makes afresh at 1 (as an inner counter reset at 1 would be).
+        let mut nest = Graph::new(&[(1, 2), (2, 3), (3, 2), (3, 4), (4, 1)]);
+        nest.steps = vec![(4, Direction::Up, 10)];
+        assert_eq!(nest.ends(), None, "the inner loop has no bound");
+        nest.taking = vec![3];
+        nest.renewing = vec![1];
+        assert_eq!(nest.ends(), Some([Rule::Counter, Rule::Iterator].into()));
+        // The inner loop writes the outer counter: the outer loop is unbounded.
+        nest.writes = vec![3];
+        assert_eq!(nest.ends(), None);
+        // Without the outer counter, the renewed iterator ends only the inner loop.
+        nest.writes.clear();
+        nest.steps.clear();
+        assert_eq!(nest.ends(), None);
+        // An iterator nothing renews ends the whole nest: every cycle takes its items.
+        nest.renewing.clear();
+        assert_eq!(nest.ends(), Some([Rule::Iterator].into()));
+    }
+
+    #[test]
+    fn an_unrolled_loop_bounds_the_cycles_through_its_head_only() {
+        // The outer loop (head 1) is unrolled; the inner loop 2 -> 3 -> 2 is not.
+        let mut nest = Graph::new(&[(1, 2), (2, 3), (3, 2), (3, 4), (4, 1)]);
+        nest.unrolled = vec![(1, [1, 2, 3, 4].into())];
+        assert_eq!(nest.ends(), None, "the inner loop may spin without passing the head");
+        nest.taking = vec![3];
+        nest.renewing = vec![1];
+        assert_eq!(nest.ends(), Some([Rule::Unrolled, Rule::Iterator].into()));
+        // A part that leaves the unrolled loop may enter it again and again.
+        nest.unrolled = vec![(1, [1, 2, 3].into())];
+        assert_eq!(nest.ends(), None);
+    }
+
+    #[test]
+    fn iterators_end_loops_nothing_restarts() {
+        let mut ring = Graph::new(&RING);
+        ring.taking = vec![1];
+        assert_eq!(ring.ends(), Some([Rule::Iterator].into()));
+        ring.renewing = vec![3];
+        assert_eq!(ring.ends(), None);
+    }
+
+    #[test]
+    fn a_self_loop_is_a_cycle_and_a_lone_point_is_not() {
+        let successors = |n: &u32| if *n == 1 { vec![1, 2] } else { vec![] };
+        let parts = strongly_connected(&[1, 2].into(), &successors);
+        assert_eq!(parts, vec![BTreeSet::from([1])]);
     }
 }

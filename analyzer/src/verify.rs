@@ -27,6 +27,7 @@ use bpfprove_semantics::model::privilege::Privilege;
 
 use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
 use crate::globals::GlobalSummary;
+use crate::loops::{LoopMethod, LoopStrategy};
 use crate::obligation::{ObligationKind, Status};
 use crate::spec::{ContextSpec, Prototypes};
 use crate::state::State;
@@ -55,6 +56,8 @@ pub struct Config {
     pub narrowing_passes: u32,
     /// Most rounds of abstract unrolling when proving a loop terminates.
     pub loop_unroll: u32,
+    /// Which loops are unrolled rather than widened.
+    pub loops: LoopStrategy,
     /// Most instruction visits.
     pub max_visits: u64,
     /// Most contexts (function × entry state).
@@ -80,9 +83,10 @@ pub struct Config {
 
 impl Config {
     /// The settings the CLI uses by default: address-model `callx`, widening after 10
-    /// visits with thresholds, two narrowing passes, loops unrolled up to 4096 rounds,
-    /// budgets of 5 million visits, 10,000 contexts and 60 seconds, for a privileged loader,
-    /// keeping every invariant (for a proof log).
+    /// visits with thresholds, two narrowing passes, loops widened first and unrolled up to
+    /// 4096 rounds where a check fails when widened, budgets of 5 million visits, 10,000
+    /// contexts and 60 seconds, for a privileged loader, keeping every invariant (for a proof
+    /// log).
     pub fn standard(domain: DomainKind) -> Config {
         Config {
             domain,
@@ -91,6 +95,7 @@ impl Config {
             widening_thresholds: true,
             narrowing_passes: 2,
             loop_unroll: 4096,
+            loops: LoopStrategy::WidenFirst,
             max_visits: 5_000_000,
             max_contexts: 10_000,
             time_limit: Some(Duration::from_secs(60)),
@@ -159,7 +164,31 @@ pub struct Report {
     pub elapsed: Duration,
 }
 
+/// How one loop of a live context was analysed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopReport {
+    /// The context (see [`Report::analysis`]).
+    pub context: ContextId,
+    /// The loop's head.
+    pub head: usize,
+    /// How it was analysed and why it ends.
+    pub method: LoopMethod,
+}
+
 impl Report {
+    /// Every loop of the live contexts, by context and head: whether it was widened or
+    /// unrolled, and by which rule it ends.
+    pub fn loops(&self) -> Vec<LoopReport> {
+        let Some(analysis) = &self.analysis else { return Vec::new() };
+        let mut out = Vec::new();
+        for id in analysis.live() {
+            for summary in analysis.contexts[id].loops.values() {
+                out.push(LoopReport { context: id, head: summary.head, method: summary.method.clone() });
+            }
+        }
+        out
+    }
+
     /// The obligations that are not proven, in pc order.
     pub fn failures(&self) -> Vec<&Obligation> {
         let mut failed: Vec<&Obligation> = self.obligations.iter().filter(|o| o.status != Status::Proven).collect();
@@ -212,6 +241,7 @@ impl Verifier {
             widening_delay: self.config.widening_delay,
             narrowing_passes: self.config.narrowing_passes,
             loop_unroll: self.config.loop_unroll,
+            loops: self.config.loops,
             max_visits: self.config.max_visits,
             max_contexts: self.config.max_contexts,
             // A limit too far to add to the clock (`--time-limit 18446744073709551615`) is

@@ -221,3 +221,32 @@ fn reports_without_every_invariant_keep_their_obligations_and_do_not_make_checka
         }
     }
 }
+
+/// Widened nested loops: the checker ends them one counter at a time (the outer counter's
+/// steps cut first, then the inner loop's own). When the inner loop masks the outer
+/// counter, the log keeps the outer loop's termination open, and a log that drops it is
+/// rejected though the inner loop alone still ends.
+#[test]
+fn nested_loops_end_one_counter_at_a_time_in_the_checker() {
+    let nest =
+        "r6 = 0\nouter:\nr7 = 0\ninner:\nr7 += 1\nif r7 < 5 goto inner\nr6 += 1\nif r6 < 10 goto outer\nr0 = 0\nexit\n";
+    let program = program(nest);
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    check(&json, &subject).expect("the verifier's own log is valid");
+    let masked = self::program(&nest.replace("inner:\n", "inner:\nr6 &= 7\n"));
+    let masked_subject = self::subject(&masked);
+    let json = log_of(&masked_subject);
+    assert_eq!(json["programs"][0]["verdict"], "fail");
+    check(&json, &masked_subject).expect("the verifier's own log is valid");
+    let mut forged = json.clone();
+    let prog = &mut forged["programs"][0];
+    prog["obligations"]
+        .as_array_mut()
+        .expect("obligations")
+        .retain(|o| o["kind"] != "termination" || o["status"] == "proven");
+    prog["verdict"] = Json::from("pass");
+    let error = check(&forged, &masked_subject).expect_err("the outer loop does not end");
+    assert!(error.reason.contains("loop through pcs"), "{error}");
+}

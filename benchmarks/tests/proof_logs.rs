@@ -6,7 +6,7 @@
 mod common;
 
 use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
-use bpfprove_analyzer::{Config, Subject, Verifier};
+use bpfprove_analyzer::{Config, LoopStrategy, Subject, Verifier};
 use bpfprove_benchmarks::corpus::Cpu;
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::{self, Object};
@@ -75,13 +75,15 @@ fn every_corpus_log_validates_and_checks() {
     for (cpu, stem, path) in common::objects() {
         let bytes = common::read(&path);
         let object = elf::load(&bytes).expect("corpus objects load");
-        // Every domain under the standard configuration, and once with `.data`/`.bss`
-        // assumed to hold the file's values (`--assume-initial-globals`), which the log records.
+        // Every domain under the standard configuration, once with `.data`/`.bss` assumed
+        // to hold the file's values (`--assume-initial-globals`), which the log records, and
+        // once with loops unrolled first.
         let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
-        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([initial_globals]);
+        let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
+        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([initial_globals, unroll]);
         for config in configs {
-            let domain =
-                format!("{}{}", config.domain, if config.assume_initial_globals { ", initial globals" } else { "" });
+            let globals = if config.assume_initial_globals { ", initial globals" } else { "" };
+            let domain = format!("{}{globals}, loops {}", config.domain, config.loops);
             let json = log_with(&stem, &bytes, &object, config);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
@@ -127,10 +129,15 @@ fn every_program_type_log_validates_and_checks() {
 
 /// The v4 object `stem`, its bytes, and its product-domain log.
 fn fixture(stem: &str) -> (Vec<u8>, Object, Json) {
+    fixture_with(stem, Config::standard(DomainKind::Product))
+}
+
+/// The v4 object `stem`, its bytes, and its log under `config`.
+fn fixture_with(stem: &str, config: Config) -> (Vec<u8>, Object, Json) {
     let path = common::corpus_dir().join(Cpu::V4.name()).join(format!("{stem}.o"));
     let bytes = common::read(&path);
     let object = elf::load(&bytes).expect("loads");
-    let json = log_of(stem, &bytes, &object, DomainKind::Product);
+    let json = log_with(stem, &bytes, &object, config);
     check(&json, &bytes, &object).expect("the untouched log is valid");
     (bytes, object, json)
 }
@@ -204,7 +211,9 @@ fn a_truncated_unrolling_is_rejected() {
     if !common::tools_present() {
         return;
     }
-    let (bytes, object, mut json) = fixture("loops");
+    // Unrolled first: widened first, the loop needs no unrolling.
+    let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
+    let (bytes, object, mut json) = fixture_with("loops", unroll);
     let prog = program(&mut json, "loop_packet_checksum");
     let unrolled = prog["contexts"][0]["unrolled"][0]["rounds"].as_array_mut().expect("an unrolled loop");
     let rounds = unrolled.len();

@@ -14,7 +14,9 @@
 //!   logged state, and every obligation that is not proven under it is in the log as not
 //!   proven; a `pass` verdict has none;
 //! - **termination**: every cycle of the graph of checked edges between logged states must
-//!   carry a termination obligation that is not proven. The graph is built from the edges
+//!   end by [`crate::termination::ends`] (counters and iterators, part by part, recomputed on
+//!   the logged states) or carry a termination obligation that is not proven; one logged
+//!   proven must lie in an unrolled loop or in a part that ends. The graph is built from the edges
 //!   the transfer function produces, each landing on the one logged state that must cover
 //!   it (an unrolled loop's rounds are distinct states), so its cycles are the loops of the
 //!   control-flow graph that the log did not unroll, whatever loop membership the log
@@ -371,32 +373,6 @@ struct ProgramCheck<'a> {
 }
 
 impl<'a> ProgramCheck<'a> {
-    /// Whether the strongly connected logged states `cycle` of context `context` (with the
-    /// checked `edges`) form loops that end by [`termination`]'s rule.
-    fn iterator_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
-        if cycle.iter().any(|key| self.renewing.contains(&(context, key.clone()))) {
-            return false;
-        }
-        let taking: BTreeSet<StateKey> =
-            cycle.iter().filter(|key| self.taking.contains(&(context, (*key).clone()))).cloned().collect();
-        let successors = |key: &StateKey| -> Vec<StateKey> {
-            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
-        };
-        !taking.is_empty() && termination::every_cycle_passes(cycle, &taking, &successors)
-    }
-
-    /// Whether the strongly connected logged states `cycle` of context `context` (with the
-    /// checked `edges`) form loops that a counter ends, by [`termination`]'s rule.
-    fn counter_bounded(&self, context: usize, cycle: &BTreeSet<StateKey>, edges: &[(StateKey, StateKey)]) -> bool {
-        let subject = self.env.subject;
-        let steps = |key: &StateKey| self.stepping.get(&(context, key.clone())).copied();
-        let writes = |key: &StateKey, reg: Reg| termination::may_write(subject, key.1, reg);
-        let successors = |key: &StateKey| -> Vec<StateKey> {
-            edges.iter().filter(|(a, b)| a == key && cycle.contains(b)).map(|(_, b)| b.clone()).collect()
-        };
-        termination::counter_bounded(cycle, &steps, &writes, &successors)
-    }
-
     fn error(&self, context: Option<usize>, pc: Option<usize>, reason: impl Into<String>) -> CheckError {
         CheckError { program: self.title.clone(), context, pc, reason: reason.into() }
     }
@@ -798,6 +774,55 @@ type CheckKey = (usize, usize, ObligationKind);
 /// An error's context, pc and reason.
 type Located = (Option<usize>, Option<usize>, String);
 
+/// One context's graph of checked edges between logged states, as [`termination`]'s rules
+/// read it.
+struct ContextLoops<'r, 'a> {
+    run: &'r ProgramCheck<'a>,
+    context: usize,
+    successors: BTreeMap<&'r StateKey, Vec<StateKey>>,
+    predecessors: BTreeMap<&'r StateKey, Vec<StateKey>>,
+}
+
+impl<'r, 'a> ContextLoops<'r, 'a> {
+    fn new(run: &'r ProgramCheck<'a>, context: usize, edges: &'r [(StateKey, StateKey)]) -> ContextLoops<'r, 'a> {
+        let mut successors: BTreeMap<&StateKey, Vec<StateKey>> = BTreeMap::new();
+        let mut predecessors: BTreeMap<&StateKey, Vec<StateKey>> = BTreeMap::new();
+        for (a, b) in edges {
+            successors.entry(a).or_default().push(b.clone());
+            predecessors.entry(b).or_default().push(a.clone());
+        }
+        ContextLoops { run, context, successors, predecessors }
+    }
+
+    fn with_facts<T>(&self, then: impl FnOnce(&termination::LoopFacts<StateKey>) -> T) -> T {
+        let (run, context) = (self.run, self.context);
+        let subject = run.env.subject;
+        let facts = termination::LoopFacts {
+            successors: &|key: &StateKey| self.successors.get(key).cloned().unwrap_or_default(),
+            steps: &|key: &StateKey| run.stepping.get(&(context, key.clone())).copied(),
+            writes: &|key: &StateKey, reg: Reg| termination::may_write(subject, key.1, reg),
+            takes_an_item: &|key: &StateKey| run.taking.contains(&(context, key.clone())),
+            renews: &|key: &StateKey| run.renewing.contains(&(context, key.clone())),
+            // Unrolled rounds are distinct states: an unrolled loop closes no cycle.
+            bounded_otherwise: &|_: &BTreeSet<StateKey>| BTreeSet::new(),
+        };
+        then(&facts)
+    }
+
+    /// Whether no run stays in the strongly connected states `cycle` for ever.
+    fn ends(&self, cycle: &BTreeSet<StateKey>) -> bool {
+        self.with_facts(|facts| termination::ends(cycle, facts).is_some())
+    }
+
+    /// The pcs of the states in loops that end, nested ones included.
+    fn ending_pcs(&self) -> BTreeSet<usize> {
+        let nodes: BTreeSet<StateKey> = self.successors.keys().map(|k| (*k).clone()).collect();
+        let predecessors = |key: &StateKey| self.predecessors.get(key).cloned().unwrap_or_default();
+        let points = self.with_facts(|facts| termination::ending_points(&nodes, &predecessors, facts));
+        points.into_iter().map(|(_, pc)| pc).collect()
+    }
+}
+
 /// The logged obligations against the recomputed ones (see the module docs).
 fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located> {
     let mut logged: BTreeMap<CheckKey, BTreeSet<(Status, &str)>> = BTreeMap::new();
@@ -836,17 +861,12 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             }
         }
     }
-    // Termination: proven only for unrolled loops and loops every round of which takes an
-    // item of an iterator (`crate::termination`); every other cycle of checked edges must
-    // carry an open obligation.
-    let mut bounded_pcs: BTreeSet<(usize, usize)> = BTreeSet::new();
-    for (context, edges) in &run.state_edges {
-        for cycle in cycles(edges) {
-            if run.iterator_bounded(*context, &cycle, edges) || run.counter_bounded(*context, &cycle, edges) {
-                bounded_pcs.extend(cycle.iter().map(|(_, pc)| (*context, *pc)));
-            }
-        }
-    }
+    // Termination: proven only for unrolled loops and loops that `crate::termination`'s
+    // rules end; every other cycle of checked edges must carry an open obligation.
+    let graphs: BTreeMap<usize, ContextLoops> =
+        run.state_edges.iter().map(|(context, edges)| (*context, ContextLoops::new(run, *context, edges))).collect();
+    let bounded_pcs: BTreeSet<(usize, usize)> =
+        graphs.iter().flat_map(|(context, graph)| graph.ending_pcs().into_iter().map(|pc| (*context, pc))).collect();
     for ((context, pc, kind), entries) in &logged {
         if *kind == ObligationKind::Termination && entries.iter().any(|(s, _)| *s == Status::Proven) {
             let unrolled = run.unrolled.iter().any(|(c, members)| c == context && members.contains(pc));
@@ -872,8 +892,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                     && pcs.contains(pc)
                     && entries.iter().any(|(s, _)| *s != Status::Proven)
             });
-            if !open && !run.iterator_bounded(*context, &cycle, edges) && !run.counter_bounded(*context, &cycle, edges)
-            {
+            if !open && !graphs[context].ends(&cycle) {
                 let first = pcs.first().copied();
                 let reason = format!(
                     "the control flow has a loop through pcs {pcs:?} that no unrolling of the log ends, and its termination is not left open"

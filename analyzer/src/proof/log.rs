@@ -74,6 +74,11 @@ pub struct Options {
     pub narrowing_passes: u32,
     /// Most unrolling rounds per loop.
     pub loop_unroll: u32,
+    /// `widen-first`, `unroll` or `widen`: which loops were unrolled. The checker does not
+    /// need it (it re-checks the log's loops as they are); logs written before the switch
+    /// existed say nothing and are read as `unroll`.
+    #[serde(default = "unroll")]
+    pub loops: String,
     /// Most instruction visits.
     pub max_visits: u64,
     /// Most contexts.
@@ -89,6 +94,10 @@ pub struct Options {
     /// read as privileged.
     #[serde(default = "privileged")]
     pub privilege: String,
+}
+
+fn unroll() -> String {
+    crate::loops::LoopStrategy::Unroll.name().to_owned()
 }
 
 fn privileged() -> String {
@@ -543,6 +552,7 @@ impl Options {
             widening_thresholds: config.widening_thresholds,
             narrowing_passes: config.narrowing_passes,
             loop_unroll: config.loop_unroll,
+            loops: config.loops.name().to_owned(),
             max_visits: config.max_visits,
             max_contexts: config.max_contexts,
             time_limit_ms: config.time_limit.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),

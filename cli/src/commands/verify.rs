@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
-use bpfprove_analyzer::{Config, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
+use bpfprove_analyzer::{Config, LoopStrategy, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
 use bpfprove_semantics::elf::{self, LoadedProgram};
@@ -61,6 +61,12 @@ pub(crate) struct AnalysisArgs {
     /// Most rounds of abstract unrolling when proving a loop terminates.
     #[arg(long, default_value_t = 4096)]
     pub(crate) loop_unroll: u32,
+    /// How loops are analysed: `widen-first` widens every loop and proves it ends by a
+    /// counter or an iterator, then unrolls the loops holding a check that failed widened;
+    /// `unroll` unrolls every loop that ends within --loop-unroll rounds; `widen` never
+    /// unrolls.
+    #[arg(long, default_value = "widen-first")]
+    pub(crate) loops: LoopStrategy,
     /// Most instruction visits per program.
     #[arg(long, default_value_t = 5_000_000)]
     pub(crate) max_visits: u64,
@@ -85,6 +91,7 @@ impl AnalysisArgs {
             widening_thresholds: !self.no_thresholds,
             narrowing_passes: self.narrowing_passes,
             loop_unroll: self.loop_unroll,
+            loops: self.loops,
             max_visits: self.max_visits,
             time_limit: Some(Duration::from_secs(self.time_limit)),
             assume_initial_globals: self.assume_initial_globals,
@@ -266,6 +273,9 @@ fn report_text(
 ) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{}: {}", subject.title(), report.verdict);
+    if let Some(loops) = loops_text(report) {
+        let _ = writeln!(text, "  loops: {loops}");
+    }
     let mut failed: Vec<(usize, &Obligation)> =
         report.obligations.iter().enumerate().filter(|(_, o)| o.status != Status::Proven).collect();
     failed.sort_by_key(|(_, o)| (o.pc, o.kind));
@@ -295,6 +305,24 @@ fn report_text(
         let _ = writeln!(text, "  ... {} more", failed.len() - limit);
     }
     text
+}
+
+/// How the run analysed the loops, by method with the heads' pcs: `widened (counter) at
+/// pcs 2, 9; unrolled (65 rounds) at pc 20`; `None` without loops.
+fn loops_text(report: &Report) -> Option<String> {
+    let mut heads: BTreeMap<String, std::collections::BTreeSet<usize>> = BTreeMap::new();
+    for summary in report.loops() {
+        heads.entry(summary.method.to_string()).or_default().insert(summary.head);
+    }
+    let groups: Vec<String> = heads
+        .into_iter()
+        .map(|(method, pcs)| {
+            let pcs: Vec<String> = pcs.iter().map(usize::to_string).collect();
+            let noun = if pcs.len() == 1 { "pc" } else { "pcs" };
+            format!("{method} at {noun} {}", pcs.join(", "))
+        })
+        .collect();
+    (!groups.is_empty()).then(|| groups.join("; "))
 }
 
 /// Every live context's invariants, instruction by instruction.
