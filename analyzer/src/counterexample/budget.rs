@@ -50,6 +50,20 @@ impl Budget {
         true
     }
 
+    /// A budget of half the steps and half the time left (no runs): a share to spend
+    /// alongside this one, which is still charged.
+    pub fn half(&self) -> Budget {
+        let deadline = self.time_left().and_then(|left| Instant::now().checked_add(left / 2));
+        Budget::new(0, self.steps_left / 2, deadline)
+    }
+
+    /// Charges `steps` spent out of a [`Budget::half`] of this budget.
+    pub fn charge_steps(&mut self, steps: u64) {
+        let steps = steps.min(self.steps_left);
+        self.steps_left -= steps;
+        self.spent.symbolic_steps += steps;
+    }
+
     /// Whether nothing is left to spend on symbolic search.
     pub fn exhausted(&self) -> bool {
         self.steps_left == 0 || self.past_deadline()
@@ -84,6 +98,7 @@ mod tests {
         let mut budget = Budget::new(2, 100, None);
         assert!(budget.take_run() && budget.take_run());
         assert!(!budget.take_run(), "a third run is over the limit");
+        assert_eq!(budget.half().steps_left, 50);
         assert!(budget.take_steps(64));
         assert!(!budget.take_steps(64), "only 36 steps are left");
         assert!(budget.exhausted());

@@ -210,7 +210,7 @@ pub fn search(
 
 /// Random runs for each obligation before the solver is asked: most failures show on the
 /// first inputs, which cost less than a symbolic exploration.
-const RANDOM_PROBE_RUNS: u32 = 64;
+const RANDOM_PROBE_RUNS: u32 = 256;
 
 /// As [`search`], with the work the search spent.
 pub fn search_counted(
@@ -560,10 +560,13 @@ mod tests {
         let (findings, spent) = search_counted(&object, loaded, &subject, &report, &config).expect("runs");
         assert!(spent.runs <= 10 && spent.symbolic_steps <= 5, "{spent:?}");
         assert!(matches!(findings.as_slice(), [(_, Finding::Unconfirmed)]), "{findings:?}");
-        // With enough of both, the one query path confirms it within a few runs.
-        let config = SearchConfig { max_runs: 100, ..SearchConfig::standard() };
+        // With enough of both, the solver's input confirms it right after the random probe.
+        let config = SearchConfig { max_runs: RANDOM_PROBE_RUNS.into(), ..SearchConfig::standard() };
+        let (findings, _) = search_counted(&object, loaded, &subject, &report, &config).expect("runs");
+        assert!(!findings[0].1.is_confirmed(), "the random probe alone misses it: {findings:?}");
+        let config = SearchConfig { max_runs: u64::from(RANDOM_PROBE_RUNS) + 10, ..SearchConfig::standard() };
         let (findings, spent) = search_counted(&object, loaded, &subject, &report, &config).expect("runs");
-        assert!(findings[0].1.is_confirmed() && spent.runs <= 100, "{findings:?} {spent:?}");
+        assert!(findings[0].1.is_confirmed() && spent.runs <= config.max_runs, "{findings:?} {spent:?}");
     }
 
     #[test]

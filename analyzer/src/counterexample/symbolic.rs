@@ -143,6 +143,22 @@ impl<'p> Explorer<'p> {
         budget: &mut Budget,
         accept: &mut dyn FnMut(Counterexample, &mut Budget) -> bool,
     ) {
+        // One obligation takes at most half of what is left, so the next ones and the
+        // random search after this one still get their turn.
+        let mut allowance = budget.half();
+        self.explore_within(target, &mut allowance, budget, accept);
+        budget.charge_steps(allowance.spent().symbolic_steps);
+    }
+
+    /// [`Explorer::explore`], its symbolic work drawn from `allowance` and its runs from
+    /// `budget`.
+    fn explore_within(
+        &self,
+        target: usize,
+        allowance: &mut Budget,
+        budget: &mut Budget,
+        accept: &mut dyn FnMut(Counterexample, &mut Budget) -> bool,
+    ) {
         let solver = Solver::new();
         let byte_sort = Sort::bitvector(8);
         let index_sort = Sort::bitvector(64);
@@ -168,14 +184,14 @@ impl<'p> Explorer<'p> {
         let mut candidates = 0;
         while let Some(mut state) = pending.pop() {
             loop {
-                if state.length >= MAX_PATH_LEN || !budget.take_steps(1) {
+                if state.length >= MAX_PATH_LEN || !allowance.take_steps(1) {
                     break;
                 }
                 if state.pc == target {
                     let failure = self.failure_at(&state, &inputs);
                     let mut assumptions = state.constraints.clone();
                     assumptions.extend(failure);
-                    if let Some(input) = self.solve(&solver, &assumptions, &inputs, budget) {
+                    if let Some(input) = self.solve(&solver, &assumptions, &inputs, allowance) {
                         candidates += 1;
                         if accept(input, budget) || candidates >= MAX_CANDIDATES {
                             return;
@@ -183,7 +199,7 @@ impl<'p> Explorer<'p> {
                     }
                     // A path that passes the pc without failing may fail on a later visit.
                 }
-                match self.step(&mut state, &mut inputs, &solver, budget) {
+                match self.step(&mut state, &mut inputs, &solver, allowance) {
                     Step::Next => state.length += 1,
                     Step::Fork(other) => {
                         state.length += 1;
@@ -192,7 +208,7 @@ impl<'p> Explorer<'p> {
                     Step::End => break,
                 }
             }
-            if budget.exhausted() {
+            if allowance.exhausted() {
                 return;
             }
         }
@@ -611,7 +627,9 @@ fn alu_sym(width: Width, op: BinOp, dst: &Sym, src: &Sym) -> Sym {
         (_, _, Sym::Scalar(a), Sym::Scalar(b)) => {
             Sym::Scalar(alu::binary(op, width, &Z3Word(a.clone()), &Z3Word(b.clone())).0)
         }
-        (BinOp::Mov, Width::W32, _, _) => fresh(),
+        (BinOp::Mov, Width::W32, _, Sym::Scalar(b)) => {
+            Sym::Scalar(alu::binary(op, width, &Z3Word(b.clone()), &Z3Word(b.clone())).0)
+        }
         (BinOp::Add | BinOp::Sub, Width::W64, pointer, Sym::Scalar(delta)) => {
             let add = op == BinOp::Add;
             match pointer {
