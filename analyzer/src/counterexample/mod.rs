@@ -242,7 +242,7 @@ pub fn search_counted(
             // Every run for this target, random or the solver's, counts against its runs.
             let mut left = config.runs_per_obligation;
             left -= trials.random(target, &mut rng, &hint, left.min(RANDOM_PROBE_RUNS), &mut budget)?;
-            if let Some(explorer) = explorer.as_ref().filter(|_| config.symbolic && left > 0) {
+            if let Some(explorer) = explorer.as_ref().filter(|_| config.symbolic && left > 0 && trials.found[target].is_none()) {
                 let mut failed = None;
                 explorer.explore(obligations[target].pc, &mut budget, &mut |candidate, budget| {
                     if trials.found[target].is_some() || left == 0 {

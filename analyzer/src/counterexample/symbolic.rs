@@ -38,6 +38,8 @@ pub const STEPS_PER_QUERY: u64 = 64;
 const MAX_PATH_LEN: usize = 4096;
 /// Most candidate inputs produced for one obligation.
 const MAX_CANDIDATES: usize = 8;
+/// Most candidate inputs for an obligation whose failure the model cannot state.
+const MAX_REACHING_CANDIDATES: usize = 3;
 /// Most frames of bpf-to-bpf calls followed (the kernel's limit).
 const MAX_FRAMES: usize = 8;
 /// Longest a single solver query may take, in milliseconds.
@@ -189,11 +191,13 @@ impl<'p> Explorer<'p> {
                 }
                 if state.pc == target {
                     let failure = self.failure_at(&state, &inputs);
+                    // A model that only reaches the pc is worth a few tries, not many.
+                    let most = if failure.is_some() { MAX_CANDIDATES } else { MAX_REACHING_CANDIDATES };
                     let mut assumptions = state.constraints.clone();
                     assumptions.extend(failure);
                     if let Some(input) = self.solve(&solver, &assumptions, &inputs, allowance) {
                         candidates += 1;
-                        if accept(input, budget) || candidates >= MAX_CANDIDATES {
+                        if accept(input, budget) || candidates >= most {
                             return;
                         }
                     }
