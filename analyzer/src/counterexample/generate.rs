@@ -124,13 +124,13 @@ enum Shape {
 
 /// A map that runs may fill.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct MapShape {
-    id: MapId,
-    name: String,
-    kind: MapKind,
-    key_size: usize,
-    value_size: usize,
-    max_entries: u32,
+pub(super) struct MapShape {
+    pub(super) id: MapId,
+    pub(super) name: String,
+    pub(super) kind: MapKind,
+    pub(super) key_size: usize,
+    pub(super) value_size: usize,
+    pub(super) max_entries: u32,
 }
 
 /// Instructions before a comparison whose loads may feed it.
@@ -277,6 +277,11 @@ impl InputGenerator {
             maps,
             max_packet_len,
         }
+    }
+
+    /// The maps runs may fill.
+    pub(super) fn map_shapes(&self) -> &[MapShape] {
+        &self.maps
     }
 
     /// What the symbolic search takes as its input: `Some(None)` a packet, `Some(Some(n))`

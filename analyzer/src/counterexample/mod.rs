@@ -39,6 +39,8 @@ use bpfprove_semantics::elf::{LoadedProgram, Object};
 use bpfprove_semantics::interp::elf_run::{self, ObjectRunError, ObjectRunner};
 use bpfprove_semantics::interp::maps::MapInsertError;
 use bpfprove_semantics::interp::{CallxModel, HelperError, RunConfig, Trap, TrapKind};
+use bpfprove_semantics::isa::Insn;
+use bpfprove_semantics::program::Program;
 use thiserror::Error;
 
 pub use budget::{Budget, Spent};
@@ -175,16 +177,18 @@ pub fn exhibits(kind: ObligationKind, trap: &TrapKind) -> bool {
     }
 }
 
-/// Whether some trap can confirm an obligation of kind `kind`.
-fn searchable(kind: ObligationKind) -> bool {
-    !matches!(
-        kind,
-        ObligationKind::UninitStack
-            | ObligationKind::ReturnRange
-            | ObligationKind::Termination
-            | ObligationKind::Resources
-            | ObligationKind::Policy
-    )
+/// Whether some trap can confirm `obligation` of `program` ([`exhibits`] is false for
+/// every trap otherwise, so runs for it are wasted).
+fn searchable(obligation: &Obligation, program: &Program) -> bool {
+    use ObligationKind as K;
+    match obligation.kind {
+        K::UninitStack | K::ReturnRange | K::Termination | K::StackDepth | K::Resources | K::Privilege | K::Policy => {
+            false
+        }
+        // Calls read no argument registers in the machine model.
+        K::UninitRegister => !matches!(program.insn_at(obligation.pc), Some(Insn::Call(_))),
+        _ => true,
+    }
 }
 
 /// Whether `trap` confirms `obligation`.
@@ -222,16 +226,22 @@ pub fn search_counted(
 ) -> Result<(Vec<(usize, Finding)>, Spent), SearchError> {
     let obligations = &report.obligations;
     let open: Vec<usize> = (0..obligations.len()).filter(|&i| obligations[i].status != Status::Proven).collect();
-    let targets: Vec<usize> = open.iter().copied().filter(|&i| searchable(obligations[i].kind)).collect();
+    let targets: Vec<usize> = open.iter().copied().filter(|&i| searchable(&obligations[i], subject.program)).collect();
     let mut budget = Budget::new(config.max_runs, config.max_symbolic_steps, config.deadline);
     let mut found: Vec<Option<(Counterexample, Trap)>> = vec![None; obligations.len()];
     if !targets.is_empty() {
         let run_config = RunConfig::new(config.callx_model, config.instruction_budget).with_deadline(config.deadline);
         let runner = ObjectRunner::with_program_type(object, loaded, subject.spec.program_type, run_config)?;
         let generator = InputGenerator::new(object, subject, config.max_packet_len);
-        let explorer = generator
-            .symbolic_inputs()
-            .map(|raw_len| Explorer::new(subject.program, subject.spec.program_type, raw_len, config.max_packet_len));
+        let explorer = generator.symbolic_inputs().map(|raw_len| {
+            Explorer::new(
+                subject.program,
+                subject.spec.program_type,
+                raw_len,
+                config.max_packet_len,
+                generator.map_shapes().to_vec(),
+            )
+        });
         let mut trials = Trials { runner, generator, obligations, targets: &targets, found: &mut found, config };
         for &target in &targets {
             if trials.found[target].is_some() {
@@ -242,7 +252,9 @@ pub fn search_counted(
             // Every run for this target, random or the solver's, counts against its runs.
             let mut left = config.runs_per_obligation;
             left -= trials.random(target, &mut rng, &hint, left.min(RANDOM_PROBE_RUNS), &mut budget)?;
-            if let Some(explorer) = explorer.as_ref().filter(|_| config.symbolic && left > 0 && trials.found[target].is_none()) {
+            if let Some(explorer) =
+                explorer.as_ref().filter(|_| config.symbolic && left > 0 && trials.found[target].is_none())
+            {
                 let mut failed = None;
                 explorer.explore(obligations[target].pc, &mut budget, &mut |candidate, budget| {
                     if trials.found[target].is_some() || left == 0 {
@@ -542,6 +554,39 @@ mod tests {
         let word = u32::from_le_bytes(input.bytes[4..8].try_into().expect("4 bytes"));
         assert_eq!((trap.pc, input.bytes.len()), (9, 8));
         assert_eq!(word.wrapping_mul(3) ^ 0x5a5a_5a5a, 0x0123_4567, "{input}");
+    }
+
+    #[test]
+    fn the_solver_fills_a_map_entry_random_inputs_miss() {
+        // Reads past the 8-byte value only when the entry for key 7 holds a hidden word.
+        let text = "
+            r7 = 7
+            *(u32 *)(r10 - 4) = r7
+            r1 = 0 ll
+            r2 = r10
+            r2 += -4
+            call 1
+            if r0 == 0 goto out
+            w1 = *(u32 *)(r0 + 0)
+            w1 *= 3
+            w1 ^= 0x5a5a5a5a
+            if w1 != 0x1234567 goto out
+            r0 = *(u64 *)(r0 + 8)
+        out:
+            r0 = 0
+            exit";
+        let object = object("tc", vec![map("flows", 1, 4, 8, 16)], text, &[2]);
+        let random = SearchConfig { symbolic: false, ..SearchConfig::standard() };
+        let (report, missed) = findings(&object, &random);
+        assert!(!finding_for(&report, &missed, ObligationKind::MapBounds).is_confirmed(), "{missed:?}");
+        let (report, found) = findings(&object, &SearchConfig::standard());
+        let Finding::Confirmed { input, trap } = finding_for(&report, &found, ObligationKind::MapBounds) else {
+            panic!("{found:?}")
+        };
+        assert_eq!(trap.pc, 12);
+        let [entry] = input.maps.as_slice() else { panic!("{input}") };
+        let word = u32::from_le_bytes(entry.value[0..4].try_into().expect("4 bytes"));
+        assert_eq!((entry.key.as_slice(), word.wrapping_mul(3) ^ 0x5a5a_5a5a), (&7u32.to_le_bytes()[..], 0x0123_4567));
     }
 
     #[test]

@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 
 use bpfprove_domains::check::z3word::Z3Word;
 use bpfprove_semantics::alu;
+use bpfprove_semantics::elf::MapId;
 use bpfprove_semantics::interp::context::{FieldSelector, ProgramType};
+use bpfprove_semantics::interp::maps::MapKind;
 use bpfprove_semantics::isa::{
     AtomicOp, BinOp, CallTarget, Cond, Insn, LddwKind, Operand, PacketAddr, Reg, Size, Width,
 };
@@ -30,7 +32,8 @@ use z3::ast::{Array, Ast, BV, Bool};
 use z3::{Params, SatResult, Solver, Sort};
 
 use super::budget::Budget;
-use super::input::Counterexample;
+use super::generate::MapShape;
+use super::input::{Counterexample, MapEntry};
 
 /// Solver queries are charged as this many instructions of work.
 pub const STEPS_PER_QUERY: u64 = 64;
@@ -58,9 +61,28 @@ enum Sym {
     Context(i64),
     /// A frame's stack pointer plus a known offset (0 is `r10`).
     Stack { frame: usize, offset: i64 },
+    /// A map (an `lddw` of its handle).
+    Map(MapId),
+    /// The value [`State::lookups`]`[lookup]` found, plus this offset; NULL unless it is
+    /// present.
+    MapValue { lookup: usize, offset: BV },
     /// A pointer this model does not follow.
     Opaque,
 }
+
+/// One `bpf_map_lookup_elem` of a path: its key, whether it finds an entry and the
+/// entry's value as the run starts (`initial`) and as the path's stores left it.
+#[derive(Clone, Debug)]
+struct Lookup {
+    map: usize,
+    key: Vec<BV>,
+    present: Bool,
+    initial: Array,
+    current: Array,
+}
+
+/// `bpf_map_lookup_elem`.
+const MAP_LOOKUP_ELEM: i32 = 1;
 
 /// One byte of a stack.
 #[derive(Clone, Debug)]
@@ -91,6 +113,7 @@ struct State {
     stack: BTreeMap<(usize, i64), StackByte>,
     packet: Array,
     constraints: Vec<Bool>,
+    lookups: Vec<Lookup>,
     length: usize,
 }
 
@@ -102,6 +125,8 @@ pub struct Explorer<'p> {
     /// Bytes of a raw context (fixed).
     raw_len: Option<usize>,
     max_packet_len: usize,
+    /// The maps runs may fill.
+    maps: Vec<MapShape>,
 }
 
 fn constant(value: u64) -> BV {
@@ -128,12 +153,13 @@ impl<'p> Explorer<'p> {
         program_type: ProgramType,
         raw_len: Option<usize>,
         max_packet_len: usize,
+        maps: Vec<MapShape>,
     ) -> Explorer<'p> {
         let layout = match program_type.context() {
             ContextKind::Packet(layout) => Some(layout),
             _ => None,
         };
-        Explorer { program, program_type, layout, raw_len, max_packet_len }
+        Explorer { program, program_type, layout, raw_len, max_packet_len, maps }
     }
 
     /// Up to [`MAX_CANDIDATES`] inputs, each a model of one path that reaches `target`
@@ -181,6 +207,7 @@ impl<'p> Explorer<'p> {
             stack: BTreeMap::new(),
             packet: bytes,
             constraints: Vec::new(),
+            lookups: Vec::new(),
             length: 0,
         }];
         let mut candidates = 0;
@@ -195,7 +222,7 @@ impl<'p> Explorer<'p> {
                     let most = if failure.is_some() { MAX_CANDIDATES } else { MAX_REACHING_CANDIDATES };
                     let mut assumptions = state.constraints.clone();
                     assumptions.extend(failure);
-                    if let Some(input) = self.solve(&solver, &assumptions, &inputs, allowance) {
+                    if let Some(input) = self.solve(&solver, &assumptions, &inputs, &state.lookups, allowance) {
                         candidates += 1;
                         if accept(input, budget) || candidates >= most {
                             return;
@@ -233,6 +260,7 @@ impl<'p> Explorer<'p> {
         solver: &Solver,
         assumptions: &[Bool],
         inputs: &Inputs,
+        lookups: &[Lookup],
         budget: &mut Budget,
     ) -> Option<Counterexample> {
         if !self.feasible(solver, assumptions, budget) {
@@ -249,7 +277,29 @@ impl<'p> Explorer<'p> {
             .values()
             .map(|(selector, word)| Some((selector.clone(), model.eval(word, true)?.as_u64()? as u32)))
             .collect::<Option<Vec<_>>>()?;
-        Some(Counterexample { program_type: self.program_type, bytes, fields, maps: Vec::new() })
+        let mut maps: Vec<MapEntry> = Vec::new();
+        for lookup in lookups {
+            if model.eval(&lookup.present, true)?.as_bool() != Some(true) {
+                continue;
+            }
+            let shape = &self.maps[lookup.map];
+            let key = lookup
+                .key
+                .iter()
+                .map(|b| model.eval(b, true)?.as_u64().map(|b| b as u8))
+                .collect::<Option<Vec<u8>>>()?;
+            if maps.iter().any(|e| e.map == shape.id && e.key == key) {
+                continue;
+            }
+            let value = (0..shape.value_size)
+                .map(|i| {
+                    let byte = model.eval(&lookup.initial.select(&constant(i as u64)), true)?.as_bv()?;
+                    byte.as_u64().map(|b| b as u8)
+                })
+                .collect::<Option<Vec<u8>>>()?;
+            maps.push(MapEntry { map: shape.id, name: shape.name.clone(), key, value });
+        }
+        Some(Counterexample { program_type: self.program_type, bytes, fields, maps })
     }
 
     /// The condition under which the instruction at `state.pc` fails, when the model can
@@ -261,11 +311,17 @@ impl<'p> Explorer<'p> {
             Insn::Store { size, dst, off, .. } | Insn::Atomic { size, dst, off, .. } => (dst, off, size),
             _ => return None,
         };
+        let outside = |offset: &BV, limit: &BV| {
+            let start = offset.bvadd(&constant(i64::from(off) as u64));
+            let end = start.bvadd(&constant(u64::from(size.bytes())));
+            Bool::or(&[&start.bvslt(&constant(0)), &end.bvsgt(limit)])
+        };
         match &state.regs[base.index()] {
-            Sym::Packet(offset) => {
-                let start = offset.bvadd(&constant(i64::from(off) as u64));
-                let end = start.bvadd(&constant(u64::from(size.bytes())));
-                Some(Bool::or(&[&start.bvslt(&constant(0)), &end.bvsgt(&inputs.len)]))
+            Sym::Packet(offset) => Some(outside(offset, &inputs.len)),
+            Sym::MapValue { lookup, offset } => {
+                let lookup = &state.lookups[*lookup];
+                let value_size = constant(self.maps[lookup.map].value_size as u64);
+                Some(Bool::or(&[&lookup.present.not(), &outside(offset, &value_size)]))
             }
             _ => None,
         }
@@ -302,6 +358,7 @@ impl<'p> Explorer<'p> {
             Insn::Lddw { dst, kind, imm, next_imm } => {
                 state.regs[dst.index()] = match kind {
                     LddwKind::Imm64 => Sym::Scalar(constant(Insn::lddw_value(imm, next_imm))),
+                    LddwKind::MapIdx | LddwKind::MapFd => Sym::Map(MapId(imm as u32)),
                     _ => Sym::Opaque,
                 };
             }
@@ -364,7 +421,7 @@ impl<'p> Explorer<'p> {
                     return Step::End;
                 };
                 let rhs = self.operand(state, src);
-                let taken = comparison(width, cond, &state.regs[dst.index()], &rhs, inputs);
+                let taken = comparison(width, cond, &state.regs[dst.index()], &rhs, inputs, &state.lookups);
                 return self.branch(state, taken, to, next, solver, budget);
             }
             Insn::Call(CallTarget::Local(_)) => {
@@ -385,6 +442,12 @@ impl<'p> Explorer<'p> {
                 state.stack.retain(|(f, _), _| *f < frame);
                 state.pc = to;
                 return Step::Next;
+            }
+            Insn::Call(CallTarget::Helper(MAP_LOOKUP_ELEM)) => {
+                state.regs[0] = self.lookup(state).unwrap_or_else(fresh);
+                for reg in 1..=5 {
+                    state.regs[reg] = Sym::Opaque;
+                }
             }
             Insn::Call(_) => {
                 // A helper's or kfunc's result is not modelled.
@@ -478,6 +541,16 @@ impl<'p> Explorer<'p> {
                 state.constraints.push(index.bvule(&end));
                 read_bytes(&state.packet, &index, size).map_or_else(fresh, |w| Sym::Scalar(w.0))
             }
+            Sym::MapValue { lookup, offset } => {
+                let value_size = constant(self.maps[state.lookups[lookup].map].value_size as u64);
+                let index = offset.bvadd(&constant(off as u64));
+                let end = index.bvadd(&constant(u64::from(size.bytes())));
+                let lookup = &state.lookups[lookup];
+                let inside = Bool::and(&[&lookup.present, &index.bvsge(&constant(0)), &end.bvsle(&value_size)]);
+                let read = read_bytes(&lookup.current, &index, size);
+                state.constraints.push(inside);
+                read.map_or_else(fresh, |w| Sym::Scalar(w.0))
+            }
             Sym::Context(at) => self.context_load(inputs, at + off, size),
             Sym::Stack { frame, offset } => stack_load(state, frame, offset + off, size),
             _ => fresh(),
@@ -561,15 +634,56 @@ impl<'p> Explorer<'p> {
             }
             Sym::Packet(offset) => {
                 let index = offset.bvadd(&constant(off as u64));
-                let bv = scalar_word(&value).unwrap_or_else(|| BV::fresh_const("stored", 64));
-                for i in 0..size.bytes() {
-                    let at = index.bvadd(&constant(u64::from(i)));
-                    state.packet = state.packet.store(&at, &bv.extract(8 * i + 7, 8 * i));
-                }
+                state.packet = store_bytes(&state.packet, &index, size, &value);
+            }
+            Sym::MapValue { lookup, offset } => {
+                let index = offset.bvadd(&constant(off as u64));
+                let lookup = &mut state.lookups[lookup];
+                lookup.current = store_bytes(&lookup.current, &index, size, &value);
             }
             _ => {}
         }
     }
+}
+
+impl Explorer<'_> {
+    /// The value `bpf_map_lookup_elem(r1, r2)` finds, when `r1` is a map runs may fill
+    /// and `r2` points to the key on a stack.
+    fn lookup(&self, state: &mut State) -> Option<Sym> {
+        let Sym::Map(id) = state.regs[1] else { return None };
+        let Sym::Stack { frame, offset } = state.regs[2] else { return None };
+        let map = self.maps.iter().position(|shape| shape.id == id)?;
+        let shape = &self.maps[map];
+        let key = (0..shape.key_size as i64)
+            .map(|i| match state.stack.get(&(frame, offset + i)) {
+                Some(StackByte::Value(byte)) => Some(byte.clone()),
+                Some(StackByte::Pointer(..)) => None,
+                None => Some(BV::from_u64(0, 8)),
+            })
+            .collect::<Option<Vec<BV>>>()?;
+        let present = if shape.kind == MapKind::Array {
+            // Every index below `max_entries` holds an element.
+            let index = key.iter().rev().cloned().reduce(|high, low| high.concat(&low))?;
+            index.bvult(&BV::from_u64(u64::from(shape.max_entries), 32))
+        } else {
+            Bool::fresh_const("present")
+        };
+        let initial = Array::fresh_const("value", &Sort::bitvector(64), &Sort::bitvector(8));
+        state.lookups.push(Lookup { map, key, present, initial: initial.clone(), current: initial });
+        Some(Sym::MapValue { lookup: state.lookups.len() - 1, offset: constant(0) })
+    }
+}
+
+/// `memory` with the low `size` bytes of `value` stored from `index` (unknown bytes when
+/// `value` is not a number).
+fn store_bytes(memory: &Array, index: &BV, size: Size, value: &Sym) -> Array {
+    let bv = scalar_word(value).unwrap_or_else(|| BV::fresh_const("stored", 64));
+    let mut memory = memory.clone();
+    for i in 0..size.bytes() {
+        let at = index.bvadd(&constant(u64::from(i)));
+        memory = memory.store(&at, &bv.extract(8 * i + 7, 8 * i));
+    }
+    memory
 }
 
 /// What one step left.
@@ -638,6 +752,9 @@ fn alu_sym(width: Width, op: BinOp, dst: &Sym, src: &Sym) -> Sym {
             let add = op == BinOp::Add;
             match pointer {
                 Sym::Packet(offset) => Sym::Packet(moved(offset, delta, add)),
+                Sym::MapValue { lookup, offset } => {
+                    Sym::MapValue { lookup: *lookup, offset: moved(offset, delta, add) }
+                }
                 Sym::PacketEnd(offset) => Sym::PacketEnd(moved(offset, delta, add)),
                 Sym::Context(at) | Sym::Stack { offset: at, .. } => {
                     let Some(delta) = known(delta) else { return Sym::Opaque };
@@ -659,7 +776,18 @@ fn alu_sym(width: Width, op: BinOp, dst: &Sym, src: &Sym) -> Sym {
 }
 
 /// The condition under which a conditional jump is taken, when the model can state it.
-fn comparison(width: Width, cond: Cond, dst: &Sym, src: &Sym, inputs: &Inputs) -> Option<Bool> {
+fn comparison(width: Width, cond: Cond, dst: &Sym, src: &Sym, inputs: &Inputs, lookups: &[Lookup]) -> Option<Bool> {
+    // A looked-up value against NULL: whether the lookup found an entry.
+    if let (Sym::MapValue { lookup, .. }, Sym::Scalar(zero)) = (dst, src)
+        && known(zero) == Some(0)
+    {
+        let present = lookups[*lookup].present.clone();
+        return match cond {
+            Cond::Eq => Some(present.not()),
+            Cond::Ne => Some(present),
+            _ => None,
+        };
+    }
     let packet_address = |sym: &Sym| match sym {
         Sym::Packet(offset) => Some(offset.clone()),
         Sym::PacketEnd(offset) => Some(inputs.len.bvadd(offset)),
