@@ -64,6 +64,11 @@ impl Budget {
         self.spent.symbolic_steps += steps;
     }
 
+    /// Moves the deadline `by` later (for work that is not the search's own).
+    pub fn extend(&mut self, by: Duration) {
+        self.deadline = self.deadline.and_then(|deadline| deadline.checked_add(by));
+    }
+
     /// Whether nothing is left to spend on symbolic search.
     pub fn exhausted(&self) -> bool {
         self.steps_left == 0 || self.past_deadline()

@@ -47,6 +47,7 @@ pub use budget::{Budget, Spent};
 pub use generate::{Hint, InputGenerator, Rng};
 pub use input::{Counterexample, MapEntry};
 use symbolic::Explorer;
+pub use symbolic::start_solver;
 
 use crate::obligation::{ObligationKind, Status};
 use crate::subject::Subject;
@@ -255,6 +256,8 @@ pub fn search_counted(
             if let Some(explorer) =
                 explorer.as_ref().filter(|_| config.symbolic && left > 0 && trials.found[target].is_none())
             {
+                // The solver's start is the process's cost, once, not this program's.
+                budget.extend(start_solver());
                 let mut failed = None;
                 explorer.explore(obligations[target].pc, &mut budget, &mut |candidate, budget| {
                     if trials.found[target].is_some() || left == 0 {

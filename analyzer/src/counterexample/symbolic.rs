@@ -16,6 +16,7 @@
 //! each query's time is bounded by what is left of the deadline.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use bpfprove_domains::check::z3word::Z3Word;
 use bpfprove_semantics::alu;
@@ -799,6 +800,22 @@ fn comparison(width: Width, cond: Cond, dst: &Sym, src: &Sym, inputs: &Inputs, l
         _ => (packet_address(dst)?, packet_address(src)?),
     };
     Some(alu::condition(cond, width, &Z3Word(a), &Z3Word(b)).0)
+}
+
+/// Starts the solver on this thread if it has not started yet (Z3 builds its context on
+/// first use, tens of milliseconds once per thread); returns how long that took.
+pub fn start_solver() -> Duration {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if STARTED.replace(true) {
+        return Duration::ZERO;
+    }
+    let started = Instant::now();
+    let solver = Solver::new();
+    solver.assert(BV::fresh_const("start", 8).bvult(&BV::from_u64(1, 8)));
+    solver.check();
+    started.elapsed()
 }
 
 /// Bounds the next query by what is left of the deadline.
