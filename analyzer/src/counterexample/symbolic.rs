@@ -196,7 +196,7 @@ impl<'p> Explorer<'p> {
             Some(raw) => constant(raw as u64),
             None => BV::fresh_const("len", 64),
         };
-        solver.assert(len.bvule(&constant(self.max_packet_len as u64)));
+        solver.assert(len.bvule(constant(self.max_packet_len as u64)));
         let mut inputs = Inputs { bytes: bytes.clone(), len, fields: BTreeMap::new() };
         let mut regs = vec![Sym::Opaque; Reg::COUNT];
         regs[1] = Sym::Context(0);
@@ -313,9 +313,9 @@ impl<'p> Explorer<'p> {
             _ => return None,
         };
         let outside = |offset: &BV, limit: &BV| {
-            let start = offset.bvadd(&constant(i64::from(off) as u64));
-            let end = start.bvadd(&constant(u64::from(size.bytes())));
-            Bool::or(&[&start.bvslt(&constant(0)), &end.bvsgt(limit)])
+            let start = offset.bvadd(constant(i64::from(off) as u64));
+            let end = start.bvadd(constant(u64::from(size.bytes())));
+            Bool::or(&[&start.bvslt(constant(0)), &end.bvsgt(limit)])
         };
         match &state.regs[base.index()] {
             Sym::Packet(offset) => Some(outside(offset, &inputs.len)),
@@ -367,10 +367,10 @@ impl<'p> Explorer<'p> {
                 let index = match addr {
                     PacketAddr::Abs => Some(constant(i64::from(imm) as u64)),
                     PacketAddr::Ind(src) => scalar_word(&state.regs[src.index()])
-                        .map(|bv| bv.extract(31, 0).bvadd(&BV::from_u64(imm as u32 as u64, 32)).zero_ext(32)),
+                        .map(|bv| bv.extract(31, 0).bvadd(BV::from_u64(imm as u32 as u64, 32)).zero_ext(32)),
                 };
                 let Some(index) = index else { return Step::End };
-                let end = index.bvadd(&constant(u64::from(size.bytes())));
+                let end = index.bvadd(constant(u64::from(size.bytes())));
                 // A legacy load past the end ends the program: the path continues only inside.
                 state.constraints.push(end.bvule(&inputs.len));
                 state.constraints.push(index.bvule(&end));
@@ -535,19 +535,19 @@ impl<'p> Explorer<'p> {
         let off = i64::from(off);
         match state.regs[base.index()].clone() {
             Sym::Packet(offset) => {
-                let index = offset.bvadd(&constant(off as u64));
+                let index = offset.bvadd(constant(off as u64));
                 // Every load before the target succeeded: it was inside the packet.
-                let end = index.bvadd(&constant(u64::from(size.bytes())));
+                let end = index.bvadd(constant(u64::from(size.bytes())));
                 state.constraints.push(end.bvule(&inputs.len));
                 state.constraints.push(index.bvule(&end));
                 read_bytes(&state.packet, &index, size).map_or_else(fresh, |w| Sym::Scalar(w.0))
             }
             Sym::MapValue { lookup, offset } => {
                 let value_size = constant(self.maps[state.lookups[lookup].map].value_size as u64);
-                let index = offset.bvadd(&constant(off as u64));
-                let end = index.bvadd(&constant(u64::from(size.bytes())));
+                let index = offset.bvadd(constant(off as u64));
+                let end = index.bvadd(constant(u64::from(size.bytes())));
                 let lookup = &state.lookups[lookup];
-                let inside = Bool::and(&[&lookup.present, &index.bvsge(&constant(0)), &end.bvsle(&value_size)]);
+                let inside = Bool::and(&[&lookup.present, &index.bvsge(constant(0)), &end.bvsle(&value_size)]);
                 let read = read_bytes(&lookup.current, &index, size);
                 state.constraints.push(inside);
                 read.map_or_else(fresh, |w| Sym::Scalar(w.0))
@@ -634,11 +634,11 @@ impl<'p> Explorer<'p> {
                 }
             }
             Sym::Packet(offset) => {
-                let index = offset.bvadd(&constant(off as u64));
+                let index = offset.bvadd(constant(off as u64));
                 state.packet = store_bytes(&state.packet, &index, size, &value);
             }
             Sym::MapValue { lookup, offset } => {
-                let index = offset.bvadd(&constant(off as u64));
+                let index = offset.bvadd(constant(off as u64));
                 let lookup = &mut state.lookups[lookup];
                 lookup.current = store_bytes(&lookup.current, &index, size, &value);
             }
@@ -665,7 +665,7 @@ impl Explorer<'_> {
         let present = if shape.kind == MapKind::Array {
             // Every index below `max_entries` holds an element.
             let index = key.iter().rev().cloned().reduce(|high, low| high.concat(&low))?;
-            index.bvult(&BV::from_u64(u64::from(shape.max_entries), 32))
+            index.bvult(BV::from_u64(u64::from(shape.max_entries), 32))
         } else {
             Bool::fresh_const("present")
         };
@@ -681,7 +681,7 @@ fn store_bytes(memory: &Array, index: &BV, size: Size, value: &Sym) -> Array {
     let bv = scalar_word(value).unwrap_or_else(|| BV::fresh_const("stored", 64));
     let mut memory = memory.clone();
     for i in 0..size.bytes() {
-        let at = index.bvadd(&constant(u64::from(i)));
+        let at = index.bvadd(constant(u64::from(i)));
         memory = memory.store(&at, &bv.extract(8 * i + 7, 8 * i));
     }
     memory
@@ -705,7 +705,7 @@ fn fresh() -> Sym {
 fn read_bytes(memory: &Array, index: &BV, size: Size) -> Option<Z3Word> {
     let mut value: Option<BV> = None;
     for i in (0..size.bytes()).rev() {
-        let byte = memory.select(&index.bvadd(&constant(u64::from(i)))).as_bv()?;
+        let byte = memory.select(&index.bvadd(constant(u64::from(i)))).as_bv()?;
         value = Some(match value {
             Some(high) => high.concat(&byte),
             None => byte,
@@ -734,7 +734,7 @@ fn stack_load(state: &State, frame: usize, at: i64, size: Size) -> Sym {
             None => byte,
         });
     }
-    value.map_or_else(fresh, |v| Sym::Scalar(v.zero_ext(64 - 8 * size.bytes() as u32)))
+    value.map_or_else(fresh, |v| Sym::Scalar(v.zero_ext(64 - 8 * size.bytes())))
 }
 
 /// `dst op src` on symbolic values: the one semantics on numbers, offsets moved on
@@ -813,7 +813,7 @@ pub fn start_solver() -> Duration {
     }
     let started = Instant::now();
     let solver = Solver::new();
-    solver.assert(BV::fresh_const("start", 8).bvult(&BV::from_u64(1, 8)));
+    solver.assert(BV::fresh_const("start", 8).bvult(BV::from_u64(1, 8)));
     solver.check();
     started.elapsed()
 }
