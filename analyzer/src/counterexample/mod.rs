@@ -15,6 +15,16 @@
 //!   one input, so a map key can equal the context field the program computes it from;
 //! - maps empty or holding a few entries; global data as loaded.
 //!
+//! When a few hundred random inputs have not confirmed an obligation, `symbolic` runs the
+//! paths to its pc over Z3 bit-vectors (packet or context bytes, packet length, context
+//! fields, map entries looked up as variables) and offers each model of a path that fails
+//! there as an input; then the random search goes on. A model is only a candidate: like
+//! every input, it is reported only if the interpreter traps on it.
+//!
+//! One [`Budget`] per program bounds everything the search does: interpreter runs,
+//! symbolic steps (a solver query counting as many) and a deadline, which each run and
+//! each query also observes.
+//!
 //! Every input runs from the state [`ObjectRunner::new`] creates ([`ObjectRunner::reset`]),
 //! so a confirmed input replays on its own ([`Counterexample::replay`]).
 //!
