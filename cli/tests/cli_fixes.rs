@@ -162,6 +162,27 @@ fn a_failure_a_concrete_input_confirms_is_refuted() {
     assert!(text(&rerun.stdout).contains("trap: pc "), "{}", text(&rerun.stdout));
 }
 
+#[test]
+fn the_counterexample_budget_flags_bound_the_search() {
+    let dir = scratch();
+    let Some(object) = xdp_object(&dir) else { return };
+    let object = object.to_string_lossy().into_owned();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", &object, "--function", "past_end"];
+        args.extend_from_slice(extra);
+        let output = run(&dir, &args);
+        (output.status.code(), text(&output.stdout), text(&output.stderr))
+    };
+    let (code, stdout, _) = verify(&["--counterexample-max-runs", "0"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("unconfirmed (may be imprecision)") && !stdout.contains("confirmed: input"), "{stdout}");
+    let (code, stdout, _) = verify(&["--counterexample-random-only", "--counterexample-max-ms", "10000"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("confirmed: input"), "{stdout}");
+    let (code, _, stderr) = verify(&["--counterexample-share", "100"]);
+    assert_eq!(code, Some(2), "a share of all the time is refused: {stderr}");
+}
+
 /// The `domain` of every obligation in the proof log of `verify ARGS --json -`.
 fn logged_domains(dir: &Path, args: &[&str]) -> Vec<String> {
     let mut all = vec!["verify"];

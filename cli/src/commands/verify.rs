@@ -127,10 +127,64 @@ pub(crate) struct VerifyArgs {
     /// reduction does).
     #[arg(long)]
     credit_components: bool,
+    #[command(flatten)]
+    counterexample: CounterexampleArgs,
+}
+
+/// The budget of the counterexample search, per program.
+#[derive(Args, Clone)]
+pub(crate) struct CounterexampleArgs {
     /// Runs of the interpreter spent looking for an input that makes each failed
     /// obligation trap (ELF objects only; 0 turns the search off).
     #[arg(long, default_value_t = 2000)]
     counterexample_runs: u32,
+    /// Most runs of the interpreter for all of a program's failed obligations together
+    /// (searching, confirming and shrinking).
+    #[arg(long, default_value_t = 20_000)]
+    counterexample_max_runs: u64,
+    /// Most symbolic work per program for the solver-targeted search: instructions run
+    /// symbolically, each solver query counting as 64.
+    #[arg(long, default_value_t = 200_000)]
+    counterexample_max_steps: u64,
+    /// Most of a program's verify time the search may take, in percent: its time is at
+    /// most `share / (100 - share)` of the analysis's (but see the two next flags).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..100))]
+    counterexample_share: u32,
+    /// Time the search may always take, in milliseconds, however quick the analysis was.
+    #[arg(long, default_value_t = 50)]
+    counterexample_min_ms: u64,
+    /// Most time the search may take per program, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    counterexample_max_ms: u64,
+    /// Random inputs only: no symbolic run of the paths to a failed obligation and no
+    /// solver.
+    #[arg(long)]
+    counterexample_random_only: bool,
+}
+
+impl CounterexampleArgs {
+    /// The search's knobs for a program whose analysis started at `started` and took until
+    /// now, under the analysis's `config`.
+    fn search_config(&self, config: &Config, started: Instant) -> SearchConfig {
+        let analysis = started.elapsed();
+        let share = analysis.mul_f64(f64::from(self.counterexample_share) / f64::from(100 - self.counterexample_share));
+        let allowed = share
+            .max(Duration::from_millis(self.counterexample_min_ms))
+            .min(Duration::from_millis(self.counterexample_max_ms));
+        let now = Instant::now();
+        // The program's time limit still holds for the analysis and the search together.
+        let limit = config.time_limit.and_then(|limit| started.checked_add(limit));
+        let deadline = now.checked_add(allowed).map(|own| limit.map_or(own, |limit| own.min(limit))).or(limit);
+        SearchConfig {
+            runs_per_obligation: self.counterexample_runs,
+            callx_model: config.callx_model,
+            deadline,
+            max_runs: self.counterexample_max_runs,
+            max_symbolic_steps: self.counterexample_max_steps,
+            symbolic: !self.counterexample_random_only,
+            ..SearchConfig::standard()
+        }
+    }
 }
 
 /// Runs `bpfprove verify`.
@@ -205,14 +259,10 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
         }
         all_pass &= report.verdict == Verdict::Pass;
         let findings = match (&object, loaded) {
-            (Some(object), Some(loaded)) if report.verdict == Verdict::Fail && args.counterexample_runs > 0 => {
-                let search = SearchConfig {
-                    runs_per_obligation: args.counterexample_runs,
-                    callx_model: config.callx_model,
-                    // The search shares the program's time limit with the analysis.
-                    deadline: config.time_limit.and_then(|limit| started.checked_add(limit)),
-                    ..SearchConfig::standard()
-                };
+            (Some(object), Some(loaded))
+                if report.verdict == Verdict::Fail && args.counterexample.counterexample_runs > 0 =>
+            {
+                let search = args.counterexample.search_config(&config, started);
                 let found = counterexample::search(object, loaded, &subject, &report, &search)
                     .with_context(|| format!("{}: counterexample search", subject.title()))?;
                 found.into_iter().collect()
