@@ -5,13 +5,11 @@
 //! Criterion (`benchmarks/benches/scale.rs`) times the same workloads at sizes that fit
 //! its repetitions; this runs each once, at any size, and measures memory too.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use bpfprove_analyzer::counterexample::{self, SearchConfig};
-use bpfprove_analyzer::engine::Unrolled;
-use bpfprove_analyzer::{Config, ObligationKind, Report, Subject, Verdict, Verifier, proof};
+use bpfprove_analyzer::{Config, LoopMethod, Report, Subject, Verdict, Verifier, proof};
 
 use crate::generate::Workload;
 use crate::memory;
@@ -43,9 +41,9 @@ pub struct ScaleRow {
     pub peak_heap: Option<u64>,
     /// Instruction visits.
     pub visits: u64,
-    /// Loops proven by unrolling (distinct heads, nested ones included).
+    /// Loops unrolled to their end ([`Report::loops`]).
     pub unrolled_loops: usize,
-    /// Termination obligations not discharged by unrolling: loops iterated with widening.
+    /// Loops iterated with widening (their termination proven or left open).
     pub widened_loops: usize,
     /// The pretty-printed proof log's bytes, and the time to write and to check it.
     pub proof: Option<ProofFigures>,
@@ -126,25 +124,12 @@ fn thread_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
-/// (loops proven by unrolling, loops iterated with widening instead). Every loop has one
-/// termination obligation at its latch; the unrolled ones are those with a certificate.
+/// (loops unrolled to their end, loops widened) in `report`, as the engine chose
+/// ([`Report::loops`]); a loop left unproven counts as widened.
 fn loop_methods(report: &Report) -> (usize, usize) {
-    let Some(analysis) = &report.analysis else { return (0, 0) };
-    let mut unrolled_heads = BTreeSet::new();
-    let mut loops = BTreeSet::new();
-    for id in analysis.live() {
-        let context = &analysis.contexts[id];
-        let mut pending: Vec<&Unrolled> = context.unrolled.values().collect();
-        while let Some(unrolled) = pending.pop() {
-            unrolled_heads.insert((context.function, unrolled.head));
-            for round in &unrolled.rounds {
-                pending.extend(round.unrolled.values());
-            }
-        }
-        let latches = context.checks.iter().filter(|(_, check)| check.kind == ObligationKind::Termination);
-        loops.extend(latches.map(|(pc, _)| (context.function, *pc)));
-    }
-    (unrolled_heads.len(), loops.len().saturating_sub(unrolled_heads.len()))
+    let loops = report.loops();
+    let unrolled = loops.iter().filter(|l| matches!(l.method, LoopMethod::Unrolled { .. })).count();
+    (unrolled, loops.len() - unrolled)
 }
 
 impl fmt::Display for ScaleRow {
