@@ -354,20 +354,7 @@ impl<'a> Engine<'a> {
                 top.recording = true;
             }
             let mut post = env.post(self, pc, &insn, &pre)?;
-            for (target, state) in std::mem::take(&mut post.edges) {
-                if cfg.node(target).is_none() {
-                    continue; // leaves the function: recorded below
-                }
-                if !cfg.has_edge(pc, target) {
-                    self.indirect.entry(function).or_default().entry(pc).or_default().insert(target);
-                    flow.new_edges = true;
-                }
-                let merged = match flow.edges.remove(&(pc, target)) {
-                    Some(other) => other.join(&state, env.domain),
-                    None => state,
-                };
-                flow.edges.insert((pc, target), merged);
-            }
+            self.add_out_edges(cfg, &mut flow, pc, std::mem::take(&mut post.edges));
             if let Some(exit) = post.exit.take() {
                 flow.exits.insert(pc, exit);
             }
@@ -432,25 +419,31 @@ impl<'a> Engine<'a> {
             top.recording = false;
         }
         let post = env.post(self, pc, &insn, &pre)?;
-        for (target, state) in post.edges {
-            if cfg.node(target).is_none() {
-                continue; // leaves the function: reported by the recording pass
-            }
-            if !cfg.has_edge(pc, target) {
-                let function = cfg.function;
-                self.indirect.entry(function).or_default().entry(pc).or_default().insert(target);
-                flow.new_edges = true;
-            }
-            let merged = match flow.edges.remove(&(pc, target)) {
-                Some(other) => other.join(&state, env.domain),
-                None => state,
-            };
-            flow.edges.insert((pc, target), merged);
-        }
+        self.add_out_edges(cfg, flow, pc, post.edges);
         if let Some(exit) = post.exit {
             flow.exits.insert(pc, exit);
         }
         Ok(())
+    }
+
+    /// Joins `edges` (the out-states of `pc`) into `flow`'s edge states. An edge leaving the
+    /// function is reported by the recording, not followed; an edge the CFG lacks (a new
+    /// indirect target) is noted so that the function is analysed again with it.
+    fn add_out_edges(&mut self, cfg: &FunctionCfg, flow: &mut Flow, pc: usize, edges: Vec<(usize, State)>) {
+        for (target, state) in edges {
+            if cfg.node(target).is_none() {
+                continue;
+            }
+            if !cfg.has_edge(pc, target) {
+                self.indirect.entry(cfg.function).or_default().entry(pc).or_default().insert(target);
+                flow.new_edges = true;
+            }
+            let merged = match flow.edges.remove(&(pc, target)) {
+                Some(other) => other.join(&state, self.env.domain),
+                None => state,
+            };
+            flow.edges.insert((pc, target), merged);
+        }
     }
 
     /// Ascending iteration over `elements` (Bourdoncle's recursive strategy, run with an
