@@ -171,6 +171,38 @@ struct Record {
     stack_uses: BTreeMap<u8, i64>,
 }
 
+impl Record {
+    /// The result of analysing `function` from `entry`: its `invariants`, its loops (those
+    /// unrolled, and how each was handled), its `exit`, and what this recording gathered.
+    fn into_result(
+        self,
+        function: FunctionId,
+        entry: &State,
+        invariants: BTreeMap<usize, State>,
+        (unrolled, loops): (BTreeMap<usize, Unrolled>, BTreeMap<usize, LoopSummary>),
+        exit: Reach,
+    ) -> ContextResult {
+        ContextResult {
+            function,
+            entry: entry.clone(),
+            invariants,
+            unrolled,
+            loops,
+            exit,
+            checks: self.checks,
+            resolved: self.resolved,
+            callees: BTreeMap::new(),
+            global_stores: self.global_stores,
+            stack_uses: self.stack_uses,
+        }
+    }
+}
+
+/// The join of a function's exit states (unreachable when it has none).
+fn exit_of(exits: BTreeMap<usize, State>, domain: bpfprove_domains::DomainKind) -> Reach {
+    exits.into_values().fold(None, |acc, s| join_reach(&acc, &Some(s), domain))
+}
+
 /// A function being analysed, for calls made from it.
 struct Active {
     function: FunctionId,
@@ -372,20 +404,8 @@ impl<'a> Engine<'a> {
             return Ok(None);
         }
         self.stats.peak_states = self.stats.peak_states.max(peak_states);
-        let exit = flow.exits.into_values().fold(None, |acc, s| join_reach(&acc, &Some(s), env.domain));
-        Ok(Some(ContextResult {
-            function,
-            entry: entry.clone(),
-            invariants,
-            unrolled: BTreeMap::new(),
-            loops: BTreeMap::new(),
-            exit,
-            checks: record.checks,
-            resolved: record.resolved,
-            callees: BTreeMap::new(),
-            global_stores: record.global_stores,
-            stack_uses: record.stack_uses,
-        }))
+        let exit = exit_of(flow.exits, env.domain);
+        Ok(Some(record.into_result(function, entry, invariants, (BTreeMap::new(), BTreeMap::new()), exit)))
     }
 
     /// The join of what flows into `pc`.
@@ -728,20 +748,9 @@ impl<'a> Engine<'a> {
             summary.method = method;
             summaries.insert(head, summary);
         }
-        let exit = flow.exits.values().fold(None, |acc, s| join_reach(&acc, &Some(s.clone()), self.env.domain));
-        Ok(ContextResult {
-            function,
-            entry: entry.clone(),
-            invariants: flow.states.into_iter().collect(),
-            unrolled: flow.unrolled,
-            loops: summaries,
-            exit,
-            checks: record.checks,
-            resolved: record.resolved,
-            callees: BTreeMap::new(),
-            global_stores: record.global_stores,
-            stack_uses: record.stack_uses,
-        })
+        let exit = exit_of(flow.exits, self.env.domain);
+        let invariants = flow.states.into_iter().collect();
+        Ok(record.into_result(function, entry, invariants, (flow.unrolled, summaries), exit))
     }
 
     /// Applies the transfer function at `pc` to `state` only to record its checks, targets,

@@ -219,7 +219,7 @@ pub struct KernelHelpers {
     tail_calls: u32,
 }
 
-/// Most arguments `seq_printf` and `snprintf` take (Linux's `MAX_BPRINTF_VARARGS`).
+/// Most arguments `seq_printf` and `stream_vprintk` take (Linux's `MAX_BPRINTF_VARARGS`).
 const MAX_PRINTF_ARGUMENTS: usize = 12;
 
 /// `BPF_FUNC_spin_unlock`, the one helper a program may call while it holds a lock.
@@ -386,9 +386,7 @@ impl KernelHelpers {
     }
 
     fn trace_printk(&mut self, memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperError> {
-        let format = memory.read(args[0], args[1] as u32 as usize)?;
-        let Some(end) = format.iter().position(|&b| b == 0) else { return Ok(errno::negative(errno::EINVAL)) };
-        match printk::format(&format[..end], &[args[2], args[3], args[4]], memory) {
+        match printk::format_at(memory, args[0], args[1], &[args[2], args[3], args[4]])? {
             Ok(text) => {
                 let len = text.len() as u64;
                 self.outputs.push(Output::TracePrintk(text));
@@ -408,9 +406,7 @@ impl KernelHelpers {
         let data = if data_len == 0 { Vec::new() } else { memory.read(args[3], data_len)?.to_vec() };
         let values: Vec<u64> =
             data.chunks_exact(8).map(|w| u64::from_le_bytes(w.try_into().expect("8-byte chunks"))).collect();
-        let format = memory.read(args[1], args[2] as u32 as usize)?;
-        let Some(end) = format.iter().position(|&b| b == 0) else { return Ok(errno::negative(errno::EINVAL)) };
-        match printk::format(&format[..end], &values, memory) {
+        match printk::format_at(memory, args[1], args[2], &values)? {
             Ok(text) => {
                 self.outputs.push(Output::SeqFile(text.into_bytes()));
                 Ok(0)
@@ -766,8 +762,7 @@ fn stream_vprintk(memory: &mut Memory, args: [u64; 5]) -> Result<u64, HelperErro
     if len > 0 {
         memory.read(args[2], len)?;
     }
-    // MAX_BPRINTF_VARARGS words of 8 bytes.
-    if !len.is_multiple_of(8) || len > 12 * 8 {
+    if !len.is_multiple_of(8) || len > 8 * MAX_PRINTF_ARGUMENTS {
         return Ok(u64::from(errno::negative(errno::EINVAL) as u32));
     }
     match args[0] as u32 {

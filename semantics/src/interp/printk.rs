@@ -4,7 +4,7 @@
 //! values, optional `-`/`0` flags and a width), and `%%`. `%s` reads a NUL-terminated string
 //! from the program's memory; an unreadable one prints as empty, as in Linux.
 
-use super::memory::Memory;
+use super::memory::{Memory, MemoryFault};
 
 /// Longest string a `%s` prints.
 const MAX_STRING: usize = 1024;
@@ -13,8 +13,23 @@ const MAX_STRING: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BadFormat;
 
+/// Formats the NUL-terminated format of at most `size` bytes at `address` with `args`; a
+/// format without its NUL in those bytes is refused. Faults if the bytes are unreadable.
+pub(crate) fn format_at(
+    memory: &Memory,
+    address: u64,
+    size: u64,
+    args: &[u64],
+) -> Result<Result<String, BadFormat>, MemoryFault> {
+    let bytes = memory.read(address, size as u32 as usize)?;
+    Ok(match bytes.iter().position(|&b| b == 0) {
+        Some(end) => format(&bytes[..end], args, memory),
+        None => Err(BadFormat),
+    })
+}
+
 /// Formats `format` (without its NUL) with `args`.
-pub(crate) fn format(format: &[u8], args: &[u64], memory: &Memory) -> Result<String, BadFormat> {
+fn format(format: &[u8], args: &[u64], memory: &Memory) -> Result<String, BadFormat> {
     let mut out = String::new();
     let mut next_arg = args.iter();
     let mut i = 0;
