@@ -58,6 +58,15 @@ impl FunctionCfg {
         self.node_of.get(&pc).copied()
     }
 
+    /// The one pc with an edge into `pc`, if there is exactly one (a straight-line step can
+    /// then hand its state over without storing it).
+    pub fn sole_predecessor(&self, pc: usize) -> Option<usize> {
+        let node = self.node(pc)?;
+        let mut preds = self.graph.neighbors_directed(node, petgraph::Direction::Incoming).map(|n| self.graph[n]);
+        let first = preds.next()?;
+        preds.all(|other| other == first).then_some(first)
+    }
+
     /// The pcs with an edge into `pc`.
     pub fn predecessors(&self, pc: usize) -> Vec<usize> {
         let Some(node) = self.node(pc) else { return Vec::new() };

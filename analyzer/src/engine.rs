@@ -369,16 +369,26 @@ impl<'a> Engine<'a> {
         let mut invariants = BTreeMap::new();
         let mut peak_states = 0;
         let env = self.env;
-        for pc in wto.elements.iter().flat_map(Component::pcs) {
-            let mut pre = (pc == flow.seed_pc).then(|| flow.seed.clone());
-            for pred in cfg.predecessors(pc) {
-                if let Some(edge) = flow.edges.remove(&(pred, pc)) {
-                    pre = Some(match pre {
-                        Some(state) => state.join(&edge, env.domain),
-                        None => edge,
-                    });
+        let order: Vec<usize> = wto.elements.iter().flat_map(Component::pcs).collect();
+        // The state on the edge into the next pc of `order` when that edge is its only way
+        // in: straight-line code hands states along without storing them.
+        let mut carried: Option<State> = None;
+        for (position, &pc) in order.iter().enumerate() {
+            let pre = match carried.take() {
+                Some(state) => Some(state),
+                None => {
+                    let mut pre = (pc == flow.seed_pc).then(|| flow.seed.clone());
+                    for pred in cfg.predecessors(pc) {
+                        if let Some(edge) = flow.edges.remove(&(pred, pc)) {
+                            pre = Some(match pre {
+                                Some(state) => state.join(&edge, env.domain),
+                                None => edge,
+                            });
+                        }
+                    }
+                    pre
                 }
-            }
+            };
             let Some(pre) = pre else { continue };
             self.spend()?;
             let insn = *env.subject.program.insn_at(pc).expect("CFG nodes are instructions");
@@ -386,7 +396,20 @@ impl<'a> Engine<'a> {
                 top.recording = true;
             }
             let mut post = env.post(self, pc, &insn, &pre)?;
-            self.add_out_edges(cfg, &mut flow, pc, std::mem::take(&mut post.edges));
+            let edges = std::mem::take(&mut post.edges);
+            let next = order.get(position + 1).copied();
+            match <[(usize, State); 1]>::try_from(edges) {
+                Ok([(target, state)])
+                    if Some(target) == next
+                        && target != flow.seed_pc
+                        && cfg.has_edge(pc, target)
+                        && cfg.sole_predecessor(target) == Some(pc) =>
+                {
+                    carried = Some(state);
+                }
+                Ok(one) => self.add_out_edges(cfg, &mut flow, pc, one.into()),
+                Err(edges) => self.add_out_edges(cfg, &mut flow, pc, edges),
+            }
             if let Some(exit) = post.exit.take() {
                 flow.exits.insert(pc, exit);
             }
@@ -395,7 +418,7 @@ impl<'a> Engine<'a> {
             if self.config.all_invariants || unproven {
                 invariants.insert(pc, pre);
             }
-            peak_states = peak_states.max(flow.edges.len() + invariants.len());
+            peak_states = peak_states.max(flow.edges.len() + invariants.len() + usize::from(carried.is_some()));
         }
         if let Some(top) = self.active.last_mut() {
             top.recording = false;

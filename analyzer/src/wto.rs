@@ -8,11 +8,12 @@
 //! then passes through the head of a component containing it, which is where widening
 //! happens. Built iteratively: nesting depth comes from the input and is not bounded.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
 
 use petgraph::algo::kosaraju_scc;
-use petgraph::graph::DiGraph;
+use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::cfg::FunctionCfg;
 use crate::engine::check_deadline;
@@ -74,7 +75,7 @@ pub struct Wto {
     pub elements: Vec<Component>,
 }
 
-/// What remains to decompose at one nesting level.
+/// What remains to decompose at one nesting level, in dense node numbers.
 struct Level {
     pending: VecDeque<Vec<usize>>,
     out: Vec<Component>,
@@ -82,35 +83,69 @@ struct Level {
     cycle: Option<(usize, bool)>,
 }
 
+/// A function's graph over dense node numbers: node `i` is the instruction `pcs[i]`, and
+/// since `pcs` is sorted, ordering nodes orders pcs. Vectors indexed by node instead of
+/// maps keyed by pc keep the decomposition linear in practice on large functions.
+struct DenseGraph {
+    pcs: Vec<usize>,
+    successors: Vec<Vec<usize>>,
+    predecessors: Vec<Vec<usize>>,
+}
+
+impl DenseGraph {
+    fn of(cfg: &FunctionCfg) -> DenseGraph {
+        let pcs: Vec<usize> = cfg.pcs().collect();
+        let node_of = |pc: usize| pcs.binary_search(&pc).ok();
+        let successors: Vec<Vec<usize>> =
+            pcs.iter().map(|&pc| cfg.successors(pc).into_iter().filter_map(node_of).collect()).collect();
+        let mut predecessors = vec![Vec::new(); pcs.len()];
+        for (u, succs) in successors.iter().enumerate() {
+            for &v in succs {
+                predecessors[v].push(u);
+            }
+        }
+        DenseGraph { pcs, successors, predecessors }
+    }
+}
+
 impl Wto {
     /// The order of `cfg`'s instructions, or a budget stop once `deadline` has passed: each
     /// nesting level decomposes what is left of its loop again, so deeply nested loops take
     /// time quadratic in their depth.
     pub fn within(cfg: &FunctionCfg, deadline: Option<Instant>) -> Result<Wto, Stop> {
-        let edges: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.successors(pc))).collect();
-        let preds: BTreeMap<usize, Vec<usize>> = cfg.pcs().map(|pc| (pc, cfg.predecessors(pc))).collect();
-        let all: Vec<usize> = cfg.pcs().collect();
-        let mut levels =
-            vec![Level { pending: ordered_components(&all, &edges, None).into(), out: Vec::new(), cycle: None }];
+        let graph = DenseGraph::of(cfg);
+        let entry = graph.pcs.binary_search(&cfg.entry).ok();
+        let mut scratch = Scratch::new(graph.pcs.len());
+        let all: Vec<usize> = (0..graph.pcs.len()).collect();
+        let mut levels = vec![Level {
+            pending: ordered_components(&all, &graph, None, &mut scratch).into(),
+            out: Vec::new(),
+            cycle: None,
+        }];
         loop {
             check_deadline(deadline)?;
             let level = levels.last_mut().expect("the top level stays until the end");
             match level.pending.pop_front() {
-                Some(nodes) if nodes.len() == 1 && !edges[&nodes[0]].contains(&nodes[0]) => {
-                    level.out.push(Component::Vertex(nodes[0]));
+                Some(nodes) if nodes.len() == 1 && !graph.successors[nodes[0]].contains(&nodes[0]) => {
+                    level.out.push(Component::Vertex(graph.pcs[nodes[0]]));
                 }
                 Some(nodes) => {
-                    let members: BTreeSet<usize> = nodes.iter().copied().collect();
+                    for &v in &nodes {
+                        scratch.member[v] = true;
+                    }
                     let entries: Vec<usize> = nodes
                         .iter()
                         .copied()
-                        .filter(|&v| v == cfg.entry || preds[&v].iter().any(|u| !members.contains(u)))
+                        .filter(|&v| Some(v) == entry || graph.predecessors[v].iter().any(|&u| !scratch.member[u]))
                         .collect();
+                    for &v in &nodes {
+                        scratch.member[v] = false;
+                    }
                     let head = entries.first().copied().unwrap_or(nodes[0]);
                     let reducible = entries.len() <= 1;
                     let rest: Vec<usize> = nodes.iter().copied().filter(|&v| v != head).collect();
-                    let pending = ordered_components(&rest, &edges, Some(head)).into();
-                    levels.push(Level { pending, out: Vec::new(), cycle: Some((head, reducible)) });
+                    let pending = ordered_components(&rest, &graph, Some(head), &mut scratch).into();
+                    levels.push(Level { pending, out: Vec::new(), cycle: Some((graph.pcs[head], reducible)) });
                 }
                 None => {
                     let done = levels.pop().expect("a level is on the stack");
@@ -141,62 +176,99 @@ impl Wto {
 
 /// The strongly connected components of the subgraph on `nodes` (without edges into
 /// `cut`), in topological order, ties broken by lowest pc.
-fn ordered_components(nodes: &[usize], edges: &BTreeMap<usize, Vec<usize>>, cut: Option<usize>) -> Vec<Vec<usize>> {
-    let mut graph = DiGraph::<usize, ()>::new();
-    let index: BTreeMap<usize, _> = nodes.iter().map(|&pc| (pc, graph.add_node(pc))).collect();
-    for &u in nodes {
-        for v in &edges[&u] {
-            if Some(*v) == cut {
-                continue;
-            }
-            if let Some(&b) = index.get(v) {
-                graph.add_edge(index[&u], b, ());
+fn ordered_components(
+    nodes: &[usize],
+    graph: &DenseGraph,
+    cut: Option<usize>,
+    scratch: &mut Scratch,
+) -> Vec<Vec<usize>> {
+    for (i, &u) in nodes.iter().enumerate() {
+        scratch.local[u] = i;
+    }
+    let local = |v: usize, scratch: &Scratch| (Some(v) != cut).then(|| scratch.local[v]).filter(|&j| j != NOT_HERE);
+    let mut sub = DiGraph::<(), ()>::with_capacity(nodes.len(), nodes.len());
+    for _ in nodes {
+        sub.add_node(());
+    }
+    for (i, &u) in nodes.iter().enumerate() {
+        for &v in &graph.successors[u] {
+            if let Some(j) = local(v, scratch) {
+                sub.add_edge(NodeIndex::new(i), NodeIndex::new(j), ());
             }
         }
     }
-    let mut sccs: Vec<Vec<usize>> = kosaraju_scc(&graph)
+    let mut sccs: Vec<Vec<usize>> = kosaraju_scc(&sub)
         .into_iter()
         .map(|scc| {
-            let mut pcs: Vec<usize> = scc.into_iter().map(|n| graph[n]).collect();
-            pcs.sort_unstable();
-            pcs
+            let mut members: Vec<usize> = scc.into_iter().map(NodeIndex::index).collect();
+            members.sort_unstable();
+            members
         })
         .collect();
     sccs.sort_by_key(|scc| scc[0]);
-    // Kahn's algorithm over the condensation.
-    let component_of: BTreeMap<usize, usize> =
-        sccs.iter().enumerate().flat_map(|(i, scc)| scc.iter().map(move |&pc| (pc, i))).collect();
-    let mut indegree = vec![0usize; sccs.len()];
-    let mut successors: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); sccs.len()];
-    for &u in nodes {
-        for v in &edges[&u] {
-            if Some(*v) == cut {
-                continue;
-            }
-            if let (Some(&a), Some(&b)) = (component_of.get(&u), component_of.get(v))
-                && a != b
-                && successors[a].insert(b)
+    // Kahn's algorithm over the condensation, lowest component first.
+    let mut component_of = vec![0; nodes.len()];
+    for (c, scc) in sccs.iter().enumerate() {
+        for &i in scc {
+            component_of[i] = c;
+        }
+    }
+    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); sccs.len()];
+    for (i, &u) in nodes.iter().enumerate() {
+        for &v in &graph.successors[u] {
+            if let Some(j) = local(v, scratch)
+                && component_of[i] != component_of[j]
             {
-                indegree[b] += 1;
+                successors[component_of[i]].push(component_of[j]);
             }
         }
     }
-    let mut ready: BTreeSet<usize> = (0..sccs.len()).filter(|&i| indegree[i] == 0).collect();
+    let mut indegree = vec![0usize; sccs.len()];
+    for succs in &mut successors {
+        succs.sort_unstable();
+        succs.dedup();
+        for &c in succs.iter() {
+            indegree[c] += 1;
+        }
+    }
+    for &u in nodes {
+        scratch.local[u] = NOT_HERE;
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..sccs.len()).filter(|&c| indegree[c] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(sccs.len());
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        for &j in &successors[i] {
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                ready.insert(j);
+    while let Some(Reverse(c)) = ready.pop() {
+        order.push(c);
+        for &d in &successors[c] {
+            indegree[d] -= 1;
+            if indegree[d] == 0 {
+                ready.push(Reverse(d));
             }
         }
     }
-    order.into_iter().map(|i| std::mem::take(&mut sccs[i])).collect()
+    order.into_iter().map(|c| std::mem::take(&mut sccs[c]).into_iter().map(|i| nodes[i]).collect()).collect()
+}
+
+/// Marks `NOT_HERE` in [`Scratch::local`]: the node is not in the set being decomposed.
+const NOT_HERE: usize = usize::MAX;
+
+/// Per-node buffers reused across the decomposition's levels (reset after each use).
+struct Scratch {
+    /// A node's position in the set being decomposed, or [`NOT_HERE`].
+    local: Vec<usize>,
+    /// Whether a node belongs to the component whose entries are being found.
+    member: Vec<bool>,
+}
+
+impl Scratch {
+    fn new(nodes: usize) -> Scratch {
+        Scratch { local: vec![NOT_HERE; nodes], member: vec![false; nodes] }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use bpfprove_semantics::asm;
     use bpfprove_semantics::program::FunctionId;
 
