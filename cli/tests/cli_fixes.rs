@@ -147,7 +147,9 @@ fn a_failure_a_concrete_input_confirms_is_refuted() {
     let dir = scratch();
     let Some(object) = xdp_object(&dir) else { return };
     let object = object.to_string_lossy().into_owned();
-    let output = run(&dir, &["verify", &object, "--function", "past_end"]);
+    // A generous floor: the default 10 ms can pass before the search's first run on a
+    // loaded machine, and this test is about confirming, not about the budget.
+    let output = run(&dir, &["verify", &object, "--function", "past_end", "--counterexample-min-ms", "2000"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     let failure = stdout.lines().find(|l| l.contains("packet-bounds")).unwrap_or_else(|| panic!("{stdout}"));
@@ -176,7 +178,13 @@ fn the_counterexample_budget_flags_bound_the_search() {
     let (code, stdout, _) = verify(&["--counterexample-max-runs", "0"]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("unconfirmed (may be imprecision)") && !stdout.contains("confirmed: input"), "{stdout}");
-    let (code, stdout, _) = verify(&["--counterexample-random-only", "--counterexample-max-ms", "10000"]);
+    let (code, stdout, _) = verify(&[
+        "--counterexample-random-only",
+        "--counterexample-min-ms",
+        "10000",
+        "--counterexample-max-ms",
+        "10000",
+    ]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("confirmed: input"), "{stdout}");
     let (code, _, stderr) = verify(&["--counterexample-share", "100"]);

@@ -151,7 +151,7 @@ pub(crate) struct CounterexampleArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..100))]
     counterexample_share: u32,
     /// Time the search may always take, in milliseconds, however quick the analysis was.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 10)]
     counterexample_min_ms: u64,
     /// Most time the search may take per program, in milliseconds.
     #[arg(long, default_value_t = 2000)]
