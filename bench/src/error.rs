@@ -19,6 +19,14 @@ pub enum BenchError {
         /// What is wrong.
         reason: String,
     },
+    /// The paper's source refers to something not generated, or is malformed.
+    #[error("paper, line {line}: {reason}")]
+    Paper {
+        /// 1-based line of the source.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A plot could not be drawn.
     #[error("plot {plot}: {reason}")]
     Plot {

@@ -14,6 +14,7 @@
 //! - [`key`] — a stable obligation key (pc, kind, operand) shared by every domain;
 //!   [`precision`] — which obligations one domain proves and another does not.
 //! - [`prevail`] — PREVAIL's output; [`plots`] — SVG plots (as text; the caller writes them).
+//! - [`paper`] — the write-up's tables, values and plots from bench results, and its HTML.
 //!
 //! **IO:** files are read and written by the caller. The verifier columns are the
 //! exception: the kernel column calls `bpf(2)` through `bpfprove-kernel`, and the PREVAIL
@@ -27,6 +28,7 @@ pub mod generate;
 pub mod key;
 pub mod memory;
 pub mod merge;
+pub mod paper;
 pub mod plots;
 pub mod precision;
 pub mod prevail;

@@ -76,6 +76,9 @@ enum Command {
     /// loops, a large packet parser): time, peak heap, loop handling, proof-log size and
     /// check time, counterexample search share.
     Scale(commands::scale::ScaleArgs),
+    /// Render the write-up (paper/paper.md) to HTML with its tables, values and plots
+    /// generated from bench, prove-domains and scale results (paper/build gathers them).
+    Paper(commands::paper::PaperArgs),
 }
 
 /// How a command ended when it did not fail on bad input.
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::SoundnessFuzz(args) => commands::soundness_fuzz::soundness_fuzz(args),
         Command::Bench(args) => commands::bench::bench(args),
         Command::Scale(args) => commands::scale::scale(args),
+        Command::Paper(args) => commands::paper::paper(args),
     };
     let result = result.and_then(|outcome| output::flush().map(|()| outcome).map_err(anyhow::Error::from));
     match result {

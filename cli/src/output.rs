@@ -42,6 +42,12 @@ pub(crate) fn flush() -> Result<(), StdoutError> {
     io::stdout().lock().flush().map_err(StdoutError)
 }
 
+/// Writes `contents` to the file at `path` (replacing it), the path named in the error.
+pub(crate) fn write_file(path: &std::path::Path, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Writes `args` and a newline to standard error, ignoring failures (diagnostics are best
 /// effort).
 pub(crate) fn note(args: fmt::Arguments<'_>) {

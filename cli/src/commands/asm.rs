@@ -1,7 +1,6 @@
 //! `bpfprove asm` and `bpfprove disasm`.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -52,7 +51,7 @@ pub(crate) fn assemble(args: AsmArgs) -> Result<Outcome> {
     let program = input::parse_text(&text, args.syntax, &args.file)?;
     let bytes = program.to_bytes();
     match args.output {
-        Some(path) => fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => crate::output::write_file(&path, &bytes)?,
         None => out!("{}", hex_slots(&bytes))?,
     }
     Ok(Outcome::Success)

@@ -255,7 +255,7 @@ fn write_plots(dir: &Path, rows: &[Row], verifiers: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, svg) in plots::all(rows, verifiers)? {
         let path = dir.join(name);
-        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_file(&path, svg)?;
     }
     Ok(())
 }

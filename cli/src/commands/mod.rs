@@ -7,6 +7,7 @@ pub(crate) mod conformance;
 pub(crate) mod difftest;
 pub(crate) mod jit;
 pub(crate) mod kernel;
+pub(crate) mod paper;
 pub(crate) mod prove_domains;
 pub(crate) mod run;
 pub(crate) mod scale;

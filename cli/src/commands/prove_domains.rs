@@ -1,9 +1,11 @@
 //! `bpfprove prove-domains`: the domains' soundness (and precision) tables.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use bpfprove_bench::paper::data::{DomainCheck, write_records};
 use bpfprove_domains::DomainKind;
 use bpfprove_domains::check::exhaustive::WIDTHS;
 use bpfprove_domains::check::lemma::Lemma;
@@ -14,7 +16,7 @@ use bpfprove_domains::check::symbolic::Verdict as LemmaVerdict;
 use clap::Args;
 
 use crate::Outcome;
-use crate::output::outln;
+use crate::output::{outln, write_file};
 
 /// Arguments of `bpfprove prove-domains`.
 #[derive(Args)]
@@ -52,6 +54,10 @@ pub(crate) struct ProveDomainsArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Also write the rows as CSV here (operation, domain, outcome, width, pairs, seconds),
+    /// as `bpfprove paper` reads them.
+    #[arg(long)]
+    csv: Option<PathBuf>,
 }
 
 pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
@@ -118,5 +124,9 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         }
     };
     outln!("{table}")?;
+    if let Some(path) = &args.csv {
+        let checks: Vec<DomainCheck> = table.rows.iter().map(DomainCheck::of).collect();
+        write_file(path, &write_records(&checks)?)?;
+    }
     Ok(if table.unsound() == 0 { Outcome::Success } else { Outcome::Failed })
 }

@@ -113,7 +113,7 @@ pub(crate) fn soundness_fuzz(args: SoundnessFuzzArgs) -> Result<Outcome> {
         outln!("{}", finding.to_text())?;
         if let Some(dir) = &args.out {
             let path = dir.join(format!("finding-{}.s", i + 1));
-            std::fs::write(&path, finding.to_text()).with_context(|| format!("cannot write {}", path.display()))?;
+            crate::output::write_file(&path, finding.to_text())?;
         }
     }
     for error in &report.invalid {

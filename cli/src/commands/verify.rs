@@ -303,7 +303,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
         if log_to_stdout {
             outln!("{text}")?;
         } else {
-            std::fs::write(out, text + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+            crate::output::write_file(out, text + "\n")?;
         }
     }
     Ok(if all_pass { Outcome::Success } else { Outcome::Failed })
