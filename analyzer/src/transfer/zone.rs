@@ -317,3 +317,264 @@ fn relate(zone: &mut Zone, before: &State, after: &State, width: Width, op: BinO
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    //! Randomised soundness of the zone transfer against the one semantics: a concrete state
+    //! inside a random abstract state (values, packet length, zone), one random instruction
+    //! run on both, and the concrete successor must lie in the abstract successor on the edge
+    //! the concrete run takes (its zone, its numbers, its packet length).
+
+    use bpfprove_domains::DomainKind;
+    use bpfprove_semantics::alu;
+    use bpfprove_semantics::interp::CallxModel;
+    use bpfprove_semantics::interp::context::ProgramType;
+    use bpfprove_semantics::model::privilege::Privilege;
+    use bpfprove_semantics::program::{FunctionId, Program, ProgramParts};
+
+    use super::*;
+    use crate::globals::GlobalSummary;
+    use crate::spec::{ProgramSpec, Prototypes};
+    use crate::subject::Subject;
+    use crate::transfer::{CallKind, CallOutcome, Calls, Stop};
+    use crate::value::{Num, Pointer};
+    use crate::widening::Thresholds;
+
+    const D: DomainKind = DomainKind::Product;
+    /// Where the concrete packet starts.
+    const DATA: u64 = 0x9_0000_0000;
+    const REGS: [Reg; 4] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4];
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// What a register holds concretely.
+    #[derive(Clone, Copy, Debug)]
+    enum Held {
+        Num(u64),
+        Off(i64),
+        End,
+    }
+
+    /// Calls are not generated.
+    struct NoCalls;
+    impl Calls for NoCalls {
+        fn call(&mut self, _: usize, _: CallKind, _: FunctionId, _: State) -> Result<CallOutcome, Stop> {
+            Err(Stop::Budget("no calls in these tests".into()))
+        }
+    }
+
+    fn num_between(lo: u64, hi: u64) -> Num {
+        let Value::Scalar(top) = Value::top(D) else { unreachable!("top is a number") };
+        let constant = |c: u64| match Value::constant(D, c) {
+            Value::Scalar(n) => n,
+            _ => unreachable!("constants are numbers"),
+        };
+        let n = top.refine(Relation::Holds(Cond::Ge), Width::W64, &constant(lo)).0;
+        n.refine(Relation::Holds(Cond::Le), Width::W64, &constant(hi)).0
+    }
+
+    fn signed_between(lo: i64, hi: i64) -> Num {
+        let Value::Scalar(top) = Value::top(D) else { unreachable!("top is a number") };
+        let constant = |c: i64| match Value::constant(D, c as u64) {
+            Value::Scalar(n) => n,
+            _ => unreachable!("constants are numbers"),
+        };
+        let n = top.refine(Relation::Holds(Cond::SGe), Width::W64, &constant(lo)).0;
+        n.refine(Relation::Holds(Cond::SLe), Width::W64, &constant(hi)).0
+    }
+
+    fn random_word(rng: &mut Rng) -> u64 {
+        match rng.below(5) {
+            0 => rng.below(64),
+            1 => u64::MAX - rng.below(64),
+            2 => (1 << 32) - 32 + rng.below(64),
+            3 => (1 << 63) - 32 + rng.below(64),
+            _ => rng.next(),
+        }
+    }
+
+    fn word(held: Held, len: u64) -> u64 {
+        match held {
+            Held::Num(v) => v,
+            Held::Off(o) => DATA.wrapping_add(o as u64),
+            Held::End => DATA + len,
+        }
+    }
+
+    /// The value of `var` at the concrete point, if the abstract state reads it so.
+    fn value_at(var: Var, state: &State, held: &[Held; 4], len: u64) -> Option<i128> {
+        let at = |r: Reg| held[REGS.iter().position(|&x| x == r)?].into();
+        match var {
+            Var::Zero => Some(0),
+            Var::Len => Some(i128::from(len)),
+            Var::Num(r) => {
+                let h: Option<Held> = at(r);
+                matches!(state.reg(r), Value::Scalar(_)).then(|| i128::from(word(h.expect("a test register"), len)))
+            }
+            Var::Off(r) => {
+                let h: Option<Held> = at(r);
+                Some(i128::from(word(h.expect("a test register"), len).wrapping_sub(DATA) as i64))
+            }
+            Var::Old => None,
+        }
+    }
+
+    fn random_insn(rng: &mut Rng) -> Insn {
+        let reg = |rng: &mut Rng| REGS[rng.below(4) as usize];
+        let (dst, src) = (reg(rng), reg(rng));
+        let width = if rng.below(3) == 0 { Width::W32 } else { Width::W64 };
+        let imm = match rng.below(3) {
+            0 => rng.below(64) as i32 - 32,
+            1 => i32::MAX - rng.below(4) as i32,
+            _ => i32::MIN + rng.below(4) as i32,
+        };
+        match rng.below(6) {
+            0 => Insn::Alu { width, op: BinOp::Mov, dst, src: Operand::Reg(src) },
+            1 => Insn::Alu { width: Width::W64, op: BinOp::Add, dst, src: Operand::Imm(imm) },
+            2 => Insn::Alu { width: Width::W64, op: BinOp::Sub, dst, src: Operand::Imm(imm) },
+            3 => Insn::Alu { width, op: BinOp::Add, dst, src: Operand::Reg(src) },
+            4 => Insn::Alu { width, op: BinOp::Sub, dst, src: Operand::Reg(src) },
+            _ => {
+                let conds = [
+                    Cond::Eq,
+                    Cond::Ne,
+                    Cond::Gt,
+                    Cond::Ge,
+                    Cond::Lt,
+                    Cond::Le,
+                    Cond::SGt,
+                    Cond::SGe,
+                    Cond::SLt,
+                    Cond::SLe,
+                ];
+                Insn::Jump { width, cond: conds[rng.below(10) as usize], dst, src: Operand::Reg(src), off: 1 }
+            }
+        }
+    }
+
+    #[test]
+    fn random_instructions_keep_concrete_states_in_the_zone() {
+        let mut rng = Rng(0x2014_0e5e);
+        let mut related = 0;
+        for round in 0..20_000 {
+            let len = rng.below(100);
+            let mut held = [Held::Num(0); 4];
+            let mut state = State::entry(D);
+            state.packet.min_len = rng.below(len + 1);
+            for (i, &r) in REGS.iter().enumerate() {
+                let slack = |rng: &mut Rng| if rng.below(3) == 0 { rng.below(1 << 40) } else { rng.below(8) };
+                let (h, value) = match rng.below(4) {
+                    0 | 1 => {
+                        let v = random_word(&mut rng);
+                        let (lo, hi) = (v.saturating_sub(slack(&mut rng)), v.saturating_add(slack(&mut rng)));
+                        (Held::Num(v), Value::Scalar(num_between(lo, hi)))
+                    }
+                    2 => {
+                        let o = rng.below(90) as i64 - 8;
+                        let (lo, hi) = (o - rng.below(8) as i64, o + rng.below(8) as i64);
+                        let pointer = Pointer { offset: signed_between(lo, hi), ..Pointer::at(Region::Packet, D, 0) };
+                        (Held::Off(o), Value::Pointer(pointer))
+                    }
+                    _ => (Held::End, Value::Pointer(Pointer::at(Region::PacketEnd, D, 0))),
+                };
+                held[i] = h;
+                state.set(r, value);
+            }
+            // A random zone the point satisfies.
+            let vars: Vec<Var> = [Var::Zero, Var::Len]
+                .into_iter()
+                .chain(REGS.iter().filter_map(|&r| var_of(&state, r).filter(|v| v.reg().is_some())))
+                .collect();
+            for _ in 0..rng.below(5) {
+                let (x, y) = (vars[rng.below(vars.len() as u64) as usize], vars[rng.below(vars.len() as u64) as usize]);
+                let (vx, vy) = (value_at(x, &state, &held, len), value_at(y, &state, &held, len));
+                let (Some(vx), Some(vy)) = (vx, vy) else { continue };
+                assert!(state.zone.add(x, y, vx - vy + rng.below(3) as i128), "the point satisfies it");
+            }
+            let insn = random_insn(&mut rng);
+            let mut insns = vec![insn, Insn::Exit];
+            if matches!(insn, Insn::Jump { .. }) {
+                insns.push(Insn::Exit);
+            }
+            let program = Program::new(insns, ProgramParts::default()).expect("a valid program");
+            let mut subject = Subject::bare("t", &program, ProgramType::Xdp);
+            subject.spec = ProgramSpec::of(ProgramType::Xdp);
+            let globals = GlobalSummary::initial(&subject, D);
+            let thresholds = Thresholds::none();
+            let env = Env {
+                domain: D,
+                subject: &subject,
+                prototypes: Prototypes::builtin(),
+                callx_model: CallxModel::Address,
+                globals: &globals,
+                thresholds: &thresholds,
+                widening_delay: 10,
+                privilege: Privilege::Privileged,
+                zones: true,
+            };
+            let post = env.post(&mut NoCalls, 0, &insn, &state).expect("no budget");
+            // The concrete run.
+            let word_of = |r: Reg| word(held[REGS.iter().position(|&x| x == r).expect("test register")], len);
+            let (next_pc, mut after) = match insn {
+                Insn::Alu { width, op, dst, src } => {
+                    let s = match src {
+                        Operand::Reg(r) => word_of(r),
+                        Operand::Imm(i) => i64::from(i) as u64,
+                    };
+                    let result = alu::binary(op, width, &word_of(dst), &s);
+                    let mut after = held;
+                    after[REGS.iter().position(|&x| x == dst).expect("test register")] = Held::Num(result);
+                    (1, after)
+                }
+                Insn::Jump { width, cond, dst, src: Operand::Reg(src), .. } => {
+                    let taken: bool = Relation::Holds(cond).holds(width, &word_of(dst), &word_of(src));
+                    (if taken { 2 } else { 1 }, held)
+                }
+                other => unreachable!("not generated: {other:?}"),
+            };
+            let Some((_, successor)) = post.edges.iter().find(|(pc, _)| *pc == next_pc) else {
+                panic!("round {round}: {insn:?} from {held:?} (len {len}) takes the edge to {next_pc}, pruned");
+            };
+            // A register the analyzer holds as a pointer is read as one.
+            for (i, &r) in REGS.iter().enumerate() {
+                if let (Held::Num(w), Value::Pointer(p)) = (after[i], successor.reg(r))
+                    && p.region == Region::Packet
+                {
+                    after[i] = Held::Off(w.wrapping_sub(DATA) as i64);
+                }
+            }
+            if !successor.zone.is_empty() {
+                related += 1;
+            }
+            for (x, y, c) in successor.zone.constraints() {
+                let (vx, vy) = (value_at(x, successor, &after, len), value_at(y, successor, &after, len));
+                let (Some(vx), Some(vy)) = (vx, vy) else {
+                    panic!("round {round}: {insn:?}: the zone names {x:?} or {y:?}, which the state does not hold");
+                };
+                assert!(
+                    vx - vy <= c,
+                    "round {round}: {insn:?} from {held:?} (len {len}), zone {:?}: {x:?} - {y:?} <= {c} fails at {after:?}",
+                    state.zone
+                );
+            }
+            for (i, &r) in REGS.iter().enumerate() {
+                if let (Held::Num(v), Value::Scalar(n)) = (after[i], successor.reg(r)) {
+                    assert!(n.contains(&v), "round {round}: {insn:?}: {r} holds {v:#x}, not in {n:?}");
+                }
+            }
+            assert!(successor.packet.min_len <= len, "round {round}: {insn:?}: min_len past the length");
+        }
+        assert!(related > 5_000, "only {related} successors kept a zone");
+    }
+}
