@@ -11,7 +11,7 @@ use common::Rng;
 use serde::Deserialize;
 
 use bpfprove_analyzer::domain_spec::DomainSpec;
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
+use bpfprove_analyzer::{Config, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_kernel::KernelError;
 use bpfprove_kernel::capability;
@@ -142,6 +142,40 @@ fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let safe = suite.program.iter().filter(|e| e.verdict == "pass").count();
     assert!(safe >= 7 && suite.program.len() - safe >= safe, "{safe} safe programs, each with a twin");
+}
+
+/// The zone domain's proof log of the suite validates against the schema, carries zone
+/// constraints, and passes the independent checker, which re-checks them.
+#[test]
+fn the_zone_proof_log_validates_and_checks() {
+    if !common::tools_present() {
+        return;
+    }
+    let path = common::corpus_dir().join("relational/relational.o");
+    let bytes = common::read(&path);
+    let object = elf::load(&bytes).expect("relational.o loads");
+    let config = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
+    let verifier = Verifier::new(config.clone());
+    let reports: Vec<_> = object
+        .programs
+        .iter()
+        .filter_map(|loaded| Subject::from_object(&object, loaded))
+        .map(|subject| {
+            let report = verifier.verify(&subject);
+            (subject, report)
+        })
+        .collect();
+    let log = proof::log_of("relational.o", &bytes, &config, &reports, None);
+    let json = serde_json::to_value(&log).expect("serialises");
+    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../analyzer/schema/proof-log.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("the schema")).expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> =
+        validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).take(5).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}");
+    assert!(json.to_string().contains("\"zone\":[{"), "the log carries zone constraints");
+    proof::check(&log, &bytes, &object).expect("the zone log checks");
 }
 
 #[test]
