@@ -85,3 +85,18 @@ impl fmt::Display for VerifierKind {
         f.write_str(&self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_at_top_level_commas_only() {
+        let list = VerifierKind::parse_list("product, zone,product(tnum,zone),kernel").expect("a valid list");
+        let names: Vec<String> = list.iter().map(|v| v.name()).collect();
+        assert_eq!(names, ["product", "zone", "product(tnum,zone)", "kernel"]);
+        assert!(VerifierKind::parse_list("zone,product(product,zone)").is_err(), "the same domain twice");
+        assert!(VerifierKind::parse_list("product(tnum,zone").is_err());
+        assert!(VerifierKind::parse_list("octagon").is_err());
+    }
+}
