@@ -355,6 +355,32 @@ mod tests {
         assert!(a.leq(&joined, D) && b.leq(&joined, D) && !joined.leq(&a, D));
     }
 
+    /// A register holding a number on one side and a packet pointer on the other keeps no
+    /// zone constraint after the join: the two read it differently (value vs offset).
+    #[test]
+    fn joins_keep_only_zone_constraints_both_sides_read_alike() {
+        let mut a = State::entry(D);
+        a.set(Reg::R2, Value::constant(D, 5));
+        a.set(Reg::R3, Value::constant(D, 9));
+        assert!(a.zone.add(Var::Num(Reg::R2), Var::Num(Reg::R3), -4));
+        let mut b = a.clone();
+        b.set(Reg::R2, Value::Pointer(Pointer::at(Region::Packet, D, 5)));
+        assert!(b.zone.add(Var::Off(Reg::R2), Var::Num(Reg::R3), -4));
+        let joined = a.join(&b, D);
+        assert!(joined.zone.is_empty(), "{:?}", joined.zone);
+        // Both sides alike: the looser bound survives, and each side is below the join.
+        let mut c = a.clone();
+        c.set(Reg::R2, Value::constant(D, 7));
+        assert!(c.zone.add(Var::Num(Reg::R2), Var::Num(Reg::R3), -2));
+        let joined = a.join(&c, D);
+        assert_eq!(joined.zone.bound(Var::Num(Reg::R2), Var::Num(Reg::R3)), Some(-2));
+        assert!(a.leq(&joined, D) && c.leq(&joined, D) && !joined.leq(&a, D));
+        // Writing a register forgets its constraints.
+        let mut d = joined.clone();
+        d.set(Reg::R3, Value::constant(D, 1));
+        assert!(d.zone.is_empty());
+    }
+
     #[test]
     fn entry_state_has_context_and_frame_pointer() {
         let state = State::entry(D);
