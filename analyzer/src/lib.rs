@@ -25,6 +25,7 @@
 pub mod cfg;
 pub mod counterexample;
 pub mod display;
+pub mod domain_spec;
 pub mod engine;
 pub mod globals;
 pub mod loops;
@@ -44,6 +45,7 @@ pub mod value;
 pub mod verify;
 pub mod widening;
 pub mod wto;
+pub mod zone;
 
 pub use loops::{LoopMethod, LoopStrategy};
 pub use obligation::{ObligationKind, Status};

@@ -10,6 +10,7 @@ use crate::stack::Frame;
 use crate::ties::{Place, Ties};
 use crate::value::{Num, Pointer, Region, Value};
 use crate::widening::Thresholds;
+use crate::zone::{Var, Zone};
 
 /// What bounds checks against `data_end` established about the packet's size `len`.
 ///
@@ -77,6 +78,9 @@ pub struct State {
     pub resources: Resources,
     /// Registers and stack slots known to hold one number.
     pub ties: Ties,
+    /// Difference constraints between registers, packet offsets and the packet's length
+    /// (empty unless the analysis uses zones).
+    pub zone: Zone,
 }
 
 impl State {
@@ -92,6 +96,7 @@ impl State {
             packet: PacketFacts::default(),
             resources: Resources::default(),
             ties: Ties::none(),
+            zone: Zone::none(),
         }
     }
 
@@ -105,6 +110,7 @@ impl State {
     pub fn set(&mut self, reg: Reg, value: Value) {
         self.regs[reg.index()] = value;
         self.ties.untie(Place::Reg(reg));
+        self.zone.forget_reg(reg);
     }
 
     /// Narrows a register to `value`, which must describe the number it already holds (what
@@ -179,6 +185,7 @@ impl State {
             packet: self.packet.join(&other.packet),
             resources: self.resources.join(&other.resources),
             ties: self.ties.join(&other.ties),
+            zone: self.zone.join(&other.zone),
         }
         .without_stale_ties()
     }
@@ -194,6 +201,7 @@ impl State {
             packet: self.packet.join(&newer.packet),
             resources: self.resources.join(&newer.resources),
             ties: self.ties.join(&newer.ties),
+            zone: self.zone.widen(&newer.zone),
         }
         .without_stale_ties()
     }
@@ -206,6 +214,7 @@ impl State {
             packet: newer.packet.clone(),
             resources: newer.resources.clone(),
             ties: newer.ties.clone(),
+            zone: newer.zone.clone(),
         }
         .without_stale_ties()
     }
@@ -218,7 +227,8 @@ impl State {
                 && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| a.leq(b, domain))
                 && self.packet.leq(&other.packet)
                 && self.resources.leq(&other.resources)
-                && self.ties.implies(&other.ties))
+                && self.ties.implies(&other.ties)
+                && self.zone.leq(&other.zone))
     }
 
     /// The number `place` holds, if it holds one.
@@ -239,12 +249,22 @@ impl State {
         }
     }
 
-    /// Forgets the ties of places that no longer hold a number of their tied shape.
+    /// Forgets the ties of places that no longer hold a number of their tied shape, and the
+    /// zone variables of registers that no longer hold what the variable reads.
     pub fn drop_stale_ties(&mut self) {
         let stale: Vec<Place> =
             self.ties.classes().flatten().copied().filter(|&p| self.number_at(p).is_none()).collect();
         if !stale.is_empty() {
             self.ties.retain(|p| !stale.contains(&p));
+        }
+        if !self.zone.is_empty() {
+            let regs = &self.regs;
+            self.zone.forget_where(|v| match v {
+                Var::Zero | Var::Len => false,
+                Var::Num(r) => !matches!(regs[r.index()], Value::Scalar(_)),
+                Var::Off(r) => !matches!(&regs[r.index()], Value::Pointer(p) if is_packet_offset(p)),
+                Var::Old => true,
+            });
         }
     }
 
@@ -287,6 +307,12 @@ impl State {
     }
 }
 
+/// Whether a zone's [`Var::Off`] may read `pointer`: a non-NULL packet pointer whose
+/// offset is small, so its address neither wraps nor orders differently from its offset.
+pub fn is_packet_offset(pointer: &Pointer) -> bool {
+    pointer.region == Region::Packet && !pointer.null.may_be_null() && pointer.has_small_offset()
+}
+
 /// A state or unreachability.
 pub type Reach = Option<State>;
 
@@ -327,6 +353,32 @@ mod tests {
         assert_eq!(joined.packet.ranges.get(&7), Some(&8));
         assert_eq!(joined.packet.ranges.get(&9), None);
         assert!(a.leq(&joined, D) && b.leq(&joined, D) && !joined.leq(&a, D));
+    }
+
+    /// A register holding a number on one side and a packet pointer on the other keeps no
+    /// zone constraint after the join: the two read it differently (value vs offset).
+    #[test]
+    fn joins_keep_only_zone_constraints_both_sides_read_alike() {
+        let mut a = State::entry(D);
+        a.set(Reg::R2, Value::constant(D, 5));
+        a.set(Reg::R3, Value::constant(D, 9));
+        assert!(a.zone.add(Var::Num(Reg::R2), Var::Num(Reg::R3), -4));
+        let mut b = a.clone();
+        b.set(Reg::R2, Value::Pointer(Pointer::at(Region::Packet, D, 5)));
+        assert!(b.zone.add(Var::Off(Reg::R2), Var::Num(Reg::R3), -4));
+        let joined = a.join(&b, D);
+        assert!(joined.zone.is_empty(), "{:?}", joined.zone);
+        // Both sides alike: the looser bound survives, and each side is below the join.
+        let mut c = a.clone();
+        c.set(Reg::R2, Value::constant(D, 7));
+        assert!(c.zone.add(Var::Num(Reg::R2), Var::Num(Reg::R3), -2));
+        let joined = a.join(&c, D);
+        assert_eq!(joined.zone.bound(Var::Num(Reg::R2), Var::Num(Reg::R3)), Some(-2));
+        assert!(a.leq(&joined, D) && c.leq(&joined, D) && !joined.leq(&a, D));
+        // Writing a register forgets its constraints.
+        let mut d = joined.clone();
+        d.set(Reg::R3, Value::constant(D, 1));
+        assert!(d.zone.is_empty());
     }
 
     #[test]

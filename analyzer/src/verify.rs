@@ -25,6 +25,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::model::privilege::Privilege;
 
+use crate::domain_spec::DomainSpec;
 use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
 use crate::globals::GlobalSummary;
 use crate::loops::{LoopMethod, LoopStrategy};
@@ -46,6 +47,8 @@ const MAX_GLOBAL_ROUNDS: u32 = 12;
 pub struct Config {
     /// The value domain.
     pub domain: DomainKind,
+    /// Whether zones ([`crate::zone`]) are added to the value domain.
+    pub zones: bool,
     /// How `callx` is read.
     pub callx_model: CallxModel,
     /// Loop-head visits that join before widening.
@@ -90,6 +93,7 @@ impl Config {
     pub fn standard(domain: DomainKind) -> Config {
         Config {
             domain,
+            zones: false,
             callx_model: CallxModel::Address,
             widening_delay: 10,
             widening_thresholds: true,
@@ -103,6 +107,16 @@ impl Config {
             privilege: Privilege::Privileged,
             all_invariants: true,
         }
+    }
+
+    /// [`Config::standard`] for the domain `spec` names (zones or not).
+    pub fn of_spec(spec: DomainSpec) -> Config {
+        Config { zones: spec.zones, ..Config::standard(spec.values) }
+    }
+
+    /// The domain, with whether zones are added.
+    pub fn domain_spec(&self) -> DomainSpec {
+        DomainSpec { values: self.domain, zones: self.zones }
     }
 }
 
@@ -302,6 +316,7 @@ impl Verifier {
                 thresholds: &thresholds,
                 widening_delay: self.config.widening_delay,
                 privilege: self.config.privilege,
+                zones: self.config.zones,
             };
             let analysis = match Engine::new(env, &engine_config).run(State::entry(domain)) {
                 Ok(analysis) => analysis,

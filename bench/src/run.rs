@@ -83,7 +83,7 @@ pub fn execute(plan: &Plan<'_>, config: &BenchConfig, on_done: &(dyn Fn() + Sync
         let program = &file.object.programs[p];
         let result = match verifier {
             VerifierKind::Domain(domain) => {
-                let config = Config { domain, ..config.analysis.clone() };
+                let config = Config { domain: domain.values, zones: domain.zones, ..config.analysis.clone() };
                 analyse(file, program, &config)
             }
             VerifierKind::Kernel => match &kernel_unavailable {
@@ -119,12 +119,12 @@ pub fn execute(plan: &Plan<'_>, config: &BenchConfig, on_done: &(dyn Fn() + Sync
 }
 
 fn na(file: &LoadedFile<'_>, program: &LoadedProgram, verifier: VerifierKind, why: impl Into<String>) -> Row {
-    Row::not_applicable(&file.file.name, &program.name, verifier.name(), why)
+    Row::not_applicable(&file.file.name, &program.name, &verifier.name(), why)
 }
 
 /// One domain's analysis of one program.
 fn analyse(file: &LoadedFile<'_>, program: &LoadedProgram, config: &Config) -> (Row, Option<ObligationMap>) {
-    let verifier = VerifierKind::Domain(config.domain);
+    let verifier = VerifierKind::Domain(config.domain_spec());
     let Some(subject) = Subject::from_object(&file.object, program) else {
         let why = format!("section `{}` names no program type the analyzer knows", program.section);
         return (na(file, program, verifier, why), None);
@@ -156,7 +156,7 @@ fn analyse(file: &LoadedFile<'_>, program: &LoadedProgram, config: &Config) -> (
     let row = Row {
         file_name: file.file.name.clone(),
         prog_name: program.name.clone(),
-        domain: verifier.name().to_owned(),
+        domain: verifier.name(),
         verdict: Some(verdict),
         duration: Some(report.elapsed.as_micros() as u64),
         total_insns: Some(report.stats.visits),

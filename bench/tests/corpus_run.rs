@@ -2,6 +2,7 @@
 //! clang-22): shards merge back into the whole run, the thread count changes no result, and
 //! every row is consistent with its own counts.
 
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -56,7 +57,10 @@ fn corpus() -> Option<Vec<SuiteFile>> {
 
 fn config(jobs: usize, shard: Option<Shard>) -> BenchConfig {
     BenchConfig {
-        verifiers: vec![VerifierKind::Domain(DomainKind::Interval), VerifierKind::Domain(DomainKind::Product)],
+        verifiers: vec![
+            VerifierKind::Domain(DomainSpec::plain(DomainKind::Interval)),
+            VerifierKind::Domain(DomainSpec::plain(DomainKind::Product)),
+        ],
         jobs,
         shard,
         analysis: Config { time_limit: Some(Duration::from_secs(120)), ..Config::standard(DomainKind::Product) },

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use bpfprove_analyzer::counterexample::{Counterexample, Hint, InputGenerator, MapEntry, Rng};
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm;
@@ -105,6 +106,8 @@ struct Case {
     /// case refused for an unrelated reason does not hide the rule it is about.
     #[serde(default)]
     fails: Vec<String>,
+    /// Safe cases: the domain that must pass it (`zone` for relations), if not the product.
+    domain: Option<String>,
 }
 
 fn privileged() -> String {
@@ -447,10 +450,10 @@ fn verdict_name(verdict: &Verdict) -> &'static str {
 
 /// What the analyzer says of `object`'s program with `domain` for a loader of `privilege`:
 /// whether it passed, its verdict and failures, and the kinds that failed.
-fn analyze(object: &Object, domain: DomainKind, privilege: Privilege) -> (bool, String, Vec<String>) {
+fn analyze(object: &Object, domain: DomainSpec, privilege: Privilege) -> (bool, String, Vec<String>) {
     let loaded = &object.programs[0];
     let subject = Subject::from_object(object, loaded).expect("the section names a program type");
-    let report = Verifier::new(Config { privilege, ..Config::standard(domain) }).verify(&subject);
+    let report = Verifier::new(Config { privilege, ..Config::of_spec(domain) }).verify(&subject);
     let failures: Vec<String> = report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
     let kinds = report.failures().iter().map(|o| o.kind.name().to_owned()).collect();
     let passed = report.verdict == Verdict::Pass;
@@ -506,23 +509,35 @@ fn check_case(case: &Case) -> Vec<String> {
         Ok(privilege) => privilege,
         Err(e) => return vec![format!("malformed: {e}")],
     };
-    let (passed, summary, failed_kinds) = analyze(&built.object, DomainKind::Product, privilege);
+    let product = DomainSpec::plain(DomainKind::Product);
+    let (passed, summary, failed_kinds) = analyze(&built.object, product, privilege);
     for kind in &case.fails {
         if !failed_kinds.contains(kind) {
             problems.push(format!("verdict: expected a failed `{kind}` obligation, product gives {summary}"));
         }
     }
+    let judge = match case.domain.as_deref().map(str::parse::<DomainSpec>) {
+        None => product,
+        Some(Ok(spec)) => spec,
+        Some(Err(e)) => return vec![format!("malformed: {e}")],
+    };
     match case.verdict {
+        Expected::Safe if judge != product => {
+            let (passed, summary, _) = analyze(&built.object, judge, privilege);
+            if !passed {
+                problems.push(format!("verdict: expected PASS (safe), {judge} gives {summary}"));
+            }
+        }
         Expected::Safe if !passed => problems.push(format!("verdict: expected PASS (safe), product gives {summary}")),
         Expected::Unsafe if passed => problems.push("verdict: expected not PASS (unsafe), product gives PASS".into()),
         _ => {}
     }
     if case.verdict == Expected::Unsafe {
-        let unsound: Vec<&str> = DomainKind::ALL
-            .into_iter()
-            .filter(|&d| d != DomainKind::Product && analyze(&built.object, d, privilege).0)
-            .map(DomainKind::name)
-            .collect();
+        // Every non-relational domain, and the product with zones.
+        let others =
+            DomainKind::ALL.into_iter().map(DomainSpec::plain).chain([DomainSpec::with_zones(DomainKind::Product)]);
+        let unsound: Vec<String> =
+            others.filter(|&d| d != product && analyze(&built.object, d, privilege).0).map(|d| d.to_string()).collect();
         if !unsound.is_empty() {
             problems.push(format!("verdict: also PASSed by {}", unsound.join(", ")));
         }
@@ -586,7 +601,8 @@ fn random_trap(object: &Object, privilege: Privilege, element: Option<ElementSiz
 fn describe(case: &Case) -> String {
     let Ok(built) = case.build() else { return "malformed".into() };
     let Ok(privilege) = case.privilege.parse::<Privilege>() else { return "malformed".into() };
-    let (_, summary, _) = analyze(&built.object, DomainKind::Product, privilege);
+    let domain = case.domain.as_deref().and_then(|d| d.parse().ok()).unwrap_or(DomainSpec::plain(DomainKind::Product));
+    let (_, summary, _) = analyze(&built.object, domain, privilege);
     let run = case.trap.as_ref().map(|spec| {
         let object = built.run_object.as_ref().unwrap_or(&built.object);
         match case

@@ -5,6 +5,7 @@
 
 mod common;
 
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
 use bpfprove_analyzer::{Config, LoopStrategy, Subject, Verifier};
 use bpfprove_benchmarks::corpus::Cpu;
@@ -75,15 +76,16 @@ fn every_corpus_log_validates_and_checks() {
     for (cpu, stem, path) in common::objects() {
         let bytes = common::read(&path);
         let object = elf::load(&bytes).expect("corpus objects load");
-        // Every domain under the standard configuration, once with `.data`/`.bss` assumed
-        // to hold the file's values (`--assume-initial-globals`), which the log records, and
-        // once with loops unrolled first.
+        // Every domain under the standard configuration, the product with zones, once with
+        // `.data`/`.bss` assumed to hold the file's values (`--assume-initial-globals`),
+        // which the log records, and once with loops unrolled first.
         let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
         let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
-        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([initial_globals, unroll]);
+        let zones = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
+        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([zones, initial_globals, unroll]);
         for config in configs {
             let globals = if config.assume_initial_globals { ", initial globals" } else { "" };
-            let domain = format!("{}{globals}, loops {}", config.domain, config.loops);
+            let domain = format!("{}{globals}, loops {}", config.domain_spec(), config.loops);
             let json = log_with(&stem, &bytes, &object, config);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();

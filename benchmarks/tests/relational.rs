@@ -1,15 +1,17 @@
 //! The relational suite (`corpus/src/relational/`, listed in `corpus/relational.toml`):
 //! safe programs whose safety needs a relation between two quantities, each with an
 //! unsafe twin. Every twin is refused by every domain and faults in the interpreter on its
-//! recorded packet; every safe program runs without a fault; today's product-domain and
-//! live-kernel verdicts are the recorded ones, so a domain that proves more shows up here.
+//! recorded packet (with and without zones); every safe program runs without a fault;
+//! today's product-domain, zone-domain and live-kernel verdicts are the recorded ones, so a
+//! domain that proves more shows up here.
 
 mod common;
 
 use common::Rng;
 use serde::Deserialize;
 
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
+use bpfprove_analyzer::domain_spec::DomainSpec;
+use bpfprove_analyzer::{Config, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_kernel::KernelError;
 use bpfprove_kernel::capability;
@@ -37,6 +39,7 @@ struct Entry {
     trap: Option<String>,
     trap_len: Option<usize>,
     product: String,
+    zone: String,
     kernel: String,
 }
 
@@ -55,9 +58,14 @@ fn program<'a>(object: &'a Object, entry: &Entry) -> &'a LoadedProgram {
     object.program(&entry.function).unwrap_or_else(|| panic!("{} not in relational.o", entry.function))
 }
 
-fn passes(object: &Object, program: &LoadedProgram, domain: DomainKind) -> bool {
+fn passes(object: &Object, program: &LoadedProgram, domain: DomainSpec) -> bool {
     let subject = Subject::from_object(object, program).expect("XDP sections");
-    Verifier::new(Config::standard(domain)).verify(&subject).verdict == Verdict::Pass
+    Verifier::new(Config::of_spec(domain)).verify(&subject).verdict == Verdict::Pass
+}
+
+/// Every domain the suite runs: the non-relational ones alone and with zones.
+fn domains() -> Vec<DomainSpec> {
+    DomainKind::ALL.into_iter().flat_map(|d| [DomainSpec::plain(d), DomainSpec::with_zones(d)]).collect()
 }
 
 /// The first fault of the interpreter over `packets`, described.
@@ -86,23 +94,25 @@ fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
     for entry in &suite.program {
         assert!(!entry.pattern.is_empty(), "{}: says its pattern", entry.function);
         let program = program(&object, entry);
-        let product = passes(&object, program, DomainKind::Product);
-        if verdict_name(product) != entry.product {
-            problems.push(format!(
-                "{}: product gives {}, recorded {}",
-                entry.function,
-                verdict_name(product),
-                entry.product
-            ));
+        let (product_spec, zone_spec) =
+            (DomainSpec::plain(DomainKind::Product), DomainSpec::with_zones(DomainKind::Product));
+        let product = passes(&object, program, product_spec);
+        let zone = passes(&object, program, zone_spec);
+        for (name, got, recorded) in [("product", product, &entry.product), ("zone", zone, &entry.zone)] {
+            if verdict_name(got) != recorded {
+                problems.push(format!("{}: {name} gives {}, recorded {recorded}", entry.function, verdict_name(got)));
+            }
         }
         match entry.verdict.as_str() {
             "fail" => {
-                // The product's verdict is known: only the other domains are run again.
-                let others = DomainKind::ALL.into_iter().filter(|&d| d != DomainKind::Product);
-                let mut unsound: Vec<&str> =
-                    others.filter(|&d| passes(&object, program, d)).map(DomainKind::name).collect();
-                if product {
-                    unsound.push(DomainKind::Product.name());
+                // The product's and zone's verdicts are known: only the others run again.
+                let others = domains().into_iter().filter(|&d| d != product_spec && d != zone_spec);
+                let mut unsound: Vec<String> =
+                    others.filter(|&d| passes(&object, program, d)).map(|d| d.to_string()).collect();
+                for (spec, passed) in [(product_spec, product), (zone_spec, zone)] {
+                    if passed {
+                        unsound.push(spec.to_string());
+                    }
                 }
                 if !unsound.is_empty() {
                     problems.push(format!("{}: an unsafe twin passes with {}", entry.function, unsound.join(", ")));
@@ -132,6 +142,40 @@ fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let safe = suite.program.iter().filter(|e| e.verdict == "pass").count();
     assert!(safe >= 7 && suite.program.len() - safe >= safe, "{safe} safe programs, each with a twin");
+}
+
+/// The zone domain's proof log of the suite validates against the schema, carries zone
+/// constraints, and passes the independent checker, which re-checks them.
+#[test]
+fn the_zone_proof_log_validates_and_checks() {
+    if !common::tools_present() {
+        return;
+    }
+    let path = common::corpus_dir().join("relational/relational.o");
+    let bytes = common::read(&path);
+    let object = elf::load(&bytes).expect("relational.o loads");
+    let config = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
+    let verifier = Verifier::new(config.clone());
+    let reports: Vec<_> = object
+        .programs
+        .iter()
+        .filter_map(|loaded| Subject::from_object(&object, loaded))
+        .map(|subject| {
+            let report = verifier.verify(&subject);
+            (subject, report)
+        })
+        .collect();
+    let log = proof::log_of("relational.o", &bytes, &config, &reports, None);
+    let json = serde_json::to_value(&log).expect("serialises");
+    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../analyzer/schema/proof-log.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("the schema")).expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> =
+        validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).take(5).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}");
+    assert!(json.to_string().contains("\"zone\":[{"), "the log carries zone constraints");
+    proof::check(&log, &bytes, &object).expect("the zone log checks");
 }
 
 #[test]

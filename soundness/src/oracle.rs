@@ -33,12 +33,12 @@ impl Judge for Verifier {
 /// seconds per program, and 256 rounds of loop unrolling (generated loops run at most 64
 /// rounds, and a loop mutated never to end would otherwise be unrolled 4096 times before it
 /// is rejected). Run its accepted programs with an [`OracleConfig`] of the same privilege.
-pub fn standard_verifier(domain: bpfprove_domains::DomainKind, privilege: Privilege) -> Verifier {
+pub fn standard_verifier(domain: bpfprove_analyzer::domain_spec::DomainSpec, privilege: Privilege) -> Verifier {
     Verifier::new(Config {
         time_limit: Some(std::time::Duration::from_secs(10)),
         loop_unroll: 256,
         privilege,
-        ..Config::standard(domain)
+        ..Config::of_spec(domain)
     })
 }
 

@@ -1,6 +1,7 @@
 //! The oracle finds bugs planted in the verifier, and minimises them to the idiom that goes
 //! wrong: a verifier that forgets one kind of check accepts programs that trap.
 
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::{ObligationKind, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
@@ -26,7 +27,7 @@ impl Judge for Forgetful {
 }
 
 fn forgetful(forgets: ObligationKind) -> Forgetful {
-    Forgetful { verifier: standard_verifier(DomainKind::Product, Privilege::Privileged), forgets }
+    Forgetful { verifier: standard_verifier(DomainSpec::plain(DomainKind::Product), Privilege::Privileged), forgets }
 }
 
 fn config(programs: u64) -> FuzzConfig {
@@ -63,7 +64,9 @@ fn a_verifier_that_forgets_packet_bounds_is_caught_and_minimised() {
         .expect("the minimised program parses");
     let subject = Subject::from_object(&object, &object.programs[0]).expect("known type");
     assert!(judge.accepts(&object, &subject));
-    assert!(!standard_verifier(DomainKind::Product, Privilege::Privileged).accepts(&object, &subject));
+    assert!(
+        !standard_verifier(DomainSpec::plain(DomainKind::Product), Privilege::Privileged).accepts(&object, &subject)
+    );
     let replayed = oracle::replay(
         &packet.minimised,
         &subject,
@@ -80,7 +83,7 @@ fn a_verifier_that_forgets_null_checks_is_caught() {
     let report = fuzz(&config(300), &forgetful(ObligationKind::NullDeref), &mut |_| {}).expect("the campaign runs");
     // Among the findings, one the real verifier rejects (so the planted bug, not a real one,
     // let it through) that dereferences a lookup's result.
-    let real = standard_verifier(DomainKind::Product, Privilege::Privileged);
+    let real = standard_verifier(DomainSpec::plain(DomainKind::Product), Privilege::Privileged);
     let planted = report.findings.iter().find(|f| {
         let object = bpfprove_soundness::environment::object(f.minimised.program_type, &f.minimised.text)
             .expect("minimised programs parse");
@@ -115,8 +118,9 @@ fn minimising_keeps_the_failure_and_drops_the_rest() {
 #[test]
 fn the_real_verifier_accepts_a_third_of_the_programs() {
     let config = FuzzConfig { generation: GenConfig::standard(), ..config(200) };
-    let report = fuzz(&config, &standard_verifier(DomainKind::Product, Privilege::Privileged), &mut |_| {})
-        .expect("the campaign runs");
+    let report =
+        fuzz(&config, &standard_verifier(DomainSpec::plain(DomainKind::Product), Privilege::Privileged), &mut |_| {})
+            .expect("the campaign runs");
     println!("{}", report.stats);
     assert_eq!(report.stats.invalid, 0, "{:?}", report.invalid);
     assert!(report.stats.accepted_percent() >= 30.0, "{}", report.stats);

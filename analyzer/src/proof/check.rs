@@ -40,6 +40,7 @@ use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
 use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, TargetLog, UnrolledLog};
+use crate::domain_spec::DomainSpec;
 use crate::globals::GlobalSummary;
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
@@ -137,7 +138,8 @@ pub fn check_selected(
 /// The log's domain and callx model.
 fn options_of(log: &ProofLog) -> Result<(DomainKind, CallxModel), CheckError> {
     let whole = |reason: String| CheckError { program: "<log>".into(), context: None, pc: None, reason };
-    let domain: DomainKind = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
+    let domain: DomainSpec = log.options.domain.parse().map_err(|e| whole(format!("{e}")))?;
+    let domain = domain.values;
     let callx_model = match log.options.callx_model.as_str() {
         "address" => CallxModel::Address,
         "helper-id" => CallxModel::HelperId,
@@ -663,6 +665,7 @@ fn check_program_on(
         thresholds: &thresholds,
         widening_delay: log.options.widening_delay,
         privilege: privilege_of(log)?,
+        zones: log.options.domain.parse::<DomainSpec>().is_ok_and(|spec| spec.zones),
     };
     let mut run = ProgramCheck {
         title: program_title(program_log),

@@ -27,6 +27,7 @@ use crate::transfer::Resolved;
 use crate::value::{CodeAddress, Functions, MapSet, Nullness, Num, PacketVar, Pointer, Region, Value};
 use crate::value::{KernelKind, SocketView};
 use crate::verify::{Config, Report, Verdict};
+use crate::zone::{Var, Zone};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
 /// The version of the document format; a checker refuses other versions.
@@ -244,6 +245,22 @@ pub struct StateLog {
     /// Classes of places holding one number (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ties: Vec<Vec<PlaceLog>>,
+    /// Difference constraints `x - y <= bound` (absent: none; see [`crate::zone`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone: Vec<ZoneLog>,
+}
+
+/// A zone constraint `x - y <= bound`: variables `zero`, `len`, `num:rN`, `off:rN`, the bound
+/// a decimal integer (it may pass 64 bits).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneLog {
+    /// The variable bounded from above.
+    pub x: String,
+    /// The variable subtracted.
+    pub y: String,
+    /// The bound.
+    pub bound: String,
 }
 
 /// A register (`reg`) or a stack slot (`frame`, `offset`, `size`) in a class of ties.
@@ -513,6 +530,9 @@ pub enum LogError {
     /// A register number is out of range.
     #[error("register {0} does not exist")]
     BadRegister(u8),
+    /// A zone constraint is malformed or the zone contradicts itself.
+    #[error("zone: {0}")]
+    BadZone(String),
     /// A stack slot is malformed (size or overlap).
     #[error("stack slot at {offset} of {size} bytes is malformed")]
     BadSlot {
@@ -543,7 +563,7 @@ impl Options {
     /// The options of `config`.
     pub fn of(config: &Config) -> Options {
         Options {
-            domain: config.domain.name().to_owned(),
+            domain: config.domain_spec().to_string(),
             callx_model: match config.callx_model {
                 bpfprove_semantics::interp::CallxModel::Address => "address".to_owned(),
                 bpfprove_semantics::interp::CallxModel::HelperId => "helper-id".to_owned(),
@@ -668,6 +688,11 @@ pub fn state_log(state: &State) -> StateLog {
                     })
                     .collect()
             })
+            .collect(),
+        zone: state
+            .zone
+            .constraints()
+            .map(|(x, y, c)| ZoneLog { x: x.name(), y: y.name(), bound: c.to_string() })
             .collect(),
     }
 }
@@ -991,6 +1016,17 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
         classes.push(places);
     }
     state.ties = Ties::from_classes(classes);
+    let mut constraints = Vec::new();
+    for c in &log.zone {
+        let var = |name: &str| Var::named(name).ok_or_else(|| LogError::BadZone(format!("variable `{name}`")));
+        let bound: i128 = c.bound.parse().map_err(|_| LogError::BadZone(format!("bound `{}`", c.bound)))?;
+        if bound.abs() > crate::zone::LIMIT {
+            return Err(LogError::BadZone(format!("bound {bound} out of range")));
+        }
+        constraints.push((var(&c.x)?, var(&c.y)?, bound));
+    }
+    // Closed again: what the log states is all the state claims, closure only derives.
+    state.zone = Zone::of(constraints).ok_or_else(|| LogError::BadZone("the constraints contradict".into()))?;
     state.drop_stale_ties();
     Ok(state)
 }

@@ -75,6 +75,7 @@ pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
     // The arguments keep their ties; the caller's slots do not, as the callee may write
     // them through pointers.
     entry.ties.retain(|place| matches!(place, crate::ties::Place::Reg(_)));
+    entry.zone = crate::zone::Zone::none();
     Some(entry)
 }
 
@@ -103,6 +104,7 @@ pub fn merge_return(caller: &State, exit: &State, domain: DomainKind, local: &dy
     let moved = exit.packet.moved;
     state.packet.moved = caller.packet.moved || moved;
     state.ties = crate::ties::Ties::none();
+    state.zone = crate::zone::Zone::none();
     state.map_values(&|value| match value {
         Value::Pointer(p) if matches!(p.region, Region::Stack { frame } if frame > depth) => Some(Value::top(domain)),
         // An iterator's item lives in the iterator's frame.

@@ -20,6 +20,7 @@ mod privilege;
 mod resources;
 mod spin_lock;
 mod ties;
+mod zone;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
@@ -65,6 +66,8 @@ pub struct Env<'a> {
     pub widening_delay: u32,
     /// Who loads the program.
     pub privilege: Privilege,
+    /// Whether zones are tracked ([`crate::zone`]).
+    pub zones: bool,
 }
 
 /// Where a `callx` or `gotox` may go, as resolved at one pc.
@@ -160,6 +163,7 @@ impl Env<'_> {
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
         let ties = self.ties_after(insn, &state);
+        let before = self.zones.then(|| state.clone());
         self.check_policy(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
@@ -255,11 +259,17 @@ impl Env<'_> {
                 self.check_backward_jump(&mut post, pc, target);
                 self.check_jump_leak(&mut post, &state, width, cond, dst, src);
                 let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
-                if let Some(mut s) = fallthrough {
+                let zone_allows =
+                    |s: &mut State, relation| !self.zones || self.zone_branch(&state, width, relation, dst, src, s);
+                if let Some(mut s) = fallthrough
+                    && zone_allows(&mut s, bpfprove_domains::Relation::not_taken(cond))
+                {
                     self.release_failed_acquisitions(&state, dst, src, &mut s);
                     post.edges.push((next, s));
                 }
-                if let Some(mut s) = taken {
+                if let Some(mut s) = taken
+                    && zone_allows(&mut s, bpfprove_domains::Relation::taken(cond))
+                {
                     self.release_failed_acquisitions(&state, dst, src, &mut s);
                     post.edges.push((target, s));
                 }
@@ -285,14 +295,29 @@ impl Env<'_> {
         }
         // After a failed check the analysis goes on only to report more: what the
         // instruction wrote is then not worth trusting for ties.
-        let ties = if post.checks.iter().all(|c| c.status == Status::Proven) { ties } else { Ties::none() };
+        let proven = post.checks.iter().all(|c| c.status == Status::Proven);
+        let ties = if proven { ties } else { Ties::none() };
         for (_, successor) in &mut post.edges {
             successor.set(Reg::R10, frame_pointer.clone());
             successor.ties = ties.clone();
             successor.drop_stale_ties();
         }
+        if let Some(before) = before {
+            // Zones, like ties, trust nothing an instruction that failed a check wrote.
+            post.edges.retain_mut(|(_, successor)| {
+                if !proven {
+                    successor.zone = crate::zone::Zone::none();
+                    return true;
+                }
+                if !matches!(insn, Insn::Jump { .. } | Insn::Ja { .. } | Insn::Ja32 { .. } | Insn::MayGoto { .. }) {
+                    successor.zone = self.zone_after(insn, &before, successor);
+                }
+                self.settle_zone(successor)
+            });
+        }
         if let Some(exit) = &mut post.exit {
             exit.ties = Ties::none();
+            exit.zone = crate::zone::Zone::none();
         }
         Ok(post)
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use bpfprove_analyzer::Config;
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_bench::filter::{self, Filter};
 use bpfprove_bench::format::OutputFormat;
 use bpfprove_bench::row::{Column, Row};
@@ -136,14 +137,14 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
             // The precision report runs what it needs: the two domains, and the product's
             // components to credit the product's proofs.
             verifiers = vec![VerifierKind::Domain(*a), VerifierKind::Domain(*b)];
-            if pair.contains(&VerifierKind::Domain(DomainKind::Product)) {
+            if pair.contains(&VerifierKind::Domain(DomainSpec::plain(DomainKind::Product))) {
                 for component in [DomainKind::Interval, DomainKind::Tnum] {
-                    if !verifiers.contains(&VerifierKind::Domain(component)) {
-                        verifiers.push(VerifierKind::Domain(component));
+                    if !verifiers.contains(&VerifierKind::Domain(DomainSpec::plain(component))) {
+                        verifiers.push(VerifierKind::Domain(DomainSpec::plain(component)));
                     }
                 }
             }
-            Some((a.name(), b.name()))
+            Some((a.to_string(), b.to_string()))
         }
         None => None,
     };
@@ -172,7 +173,7 @@ pub(crate) fn bench(args: BenchArgs) -> Result<Outcome> {
     let result = run::execute(&plan, &config, &|| progress.inc(1));
     progress.finish_and_clear();
     if let Some((a, b)) = precision_pair {
-        out!("{}", precision::report(&result.obligations, a, b, args.examples))?;
+        out!("{}", precision::report(&result.obligations, &a, &b, args.examples))?;
         return Ok(Outcome::Success);
     }
     let mut rows: Vec<Row> = result.rows;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use bpfprove_domains::DomainKind;
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_soundness::oracle::standard_verifier;
 use bpfprove_soundness::{FuzzConfig, GenConfig, Limit, OracleConfig, fuzz};
 use clap::Args;
@@ -30,9 +30,10 @@ pub(crate) struct SoundnessFuzzArgs {
     /// Worker threads (default: the number of cores).
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
-    /// The value domain of the verifier under test: interval, signed-interval, tnum, product.
+    /// The value domain of the verifier under test: interval, signed-interval, tnum, product,
+    /// zone or product(DOMAIN,zone).
     #[arg(long, default_value = "product")]
-    domain: DomainKind,
+    domain: DomainSpec,
     /// Inputs per accepted program.
     #[arg(long, default_value_t = OracleConfig::standard().runs)]
     runs: usize,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
+use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::{Config, LoopStrategy, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
@@ -43,9 +44,10 @@ impl PrivilegeArgs {
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
 #[derive(Args, Clone)]
 pub(crate) struct AnalysisArgs {
-    /// The value domain: interval, signed-interval, tnum or product.
+    /// The value domain: interval, signed-interval, tnum or product; `zone` (the product with
+    /// difference constraints) or `product(DOMAIN,zone)`.
     #[arg(long, default_value = "product")]
-    pub(crate) domain: DomainKind,
+    pub(crate) domain: DomainSpec,
     /// What a `callx` register holds.
     #[arg(long, value_enum, default_value_t = CallxModelArg::Address)]
     pub(crate) callx_model: CallxModelArg,
@@ -85,7 +87,8 @@ pub(crate) struct AnalysisArgs {
 impl AnalysisArgs {
     pub(crate) fn config(&self) -> Config {
         Config {
-            domain: self.domain,
+            domain: self.domain.values,
+            zones: self.domain.zones,
             callx_model: self.callx_model.into(),
             widening_delay: self.widening_delay,
             widening_thresholds: !self.no_thresholds,
@@ -98,7 +101,7 @@ impl AnalysisArgs {
             privilege: self.privilege.privilege(),
             // Only `verify --json`/`--invariants` read every pc's state; they ask for it.
             all_invariants: false,
-            ..Config::standard(self.domain)
+            ..Config::standard(self.domain.values)
         }
     }
 }
