@@ -257,24 +257,11 @@ impl Zone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counterexample::Rng;
 
     const X: Var = Var::Num(Reg::R1);
     const Y: Var = Var::Num(Reg::R2);
     const Z: Var = Var::Off(Reg::R3);
-
-    /// A tiny deterministic generator.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     const VARS: [Var; 5] = [Var::Zero, Var::Len, X, Y, Z];
 
@@ -332,7 +319,7 @@ mod tests {
     /// the closure's output.
     #[test]
     fn random_closure_join_widen_leq_are_sound() {
-        let mut rng = Rng(0x5eed_2014);
+        let mut rng = Rng::new(0x5eed_2014);
         for _ in 0..3000 {
             let p = random_point(&mut rng);
             let q = random_point(&mut rng);
@@ -365,7 +352,7 @@ mod tests {
     /// each bound it states is reached by some point of the zone (closure is tight).
     #[test]
     fn random_closure_is_tight_on_small_points() {
-        let mut rng = Rng(0x00c1_050e);
+        let mut rng = Rng::new(0x00c1_050e);
         for _ in 0..200 {
             let mut zone = Zone::none();
             let mut feasible = true;

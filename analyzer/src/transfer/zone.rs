@@ -326,6 +326,8 @@ mod tests {
     //! the concrete run takes (its zone, its numbers, its packet length).
 
     use bpfprove_domains::DomainKind;
+
+    use crate::counterexample::Rng;
     use bpfprove_semantics::alu;
     use bpfprove_semantics::interp::CallxModel;
     use bpfprove_semantics::interp::context::ProgramType;
@@ -344,19 +346,6 @@ mod tests {
     /// Where the concrete packet starts.
     const DATA: u64 = 0x9_0000_0000;
     const REGS: [Reg; 4] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4];
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     /// What a register holds concretely.
     #[derive(Clone, Copy, Debug)]
@@ -400,7 +389,7 @@ mod tests {
             1 => u64::MAX - rng.below(64),
             2 => (1 << 32) - 32 + rng.below(64),
             3 => (1 << 63) - 32 + rng.below(64),
-            _ => rng.next(),
+            _ => rng.next_u64(),
         }
     }
 
@@ -465,7 +454,7 @@ mod tests {
 
     #[test]
     fn random_instructions_keep_concrete_states_in_the_zone() {
-        let mut rng = Rng(0x2014_0e5e);
+        let mut rng = Rng::new(0x2014_0e5e);
         let mut related = 0;
         for round in 0..20_000 {
             let len = rng.below(100);
