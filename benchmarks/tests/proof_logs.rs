@@ -5,7 +5,7 @@
 
 mod common;
 
-use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
+use bpfprove_analyzer::proof::{self, CheckError, Invariants, ProofLog};
 use bpfprove_analyzer::{Config, LoopStrategy, Subject, Verifier};
 use bpfprove_benchmarks::corpus::Cpu;
 use bpfprove_domains::DomainKind;
@@ -25,8 +25,15 @@ fn log_of(file: &str, bytes: &[u8], object: &Object, domain: DomainKind) -> Json
     log_with(file, bytes, object, Config::standard(domain))
 }
 
-/// Verifies every program of `object` under `config` and returns the log as JSON.
+/// Verifies every program of `object` under `config` and returns the log (states at the cut
+/// points) as JSON.
 fn log_with(file: &str, bytes: &[u8], object: &Object, config: Config) -> Json {
+    log_keeping(file, bytes, object, config, Invariants::CutPoints)
+}
+
+/// Verifies every program of `object` under `config` and returns the log keeping
+/// `invariants` as JSON.
+fn log_keeping(file: &str, bytes: &[u8], object: &Object, config: Config, invariants: Invariants) -> Json {
     let verifier = Verifier::new(config.clone());
     let reports: Vec<_> = object
         .programs
@@ -37,7 +44,7 @@ fn log_with(file: &str, bytes: &[u8], object: &Object, config: Config) -> Json {
             (subject, report)
         })
         .collect();
-    serde_json::to_value(proof::log_of(file, bytes, &config, &reports, None)).expect("serialises")
+    serde_json::to_value(proof::log_of(file, bytes, &config, &reports, invariants, None)).expect("serialises")
 }
 
 /// The large tc program, built with clang-22 at -mcpu=v3 like the corpus: its bytes and
@@ -80,11 +87,18 @@ fn every_corpus_log_validates_and_checks() {
         // once with loops unrolled first.
         let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
         let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
-        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([initial_globals, unroll]);
-        for config in configs {
+        // The product domain's logs also with every pc's state.
+        let cut = |config| (config, Invariants::CutPoints);
+        let configs = DomainKind::ALL.into_iter().map(Config::standard).map(cut).chain([
+            cut(initial_globals),
+            cut(unroll.clone()),
+            (Config::standard(DomainKind::Product), Invariants::EveryPc),
+            (unroll, Invariants::EveryPc),
+        ]);
+        for (config, invariants) in configs {
             let globals = if config.assume_initial_globals { ", initial globals" } else { "" };
-            let domain = format!("{}{globals}, loops {}", config.domain, config.loops);
-            let json = log_with(&stem, &bytes, &object, config);
+            let domain = format!("{}{globals}, loops {}, {invariants:?}", config.domain, config.loops);
+            let json = log_keeping(&stem, &bytes, &object, config, invariants);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
             assert!(errors.is_empty(), "{cpu} {stem} ({domain}): schema violations: {errors:?}");
@@ -95,7 +109,7 @@ fn every_corpus_log_validates_and_checks() {
         }
     }
     println!("{logs} proof logs validated and checked");
-    assert!(logs >= 5 * 40, "{logs} logs");
+    assert!(logs >= 7 * 40, "{logs} logs");
 }
 
 /// The program-type corpus (`corpus/src/types/`) reaches regions the main corpus does not
@@ -116,12 +130,14 @@ fn every_program_type_log_validates_and_checks() {
         let bytes = common::read(path);
         let object = elf::load(&bytes).expect("type objects load");
         let stem = path.file_stem().expect("named").to_string_lossy();
-        let json = log_of(&stem, &bytes, &object, DomainKind::Product);
-        let errors: Vec<String> =
-            validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
-        assert!(errors.is_empty(), "types/{stem}: schema violations: {errors:?}");
-        if let Err(error) = check(&json, &bytes, &object) {
-            panic!("types/{stem}: {error}");
+        for invariants in [Invariants::CutPoints, Invariants::EveryPc] {
+            let json = log_keeping(&stem, &bytes, &object, Config::standard(DomainKind::Product), invariants);
+            let errors: Vec<String> =
+                validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
+            assert!(errors.is_empty(), "types/{stem} ({invariants:?}): schema violations: {errors:?}");
+            if let Err(error) = check(&json, &bytes, &object) {
+                panic!("types/{stem} ({invariants:?}): {error}");
+            }
         }
     }
     assert!(paths.len() >= 35, "{} program-type objects", paths.len());
