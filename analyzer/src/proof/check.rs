@@ -687,8 +687,12 @@ fn check_program_on(
         }
         return Ok(());
     }
-    let globals =
-        log::globals_of(&program_log.globals, domain).map_err(|e| error(None, None, format!("globals: {e}")))?;
+    let section_len = |map: bpfprove_semantics::elf::MapId| {
+        let data = subject.maps.get(map.0 as usize)?.data.as_ref()?;
+        u32::try_from(data.image.len()).ok()
+    };
+    let globals = log::globals_of(&program_log.globals, domain, &section_len)
+        .map_err(|e| error(None, None, format!("globals: {e}")))?;
     let assumed = if log.options.assume_initial_globals {
         GlobalSummary::from_file(subject, domain)
     } else {

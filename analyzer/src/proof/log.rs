@@ -180,8 +180,8 @@ pub struct ProgramLog {
     pub verdict: String,
     /// Why it is `unknown`.
     pub stop_reason: Option<String>,
-    /// The global data summary (one value per 8-byte slot).
-    pub globals: Vec<GlobalSlotLog>,
+    /// The global data summary (one value per 8-byte slot), in runs of slots alike.
+    pub globals: Vec<GlobalRunLog>,
     /// Every distinct value the states of the contexts hold; states refer to them by index
     /// (a program's states share few distinct values).
     pub values: Vec<ValueLog>,
@@ -195,15 +195,18 @@ pub struct ProgramLog {
     pub stats: StatsLog,
 }
 
-/// One slot of global data.
+/// Consecutive 8-byte slots of global data holding one value (a large zeroed `.bss` is one
+/// run, not a line per slot).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GlobalSlotLog {
+pub struct GlobalRunLog {
     /// The data section's map id.
     pub map: u32,
-    /// Byte offset of the slot.
+    /// Byte offset of the first slot.
     pub offset: u32,
-    /// Its value.
+    /// How many slots, at least 1.
+    pub slots: u32,
+    /// Their value.
     pub value: ValueLog,
 }
 
@@ -578,6 +581,16 @@ pub enum LogError {
     /// The state has no frame.
     #[error("a state has no stack frame")]
     NoFrame,
+    /// A run of global slots is empty, unaligned or outside its data section.
+    #[error("global data run of {slots} slots at offset {offset} of map {map} is not inside a data section")]
+    BadGlobalRun {
+        /// The map.
+        map: u32,
+        /// The first slot's offset.
+        offset: u32,
+        /// The run's slots.
+        slots: u32,
+    },
     /// A state refers to a value the program's table does not have.
     #[error("value {0} is not in the program's table of values")]
     BadValueIndex(u32),
@@ -865,11 +878,7 @@ impl ProgramLog {
             program_type: subject.spec.program_type.name().to_owned(),
             verdict: verdict.to_owned(),
             stop_reason,
-            globals: report
-                .globals
-                .slots()
-                .map(|((map, offset), value)| GlobalSlotLog { map: map.0, offset: *offset, value: value_log(value) })
-                .collect(),
+            globals: global_runs(&report.globals),
             values: table.values,
             contexts,
             obligations: report
@@ -1102,12 +1111,38 @@ pub fn state_of(log: &StateLog, domain: DomainKind, values: &[Value]) -> Result<
     Ok(state)
 }
 
-/// The global summary `slots` describe.
-pub fn globals_of(slots: &[GlobalSlotLog], domain: DomainKind) -> Result<GlobalSummary, LogError> {
-    let parsed = slots
-        .iter()
-        .map(|s| Ok(((MapId(s.map), s.offset), value_of(&s.value, domain)?)))
-        .collect::<Result<Vec<_>, LogError>>()?;
+/// The runs of `globals`.
+fn global_runs(globals: &GlobalSummary) -> Vec<GlobalRunLog> {
+    let mut runs: Vec<(MapId, u32, u32, &Value)> = Vec::new();
+    for (&(map, offset), value) in globals.slots() {
+        match runs.last_mut() {
+            Some((m, start, slots, v)) if *m == map && *start + 8 * *slots == offset && *v == value => *slots += 1,
+            _ => runs.push((map, offset, 1, value)),
+        }
+    }
+    runs.into_iter()
+        .map(|(map, offset, slots, value)| GlobalRunLog { map: map.0, offset, slots, value: value_log(value) })
+        .collect()
+}
+
+/// The global summary `runs` describe; `section_len` gives each data section's bytes (the
+/// runs must lie inside them, 8-byte aligned).
+pub fn globals_of(
+    runs: &[GlobalRunLog],
+    domain: DomainKind,
+    section_len: &dyn Fn(MapId) -> Option<u32>,
+) -> Result<GlobalSummary, LogError> {
+    let mut parsed = Vec::new();
+    for run in runs {
+        let map = MapId(run.map);
+        let end = u64::from(run.offset) + 8 * u64::from(run.slots);
+        let inside = section_len(map).is_some_and(|len| end <= u64::from(len).next_multiple_of(8));
+        if run.slots == 0 || run.offset % 8 != 0 || !inside {
+            return Err(LogError::BadGlobalRun { map: run.map, offset: run.offset, slots: run.slots });
+        }
+        let value = value_of(&run.value, domain)?;
+        parsed.extend((0..run.slots).map(|i| ((map, run.offset + 8 * i), value.clone())));
+    }
     Ok(GlobalSummary::from_slots(parsed))
 }
 
