@@ -387,3 +387,24 @@ fn a_log_of_another_schema_version_is_refused_clearly() {
     assert!(matches!(error, ReadError::Version(1)), "{error}");
     assert!(error.to_string().contains("schema version 1: this checker reads version 2"), "{error}");
 }
+
+/// A recursive call the analysis refuses has no callee context: its log checks with the call
+/// left open (`verifier_loops1.o`'s `bounded_recursion`), and a PASS whose call loses its
+/// callee context is rejected at the call.
+#[test]
+fn a_refused_recursive_call_checks_open_and_an_uncovered_call_fails() {
+    let recursive = program("r0 = 0\ncall self\nexit\nself:\ncall self\nexit\n");
+    let subject = subject(&recursive);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "fail");
+    check(&json, &subject).expect("the verifier's own log is valid");
+
+    let calling = program("call f\nr0 = 0\nexit\nf:\nr0 = 0\nexit\n");
+    let subject = self::subject(&calling);
+    let mut json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    json["programs"][0]["contexts"][0]["calls"] = serde_json::json!([]);
+    let error = check(&json, &subject).expect_err("a call no logged context covers");
+    assert_eq!(error.pc, Some(0), "{error}");
+    assert!(error.reason.contains("covers this call"), "{error}");
+}

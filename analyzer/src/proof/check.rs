@@ -16,7 +16,9 @@
 //!   not reach; the enclosing state for an exit of a loop; the context's exit state for an
 //!   `exit`);
 //! - **calls**: each call is covered by a logged context of the callee whose entry covers
-//!   the call's state, and the call's effect is that context's logged exit;
+//!   the call's state, and the call's effect is that context's logged exit; a call no
+//!   context covers does not return and is an open `call` obligation the log must list
+//!   (a recursive call the analysis refused);
 //! - **obligations**: every obligation the log calls proven is proven again under the
 //!   states, and every obligation that is not proven under them is in the log as not
 //!   proven; a `pass` verdict has none;
@@ -330,7 +332,6 @@ struct LoggedCalls<'a> {
     contexts: &'a BTreeMap<usize, ContextCert>,
     current: usize,
     domain: DomainKind,
-    problems: Vec<(usize, String)>,
     /// The contexts the checked calls entered.
     entered: Vec<usize>,
 }
@@ -347,14 +348,16 @@ impl Calls for LoggedCalls<'_> {
                 self.entered.push(*id);
                 Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None })
             }
-            None => {
-                self.problems
-                    .push((pc, format!("no logged context of function {} covers this call's state", function.0)));
-                Ok(CallOutcome {
-                    exit: None,
-                    problem: Some(Check::new(ObligationKind::Call, Status::Unknown, "call not covered by the log")),
-                })
-            }
+            // Not returning, and an open obligation the log must list (as it does for a
+            // recursive call the analysis refused): a PASS cannot have one.
+            None => Ok(CallOutcome {
+                exit: None,
+                problem: Some(Check::new(
+                    ObligationKind::Call,
+                    Status::Unknown,
+                    format!("no logged context of function {} covers this call's state", function.0),
+                )),
+            }),
         }
     }
 }
@@ -510,14 +513,10 @@ impl<'a> ProgramCheck<'a> {
             contexts: self.contexts,
             current: id,
             domain: self.env.domain,
-            problems: Vec::new(),
             entered: Vec::new(),
         };
         let post =
             self.env.post(&mut calls, pc, &insn, state).map_err(|e| self.error(Some(id), Some(pc), e.to_string()))?;
-        if let Some((at, problem)) = calls.problems.into_iter().next() {
-            return Err(self.error(Some(id), Some(at), problem));
-        }
         self.context_calls.extend(calls.entered.iter().map(|&callee| (id, callee)));
         self.summary.states += 1;
         for check in &post.checks {
@@ -922,6 +921,21 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     for o in &log.obligations {
         logged.entry((o.context, o.pc, o.kind)).or_default().insert((o.status, o.detail.as_str()));
     }
+    // A check that does not hold first: it is the cause of the other mismatches it brings
+    // (a call no context covers leaves the rest of the function unchecked).
+    for ((context, pc, kind), checks) in &run.checks {
+        if let Some((_, detail)) = checks.iter().find(|(s, _)| *s != Status::Proven) {
+            let listed =
+                logged.get(&(*context, *pc, *kind)).is_some_and(|l| l.iter().any(|(s, _)| *s != Status::Proven));
+            if !listed {
+                return Err((
+                    Some(*context),
+                    Some(*pc),
+                    format!("{kind} is not proven under the invariant ({detail}), and the log does not say so"),
+                ));
+            }
+        }
+    }
     // One instruction can make several checks of one kind (one per helper argument), some
     // proven and some not: a check logged proven must be recomputed proven, with its detail.
     for ((context, pc, kind), entries) in &logged {
@@ -939,19 +953,6 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
                 None => format!("{kind} is logged proven but the instruction has no such check"),
             };
             return Err((Some(*context), Some(*pc), reason));
-        }
-    }
-    for ((context, pc, kind), checks) in &run.checks {
-        if let Some((_, detail)) = checks.iter().find(|(s, _)| *s != Status::Proven) {
-            let listed =
-                logged.get(&(*context, *pc, *kind)).is_some_and(|l| l.iter().any(|(s, _)| *s != Status::Proven));
-            if !listed {
-                return Err((
-                    Some(*context),
-                    Some(*pc),
-                    format!("{kind} is not proven under the invariant ({detail}), and the log does not say so"),
-                ));
-            }
         }
     }
     // Termination: proven only for unrolled loops and loops that `crate::termination`'s
