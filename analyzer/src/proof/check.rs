@@ -39,7 +39,7 @@
 //!
 //! Every failure names the program, the context and the pc.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
@@ -394,7 +394,7 @@ struct ProgramCheck<'a> {
     /// are the loops the log did not unroll.
     state_edges: BTreeMap<usize, Vec<(StateKey, StateKey)>>,
     /// The states derived so far, each by exactly one edge: (context, key).
-    derived: BTreeSet<(usize, StateKey)>,
+    derived: HashSet<(usize, StateKey)>,
     /// Calls between contexts (caller, callee): a cycle is unbounded recursion.
     context_calls: BTreeSet<(usize, usize)>,
     /// Resolved indirect targets, joined over the visits of (context, pc).
@@ -747,7 +747,7 @@ fn check_program_on(
         checks: BTreeMap::new(),
         stored: globals.clone(),
         state_edges: BTreeMap::new(),
-        derived: BTreeSet::new(),
+        derived: HashSet::new(),
         context_calls: BTreeSet::new(),
         resolved: BTreeMap::new(),
         unrolled: Vec::new(),
@@ -961,7 +961,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     let cyclic: BTreeMap<usize, BTreeSet<StateKey>> = run
         .state_edges
         .iter()
-        .map(|(context, edges)| (*context, cycles(edges).into_iter().flatten().collect()))
+        .map(|(context, edges)| (*context, state_cycles(edges).into_iter().flatten().collect()))
         .collect();
     let graphs: BTreeMap<usize, ContextLoops> = run
         .state_edges
@@ -992,7 +992,7 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             .filter(|(a, b)| !crate::may_goto::spends_budget(program, a.1, b.1))
             .cloned()
             .collect();
-        for cycle in cycles(&unbounded) {
+        for cycle in state_cycles(&unbounded) {
             let pcs: BTreeSet<usize> = cycle.iter().map(|(_, pc)| *pc).collect();
             let open = logged.iter().any(|((c, pc, kind), entries)| {
                 c == context
@@ -1019,6 +1019,15 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
         ("pass", true) | ("fail", false) => Ok(()),
         (verdict, _) => Err((None, None, format!("verdict `{verdict}` does not match the obligations"))),
     }
+}
+
+/// The cycles of the edges between states: none without an edge that goes back (or stays)
+/// in pc order, since pcs cannot rise all the way round a cycle (most code has no loop).
+fn state_cycles(edges: &[(StateKey, StateKey)]) -> Vec<BTreeSet<StateKey>> {
+    if edges.iter().all(|(a, b)| a.1 < b.1) {
+        return Vec::new();
+    }
+    cycles(edges)
 }
 
 /// The cycles of a graph given by its edges: the node sets of its strongly connected
