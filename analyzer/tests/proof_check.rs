@@ -243,7 +243,8 @@ fn reports_without_every_invariant_keep_their_obligations_and_do_not_make_checka
         }
         if lean.verdict == bpfprove_analyzer::Verdict::Pass {
             for invariants in [Invariants::CutPoints, Invariants::EveryPc] {
-                let log = proof::log_of("test", b"", &lean_config, &[(subject.clone(), lean.clone())], invariants, None);
+                let log =
+                    proof::log_of("test", b"", &lean_config, &[(subject.clone(), lean.clone())], invariants, None);
                 assert!(proof::check_subject(&log, &log.programs[0], &subject).is_err(), "{text}");
             }
         }

@@ -105,7 +105,8 @@ fn proof_figures(workload: &Workload, config: &Config, subject: &Subject, report
     let text = workload.text();
     let started = Instant::now();
     let reports = [(subject.clone(), report)];
-    let log = proof::log_of(&workload.to_string(), text.as_bytes(), config, &reports, proof::Invariants::CutPoints, None);
+    let log =
+        proof::log_of(&workload.to_string(), text.as_bytes(), config, &reports, proof::Invariants::CutPoints, None);
     let bytes = log.to_json().len();
     let write = started.elapsed();
     let started = Instant::now();

@@ -139,7 +139,11 @@ fn full_and_compact_logs_check_and_other_versions_are_refused() {
     fs::write(dir.join("old.json"), old).expect("write");
     let refused = run(&dir, &["check-proof", "old.json", "branches.s"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
-    assert!(text(&refused.stderr).contains("schema version 1: this checker reads version 2"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("schema version 1: this checker reads version 2"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
 
 #[test]

@@ -509,12 +509,8 @@ impl<'a> ProgramCheck<'a> {
         if pc < function.entry || pc >= function.end {
             return Err(self.error(Some(id), Some(pc), "the state is outside the context's function"));
         }
-        let mut calls = LoggedCalls {
-            contexts: self.contexts,
-            current: id,
-            domain: self.env.domain,
-            entered: Vec::new(),
-        };
+        let mut calls =
+            LoggedCalls { contexts: self.contexts, current: id, domain: self.env.domain, entered: Vec::new() };
         let post =
             self.env.post(&mut calls, pc, &insn, state).map_err(|e| self.error(Some(id), Some(pc), e.to_string()))?;
         self.context_calls.extend(calls.entered.iter().map(|&callee| (id, callee)));
@@ -686,11 +682,8 @@ fn check_program_on(
         }
         return Ok(());
     }
-    let section_len = |map: bpfprove_semantics::elf::MapId| {
-        let data = subject.maps.get(map.0 as usize)?.data.as_ref()?;
-        u32::try_from(data.image.len()).ok()
-    };
-    let globals = log::globals_of(&program_log.globals, domain, &section_len)
+    let section_slots = subject.maps.iter().filter_map(|m| m.data.as_ref()).map(|d| d.image.len().div_ceil(8) as u64);
+    let globals = log::globals_of(&program_log.globals, domain, section_slots.sum())
         .map_err(|e| error(None, None, format!("globals: {e}")))?;
     let assumed = if log.options.assume_initial_globals {
         GlobalSummary::from_file(subject, domain)
@@ -700,12 +693,10 @@ fn check_program_on(
     if !assumed.leq(&globals) {
         return Err(error(None, None, "the global data summary does not cover the loaded contents".into()));
     }
-    let values =
-        log::values_of(&program_log.values, domain).map_err(|e| error(None, None, format!("values: {e}")))?;
+    let values = log::values_of(&program_log.values, domain).map_err(|e| error(None, None, format!("values: {e}")))?;
     let mut contexts = BTreeMap::new();
     for context in &program_log.contexts {
-        let parsed =
-            parse_context(context, domain, &values).map_err(|reason| error(Some(context.id), None, reason))?;
+        let parsed = parse_context(context, domain, &values).map_err(|reason| error(Some(context.id), None, reason))?;
         if context.function_id as usize >= subject.program.functions().len()
             || subject.program.function(parsed.function).entry != parsed.entry_pc
         {

@@ -13,8 +13,8 @@ use bpfprove_semantics::model::context::{AttachedBuffer, BtfStruct};
 use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::{Analysis, ContextResult, Unrolled};
 use crate::globals::GlobalSummary;
@@ -76,7 +76,9 @@ pub enum ReadError {
     #[error("not a bpfprove proof log (no numeric `schema_version`): {0}")]
     NoVersion(serde_json::Error),
     /// Another version of the format.
-    #[error("schema version {0}: this checker reads version {SCHEMA_VERSION} only (write the log again with this bpfprove)")]
+    #[error(
+        "schema version {0}: this checker reads version {SCHEMA_VERSION} only (write the log again with this bpfprove)"
+    )]
     Version(u64),
     /// The right version, but not a well-formed document.
     #[error("not a well-formed proof log of schema version {SCHEMA_VERSION}: {0}")]
@@ -581,8 +583,8 @@ pub enum LogError {
     /// The state has no frame.
     #[error("a state has no stack frame")]
     NoFrame,
-    /// A run of global slots is empty, unaligned or outside its data section.
-    #[error("global data run of {slots} slots at offset {offset} of map {map} is not inside a data section")]
+    /// A run of global slots is empty, unaligned or makes the summary too large.
+    #[error("global data run of {slots} slots at offset {offset} of map {map} is empty, unaligned or too long")]
     BadGlobalRun {
         /// The map.
         map: u32,
@@ -1125,19 +1127,21 @@ fn global_runs(globals: &GlobalSummary) -> Vec<GlobalRunLog> {
         .collect()
 }
 
-/// The global summary `runs` describe; `section_len` gives each data section's bytes (the
-/// runs must lie inside them, 8-byte aligned).
-pub fn globals_of(
-    runs: &[GlobalRunLog],
-    domain: DomainKind,
-    section_len: &dyn Fn(MapId) -> Option<u32>,
-) -> Result<GlobalSummary, LogError> {
+/// Slots a summary may have beyond its data sections' own (stores the analysis could not
+/// place inside a section reach a few more): a bound on what a log makes the checker build.
+const MAX_SLOTS_BEYOND_SECTIONS: u64 = 1 << 20;
+
+/// The global summary `runs` describe, 8-byte aligned; `section_slots` is how many slots the
+/// program's data sections have, and the runs may add at most [`MAX_SLOTS_BEYOND_SECTIONS`].
+pub fn globals_of(runs: &[GlobalRunLog], domain: DomainKind, section_slots: u64) -> Result<GlobalSummary, LogError> {
     let mut parsed = Vec::new();
+    let mut total = 0u64;
     for run in runs {
         let map = MapId(run.map);
         let end = u64::from(run.offset) + 8 * u64::from(run.slots);
-        let inside = section_len(map).is_some_and(|len| end <= u64::from(len).next_multiple_of(8));
-        if run.slots == 0 || run.offset % 8 != 0 || !inside {
+        total += u64::from(run.slots);
+        let bounded = end <= u64::from(u32::MAX) + 1 && total <= section_slots + MAX_SLOTS_BEYOND_SECTIONS;
+        if run.slots == 0 || run.offset % 8 != 0 || !bounded {
             return Err(LogError::BadGlobalRun { map: run.map, offset: run.offset, slots: run.slots });
         }
         let value = value_of(&run.value, domain)?;
