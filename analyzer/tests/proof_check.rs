@@ -409,3 +409,16 @@ fn a_refused_recursive_call_checks_open_and_an_uncovered_call_fails() {
     assert_eq!(error.pc, Some(0), "{error}");
     assert!(error.reason.contains("covers this call"), "{error}");
 }
+
+/// A run of global slots longer than the program's data could need is refused before the
+/// checker builds it (a log must not make the checker allocate without bound).
+#[test]
+fn an_overlong_run_of_global_slots_is_refused() {
+    let program = program(BRANCHES);
+    let subject = subject(&program);
+    let mut json = log_of(&subject);
+    let any = serde_json::json!({ "kind": "uninit" });
+    json["programs"][0]["globals"] = serde_json::json!([{ "map": 0, "offset": 0, "slots": u32::MAX, "value": any }]);
+    let error = check(&json, &subject).expect_err("an overlong run");
+    assert!(error.reason.contains("globals") && error.reason.contains("too long"), "{error}");
+}
