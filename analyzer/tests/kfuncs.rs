@@ -223,7 +223,7 @@ fn checked_log(text: &str, edit: &dyn Fn(&mut Json)) -> (Json, Result<(), String
     subject.kfuncs = KFUNCS.iter().map(|&(id, name)| (id, name.to_owned())).collect();
     let config = Config::standard(DomainKind::Product);
     let report = Verifier::new(config.clone()).verify(&subject);
-    let log = proof::log_of("test", b"", &config, &[(subject.clone(), report)], None);
+    let log = proof::log_of("test", b"", &config, &[(subject.clone(), report)], proof::Invariants::CutPoints, None);
     let mut json = serde_json::to_value(log).expect("serialises");
     edit(&mut json);
     let log: ProofLog = serde_json::from_value(json.clone()).expect("reads back");

@@ -3,7 +3,7 @@
 //! where a check fails widened, and the loops that only seem to end refused whatever the
 //! strategy.
 
-use bpfprove_analyzer::proof::{self, ProofLog};
+use bpfprove_analyzer::proof::{self, Invariants, ProofLog};
 use bpfprove_analyzer::spec::ProgramSpec;
 use bpfprove_analyzer::termination::Rule;
 use bpfprove_analyzer::{Config, LoopMethod, LoopStrategy, Report, Subject, Verdict, Verifier};
@@ -49,11 +49,15 @@ fn verify_with(text: &str, config: Config) -> (Report, String) {
     let mut subject = Subject::bare("test", &program, ProgramType::SocketFilter);
     subject.spec = ProgramSpec::of(ProgramType::SocketFilter);
     let report = Verifier::new(config.clone()).verify(&subject);
-    // Whatever the strategy, the checker re-derives the log's termination arguments.
-    let log = proof::log_of("test", b"", &config, &[(subject.clone(), report.clone())], None);
-    let log: ProofLog = serde_json::from_value(serde_json::to_value(log).expect("serialises")).expect("reads back");
-    if let Err(error) = proof::check_subject(&log, &log.programs[0], &subject) {
-        panic!("{loops}: the verifier's own log is rejected: {error}\n{text}");
+    // Whatever the strategy, the checker re-derives the log's termination arguments, from
+    // states at the cut points or at every pc.
+    for invariants in [Invariants::CutPoints, Invariants::EveryPc] {
+        let reports = [(subject.clone(), report.clone())];
+        let log = proof::log_of("test", b"", &config, &reports, invariants, None);
+        let log = ProofLog::from_json(&log.to_json()).expect("reads back");
+        if let Err(error) = proof::check_subject(&log, &log.programs[0], &subject) {
+            panic!("{loops}, {invariants:?}: the verifier's own log is rejected: {error}\n{text}");
+        }
     }
     let failures: Vec<String> = report.failures().iter().map(|o| format!("{} {} {}", o.pc, o.kind, o.status)).collect();
     (report, failures.join("\n"))

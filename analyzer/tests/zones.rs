@@ -3,7 +3,7 @@
 //! the zone transfer rests on, proven by Z3 over the one semantics.
 
 use bpfprove_analyzer::domain_spec::DomainSpec;
-use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
+use bpfprove_analyzer::proof::{self, CheckError, Invariants, ProofLog};
 use bpfprove_analyzer::spec::ProgramSpec;
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
@@ -32,9 +32,14 @@ fn zone() -> Config {
     Config::of_spec(DomainSpec::with_zones(DomainKind::Product))
 }
 
+/// The log of `subject` keeping every pc's state, so that forgeries can reach them all.
 fn log_of(subject: &Subject, config: &Config) -> Json {
+    log_keeping(subject, config, Invariants::EveryPc)
+}
+
+fn log_keeping(subject: &Subject, config: &Config, invariants: Invariants) -> Json {
     let report = Verifier::new(config.clone()).verify(subject);
-    let log = proof::log_of("test", b"", config, &[(subject.clone(), report)], None);
+    let log = proof::log_of("test", b"", config, &[(subject.clone(), report)], invariants, None);
     serde_json::to_value(log).expect("serialises")
 }
 
@@ -68,10 +73,13 @@ fn zones_prove_what_the_product_cannot_and_their_log_checks() {
     let subject = subject(&program);
     let product = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
     assert_eq!(product.verdict, Verdict::Fail, "the product sees no relation");
-    let json = log_of(&subject, &zone());
-    assert_eq!(json["options"]["domain"], "zone");
-    assert_eq!(json["programs"][0]["verdict"], "pass");
-    check(&json, &subject).expect("the verifier's own zone log is valid");
+    for invariants in [Invariants::CutPoints, Invariants::EveryPc] {
+        let json = log_keeping(&subject, &zone(), invariants);
+        assert_eq!(json["options"]["domain"], "zone");
+        assert_eq!(json["programs"][0]["verdict"], "pass");
+        check(&json, &subject)
+            .unwrap_or_else(|e| panic!("the verifier's own zone log ({invariants:?}) is invalid: {e}"));
+    }
 }
 
 /// The zone constraints of every logged state, as (context, invariant) positions.

@@ -43,6 +43,7 @@ fn scale(c: &mut Criterion) {
         text.as_bytes(),
         &config,
         &[(subject.clone(), verifier.verify(&subject))],
+        proof::Invariants::CutPoints,
         None,
     );
     group.bench_function(format!("check_proof/{parser}"), |b| {

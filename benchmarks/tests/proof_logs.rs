@@ -6,7 +6,7 @@
 mod common;
 
 use bpfprove_analyzer::domain_spec::DomainSpec;
-use bpfprove_analyzer::proof::{self, CheckError, ProofLog};
+use bpfprove_analyzer::proof::{self, CheckError, Invariants, ProofLog};
 use bpfprove_analyzer::{Config, LoopStrategy, Subject, Verifier};
 use bpfprove_benchmarks::corpus::Cpu;
 use bpfprove_domains::DomainKind;
@@ -26,8 +26,15 @@ fn log_of(file: &str, bytes: &[u8], object: &Object, domain: DomainKind) -> Json
     log_with(file, bytes, object, Config::standard(domain))
 }
 
-/// Verifies every program of `object` under `config` and returns the log as JSON.
+/// Verifies every program of `object` under `config` and returns the log (states at the cut
+/// points) as JSON.
 fn log_with(file: &str, bytes: &[u8], object: &Object, config: Config) -> Json {
+    log_keeping(file, bytes, object, config, Invariants::CutPoints)
+}
+
+/// Verifies every program of `object` under `config` and returns the log keeping
+/// `invariants` as JSON.
+fn log_keeping(file: &str, bytes: &[u8], object: &Object, config: Config, invariants: Invariants) -> Json {
     let verifier = Verifier::new(config.clone());
     let reports: Vec<_> = object
         .programs
@@ -38,7 +45,7 @@ fn log_with(file: &str, bytes: &[u8], object: &Object, config: Config) -> Json {
             (subject, report)
         })
         .collect();
-    serde_json::to_value(proof::log_of(file, bytes, &config, &reports, None)).expect("serialises")
+    serde_json::to_value(proof::log_of(file, bytes, &config, &reports, invariants, None)).expect("serialises")
 }
 
 /// The large tc program, built with clang-22 at -mcpu=v3 like the corpus: its bytes and
@@ -82,11 +89,19 @@ fn every_corpus_log_validates_and_checks() {
         let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
         let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
         let zones = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
-        let configs = DomainKind::ALL.into_iter().map(Config::standard).chain([zones, initial_globals, unroll]);
-        for config in configs {
+        // The product domain's logs also with every pc's state.
+        let cut = |config| (config, Invariants::CutPoints);
+        let configs = DomainKind::ALL.into_iter().map(Config::standard).map(cut).chain([
+            cut(zones),
+            cut(initial_globals),
+            cut(unroll.clone()),
+            (Config::standard(DomainKind::Product), Invariants::EveryPc),
+            (unroll, Invariants::EveryPc),
+        ]);
+        for (config, invariants) in configs {
             let globals = if config.assume_initial_globals { ", initial globals" } else { "" };
-            let domain = format!("{}{globals}, loops {}", config.domain_spec(), config.loops);
-            let json = log_with(&stem, &bytes, &object, config);
+            let domain = format!("{}{globals}, loops {}, {invariants:?}", config.domain_spec(), config.loops);
+            let json = log_keeping(&stem, &bytes, &object, config, invariants);
             let errors: Vec<String> =
                 validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
             assert!(errors.is_empty(), "{cpu} {stem} ({domain}): schema violations: {errors:?}");
@@ -97,7 +112,7 @@ fn every_corpus_log_validates_and_checks() {
         }
     }
     println!("{logs} proof logs validated and checked");
-    assert!(logs >= 5 * 40, "{logs} logs");
+    assert!(logs >= 7 * 40, "{logs} logs");
 }
 
 /// The program-type corpus (`corpus/src/types/`) reaches regions the main corpus does not
@@ -118,12 +133,14 @@ fn every_program_type_log_validates_and_checks() {
         let bytes = common::read(path);
         let object = elf::load(&bytes).expect("type objects load");
         let stem = path.file_stem().expect("named").to_string_lossy();
-        let json = log_of(&stem, &bytes, &object, DomainKind::Product);
-        let errors: Vec<String> =
-            validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
-        assert!(errors.is_empty(), "types/{stem}: schema violations: {errors:?}");
-        if let Err(error) = check(&json, &bytes, &object) {
-            panic!("types/{stem}: {error}");
+        for invariants in [Invariants::CutPoints, Invariants::EveryPc] {
+            let json = log_keeping(&stem, &bytes, &object, Config::standard(DomainKind::Product), invariants);
+            let errors: Vec<String> =
+                validator.iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
+            assert!(errors.is_empty(), "types/{stem} ({invariants:?}): schema violations: {errors:?}");
+            if let Err(error) = check(&json, &bytes, &object) {
+                panic!("types/{stem} ({invariants:?}): {error}");
+            }
         }
     }
     assert!(paths.len() >= 35, "{} program-type objects", paths.len());
@@ -136,10 +153,15 @@ fn fixture(stem: &str) -> (Vec<u8>, Object, Json) {
 
 /// The v4 object `stem`, its bytes, and its log under `config`.
 fn fixture_with(stem: &str, config: Config) -> (Vec<u8>, Object, Json) {
+    fixture_keeping(stem, config, Invariants::CutPoints)
+}
+
+/// The v4 object `stem`, its bytes, and its log under `config` keeping `invariants`.
+fn fixture_keeping(stem: &str, config: Config, invariants: Invariants) -> (Vec<u8>, Object, Json) {
     let path = common::corpus_dir().join(Cpu::V4.name()).join(format!("{stem}.o"));
     let bytes = common::read(&path);
     let object = elf::load(&bytes).expect("loads");
-    let json = log_with(stem, &bytes, &object, config);
+    let json = log_keeping(stem, &bytes, &object, config, invariants);
     check(&json, &bytes, &object).expect("the untouched log is valid");
     (bytes, object, json)
 }
@@ -169,17 +191,24 @@ fn a_narrowed_invariant_is_rejected_at_an_edge_into_it() {
     // In xdp_tcp_filter, make the first invariant holding a non-constant number claim that
     // the number is 7.
     let prog = program(&mut json, "xdp_tcp_filter");
+    let values = prog["values"].as_array_mut().expect("values");
+    let ranges: Vec<u64> = (0..values.len() as u64)
+        .filter(|&i| {
+            let value = &values[i as usize];
+            value["kind"] == "scalar" && value["value"]["text"].as_str().is_some_and(|t| t.contains('['))
+        })
+        .collect();
+    values.push(constant_of(DomainKind::Product, 7));
+    let seven = values.len() - 1;
     let invariants = prog["contexts"][0]["invariants"].as_array_mut().expect("invariants");
     let (pc, reg) = invariants
         .iter_mut()
         .find_map(|inv| {
             let pc = inv["pc"].as_u64()?;
-            let regs = inv["state"]["regs"].as_array_mut()?;
-            let reg = regs.iter_mut().find(|r| {
-                r["value"]["kind"] == "scalar" && r["value"]["value"]["text"].as_str().is_some_and(|t| t.contains('['))
-            })?;
-            reg["value"] = constant_of(DomainKind::Product, 7);
-            Some((pc, reg["reg"].as_u64()?))
+            let regs = inv["state"]["regs"].as_object_mut()?;
+            let (reg, value) = regs.iter_mut().find(|(_, v)| v.as_u64().is_some_and(|i| ranges.contains(&i)))?;
+            *value = Json::from(seven);
+            Some((pc, reg.clone()))
         })
         .expect("some invariant holds a range");
     let error = check(&json, &bytes, &object).expect_err("a narrowed invariant must be rejected");
@@ -235,16 +264,16 @@ fn a_log_for_another_object_or_version_is_rejected() {
     other["object"]["sha256"] = Json::from("0".repeat(64));
     assert!(check(&other, &bytes, &object).expect_err("wrong object").reason.contains("SHA-256"));
     let mut other = json.clone();
-    other["schema_version"] = Json::from(2);
+    other["schema_version"] = Json::from(1);
     assert!(check(&other, &bytes, &object).expect_err("wrong version").reason.contains("schema version"));
-    // A jump target dropped from a gotox's successor: the edge lands on no invariant.
+    let error = ProofLog::from_json(&other.to_string()).expect_err("wrong version");
+    assert!(error.to_string().contains("schema version 1"), "{error}");
+    // Every state of the dispatch dropped: the cases' join is reached twice.
     let mut other = json;
     let prog = program(&mut other, "switch_dispatch");
-    let invariants = prog["contexts"][0]["invariants"].as_array_mut().expect("invariants");
-    let last = invariants.len() - 1;
-    invariants.remove(last / 2);
-    let error = check(&other, &bytes, &object).expect_err("a missing invariant must be rejected");
-    assert!(error.pc.is_some(), "{error}");
+    prog["contexts"][0]["invariants"].as_array_mut().expect("invariants").clear();
+    let error = check(&other, &bytes, &object).expect_err("a missing join invariant must be rejected");
+    assert!(error.pc.is_some() && error.reason.contains("reached twice"), "{error}");
 }
 
 #[test]
@@ -255,13 +284,16 @@ fn every_log_of_a_large_tc_program_checks() {
     let (bytes, object) = tc_large();
     for domain in DomainKind::ALL {
         let json = log_of("tc_large", &bytes, &object, domain);
-        let prog = &json["programs"]
-            .as_array()
-            .expect("programs")
-            .iter()
-            .find(|p| p["function"] == "tc_large")
-            .expect("tc_large");
-        assert!(prog["contexts"][0]["invariants"].as_array().expect("invariants").len() > 300, "a large program");
+        let states = |json: &Json| {
+            let prog = json["programs"].as_array().expect("programs").iter().find(|p| p["function"] == "tc_large");
+            prog.expect("tc_large")["contexts"][0]["invariants"].as_array().expect("invariants").len()
+        };
+        let full = log_keeping("tc_large", &bytes, &object, Config::standard(domain), Invariants::EveryPc);
+        assert!(states(&full) > 300, "{domain}: a large program");
+        assert!(states(&json) < states(&full) / 2, "{domain}: a compact log keeps fewer states");
+        if let Err(error) = check(&full, &bytes, &object) {
+            panic!("tc_large ({domain}, every pc): {error}");
+        }
         // tc_large_partial's call has a proven and an unknown helper-argument check at one pc:
         // the case the checker used to reject.
         let partial =
@@ -299,7 +331,18 @@ fn a_pass_forged_by_editing_loop_membership_is_rejected() {
     if !common::tools_present() {
         return;
     }
-    let (bytes, object, json) = fixture("unsafe_memory");
+    // Every pc's state may be named the head; in a compact log, the cut points only.
+    for (invariants, forgeries) in [(Invariants::EveryPc, 5), (Invariants::CutPoints, 1)] {
+        let full = Config::standard(DomainKind::Product);
+        let (bytes, object, json) = fixture_keeping("unsafe_memory", full, invariants);
+        let tried = forge_loop_membership(&json, &bytes, &object);
+        assert!(tried > forgeries, "{invariants:?}: {tried} forgeries");
+    }
+}
+
+/// Forges `json` into a PASS of `loop_unbounded` with each of its logged states near the loop
+/// named a one-round loop's head; returns how many forgeries were rejected.
+fn forge_loop_membership(json: &Json, bytes: &[u8], object: &Object) -> usize {
     let mut original = json.clone();
     let prog = program(&mut original, "loop_unbounded");
     assert_eq!(prog["verdict"], "fail");
@@ -330,12 +373,12 @@ fn a_pass_forged_by_editing_loop_membership_is_rejected() {
         }]);
         prog["obligations"].as_array_mut().expect("obligations").retain(|o| o["kind"] != "termination");
         prog["verdict"] = Json::from("pass");
-        let error = check(&forged, &bytes, &object).expect_err("a forged loop must be rejected");
+        let error = check(&forged, bytes, object).expect_err("a forged loop must be rejected");
         assert!(error.program.ends_with("loop_unbounded"), "{error}");
         tried += 1;
         println!("head {head}: {error}");
     }
-    assert!(tried > 5, "{tried} forgeries");
+    tried
 }
 
 /// Every (context, pc) entry of `targets` of the program `function`.

@@ -165,7 +165,7 @@ fn the_zone_proof_log_validates_and_checks() {
             (subject, report)
         })
         .collect();
-    let log = proof::log_of("relational.o", &bytes, &config, &reports, None);
+    let log = proof::log_of("relational.o", &bytes, &config, &reports, proof::Invariants::CutPoints, None);
     let json = serde_json::to_value(&log).expect("serialises");
     let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../analyzer/schema/proof-log.schema.json");
     let schema: serde_json::Value =

@@ -111,6 +111,41 @@ fn assembly_and_bytecode_get_proof_logs_the_checker_validates() {
     assert!(checked.status.success(), "{}{}", text(&checked.stdout), text(&checked.stderr));
 }
 
+/// `--full-invariants` logs every pc's state where the default log keeps the cut points;
+/// both check, and a log of another schema version is refused naming the versions.
+#[test]
+fn full_and_compact_logs_check_and_other_versions_are_refused() {
+    let dir = scratch();
+    let program = "r2 = *(u32 *)(r1 + 0)\nif r2 > 10 goto big\nr0 = 1\ngoto out\nbig:\nr0 = 2\nout:\nexit\n";
+    fs::write(dir.join("branches.s"), program).expect("write");
+    let states = |log: &str| {
+        let json: serde_json::Value = serde_json::from_slice(&fs::read(dir.join(log)).expect("log")).expect("JSON");
+        json["programs"][0]["contexts"][0]["invariants"].as_array().expect("invariants").len()
+    };
+    for (log, extra, logged) in [("compact.json", None, 1), ("full.json", Some("--full-invariants"), 6)] {
+        let mut args = vec!["verify", "branches.s", "--json", log];
+        args.extend(extra);
+        let output = run(&dir, &args);
+        assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+        assert_eq!(states(log), logged, "{log}");
+        let checked = run(&dir, &["check-proof", log, "branches.s"]);
+        assert!(checked.status.success(), "{log}: {}{}", text(&checked.stdout), text(&checked.stderr));
+    }
+    let old = fs::read_to_string(dir.join("compact.json")).expect("log").replacen(
+        "\"schema_version\":2",
+        "\"schema_version\":1",
+        1,
+    );
+    fs::write(dir.join("old.json"), old).expect("write");
+    let refused = run(&dir, &["check-proof", "old.json", "branches.s"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains("schema version 1: this checker reads version 2"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
 #[test]
 fn invariants_show_instructions_as_disasm_does() {
     let dir = scratch();

@@ -1,28 +1,37 @@
 //! The independent proof checker: re-validates a [`ProofLog`] against the object in one
-//! pass over its invariants, with no fixpoint.
+//! pass over its states, with no fixpoint.
 //!
 //! It uses the transfer function ([`crate::transfer::Env::post`]), the states and the
-//! domains, never the engine, the CFG or the iteration order. For every logged state it
-//! applies the instruction once and checks:
+//! domains, never the engine, the CFG or the iteration order. A log keeps states at some
+//! pcs (by default the cut points, [`super::cut_points`]; any set is read the same way).
+//! From each logged state (and from a context's entry state, when its entry pc has none)
+//! the checker applies the instruction and follows every edge that lands on a pc without a
+//! logged state, deriving that state, until the edges land on logged states. It trusts
+//! nothing the log says about where its cut points are: a pc without a logged state may be
+//! derived once per context and round (by exactly one edge), and one reached twice (a join
+//! or a cycle with no logged invariant) is a failure. For every state, logged or derived,
+//! it checks:
 //! - **inductiveness**: each successor's logged state covers what the instruction produces
 //!   (the next round's head for a back edge of an unrolled loop, which the last round must
 //!   not reach; the enclosing state for an exit of a loop; the context's exit state for an
 //!   `exit`);
 //! - **calls**: each call is covered by a logged context of the callee whose entry covers
-//!   the call's state, and the call's effect is that context's logged exit;
+//!   the call's state, and the call's effect is that context's logged exit; a call no
+//!   context covers does not return and is an open `call` obligation the log must list
+//!   (a recursive call the analysis refused);
 //! - **obligations**: every obligation the log calls proven is proven again under the
-//!   logged state, and every obligation that is not proven under it is in the log as not
+//!   states, and every obligation that is not proven under them is in the log as not
 //!   proven; a `pass` verdict has none;
-//! - **termination**: every cycle of the graph of checked edges between logged states must
+//! - **termination**: every cycle of the graph of checked edges between states must
 //!   end by [`crate::termination::ends`] (counters and iterators, part by part, recomputed on
-//!   the logged states) or carry a termination obligation that is not proven; one logged
+//!   the states) or carry a termination obligation that is not proven; one logged
 //!   proven must lie in an unrolled loop or in a part that ends. The graph is built from the edges
-//!   the transfer function produces, each landing on the one logged state that must cover
-//!   it (an unrolled loop's rounds are distinct states), so its cycles are the loops of the
+//!   the transfer function produces, each landing on the one state that must cover it or
+//!   is derived from it (an unrolled loop's rounds are distinct states), so its cycles are the loops of the
 //!   control-flow graph that the log did not unroll, whatever loop membership the log
 //!   claims; calls between contexts must not form a cycle either;
 //! - **targets**: the resolved `callx`/`gotox` targets of each context and pc are exactly
-//!   the union of those the transfer function resolves under the logged states;
+//!   the union of those the transfer function resolves under the states;
 //! - **completeness**: every program of the object (or of the selection) is in the log,
 //!   once;
 //! - **global data**: the summary covers the loaded contents and every store;
@@ -30,7 +39,7 @@
 //!
 //! Every failure names the program, the context and the pc.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::elf::Object;
@@ -48,6 +57,7 @@ use crate::state::State;
 use crate::subject::Subject;
 use crate::termination;
 use crate::transfer::{CallKind, CallOutcome, Calls, Env, Resolved, Stop};
+use crate::value::Value;
 use crate::widening::Thresholds;
 
 /// Deepest nesting of unrolled loops a log may have (logs are untrusted input; the checker
@@ -268,7 +278,13 @@ struct ContextCert {
 /// last).
 type Path<'a> = Vec<(&'a LoopCert, usize)>;
 
-fn parse_loop(log: &UnrolledLog, domain: DomainKind, depth: usize, uids: &mut usize) -> Result<LoopCert, String> {
+fn parse_loop(
+    log: &UnrolledLog,
+    domain: DomainKind,
+    values: &[Value],
+    depth: usize,
+    uids: &mut usize,
+) -> Result<LoopCert, String> {
     if depth > MAX_LOG_NESTING {
         return Err(format!("unrolled loops nested more than {MAX_LOG_NESTING} deep"));
     }
@@ -276,19 +292,21 @@ fn parse_loop(log: &UnrolledLog, domain: DomainKind, depth: usize, uids: &mut us
     for round in &log.rounds {
         let mut states = BTreeMap::new();
         for inv in &round.invariants {
-            states.insert(inv.pc, log::state_of(&inv.state, domain).map_err(|e| format!("pc {}: {e}", inv.pc))?);
+            let state = log::state_of(&inv.state, domain, values).map_err(|e| format!("pc {}: {e}", inv.pc))?;
+            states.insert(inv.pc, state);
         }
-        let loops = round.unrolled.iter().map(|l| parse_loop(l, domain, depth + 1, uids)).collect::<Result<_, _>>()?;
+        let loops =
+            round.unrolled.iter().map(|l| parse_loop(l, domain, values, depth + 1, uids)).collect::<Result<_, _>>()?;
         rounds.push(RoundCert { states, loops });
     }
     *uids += 1;
     Ok(LoopCert { uid: *uids, head: log.head, members: log.members.iter().copied().collect(), rounds })
 }
 
-fn parse_context(log: &ContextLog, domain: DomainKind) -> Result<ContextCert, String> {
+fn parse_context(log: &ContextLog, domain: DomainKind, values: &[Value]) -> Result<ContextCert, String> {
     let mut states = BTreeMap::new();
     for inv in &log.invariants {
-        states.insert(inv.pc, log::state_of(&inv.state, domain).map_err(|e| format!("pc {}: {e}", inv.pc))?);
+        states.insert(inv.pc, log::state_of(&inv.state, domain, values).map_err(|e| format!("pc {}: {e}", inv.pc))?);
     }
     let mut uids = 0;
     let mut calls: BTreeMap<(usize, FunctionId), Vec<usize>> = BTreeMap::new();
@@ -298,10 +316,15 @@ fn parse_context(log: &ContextLog, domain: DomainKind) -> Result<ContextCert, St
     Ok(ContextCert {
         function: FunctionId(log.function_id),
         entry_pc: log.entry_pc,
-        entry: log::state_of(&log.entry, domain).map_err(|e| format!("entry: {e}"))?,
-        exit: log.exit.as_ref().map(|s| log::state_of(s, domain)).transpose().map_err(|e| format!("exit: {e}"))?,
+        entry: log::state_of(&log.entry, domain, values).map_err(|e| format!("entry: {e}"))?,
+        exit: log
+            .exit
+            .as_ref()
+            .map(|s| log::state_of(s, domain, values))
+            .transpose()
+            .map_err(|e| format!("exit: {e}"))?,
         states,
-        loops: log.unrolled.iter().map(|l| parse_loop(l, domain, 1, &mut uids)).collect::<Result<_, _>>()?,
+        loops: log.unrolled.iter().map(|l| parse_loop(l, domain, values, 1, &mut uids)).collect::<Result<_, _>>()?,
         calls,
     })
 }
@@ -311,7 +334,6 @@ struct LoggedCalls<'a> {
     contexts: &'a BTreeMap<usize, ContextCert>,
     current: usize,
     domain: DomainKind,
-    problems: Vec<(usize, String)>,
     /// The contexts the checked calls entered.
     entered: Vec<usize>,
 }
@@ -328,20 +350,34 @@ impl Calls for LoggedCalls<'_> {
                 self.entered.push(*id);
                 Ok(CallOutcome { exit: self.contexts[id].exit.clone(), problem: None })
             }
-            None => {
-                self.problems
-                    .push((pc, format!("no logged context of function {} covers this call's state", function.0)));
-                Ok(CallOutcome {
-                    exit: None,
-                    problem: Some(Check::new(ObligationKind::Call, Status::Unknown, "call not covered by the log")),
-                })
-            }
+            // Not returning, and an open obligation the log must list (as it does for a
+            // recursive call the analysis refused): a PASS cannot have one.
+            None => Ok(CallOutcome {
+                exit: None,
+                problem: Some(Check::new(
+                    ObligationKind::Call,
+                    Status::Unknown,
+                    format!("no logged context of function {} covers this call's state", function.0),
+                )),
+            }),
         }
     }
 }
 
-/// A logged state of one context: the path of (loop uid, round) to it, and its pc.
+/// A state of one context, logged or derived: the path of (loop uid, round) to it, and its
+/// pc.
 type StateKey = (Vec<(usize, usize)>, usize);
+
+/// Where an edge lands.
+enum Landing<'p> {
+    /// On a logged state, which must cover what arrives.
+    Logged(StateKey, &'p State),
+    /// On a state the log leaves out: what arrives is that state, sitting at this many
+    /// levels of the edge's path.
+    Derived(StateKey, usize),
+    /// On the head of an unrolled loop from its last round.
+    PastLastRound,
+}
 
 /// The key of `path`.
 fn path_key(path: &[(&LoopCert, usize)]) -> Vec<(usize, usize)> {
@@ -356,9 +392,11 @@ struct ProgramCheck<'a> {
     checks: BTreeMap<CheckKey, BTreeSet<(Status, String)>>,
     /// Stores seen, joined into the logged summary.
     stored: GlobalSummary,
-    /// Per context, the checked edges between its logged states: their cycles are the loops
-    /// the log did not unroll.
+    /// Per context, the checked edges between its states, logged and derived: their cycles
+    /// are the loops the log did not unroll.
     state_edges: BTreeMap<usize, Vec<(StateKey, StateKey)>>,
+    /// The states derived so far, each by exactly one edge: (context, key).
+    derived: HashSet<(usize, StateKey)>,
     /// Calls between contexts (caller, callee): a cycle is unbounded recursion.
     context_calls: BTreeSet<(usize, usize)>,
     /// Resolved indirect targets, joined over the visits of (context, pc).
@@ -379,15 +417,10 @@ impl<'a> ProgramCheck<'a> {
         CheckError { program: self.title.clone(), context, pc, reason: reason.into() }
     }
 
-    /// The logged state of `target` as seen from `path` in `context`, with its key:
-    /// `Ok(None)` when the target is a back edge out of the last round (which must not be
-    /// reached).
-    fn slot<'p>(
-        &self,
-        context: &'p ContextCert,
-        path: &Path<'p>,
-        target: usize,
-    ) -> Result<Option<(StateKey, &'p State)>, String> {
+    /// Where an edge to `target` from a state at `path` in `context` lands: the state key
+    /// the checker's own reading of the loop structure gives it, and its logged state if the
+    /// log has one. Heads of unrolled rounds must be logged (they tell the rounds apart).
+    fn landing<'p>(&self, context: &'p ContextCert, path: &Path<'p>, target: usize) -> Result<Landing<'p>, String> {
         for level in (0..path.len()).rev() {
             let (loop_, round) = path[level];
             let outer = &path[..level];
@@ -398,40 +431,41 @@ impl<'a> ProgramCheck<'a> {
                         key.push((loop_.uid, round + 1));
                         next.states
                             .get(&target)
-                            .map(|s| Some(((key, target), s)))
+                            .map(|s| Landing::Logged((key, target), s))
                             .ok_or_else(|| format!("round {} has no state at its head {target}", round + 2))
                     }
-                    None => Ok(None),
+                    None => Ok(Landing::PastLastRound),
                 };
             }
             let here = &loop_.rounds[round];
             if let Some(nested) = here.loops.iter().find(|l| l.head == target) {
                 let mut key = path_key(&path[..=level]);
                 key.push((nested.uid, 0));
-                return first_round(nested, target).map(|s| Some(((key, target), s)));
+                return first_round(nested, target).map(|s| Landing::Logged((key, target), s));
             }
             if loop_.members.contains(&target) {
-                return here.states.get(&target).map(|s| Some(((path_key(&path[..=level]), target), s))).ok_or_else(
-                    || format!("{target} has no state in round {} of the loop at {}", round + 1, loop_.head),
-                );
+                let key = (path_key(&path[..=level]), target);
+                return Ok(match here.states.get(&target) {
+                    Some(logged) => Landing::Logged(key, logged),
+                    None => Landing::Derived(key, level + 1),
+                });
             }
         }
         if let Some(nested) = context.loops.iter().find(|l| l.head == target) {
-            return first_round(nested, target).map(|s| Some(((vec![(nested.uid, 0)], target), s)));
+            return first_round(nested, target).map(|s| Landing::Logged((vec![(nested.uid, 0)], target), s));
         }
         if context.loops.iter().any(|l| l.members.contains(&target)) {
             return Err(format!("{target} is inside an unrolled loop but is not its head"));
         }
-        context
-            .states
-            .get(&target)
-            .map(|s| Some(((Vec::new(), target), s)))
-            .ok_or_else(|| format!("{target} has no invariant (the log calls it unreachable)"))
+        Ok(match context.states.get(&target) {
+            Some(logged) => Landing::Logged((Vec::new(), target), logged),
+            None => Landing::Derived((Vec::new(), target), 0),
+        })
     }
 
-    /// Applies the instruction at `pc` to `state` (sitting at `path`) and checks its
-    /// successors, call and exit states, and stores.
-    fn visit<'p>(
+    /// Checks the state `state` at `pc` (sitting at `path`) as [`Self::visit`] does, then
+    /// every state derived from it, until each path lands on logged states.
+    fn check_from<'p>(
         &mut self,
         id: usize,
         context: &'p ContextCert,
@@ -439,24 +473,48 @@ impl<'a> ProgramCheck<'a> {
         pc: usize,
         state: &State,
     ) -> Result<(), CheckError> {
+        let mut pending: Vec<(Path<'p>, usize, State)> = Vec::new();
+        for (depth, target, derived) in self.visit(id, context, path, pc, state)? {
+            pending.push((path[..depth].to_vec(), target, derived));
+        }
+        while let Some((path, pc, state)) = pending.pop() {
+            for (depth, target, derived) in self.visit(id, context, &path, pc, &state)? {
+                pending.push((path[..depth].to_vec(), target, derived));
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `key`, a state the log leaves out, as derived by one edge: a second edge to
+    /// it would need a join, which only a logged invariant may stand for.
+    fn derive_once(&mut self, id: usize, key: &StateKey) -> Result<(), CheckError> {
+        if self.derived.insert((id, key.clone())) {
+            return Ok(());
+        }
+        Err(self.error(Some(id), Some(key.1), format!("pc {} is reached twice but has no logged invariant", key.1)))
+    }
+
+    /// Applies the instruction at `pc` to `state` (sitting at `path`) and checks its
+    /// successors, call and exit states, and stores. Returns the successors the log leaves
+    /// out, to be checked in turn: (how many levels of `path` they sit at, pc, state).
+    fn visit<'p>(
+        &mut self,
+        id: usize,
+        context: &'p ContextCert,
+        path: &Path<'p>,
+        pc: usize,
+        state: &State,
+    ) -> Result<Vec<(usize, usize, State)>, CheckError> {
         let program = self.env.subject.program;
         let insn = *program.insn_at(pc).ok_or_else(|| self.error(Some(id), Some(pc), "no instruction starts here"))?;
         let function = program.function(context.function);
         if pc < function.entry || pc >= function.end {
             return Err(self.error(Some(id), Some(pc), "the state is outside the context's function"));
         }
-        let mut calls = LoggedCalls {
-            contexts: self.contexts,
-            current: id,
-            domain: self.env.domain,
-            problems: Vec::new(),
-            entered: Vec::new(),
-        };
+        let mut calls =
+            LoggedCalls { contexts: self.contexts, current: id, domain: self.env.domain, entered: Vec::new() };
         let post =
             self.env.post(&mut calls, pc, &insn, state).map_err(|e| self.error(Some(id), Some(pc), e.to_string()))?;
-        if let Some((at, problem)) = calls.problems.into_iter().next() {
-            return Err(self.error(Some(id), Some(at), problem));
-        }
         self.context_calls.extend(calls.entered.iter().map(|&callee| (id, callee)));
         self.summary.states += 1;
         for check in &post.checks {
@@ -480,26 +538,33 @@ impl<'a> ProgramCheck<'a> {
         if let Some(step) = termination::steps_a_counter(self.env.subject, pc, state) {
             self.stepping.insert((id, source.clone()), step);
         }
-        for (target, produced) in &post.edges {
-            if *target < function.entry || *target >= function.end {
+        let mut derived = Vec::new();
+        for (target, produced) in post.edges {
+            if target < function.entry || target >= function.end {
                 // Leaving the function is a (refuted) obligation the log must carry.
                 let detail = format!("control flow leaves the function to {target}");
                 self.checks.entry((id, pc, ObligationKind::Call)).or_default().insert((Status::Refuted, detail));
                 continue;
             }
-            let slot = self.slot(context, path, *target).map_err(|reason| self.error(Some(id), Some(pc), reason))?;
-            match slot {
-                Some((key, logged)) if produced.leq(logged, self.env.domain) => {
+            let landing =
+                self.landing(context, path, target).map_err(|reason| self.error(Some(id), Some(pc), reason))?;
+            match landing {
+                Landing::Logged(key, logged) if produced.leq(logged, self.env.domain) => {
                     self.state_edges.entry(id).or_default().push((source.clone(), key));
                 }
-                Some(_) => {
+                Landing::Logged(..) => {
                     return Err(self.error(
                         Some(id),
                         Some(pc),
                         format!("not inductive: the state reaching {target} is not covered by its logged state"),
                     ));
                 }
-                None => {
+                Landing::Derived(key, depth) => {
+                    self.derive_once(id, &key)?;
+                    self.state_edges.entry(id).or_default().push((source.clone(), key));
+                    derived.push((depth, target, produced));
+                }
+                Landing::PastLastRound => {
                     return Err(self.error(
                         Some(id),
                         Some(pc),
@@ -524,7 +589,7 @@ impl<'a> ProgramCheck<'a> {
                 self.stored.store(store.map, offset, store.len, &store.value, self.env.domain);
             }
         }
-        Ok(())
+        Ok(derived)
     }
 
     /// Checks every state of the loop `loop_` (at `path`), rounds in order.
@@ -546,7 +611,7 @@ impl<'a> ProgramCheck<'a> {
                     let reason = format!("a state of round {} is outside the loop at {}", index + 1, loop_.head);
                     return Err(self.error(Some(id), Some(*pc), reason));
                 }
-                self.visit(id, context, path, *pc, state)?;
+                self.check_from(id, context, path, *pc, state)?;
             }
             for nested in &round.loops {
                 self.visit_loop(id, context, path, nested)?;
@@ -619,8 +684,9 @@ fn check_program_on(
         }
         return Ok(());
     }
-    let globals =
-        log::globals_of(&program_log.globals, domain).map_err(|e| error(None, None, format!("globals: {e}")))?;
+    let section_slots = subject.maps.iter().filter_map(|m| m.data.as_ref()).map(|d| d.image.len().div_ceil(8) as u64);
+    let globals = log::globals_of(&program_log.globals, domain, section_slots.sum())
+        .map_err(|e| error(None, None, format!("globals: {e}")))?;
     let assumed = if log.options.assume_initial_globals {
         GlobalSummary::from_file(subject, domain)
     } else {
@@ -629,9 +695,10 @@ fn check_program_on(
     if !assumed.leq(&globals) {
         return Err(error(None, None, "the global data summary does not cover the loaded contents".into()));
     }
+    let values = log::values_of(&program_log.values, domain).map_err(|e| error(None, None, format!("values: {e}")))?;
     let mut contexts = BTreeMap::new();
     for context in &program_log.contexts {
-        let parsed = parse_context(context, domain).map_err(|reason| error(Some(context.id), None, reason))?;
+        let parsed = parse_context(context, domain, &values).map_err(|reason| error(Some(context.id), None, reason))?;
         if context.function_id as usize >= subject.program.functions().len()
             || subject.program.function(parsed.function).entry != parsed.entry_pc
         {
@@ -674,6 +741,7 @@ fn check_program_on(
         checks: BTreeMap::new(),
         stored: globals.clone(),
         state_edges: BTreeMap::new(),
+        derived: HashSet::new(),
         context_calls: BTreeSet::new(),
         resolved: BTreeMap::new(),
         unrolled: Vec::new(),
@@ -683,23 +751,31 @@ fn check_program_on(
         summary: CheckSummary::default(),
     };
     for (&id, context) in &contexts {
-        // The entry state must be covered where the function starts.
+        // The entry state must be covered where the function starts, or starts the
+        // derivation there when the log leaves that pc out (the entry is then its one edge).
         let at_entry = run
-            .slot(context, &Vec::new(), context.entry_pc)
+            .landing(context, &Vec::new(), context.entry_pc)
             .map_err(|reason| error(Some(id), Some(context.entry_pc), reason))?;
-        if !at_entry.is_some_and(|(_, logged)| context.entry.leq(logged, domain)) {
-            return Err(error(
-                Some(id),
-                Some(context.entry_pc),
-                "the entry state is not covered by the invariant at the entry".into(),
-            ));
+        match at_entry {
+            Landing::Logged(_, logged) if context.entry.leq(logged, domain) => {}
+            Landing::Derived(key, _) => {
+                run.derive_once(id, &key)?;
+                run.check_from(id, context, &Vec::new(), context.entry_pc, &context.entry)?;
+            }
+            Landing::Logged(..) | Landing::PastLastRound => {
+                return Err(error(
+                    Some(id),
+                    Some(context.entry_pc),
+                    "the entry state is not covered by the invariant at the entry".into(),
+                ));
+            }
         }
         let in_loops: BTreeSet<usize> = context.loops.iter().flat_map(|l| l.members.iter().copied()).collect();
         for (pc, state) in &context.states {
             if in_loops.contains(pc) {
                 return Err(error(Some(id), Some(*pc), "a top-level invariant inside an unrolled loop".into()));
             }
-            run.visit(id, context, &Vec::new(), *pc, state)?;
+            run.check_from(id, context, &Vec::new(), *pc, state)?;
         }
         let mut path = Vec::new();
         for loop_ in &context.loops {
@@ -787,10 +863,17 @@ struct ContextLoops<'r, 'a> {
 }
 
 impl<'r, 'a> ContextLoops<'r, 'a> {
-    fn new(run: &'r ProgramCheck<'a>, context: usize, edges: &'r [(StateKey, StateKey)]) -> ContextLoops<'r, 'a> {
+    /// The graph of the edges of `context` that land in `cyclic`, the states on its cycles
+    /// (the rules look at nothing else: successors inside a cycle, predecessors of its states).
+    fn new(
+        run: &'r ProgramCheck<'a>,
+        context: usize,
+        edges: &'r [(StateKey, StateKey)],
+        cyclic: &BTreeSet<StateKey>,
+    ) -> ContextLoops<'r, 'a> {
         let mut successors: BTreeMap<&StateKey, Vec<StateKey>> = BTreeMap::new();
         let mut predecessors: BTreeMap<&StateKey, Vec<StateKey>> = BTreeMap::new();
-        for (a, b) in edges {
+        for (a, b) in edges.iter().filter(|(_, b)| cyclic.contains(b)) {
             successors.entry(a).or_default().push(b.clone());
             predecessors.entry(b).or_default().push(a.clone());
         }
@@ -819,7 +902,7 @@ impl<'r, 'a> ContextLoops<'r, 'a> {
 
     /// The pcs of the states in loops that end, nested ones included.
     fn ending_pcs(&self) -> BTreeSet<usize> {
-        let nodes: BTreeSet<StateKey> = self.successors.keys().map(|k| (*k).clone()).collect();
+        let nodes: BTreeSet<StateKey> = self.predecessors.keys().map(|k| (*k).clone()).collect();
         let predecessors = |key: &StateKey| self.predecessors.get(key).cloned().unwrap_or_default();
         let points = self.with_facts(|facts| termination::ending_points(&nodes, &predecessors, facts));
         points.into_iter().map(|(_, pc)| pc).collect()
@@ -832,25 +915,8 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     for o in &log.obligations {
         logged.entry((o.context, o.pc, o.kind)).or_default().insert((o.status, o.detail.as_str()));
     }
-    // One instruction can make several checks of one kind (one per helper argument), some
-    // proven and some not: a check logged proven must be recomputed proven, with its detail.
-    for ((context, pc, kind), entries) in &logged {
-        if *kind == ObligationKind::Termination {
-            continue;
-        }
-        for (status, detail) in entries {
-            if *status != Status::Proven {
-                continue;
-            }
-            let recomputed = run.checks.get(&(*context, *pc, *kind));
-            let reason = match recomputed {
-                Some(checks) if checks.contains(&(Status::Proven, (*detail).to_owned())) => continue,
-                Some(_) => format!("{kind} is logged proven ({detail}) but does not follow from the invariant"),
-                None => format!("{kind} is logged proven but the instruction has no such check"),
-            };
-            return Err((Some(*context), Some(*pc), reason));
-        }
-    }
+    // A check that does not hold first: it is the cause of the other mismatches it brings
+    // (a call no context covers leaves the rest of the function unchecked).
     for ((context, pc, kind), checks) in &run.checks {
         if let Some((_, detail)) = checks.iter().find(|(s, _)| *s != Status::Proven) {
             let listed =
@@ -864,10 +930,38 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
             }
         }
     }
+    // One instruction can make several checks of one kind (one per helper argument), some
+    // proven and some not: a check logged proven must be recomputed proven, with its detail.
+    for ((context, pc, kind), entries) in &logged {
+        if *kind == ObligationKind::Termination {
+            continue;
+        }
+        for (status, detail) in entries {
+            if *status != Status::Proven {
+                continue;
+            }
+            let recomputed = run.checks.get(&(*context, *pc, *kind));
+            let reason = match recomputed {
+                Some(checks) if checks.iter().any(|(s, d)| *s == Status::Proven && d == detail) => continue,
+                Some(_) => format!("{kind} is logged proven ({detail}) but does not follow from the invariant"),
+                None => format!("{kind} is logged proven but the instruction has no such check"),
+            };
+            return Err((Some(*context), Some(*pc), reason));
+        }
+    }
     // Termination: proven only for unrolled loops and loops that `crate::termination`'s
     // rules end; every other cycle of checked edges must carry an open obligation.
-    let graphs: BTreeMap<usize, ContextLoops> =
-        run.state_edges.iter().map(|(context, edges)| (*context, ContextLoops::new(run, *context, edges))).collect();
+    // Most states lie on no cycle: the graphs the rules read keep only those that do.
+    let cyclic: BTreeMap<usize, BTreeSet<StateKey>> = run
+        .state_edges
+        .iter()
+        .map(|(context, edges)| (*context, state_cycles(edges).into_iter().flatten().collect()))
+        .collect();
+    let graphs: BTreeMap<usize, ContextLoops> = run
+        .state_edges
+        .iter()
+        .map(|(context, edges)| (*context, ContextLoops::new(run, *context, edges, &cyclic[context])))
+        .collect();
     let bounded_pcs: BTreeSet<(usize, usize)> =
         graphs.iter().flat_map(|(context, graph)| graph.ending_pcs().into_iter().map(|pc| (*context, pc))).collect();
     for ((context, pc, kind), entries) in &logged {
@@ -885,9 +979,14 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     let program = run.env.subject.program;
     for (context, edges) in &run.state_edges {
         // A cycle that takes a `may_goto`'s fall-through ends when the call's budget does.
-        let unbounded: Vec<(StateKey, StateKey)> =
-            edges.iter().filter(|(a, b)| !crate::may_goto::spends_budget(program, a.1, b.1)).cloned().collect();
-        for cycle in cycles(&unbounded) {
+        let within = &cyclic[context];
+        let unbounded: Vec<(StateKey, StateKey)> = edges
+            .iter()
+            .filter(|(a, b)| within.contains(a) && within.contains(b))
+            .filter(|(a, b)| !crate::may_goto::spends_budget(program, a.1, b.1))
+            .cloned()
+            .collect();
+        for cycle in state_cycles(&unbounded) {
             let pcs: BTreeSet<usize> = cycle.iter().map(|(_, pc)| *pc).collect();
             let open = logged.iter().any(|((c, pc, kind), entries)| {
                 c == context
@@ -914,6 +1013,15 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
         ("pass", true) | ("fail", false) => Ok(()),
         (verdict, _) => Err((None, None, format!("verdict `{verdict}` does not match the obligations"))),
     }
+}
+
+/// The cycles of the edges between states: none without an edge that goes back (or stays)
+/// in pc order, since pcs cannot rise all the way round a cycle (most code has no loop).
+fn state_cycles(edges: &[(StateKey, StateKey)]) -> Vec<BTreeSet<StateKey>> {
+    if edges.iter().all(|(a, b)| a.1 < b.1) {
+        return Vec::new();
+    }
+    cycles(edges)
 }
 
 /// The cycles of a graph given by its edges: the node sets of its strongly connected

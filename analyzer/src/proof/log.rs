@@ -14,6 +14,7 @@ use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{FunctionId, JumpTableId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::{Analysis, ContextResult, Unrolled};
 use crate::globals::GlobalSummary;
@@ -30,8 +31,28 @@ use crate::verify::{Config, Report, Verdict};
 use crate::zone::{Var, Zone};
 use bpfprove_semantics::model::kfuncs::{IterKind, ObjectKind};
 
-/// The version of the document format; a checker refuses other versions.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the document format; a checker refuses other versions. Version 2 keeps
+/// states only at cut points unless asked for every pc ([`Invariants`]).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Which pcs' states a log keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invariants {
+    /// Only the cut points ([`super::cut_points`]): the checker re-derives the rest.
+    CutPoints,
+    /// Every reached pc.
+    EveryPc,
+}
+
+impl Invariants {
+    /// `cut-points` or `every-pc`, as the log's options name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariants::CutPoints => "cut-points",
+            Invariants::EveryPc => "every-pc",
+        }
+    }
+}
 
 /// A proof log: every program of one object verified with one configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,6 +68,43 @@ pub struct ProofLog {
     pub options: Options,
     /// One entry per verified program.
     pub programs: Vec<ProgramLog>,
+}
+
+/// Why a text is not a proof log this checker can read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not a JSON document with a numeric `schema_version`.
+    #[error("not a bpfprove proof log (no numeric `schema_version`): {0}")]
+    NoVersion(serde_json::Error),
+    /// Another version of the format.
+    #[error(
+        "schema version {0}: this checker reads version {SCHEMA_VERSION} only (write the log again with this bpfprove)"
+    )]
+    Version(u64),
+    /// The right version, but not a well-formed document.
+    #[error("not a well-formed proof log of schema version {SCHEMA_VERSION}: {0}")]
+    Malformed(serde_json::Error),
+}
+
+impl ProofLog {
+    /// Reads a log from its JSON text, refusing other schema versions before anything else
+    /// (their fields differ, so reading them as this version would fail less clearly).
+    pub fn from_json(text: &str) -> Result<ProofLog, ReadError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u64,
+        }
+        let version: Version = serde_json::from_str(text).map_err(ReadError::NoVersion)?;
+        if version.schema_version != u64::from(SCHEMA_VERSION) {
+            return Err(ReadError::Version(version.schema_version));
+        }
+        serde_json::from_str(text).map_err(ReadError::Malformed)
+    }
+
+    /// The log as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a proof log is plain data")
+    }
 }
 
 /// Which object was verified.
@@ -95,6 +153,10 @@ pub struct Options {
     /// read as privileged.
     #[serde(default = "privileged")]
     pub privilege: String,
+    /// `cut-points` or `every-pc`: which pcs' states the log keeps ([`Invariants`]). The
+    /// checker does not read it: it derives every state the log leaves out, and rejects a pc
+    /// it reaches twice without a logged state.
+    pub invariants: String,
 }
 
 fn unroll() -> String {
@@ -121,8 +183,11 @@ pub struct ProgramLog {
     pub verdict: String,
     /// Why it is `unknown`.
     pub stop_reason: Option<String>,
-    /// The global data summary (one value per 8-byte slot).
-    pub globals: Vec<GlobalSlotLog>,
+    /// The global data summary (one value per 8-byte slot), in runs of slots alike.
+    pub globals: Vec<GlobalRunLog>,
+    /// Every distinct value the states of the contexts hold; states refer to them by index
+    /// (a program's states share few distinct values).
+    pub values: Vec<ValueLog>,
     /// The analysed contexts (function × entry state) that the program's execution reaches.
     pub contexts: Vec<ContextLog>,
     /// Every obligation.
@@ -133,15 +198,18 @@ pub struct ProgramLog {
     pub stats: StatsLog,
 }
 
-/// One slot of global data.
+/// Consecutive 8-byte slots of global data holding one value (a large zeroed `.bss` is one
+/// run, not a line per slot).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GlobalSlotLog {
+pub struct GlobalRunLog {
     /// The data section's map id.
     pub map: u32,
-    /// Byte offset of the slot.
+    /// Byte offset of the first slot.
     pub offset: u32,
-    /// Its value.
+    /// How many slots, at least 1.
+    pub slots: u32,
+    /// Their value.
     pub value: ValueLog,
 }
 
@@ -161,7 +229,8 @@ pub struct ContextLog {
     pub entry: StateLog,
     /// The join of its states at `exit`, if it returns.
     pub exit: Option<StateLog>,
-    /// The invariant before each reachable instruction outside unrolled loops.
+    /// The invariant before each reachable instruction outside unrolled loops: at the cut
+    /// points only, or at every pc ([`Invariants`]).
     pub invariants: Vec<InvariantLog>,
     /// Loops analysed by unrolling.
     pub unrolled: Vec<UnrolledLog>,
@@ -229,12 +298,12 @@ pub struct CallLog {
     pub contexts: Vec<usize>,
 }
 
-/// An abstract state.
+/// An abstract state. Its values are indices into the program's [`ProgramLog::values`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateLog {
-    /// Initialised registers (the others are uninitialised).
-    pub regs: Vec<RegLog>,
+    /// Initialised registers (the others are uninitialised): register number → value.
+    pub regs: BTreeMap<u8, u32>,
     /// Stack frames, outermost first: their written slots.
     pub frames: Vec<Vec<SlotLog>>,
     /// Packet size facts.
@@ -335,16 +404,6 @@ impl ResourcesLog {
     }
 }
 
-/// A register's value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegLog {
-    /// 0..=10.
-    pub reg: u8,
-    /// Its value.
-    pub value: ValueLog,
-}
-
 /// A written stack slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -354,8 +413,8 @@ pub struct SlotLog {
     pub offset: i16,
     /// Bytes, 1..=8.
     pub size: u8,
-    /// What they hold.
-    pub value: ValueLog,
+    /// What they hold: an index into [`ProgramLog::values`].
+    pub value: u32,
 }
 
 /// What bounds checks established about the packet's length.
@@ -388,7 +447,7 @@ pub struct RangeLog {
 }
 
 /// A number of the log's domain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NumLog {
     /// The domain representation's words, as `0x...` strings.
@@ -398,7 +457,7 @@ pub struct NumLog {
 }
 
 /// An abstract value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ValueLog {
     /// Possibly uninitialised.
@@ -446,7 +505,7 @@ pub enum ValueLog {
 }
 
 /// A packet pointer's variable part.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VarLog {
     /// Introduced at this pc.
@@ -544,6 +603,19 @@ pub enum LogError {
     /// The state has no frame.
     #[error("a state has no stack frame")]
     NoFrame,
+    /// A run of global slots is empty, unaligned or makes the summary too large.
+    #[error("global data run of {slots} slots at offset {offset} of map {map} is empty, unaligned or too long")]
+    BadGlobalRun {
+        /// The map.
+        map: u32,
+        /// The first slot's offset.
+        offset: u32,
+        /// The run's slots.
+        slots: u32,
+    },
+    /// A state refers to a value the program's table does not have.
+    #[error("value {0} is not in the program's table of values")]
+    BadValueIndex(u32),
     /// The RCU read-section depths are not a range of at most the tracked depth.
     #[error("RCU read-section depths [{min}, {max}] are malformed")]
     BadRcuDepth {
@@ -560,8 +632,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Options {
-    /// The options of `config`.
-    pub fn of(config: &Config) -> Options {
+    /// The options of `config`, for a log keeping `invariants`.
+    pub fn of(config: &Config, invariants: Invariants) -> Options {
         Options {
             domain: config.domain_spec().to_string(),
             callx_model: match config.callx_model {
@@ -578,6 +650,7 @@ impl Options {
             time_limit_ms: config.time_limit.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             assume_initial_globals: config.assume_initial_globals,
             privilege: config.privilege.name().to_owned(),
+            invariants: invariants.name().to_owned(),
         }
     }
 }
@@ -635,12 +708,33 @@ pub fn value_log(value: &Value) -> ValueLog {
     }
 }
 
-/// A state for the log.
-pub fn state_log(state: &State) -> StateLog {
+/// The distinct values of a program's logged states, as they are met.
+#[derive(Default)]
+struct ValueTable {
+    index: std::collections::HashMap<ValueLog, u32>,
+    values: Vec<ValueLog>,
+}
+
+impl ValueTable {
+    /// The index of `value`, added if new.
+    fn intern(&mut self, value: &Value) -> u32 {
+        let log = value_log(value);
+        if let Some(&at) = self.index.get(&log) {
+            return at;
+        }
+        let at = u32::try_from(self.values.len()).expect("fewer than 2^32 distinct values");
+        self.values.push(log.clone());
+        self.index.insert(log, at);
+        at
+    }
+}
+
+/// A state for the log, its values interned in `table`.
+fn state_log(state: &State, table: &mut ValueTable) -> StateLog {
     StateLog {
         regs: Reg::all()
             .filter(|r| !matches!(state.reg(*r), Value::Uninit))
-            .map(|r| RegLog { reg: r.number(), value: value_log(state.reg(r)) })
+            .map(|r| (r.number(), table.intern(state.reg(r))))
             .collect(),
         frames: state
             .frames
@@ -648,7 +742,7 @@ pub fn state_log(state: &State) -> StateLog {
             .map(|frame| {
                 frame
                     .slots()
-                    .map(|(offset, slot)| SlotLog { offset, size: slot.size, value: value_log(&slot.value) })
+                    .map(|(offset, slot)| SlotLog { offset, size: slot.size, value: table.intern(&slot.value) })
                     .collect()
             })
             .collect(),
@@ -697,18 +791,23 @@ pub fn state_log(state: &State) -> StateLog {
     }
 }
 
+/// The pcs of one context whose states a log keeps: all of them, or its cut points.
+type Kept = Option<BTreeSet<usize>>;
+
 fn invariants_log(
-    states: &std::collections::BTreeMap<usize, State>,
-    skip: &std::collections::BTreeSet<usize>,
+    states: &BTreeMap<usize, State>,
+    skip: &BTreeSet<usize>,
+    kept: &Kept,
+    table: &mut ValueTable,
 ) -> Vec<InvariantLog> {
     states
         .iter()
-        .filter(|(pc, _)| !skip.contains(pc))
-        .map(|(pc, s)| InvariantLog { pc: *pc, state: state_log(s), text: crate::display::state(s) })
+        .filter(|(pc, _)| !skip.contains(pc) && kept.as_ref().is_none_or(|cut| cut.contains(pc)))
+        .map(|(pc, s)| InvariantLog { pc: *pc, state: state_log(s, table), text: crate::display::state(s) })
         .collect()
 }
 
-fn unrolled_log(loop_: &Unrolled) -> UnrolledLog {
+fn unrolled_log(loop_: &Unrolled, kept: &Kept, table: &mut ValueTable) -> UnrolledLog {
     UnrolledLog {
         head: loop_.head,
         members: loop_.members.iter().copied().collect(),
@@ -716,26 +815,36 @@ fn unrolled_log(loop_: &Unrolled) -> UnrolledLog {
             .rounds
             .iter()
             .map(|round| RoundLog {
-                invariants: invariants_log(&round.states, &Default::default()),
-                unrolled: round.unrolled.values().map(unrolled_log).collect(),
+                invariants: invariants_log(&round.states, &BTreeSet::new(), kept, table),
+                unrolled: round.unrolled.values().map(|nested| unrolled_log(nested, kept, table)).collect(),
                 widened: round.widened.iter().map(|(h, r)| WidenedLog { head: *h, reason: r.clone() }).collect(),
             })
             .collect(),
     }
 }
 
-fn context_log(subject: &Subject, id: usize, context: &ContextResult) -> ContextLog {
+fn context_log(
+    subject: &Subject,
+    id: usize,
+    context: &ContextResult,
+    invariants: Invariants,
+    table: &mut ValueTable,
+) -> ContextLog {
     let function = subject.program.function(context.function);
     let in_unrolled = context.unrolled.values().flat_map(|u| u.members.iter().copied()).collect();
+    let kept = match invariants {
+        Invariants::CutPoints => Some(super::cut_points::cut_points(subject.program, context)),
+        Invariants::EveryPc => None,
+    };
     ContextLog {
         id,
         function: function.name.clone(),
         function_id: context.function.0,
         entry_pc: function.entry,
-        entry: state_log(&context.entry),
-        exit: context.exit.as_ref().map(state_log),
-        invariants: invariants_log(&context.invariants, &in_unrolled),
-        unrolled: context.unrolled.values().map(unrolled_log).collect(),
+        entry: state_log(&context.entry, table),
+        exit: context.exit.as_ref().map(|exit| state_log(exit, table)),
+        invariants: invariants_log(&context.invariants, &in_unrolled, &kept, table),
+        unrolled: context.unrolled.values().map(|loop_| unrolled_log(loop_, &kept, table)).collect(),
         calls: context
             .callees
             .iter()
@@ -750,9 +859,9 @@ fn context_log(subject: &Subject, id: usize, context: &ContextResult) -> Context
 }
 
 impl ProgramLog {
-    /// The log of `report`, the verification of `subject`. `peak_rss_kib` is filled in by
-    /// whoever can measure it.
-    pub fn of(subject: &Subject, report: &Report, peak_rss_kib: Option<u64>) -> ProgramLog {
+    /// The log of `report`, the verification of `subject`, keeping `invariants`.
+    /// `peak_rss_kib` is filled in by whoever can measure it.
+    pub fn of(subject: &Subject, report: &Report, invariants: Invariants, peak_rss_kib: Option<u64>) -> ProgramLog {
         let (verdict, stop_reason) = match &report.verdict {
             Verdict::Pass => ("pass", None),
             Verdict::Fail => ("fail", None),
@@ -760,8 +869,9 @@ impl ProgramLog {
         };
         let live = report.analysis.as_ref().map(Analysis::live).unwrap_or_default();
         let analysis = report.analysis.as_ref();
+        let mut table = ValueTable::default();
         let contexts = analysis
-            .map(|a| live.iter().map(|&id| context_log(subject, id, &a.contexts[id])).collect())
+            .map(|a| live.iter().map(|&id| context_log(subject, id, &a.contexts[id], invariants, &mut table)).collect())
             .unwrap_or_default();
         let mut targets = Vec::new();
         if let Some(a) = analysis {
@@ -795,11 +905,8 @@ impl ProgramLog {
             program_type: subject.spec.program_type.name().to_owned(),
             verdict: verdict.to_owned(),
             stop_reason,
-            globals: report
-                .globals
-                .slots()
-                .map(|((map, offset), value)| GlobalSlotLog { map: map.0, offset: *offset, value: value_log(value) })
-                .collect(),
+            globals: global_runs(&report.globals),
+            values: table.values,
             contexts,
             obligations: report
                 .obligations
@@ -939,15 +1046,26 @@ pub fn value_of(log: &ValueLog, domain: DomainKind) -> Result<Value, LogError> {
     })
 }
 
-/// The state `log` describes.
-pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
+/// The values of a program's `values` table, read in `domain`.
+pub fn values_of(values: &[ValueLog], domain: DomainKind) -> Result<Vec<Value>, LogError> {
+    values.iter().map(|v| value_of(v, domain)).collect()
+}
+
+/// The value at `index` of a program's `values`.
+fn value_at(values: &[Value], index: u32) -> Result<Value, LogError> {
+    values.get(index as usize).cloned().ok_or(LogError::BadValueIndex(index))
+}
+
+/// The state `log` describes, its values indices into `values` (the program's table, read
+/// by [`values_of`]).
+pub fn state_of(log: &StateLog, domain: DomainKind, values: &[Value]) -> Result<State, LogError> {
     let mut state = State::entry(domain);
     for reg in Reg::all() {
         state.set(reg, Value::Uninit);
     }
-    for reg in &log.regs {
-        let r = Reg::new(reg.reg).ok_or(LogError::BadRegister(reg.reg))?;
-        state.set(r, value_of(&reg.value, domain)?);
+    for (&reg, &value) in &log.regs {
+        let r = Reg::new(reg).ok_or(LogError::BadRegister(reg))?;
+        state.set(r, value_at(values, value)?);
     }
     if log.frames.is_empty() {
         return Err(LogError::NoFrame);
@@ -966,7 +1084,7 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
                 return Err(LogError::BadSlot { offset: slot.offset, size: slot.size });
             }
             covered_to = end;
-            parsed.push((slot.offset, Slot { size: slot.size, value: value_of(&slot.value, domain)? }));
+            parsed.push((slot.offset, Slot { size: slot.size, value: value_at(values, slot.value)? }));
         }
         frames.push_back(Frame::from_slots(parsed));
     }
@@ -1031,12 +1149,40 @@ pub fn state_of(log: &StateLog, domain: DomainKind) -> Result<State, LogError> {
     Ok(state)
 }
 
-/// The global summary `slots` describe.
-pub fn globals_of(slots: &[GlobalSlotLog], domain: DomainKind) -> Result<GlobalSummary, LogError> {
-    let parsed = slots
-        .iter()
-        .map(|s| Ok(((MapId(s.map), s.offset), value_of(&s.value, domain)?)))
-        .collect::<Result<Vec<_>, LogError>>()?;
+/// The runs of `globals`.
+fn global_runs(globals: &GlobalSummary) -> Vec<GlobalRunLog> {
+    let mut runs: Vec<(MapId, u32, u32, &Value)> = Vec::new();
+    for (&(map, offset), value) in globals.slots() {
+        match runs.last_mut() {
+            Some((m, start, slots, v)) if *m == map && *start + 8 * *slots == offset && *v == value => *slots += 1,
+            _ => runs.push((map, offset, 1, value)),
+        }
+    }
+    runs.into_iter()
+        .map(|(map, offset, slots, value)| GlobalRunLog { map: map.0, offset, slots, value: value_log(value) })
+        .collect()
+}
+
+/// Slots a summary may have beyond its data sections' own (stores the analysis could not
+/// place inside a section reach a few more): a bound on what a log makes the checker build.
+const MAX_SLOTS_BEYOND_SECTIONS: u64 = 1 << 20;
+
+/// The global summary `runs` describe, 8-byte aligned; `section_slots` is how many slots the
+/// program's data sections have, and the runs may add at most [`MAX_SLOTS_BEYOND_SECTIONS`].
+pub fn globals_of(runs: &[GlobalRunLog], domain: DomainKind, section_slots: u64) -> Result<GlobalSummary, LogError> {
+    let mut parsed = Vec::new();
+    let mut total = 0u64;
+    for run in runs {
+        let map = MapId(run.map);
+        let end = u64::from(run.offset) + 8 * u64::from(run.slots);
+        total += u64::from(run.slots);
+        let bounded = end <= u64::from(u32::MAX) + 1 && total <= section_slots + MAX_SLOTS_BEYOND_SECTIONS;
+        if run.slots == 0 || run.offset % 8 != 0 || !bounded {
+            return Err(LogError::BadGlobalRun { map: run.map, offset: run.offset, slots: run.slots });
+        }
+        let value = value_of(&run.value, domain)?;
+        parsed.extend((0..run.slots).map(|i| ((map, run.offset + 8 * i), value.clone())));
+    }
     Ok(GlobalSummary::from_slots(parsed))
 }
 

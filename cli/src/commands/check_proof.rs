@@ -36,8 +36,7 @@ pub(crate) struct CheckProofArgs {
 /// a file cannot be read or parsed.
 pub(crate) fn check_proof(args: CheckProofArgs) -> Result<Outcome> {
     let text = input::read_text(&args.log)?;
-    let log: ProofLog =
-        serde_json::from_str(&text).with_context(|| format!("{}: not a bpfprove proof log", args.log.display()))?;
+    let log = ProofLog::from_json(&text).with_context(|| format!("{}", args.log.display()))?;
     let bytes = input::read_bytes(&args.object)?;
     let checked = match input::load_object_if_elf(&args.object)? {
         Some(object) => {

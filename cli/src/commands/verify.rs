@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use bpfprove_analyzer::counterexample::{self, Finding, SearchConfig};
 use bpfprove_analyzer::domain_spec::DomainSpec;
+use bpfprove_analyzer::proof::Invariants;
 use bpfprove_analyzer::{Config, LoopStrategy, Obligation, Report, Status, Subject, Verdict, Verifier, proof};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm::llvm::print_insn;
@@ -125,6 +126,10 @@ pub(crate) struct VerifyArgs {
     /// writes it to standard output and the verdicts to standard error.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
+    /// With --json: log the invariant of every reached pc, not only at the cut points (joins,
+    /// loop heads, unrolled rounds' heads and exits) from which check-proof re-derives the rest.
+    #[arg(long, requires = "json")]
+    full_invariants: bool,
     /// With the product domain: also run its components (interval, tnum) and record in
     /// the proof log which one alone proves each obligation (`product`: only their
     /// reduction does).
@@ -300,9 +305,16 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
         reports.push((subject, report));
     }
     if let Some(out) = &args.json {
-        let log =
-            proof::log_of(&args.source.file.display().to_string(), &bytes, &config, &reports, input::peak_rss_kib());
-        let text = serde_json::to_string_pretty(&log).context("cannot serialise the proof log")?;
+        let invariants = if args.full_invariants { Invariants::EveryPc } else { Invariants::CutPoints };
+        let log = proof::log_of(
+            &args.source.file.display().to_string(),
+            &bytes,
+            &config,
+            &reports,
+            invariants,
+            input::peak_rss_kib(),
+        );
+        let text = log.to_json();
         if log_to_stdout {
             outln!("{text}")?;
         } else {
