@@ -24,7 +24,7 @@ use super::enumerate::{Enumerable, Population};
 use super::exhaustive::{self, Measure};
 use super::lemma::{self, Lemma};
 use super::symbolic::{self, Verdict as SymbolicVerdict};
-use super::{Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness};
+use super::{Cnums, Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness};
 use crate::any::DomainKind;
 
 /// How one check ended.
@@ -304,6 +304,7 @@ struct Populations {
     signed: Population<<SignedIntervals as Family>::Value<Bits>>,
     tnums: Population<<Tnums as Family>::Value<Bits>>,
     products: Population<<Products as Family>::Value<Bits>>,
+    cnums: Population<<Cnums as Family>::Value<Bits>>,
 }
 
 impl Populations {
@@ -313,6 +314,7 @@ impl Populations {
             signed: Enumerable::population(width, value_limit),
             tnums: Enumerable::population(width, value_limit),
             products: Enumerable::population(width, product_sample),
+            cnums: Enumerable::population(width, product_sample),
         }
     }
 
@@ -329,6 +331,7 @@ impl Populations {
             DomainKind::Product => {
                 (exhaustive::check(operation, width, &self.products.values, measure), self.products.complete)
             }
+            DomainKind::Cnum => (exhaustive::check(operation, width, &self.cnums.values, measure), self.cnums.complete),
         };
         let verdict = match outcome.unsound {
             Some(witness) => Verdict::Unsound(witness),
@@ -401,6 +404,7 @@ pub fn prove_symbolic(config: &SymbolicConfig, on_progress: &mut dyn FnMut(Progr
             DomainKind::SignedInterval => prove_one::<SignedIntervals>(operation, config),
             DomainKind::Tnum => prove_one::<Tnums>(operation, config),
             DomainKind::Product => prove_one::<Products>(operation, config),
+            DomainKind::Cnum => prove_one::<Cnums>(operation, config),
         };
         Row { operation, domain, verdict, pairs: 0, precise: 0, time: start.elapsed() }
     };
