@@ -32,10 +32,10 @@ pub struct CnumProduct<W> {
 
 impl<W: DomainWord> CnumProduct<W> {
     /// The product of the given views, reduced; `low` is read at half width (higher bits
-    /// are dropped).
+    /// are dropped; a size of `2^half - 1` is the whole low circle).
     pub fn new(tnum: Tnum<W>, whole: Cnum<W>, low: Cnum<W>) -> Self {
         let h = tnum.width() / 2;
-        let low = Cnum { base: trunc(&low.base, h), size: trunc(&low.size, h) };
+        let low = Cnum::arc(trunc(&low.base, h), trunc(&low.size, h), h);
         CnumProduct { tnum, whole, low }.sync()
     }
 
@@ -144,8 +144,7 @@ impl<W: DomainWord> CnumProduct<W> {
         let (whole_a, whole_b) = self.whole.refine_at(relation, n, &src.whole);
         let (tnum_a, tnum_b) = self.tnum.refine_at(relation, n, &src.tnum);
         let (low_a, low_b) = if relation == Relation::Holds(Cond::Eq) {
-            let both = self.low.meet_at(&src.low, h);
-            (both.clone(), both)
+            (self.low.meet_at(&src.low, h), src.low.meet_at(&self.low, h))
         } else {
             (self.low.clone(), src.low.clone())
         };
@@ -194,8 +193,9 @@ impl<W: DomainWord> Choose<W> for CnumProduct<W> {
 }
 
 /// Join is Navas' smallest covering arc in each arc view (commutative, not associative);
-/// meet is the kernel's intersection in each arc view, which lies below only the smaller
-/// operand where two arcs overlap in two pieces (see [`crate::cnum`]).
+/// meet is the intersection in each view, reduced: it lies below `self` always, and below
+/// `other` too unless two arcs of one view overlap in two pieces (then that view keeps
+/// `self`'s arc, see [`Cnum`]'s `meet_at`).
 impl<W: DomainWord> Lattice for CnumProduct<W> {
     type Shape = W;
     type Bool = W::Bool;

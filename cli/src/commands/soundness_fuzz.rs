@@ -30,7 +30,7 @@ pub(crate) struct SoundnessFuzzArgs {
     /// Worker threads (default: the number of cores).
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
-    /// The value domain of the verifier under test: interval, signed-interval, tnum, product.
+    /// The value domain of the verifier under test: interval, signed-interval, tnum, product, cnum.
     #[arg(long, default_value = "product")]
     domain: DomainKind,
     /// Inputs per accepted program.

@@ -24,7 +24,7 @@ use super::enumerate::{Enumerable, Population};
 use super::exhaustive::{self, Measure};
 use super::lemma::{self, Lemma};
 use super::symbolic::{self, Verdict as SymbolicVerdict};
-use super::{Cnums, Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness};
+use super::{Cnums, Family, Intervals, Operation, Products, SignedIntervals, Tnums, Witness, WrappedIntervals};
 use crate::any::DomainKind;
 
 /// How one check ended.
@@ -389,6 +389,18 @@ fn prove_one<F: Family>(operation: Operation, config: &SymbolicConfig) -> Verdic
     Verdict::Unknown(reasons.join(", "))
 }
 
+/// The `cnum` row of a Z3 run. Z3 does not finish on whole `cnum` operations (a transfer
+/// and the two reductions of `sync`) even at 4 bits, and its time limit does not stop it
+/// there, so they are not tried (the exhaustive rows check them); the row proves the
+/// operation of the wrapped intervals alone ([`WrappedIntervals`]) and stays undecided
+/// unless that finds a counterexample.
+fn prove_cnum_arcs(operation: Operation, config: &SymbolicConfig) -> Verdict {
+    match prove_one::<WrappedIntervals>(operation, config) {
+        Verdict::Unsound(witness) => Verdict::Unsound(witness),
+        arcs => Verdict::Unknown(format!("whole operation not tried; its wrapped intervals: {arcs}")),
+    }
+}
+
 /// Proves every operation of every domain with Z3 at the widest width of
 /// `config.widths` that Z3 decides within the time limit; the product by composition
 /// unless `config.product` says otherwise. `on_progress` sees each row and lemma as it is
@@ -404,7 +416,7 @@ pub fn prove_symbolic(config: &SymbolicConfig, on_progress: &mut dyn FnMut(Progr
             DomainKind::SignedInterval => prove_one::<SignedIntervals>(operation, config),
             DomainKind::Tnum => prove_one::<Tnums>(operation, config),
             DomainKind::Product => prove_one::<Products>(operation, config),
-            DomainKind::Cnum => prove_one::<Cnums>(operation, config),
+            DomainKind::Cnum => prove_cnum_arcs(operation, config),
         };
         Row { operation, domain, verdict, pairs: 0, precise: 0, time: start.elapsed() }
     };
