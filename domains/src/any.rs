@@ -6,9 +6,9 @@ use std::str::FromStr;
 use bpfprove_semantics::isa::{BinOp, ByteOrder, Size, Width};
 
 use crate::arith::DomainWord;
+use crate::cnum_product::CnumProduct;
 use crate::interval::UInterval;
 use crate::lattice::Lattice;
-use crate::cnum_product::CnumProduct;
 use crate::product::Product;
 use crate::signed::SInterval;
 use crate::tnum::Tnum;

@@ -133,7 +133,11 @@ impl<W: DomainWord> Cnum<W> {
     fn add(&self, src: &Self, bits: u32) -> Self {
         let size = arith::add(&self.size, &src.size, bits);
         let overflows = size.ult(&self.size);
-        pick(&overflows, || Self::top_at(&self.base, bits), || Self::arc(arith::add(&self.base, &src.base, bits), size, bits))
+        pick(
+            &overflows,
+            || Self::top_at(&self.base, bits),
+            || Self::arc(arith::add(&self.base, &src.base, bits), size, bits),
+        )
     }
 
     /// `-self`: the arc reflected, starting at the negated end.
@@ -174,7 +178,10 @@ impl<W: DomainWord> Cnum<W> {
                                     || {
                                         pick(
                                             &at_end,
-                                            || Cnum { base: self.base.clone(), size: arith::sub(&self.size, &one, bits) },
+                                            || Cnum {
+                                                base: self.base.clone(),
+                                                size: arith::sub(&self.size, &one, bits),
+                                            },
                                             || self.clone(),
                                         )
                                     },
@@ -266,7 +273,8 @@ impl<W: DomainWord> Component<W> for Cnum<W> {
         let a_starts_in_b = b.contains_at(&a.base, bits);
         let bridge = || {
             let (first, second) = (a_then_b(), b_then_a());
-            let first_smaller = first.size.ult(&second.size).or(&first.size.eq(&second.size).and(&ule(&a.base, &b.base)));
+            let first_smaller =
+                first.size.ult(&second.size).or(&first.size.eq(&second.size).and(&ule(&a.base, &b.base)));
             pick(&first_smaller, || first.clone(), || second.clone())
         };
         let covering = || {
@@ -276,11 +284,7 @@ impl<W: DomainWord> Component<W> for Cnum<W> {
                 || pick(&b_starts_in_a, a_then_b, || pick(&a_starts_in_b, b_then_a, bridge)),
             )
         };
-        pick(
-            &b.leq_at(a, bits),
-            || a.clone(),
-            || pick(&a.leq_at(b, bits), || b.clone(), covering),
-        )
+        pick(&b.leq_at(a, bits), || a.clone(), || pick(&a.leq_at(b, bits), || b.clone(), covering))
     }
     /// The intersection when it is one arc (or empty); when the arcs overlap in two pieces
     /// (each holds the other's start and neither holds the other), `self`, which holds the
@@ -303,11 +307,9 @@ impl<W: DomainWord> Component<W> for Cnum<W> {
         };
         // Two pieces, or one operand inside the other.
         let both = || pick(&b.leq_at(a, bits), || b.clone(), || a.clone());
-        let met = pick(
-            &b_starts_in_a.and(&a_starts_in_b),
-            both,
-            || pick(&b_starts_in_a, from_b, || pick(&a_starts_in_b, from_a, || Self::bottom_at(&a.base, bits))),
-        );
+        let met = pick(&b_starts_in_a.and(&a_starts_in_b), both, || {
+            pick(&b_starts_in_a, from_b, || pick(&a_starts_in_b, from_a, || Self::bottom_at(&a.base, bits)))
+        });
         pick(&a.is_bottom_at(bits).or(&b.is_bottom_at(bits)), || Self::bottom_at(&a.base, bits), || met)
     }
     fn widen_at(&self, newer: &Self, bits: u32) -> Self {
@@ -345,7 +347,8 @@ impl<W: DomainWord> Component<W> for Cnum<W> {
     }
     fn binary_at(&self, op: BinOp, bits: u32, src: &Self) -> Self {
         let (a, b) = (self, src);
-        let unsigned = || Self::from_unsigned(&a.unsigned_view(bits).bounds_binary(op, bits, &b.unsigned_view(bits)), bits);
+        let unsigned =
+            || Self::from_unsigned(&a.unsigned_view(bits).bounds_binary(op, bits, &b.unsigned_view(bits)), bits);
         let signed = || Self::from_signed(&a.signed_view(bits).bounds_binary(op, bits, &b.signed_view(bits)), bits);
         match op {
             BinOp::Add => a.add(b, bits),
@@ -415,8 +418,11 @@ impl<W: DomainWord> Component<W> for Cnum<W> {
         let skip_first =
             pick(&low.contains_at(&first_low, bits), || zero(&self.base), || arith::sub(&low.base, &first_low, bits));
         let last_low = trunc(&self.end(n), bits);
-        let skip_last =
-            pick(&low.contains_at(&last_low, bits), || zero(&self.base), || arith::sub(&last_low, &low.end(bits), bits));
+        let skip_last = pick(
+            &low.contains_at(&last_low, bits),
+            || zero(&self.base),
+            || arith::sub(&last_low, &low.end(bits), bits),
+        );
         let empty = self.is_bottom_at(n).or(&low.is_bottom_at(bits)).or(&self.size.ult(&skip_first));
         pick(
             &empty,
@@ -519,7 +525,10 @@ mod tests {
         assert!(arc(10, 2).restrict_low(&low(20, 5), 32).is_bottom());
         // An `int` clamped to [-4095, 0] in a sign-extended register.
         let extended = arc((-(1i64 << 31)) as u64, u64::from(u32::MAX));
-        assert_eq!(extended.restrict_low(&low((-4095i64) as u64 & 0xffff_ffff, 4095), 32), arc((-4095i64) as u64, 4095));
+        assert_eq!(
+            extended.restrict_low(&low((-4095i64) as u64 & 0xffff_ffff, 4095), 32),
+            arc((-4095i64) as u64, 4095)
+        );
     }
 
     #[test]

@@ -157,12 +157,8 @@ impl<W: DomainWord> CnumProduct<W> {
         let (low_a, low_b) = self.low.refine_at(relation, h, &src.low);
         let (tnum_a, tnum_b) = self.tnum.truncate(h).refine_at(relation, h, &src.tnum.truncate(h));
         let build = |full: &Self, low: Cnum<W>, low_tnum: Tnum<W>| {
-            CnumProduct {
-                whole: full.whole.restrict_low(&low, h),
-                tnum: full.tnum.restrict_low(&low_tnum, h),
-                low,
-            }
-            .sync()
+            CnumProduct { whole: full.whole.restrict_low(&low, h), tnum: full.tnum.restrict_low(&low_tnum, h), low }
+                .sync()
         };
         (build(self, low_a, tnum_a), build(src, low_b, tnum_b))
     }
@@ -202,7 +198,11 @@ impl<W: DomainWord> Lattice for CnumProduct<W> {
 
     fn bottom(shape: &W) -> Self {
         let (n, h) = (shape.width(), shape.width() / 2);
-        CnumProduct { tnum: Tnum::bottom_at(shape, n), whole: Cnum::bottom_at(shape, n), low: Cnum::bottom_at(shape, h) }
+        CnumProduct {
+            tnum: Tnum::bottom_at(shape, n),
+            whole: Cnum::bottom_at(shape, n),
+            low: Cnum::bottom_at(shape, h),
+        }
     }
 
     fn top(shape: &W) -> Self {

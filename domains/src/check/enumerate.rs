@@ -388,7 +388,11 @@ impl Enumerable for CnumProduct<Bits> {
     fn best(set: &ValueSet, width: u32) -> ValueSet {
         let half = width / 2;
         let low: ValueSet = set.iter().map(|value| value & low_mask(half)).collect();
-        arc_best(set, width).intersection(&tnum_best(set)).intersection(&with_low_in(&arc_best(&low, half), width, half))
+        arc_best(set, width).intersection(&tnum_best(set)).intersection(&with_low_in(
+            &arc_best(&low, half),
+            width,
+            half,
+        ))
     }
 }
 

@@ -197,7 +197,7 @@ pub struct ExhaustiveConfig {
     pub operations: Vec<Operation>,
     /// Largest number of abstract values per domain before sampling (intervals and tnums).
     pub value_limit: usize,
-    /// Number of sampled product values.
+    /// Number of sampled values of the reduced products (`product` and `cnum`).
     pub product_sample: usize,
     /// Worker threads.
     pub threads: usize,
