@@ -481,7 +481,10 @@ mod tests {
     #[test]
     fn addition_and_negation_are_exact() {
         let population = Cnum::population(4, 1000);
-        for operation in [Operation::Binary(BinOp::Add, bpfprove_semantics::isa::Width::W64)] {
+        let w64 = bpfprove_semantics::isa::Width::W64;
+        for operation in
+            [Operation::Binary(BinOp::Add, w64), Operation::Binary(BinOp::Sub, w64), Operation::Negate(w64)]
+        {
             let outcome = exhaustive::check(operation, 4, &population.values, Measure::SoundnessAndPrecision);
             assert_eq!(outcome.precise, outcome.pairs, "{operation}");
         }
