@@ -6,6 +6,7 @@ use std::str::FromStr;
 use bpfprove_semantics::isa::{BinOp, ByteOrder, Size, Width};
 
 use crate::arith::DomainWord;
+use crate::cnum_product::CnumProduct;
 use crate::interval::UInterval;
 use crate::lattice::Lattice;
 use crate::product::Product;
@@ -25,12 +26,15 @@ pub enum DomainKind {
     Tnum,
     /// `product`: the kernel-style reduced product ([`Product`]).
     Product,
+    /// `cnum`: Linux 7.2's tnum with wrapped intervals of the register and its low half
+    /// ([`CnumProduct`]).
+    Cnum,
 }
 
 impl DomainKind {
     /// Every domain.
-    pub const ALL: [DomainKind; 4] =
-        [DomainKind::Interval, DomainKind::SignedInterval, DomainKind::Tnum, DomainKind::Product];
+    pub const ALL: [DomainKind; 5] =
+        [DomainKind::Interval, DomainKind::SignedInterval, DomainKind::Tnum, DomainKind::Product, DomainKind::Cnum];
 
     /// The name `--domain` takes.
     pub const fn name(self) -> &'static str {
@@ -39,6 +43,7 @@ impl DomainKind {
             DomainKind::SignedInterval => <SInterval<u64> as ValueDomain<u64>>::NAME,
             DomainKind::Tnum => <Tnum<u64> as ValueDomain<u64>>::NAME,
             DomainKind::Product => <Product<u64> as ValueDomain<u64>>::NAME,
+            DomainKind::Cnum => <CnumProduct<u64> as ValueDomain<u64>>::NAME,
         }
     }
 
@@ -61,6 +66,7 @@ impl DomainKind {
             DomainKind::SignedInterval => AnyValue::SignedInterval(SInterval::from_parts(&mut take)),
             DomainKind::Tnum => AnyValue::Tnum(Tnum::from_parts(&mut take)),
             DomainKind::Product => AnyValue::Product(Product::from_parts(&mut take)),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::from_parts(&mut take)),
         })
     }
 
@@ -71,6 +77,7 @@ impl DomainKind {
             DomainKind::SignedInterval => AnyValue::SignedInterval(SInterval::constant(value)),
             DomainKind::Tnum => AnyValue::Tnum(Tnum::constant(value)),
             DomainKind::Product => AnyValue::Product(Product::constant(value)),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::constant(value)),
         }
     }
 }
@@ -83,7 +90,7 @@ impl fmt::Display for DomainKind {
 
 /// A domain name that is not one of [`DomainKind::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown domain `{name}` (known: interval, signed-interval, tnum, product)")]
+#[error("unknown domain `{name}` (known: interval, signed-interval, tnum, product, cnum)")]
 pub struct UnknownDomain {
     /// The name given.
     pub name: String,
@@ -112,6 +119,8 @@ pub enum AnyValue<W> {
     Tnum(Tnum<W>),
     /// A reduced product.
     Product(Product<W>),
+    /// Linux 7.2's tnum and wrapped intervals.
+    Cnum(CnumProduct<W>),
 }
 
 /// Applies `$body` to the inner values of two `AnyValue`s of the same kind, rewrapping
@@ -133,6 +142,10 @@ macro_rules! dispatch2 {
             }
             (AnyValue::Product($x), AnyValue::Product($y)) => {
                 let $wrap = AnyValue::<W>::Product;
+                $body
+            }
+            (AnyValue::Cnum($x), AnyValue::Cnum($y)) => {
+                let $wrap = AnyValue::<W>::Cnum;
                 $body
             }
             (a, b) => panic!("values of different domains combined: {} and {}", a.kind(), b.kind()),
@@ -159,6 +172,10 @@ macro_rules! dispatch1 {
                 let $wrap = AnyValue::<W>::Product;
                 $body
             }
+            AnyValue::Cnum($x) => {
+                let $wrap = AnyValue::<W>::Cnum;
+                $body
+            }
         }
     };
 }
@@ -171,6 +188,7 @@ impl<W: DomainWord> AnyValue<W> {
             AnyValue::SignedInterval(_) => DomainKind::SignedInterval,
             AnyValue::Tnum(_) => DomainKind::Tnum,
             AnyValue::Product(_) => DomainKind::Product,
+            AnyValue::Cnum(_) => DomainKind::Cnum,
         }
     }
 
@@ -230,6 +248,7 @@ impl<W: DomainWord> Lattice for AnyValue<W> {
             DomainKind::SignedInterval => AnyValue::SignedInterval(SInterval::bottom(like)),
             DomainKind::Tnum => AnyValue::Tnum(Tnum::bottom(like)),
             DomainKind::Product => AnyValue::Product(Product::bottom(like)),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::bottom(like)),
         }
     }
     fn top((kind, like): &(DomainKind, W)) -> Self {
@@ -238,6 +257,7 @@ impl<W: DomainWord> Lattice for AnyValue<W> {
             DomainKind::SignedInterval => AnyValue::SignedInterval(SInterval::top(like)),
             DomainKind::Tnum => AnyValue::Tnum(Tnum::top(like)),
             DomainKind::Product => AnyValue::Product(Product::top(like)),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::top(like)),
         }
     }
     fn is_bottom(&self) -> W::Bool {

@@ -18,6 +18,8 @@ use bpfprove_semantics::word::Boolean;
 ///    `a.is_bottom()` implies `γ(a) = ∅` (the converse may fail for reduced products).
 /// 3. *Join*: `a ⊑ a ⊔ b` and `b ⊑ a ⊔ b`; it is commutative, and `bottom ⊔ a = a`.
 /// 4. *Meet*: `a ⊓ b ⊑ a`, `a ⊓ b ⊑ b` and `γ(a) ∩ γ(b) ⊆ γ(a ⊓ b)`; `top ⊓ a = a`.
+///    Wrapped intervals (`cnum`) keep all of it but `a ⊓ b ⊑ b` where two arcs overlap in
+///    two pieces, which no single arc below both holds (see [`crate::cnum`]).
 /// 5. *Widening*: `a ⊑ a ∇ b` and `b ⊑ a ∇ b`; for any sequence `b_i`, the chain
 ///    `x_{i+1} = x_i ∇ b_i` becomes stationary after finitely many steps (for the
 ///    interval bounds: each bound moves at most once, to its extreme).

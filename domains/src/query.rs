@@ -7,6 +7,8 @@
 //! The tests at the bottom check both directions on random values.
 
 use crate::any::{AnyValue, DomainKind};
+use crate::cnum::Cnum;
+use crate::cnum_product::CnumProduct;
 use crate::convert;
 use crate::interval::UInterval;
 use crate::lattice::Lattice;
@@ -48,6 +50,7 @@ impl AnyValue<u64> {
                 .unsigned()
                 .meet_at(&convert::s_to_u(p.signed(), BITS), BITS)
                 .meet_at(&convert::t_to_u(p.tnum(), BITS), BITS),
+            AnyValue::Cnum(c) => c.unsigned_bounds(),
         };
         (!self.is_bottom() && bounds.lo <= bounds.hi).then_some((bounds.lo, bounds.hi))
     }
@@ -62,6 +65,7 @@ impl AnyValue<u64> {
                 .signed()
                 .meet_at(&convert::u_to_s(p.unsigned(), BITS), BITS)
                 .meet_at(&convert::t_to_s(p.tnum(), BITS), BITS),
+            AnyValue::Cnum(c) => c.signed_bounds(),
         };
         let (lo, hi) = (bounds.lo as i64, bounds.hi as i64);
         (!self.is_bottom() && lo <= hi).then_some((lo, hi))
@@ -74,6 +78,7 @@ impl AnyValue<u64> {
             AnyValue::SignedInterval(s) => convert::s_to_t(s, BITS),
             AnyValue::Tnum(t) => *t,
             AnyValue::Product(p) => p.tnum().meet_at(&convert::u_to_t(p.unsigned(), BITS), BITS),
+            AnyValue::Cnum(c) => c.tnum().meet_at(&convert::u_to_t(&c.unsigned_bounds(), BITS), BITS),
         };
         (!self.is_bottom() && !tnum.is_bottom_at(BITS)).then_some(KnownBits { value: tnum.value, mask: tnum.mask })
     }
@@ -107,6 +112,11 @@ impl DomainKind {
                 SInterval::top_at(&0, HALF),
                 convert::u_to_t(&u, BITS),
             )),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::new(
+                convert::u_to_t(&u, BITS),
+                Cnum::new(lo, hi - lo),
+                Cnum::top_at(&0, HALF),
+            )),
         }
     }
 
@@ -127,6 +137,11 @@ impl DomainKind {
                 SInterval::top_at(&0, HALF),
                 convert::s_to_t(&s, BITS),
             )),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::new(
+                convert::s_to_t(&s, BITS),
+                Cnum::new(lo as u64, (hi as u64).wrapping_sub(lo as u64)),
+                Cnum::top_at(&0, HALF),
+            )),
         }
     }
 
@@ -144,6 +159,7 @@ impl DomainKind {
                 SInterval::top_at(&0, HALF),
                 t,
             )),
+            DomainKind::Cnum => AnyValue::Cnum(CnumProduct::new(t, Cnum::top_at(&0, BITS), Cnum::top_at(&0, HALF))),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! member of its abstract value by construction.
 
 use bpfprove_domains::check::Operation;
-use bpfprove_domains::{Product, SInterval, Tnum, UInterval, ValueDomain};
+use bpfprove_domains::{Cnum, CnumProduct, Product, SInterval, Tnum, UInterval, ValueDomain};
 use proptest::prelude::*;
 
 /// Random slack around a concrete value: mostly small, sometimes huge.
@@ -39,6 +39,23 @@ fn product_around(x: u64, slacks: [u64; 4], mask: u64) -> Product<u64> {
         UInterval::new(low.saturating_sub(slacks[2]), low.saturating_add(slacks[2]).min(0xffff_ffff)),
         low_signed_interval,
         tnum_around(x, mask),
+    )
+}
+
+/// An arc holding `x`: `below` values before it and `above` after it (wrapping).
+fn arc_around(x: u64, below: u64, above: u64) -> Cnum<u64> {
+    Cnum::new(x.wrapping_sub(below), below.saturating_add(above))
+}
+
+/// A cnum product holding `x`: each arc around `x` (the low one around its low half).
+fn cnum_around(x: u64, slacks: [u64; 4], mask: u64) -> CnumProduct<u64> {
+    let low = x & 0xffff_ffff;
+    let low_below = slacks[2] & 0xffff_ffff;
+    let low_size = low_below.saturating_add(slacks[3]).min(0xffff_ffff);
+    CnumProduct::new(
+        tnum_around(x, mask),
+        arc_around(x, slacks[0], slacks[1]),
+        Cnum::new(low.wrapping_sub(low_below) & 0xffff_ffff, low_size),
     )
 }
 
@@ -104,6 +121,18 @@ proptest! {
     fn tnums(operation in operations(), x in concrete(), y in concrete(), m in [any::<u64>(), any::<u64>()], narrow in [0..64u32, 0..64u32]) {
         let a = tnum_around(x, m[0] >> narrow[0]);
         let b = tnum_around(y, m[1] >> narrow[1]);
+        check(operation, &a, &b, x, y)?;
+    }
+
+    #[test]
+    fn wrapped_intervals(operation in operations(), x in concrete(), y in concrete(), s in [slack(), slack(), slack(), slack()]) {
+        check(operation, &arc_around(x, s[0], s[1]), &arc_around(y, s[2], s[3]), x, y)?;
+    }
+
+    #[test]
+    fn cnum_products(operation in operations(), x in concrete(), y in concrete(), s in [slack(), slack(), slack(), slack()], t in [slack(), slack(), slack(), slack()], m in [any::<u64>(), any::<u64>()], narrow in [0..64u32, 0..64u32]) {
+        let a = cnum_around(x, s, m[0] >> narrow[0]);
+        let b = cnum_around(y, t, m[1] >> narrow[1]);
         check(operation, &a, &b, x, y)?;
     }
 

@@ -40,7 +40,7 @@ pub(crate) struct BenchArgs {
     /// --merge, CSV files of earlier runs.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Verifiers, comma-separated: domains (interval, signed-interval, tnum, product), the
+    /// Verifiers, comma-separated: domains (interval, signed-interval, tnum, product, cnum), the
     /// running kernel's verifier (kernel) and PREVAIL (prevail).
     #[arg(long, default_value = "interval,signed-interval,tnum,product")]
     domain: String,

@@ -32,7 +32,7 @@ pub(crate) struct ProveDomainsArgs {
     /// abstraction of the exact results (at 8 bits unless --width says otherwise).
     #[arg(long)]
     precision: bool,
-    /// Check only this domain (repeatable): interval, signed-interval, tnum, product.
+    /// Check only this domain (repeatable): interval, signed-interval, tnum, product, cnum.
     #[arg(long = "domain")]
     domains: Vec<DomainKind>,
     /// Time limit of each Z3 query, in seconds.

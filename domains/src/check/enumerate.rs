@@ -5,6 +5,8 @@ use bpfprove_semantics::word::Bits;
 
 use super::bitset::ValueSet;
 use crate::arith::low_mask;
+use crate::cnum::Cnum;
+use crate::cnum_product::CnumProduct;
 use crate::interval::UInterval;
 use crate::lattice::Lattice;
 use crate::product::Product;
@@ -276,6 +278,121 @@ impl Enumerable for Product<Bits> {
             .intersection(&signed_best(set, width))
             .intersection(&tnum_best(set))
             .intersection(&with_low_in(&low_best, width, half))
+    }
+}
+
+/// `γ` of the arc `base ..= base + size` at `width` (`base = size = max` is empty).
+fn arc_gamma(base: u64, size: u64, width: u32) -> ValueSet {
+    let max = low_mask(width);
+    if base == max && size == max {
+        return ValueSet::EMPTY;
+    }
+    (0..=size).map(|offset| (base + offset) & max).collect()
+}
+
+/// `γ` of the smallest arc holding `set` at `width`: the complement of the largest gap
+/// between neighbouring values on the circle.
+fn arc_best(set: &ValueSet, width: u32) -> ValueSet {
+    let values: Vec<u64> = set.iter().collect();
+    let (Some(&first), Some(&last)) = (values.first(), values.last()) else {
+        return ValueSet::EMPTY;
+    };
+    // The gap after `last` wraps round to `first`; the arc then starts at `first`.
+    let mut best = (first + (1u64 << width) - last - 1, first, last);
+    for pair in values.windows(2) {
+        let gap = pair[1] - pair[0] - 1;
+        if gap > best.0 {
+            best = (gap, pair[1], pair[0]);
+        }
+    }
+    let (_, start, end) = best;
+    arc_gamma(start, end.wrapping_sub(start) & low_mask(width), width)
+}
+
+impl Enumerable for Cnum<Bits> {
+    fn population(width: u32, limit: usize) -> Population<Self> {
+        let size = 1u64 << width;
+        let max = low_mask(width);
+        let complete = size * (size - 1) < limit as u64;
+        let mut values = Vec::new();
+        if complete {
+            values.push(Cnum::new(bits(width, 0), bits(width, max)));
+            for base in 0..size {
+                values.extend((0..max).map(|arc_size| Cnum::new(bits(width, base), bits(width, arc_size))));
+            }
+        } else {
+            let mut sampler = Sampler::new(u64::from(width) * 65_537);
+            for _ in 0..limit {
+                values.push(Cnum::new(bits(width, sampler.word(width)), bits(width, sampler.word(width))));
+            }
+        }
+        Population { values, complete }
+    }
+
+    fn gamma(&self) -> ValueSet {
+        arc_gamma(self.base().value(), self.size().value(), self.base().width_bits())
+    }
+
+    fn best(set: &ValueSet, width: u32) -> ValueSet {
+        arc_best(set, width)
+    }
+}
+
+impl Enumerable for CnumProduct<Bits> {
+    fn population(width: u32, limit: usize) -> Population<Self> {
+        let half = width / 2;
+        let mut sampler = Sampler::new(u64::from(width) * 32_452_843);
+        let mut values: Vec<CnumProduct<Bits>> =
+            (0..1u64 << width).map(|value| CnumProduct::constant(&bits(width, value))).collect();
+        let mut seen: std::collections::HashSet<Vec<u64>> =
+            values.iter().map(|value| value.parts().iter().map(|word| word.value()).collect()).collect();
+        let mut attempts = 0;
+        while values.len() < limit && attempts < 50 * limit {
+            attempts += 1;
+            let arc = |sampler: &mut Sampler, w: u32| {
+                if sampler.next().is_multiple_of(3) {
+                    Cnum::new(bits(w, 0), bits(w, low_mask(w)))
+                } else {
+                    Cnum::new(bits(w, sampler.word(w)), bits(w, sampler.word(w)))
+                }
+            };
+            let whole = arc(&mut sampler, width);
+            let low = arc(&mut sampler, half);
+            let low = Cnum::new(bits(width, low.base().value()), bits(width, low.size().value()));
+            let mask = if sampler.next().is_multiple_of(2) { low_mask(width) } else { sampler.word(width) };
+            let tnum = Tnum::new(bits(width, sampler.next() & !mask & low_mask(width)), bits(width, mask));
+            let value = CnumProduct::new(tnum, whole, low);
+            if value.is_bottom() || value.gamma().is_empty() {
+                continue;
+            }
+            if seen.insert(value.parts().iter().map(|word| word.value()).collect()) {
+                values.push(value);
+            }
+        }
+        Population { values, complete: false }
+    }
+
+    fn gamma(&self) -> ValueSet {
+        let width = self.tnum().value().width_bits();
+        let half = width / 2;
+        let whole = self.whole();
+        let low = arc_gamma(self.low().base().value(), self.low().size().value(), half);
+        self.tnum()
+            .gamma()
+            .intersection(&arc_gamma(whole.base().value(), whole.size().value(), width))
+            .iter()
+            .filter(|value| low.contains(value & low_mask(half)))
+            .collect()
+    }
+
+    fn best(set: &ValueSet, width: u32) -> ValueSet {
+        let half = width / 2;
+        let low: ValueSet = set.iter().map(|value| value & low_mask(half)).collect();
+        arc_best(set, width).intersection(&tnum_best(set)).intersection(&with_low_in(
+            &arc_best(&low, half),
+            width,
+            half,
+        ))
     }
 }
 

@@ -31,7 +31,7 @@ use bpfprove_semantics::word::Word;
 use crate::any::DomainKind;
 use crate::arith::DomainWord;
 use crate::value::{Relation, ValueDomain};
-use crate::{Product, SInterval, Tnum, UInterval};
+use crate::{Cnum, CnumProduct, Product, SInterval, Tnum, UInterval};
 
 /// One operation whose abstract version is checked: a transfer function or a refinement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -231,6 +231,25 @@ impl Family for Tnums {
 impl Family for Products {
     const KIND: DomainKind = DomainKind::Product;
     type Value<W: DomainWord> = Product<W>;
+}
+
+/// The family of [`Cnum`], the wrapped intervals [`CnumProduct`] is built from (not a
+/// `--domain` of its own: its rows are labelled `cnum`).
+#[derive(Clone, Copy, Debug)]
+pub struct WrappedIntervals;
+
+impl Family for WrappedIntervals {
+    const KIND: DomainKind = DomainKind::Cnum;
+    type Value<W: DomainWord> = Cnum<W>;
+}
+
+/// The family of [`CnumProduct`].
+#[derive(Clone, Copy, Debug)]
+pub struct Cnums;
+
+impl Family for Cnums {
+    const KIND: DomainKind = DomainKind::Cnum;
+    type Value<W: DomainWord> = CnumProduct<W>;
 }
 
 #[cfg(test)]
