@@ -473,10 +473,7 @@ impl<'a> ProgramCheck<'a> {
         pc: usize,
         state: &State,
     ) -> Result<(), CheckError> {
-        let mut pending: Vec<(Path<'p>, usize, State)> = Vec::new();
-        for (depth, target, derived) in self.visit(id, context, path, pc, state)? {
-            pending.push((path[..depth].to_vec(), target, derived));
-        }
+        let mut pending: Vec<(Path<'p>, usize, State)> = vec![(path.to_vec(), pc, state.clone())];
         while let Some((path, pc, state)) = pending.pop() {
             for (depth, target, derived) in self.visit(id, context, &path, pc, &state)? {
                 pending.push((path[..depth].to_vec(), target, derived));

@@ -61,6 +61,12 @@ impl Sampler {
         };
         value & low_mask(width)
     }
+
+    /// A tnum of `width` bits: every bit unknown half the time, else a random mask.
+    pub(crate) fn tnum(&mut self, width: u32) -> Tnum<Bits> {
+        let mask = if self.next().is_multiple_of(2) { low_mask(width) } else { self.word(width) };
+        Tnum::new(bits(width, self.next() & !mask & low_mask(width)), bits(width, mask))
+    }
 }
 
 fn bits(width: u32, value: u64) -> Bits {
@@ -243,8 +249,7 @@ impl Enumerable for Product<Bits> {
             let low_signed = interval(&mut sampler, half).map_or(*top.low_signed(), |(lo, hi)| {
                 SInterval::new(bits(width, lo ^ low_sign), bits(width, hi ^ low_sign))
             });
-            let mask = if sampler.next().is_multiple_of(2) { low_mask(width) } else { sampler.word(width) };
-            let tnum = Tnum::new(bits(width, sampler.next() & !mask & low_mask(width)), bits(width, mask));
+            let tnum = sampler.tnum(width);
             let value = Product::new(unsigned, signed, low_unsigned, low_signed, tnum);
             if value.is_bottom() || value.gamma().is_empty() {
                 continue;
@@ -359,8 +364,7 @@ impl Enumerable for CnumProduct<Bits> {
             let whole = arc(&mut sampler, width);
             let low = arc(&mut sampler, half);
             let low = Cnum::new(bits(width, low.base().value()), bits(width, low.size().value()));
-            let mask = if sampler.next().is_multiple_of(2) { low_mask(width) } else { sampler.word(width) };
-            let tnum = Tnum::new(bits(width, sampler.next() & !mask & low_mask(width)), bits(width, mask));
+            let tnum = sampler.tnum(width);
             let value = CnumProduct::new(tnum, whole, low);
             if value.is_bottom() || value.gamma().is_empty() {
                 continue;
