@@ -25,7 +25,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::model::privilege::Privilege;
 
-use crate::domain_spec::DomainSpec;
+use crate::domain_spec::{DomainSpec, Zones};
 use crate::engine::{Analysis, ContextId, Engine, EngineConfig, Stats};
 use crate::globals::GlobalSummary;
 use crate::loops::{LoopMethod, LoopStrategy};
@@ -47,8 +47,9 @@ const MAX_GLOBAL_ROUNDS: u32 = 12;
 pub struct Config {
     /// The value domain.
     pub domain: DomainKind,
-    /// Whether zones ([`crate::zone`]) are added to the value domain.
-    pub zones: bool,
+    /// Whether zones ([`crate::zone`]) are added to the value domain, and how their
+    /// transfers are computed.
+    pub zones: Zones,
     /// How `callx` is read.
     pub callx_model: CallxModel,
     /// Loop-head visits that join before widening.
@@ -93,7 +94,7 @@ impl Config {
     pub fn standard(domain: DomainKind) -> Config {
         Config {
             domain,
-            zones: false,
+            zones: Zones::Off,
             callx_model: CallxModel::Address,
             widening_delay: 10,
             widening_thresholds: true,

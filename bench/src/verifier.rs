@@ -72,7 +72,7 @@ impl FromStr for VerifierKind {
             other => other.parse::<DomainSpec>().map(VerifierKind::Domain).map_err(|_| {
                 let domains: Vec<&str> = DomainKind::ALL.iter().map(|d| d.name()).collect();
                 BenchError::BadArgument(format!(
-                    "unknown verifier `{other}`: the domains are {}, zone and product(DOMAIN,zone), and the other verifiers kernel and prevail",
+                    "unknown verifier `{other}`: the domains are {}, zone, zone-z3, product(DOMAIN,zone) and product(DOMAIN,zone-z3), and the other verifiers kernel and prevail",
                     domains.join(", ")
                 ))
             }),

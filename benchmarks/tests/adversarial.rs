@@ -533,9 +533,11 @@ fn check_case(case: &Case) -> Vec<String> {
         _ => {}
     }
     if case.verdict == Expected::Unsafe {
-        // Every non-relational domain, and the product with zones.
-        let others =
-            DomainKind::ALL.into_iter().map(DomainSpec::plain).chain([DomainSpec::with_zones(DomainKind::Product)]);
+        // Every non-relational domain, and the product with zones (by rules and by Z3).
+        let others = DomainKind::ALL
+            .into_iter()
+            .map(DomainSpec::plain)
+            .chain([DomainSpec::with_zones(DomainKind::Product), DomainSpec::with_z3_zones(DomainKind::Product)]);
         let unsound: Vec<String> =
             others.filter(|&d| d != product && analyze(&built.object, d, privilege).0).map(|d| d.to_string()).collect();
         if !unsound.is_empty() {

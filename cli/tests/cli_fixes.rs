@@ -296,3 +296,39 @@ fn prove_domains_progress_counts_towards_its_total() {
         assert!(line.starts_with(&format!("[{}/{total}] ", index + 1)), "{line}");
     }
 }
+
+/// A masked index used after its source was checked: only zone-z3 relates the mask to the
+/// index. `--fallback zone-z3` turns the product's FAIL into a PASS and says so; zone-z3's
+/// own proof log checks; an unsafe twin fails either way; `--fallback` refuses `--json`.
+#[test]
+fn the_z3_fallback_proves_what_the_product_cannot() {
+    let dir = scratch();
+    let program = |bound: u32| {
+        format!(
+            "r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 64\nif r3 > r2 goto out\n\
+             r3 = *(u8 *)(r1 + 0)\nr4 = *(u8 *)(r1 + 1)\nr4 &= r3\nif r3 > {bound} goto out\n\
+             r1 += r4\nr0 = *(u32 *)(r1 + 0)\nout:\nr0 = 2\nexit\n"
+        )
+    };
+    fs::write(dir.join("masked.s"), program(59)).expect("write");
+    fs::write(dir.join("twin.s"), program(61)).expect("write");
+    let base = ["--program-type", "xdp", "--counterexample-runs", "0"];
+    let verify = |file: &str, more: &[&str]| run(&dir, &[&["verify", file][..], &base[..], more].concat());
+    let plain = verify("masked.s", &[]);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stdout));
+    let retried = verify("masked.s", &["--fallback", "zone-z3"]);
+    let stdout = text(&retried.stdout);
+    assert!(retried.status.success(), "{stdout}{}", text(&retried.stderr));
+    assert!(
+        stdout.contains("PASS") && stdout.contains("proven by the fallback domain zone-z3: product failed"),
+        "{stdout}"
+    );
+    let twin = verify("twin.s", &["--fallback", "zone-z3"]);
+    assert_eq!(twin.status.code(), Some(1), "{}", text(&twin.stdout));
+    let logged = verify("masked.s", &["--domain", "zone-z3", "--json", "masked.json"]);
+    assert!(logged.status.success(), "{}", text(&logged.stdout));
+    let checked = run(&dir, &["check-proof", "masked.json", "masked.s"]);
+    assert!(checked.status.success(), "{}{}", text(&checked.stdout), text(&checked.stderr));
+    let both = verify("masked.s", &["--fallback", "zone-z3", "--json", "x.json"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+}

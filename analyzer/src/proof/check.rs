@@ -49,7 +49,7 @@ use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
 use super::log::{self, ContextLog, ProgramLog, ProofLog, SCHEMA_VERSION, TargetLog, UnrolledLog};
-use crate::domain_spec::DomainSpec;
+use crate::domain_spec::{DomainSpec, Zones};
 use crate::globals::GlobalSummary;
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
@@ -729,7 +729,7 @@ fn check_program_on(
         thresholds: &thresholds,
         widening_delay: log.options.widening_delay,
         privilege: privilege_of(log)?,
-        zones: log.options.domain.parse::<DomainSpec>().is_ok_and(|spec| spec.zones),
+        zones: log.options.domain.parse::<DomainSpec>().map_or(Zones::Off, |spec| spec.zones),
     };
     let mut run = ProgramCheck {
         title: program_title(program_log),

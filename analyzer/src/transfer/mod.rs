@@ -21,6 +21,7 @@ mod resources;
 mod spin_lock;
 mod ties;
 mod zone;
+mod zone_z3;
 
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
@@ -28,6 +29,7 @@ use bpfprove_semantics::isa::{Insn, Reg};
 use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::FunctionId;
 
+use crate::domain_spec::Zones;
 use crate::globals::GlobalSummary;
 use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
@@ -66,8 +68,8 @@ pub struct Env<'a> {
     pub widening_delay: u32,
     /// Who loads the program.
     pub privilege: Privilege,
-    /// Whether zones are tracked ([`crate::zone`]).
-    pub zones: bool,
+    /// Whether zones are tracked ([`crate::zone`]), and how their transfers are computed.
+    pub zones: Zones,
 }
 
 /// Where a `callx` or `gotox` may go, as resolved at one pc.
@@ -163,7 +165,7 @@ impl Env<'_> {
         self.check_frame_pointer_kept(&mut post, insn);
         self.check_program_type_allowed(&mut post, pc, &state);
         let ties = self.ties_after(insn, &state);
-        let before = self.zones.then(|| state.clone());
+        let before = self.zones.on().then(|| state.clone());
         self.check_policy(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
@@ -259,8 +261,11 @@ impl Env<'_> {
                 self.check_backward_jump(&mut post, pc, target);
                 self.check_jump_leak(&mut post, &state, width, cond, dst, src);
                 let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
-                let zone_allows =
-                    |s: &mut State, relation| !self.zones || self.zone_branch(&state, width, relation, dst, src, s);
+                let zone_allows = |s: &mut State, relation| {
+                    !self.zones.on()
+                        || (self.zone_branch(&state, width, relation, dst, src, s)
+                            && (self.zones != Zones::Z3 || self.z3_zone_on_edge(&state, width, relation, dst, src, s)))
+                };
                 if let Some(mut s) = fallthrough
                     && zone_allows(&mut s, bpfprove_domains::Relation::not_taken(cond))
                 {

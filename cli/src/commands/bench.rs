@@ -40,8 +40,9 @@ pub(crate) struct BenchArgs {
     /// --merge, CSV files of earlier runs.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Verifiers, comma-separated: domains (interval, signed-interval, tnum, product, cnum), the
-    /// running kernel's verifier (kernel) and PREVAIL (prevail).
+    /// Verifiers, comma-separated: domains (interval, signed-interval, tnum, product, cnum;
+    /// zone, zone-z3, product(DOMAIN,zone), product(DOMAIN,zone-z3)), the running kernel's
+    /// verifier (kernel) and PREVAIL (prevail).
     #[arg(long, default_value = "interval,signed-interval,tnum,product")]
     domain: String,
     /// Worker threads (default: one per core).

@@ -31,7 +31,7 @@ pub(crate) struct SoundnessFuzzArgs {
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
     /// The value domain of the verifier under test: interval, signed-interval, tnum, product,
-    /// cnum, zone or product(DOMAIN,zone).
+    /// cnum, zone, zone-z3, product(DOMAIN,zone) or product(DOMAIN,zone-z3).
     #[arg(long, default_value = "product")]
     domain: DomainSpec,
     /// Inputs per accepted program.

@@ -45,8 +45,9 @@ impl PrivilegeArgs {
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
 #[derive(Args, Clone)]
 pub(crate) struct AnalysisArgs {
-    /// The value domain: interval, signed-interval, tnum or product; `zone` (the product with
-    /// difference constraints) or `product(DOMAIN,zone)`.
+    /// The value domain: interval, signed-interval, tnum, product or cnum; `zone` (the product
+    /// with difference constraints) or `product(DOMAIN,zone)`; `zone-z3` (the same zones,
+    /// their transfers computed by Z3) or `product(DOMAIN,zone-z3)`.
     #[arg(long, default_value = "product")]
     pub(crate) domain: DomainSpec,
     /// What a `callx` register holds.
@@ -135,6 +136,14 @@ pub(crate) struct VerifyArgs {
     /// reduction does).
     #[arg(long)]
     credit_components: bool,
+    /// Retry each program that does not pass with this domain (e.g. `zone-z3`, the
+    /// precise but slow one), under --fallback-time-limit; its PASS then stands, and says
+    /// which domain proved it. Not with --json: a proof log names one domain.
+    #[arg(long, conflicts_with = "json")]
+    fallback: Option<DomainSpec>,
+    /// The fallback's time limit per program, in seconds.
+    #[arg(long, default_value_t = 10, requires = "fallback")]
+    fallback_time_limit: u64,
     #[command(flatten)]
     counterexample: CounterexampleArgs,
 }
@@ -265,6 +274,24 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             let (interval, tnum) = (component(DomainKind::Interval), component(DomainKind::Tnum));
             bpfprove_bench::precision::credit_components(&mut report, subject.program, &interval, &tnum);
         }
+        let mut proven_by_fallback = None;
+        if report.verdict == Verdict::Fail
+            && let Some(fallback) = args.fallback
+        {
+            let limit = Some(Duration::from_secs(args.fallback_time_limit));
+            let retry_config =
+                Config { domain: fallback.values, zones: fallback.zones, time_limit: limit, ..config.clone() };
+            let retry = Verifier::new(retry_config).verify(&subject);
+            if retry.verdict == Verdict::Pass {
+                let failed = report.failures().len();
+                proven_by_fallback = Some(format!(
+                    "  proven by the fallback domain {fallback}: {} failed {failed} obligation{}",
+                    config.domain_spec(),
+                    if failed == 1 { "" } else { "s" }
+                ));
+                report = retry;
+            }
+        }
         all_pass &= report.verdict == Verdict::Pass;
         let findings = match (&object, loaded) {
             (Some(object), Some(loaded))
@@ -293,6 +320,10 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<Outcome> {
             )
         });
         let mut text = report_text(&subject, &report, &findings, args.show, &insn_text, replay.as_deref());
+        if let Some(line) = proven_by_fallback {
+            text.push_str(&line);
+            text.push('\n');
+        }
         if args.invariants {
             text.push_str(&invariants_text(&subject, &report, &insn_text));
         }

@@ -246,4 +246,113 @@ int counter_and_pointer_overrun(struct xdp_md *ctx)
 	return sum == 0 ? XDP_DROP : XDP_PASS;
 }
 
+/* A mask of an index is at most the index: the index checked, the masked value used. */
+SEC("xdp")
+int masked_below_checked(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 index = data[0];
+	u64 masked = index & data[1];
+	opaque(masked);
+	if (index >= 60)
+		return XDP_PASS;
+	return *(u32 *)(data + masked) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* Twin: the index checked against 62 lets the masked value reach 61. */
+SEC("xdp")
+int masked_checked_too_loosely(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 index = data[0];
+	u64 masked = index & data[1];
+	opaque(masked);
+	if (index >= 62)
+		return XDP_PASS;
+	return *(u32 *)(data + masked) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* Half of a value is at most the value: the value checked, its half used. */
+SEC("xdp")
+int half_below_checked(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 value = data[0];
+	u64 half = value >> 1;
+	opaque(half);
+	if (value >= 60)
+		return XDP_PASS;
+	return *(u32 *)(data + half) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* Twin: the value checked against 124 lets its half reach 61 (zones can say only that the
+ * half is at most the value). */
+SEC("xdp")
+int half_checked_too_loosely(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 value = data[0];
+	u64 half = value >> 1;
+	opaque(half);
+	if (value >= 124)
+		return XDP_PASS;
+	return *(u32 *)(data + half) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* A remainder is below its (non-zero) divisor: the divisor checked after the division. */
+SEC("xdp")
+int remainder_below_divisor(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 value = data[0];
+	u64 divisor = data[1];
+	if (divisor == 0)
+		return XDP_PASS;
+	u64 rest = value % divisor;
+	opaque(rest);
+	if (divisor > 60)
+		return XDP_PASS;
+	return *(u32 *)(data + rest) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* Twin: a divisor up to 62 leaves a remainder up to 61. */
+SEC("xdp")
+int remainder_divisor_too_large(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 value = data[0];
+	u64 divisor = data[1];
+	if (divisor == 0)
+		return XDP_PASS;
+	u64 rest = value % divisor;
+	opaque(rest);
+	if (divisor > 62)
+		return XDP_PASS;
+	return *(u32 *)(data + rest) == 1 ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
