@@ -46,6 +46,7 @@ pub mod verify;
 pub mod widening;
 pub mod wto;
 pub mod zone;
+pub mod zone_facts;
 
 pub use loops::{LoopMethod, LoopStrategy};
 pub use obligation::{ObligationKind, Status};

@@ -5,18 +5,14 @@
 use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::proof::{self, CheckError, Invariants, ProofLog};
 use bpfprove_analyzer::spec::ProgramSpec;
+use bpfprove_analyzer::zone_facts::{self, FactVerdict};
 use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
-use bpfprove_domains::Relation;
-use bpfprove_domains::check::z3word::Z3Word;
-use bpfprove_semantics::alu;
 use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::ProgramType;
-use bpfprove_semantics::isa::{BinOp, Cond, Width};
 use bpfprove_semantics::program::Program;
 use serde_json::Value as Json;
-use z3::ast::{BV, Bool};
-use z3::{SatResult, Solver};
+use std::time::Duration;
 
 fn program(text: &str) -> Program {
     asm::llvm::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
@@ -161,129 +157,19 @@ fn a_forged_relation_is_refused_and_a_malformed_one_is_an_error() {
 
 // ---- Z3: the bit-vector facts behind the transfer ----
 
-fn word(name: &str) -> Z3Word {
-    Z3Word::fresh(name, 64)
-}
-
-/// The mathematical integer of an unsigned word, in 128 bits.
-fn unsigned(w: &Z3Word) -> BV {
-    w.0.zero_ext(64)
-}
-
-/// The mathematical integer of a signed word, in 128 bits.
-fn signed(w: &Z3Word) -> BV {
-    w.0.sign_ext(64)
-}
-
-fn wide(c: i64) -> BV {
-    BV::from_i64(c, 128)
-}
-
-/// `premise ⇒ conclusion` for every value of the free words.
-fn valid(premise: &Bool, conclusion: &Bool) -> bool {
-    let solver = Solver::new();
-    solver.assert(premise);
-    solver.assert(conclusion.not());
-    solver.check() == SatResult::Unsat
-}
-
-fn below(w: &Z3Word, bits: u32) -> Bool {
-    unsigned(w).bvult(BV::from_u64(1, 128).bvshl(BV::from_u64(u64::from(bits), 128)))
-}
-
+/// Every fact the zone rules rest on holds at 64 bits, and none holds without its premise
+/// (the check the rule makes is needed: the wraps and orders the adversarial suite attacks).
 #[test]
-fn z3_adding_without_wrap_is_the_mathematical_sum() {
-    let (x, y) = (word("x"), word("y"));
-    let sum = alu::binary(BinOp::Add, Width::W64, &x, &y);
-    let no_wrap = unsigned(&x).bvadd(unsigned(&y)).bvule(BV::from_u64(u64::MAX, 128));
-    // dst' - src = dst and dst' - dst = src.
-    assert!(valid(&no_wrap, &unsigned(&sum).bvsub(unsigned(&y)).eq(unsigned(&x))));
-    // A constant: imm sign-extended, the sum in [0, 2^64).
-    let c = Z3Word(BV::fresh_const("c", 32).sign_ext(32));
-    let sum = alu::binary(BinOp::Add, Width::W64, &x, &c);
-    let exact = unsigned(&x).bvadd(signed(&c));
-    let in_range = Bool::and(&[&exact.bvsge(wide(0)), &exact.bvslt(BV::from_u64(1, 128).bvshl(BV::from_u64(64, 128)))]);
-    assert!(valid(&in_range, &unsigned(&sum).eq(&exact)));
-    // Without the premise it fails (the wrap the adversarial suite attacks).
-    assert!(!valid(&Bool::from_bool(true), &unsigned(&sum).eq(&exact)));
-}
-
-#[test]
-fn z3_subtracting_what_cannot_exceed_is_the_mathematical_difference() {
-    let (x, y) = (word("x"), word("y"));
-    let diff = alu::binary(BinOp::Sub, Width::W64, &x, &y);
-    assert!(valid(&unsigned(&y).bvule(unsigned(&x)), &unsigned(&diff).eq(unsigned(&x).bvsub(unsigned(&y)))));
-    assert!(!valid(&Bool::from_bool(true), &unsigned(&diff).eq(unsigned(&x).bvsub(unsigned(&y)))));
-    // Pointers: (data + p) - (data + q) with q <= p, offsets small: p - q.
-    let data = word("data");
-    let (p, q) = (Z3Word(BV::fresh_const("p", 32).sign_ext(32)), Z3Word(BV::fresh_const("q", 32).sign_ext(32)));
-    let small = |o: &Z3Word| Bool::and(&[&signed(o).bvsgt(wide(-(1 << 31))), &signed(o).bvslt(wide(1 << 31))]);
-    let (a, b) = (alu::binary(BinOp::Add, Width::W64, &data, &p), alu::binary(BinOp::Add, Width::W64, &data, &q));
-    let diff = alu::binary(BinOp::Sub, Width::W64, &a, &b);
-    let premise = Bool::and(&[&small(&p), &small(&q), &signed(&q).bvsle(signed(&p))]);
-    assert!(valid(&premise, &unsigned(&diff).eq(signed(&p).bvsub(signed(&q)))));
-}
-
-#[test]
-fn z3_a_32_bit_copy_of_a_32_bit_number_is_a_copy() {
-    let x = word("x");
-    let copy = alu::binary(BinOp::Mov, Width::W32, &word("old"), &x);
-    assert!(valid(&below(&x, 32), &unsigned(&copy).eq(unsigned(&x))));
-    assert!(!valid(&Bool::from_bool(true), &unsigned(&copy).eq(unsigned(&x))));
-}
-
-/// The constraint the zone adds on the edge where `x cond y` holds: `x - y <= c` or
-/// `y - x <= c` (as the transfer's table).
-fn edge_constraint(cond: Cond, x: &BV, y: &BV) -> Option<Bool> {
-    Some(match cond {
-        Cond::Gt | Cond::SGt => y.bvsub(x).bvsle(wide(-1)),
-        Cond::Ge | Cond::SGe => y.bvsub(x).bvsle(wide(0)),
-        Cond::Lt | Cond::SLt => x.bvsub(y).bvsle(wide(-1)),
-        Cond::Le | Cond::SLe => x.bvsub(y).bvsle(wide(0)),
-        Cond::Eq => x.eq(y),
-        Cond::Ne | Cond::Set => return None,
-    })
-}
-
-const CONDS: [Cond; 10] =
-    [Cond::Eq, Cond::Ne, Cond::Gt, Cond::Ge, Cond::Lt, Cond::Le, Cond::SGt, Cond::SGe, Cond::SLt, Cond::SLe];
-
-#[test]
-fn z3_number_comparisons_order_the_numbers_where_the_zone_uses_them() {
-    let (x, y) = (word("x"), word("y"));
-    for cond in CONDS {
-        let signed_cond = matches!(cond, Cond::SGt | Cond::SGe | Cond::SLt | Cond::SLe);
-        for (width, bits) in
-            [(Width::W64, if signed_cond { 63 } else { 64 }), (Width::W32, if signed_cond { 31 } else { 32 })]
-        {
-            let Some(constraint) = edge_constraint(cond, &unsigned(&x), &unsigned(&y)) else { continue };
-            let holds = Relation::Holds(cond).holds(width, &x, &y).0;
-            let premise = if bits == 64 { holds } else { Bool::and(&[&holds, &below(&x, bits), &below(&y, bits)]) };
-            assert!(valid(&premise, &constraint), "{cond:?} at {width:?}");
-        }
-    }
-}
-
-#[test]
-fn z3_small_packet_offsets_compare_as_their_addresses() {
-    let data = word("data");
-    let (p, q) = (Z3Word(BV::fresh_const("p", 32).sign_ext(32)), Z3Word(BV::fresh_const("q", 32).sign_ext(32)));
-    let small = |o: &Z3Word| Bool::and(&[&signed(o).bvsgt(wide(-(1 << 31))), &signed(o).bvslt(wide(1 << 31))]);
-    // Regions lie in [2^32, 2^48) (the interpreter) or the top half away from its ends
-    // (the kernel): see `value::SMALL_OFFSET`.
-    let d = unsigned(&data);
-    let placed = Bool::or(&[
-        &Bool::and(&[&d.bvuge(wide(1 << 32)), &d.bvult(wide(1 << 48))]),
-        &Bool::and(&[
-            &d.bvuge(BV::from_u64((1 << 63) + (1 << 32), 128)),
-            &d.bvule(BV::from_u64(u64::MAX - (1 << 33), 128)),
-        ]),
-    ]);
-    let (a, b) = (alu::binary(BinOp::Add, Width::W64, &data, &p), alu::binary(BinOp::Add, Width::W64, &data, &q));
-    for cond in CONDS {
-        let Some(constraint) = edge_constraint(cond, &signed(&p), &signed(&q)) else { continue };
-        let holds = Relation::Holds(cond).holds(Width::W64, &a, &b).0;
-        let premise = Bool::and(&[&placed, &small(&p), &small(&q), &holds]);
-        assert!(valid(&premise, &constraint), "{cond:?}");
+fn z3_every_zone_fact_is_proven_and_needs_its_premise() {
+    let timeout = Duration::from_secs(60);
+    let facts = zone_facts::facts();
+    assert!(facts.len() >= 20, "{} facts", facts.len());
+    for fact in &facts {
+        assert_eq!(fact.prove(timeout).0, FactVerdict::Proven, "{}", fact.name);
+        assert!(
+            matches!(fact.holds_without_premise(timeout), FactVerdict::Refuted(_)),
+            "{}: holds without its premise",
+            fact.name
+        );
     }
 }
