@@ -49,6 +49,8 @@ pub struct Config {
     pub domain: DomainKind,
     /// Whether zones ([`crate::zone`]) are added to the value domain.
     pub zones: bool,
+    /// Whether links between places ([`crate::links`]) are added to the value domain.
+    pub equalities: bool,
     /// How `callx` is read.
     pub callx_model: CallxModel,
     /// Loop-head visits that join before widening.
@@ -94,6 +96,7 @@ impl Config {
         Config {
             domain,
             zones: false,
+            equalities: false,
             callx_model: CallxModel::Address,
             widening_delay: 10,
             widening_thresholds: true,
@@ -109,14 +112,14 @@ impl Config {
         }
     }
 
-    /// [`Config::standard`] for the domain `spec` names (zones or not).
+    /// [`Config::standard`] for the domain `spec` names (zones and equalities or not).
     pub fn of_spec(spec: DomainSpec) -> Config {
-        Config { zones: spec.zones, ..Config::standard(spec.values) }
+        Config { zones: spec.zones, equalities: spec.equalities, ..Config::standard(spec.values) }
     }
 
-    /// The domain, with whether zones are added.
+    /// The domain, with the relational components added.
     pub fn domain_spec(&self) -> DomainSpec {
-        DomainSpec { values: self.domain, zones: self.zones }
+        DomainSpec { values: self.domain, zones: self.zones, equalities: self.equalities }
     }
 }
 
@@ -317,6 +320,7 @@ impl Verifier {
                 widening_delay: self.config.widening_delay,
                 privilege: self.config.privilege,
                 zones: self.config.zones,
+                equalities: self.config.equalities,
             };
             let analysis = match Engine::new(env, &engine_config).run(State::entry(domain)) {
                 Ok(analysis) => analysis,

@@ -511,6 +511,7 @@ mod tests {
                 widening_delay: 10,
                 privilege: Privilege::Privileged,
                 zones: true,
+                equalities: false,
             };
             let post = env.post(&mut NoCalls, 0, &insn, &state).expect("no budget");
             // The concrete run.

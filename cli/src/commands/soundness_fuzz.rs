@@ -31,7 +31,7 @@ pub(crate) struct SoundnessFuzzArgs {
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
     /// The value domain of the verifier under test: interval, signed-interval, tnum, product,
-    /// cnum, zone or product(DOMAIN,zone).
+    /// cnum, zone, eq, product(DOMAIN,zone), product(DOMAIN,eq) or product(DOMAIN,zone,eq).
     #[arg(long, default_value = "product")]
     domain: DomainSpec,
     /// Inputs per accepted program.

@@ -45,8 +45,9 @@ impl PrivilegeArgs {
 /// Arguments the analyzer takes, shared by `verify` and the benchmarks harness.
 #[derive(Args, Clone)]
 pub(crate) struct AnalysisArgs {
-    /// The value domain: interval, signed-interval, tnum or product; `zone` (the product with
-    /// difference constraints) or `product(DOMAIN,zone)`.
+    /// The value domain: interval, signed-interval, tnum, product or cnum; `zone` (the product
+    /// with difference constraints) or `product(DOMAIN,zone)`; `eq` (the product with linked
+    /// places, `r1 = r2 + c`) or `product(DOMAIN,eq)`; both: `product(DOMAIN,zone,eq)`.
     #[arg(long, default_value = "product")]
     pub(crate) domain: DomainSpec,
     /// What a `callx` register holds.
@@ -90,6 +91,7 @@ impl AnalysisArgs {
         Config {
             domain: self.domain.values,
             zones: self.domain.zones,
+            equalities: self.domain.equalities,
             callx_model: self.callx_model.into(),
             widening_delay: self.widening_delay,
             widening_thresholds: !self.no_thresholds,
