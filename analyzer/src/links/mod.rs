@@ -110,7 +110,7 @@ impl Links {
     /// Keeps only the places `keep` accepts; the others' facts are forgotten, and their
     /// classes linked through what remains.
     pub fn retain(&mut self, keep: impl Fn(Place) -> bool) {
-        if self.places().into_iter().all(&keep) {
+        if self.members.is_empty() || self.places().into_iter().all(&keep) {
             return;
         }
         let facts: Vec<Link> = self.facts().collect();
@@ -133,9 +133,15 @@ impl Links {
         *self = kept;
     }
 
-    /// Forgets what is known of `place` (it is about to be written).
+    /// Forgets what is known of `place` (it is about to be written). Every write calls it,
+    /// so the common cases (unlinked, or a member other than the root) are cheap.
     pub fn forget(&mut self, place: Place) {
-        self.retain(|p| p != place);
+        if self.members.remove(&place).is_some() {
+            return;
+        }
+        if self.members.values().any(|&(root, _)| root == place) {
+            self.retain(|p| p != place);
+        }
     }
 
     /// The facts both hold with the same offset (what is true on both paths).

@@ -3,10 +3,10 @@
 //! The transfer states what it knows as equations `atom = expr`, where an atom is a place's
 //! word after the instruction or the written place's word before it ([`Atom::Old`]), and an
 //! expression sums atoms and constants. [`saturate`] puts them in an e-graph (`egg`), applies
-//! associativity and commutativity of `+`, constant folding (wrapping, as the machine adds),
-//! `x + 0 = x` and solving (`x = a + k` gives `a = x + (-k)`), then reads back each fact
-//! `place = base + k` between places that the e-graph proves: `(r2 + 2) + 2` and `r2 + 4`
-//! meet in one e-class. Every rule is an identity of arithmetic modulo 2^64, so whatever the
+//! commutativity of `+`, associativity where it gathers constants, constant folding
+//! (wrapping, as the machine adds), `x + 0 = x` and solving (`x = a + k` gives
+//! `a = x + (-k)`), then reads back each fact `place = base + k` between places that the
+//! e-graph proves: `(r2 + 2) + 2` and `r2 + 4` meet in one e-class. Every rule is an identity of arithmetic modulo 2^64, so whatever the
 //! limits stop, each fact read back is true of the words.
 //!
 //! The run is bounded by iterations and e-nodes only (no clock), so the engine and the proof
@@ -14,8 +14,12 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
-use egg::{Analysis, Applier, DidMerge, EGraph, Id, Pattern, PatternAst, Rewrite, Runner, Subst, Symbol, Var};
+use egg::{
+    Analysis, Applier, ConditionalApplier, DidMerge, EGraph, Id, Pattern, PatternAst, Rewrite, Runner, Subst, Symbol,
+    Var,
+};
 
 use super::{Link, Links};
 use crate::ties::Place;
@@ -23,7 +27,7 @@ use crate::ties::Place;
 /// Iterations of the rewrite rules at most.
 const ITERATIONS: usize = 8;
 /// E-nodes at most.
-const NODES: usize = 2_000;
+const NODES: usize = 1_000;
 
 /// A word the equations speak of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -105,10 +109,14 @@ impl Analysis<Word> for Fold {
         }
     }
 
+    // A constant's class keeps only the constant: sums of constants would otherwise match
+    // every rule again and multiply.
     fn modify(egraph: &mut EGraph<Word, Fold>, id: Id) {
         if let Some(c) = egraph[id].data {
             let constant = egraph.add(Word::Const(c));
             egraph.union(id, constant);
+            let id = egraph.find(id);
+            egraph[id].nodes.retain(|n| matches!(n, Word::Const(_)));
         }
     }
 }
@@ -135,16 +143,25 @@ impl Applier<Word, Fold> for Solve {
     }
 }
 
-fn rules() -> Vec<Rewrite<Word, Fold>> {
+/// The rules, built once. Associativity gathers constants only (`(a + k1) + k2 = a + (k1 +
+/// k2)`): every term it builds then lands in an existing e-class or a constant, so the
+/// e-graph stays as small as the equations (gathering `(k1 + a) + k2` into a new class
+/// `a + k2` would grow it with every constant).
+static RULES: LazyLock<Vec<Rewrite<Word, Fold>>> = LazyLock::new(|| {
     let pattern = |s: &str| -> Pattern<Word> { s.parse().expect("a valid pattern") };
     let var = |s: &str| -> Var { s.parse().expect("a valid variable") };
+    let (a, b, c) = (var("?a"), var("?b"), var("?c"));
+    let constants = move |egraph: &mut EGraph<Word, Fold>, _: Id, subst: &Subst| {
+        egraph[subst[a]].data.is_none() && egraph[subst[b]].data.is_some() && egraph[subst[c]].data.is_some()
+    };
+    let gather = ConditionalApplier { condition: constants, applier: pattern("(+ ?a (+ ?b ?c))") };
     vec![
         Rewrite::new("commute", pattern("(+ ?a ?b)"), pattern("(+ ?b ?a)")).expect("a rule"),
-        Rewrite::new("associate", pattern("(+ (+ ?a ?b) ?c)"), pattern("(+ ?a (+ ?b ?c))")).expect("a rule"),
+        Rewrite::new("associate", pattern("(+ (+ ?a ?b) ?c)"), gather).expect("a rule"),
         Rewrite::new("zero", pattern("(+ ?a 0)"), pattern("?a")).expect("a rule"),
         Rewrite::new("solve", pattern("(+ ?a ?k)"), Solve { a: var("?a"), k: var("?k") }).expect("a rule"),
     ]
-}
+});
 
 /// The facts between [`Atom::Now`] places that `equations` imply, canonical.
 pub fn saturate(equations: &[(Atom, Expr)]) -> Links {
@@ -177,7 +194,7 @@ pub fn saturate(equations: &[(Atom, Expr)]) -> Links {
         .with_iter_limit(ITERATIONS)
         .with_node_limit(NODES)
         .with_time_limit(std::time::Duration::from_secs(3600))
-        .run(&rules());
+        .run(RULES.iter());
     let egraph = runner.egraph;
     // Each e-class's places, and then what its sums say: `x = a + k` with places in both.
     let place_of = |index: usize| match atoms[index] {

@@ -25,8 +25,8 @@ use bpfprove_domains::Lattice;
 use bpfprove_semantics::isa::{BinOp, Insn, Operand, Reg, Size, Width};
 
 use super::Env;
-use crate::links::{Link, Links};
 use crate::links::terms::{self, Atom, Expr};
+use crate::links::{Link, Links};
 use crate::state::State;
 use crate::ties::Place;
 use crate::value::{Num, Pointer, Region, Value};
