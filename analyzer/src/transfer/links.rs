@@ -51,36 +51,31 @@ fn slot(frame: u8, start: i64) -> Option<Place> {
     Some(Place::Slot { frame, start: i16::try_from(start).ok()?, size: 8 })
 }
 
-/// `links` after `written` takes the value `written = base + k` (`base` may be `written`
-/// itself: then its old word). The classes of `written` and `base` are saturated with the
-/// new equation; the others are kept as they are.
-fn derive(links: &Links, written: Place, base: Place, k: u64) -> Links {
-    if written != base {
-        // A copy: `written` has already lost its links and joins `base`'s class, which
-        // needs no term rewriting.
-        let mut unlinked = links.clone();
-        unlinked.forget(written);
-        return Links::from_facts(unlinked.facts().chain([Link { place: written, base, offset: k }]));
-    }
-    let class_of = |p: Place| {
-        let class = links.class_of(p);
-        if class.is_empty() { vec![(p, 0)] } else { class }
-    };
-    let mut involved = class_of(written);
-    involved.extend(class_of(base));
-    let atom = |p: Place| if p == written { Atom::Old } else { Atom::Now(p) };
-    // Each member of the involved classes from the class's root, the written place's
-    // facts now about its old word.
-    let mut equations: Vec<(Atom, Expr)> = involved
+/// `links` after `written` takes `base`'s word (a copy, spill or fill): it leaves its class
+/// and joins `base`'s, which needs no term rewriting.
+fn copy(links: &Links, written: Place, base: Place) -> Links {
+    let mut unlinked = links.clone();
+    unlinked.forget(written);
+    Links::from_facts(unlinked.facts().chain([Link { place: written, base, offset: 0 }]))
+}
+
+/// `links` after `place` moves by `k` (`place += k`): its class is stated as equations over
+/// its old word and saturated with `place = old + k`, so every member keeps its relation to
+/// the moved place; the other classes are kept as they are.
+fn shift(links: &Links, place: Place, k: u64) -> Links {
+    let class = links.class_of(place);
+    let atom = |p: Place| if p == place { Atom::Old } else { Atom::Now(p) };
+    // Each member from the class's root, the moved place's facts now about its old word.
+    let mut equations: Vec<(Atom, Expr)> = class
         .iter()
         .filter_map(|&(member, _)| {
             let (root, offset) = links.root_of(member);
             (root != member).then(|| (atom(member), Expr::offset(atom(root), offset)))
         })
         .collect();
-    equations.push((Atom::Now(written), Expr::offset(atom(base), k)));
+    equations.push((Atom::Now(place), Expr::offset(Atom::Old, k)));
     let mut rest = links.clone();
-    rest.retain(|p| !involved.iter().any(|&(m, _)| m == p));
+    rest.retain(|p| !class.iter().any(|&(m, _)| m == p));
     let derived = terms::saturate(&equations);
     Links::from_facts(rest.facts().chain(derived.facts()))
 }
@@ -94,8 +89,7 @@ impl Env<'_> {
                 if src == dst {
                     return links;
                 }
-                links.forget(Place::Reg(dst));
-                return derive(&links, Place::Reg(dst), Place::Reg(src), 0);
+                return copy(&links, Place::Reg(dst), Place::Reg(src));
             }
             Insn::Alu { width: Width::W64, op: op @ (BinOp::Add | BinOp::Sub), dst, src: Operand::Imm(imm) } => {
                 let k = i64::from(imm) as u64;
@@ -103,7 +97,7 @@ impl Env<'_> {
                 if links.class_of(Place::Reg(dst)).is_empty() {
                     return links;
                 }
-                return derive(&links, Place::Reg(dst), Place::Reg(dst), k);
+                return shift(&links, Place::Reg(dst), k);
             }
             Insn::Alu { dst, .. }
             | Insn::Neg { dst, .. }
@@ -118,7 +112,7 @@ impl Env<'_> {
                     && let Ok(Some((frame, start))) = stack_target(before, src, off)
                     && let Some(filled) = slot(frame, start)
                 {
-                    return derive(&links, Place::Reg(dst), filled, 0);
+                    return copy(&links, Place::Reg(dst), filled);
                 }
             }
             Insn::Store { size, dst, off, src } => match stack_target(before, dst, off) {
@@ -128,7 +122,7 @@ impl Env<'_> {
                         && let Operand::Reg(src) = src
                         && let Some(spilled) = slot(frame, start)
                     {
-                        return derive(&links, spilled, Place::Reg(src), 0);
+                        return copy(&links, spilled, Place::Reg(src));
                     }
                 }
                 Ok(None) => {}
