@@ -15,7 +15,8 @@
 //! ```
 //!
 //! - [`value`], [`stack`], [`state`]: the abstract state (registers, byte-precise stack
-//!   frames, packet-size facts), [`globals`]: global data.
+//!   frames, packet-size facts), [`globals`]: global data; [`ties`], [`links`] and [`zone`]:
+//!   relations between places (equal numbers, words a constant apart, difference bounds).
 //! - [`transfer`]: the abstract meaning of each instruction and the checks it must pass.
 //! - [`cfg`], [`wto`], [`engine`]: graphs, iteration order and the fixpoint; [`loops`]:
 //!   which loops are widened or unrolled, [`termination`]: why widened loops end.
@@ -28,6 +29,7 @@ pub mod display;
 pub mod domain_spec;
 pub mod engine;
 pub mod globals;
+pub mod links;
 pub mod loops;
 pub mod may_goto;
 pub mod obligation;

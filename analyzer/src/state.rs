@@ -5,6 +5,7 @@ use bpfprove_domains::{DomainKind, Lattice};
 use bpfprove_semantics::isa::Reg;
 use imbl::{OrdMap, Vector};
 
+use crate::links::Links;
 use crate::references::Resources;
 use crate::stack::Frame;
 use crate::ties::{Place, Ties};
@@ -81,6 +82,9 @@ pub struct State {
     /// Difference constraints between registers, packet offsets and the packet's length
     /// (empty unless the analysis uses zones).
     pub zone: Zone,
+    /// Places whose words differ by a known constant (empty unless the analysis uses
+    /// equalities, [`crate::links`]).
+    pub links: Links,
 }
 
 impl State {
@@ -97,6 +101,7 @@ impl State {
             resources: Resources::default(),
             ties: Ties::none(),
             zone: Zone::none(),
+            links: Links::none(),
         }
     }
 
@@ -111,6 +116,7 @@ impl State {
         self.regs[reg.index()] = value;
         self.ties.untie(Place::Reg(reg));
         self.zone.forget_reg(reg);
+        self.links.forget(Place::Reg(reg));
     }
 
     /// Narrows a register to `value`, which must describe the number it already holds (what
@@ -186,6 +192,7 @@ impl State {
             resources: self.resources.join(&other.resources),
             ties: self.ties.join(&other.ties),
             zone: self.zone.join(&other.zone),
+            links: self.links.join(&other.links),
         }
         .without_stale_ties()
     }
@@ -202,6 +209,8 @@ impl State {
             resources: self.resources.join(&newer.resources),
             ties: self.ties.join(&newer.ties),
             zone: self.zone.widen(&newer.zone),
+            // Finitely many places and facts: the join is a widening.
+            links: self.links.join(&newer.links),
         }
         .without_stale_ties()
     }
@@ -215,6 +224,7 @@ impl State {
             resources: newer.resources.clone(),
             ties: newer.ties.clone(),
             zone: newer.zone.clone(),
+            links: newer.links.clone(),
         }
         .without_stale_ties()
     }
@@ -228,7 +238,8 @@ impl State {
                 && self.packet.leq(&other.packet)
                 && self.resources.leq(&other.resources)
                 && self.ties.implies(&other.ties)
-                && self.zone.leq(&other.zone))
+                && self.zone.leq(&other.zone)
+                && self.links.implies(&other.links))
     }
 
     /// The number `place` holds, if it holds one.
@@ -249,9 +260,46 @@ impl State {
         }
     }
 
-    /// Forgets the ties of places that no longer hold a number of their tied shape, and the
-    /// zone variables of registers that no longer hold what the variable reads.
+    /// What `place` holds: a register's value, or the value of the slot that starts at the
+    /// place's first byte and has its size.
+    pub fn value_at(&self, place: Place) -> Option<&Value> {
+        match place {
+            Place::Reg(reg) => Some(self.reg(reg)),
+            Place::Slot { frame, start, size } => {
+                let slot = self.frame(frame)?.slot_at(start)?;
+                (slot.size == size).then_some(&slot.value)
+            }
+        }
+    }
+
+    /// Narrows what `place` holds to `value`, which must describe the word it holds (what
+    /// a branch learned): it keeps its ties and links.
+    pub fn refine_place(&mut self, place: Place, value: Value) {
+        match place {
+            Place::Reg(reg) => self.refine(reg, value),
+            Place::Slot { frame, start, .. } => {
+                if let Some(f) = self.frame_mut(frame) {
+                    f.replace_value(start, value);
+                }
+            }
+        }
+    }
+
+    /// Forgets the ties of places that no longer hold a number of their tied shape, the
+    /// links of places that hold neither a number nor a pointer, and the zone variables of
+    /// registers that no longer hold what the variable reads.
     pub fn drop_stale_ties(&mut self) {
+        if !self.links.is_empty() {
+            let stale: Vec<Place> = self
+                .links
+                .places()
+                .into_iter()
+                .filter(|&p| !matches!(self.value_at(p), Some(Value::Scalar(_) | Value::Pointer(_))))
+                .collect();
+            if !stale.is_empty() {
+                self.links.retain(|p| !stale.contains(&p));
+            }
+        }
         let stale: Vec<Place> =
             self.ties.classes().flatten().copied().filter(|&p| self.number_at(p).is_none()).collect();
         if !stale.is_empty() {

@@ -50,6 +50,8 @@ pub struct Config {
     /// Whether zones ([`crate::zone`]) are added to the value domain, and how their
     /// transfers are computed.
     pub zones: Zones,
+    /// Whether links between places ([`crate::links`]) are added to the value domain.
+    pub equalities: bool,
     /// How `callx` is read.
     pub callx_model: CallxModel,
     /// Loop-head visits that join before widening.
@@ -95,6 +97,7 @@ impl Config {
         Config {
             domain,
             zones: Zones::Off,
+            equalities: false,
             callx_model: CallxModel::Address,
             widening_delay: 10,
             widening_thresholds: true,
@@ -110,14 +113,14 @@ impl Config {
         }
     }
 
-    /// [`Config::standard`] for the domain `spec` names (zones or not).
+    /// [`Config::standard`] for the domain `spec` names (zones and equalities or not).
     pub fn of_spec(spec: DomainSpec) -> Config {
-        Config { zones: spec.zones, ..Config::standard(spec.values) }
+        Config { zones: spec.zones, equalities: spec.equalities, ..Config::standard(spec.values) }
     }
 
-    /// The domain, with whether zones are added.
+    /// The domain, with the relational components added.
     pub fn domain_spec(&self) -> DomainSpec {
-        DomainSpec { values: self.domain, zones: self.zones }
+        DomainSpec { values: self.domain, zones: self.zones, equalities: self.equalities }
     }
 }
 
@@ -318,6 +321,7 @@ impl Verifier {
                 widening_delay: self.config.widening_delay,
                 privilege: self.config.privilege,
                 zones: self.config.zones,
+                equalities: self.config.equalities,
             };
             let analysis = match Engine::new(env, &engine_config).run(State::entry(domain)) {
                 Ok(analysis) => analysis,

@@ -192,7 +192,10 @@ pub fn facts() -> Vec<ZoneFact> {
     let d = unsigned(&data);
     let placed = Bool::or(&[
         &Bool::and(&[&d.bvuge(wide(1 << 32)), &d.bvult(wide(1 << 48))]),
-        &Bool::and(&[&d.bvuge(BV::from_u64((1 << 63) + (1 << 32), 128)), &d.bvule(BV::from_u64(u64::MAX - (1 << 33), 128))]),
+        &Bool::and(&[
+            &d.bvuge(BV::from_u64((1 << 63) + (1 << 32), 128)),
+            &d.bvule(BV::from_u64(u64::MAX - (1 << 33), 128)),
+        ]),
     ]);
     for cond in CONDS {
         let Some(constraint) = edge_constraint(cond, &signed(&p), &signed(&q)) else { continue };

@@ -83,7 +83,12 @@ pub fn execute(plan: &Plan<'_>, config: &BenchConfig, on_done: &(dyn Fn() + Sync
         let program = &file.object.programs[p];
         let result = match verifier {
             VerifierKind::Domain(domain) => {
-                let config = Config { domain: domain.values, zones: domain.zones, ..config.analysis.clone() };
+                let config = Config {
+                    domain: domain.values,
+                    zones: domain.zones,
+                    equalities: domain.equalities,
+                    ..config.analysis.clone()
+                };
                 analyse(file, program, &config)
             }
             VerifierKind::Kernel => match &kernel_unavailable {

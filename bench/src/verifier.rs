@@ -72,7 +72,7 @@ impl FromStr for VerifierKind {
             other => other.parse::<DomainSpec>().map(VerifierKind::Domain).map_err(|_| {
                 let domains: Vec<&str> = DomainKind::ALL.iter().map(|d| d.name()).collect();
                 BenchError::BadArgument(format!(
-                    "unknown verifier `{other}`: the domains are {}, zone, zone-z3, product(DOMAIN,zone) and product(DOMAIN,zone-z3), and the other verifiers kernel and prevail",
+                    "unknown verifier `{other}`: the domains are {}, zone, zone-z3, eq, product(DOMAIN,C) and product(DOMAIN,C,eq) for C zone, zone-z3 or eq, and the other verifiers kernel and prevail",
                     domains.join(", ")
                 ))
             }),
@@ -92,9 +92,11 @@ mod tests {
 
     #[test]
     fn lists_split_at_top_level_commas_only() {
-        let list = VerifierKind::parse_list("product, zone,product(tnum,zone),kernel").expect("a valid list");
+        let list = VerifierKind::parse_list("product, zone,product(tnum,zone),eq,product(tnum,zone,eq),kernel")
+            .expect("a valid list");
         let names: Vec<String> = list.iter().map(|v| v.name()).collect();
-        assert_eq!(names, ["product", "zone", "product(tnum,zone)", "kernel"]);
+        assert_eq!(names, ["product", "zone", "product(tnum,zone)", "eq", "product(tnum,zone,eq)", "kernel"]);
+        assert!(VerifierKind::parse_list("eq,product(product,eq)").is_err(), "the same domain twice");
         assert!(VerifierKind::parse_list("zone,product(product,zone)").is_err(), "the same domain twice");
         assert!(VerifierKind::parse_list("product(tnum,zone").is_err());
         assert!(VerifierKind::parse_list("octagon").is_err());

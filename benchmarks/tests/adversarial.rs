@@ -533,11 +533,14 @@ fn check_case(case: &Case) -> Vec<String> {
         _ => {}
     }
     if case.verdict == Expected::Unsafe {
-        // Every non-relational domain, and the product with zones (by rules and by Z3).
-        let others = DomainKind::ALL
-            .into_iter()
-            .map(DomainSpec::plain)
-            .chain([DomainSpec::with_zones(DomainKind::Product), DomainSpec::with_z3_zones(DomainKind::Product)]);
+        // Every non-relational domain alone and with equalities, the product with zones (by
+        // rules and by Z3), and the product with zones and equalities.
+        let others =
+            DomainKind::ALL.into_iter().flat_map(|d| [DomainSpec::plain(d), DomainSpec::with_equalities(d)]).chain([
+                DomainSpec::with_zones(DomainKind::Product),
+                DomainSpec::with_z3_zones(DomainKind::Product),
+                DomainSpec { equalities: true, ..DomainSpec::with_zones(DomainKind::Product) },
+            ]);
         let unsound: Vec<String> =
             others.filter(|&d| d != product && analyze(&built.object, d, privilege).0).map(|d| d.to_string()).collect();
         if !unsound.is_empty() {

@@ -83,16 +83,19 @@ fn every_corpus_log_validates_and_checks() {
     for (cpu, stem, path) in common::objects() {
         let bytes = common::read(&path);
         let object = elf::load(&bytes).expect("corpus objects load");
-        // Every domain under the standard configuration, the product with zones, once with
+        // Every domain under the standard configuration, the product with zones, with
+        // equalities, once with
         // `.data`/`.bss` assumed to hold the file's values (`--assume-initial-globals`),
         // which the log records, and once with loops unrolled first.
         let initial_globals = Config { assume_initial_globals: true, ..Config::standard(DomainKind::Product) };
         let unroll = Config { loops: LoopStrategy::Unroll, ..Config::standard(DomainKind::Product) };
         let zones = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
+        let equalities = Config::of_spec(DomainSpec::with_equalities(DomainKind::Product));
         // The product domain's logs also with every pc's state.
         let cut = |config| (config, Invariants::CutPoints);
         let configs = DomainKind::ALL.into_iter().map(Config::standard).map(cut).chain([
             cut(zones),
+            cut(equalities),
             cut(initial_globals),
             cut(unroll.clone()),
             (Config::standard(DomainKind::Product), Invariants::EveryPc),

@@ -1,9 +1,9 @@
 //! The relational suite (`corpus/src/relational/`, listed in `corpus/relational.toml`):
 //! safe programs whose safety needs a relation between two quantities, each with an
 //! unsafe twin. Every twin is refused by every domain and faults in the interpreter on its
-//! recorded packet (with and without zones); every safe program runs without a fault;
-//! today's product-domain, zone-domain, zone-z3 and live-kernel verdicts are the recorded ones, so a
-//! domain that proves more shows up here.
+//! recorded packet (alone, with zones, with equalities, with both, with zone-z3); every safe
+//! program runs without a fault; today's product-domain, zone-domain, zone-z3, eq-domain and
+//! live-kernel verdicts are the recorded ones, so a domain that proves more shows up here.
 
 mod common;
 
@@ -41,6 +41,7 @@ struct Entry {
     product: String,
     zone: String,
     zone_z3: String,
+    eq: String,
     kernel: String,
 }
 
@@ -67,12 +68,12 @@ fn passes(object: &Object, program: &LoadedProgram, domain: DomainSpec) -> bool 
     Verifier::new(config).verify(&subject).verdict == Verdict::Pass
 }
 
-/// Every domain the suite runs: the non-relational ones alone and with zones, and the
-/// product with zones computed by Z3.
+/// Every domain the suite runs: the non-relational ones alone, with zones, with
+/// equalities, and with both; and the product with zones computed by Z3.
 fn domains() -> Vec<DomainSpec> {
     DomainKind::ALL
         .into_iter()
-        .flat_map(|d| [DomainSpec::plain(d), DomainSpec::with_zones(d)])
+        .flat_map(DomainSpec::all_of)
         .chain([DomainSpec::with_z3_zones(DomainKind::Product)])
         .collect()
 }
@@ -103,28 +104,35 @@ fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
     for entry in &suite.program {
         assert!(!entry.pattern.is_empty(), "{}: says its pattern", entry.function);
         let program = program(&object, entry);
-        let (product_spec, zone_spec, z3_spec) = (
+        let (product_spec, zone_spec, z3_spec, eq_spec) = (
             DomainSpec::plain(DomainKind::Product),
             DomainSpec::with_zones(DomainKind::Product),
             DomainSpec::with_z3_zones(DomainKind::Product),
+            DomainSpec::with_equalities(DomainKind::Product),
         );
         let product = passes(&object, program, product_spec);
         let zone = passes(&object, program, zone_spec);
         let zone_z3 = passes(&object, program, z3_spec);
-        for (name, got, recorded) in
-            [("product", product, &entry.product), ("zone", zone, &entry.zone), ("zone-z3", zone_z3, &entry.zone_z3)]
-        {
+        let eq = passes(&object, program, eq_spec);
+        let recorded = [
+            ("product", product, &entry.product),
+            ("zone", zone, &entry.zone),
+            ("zone-z3", zone_z3, &entry.zone_z3),
+            ("eq", eq, &entry.eq),
+        ];
+        for (name, got, recorded) in recorded {
             if verdict_name(got) != recorded {
                 problems.push(format!("{}: {name} gives {}, recorded {recorded}", entry.function, verdict_name(got)));
             }
         }
         match entry.verdict.as_str() {
             "fail" => {
-                // The product's and the zones' verdicts are known: only the others run again.
-                let others = domains().into_iter().filter(|&d| ![product_spec, zone_spec, z3_spec].contains(&d));
+                // The product's, the zones' and eq's verdicts are known: only the others run again.
+                let known = [product_spec, zone_spec, z3_spec, eq_spec];
+                let others = domains().into_iter().filter(|d| !known.contains(d));
                 let mut unsound: Vec<String> =
                     others.filter(|&d| passes(&object, program, d)).map(|d| d.to_string()).collect();
-                for (spec, passed) in [(product_spec, product), (zone_spec, zone), (z3_spec, zone_z3)] {
+                for (spec, passed) in [(product_spec, product), (zone_spec, zone), (z3_spec, zone_z3), (eq_spec, eq)] {
                     if passed {
                         unsound.push(spec.to_string());
                     }
@@ -159,38 +167,45 @@ fn twins_fault_and_are_refused_and_verdicts_are_as_recorded() {
     assert!(safe >= 7 && suite.program.len() - safe >= safe, "{safe} safe programs, each with a twin");
 }
 
-/// The zone domain's proof log of the suite validates against the schema, carries zone
-/// constraints, and passes the independent checker, which re-checks them.
+/// The zone and eq domains' proof logs of the suite validate against the schema, carry
+/// their zone constraints and links, and pass the independent checker, which re-checks them.
 #[test]
-fn the_zone_proof_log_validates_and_checks() {
+fn the_zone_and_eq_proof_logs_validate_and_check() {
     if !common::tools_present() {
         return;
     }
     let path = common::corpus_dir().join("relational/relational.o");
     let bytes = common::read(&path);
     let object = elf::load(&bytes).expect("relational.o loads");
-    let config = Config::of_spec(DomainSpec::with_zones(DomainKind::Product));
-    let verifier = Verifier::new(config.clone());
-    let reports: Vec<_> = object
-        .programs
-        .iter()
-        .filter_map(|loaded| Subject::from_object(&object, loaded))
-        .map(|subject| {
-            let report = verifier.verify(&subject);
-            (subject, report)
-        })
-        .collect();
-    let log = proof::log_of("relational.o", &bytes, &config, &reports, proof::Invariants::CutPoints, None);
-    let json = serde_json::to_value(&log).expect("serialises");
     let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../analyzer/schema/proof-log.schema.json");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).expect("the schema")).expect("JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
-    let errors: Vec<String> =
-        validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).take(5).collect();
-    assert!(errors.is_empty(), "schema violations: {errors:?}");
-    assert!(json.to_string().contains("\"zone\":[{"), "the log carries zone constraints");
-    proof::check(&log, &bytes, &object).expect("the zone log checks");
+    let specs = [
+        (DomainSpec::with_zones(DomainKind::Product), "\"zone\":[{"),
+        (DomainSpec::with_equalities(DomainKind::Product), "\"links\":[{"),
+        (DomainSpec { equalities: true, ..DomainSpec::with_zones(DomainKind::Product) }, "\"links\":[{"),
+    ];
+    for (spec, carried) in specs {
+        let config = Config::of_spec(spec);
+        let verifier = Verifier::new(config.clone());
+        let reports: Vec<_> = object
+            .programs
+            .iter()
+            .filter_map(|loaded| Subject::from_object(&object, loaded))
+            .map(|subject| {
+                let report = verifier.verify(&subject);
+                (subject, report)
+            })
+            .collect();
+        let log = proof::log_of("relational.o", &bytes, &config, &reports, proof::Invariants::CutPoints, None);
+        let json = serde_json::to_value(&log).expect("serialises");
+        let errors: Vec<String> =
+            validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).take(5).collect();
+        assert!(errors.is_empty(), "{spec}: schema violations: {errors:?}");
+        assert!(json.to_string().contains(carried), "{spec}: the log carries {carried}");
+        proof::check(&log, &bytes, &object).unwrap_or_else(|e| panic!("{spec}: the log does not check: {e}"));
+    }
 }
 
 #[test]

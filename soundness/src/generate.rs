@@ -201,6 +201,7 @@ impl Writer {
             Writer::gotox,
             Writer::stack_loop,
             Writer::random_index,
+            Writer::linked_index,
             Writer::scalar_noise,
             Writer::value_after_call,
             Writer::maybe_null_context,
@@ -778,6 +779,33 @@ impl Writer {
             emit!(self, "{check} {skip}");
         } else {
             emit!(self, "r0 &= {mask}");
+        }
+        self.line("r9 += r0");
+        self.line("r0 = *(u64 *)(r9 + 0)");
+        self.place(&skip);
+    }
+
+    /// An index bounded through a copy moved by a constant (`r1 = r0; r1 += c; if r1 > c +
+    /// 40`) and the original used, as linked scalars (`--domain eq`) prove. Mutations move the
+    /// copy in 32 bits, write the index after the check, or loosen the bound.
+    fn linked_index(&mut self) {
+        let skip = self.label("skip");
+        self.line("*(u32 *)(r10 - 4) = 0");
+        self.line("r2 = r10");
+        self.line("r2 += -4");
+        emit!(self, "ld_pseudo r1, 0x5, {ARRAY_MAP}");
+        self.line("call 1");
+        emit!(self, "if r0 == 0 goto {skip}");
+        self.line("r9 = r0");
+        self.unknown_r0();
+        let c = self.below(64) - 32;
+        self.line("r1 = r0");
+        let mutation = if self.mutate() { 1 + self.below(3) } else { 0 };
+        emit!(self, "{} += {c}", if mutation == 1 { "w1" } else { "r1" });
+        let bound = c + if mutation == 3 { 48 } else { 40 };
+        emit!(self, "if r1 > {bound} goto {skip}");
+        if mutation == 2 {
+            self.line("r0 += 16");
         }
         self.line("r9 += r0");
         self.line("r0 = *(u64 *)(r9 + 0)");

@@ -730,6 +730,7 @@ fn check_program_on(
         widening_delay: log.options.widening_delay,
         privilege: privilege_of(log)?,
         zones: log.options.domain.parse::<DomainSpec>().map_or(Zones::Off, |spec| spec.zones),
+        equalities: log.options.domain.parse::<DomainSpec>().is_ok_and(|spec| spec.equalities),
     };
     let mut run = ProgramCheck {
         title: program_title(program_log),

@@ -317,6 +317,21 @@ pub struct StateLog {
     /// Difference constraints `x - y <= bound` (absent: none; see [`crate::zone`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zone: Vec<ZoneLog>,
+    /// Links `place = base + offset (mod 2^64)` (absent: none; see [`crate::links`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkLog>,
+}
+
+/// A link `place = base + offset (mod 2^64)`, the offset a decimal integer below 2^64.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkLog {
+    /// The place described.
+    pub place: PlaceLog,
+    /// The place it is described from.
+    pub base: PlaceLog,
+    /// What is added.
+    pub offset: String,
 }
 
 /// A zone constraint `x - y <= bound`: variables `zero`, `len`, `num:rN`, `off:rN`, the bound
@@ -592,6 +607,9 @@ pub enum LogError {
     /// A zone constraint is malformed or the zone contradicts itself.
     #[error("zone: {0}")]
     BadZone(String),
+    /// A link's offset is not a 64-bit word.
+    #[error("link: {0}")]
+    BadLink(String),
     /// A stack slot is malformed (size or overlap).
     #[error("stack slot at {offset} of {size} bytes is malformed")]
     BadSlot {
@@ -770,17 +788,14 @@ fn state_log(state: &State, table: &mut ValueTable) -> StateLog {
                 })
                 .collect(),
         },
-        ties: state
-            .ties
-            .classes()
-            .map(|class| {
-                class
-                    .iter()
-                    .map(|place| match *place {
-                        Place::Reg(reg) => PlaceLog::Reg { reg: reg.number() },
-                        Place::Slot { frame, start, size } => PlaceLog::Slot { frame, offset: start, size },
-                    })
-                    .collect()
+        ties: state.ties.classes().map(|class| class.iter().map(|&place| place_log(place)).collect()).collect(),
+        links: state
+            .links
+            .facts()
+            .map(|link| LinkLog {
+                place: place_log(link.place),
+                base: place_log(link.base),
+                offset: link.offset.to_string(),
             })
             .collect(),
         zone: state
@@ -789,6 +804,20 @@ fn state_log(state: &State, table: &mut ValueTable) -> StateLog {
             .map(|(x, y, c)| ZoneLog { x: x.name(), y: y.name(), bound: c.to_string() })
             .collect(),
     }
+}
+
+fn place_log(place: Place) -> PlaceLog {
+    match place {
+        Place::Reg(reg) => PlaceLog::Reg { reg: reg.number() },
+        Place::Slot { frame, start, size } => PlaceLog::Slot { frame, offset: start, size },
+    }
+}
+
+fn place_of(log: &PlaceLog) -> Result<Place, LogError> {
+    Ok(match *log {
+        PlaceLog::Reg { reg } => Place::Reg(Reg::new(reg).ok_or(LogError::BadRegister(reg))?),
+        PlaceLog::Slot { frame, offset, size } => Place::Slot { frame, start: offset, size },
+    })
 }
 
 /// The pcs of one context whose states a log keeps: all of them, or its cut points.
@@ -1126,14 +1155,18 @@ pub fn state_of(log: &StateLog, domain: DomainKind, values: &[Value]) -> Result<
     for class in &log.ties {
         let mut places = std::collections::BTreeSet::new();
         for place in class {
-            places.insert(match *place {
-                PlaceLog::Reg { reg } => Place::Reg(Reg::new(reg).ok_or(LogError::BadRegister(reg))?),
-                PlaceLog::Slot { frame, offset, size } => Place::Slot { frame, start: offset, size },
-            });
+            places.insert(place_of(place)?);
         }
         classes.push(places);
     }
     state.ties = Ties::from_classes(classes);
+    let mut links = Vec::new();
+    for link in &log.links {
+        let offset = link.offset.parse().map_err(|_| LogError::BadLink(format!("offset `{}`", link.offset)))?;
+        links.push(crate::links::Link { place: place_of(&link.place)?, base: place_of(&link.base)?, offset });
+    }
+    // Canonical again: the log's facts are all the state claims, and the checker checks them.
+    state.links = crate::links::Links::from_facts(links);
     let mut constraints = Vec::new();
     for c in &log.zone {
         let var = |name: &str| Var::named(name).ok_or_else(|| LogError::BadZone(format!("variable `{name}`")));

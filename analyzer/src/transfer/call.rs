@@ -72,9 +72,10 @@ pub fn callee_entry(caller: &State, domain: DomainKind) -> Option<State> {
     entry.set(Reg::R10, Value::Pointer(Pointer::at(Region::Stack { frame: depth }, domain, 0)));
     entry.frames.push_back(Frame::new());
     entry.packet.moved = false;
-    // The arguments keep their ties; the caller's slots do not, as the callee may write
-    // them through pointers.
+    // The arguments keep their ties and links; the caller's slots do not, as the callee
+    // may write them through pointers.
     entry.ties.retain(|place| matches!(place, crate::ties::Place::Reg(_)));
+    entry.links.retain(|place| matches!(place, crate::ties::Place::Reg(_)));
     entry.zone = crate::zone::Zone::none();
     Some(entry)
 }
@@ -105,6 +106,7 @@ pub fn merge_return(caller: &State, exit: &State, domain: DomainKind, local: &dy
     state.packet.moved = caller.packet.moved || moved;
     state.ties = crate::ties::Ties::none();
     state.zone = crate::zone::Zone::none();
+    state.links = crate::links::Links::none();
     state.map_values(&|value| match value {
         Value::Pointer(p) if matches!(p.region, Region::Stack { frame } if frame > depth) => Some(Value::top(domain)),
         // An iterator's item lives in the iterator's frame.

@@ -13,6 +13,7 @@ mod arena;
 mod branch;
 mod call;
 mod kfunc;
+mod links;
 mod memory;
 mod packet_meta;
 mod policy;
@@ -35,7 +36,7 @@ use crate::obligation::{Check, ObligationKind, Status};
 use crate::spec::Prototypes;
 use crate::state::State;
 use crate::subject::Subject;
-use crate::ties::Ties;
+use crate::ties::{Place, Ties};
 use crate::value::Value;
 use crate::widening::Thresholds;
 
@@ -70,6 +71,8 @@ pub struct Env<'a> {
     pub privilege: Privilege,
     /// Whether zones are tracked ([`crate::zone`]), and how their transfers are computed.
     pub zones: Zones,
+    /// Whether links between places are tracked ([`crate::links`]).
+    pub equalities: bool,
 }
 
 /// Where a `callx` or `gotox` may go, as resolved at one pc.
@@ -166,6 +169,7 @@ impl Env<'_> {
         self.check_program_type_allowed(&mut post, pc, &state);
         let ties = self.ties_after(insn, &state);
         let before = self.zones.on().then(|| state.clone());
+        let links = self.equalities.then(|| self.links_after(insn, &state));
         self.check_policy(&mut post, insn);
         let next = pc + insn.slots();
         match *insn {
@@ -320,9 +324,29 @@ impl Env<'_> {
                 self.settle_zone(successor)
             });
         }
+        if let Some(links) = links {
+            // Links, like ties, trust nothing an instruction that failed a check wrote; a
+            // branch then refines every place linked to an operand.
+            let links = if proven { links } else { crate::links::Links::none() };
+            post.edges.retain_mut(|(_, successor)| {
+                successor.links = links.clone();
+                successor.drop_stale_ties();
+                match *insn {
+                    Insn::Jump { dst, src, .. } => {
+                        self.spread_links(successor, Place::Reg(dst))
+                            && match src {
+                                bpfprove_semantics::isa::Operand::Reg(r) => self.spread_links(successor, Place::Reg(r)),
+                                bpfprove_semantics::isa::Operand::Imm(_) => true,
+                            }
+                    }
+                    _ => true,
+                }
+            });
+        }
         if let Some(exit) = &mut post.exit {
             exit.ties = Ties::none();
             exit.zone = crate::zone::Zone::none();
+            exit.links = crate::links::Links::none();
         }
         Ok(post)
     }

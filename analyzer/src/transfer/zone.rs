@@ -554,6 +554,7 @@ mod tests {
                 widening_delay: 10,
                 privilege: Privilege::Privileged,
                 zones,
+                equalities: false,
             };
             let post = env.post(&mut NoCalls, 0, &insn, &state).expect("no budget");
             // The concrete run.

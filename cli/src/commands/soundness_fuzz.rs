@@ -31,7 +31,8 @@ pub(crate) struct SoundnessFuzzArgs {
     #[arg(short = 'j', long)]
     jobs: Option<usize>,
     /// The value domain of the verifier under test: interval, signed-interval, tnum, product,
-    /// cnum, zone, zone-z3, product(DOMAIN,zone) or product(DOMAIN,zone-z3).
+    /// cnum, zone, zone-z3, eq, product(DOMAIN,C) or product(DOMAIN,C,eq) for C zone, zone-z3
+    /// or eq.
     #[arg(long, default_value = "product")]
     domain: DomainSpec,
     /// Inputs per accepted program.

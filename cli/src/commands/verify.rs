@@ -47,7 +47,9 @@ impl PrivilegeArgs {
 pub(crate) struct AnalysisArgs {
     /// The value domain: interval, signed-interval, tnum, product or cnum; `zone` (the product
     /// with difference constraints) or `product(DOMAIN,zone)`; `zone-z3` (the same zones,
-    /// their transfers computed by Z3) or `product(DOMAIN,zone-z3)`.
+    /// their transfers computed by Z3) or `product(DOMAIN,zone-z3)`; `eq` (the product with
+    /// linked places, `r1 = r2 + c`) or `product(DOMAIN,eq)`; zones and equalities together:
+    /// `product(DOMAIN,zone,eq)`.
     #[arg(long, default_value = "product")]
     pub(crate) domain: DomainSpec,
     /// What a `callx` register holds.
@@ -91,6 +93,7 @@ impl AnalysisArgs {
         Config {
             domain: self.domain.values,
             zones: self.domain.zones,
+            equalities: self.domain.equalities,
             callx_model: self.callx_model.into(),
             widening_delay: self.widening_delay,
             widening_thresholds: !self.no_thresholds,

@@ -355,4 +355,39 @@ int remainder_divisor_too_large(struct xdp_md *ctx)
 	return *(u32 *)(data + rest) == 1 ? XDP_DROP : XDP_PASS;
 }
 
+/* A copy moved by a constant checked, the original used: `shifted = index + 8 < 68` puts
+ * index below 60 (no wrap: index < 256), as linked scalars (`r2 = r1; r2 += 8`) see. */
+SEC("xdp")
+int shifted_copy_checked_original_used(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 index = data[0];
+	u64 shifted = index + 8;
+	opaque(shifted);
+	if (shifted >= 68)
+		return XDP_PASS;
+	return *(u32 *)(data + index) == 1 ? XDP_DROP : XDP_PASS;
+}
+
+/* Twin: the shifted copy is checked against 70, two bytes too many for a 4-byte read. */
+SEC("xdp")
+int shifted_copy_checked_too_loosely(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+
+	if (data + 64 > end)
+		return XDP_PASS;
+	u64 index = data[0];
+	u64 shifted = index + 8;
+	opaque(shifted);
+	if (shifted >= 70)
+		return XDP_PASS;
+	return *(u32 *)(data + index) == 1 ? XDP_DROP : XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
