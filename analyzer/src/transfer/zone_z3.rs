@@ -29,8 +29,8 @@
 //! **Budget.** A term is bounded by a binary search between a value a model reaches and
 //! the least bound proven so far (at first the rules' or the ranges'), so stopping early
 //! still leaves a proven bound. Each query runs under Z3's resource limit
-//! [`RLIMIT_PER_QUERY`], a deterministic count rather than a clock, and a transfer asks at
-//! most [`MAX_QUERIES`]: so the proof checker, which reruns the transfers, derives the same
+//! [`RLIMIT_PER_QUERY`], a deterministic count rather than a clock; a transfer asks at most
+//! [`MAX_QUERIES`], and none after one runs out of resources (its formula is too hard): so the proof checker, which reruns the transfers, derives the same
 //! zones the analysis did. Answers are remembered per thread by the query's text (loop
 //! rounds, descending passes and the checker meet the same transfers again).
 
@@ -53,7 +53,7 @@ use crate::zone::{Var, Zone};
 pub const RLIMIT_PER_QUERY: u32 = 4_000_000;
 
 /// Most solver queries per transfer.
-pub const MAX_QUERIES: usize = 200;
+pub const MAX_QUERIES: usize = 32;
 
 /// Bits of the integers the variables are read as: every variable lies in
 /// `[-2^63, 2^64)`, so every difference fits in 66 bits; two more keep sums of a
@@ -175,6 +175,9 @@ fn int_value(model: &z3::Model, t: &BV) -> Option<i128> {
 struct Maximiser {
     solver: Solver,
     asked: usize,
+    /// Whether a query ran out of its resources: the formula is too hard for the budget,
+    /// and the rest of the transfer's terms keep what was known.
+    gave_up: bool,
 }
 
 impl Maximiser {
@@ -188,25 +191,38 @@ impl Maximiser {
         for fact in facts {
             solver.assert(fact);
         }
-        Maximiser { solver, asked: 0 }
+        Maximiser { solver, asked: 0, gave_up: false }
     }
 
     /// Whether the facts can hold at all: `false` only when Z3 proves they cannot.
     fn satisfiable(&mut self) -> bool {
         self.asked += 1;
-        self.solver.check() != SatResult::Unsat
+        match self.solver.check() {
+            SatResult::Unsat => false,
+            SatResult::Sat => true,
+            SatResult::Unknown => {
+                self.gave_up = true;
+                true
+            }
+        }
     }
 
     /// Whether `t >= value` can hold: `Some(model's t)` if it can, `Some(None)` if it
     /// cannot, `None` when Z3 gives up.
     fn reaches(&mut self, t: &BV, value: i128) -> Option<Option<i128>> {
+        if self.gave_up || self.asked >= MAX_QUERIES {
+            return None;
+        }
         self.asked += 1;
         self.solver.push();
         self.solver.assert(t.bvsge(int_constant(value)));
         let answer = match self.solver.check() {
             SatResult::Sat => self.solver.get_model().and_then(|m| int_value(&m, t)).map(Some),
             SatResult::Unsat => Some(None),
-            SatResult::Unknown => None,
+            SatResult::Unknown => {
+                self.gave_up = true;
+                None
+            }
         };
         self.solver.pop(1);
         answer
@@ -220,8 +236,20 @@ impl Maximiser {
             Some(None) => known - 1,
             Some(Some(_)) | None => return known,
         };
+        // The bounds that order two quantities (`x <= y`, `x < y`) are what safety needs
+        // most: asked first, they need not wait for the search to narrow down to them.
+        let mut reached = None;
+        for probe in [1, 0] {
+            if probe <= proven && reached.is_none() {
+                match self.reaches(t, probe) {
+                    Some(None) => proven = probe - 1,
+                    Some(Some(value)) => reached = Some(value),
+                    None => return proven,
+                }
+            }
+        }
         // Any value of `t` the facts allow is a lower end.
-        let Some(Some(mut reached)) = self.reaches(t, -ENCODED_LIMIT) else { return proven };
+        let Some(mut reached) = reached.or_else(|| self.reaches(t, -ENCODED_LIMIT).flatten()) else { return proven };
         while reached < proven && self.asked < MAX_QUERIES {
             let middle = reached + (proven - reached + 1) / 2;
             match self.reaches(t, middle) {
@@ -266,12 +294,7 @@ fn bounds_under(facts: &[Bool], terms: &[Term]) -> Option<Vec<i128>> {
         return answer;
     }
     let answer = if maximiser.satisfiable() {
-        Some(
-            terms
-                .iter()
-                .map(|t| if maximiser.asked < MAX_QUERIES { maximiser.maximum(&t.term, t.known) } else { t.known })
-                .collect(),
-        )
+        Some(terms.iter().map(|t| maximiser.maximum(&t.term, t.known)).collect())
     } else {
         None
     };
@@ -355,35 +378,55 @@ fn source_word(encoding: &Encoding, src: Operand) -> Z3Word {
     }
 }
 
-/// What Z3 finds of the number `dst op= src` writes, run from `before` to `after`, beyond
-/// `zone` (the rules' zone after it).
-fn found_after_alu(before: &State, after: &State, insn: &Insn, zone: &Zone) -> Found {
-    let Insn::Alu { width, op, dst, src } = *insn else { return Found::Nothing };
-    // A constant's relations are its bounds', which the zone gets anyway.
-    if op == BinOp::Mov && matches!(src, Operand::Imm(_)) {
-        return Found::Nothing;
+/// An ALU instruction's question to Z3, decided without it: what is written, and the
+/// variables its new value may be related to (at least one).
+struct AluQuestion {
+    width: Width,
+    op: BinOp,
+    dst: Reg,
+    src: Operand,
+    /// The variables besides the written one.
+    others: Vec<Var>,
+    /// The new value's unsigned range.
+    result_range: (i128, i128),
+}
+
+impl AluQuestion {
+    /// The question `insn`, run from `before` to `after`, asks; `None` when there is none.
+    fn of(before: &State, after: &State, insn: &Insn) -> Option<AluQuestion> {
+        let Insn::Alu { width, op, dst, src } = *insn else { return None };
+        // A constant's relations are its bounds', which the zone gets anyway.
+        if op == BinOp::Mov && matches!(src, Operand::Imm(_)) {
+            return None;
+        }
+        let (Value::Scalar(_), Value::Scalar(result_value)) = (before.reg(dst), after.reg(dst)) else { return None };
+        let source = match src {
+            Operand::Reg(r) if !matches!(before.reg(r), Value::Scalar(_)) => return None,
+            Operand::Reg(r) => Some(Var::Num(r)),
+            Operand::Imm(_) => None,
+        };
+        let written = Var::Num(dst);
+        let mut others = candidates(before, &[Some(written), source].into_iter().flatten().collect::<Vec<_>>());
+        others.retain(|&v| v != written);
+        let result_range = unsigned_range(result_value)?;
+        (!others.is_empty()).then_some(AluQuestion { width, op, dst, src, others, result_range })
     }
-    let (Value::Scalar(_), Value::Scalar(result_value)) = (before.reg(dst), after.reg(dst)) else {
-        return Found::Nothing;
-    };
-    let source = match src {
-        Operand::Reg(r) if !matches!(before.reg(r), Value::Scalar(_)) => return Found::Nothing,
-        Operand::Reg(r) => Some(Var::Num(r)),
-        Operand::Imm(_) => None,
-    };
-    let written = Var::Num(dst);
-    let mut vars = candidates(before, &[Some(written), source].into_iter().flatten().collect::<Vec<_>>());
-    let (Some(mut encoding), Some(result_range)) = (Encoding::of(before, &vars), unsigned_range(result_value)) else {
-        return Found::Nothing;
-    };
-    let result = alu::binary(op, width, &Z3Word(encoding.words[&written].clone()), &source_word(&encoding, src)).0;
-    // From here on `dst`'s variable is its new number; the facts name the old one's word.
-    let new = BV::new_const("new", 64);
-    encoding.facts.push(new.eq(&result));
-    encoding.words.insert(written, new);
-    encoding.ranges.insert(written, result_range);
-    vars.retain(|&v| v != written);
-    Found::of(&encoding.facts, &terms_of(&encoding, zone, written, &vars))
+
+    /// What Z3 finds of the new number beyond `zone` (the rules' zone after the
+    /// instruction).
+    fn answer(&self, before: &State, zone: &Zone) -> Found {
+        let written = Var::Num(self.dst);
+        let vars: Vec<Var> = self.others.iter().copied().chain([written]).collect();
+        let Some(mut encoding) = Encoding::of(before, &vars) else { return Found::Nothing };
+        let old = Z3Word(encoding.words[&written].clone());
+        let result = alu::binary(self.op, self.width, &old, &source_word(&encoding, self.src)).0;
+        // From here on `dst`'s variable is its new number; the facts name the old one's word.
+        let new = BV::new_const("new", 64);
+        encoding.facts.push(new.eq(&result));
+        encoding.words.insert(written, new);
+        encoding.ranges.insert(written, self.result_range);
+        Found::of(&encoding.facts, &terms_of(&encoding, zone, written, &self.others))
+    }
 }
 
 /// What Z3 finds of the registers `if dst cond src` compares, on the edge where
@@ -416,8 +459,9 @@ impl Env<'_> {
     /// Tightens `zone` (the rules' zone after `insn`, run from `before` to `after`) with
     /// what Z3 finds of the number an ALU instruction writes (other instructions: nothing).
     pub(super) fn z3_zone_after(&self, before: &State, after: &State, insn: &Insn, zone: &mut Zone) {
+        let Some(question) = AluQuestion::of(before, after, insn) else { return };
         let rules = &*zone;
-        match in_fresh_context(|| found_after_alu(before, after, insn, rules)) {
+        match in_fresh_context(|| question.answer(before, rules)) {
             Found::Nothing => {}
             Found::Bounds(bounds) => {
                 if !bounds.into_iter().all(|(a, b, c)| zone.add(a, b, c))
@@ -444,6 +488,13 @@ impl Env<'_> {
         src: Operand,
         edge: &mut State,
     ) -> bool {
+        // Something besides the operands to relate them to, and both numbers.
+        let operands = [Some(dst), if let Operand::Reg(r) = src { Some(r) } else { None }];
+        if operands.into_iter().flatten().any(|r| !matches!(before.reg(r), Value::Scalar(_)))
+            || candidates(before, &[Var::Num(dst)]).len() < 2 && matches!(src, Operand::Imm(_))
+        {
+            return true;
+        }
         let rules = &edge.zone;
         match in_fresh_context(|| found_on_edge(before, width, relation, dst, src, rules)) {
             Found::Nothing => true,
