@@ -759,9 +759,9 @@ impl Writer {
         emit!(self, "if r1 < {limit} goto {head}");
     }
 
-    /// A helper's result, masked, as an index into a map value.
-    fn random_index(&mut self) {
-        let skip = self.label("skip");
+    /// Looks up the array map's first value: `r9` points at it, or the program jumps to
+    /// `skip` when the lookup fails.
+    fn array_value_in_r9(&mut self, skip: &str) {
         self.line("*(u32 *)(r10 - 4) = 0");
         self.line("r2 = r10");
         self.line("r2 += -4");
@@ -769,6 +769,12 @@ impl Writer {
         self.line("call 1");
         emit!(self, "if r0 == 0 goto {skip}");
         self.line("r9 = r0");
+    }
+
+    /// A helper's result, masked, as an index into a map value.
+    fn random_index(&mut self) {
+        let skip = self.label("skip");
+        self.array_value_in_r9(&skip);
         self.unknown_r0();
         let mask = if self.mutate() { 63 } else { 31 };
         let compare = self.rng.chance(50);
@@ -790,13 +796,7 @@ impl Writer {
     /// copy in 32 bits, write the index after the check, or loosen the bound.
     fn linked_index(&mut self) {
         let skip = self.label("skip");
-        self.line("*(u32 *)(r10 - 4) = 0");
-        self.line("r2 = r10");
-        self.line("r2 += -4");
-        emit!(self, "ld_pseudo r1, 0x5, {ARRAY_MAP}");
-        self.line("call 1");
-        emit!(self, "if r0 == 0 goto {skip}");
-        self.line("r9 = r0");
+        self.array_value_in_r9(&skip);
         self.unknown_r0();
         let c = self.below(64) - 32;
         self.line("r1 = r0");

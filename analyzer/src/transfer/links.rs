@@ -22,29 +22,15 @@
 //! are known for the other.
 
 use bpfprove_domains::Lattice;
-use bpfprove_semantics::isa::{BinOp, Insn, Operand, Reg, Size, Width};
+use bpfprove_semantics::isa::{BinOp, Insn, Operand, Size, Width};
 
 use super::Env;
+use super::ties::stack_target;
 use crate::links::terms::{self, Atom, Expr};
 use crate::links::{Link, Links};
 use crate::state::State;
 use crate::ties::Place;
 use crate::value::{Num, Pointer, Region, Value};
-
-/// The stack slot a pointer in `reg` plus `off` addresses, if it is a stack pointer with a
-/// constant offset: (frame, offset). `Err(())` when the access may reach any stack byte.
-fn stack_target(state: &State, reg: Reg, off: i16) -> Result<Option<(u8, i64)>, ()> {
-    match state.reg(reg) {
-        Value::Pointer(p) => match p.region {
-            Region::Stack { frame } => match p.offset.as_constant() {
-                Some(offset) => Ok(Some((frame, (offset as i64).wrapping_add(i64::from(off))))),
-                None => Err(()),
-            },
-            _ => Ok(None),
-        },
-        _ => Err(()),
-    }
-}
 
 /// The 8-byte slot at `start` of `frame`, as a place.
 fn slot(frame: u8, start: i64) -> Option<Place> {

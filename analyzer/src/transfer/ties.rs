@@ -25,7 +25,7 @@ fn fits(n: &Num, bytes: u32) -> bool {
 
 /// The stack slot a pointer in `reg` plus `off` addresses, if it is a stack pointer with a
 /// constant offset: (frame, offset). `Err(())` when the access may reach any stack byte.
-fn stack_target(state: &State, reg: Reg, off: i16) -> Result<Option<(u8, i64)>, ()> {
+pub(super) fn stack_target(state: &State, reg: Reg, off: i16) -> Result<Option<(u8, i64)>, ()> {
     match state.reg(reg) {
         Value::Pointer(p) => match p.region {
             Region::Stack { frame } => match p.offset.as_constant() {

@@ -9,7 +9,7 @@ use bpfprove_domains::{DomainKind, Relation};
 use bpfprove_semantics::alu;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::interp::context::ProgramType;
-use bpfprove_semantics::isa::{Cond, Size};
+use bpfprove_semantics::isa::{Cond, Reg, Size};
 use bpfprove_semantics::model::privilege::Privilege;
 use bpfprove_semantics::program::{FunctionId, Program, ProgramParts};
 
