@@ -15,6 +15,8 @@ mod call;
 mod kfunc;
 mod links;
 mod memory;
+#[cfg(test)]
+mod one_instruction;
 mod packet_meta;
 mod policy;
 mod privilege;

@@ -342,18 +342,10 @@ mod tests {
 
     use crate::counterexample::Rng;
     use bpfprove_semantics::alu;
-    use bpfprove_semantics::interp::CallxModel;
-    use bpfprove_semantics::interp::context::ProgramType;
-    use bpfprove_semantics::model::privilege::Privilege;
-    use bpfprove_semantics::program::{FunctionId, Program, ProgramParts};
 
     use super::*;
-    use crate::globals::GlobalSummary;
-    use crate::spec::{ProgramSpec, Prototypes};
-    use crate::subject::Subject;
-    use crate::transfer::{CallKind, CallOutcome, Calls, Stop};
+    use crate::transfer::one_instruction::post_alone;
     use crate::value::{Num, Pointer};
-    use crate::widening::Thresholds;
 
     const D: DomainKind = DomainKind::Product;
     /// Where the concrete packet starts.
@@ -366,14 +358,6 @@ mod tests {
         Num(u64),
         Off(i64),
         End,
-    }
-
-    /// Calls are not generated.
-    struct NoCalls;
-    impl Calls for NoCalls {
-        fn call(&mut self, _: usize, _: CallKind, _: FunctionId, _: State) -> Result<CallOutcome, Stop> {
-            Err(Stop::Budget("no calls in these tests".into()))
-        }
     }
 
     fn num_between(lo: u64, hi: u64) -> Num {
@@ -535,28 +519,7 @@ mod tests {
                 assert!(state.zone.add(x, y, vx - vy + rng.below(3) as i128), "the point satisfies it");
             }
             let insn = random_insn(&mut rng);
-            let mut insns = vec![insn, Insn::Exit];
-            if matches!(insn, Insn::Jump { .. }) {
-                insns.push(Insn::Exit);
-            }
-            let program = Program::new(insns, ProgramParts::default()).expect("a valid program");
-            let mut subject = Subject::bare("t", &program, ProgramType::Xdp);
-            subject.spec = ProgramSpec::of(ProgramType::Xdp);
-            let globals = GlobalSummary::initial(&subject, D);
-            let thresholds = Thresholds::none();
-            let env = Env {
-                domain: D,
-                subject: &subject,
-                prototypes: Prototypes::builtin(),
-                callx_model: CallxModel::Address,
-                globals: &globals,
-                thresholds: &thresholds,
-                widening_delay: 10,
-                privilege: Privilege::Privileged,
-                zones,
-                equalities: false,
-            };
-            let post = env.post(&mut NoCalls, 0, &insn, &state).expect("no budget");
+            let post = post_alone(insn, &state, zones, false);
             // The concrete run.
             let word_of = |r: Reg| word(held[REGS.iter().position(|&x| x == r).expect("test register")], len);
             let (next_pc, mut after) = match insn {

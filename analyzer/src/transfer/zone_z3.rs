@@ -429,30 +429,47 @@ impl AluQuestion {
     }
 }
 
-/// What Z3 finds of the registers `if dst cond src` compares, on the edge where
-/// `relation` holds, beyond `zone` (the rules' zone on that edge).
-fn found_on_edge(before: &State, width: Width, relation: Relation, dst: Reg, src: Operand, zone: &Zone) -> Found {
-    if !matches!(before.reg(dst), Value::Scalar(_)) {
-        return Found::Nothing;
+/// A branch edge's question to Z3, decided without it: the compared numbers and the
+/// variables to relate them to (something besides a lone operand).
+struct EdgeQuestion {
+    /// The compared registers' variables, `dst`'s first.
+    operands: Vec<Var>,
+    /// Those and the variables the zone relates to something other than 0.
+    vars: Vec<Var>,
+}
+
+impl EdgeQuestion {
+    /// The question `if dst ... src` asks of `before`; `None` when there is none.
+    fn of(before: &State, dst: Reg, src: Operand) -> Option<EdgeQuestion> {
+        let is_number = |r: Reg| matches!(before.reg(r), Value::Scalar(_));
+        let source = match src {
+            Operand::Reg(r) if !is_number(r) => return None,
+            Operand::Reg(r) => Some(Var::Num(r)),
+            Operand::Imm(_) => None,
+        };
+        if !is_number(dst) {
+            return None;
+        }
+        let operands: Vec<Var> = [Some(Var::Num(dst)), source].into_iter().flatten().collect();
+        let vars = candidates(before, &operands);
+        (vars.len() >= 2).then_some(EdgeQuestion { operands, vars })
     }
-    let source = match src {
-        Operand::Reg(r) if !matches!(before.reg(r), Value::Scalar(_)) => return Found::Nothing,
-        Operand::Reg(r) => Some(Var::Num(r)),
-        Operand::Imm(_) => None,
-    };
-    let operands: Vec<Var> = [Some(Var::Num(dst)), source].into_iter().flatten().collect();
-    let vars = candidates(before, &operands);
-    let Some(mut encoding) = Encoding::of(before, &vars) else { return Found::Nothing };
-    let holds = relation.holds(width, &Z3Word(encoding.words[&Var::Num(dst)].clone()), &source_word(&encoding, src));
-    encoding.facts.push(holds.0);
-    let mut terms = Vec::new();
-    for &x in &operands {
-        terms.extend(terms_of(&encoding, zone, x, &vars).into_iter().filter(|t| {
-            // A pair of operands comes up twice.
-            !(operands.contains(&t.a) && operands.contains(&t.b) && x != operands[0])
-        }));
+
+    /// What Z3 finds of the compared numbers on the edge where `relation` holds, beyond
+    /// `zone` (the rules' zone on that edge).
+    fn answer(&self, before: &State, width: Width, relation: Relation, src: Operand, zone: &Zone) -> Found {
+        let Some(mut encoding) = Encoding::of(before, &self.vars) else { return Found::Nothing };
+        let dst_word = Z3Word(encoding.words[&self.operands[0]].clone());
+        encoding.facts.push(relation.holds(width, &dst_word, &source_word(&encoding, src)).0);
+        let mut terms = Vec::new();
+        for &x in &self.operands {
+            terms.extend(terms_of(&encoding, zone, x, &self.vars).into_iter().filter(|t| {
+                // A pair of operands comes up twice.
+                !(self.operands.contains(&t.a) && self.operands.contains(&t.b) && x != self.operands[0])
+            }));
+        }
+        Found::of(&encoding.facts, &terms)
     }
-    Found::of(&encoding.facts, &terms)
 }
 
 impl Env<'_> {
@@ -488,15 +505,9 @@ impl Env<'_> {
         src: Operand,
         edge: &mut State,
     ) -> bool {
-        // Something besides the operands to relate them to, and both numbers.
-        let operands = [Some(dst), if let Operand::Reg(r) = src { Some(r) } else { None }];
-        if operands.into_iter().flatten().any(|r| !matches!(before.reg(r), Value::Scalar(_)))
-            || candidates(before, &[Var::Num(dst)]).len() < 2 && matches!(src, Operand::Imm(_))
-        {
-            return true;
-        }
+        let Some(question) = EdgeQuestion::of(before, dst, src) else { return true };
         let rules = &edge.zone;
-        match in_fresh_context(|| found_on_edge(before, width, relation, dst, src, rules)) {
+        match in_fresh_context(|| question.answer(before, width, relation, src, rules)) {
             Found::Nothing => true,
             Found::Contradiction => false,
             Found::Bounds(bounds) => bounds.into_iter().all(|(a, b, c)| edge.zone.add(a, b, c)),

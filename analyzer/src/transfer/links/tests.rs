@@ -7,20 +7,12 @@
 
 use bpfprove_domains::{DomainKind, Relation};
 use bpfprove_semantics::alu;
-use bpfprove_semantics::interp::CallxModel;
-use bpfprove_semantics::interp::context::ProgramType;
 use bpfprove_semantics::isa::{Cond, Reg, Size};
-use bpfprove_semantics::model::privilege::Privilege;
-use bpfprove_semantics::program::{FunctionId, Program, ProgramParts};
 
 use super::*;
 use crate::counterexample::Rng;
-use crate::globals::GlobalSummary;
-use crate::spec::{ProgramSpec, Prototypes};
-use crate::subject::Subject;
-use crate::transfer::{CallKind, CallOutcome, Calls, Stop};
+use crate::transfer::one_instruction::post_alone;
 use crate::value::PacketVar;
-use crate::widening::Thresholds;
 
 const D: DomainKind = DomainKind::Product;
 /// Where the concrete packet starts.
@@ -28,14 +20,6 @@ const DATA: u64 = 0x9_0000_0000;
 const REGS: [Reg; 4] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4];
 /// The two stack slots' offsets from `r10`.
 const SLOTS: [i16; 2] = [-8, -16];
-
-/// Calls are not generated.
-struct NoCalls;
-impl Calls for NoCalls {
-    fn call(&mut self, _: usize, _: CallKind, _: FunctionId, _: State) -> Result<CallOutcome, Stop> {
-        Err(Stop::Budget("no calls in these tests".into()))
-    }
-}
 
 /// The concrete point: each register's and slot's word, and the packet's length.
 #[derive(Clone, Debug)]
@@ -224,28 +208,7 @@ fn random_instructions_keep_concrete_states_in_the_links() {
         let mut point = Point { regs: [0; 4], slots: [0; 2], len: rng.below(100) };
         let state = random_state(&mut rng, &mut point);
         let insn = random_insn(&mut rng);
-        let mut insns = vec![insn, Insn::Exit];
-        if matches!(insn, Insn::Jump { .. }) {
-            insns.push(Insn::Exit);
-        }
-        let program = Program::new(insns, ProgramParts::default()).expect("a valid program");
-        let mut subject = Subject::bare("t", &program, ProgramType::Xdp);
-        subject.spec = ProgramSpec::of(ProgramType::Xdp);
-        let globals = GlobalSummary::initial(&subject, D);
-        let thresholds = Thresholds::none();
-        let env = Env {
-            domain: D,
-            subject: &subject,
-            prototypes: Prototypes::builtin(),
-            callx_model: CallxModel::Address,
-            globals: &globals,
-            thresholds: &thresholds,
-            widening_delay: 10,
-            privilege: Privilege::Privileged,
-            zones: crate::domain_spec::Zones::Off,
-            equalities: true,
-        };
-        let post = env.post(&mut NoCalls, 0, &insn, &state).expect("no budget");
+        let post = post_alone(insn, &state, crate::domain_spec::Zones::Off, true);
         let (next_pc, after) = run(insn, &point);
         let Some((_, successor)) = post.edges.iter().find(|(pc, _)| *pc == next_pc) else {
             panic!("round {round}: {insn:?} from {point:?}, links {:?}: the edge to {next_pc} is pruned", state.links);
