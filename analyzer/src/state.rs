@@ -306,13 +306,31 @@ impl State {
             self.ties.retain(|p| !stale.contains(&p));
         }
         if !self.zone.is_empty() {
-            let regs = &self.regs;
-            self.zone.forget_where(|v| match v {
-                Var::Zero | Var::Len => false,
-                Var::Num(r) => !matches!(regs[r.index()], Value::Scalar(_)),
-                Var::Off(r) => !matches!(&regs[r.index()], Value::Pointer(p) if is_packet_offset(p)),
-                Var::Old => true,
-            });
+            let stale: Vec<Var> = self.zone.vars().into_iter().filter(|&v| !self.zone_var_holds(v)).collect();
+            if !stale.is_empty() {
+                self.zone.forget_where(|v| stale.contains(&v));
+            }
+        }
+    }
+
+    /// Whether the zone variable `var` reads something this state holds: a register's number
+    /// or packet offset, or an 8-byte number in a stack slot.
+    pub fn zone_var_holds(&self, var: Var) -> bool {
+        match var {
+            Var::Zero | Var::Len => true,
+            Var::Num(r) => matches!(self.reg(r), Value::Scalar(_)),
+            Var::Off(r) => matches!(self.reg(r), Value::Pointer(p) if is_packet_offset(p)),
+            Var::Slot { .. } => self.zone_number(var).is_some(),
+            Var::Old => false,
+        }
+    }
+
+    /// The number a [`Var::Num`] or [`Var::Slot`] variable reads, if the place holds one.
+    pub fn zone_number(&self, var: Var) -> Option<&Num> {
+        match var {
+            Var::Num(reg) => self.number_at(Place::Reg(reg)),
+            Var::Slot { frame, start } => self.number_at(Place::Slot { frame, start, size: 8 }),
+            _ => None,
         }
     }
 

@@ -9,15 +9,19 @@
 //!   bounds show that the sum does not wrap);
 //! - [`Var::Off`]`(r)`, the offset from `data` of the non-NULL packet pointer register `r`
 //!   holds, whose offset is small (see [`crate::value::SMALL_OFFSET`]), so the address
-//!   neither wraps nor differs in order from the offset.
+//!   neither wraps nor differs in order from the offset;
+//! - [`Var::Slot`]`{ frame, start }`, the unsigned number the 8 stack bytes at `start` of
+//!   frame `frame` hold (a 64-bit spill), so a relation survives spilling the register,
+//!   overwriting it and filling it back.
 //!
 //! A register's variable is named by what it holds (`Num` or `Off`): a join keeps only the
 //! constraints both sides hold of the same variable, and a place whose value changed kind
-//! loses its constraints ([`crate::state::State::drop_stale_ties`]). Only registers are
-//! variables: stack slots keep their copies through [`crate::ties`]. Everything else is
-//! forgotten when in doubt: a register's constraints when it is written
-//! ([`crate::transfer`]'s zone transfer adds the relation of the new value afterwards), the
-//! whole zone at calls, atomics, exits and function entries.
+//! loses its constraints ([`crate::state::State::drop_stale_ties`]), as does a slot that no
+//! longer holds an 8-byte number. Everything else is forgotten when in doubt: a register's
+//! constraints when it is written ([`crate::transfer`]'s zone transfer adds the relation of
+//! the new value afterwards), a slot's when a store may write one of its bytes (every slot's
+//! when the store's stack offset is unknown), the whole zone at calls, atomics, exits and
+//! function entries (a callee may write its caller's stack through a pointer).
 //!
 //! **Operations.** The zone is kept closed (every implied constraint explicit, as tight as
 //! it is implied) by incremental closure as constraints are added, so forgetting a variable
@@ -27,8 +31,8 @@
 //! constraints contradict each other describes no state: the edge is unreachable.
 //!
 //! Constants are bounded by [`LIMIT`]: a weaker constraint is dropped rather than risk an
-//! overflow, which only forgets. The zone holds at most [`MAX_VARS`] variables besides
-//! `Zero` and `Len`; past that a register's variables are forgotten.
+//! overflow, which only forgets. The zone holds at most [`MAX_VARS`] register and slot
+//! variables besides `Zero` and `Len`; past that the last in order are forgotten.
 
 use bpfprove_semantics::isa::Reg;
 use imbl::OrdMap;
@@ -37,7 +41,7 @@ use imbl::OrdMap;
 /// quantities exceeds 2^64 apart).
 pub const LIMIT: i128 = 1 << 80;
 
-/// Most register variables a zone keeps.
+/// Most register and slot variables a zone keeps.
 pub const MAX_VARS: usize = 16;
 
 /// A zone variable (see the module documentation).
@@ -51,6 +55,13 @@ pub enum Var {
     Num(Reg),
     /// A packet pointer register's offset from `data`.
     Off(Reg),
+    /// The number the 8 bytes at `start` (from the frame pointer) of stack frame `frame` hold.
+    Slot {
+        /// The frame's depth.
+        frame: u8,
+        /// The slot's first byte.
+        start: i16,
+    },
     /// The previous value of a register being written (only inside a transfer).
     Old,
 }
@@ -64,13 +75,27 @@ impl Var {
         }
     }
 
-    /// The name the proof log uses: `zero`, `len`, `num:rN`, `off:rN`.
+    /// Whether it names a register's or a stack slot's content (not `Zero`, `Len` or `Old`).
+    pub fn is_place(self) -> bool {
+        matches!(self, Var::Num(_) | Var::Off(_) | Var::Slot { .. })
+    }
+
+    /// Whether it is a slot of `frame` sharing a byte with `start..start + len`.
+    pub fn overlaps(self, frame: u8, start: i64, len: i64) -> bool {
+        match self {
+            Var::Slot { frame: f, start: s } => f == frame && i64::from(s) < start + len && start < i64::from(s) + 8,
+            _ => false,
+        }
+    }
+
+    /// The name the proof log uses: `zero`, `len`, `num:rN`, `off:rN`, `slot:F:S`.
     pub fn name(self) -> String {
         match self {
             Var::Zero => "zero".to_owned(),
             Var::Len => "len".to_owned(),
             Var::Num(r) => format!("num:r{}", r.number()),
             Var::Off(r) => format!("off:r{}", r.number()),
+            Var::Slot { frame, start } => format!("slot:{frame}:{start}"),
             Var::Old => "old".to_owned(),
         }
     }
@@ -84,6 +109,9 @@ impl Var {
             _ => {
                 if let Some(r) = name.strip_prefix("num:") {
                     reg(r).map(Var::Num)
+                } else if let Some(slot) = name.strip_prefix("slot:") {
+                    let (frame, start) = slot.split_once(':')?;
+                    Some(Var::Slot { frame: frame.parse().ok()?, start: start.parse().ok()? })
                 } else {
                     name.strip_prefix("off:").and_then(reg).map(Var::Off)
                 }
@@ -208,9 +236,9 @@ impl Zone {
         }
     }
 
-    /// Keeps at most [`MAX_VARS`] register variables, forgetting the others.
+    /// Keeps at most [`MAX_VARS`] register and slot variables, forgetting the others.
     pub fn limit(&mut self) {
-        let regs: Vec<Var> = self.vars().into_iter().filter(|v| v.reg().is_some()).collect();
+        let regs: Vec<Var> = self.vars().into_iter().filter(|v| v.is_place()).collect();
         if regs.len() > MAX_VARS {
             let dropped = &regs[MAX_VARS..];
             self.forget_where(|v| dropped.contains(&v));
@@ -307,11 +335,13 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for v in [Var::Zero, Var::Len, Var::Num(Reg::R9), Var::Off(Reg::R0)] {
+        for v in [Var::Zero, Var::Len, Var::Num(Reg::R9), Var::Off(Reg::R0), Var::Slot { frame: 2, start: -512 }] {
             assert_eq!(Var::named(&v.name()), Some(v));
         }
         assert_eq!(Var::named("num:r11"), None);
         assert_eq!(Var::named("old"), None);
+        assert_eq!(Var::named("slot:0"), None);
+        assert_eq!(Var::named("slot:0:-99999"), None);
     }
 
     /// Closure is exact: a constraint is in the closed zone iff every point of the zone

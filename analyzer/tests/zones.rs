@@ -6,7 +6,7 @@ use bpfprove_analyzer::domain_spec::DomainSpec;
 use bpfprove_analyzer::proof::{self, CheckError, Invariants, ProofLog};
 use bpfprove_analyzer::spec::ProgramSpec;
 use bpfprove_analyzer::zone_facts::{self, FactVerdict};
-use bpfprove_analyzer::{Config, Subject, Verdict, Verifier};
+use bpfprove_analyzer::{Config, ObligationKind, Subject, Verdict, Verifier};
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::asm;
 use bpfprove_semantics::interp::context::ProgramType;
@@ -153,6 +153,98 @@ fn a_forged_relation_is_refused_and_a_malformed_one_is_an_error() {
     let plain = log_of(&subject, &Config::standard(DomainKind::Product));
     assert!(zoned_states(&plain).is_empty());
     check(&plain, &subject).expect("the product's log is valid");
+}
+
+// ---- Stack slots as zone variables ----
+
+/// `off < len` learned in a register, the register spilled and overwritten (its relation
+/// now lives in the slot only), then filled back and used: `{between}` runs between the
+/// spill and the fill.
+fn spilled_offset(between: &str) -> String {
+    format!(
+        "
+r9 = r1
+r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = r1
+r3 += 2
+if r3 > r2 goto out
+r4 = *(u8 *)(r1 + 0)
+r3 += r4
+if r3 > r2 goto out
+r5 = *(u8 *)(r1 + 1)
+if w5 >= w4 goto out
+*(u64 *)(r10 - 8) = r5
+r5 = 0
+r4 = 0
+{between}
+r5 = *(u64 *)(r10 - 8)
+r1 += r5
+r0 = *(u8 *)(r1 + 2)
+out:
+r0 = 2
+exit
+"
+    )
+}
+
+#[test]
+fn a_spilled_relation_survives_the_register_and_its_log_checks() {
+    let program = program(&spilled_offset(""));
+    let subject = subject(&program);
+    let product = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
+    assert_eq!(product.verdict, Verdict::Fail, "the product sees no relation");
+    let json = log_of(&subject, &zone());
+    assert_eq!(json["programs"][0]["verdict"], "pass", "the slot keeps off < len");
+    let names: Vec<&str> = json["programs"][0]["contexts"][0]["invariants"]
+        .as_array()
+        .expect("invariants")
+        .iter()
+        .flat_map(|inv| inv["state"]["zone"].as_array().into_iter().flatten())
+        .flat_map(|c| [c["x"].as_str(), c["y"].as_str()])
+        .flatten()
+        .collect();
+    assert!(names.contains(&"slot:0:-8"), "the log names the slot: {names:?}");
+    check(&json, &subject).unwrap_or_else(|e| panic!("the verifier's own slot log is invalid: {e}"));
+    let z3 = Verifier::new(Config::of_spec(DomainSpec::with_z3_zones(DomainKind::Product))).verify(&subject);
+    assert_eq!(z3.verdict, Verdict::Pass, "zone-z3 encodes the slot too");
+}
+
+/// Every way of changing the slot's bytes between the spill and the fill forgets what the
+/// slot was known to hold; each of these programs may read past the packet.
+#[test]
+fn a_slot_written_between_spill_and_fill_loses_its_relation() {
+    let twins = [
+        ("an 8-byte store of another number", "r6 = 255\n*(u64 *)(r10 - 8) = r6"),
+        ("an 8-byte store of a constant", "*(u64 *)(r10 - 8) = 255"),
+        ("a store of its low byte", "*(u8 *)(r10 - 8) = 255"),
+        ("a store of its high half", "r6 = 1\n*(u32 *)(r10 - 4) = r6"),
+        ("a store straddling it", "r6 = 0xff00000000 ll\n*(u64 *)(r10 - 12) = r6"),
+        ("an atomic add", "r6 = 200\nlock *(u64 *)(r10 - 8) += r6"),
+        (
+            "a store through a stack pointer of unknown offset",
+            "r6 = *(u8 *)(r1 + 1)\nr6 &= 8\nr7 = r10\nr7 -= 16\nr7 += r6\nr6 = 255\n*(u64 *)(r7 + 0) = r6",
+        ),
+        ("a call that writes the stack", "r8 = r1\nr1 = r9\nr2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall 189\nr1 = r8"),
+    ];
+    for (what, between) in twins {
+        let program = program(&spilled_offset(&between.replace("\\n", "\n")));
+        let subject = subject(&program);
+        for config in [zone(), Config::of_spec(DomainSpec::with_z3_zones(DomainKind::Product))] {
+            let report = Verifier::new(config).verify(&subject);
+            assert_eq!(report.verdict, Verdict::Fail, "{what}: accepted");
+            let failures = report.failures();
+            assert!(
+                failures.iter().all(|o| o.kind == ObligationKind::PacketBounds),
+                "{what}: refused for another reason than the packet read: {failures:?}"
+            );
+        }
+    }
+    // A fill of another slot is not the spilled number.
+    let text = spilled_offset("r6 = 255\n*(u64 *)(r10 - 16) = r6")
+        .replace("r5 = *(u64 *)(r10 - 8)", "r5 = *(u64 *)(r10 - 16)");
+    let report = Verifier::new(zone()).verify(&subject(&program(&text)));
+    assert_eq!(report.verdict, Verdict::Fail, "a fill of another slot: accepted");
 }
 
 // ---- Z3: the bit-vector facts behind the transfer ----

@@ -216,6 +216,7 @@ impl Writer {
                 Writer::packet_loop,
                 Writer::call_with_packet,
                 Writer::packet_pointer_spill,
+                Writer::spilled_relation,
             ]);
         }
         if self.is_skb() {
@@ -335,6 +336,64 @@ impl Writer {
         emit!(self, "r4 += {covered}");
         self.bounds_check("r4", "r8", &skip);
         emit!(self, "r0 = *({ty} *)(r3 + 0)");
+        self.place(&skip);
+    }
+
+    /// `off < len` with `data + 2 + len <= data_end` learned in registers, `off` spilled to
+    /// an 8-byte slot and its register reused, then filled back and used as a packet index:
+    /// safe through the slot's zone variable. Mutations loosen the check, change the slot
+    /// between spill and fill (a store of another number, a narrow store, an atomic add, a
+    /// store at an unknown stack offset), or fill another slot.
+    fn spilled_relation(&mut self) {
+        let skip = self.label("skip");
+        let slot = 8 * (1 + self.below(8));
+        self.line("r1 = r7");
+        self.line("r1 += 2");
+        self.bounds_check("r1", "r8", &skip);
+        self.line("r4 = *(u8 *)(r7 + 0)");
+        self.line("r3 = r7");
+        self.line("r3 += 2");
+        self.line("r3 += r4");
+        self.bounds_check("r3", "r8", &skip);
+        self.line("r5 = *(u8 *)(r7 + 1)");
+        if self.mutate() {
+            emit!(self, "if r5 > r4 goto {skip}");
+        } else {
+            emit!(self, "if r5 >= r4 goto {skip}");
+        }
+        emit!(self, "*(u64 *)(r10 - {slot}) = r5");
+        self.line("r1 = r4");
+        self.line("r5 = 0");
+        self.line("r4 = 0");
+        let mut fill = slot;
+        if self.mutate() {
+            let number = 1 + self.below(300);
+            match self.below(5) {
+                0 => emit!(self, "*(u64 *)(r10 - {slot}) = {number}"),
+                1 => emit!(self, "*(u8 *)(r10 - {}) = {}", slot - self.below(8), 1 + self.below(255)),
+                2 => {
+                    emit!(self, "r2 = {number}");
+                    emit!(self, "lock *(u64 *)(r10 - {slot}) += r2");
+                }
+                3 => {
+                    // r10 - slot - 8 + (len & 8): the slot itself when len has bit 3.
+                    self.line("r1 &= 8");
+                    self.line("r2 = r10");
+                    emit!(self, "r2 += {}", -slot - 8);
+                    self.line("r2 += r1");
+                    emit!(self, "r3 = {number}");
+                    self.line("*(u64 *)(r2 + 0) = r3");
+                }
+                _ => {
+                    fill = if slot == 64 { 56 } else { slot + 8 };
+                    emit!(self, "*(u64 *)(r10 - {fill}) = {number}");
+                }
+            }
+        }
+        emit!(self, "r5 = *(u64 *)(r10 - {fill})");
+        self.line("r3 = r7");
+        self.line("r3 += r5");
+        self.line("r0 = *(u8 *)(r3 + 2)");
         self.place(&skip);
     }
 
@@ -959,7 +1018,17 @@ mod tests {
     fn programs_contain_every_idiom() {
         let config = GenConfig::standard();
         let text: String = (0..3000).map(|seed| generate(seed, &config).text).collect();
-        for needle in ["call 1\n", "call 2\n", "callx r3", "gotox r1", ".jumptable", "skb[", "call 26", "r8 goto"] {
+        for needle in [
+            "call 1\n",
+            "call 2\n",
+            "callx r3",
+            "gotox r1",
+            ".jumptable",
+            "skb[",
+            "call 26",
+            "r8 goto",
+            "r5 = *(u64 *)(r10 -",
+        ] {
             assert!(text.contains(needle), "no program has `{needle}`");
         }
     }

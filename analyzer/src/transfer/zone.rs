@@ -27,6 +27,7 @@ use bpfprove_domains::{Lattice, Relation};
 use bpfprove_semantics::isa::{BinOp, Cond, Insn, Operand, Reg, Width};
 
 use super::Env;
+use super::ties::stack_target;
 use crate::domain_spec::Zones;
 use crate::state::{State, is_packet_offset};
 use crate::ties::Place;
@@ -58,12 +59,9 @@ fn bounds(state: &State, var: Var) -> (Option<i128>, Option<i128>) {
     match var {
         Var::Zero => (Some(0), Some(0)),
         Var::Len => (Some(i128::from(state.packet.min_len)), None),
-        Var::Num(r) => match state.reg(r) {
-            Value::Scalar(n) => match n.unsigned_bounds() {
-                Some((lo, hi)) => (Some(i128::from(lo)), Some(i128::from(hi))),
-                None => (None, None),
-            },
-            _ => (None, None),
+        Var::Num(_) | Var::Slot { .. } => match state.zone_number(var).and_then(|n| n.unsigned_bounds()) {
+            Some((lo, hi)) => (Some(i128::from(lo)), Some(i128::from(hi))),
+            None => (None, None),
         },
         Var::Off(r) => match state.reg(r) {
             Value::Pointer(p) => match p.offset.signed_bounds() {
@@ -113,6 +111,41 @@ impl Env<'_> {
                     );
                 if self.zones == Zones::Z3 && !exact {
                     self.z3_zone_after(before, after, insn, &mut zone);
+                }
+            }
+            Insn::Store { size, dst, off, src } => {
+                let bytes = i64::from(size.bytes());
+                match stack_target(before, dst, off) {
+                    Ok(Some((frame, start))) => {
+                        zone.forget_where(|v| v.overlaps(frame, start, bytes));
+                        // A 64-bit spill: the slot now holds the register's number.
+                        if let (8, Operand::Reg(src), Ok(start)) = (bytes, src, i16::try_from(start))
+                            && var_of(before, src) == Some(Var::Num(src))
+                        {
+                            let slot = Var::Slot { frame, start };
+                            if !(zone.add(slot, Var::Num(src), 0) && zone.add(Var::Num(src), slot, 0)) {
+                                zone.forget(slot);
+                            }
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(()) => zone.forget_where(|v| matches!(v, Var::Slot { .. })),
+                }
+            }
+            Insn::Load { size, dst, src, off, .. } => {
+                zone.forget_reg(dst);
+                // A 64-bit fill: the register now holds the slot's number.
+                if size.bytes() == 8
+                    && let Ok(Some((frame, start))) = stack_target(before, src, off)
+                    && let Ok(start) = i16::try_from(start)
+                    && var_of(after, dst) == Some(Var::Num(dst))
+                {
+                    let slot = Var::Slot { frame, start };
+                    if zone.vars().contains(&slot)
+                        && !(zone.add(slot, Var::Num(dst), 0) && zone.add(Var::Num(dst), slot, 0))
+                    {
+                        zone.forget_reg(dst);
+                    }
                 }
             }
             _ => {
@@ -238,7 +271,8 @@ impl Env<'_> {
                         state.packet.learn_min_len(min_len);
                     }
                 }
-                Var::Zero | Var::Old => {}
+                // A slot's number is not narrowed here: a fill relates it to the register.
+                Var::Zero | Var::Slot { .. } | Var::Old => {}
             }
         }
         true
@@ -412,7 +446,8 @@ mod tests {
                 let h: Option<Held> = at(r);
                 Some(i128::from(word(h.expect("a test register"), len).wrapping_sub(DATA) as i64))
             }
-            Var::Old => None,
+            // One instruction on registers alone: no slot has a variable.
+            Var::Slot { .. } | Var::Old => None,
         }
     }
 

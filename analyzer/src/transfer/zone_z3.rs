@@ -88,8 +88,8 @@ impl Encoding {
                     encoding.facts.push(word.bvuge(&min_len));
                     (i128::from(state.packet.min_len), i128::from(u64::MAX))
                 }
-                Var::Num(r) => {
-                    let Value::Scalar(n) = state.reg(r) else { return None };
+                Var::Num(_) | Var::Slot { .. } => {
+                    let n = state.zone_number(var)?;
                     encoding.facts.extend(facts_of(&word, n)?);
                     unsigned_range(n)?
                 }
@@ -124,7 +124,7 @@ impl Encoding {
         match var {
             Var::Zero => Some(BV::from_u64(0, INT_BITS)),
             Var::Off(_) => self.words.get(&var).map(|w| w.sign_ext(extend)),
-            Var::Num(_) | Var::Len => self.words.get(&var).map(|w| w.zero_ext(extend)),
+            Var::Num(_) | Var::Slot { .. } | Var::Len => self.words.get(&var).map(|w| w.zero_ext(extend)),
             Var::Old => None,
         }
     }

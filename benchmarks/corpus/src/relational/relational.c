@@ -391,3 +391,44 @@ int shifted_copy_checked_too_loosely(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* A checked offset kept in a (volatile) stack slot and read back: `off < len` now holds of
+ * the slot's number, as the register it was checked in is reused. */
+SEC("xdp")
+int spilled_offset_below_length(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+	volatile u64 saved;
+
+	if (data + 2 > end)
+		return XDP_PASS;
+	u64 len = data[0];
+	u64 off = data[1];
+	if (data + 2 + len > end)
+		return XDP_PASS;
+	if (off >= len)
+		return XDP_PASS;
+	saved = off;
+	return data[2 + saved] == 7 ? XDP_DROP : XDP_PASS;
+}
+
+/* Twin: `off <= len` before the spill reaches one byte past the checked range. */
+SEC("xdp")
+int spilled_offset_at_length(struct xdp_md *ctx)
+{
+	u8 *data = (void *)(long)ctx->data;
+	u8 *end = (void *)(long)ctx->data_end;
+	volatile u64 saved;
+
+	if (data + 2 > end)
+		return XDP_PASS;
+	u64 len = data[0];
+	u64 off = data[1];
+	if (data + 2 + len > end)
+		return XDP_PASS;
+	if (off > len)
+		return XDP_PASS;
+	saved = off;
+	return data[2 + saved] == 7 ? XDP_DROP : XDP_PASS;
+}
