@@ -26,6 +26,8 @@ mod ties;
 mod zone;
 mod zone_z3;
 
+pub use zone_z3::{MAX_QUERIES, RLIMIT_PER_QUERY};
+
 use bpfprove_domains::DomainKind;
 use bpfprove_semantics::interp::CallxModel;
 use bpfprove_semantics::isa::{Insn, Reg};

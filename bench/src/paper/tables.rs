@@ -33,6 +33,29 @@ pub fn generate(inputs: &Inputs) -> Generated {
     for measured in &inputs.measured {
         out.value(format!("run.{}", measured.key), &measured.value);
     }
+    budgets(&mut out);
+    out
+}
+
+/// The relational domains' budgets, as the analyzer states them: zone-z3's solver budget
+/// and the most places `eq` links at once.
+fn budgets(out: &mut Generated) {
+    use bpfprove_analyzer::{links, transfer};
+    out.value("zone-z3.rlimit_per_query".to_owned(), thousands(u64::from(transfer::RLIMIT_PER_QUERY)));
+    out.value("zone-z3.max_queries".to_owned(), transfer::MAX_QUERIES);
+    out.value("eq.max_places".to_owned(), links::MAX_PLACES);
+}
+
+/// `n` with its thousands separated by commas (`4,000,000`).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
     out
 }
 
@@ -73,6 +96,8 @@ struct Totals {
     obligations: Option<u64>,
     seconds: f64,
     peak_mib: Option<f64>,
+    /// Programs stopped by the time limit (each counts as rejected, after the limit's time).
+    timed_out: usize,
 }
 
 fn totals(rows: &[&Row]) -> Totals {
@@ -86,6 +111,7 @@ fn totals(rows: &[&Row]) -> Totals {
         obligations: sum(|r| r.obligations),
         seconds: ran.iter().filter_map(|r| r.duration).sum::<u64>() as f64 / 1e6,
         peak_mib: ran.iter().filter_map(|r| r.mem_peak_kib).max().map(|kib| kib as f64 / 1024.0),
+        timed_out: ran.iter().filter(|r| r.reason.contains("time limit")).count(),
     }
 }
 
@@ -102,6 +128,7 @@ fn suite_tables(suite: &str, rows: &[Row], out: &mut Generated) {
         out.value(key("accepted"), t.accepted);
         out.value(key("ran"), t.programs);
         out.value(key("seconds"), seconds(t.seconds));
+        out.value(key("timed_out"), t.timed_out);
         let obligations = match (t.proven, t.obligations) {
             (Some(proven), Some(total)) if total > 0 => {
                 out.value(key("proven"), proven);
@@ -343,6 +370,29 @@ mod tests {
     }
 
     #[test]
+    fn a_domain_named_with_a_dash_has_its_values_and_its_cost_against_the_product() {
+        let rows = vec![
+            row("a", "product", Some(true), 10, 1000),
+            row("b", "product", Some(false), 9, 1000),
+            row("a", "zone-z3", Some(true), 10, 30_000),
+            Row { reason: "budget: time limit".to_owned(), ..row("b", "zone-z3", Some(false), 3, 10_000) },
+            row("a", "eq", Some(true), 10, 1000),
+            row("b", "eq", Some(false), 9, 1500),
+        ];
+        let inputs = Inputs { suites: vec![("corpus".to_owned(), rows)], ..Inputs::default() };
+        let generated = generate(&inputs);
+        let value = |key: &str| generated.values.get(key).cloned().unwrap_or_else(|| panic!("no {key}"));
+        assert_eq!(value("corpus.zone-z3.accepted"), "1");
+        assert_eq!(value("corpus.zone-z3.time_vs_product"), "20.00");
+        assert_eq!(value("corpus.zone-z3.timed_out"), "1");
+        assert_eq!(value("corpus.eq.time_vs_product"), "1.25");
+        assert_eq!(value("corpus.product.timed_out"), "0");
+        let source = "zone-z3 costs {{value:corpus.zone-z3.time_vs_product}} times the product's time.\n";
+        let text = super::super::render::expand(source, &generated, &BTreeMap::new()).expect("the key resolves");
+        assert_eq!(text, "zone-z3 costs 20.00 times the product's time.\n");
+    }
+
+    #[test]
     fn the_domain_table_counts_sound_checks_per_width() {
         let check = |domain: &str, outcome: &str, width: Option<u32>| DomainCheck {
             operation: "add64".to_owned(),
@@ -367,6 +417,15 @@ mod tests {
         let table = &generated.tables["domains"];
         assert!(table.contains("| tnum | 2 | 1 | 1 | 0 | 0 | 2.00 |"), "{table}");
         assert!(table.contains("| product | 1 | 0 | 0 | 1 | 0 | 1.00 |"), "{table}");
+    }
+
+    #[test]
+    fn the_budgets_are_the_analyzers() {
+        let generated = generate(&Inputs::default());
+        assert_eq!(generated.values["zone-z3.max_queries"], bpfprove_analyzer::transfer::MAX_QUERIES.to_string());
+        assert_eq!(thousands(4_000_000), "4,000,000");
+        assert_eq!(thousands(400), "400");
+        assert_eq!(thousands(1000), "1,000");
     }
 
     #[test]

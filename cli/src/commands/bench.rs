@@ -41,8 +41,8 @@ pub(crate) struct BenchArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Verifiers, comma-separated: domains (interval, signed-interval, tnum, product, cnum;
-    /// zone, zone-z3, product(DOMAIN,zone), product(DOMAIN,zone-z3)), the running kernel's
-    /// verifier (kernel) and PREVAIL (prevail).
+    /// zone, zone-z3, eq, product(DOMAIN,C) and product(DOMAIN,C,eq) for C zone or zone-z3,
+    /// product(DOMAIN,eq)), the running kernel's verifier (kernel) and PREVAIL (prevail).
     #[arg(long, default_value = "interval,signed-interval,tnum,product")]
     domain: String,
     /// Worker threads (default: one per core).
