@@ -406,4 +406,64 @@ mod tests {
             }
         }
     }
+
+    /// Every point the zone `zone` contains, as a Z3 formula over one integer per variable.
+    fn formula(zone: &Zone) -> z3::ast::Bool {
+        let int = |v: Var| match v {
+            Var::Zero => z3::ast::Int::from_i64(0),
+            _ => z3::ast::Int::new_const(v.name()),
+        };
+        let constraints: Vec<z3::ast::Bool> = zone
+            .constraints()
+            .map(|(x, y, c)| (int(x) - int(y)).le(z3::ast::Int::from_i64(i64::try_from(c).expect("small"))))
+            .collect();
+        z3::ast::Bool::and(&constraints)
+    }
+
+    /// Whether no integer point satisfies `claim`.
+    fn never(claim: &z3::ast::Bool) -> bool {
+        let solver = z3::Solver::new();
+        solver.assert(claim);
+        solver.check() == z3::SatResult::Unsat
+    }
+
+    /// Over every integer point, not a sample: closure and `add` are exact (the closed zone
+    /// has the points of its constraints), the join and widening contain both sides,
+    /// forgetting loses no point, and `leq` is inclusion. Z3 decides each instance.
+    #[test]
+    fn z3_closure_add_join_widen_forget_leq_hold_at_every_point() {
+        let mut rng = Rng::new(0x23_2014);
+        for _ in 0..250 {
+            let (p, q) = (random_point(&mut rng), random_point(&mut rng));
+            let (a, b) = (random_zone(&mut rng, &p), random_zone(&mut rng, &q));
+            let (fa, fb) = (formula(&a), formula(&b));
+            assert!(!never(&fa) && !never(&fb), "Z3 finds the points the zones were made around");
+            let either = z3::ast::Bool::or(&[fa.clone(), fb.clone()]);
+            let joined = a.join(&b);
+            assert!(never(&(either.clone() & !formula(&joined))), "join {a:?} {b:?} loses a point");
+            let widened = a.widen(&b);
+            assert!(never(&(either & !formula(&widened))), "widening {a:?} by {b:?} loses a point");
+            let (i, j) = (rng.below(5) as usize, rng.below(5) as usize);
+            let c = rng.below(9) as i128 - 4;
+            let new = (VARS[i], VARS[j], c);
+            let constraint = if i == j {
+                z3::ast::Bool::from_bool(c >= 0)
+            } else {
+                formula(&Zone { bounds: [((new.0, new.1), c)].into_iter().collect() })
+            };
+            let stated = fa.clone() & constraint;
+            let mut added = a.clone();
+            if added.add(new.0, new.1, new.2) {
+                assert!(never(&!stated.eq(formula(&added))), "add {new:?} to {a:?} is not exact: {added:?}");
+            } else {
+                assert!(never(&stated), "add {new:?} to {a:?} claimed a contradiction");
+            }
+            let mut forgotten = a.clone();
+            forgotten.forget(VARS[rng.below(5) as usize]);
+            assert!(never(&(fa.clone() & !formula(&forgotten))), "forgetting in {a:?} loses a point");
+            if a.leq(&b) {
+                assert!(never(&(fa & !fb)), "{a:?} <= {b:?} but is not inside");
+            }
+        }
+    }
 }
