@@ -44,8 +44,12 @@ fn check(json: &Json, subject: &Subject) -> Result<(), CheckError> {
     proof::check_subject(&log, &log.programs[0], subject).map(|_| ())
 }
 
-/// `off < len` and `data + 2 + len <= data_end`: the byte at `data + 2 + off` exists.
-const OFFSET_BELOW_LENGTH: &str = "
+/// `off < len` and `data + 2 + len <= data_end` learned in registers (`data` in r1, `off` in
+/// r2, `len` in r4, the context kept in r9), then `use`, which reads `data + 2 + off`.
+fn offset_below_length(then: &str) -> String {
+    format!(
+        "
+r9 = r1
 r2 = *(u32 *)(r1 + 4)
 r1 = *(u32 *)(r1 + 0)
 r3 = r1
@@ -56,16 +60,23 @@ r3 += r4
 if r3 > r2 goto out
 r2 = *(u8 *)(r1 + 1)
 if w2 >= w4 goto out
-r1 += r2
+{then}
 r0 = *(u8 *)(r1 + 2)
 out:
 r0 = 2
 exit
-";
+"
+    )
+}
+
+/// The byte at `data + 2 + off` read straight after the checks.
+fn offset_below_length_read() -> String {
+    offset_below_length("r1 += r2")
+}
 
 #[test]
 fn zones_prove_what_the_product_cannot_and_their_log_checks() {
-    let program = program(OFFSET_BELOW_LENGTH);
+    let program = program(&offset_below_length_read());
     let subject = subject(&program);
     let product = Verifier::new(Config::standard(DomainKind::Product)).verify(&subject);
     assert_eq!(product.verdict, Verdict::Fail, "the product sees no relation");
@@ -95,7 +106,7 @@ fn zoned_states(json: &Json) -> Vec<(usize, usize)> {
 /// checker's own transfer does not imply it (or it contradicts the state).
 #[test]
 fn a_tightened_zone_constraint_is_refused() {
-    let program = program(OFFSET_BELOW_LENGTH);
+    let program = program(&offset_below_length_read());
     let subject = subject(&program);
     let json = log_of(&subject, &zone());
     let states = zoned_states(&json);
@@ -126,7 +137,7 @@ fn a_tightened_zone_constraint_is_refused() {
 
 #[test]
 fn a_forged_relation_is_refused_and_a_malformed_one_is_an_error() {
-    let program = program(OFFSET_BELOW_LENGTH);
+    let program = program(&offset_below_length_read());
     let subject = subject(&program);
     let json = log_of(&subject, &zone());
     let (c, i) = zoned_states(&json)[0];
@@ -158,34 +169,12 @@ fn a_forged_relation_is_refused_and_a_malformed_one_is_an_error() {
 // ---- Stack slots as zone variables ----
 
 /// `off < len` learned in a register, the register spilled and overwritten (its relation
-/// now lives in the slot only), then filled back and used: `{between}` runs between the
+/// now lives in the slot only), then filled back and used: `between` runs between the
 /// spill and the fill.
 fn spilled_offset(between: &str) -> String {
-    format!(
-        "
-r9 = r1
-r2 = *(u32 *)(r1 + 4)
-r1 = *(u32 *)(r1 + 0)
-r3 = r1
-r3 += 2
-if r3 > r2 goto out
-r4 = *(u8 *)(r1 + 0)
-r3 += r4
-if r3 > r2 goto out
-r5 = *(u8 *)(r1 + 1)
-if w5 >= w4 goto out
-*(u64 *)(r10 - 8) = r5
-r5 = 0
-r4 = 0
-{between}
-r5 = *(u64 *)(r10 - 8)
-r1 += r5
-r0 = *(u8 *)(r1 + 2)
-out:
-r0 = 2
-exit
-"
-    )
+    offset_below_length(&format!(
+        "*(u64 *)(r10 - 8) = r2\nr2 = 0\nr6 = r4\nr4 = 0\n{between}\nr5 = *(u64 *)(r10 - 8)\nr1 += r5"
+    ))
 }
 
 #[test]
