@@ -767,7 +767,19 @@ impl<'a> Engine<'a> {
                     LoopMethod::Unproven { reason },
                 ),
             };
-            record.checks.push((latch_of(cfg, head, &summary.members), check));
+            let latch = latch_of(cfg, head, &summary.members);
+            if check.status != Status::Proven {
+                // A `may_goto` jumping back may loop for ever apart from the latch's cycle:
+                // the obligation is left open there too (the kernel's "infinite loop").
+                let program = self.env.subject.program;
+                for part in crate::may_goto::unbounded_parts(program, &summary.members, |pc| cfg.successors(pc)) {
+                    if !part.contains(&latch) {
+                        let pc = *part.first().expect("a part has a pc");
+                        record.checks.push((pc, check.clone()));
+                    }
+                }
+            }
+            record.checks.push((latch, check));
             summary.method = method;
             summaries.insert(head, summary);
         }

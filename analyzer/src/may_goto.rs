@@ -50,6 +50,33 @@ pub fn every_cycle_spends_budget(
     every_cycle_takes(members, &edges, |&a, &b| spends_budget(program, a, b))
 }
 
+/// The parts of the loop `members` that cycle without spending a budget: the strongly
+/// connected parts, each of two pcs or more or with an edge to itself, of the control flow
+/// without the budget-spending edges. Each is a loop that may run for ever (a `may_goto`
+/// jumping to itself), so a loop whose termination is left open leaves it open in each.
+pub fn unbounded_parts(
+    program: &Program,
+    members: &BTreeSet<usize>,
+    successors: impl Fn(usize) -> Vec<usize>,
+) -> Vec<BTreeSet<usize>> {
+    let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
+    let index: BTreeMap<usize, _> = members.iter().map(|&pc| (pc, graph.add_node(pc))).collect();
+    for &pc in members {
+        for next in successors(pc) {
+            if let Some(&to) = index.get(&next)
+                && !spends_budget(program, pc, next)
+            {
+                graph.add_edge(index[&pc], to, ());
+            }
+        }
+    }
+    petgraph::algo::tarjan_scc(&graph)
+        .into_iter()
+        .filter(|part| part.len() > 1 || graph.contains_edge(part[0], part[0]))
+        .map(|part| part.into_iter().map(|node| graph[node]).collect())
+        .collect()
+}
+
 /// Whether the loop `members` can be left other than by a `may_goto`'s jump: through a
 /// condition of its own or an `exit`. Such a loop may end long before the budget does, so
 /// unrolling it is worth a try; one that only a `may_goto` leaves would be unrolled for the
