@@ -176,6 +176,22 @@ fn loops_through_may_goto_need_no_termination_obligation() {
     assert_eq!(log_of(&endless_subject)["programs"][0]["verdict"], "fail");
 }
 
+/// A loop whose back edge no state takes (the selftest `conditional_loop2`: the counter
+/// passes the bound on the first pass) is proven to end, and its log checks: no checked
+/// state lies on a cycle, so there is nothing for a rule to end.
+#[test]
+fn a_loop_whose_back_edge_is_never_taken_checks() {
+    let text = "r9 = 2\nr4 = 53\nr8 = r4\ngoto l1\nl0:\nr9 -= r8\nl1:\nr8 += r4\nif r8 < 100 goto l0\nr0 = 0\nexit\n";
+    let program = program(text);
+    let subject = subject(&program);
+    let json = log_of(&subject);
+    assert_eq!(json["programs"][0]["verdict"], "pass");
+    let termination =
+        json["programs"][0]["obligations"].as_array().expect("obligations").iter().any(|o| o["kind"] == "termination");
+    assert!(termination, "the loop has a termination obligation");
+    check(&json, &subject).expect("the verifier's own log is valid");
+}
+
 /// A loop longer than the engine unrolls, ended by a counter, checks without an open
 /// termination obligation; one whose counter is also reset in the loop fails.
 #[test]

@@ -965,7 +965,9 @@ fn check_obligations(run: &ProgramCheck, log: &ProgramLog) -> Result<(), Located
     for ((context, pc, kind), entries) in &logged {
         if *kind == ObligationKind::Termination && entries.iter().any(|(s, _)| *s == Status::Proven) {
             let unrolled = run.unrolled.iter().any(|(c, members)| c == context && members.contains(pc));
-            if !unrolled && !bounded_pcs.contains(&(*context, *pc)) {
+            // A loop whose back edges no checked state takes ends after one pass.
+            let on_a_cycle = cyclic.get(context).is_some_and(|states| states.iter().any(|(_, at)| at == pc));
+            if !unrolled && on_a_cycle && !bounded_pcs.contains(&(*context, *pc)) {
                 return Err((
                     Some(*context),
                     Some(*pc),
