@@ -297,6 +297,23 @@ fn prove_domains_progress_counts_towards_its_total() {
     }
 }
 
+/// `--domain zone` selects the zone's rows alone (the facts its rules rest on, with Z3):
+/// each proven, written to the CSV; without --z3 it is a clear error.
+#[test]
+fn prove_domains_selects_the_zone_rows_alone() {
+    let dir = scratch();
+    let csv = dir.join("zone.csv");
+    let output = run(&dir, &["prove-domains", "--z3", "--domain", "zone", "--csv", csv.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows = std::fs::read_to_string(&csv).expect("the CSV is written");
+    let rows: Vec<&str> = rows.lines().skip(1).collect();
+    assert!(rows.len() >= 20, "{} rows", rows.len());
+    assert!(rows.iter().all(|r| r.contains(",zone,proven,64,")), "{rows:?}");
+    let output = run(&dir, &["prove-domains", "--domain", "zone"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("add --z3"), "{}", text(&output.stderr));
+}
+
 /// A masked index used after its source was checked: only zone-z3 relates the mask to the
 /// index. `--fallback zone-z3` turns the product's FAIL into a PASS and says so; zone-z3's
 /// own proof log checks; an unsafe twin fails either way; `--fallback` refuses `--json`.
