@@ -355,9 +355,8 @@ mod tests {
             row("b", "product", Some(false), 9, 1000),
             row("b", "tnum", None, 0, 0),
         ];
-        let inputs = Inputs { suites: vec![("relational".to_owned(), rows)], ..Inputs::default() };
-        let generated = generate(&inputs);
-        let value = |key: &str| generated.values.get(key).cloned().unwrap_or_else(|| panic!("no {key}"));
+        let generated = generated_for("relational", rows);
+        let value = |key: &str| value_of(&generated, key);
         assert_eq!(value("relational.programs"), "2");
         assert_eq!(value("relational.product.accepted"), "1");
         assert_eq!(value("relational.product.ran"), "2");
@@ -367,6 +366,16 @@ mod tests {
         let differences = &generated.tables["differences-relational"];
         assert!(differences.contains("| `relational.o` | `a` | product | tnum |"), "{differences}");
         assert!(!differences.contains("`b`"), "b has no verifier accepting it: {differences}");
+    }
+
+    /// What the paper generates from one suite's rows.
+    fn generated_for(suite: &str, rows: Vec<Row>) -> Generated {
+        generate(&Inputs { suites: vec![(suite.to_owned(), rows)], ..Inputs::default() })
+    }
+
+    /// A generated value, which must exist.
+    fn value_of(generated: &Generated, key: &str) -> String {
+        generated.values.get(key).cloned().unwrap_or_else(|| panic!("no {key}"))
     }
 
     #[test]
@@ -379,9 +388,8 @@ mod tests {
             row("a", "eq", Some(true), 10, 1000),
             row("b", "eq", Some(false), 9, 1500),
         ];
-        let inputs = Inputs { suites: vec![("corpus".to_owned(), rows)], ..Inputs::default() };
-        let generated = generate(&inputs);
-        let value = |key: &str| generated.values.get(key).cloned().unwrap_or_else(|| panic!("no {key}"));
+        let generated = generated_for("corpus", rows);
+        let value = |key: &str| value_of(&generated, key);
         assert_eq!(value("corpus.zone-z3.accepted"), "1");
         assert_eq!(value("corpus.zone-z3.time_vs_product"), "20.00");
         assert_eq!(value("corpus.zone-z3.timed_out"), "1");
