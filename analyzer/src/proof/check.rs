@@ -720,6 +720,7 @@ fn check_program_on(
     }
     let thresholds =
         if log.options.widening_thresholds { Thresholds::from_program(subject.program) } else { Thresholds::none() };
+    let spec = log.options.domain.parse::<DomainSpec>().ok();
     let env = Env {
         domain,
         subject,
@@ -729,8 +730,8 @@ fn check_program_on(
         thresholds: &thresholds,
         widening_delay: log.options.widening_delay,
         privilege: privilege_of(log)?,
-        zones: log.options.domain.parse::<DomainSpec>().map_or(Zones::Off, |spec| spec.zones),
-        equalities: log.options.domain.parse::<DomainSpec>().is_ok_and(|spec| spec.equalities),
+        zones: spec.as_ref().map_or(Zones::Off, |spec| spec.zones),
+        equalities: spec.as_ref().is_some_and(|spec| spec.equalities),
     };
     let mut run = ProgramCheck {
         title: program_title(program_log),

@@ -270,9 +270,7 @@ impl Env<'_> {
                 self.check_jump_leak(&mut post, &state, width, cond, dst, src);
                 let (taken, fallthrough) = self.branch(&state, pc, width, cond, dst, src);
                 let zone_allows = |s: &mut State, relation| {
-                    !self.zones.on()
-                        || (self.zone_branch(&state, width, relation, dst, src, s)
-                            && (self.zones != Zones::Z3 || self.z3_zone_on_edge(&state, width, relation, dst, src, s)))
+                    !self.zones.on() || self.zone_branch(&state, width, relation, dst, src, s)
                 };
                 if let Some(mut s) = fallthrough
                     && zone_allows(&mut s, bpfprove_domains::Relation::not_taken(cond))

@@ -123,7 +123,7 @@ impl Env<'_> {
                             && var_of(before, src) == Some(Var::Num(src))
                         {
                             let slot = Var::Slot { frame, start };
-                            if !(zone.add(slot, Var::Num(src), 0) && zone.add(Var::Num(src), slot, 0)) {
+                            if !zone.add_range(slot, Var::Num(src), Some(0), Some(0)) {
                                 zone.forget(slot);
                             }
                         }
@@ -141,9 +141,7 @@ impl Env<'_> {
                     && var_of(after, dst) == Some(Var::Num(dst))
                 {
                     let slot = Var::Slot { frame, start };
-                    if zone.vars().contains(&slot)
-                        && !(zone.add(slot, Var::Num(dst), 0) && zone.add(Var::Num(dst), slot, 0))
-                    {
+                    if zone.vars().contains(&slot) && !zone.add_range(Var::Num(dst), slot, Some(0), Some(0)) {
                         zone.forget_reg(dst);
                     }
                 }
@@ -159,9 +157,24 @@ impl Env<'_> {
     }
 
     /// `edge`'s zone after the jump `if dst cond src` from `before`, on the edge where
-    /// `relation` holds; `false` if the edge cannot be taken.
+    /// `relation` holds (the rules' zone, tightened by Z3 under zone-z3); `false` if the
+    /// edge cannot be taken.
     #[must_use]
     pub(super) fn zone_branch(
+        &self,
+        before: &State,
+        width: Width,
+        relation: Relation,
+        dst: Reg,
+        src: Operand,
+        edge: &mut State,
+    ) -> bool {
+        self.rules_zone_on_edge(before, width, relation, dst, src, edge)
+            && (self.zones != Zones::Z3 || self.z3_zone_on_edge(before, width, relation, dst, src, edge))
+    }
+
+    /// The rules' part of [`Env::zone_branch`].
+    fn rules_zone_on_edge(
         &self,
         before: &State,
         width: Width,

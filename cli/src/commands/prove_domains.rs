@@ -11,7 +11,7 @@ use bpfprove_domains::DomainKind;
 use bpfprove_domains::check::exhaustive::WIDTHS;
 use bpfprove_domains::check::lemma::Lemma;
 use bpfprove_domains::check::report::{
-    self, ExhaustiveConfig, PrecisionTable, ProductProof, Progress, Row, SymbolicConfig,
+    self, ExhaustiveConfig, PrecisionTable, ProductProof, Progress, Row, SymbolicConfig, Table,
 };
 use bpfprove_domains::check::symbolic::Verdict as LemmaVerdict;
 use clap::Args;
@@ -84,16 +84,30 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
     if args.domains.contains(&Checked::Zone) && !args.z3 {
         bail!("the zone's rows are proven with Z3: add --z3");
     }
-    if !args.domains.is_empty() && selected.is_empty() {
-        // The zone's rows alone.
-        let checks = prove_zone_facts(Duration::from_secs(args.timeout))?;
-        let unsound = checks.iter().filter(|c| c.outcome == "unsound").count();
-        if let Some(path) = &args.csv {
-            write_file(path, &write_records(&checks)?)?;
-        }
-        return Ok(if unsound == 0 { Outcome::Success } else { Outcome::Failed });
+    let mut checks: Vec<DomainCheck> = Vec::new();
+    let mut unsound = 0;
+    // Value domains: those named, or every one when none is (`--domain zone` alone names none).
+    if args.domains.is_empty() || !selected.is_empty() {
+        let domains = if selected.is_empty() { DomainKind::ALL.to_vec() } else { selected };
+        let table = value_table(&args, domains)?;
+        outln!("{table}")?;
+        checks.extend(table.rows.iter().map(DomainCheck::of));
+        unsound += table.unsound();
     }
-    let domains = if selected.is_empty() { DomainKind::ALL.to_vec() } else { selected };
+    if args.z3 && zone_rows {
+        let zone = prove_zone_facts(Duration::from_secs(args.timeout))?;
+        unsound += zone.iter().filter(|c| c.outcome == "unsound").count();
+        checks.extend(zone);
+    }
+    if let Some(path) = &args.csv {
+        write_file(path, &write_records(&checks)?)?;
+    }
+    Ok(if unsound == 0 { Outcome::Success } else { Outcome::Failed })
+}
+
+/// The value domains' table: proven with Z3, checked exhaustively, or (with --precision)
+/// measured for precision, with each row's progress on stderr.
+fn value_table(args: &ProveDomainsArgs, domains: Vec<DomainKind>) -> Result<Table> {
     // One row per (operation, domain); both modes check the same operations.
     let total = domains.len() * ExhaustiveConfig::standard(WIDTHS.start().to_owned()).operations.len();
     let mut done = 0;
@@ -121,7 +135,7 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         let _ =
             writeln!(std::io::stderr().lock(), "[lemma {lemmas}] {lemma} at {width} bits: {verdict} ({seconds:.2}s)");
     };
-    let table = if args.z3 {
+    Ok(if args.z3 {
         let config = SymbolicConfig {
             domains,
             timeout: Duration::from_secs(args.timeout),
@@ -154,19 +168,7 @@ pub(crate) fn prove_domains(args: ProveDomainsArgs) -> Result<Outcome> {
         } else {
             report::prove_exhaustive(&config, &mut progress)
         }
-    };
-    outln!("{table}")?;
-    let mut checks: Vec<DomainCheck> = table.rows.iter().map(DomainCheck::of).collect();
-    let mut unsound = table.unsound();
-    if args.z3 && zone_rows {
-        let zone = prove_zone_facts(Duration::from_secs(args.timeout))?;
-        unsound += zone.iter().filter(|c| c.outcome == "unsound").count();
-        checks.extend(zone);
-    }
-    if let Some(path) = &args.csv {
-        write_file(path, &write_records(&checks)?)?;
-    }
-    Ok(if unsound == 0 { Outcome::Success } else { Outcome::Failed })
+    })
 }
 
 /// The zone's rows: each fact its rules rest on, proven by Z3 at 64 bits
